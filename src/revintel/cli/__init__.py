@@ -1,0 +1,22 @@
+"""The `revintel` command line. Each capability adds its command group in a module here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from revintel.cli.app import app
+from revintel.errors import RevintelError
+
+
+def main() -> None:
+    """Console entry point: user errors print as one clear message, no traceback, exit code 1."""
+    try:
+        app()
+    except RevintelError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,186 @@
+"""Foundation commands: generate, load, info, demo, serve, dashboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from revintel import __version__
+from revintel.cli.output import OutputFormat, emit
+from revintel.context import AppContext
+
+app = typer.Typer(
+    name="revintel",
+    help="Revenue intelligence for B2B SaaS: metrics, health, churn, pipeline, attribution.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option("--home", help="Data folder (default: $REVINTEL_HOME or a per-user data dir)."),
+]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
+def context(home: Path | None) -> AppContext:
+    return AppContext.from_options(home=home)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"revintel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """revintel: exact SaaS metrics, predictions you can act on, one command to see it all."""
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the tables to.")],
+    customers: Annotated[
+        int, typer.Option(min=10, help="Customers acquired over the window.")
+    ] = 2000,
+    months: Annotated[int, typer.Option(min=3, max=240, help="Months simulated.")] = 36,
+    start: Annotated[str, typer.Option(help="First simulated month, YYYY-MM.")] = "2023-01",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = 42,
+    fmt: Annotated[
+        Literal["parquet", "csv"], typer.Option("--format", help="File format.")
+    ] = "parquet",
+) -> None:
+    """Simulate a demo SaaS company and write every canonical table plus its ground truth."""
+    from revintel.data.generator import generate_company, write_company
+
+    _check_month(start, "--start")
+    company = generate_company(customers=customers, months=months, start=start, seed=seed)
+    paths = write_company(company, out, fmt)
+    rows = {name: table.num_rows for name, table in company.tables.items()}
+    typer.echo(f"Wrote {len(paths)} files to {out} ({sum(rows.values()):,} rows).")
+    for name, n in rows.items():
+        typer.echo(f"  {name:<20} {n:>12,}")
+
+
+@app.command()
+def load(
+    paths: Annotated[list[Path], typer.Argument(help="CSV or Parquet files, or folders of them.")],
+    table: Annotated[
+        str | None, typer.Option("--table", "-t", help="Table for every file (else by file name).")
+    ] = None,
+    append: Annotated[
+        bool, typer.Option("--append", help="Upsert rows by primary key instead of replacing.")
+    ] = False,
+    home: HomeOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Validate files against their table contracts, then load them atomically."""
+    from revintel.data.loading import load_paths
+
+    ctx = context(home)
+    result = load_paths(ctx, paths, table=table, mode="append" if append else "replace")
+    emit(result.as_dict(), fmt, title="Loaded", rows_key="tables_rows")
+
+
+@app.command()
+def info(home: HomeOption = None, fmt: FormatOption = OutputFormat.table) -> None:
+    """Each table with its row count and last load time."""
+    from revintel.data.catalog import table_catalog
+
+    ctx = context(home)
+    tables = table_catalog(ctx)
+    if fmt is OutputFormat.json:
+        emit(
+            {
+                "home": str(ctx.settings.home),
+                "warehouse": ctx.warehouse.kind,
+                "tables": {t.name: t.as_dict() for t in tables if t.loaded},
+                "missing": [t.name for t in tables if not t.loaded],
+            },
+            fmt,
+        )
+        return
+    emit(
+        [
+            {"table": t.name, "rows": t.rows, "last_loaded": t.last_loaded, "loaded": t.loaded}
+            for t in tables
+        ],
+        fmt,
+        title=f"revintel warehouse ({ctx.warehouse.kind}) at {ctx.settings.home}",
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    home: HomeOption = None,
+) -> None:
+    """Run the REST API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from revintel.api.app import create_app
+
+    ctx = context(home)
+    typer.echo(f"revintel API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(ctx), host=host, port=port, log_level="info")
+
+
+@app.command()
+def dashboard(
+    port: Annotated[int, typer.Option(help="Port.")] = 8501,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Do not open a browser.")
+    ] = False,
+    home: HomeOption = None,
+) -> None:
+    """Run the Streamlit dashboard."""
+    from revintel.ui.launch import run_dashboard
+
+    ctx = context(home)
+    raise typer.Exit(run_dashboard(ctx.settings, host=host, port=port, open_browser=not no_browser))
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(min=10, help="Demo customers.")] = 2000,
+    months: Annotated[int, typer.Option(min=3, max=240, help="Months simulated.")] = 36,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    port: Annotated[int, typer.Option(help="Dashboard port.")] = 8501,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Do not open a browser.")
+    ] = False,
+    regenerate: Annotated[
+        bool, typer.Option("--regenerate", help="Generate and load even if data is loaded.")
+    ] = False,
+    home: HomeOption = None,
+) -> None:
+    """Generate a demo company (if none is loaded), load it and open the dashboard."""
+    from revintel.data.demo import ensure_demo_data
+    from revintel.ui.launch import run_dashboard
+
+    ctx = context(home)
+    summary = ensure_demo_data(
+        ctx, customers=customers, months=months, seed=seed, force=regenerate, echo=typer.echo
+    )
+    typer.echo(summary)
+    raise typer.Exit(run_dashboard(ctx.settings, host=host, port=port, open_browser=not no_browser))
+
+
+def _check_month(value: str, option: str) -> None:
+    import re
+
+    from revintel.errors import RevintelError
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise RevintelError(f"{option} {value!r}: expected a month YYYY-MM, e.g. 2023-01")

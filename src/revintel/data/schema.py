@@ -1,0 +1,671 @@
+"""Canonical data model: one contract per table (see docs/data-model.md and DESIGN.md).
+
+A :class:`TableContract` declares a table's columns (type, required or optional, nullable,
+allowed values, bounds), its primary key, its foreign keys and its cross-column rules. From it come:
+
+* :meth:`TableContract.pandera_schema`, the pandera (polars) schema importers validate against;
+* :meth:`TableContract.arrow_schema`, the storage types written to the warehouse;
+* the column documentation in ``docs/data-model.md`` (a test checks they agree).
+
+Brief 001's four CSVs (customers, subscriptions, payments, costs) load exactly as that brief lists
+them: every column beyond the brief's is optional. Every table other than ``customers`` is optional.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandera.polars as pa
+import polars as pl
+import pyarrow as pa_arrow
+
+ColumnType = Literal["str", "int", "float", "bool", "date", "datetime", "month"]
+
+POLARS_TYPES: dict[ColumnType, pl.DataType] = {
+    "str": pl.String(),
+    "int": pl.Int64(),
+    "float": pl.Float64(),
+    "bool": pl.Boolean(),
+    "date": pl.Date(),
+    "datetime": pl.Datetime("us"),
+    "month": pl.String(),
+}
+
+ARROW_TYPES: dict[ColumnType, pa_arrow.DataType] = {
+    "str": pa_arrow.string(),
+    "int": pa_arrow.int64(),
+    "float": pa_arrow.float64(),
+    "bool": pa_arrow.bool_(),
+    "date": pa_arrow.date32(),
+    "datetime": pa_arrow.timestamp("us"),
+    "month": pa_arrow.string(),
+}
+
+# What a user is told the importer expected, per type.
+EXPECTED_TEXT: dict[ColumnType, str] = {
+    "str": "text",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true/false (also 1/0, yes/no)",
+    "date": "a date YYYY-MM-DD",
+    "datetime": "a date-time YYYY-MM-DD HH:MM[:SS]",
+    "month": "a month YYYY-MM",
+}
+
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+SEGMENTS = ("SMB", "Mid-Market", "Enterprise")
+PLANS = ("Basic", "Pro", "Enterprise")
+ACQUISITION_CHANNELS = ("Paid Ads", "Referral", "Organic", "Partner")
+PAYMENT_STATUSES = ("Success", "Failed")
+BILLING_PERIODS = ("monthly", "quarterly", "annual", "multi-year")
+TICKET_SEVERITIES = ("low", "medium", "high", "urgent")
+DEAL_STAGES = (
+    "Prospecting",
+    "Qualification",
+    "Proposal",
+    "Negotiation",
+    "Closed Won",
+    "Closed Lost",
+)
+FORECAST_CATEGORIES = ("Pipeline", "Best Case", "Commit", "Closed", "Omitted")
+DEAL_TYPES = ("New Business", "Expansion", "Renewal")
+RISK_TIERS = ("High", "Medium", "Low", "Safe")
+CONVERSION_TYPES = ("signup", "trial", "paid")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of a contract."""
+
+    name: str
+    type: ColumnType
+    description: str
+    required: bool = True  # must the file have this column?
+    nullable: bool = False  # may a value be blank?
+    unique: bool = False
+    allowed: tuple[str, ...] | None = None  # closed set of values (case-sensitive)
+    ge: float | None = None
+    le: float | None = None
+
+    def expected(self) -> str:
+        if self.allowed:
+            return "one of " + ", ".join(self.allowed)
+        text = EXPECTED_TEXT[self.type]
+        if self.ge is not None and self.le is not None:
+            text += f" between {self.ge:g} and {self.le:g}"
+        elif self.ge is not None:
+            text += f" ≥ {self.ge:g}"
+        elif self.le is not None:
+            text += f" ≤ {self.le:g}"
+        return text
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """``column`` of this table must name an existing row of ``table.ref_column``."""
+
+    column: str
+    table: str
+    ref_column: str
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A cross-column rule. ``violated`` returns a boolean expression true on bad rows.
+
+    The rule applies only when all ``columns`` are present in the file.
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    message: str
+    violated: Callable[[], pl.Expr]
+
+
+@dataclass(frozen=True)
+class TableContract:
+    """A canonical table: columns, keys and rules."""
+
+    name: str
+    description: str
+    columns: tuple[ColumnSpec, ...]
+    primary_key: tuple[str, ...]
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    rules: tuple[RowRule, ...] = ()
+    aliases: tuple[str, ...] = field(default=())  # other file stems that mean this table
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    def column(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def polars_schema(self, present: list[str] | None = None) -> dict[str, pl.DataType]:
+        cols = self.columns if present is None else [self.column(n) for n in present]
+        return {c.name: POLARS_TYPES[c.type] for c in cols}
+
+    def arrow_schema(self) -> pa_arrow.Schema:
+        """Storage schema: every contract column, optional ones stored as nulls when absent."""
+        return pa_arrow.schema(
+            [pa_arrow.field(c.name, ARROW_TYPES[c.type], nullable=True) for c in self.columns]
+        )
+
+    def pandera_schema(self, present: list[str] | None = None) -> pa.DataFrameSchema:
+        """The pandera (polars) schema for the columns present in a file.
+
+        Value checks only: types are parsed (with row-level messages) before this runs, and key
+        uniqueness across chunks and foreign keys are checked by the importer, which sees all rows.
+        """
+        names = list(self.column_names) if present is None else present
+        columns: dict[str, pa.Column] = {}
+        for name in names:
+            spec = self.column(name)
+            checks: list[pa.Check] = []
+            if spec.allowed:
+                checks.append(pa.Check.isin(list(spec.allowed), error=spec.expected()))
+            if spec.ge is not None:
+                checks.append(pa.Check.ge(spec.ge, error=spec.expected()))
+            if spec.le is not None:
+                checks.append(pa.Check.le(spec.le, error=spec.expected()))
+            if spec.type == "month":
+                checks.append(pa.Check.str_matches(MONTH_PATTERN, error=spec.expected()))
+            columns[name] = pa.Column(
+                POLARS_TYPES[spec.type],
+                checks=checks,
+                nullable=spec.nullable,
+                unique=spec.unique,
+                required=True,
+                coerce=False,
+            )
+        frame_checks = [
+            pa.Check(
+                _rule_check(rule),
+                name=rule.name,
+                error=rule.message,
+            )
+            for rule in self.rules
+            if all(c in names for c in rule.columns)
+        ]
+        return pa.DataFrameSchema(columns, checks=frame_checks, strict=True, name=self.name)
+
+    def empty_frame(self) -> pl.DataFrame:
+        return pl.DataFrame(schema=self.polars_schema())
+
+
+def _rule_check(rule: RowRule) -> Callable[[object], pl.LazyFrame]:
+    def check(data: object) -> pl.LazyFrame:
+        # pandera passes PolarsData(lazyframe, key); the check returns True on good rows.
+        # A null in either column is not a violation (the nullability check covers blanks).
+        return data.lazyframe.select(~rule.violated().fill_null(False))  # type: ignore[attr-defined]
+
+    return check
+
+
+def _col(
+    name: str,
+    type_: ColumnType,
+    description: str,
+    *,
+    required: bool = True,
+    nullable: bool = False,
+    unique: bool = False,
+    allowed: tuple[str, ...] | None = None,
+    ge: float | None = None,
+    le: float | None = None,
+) -> ColumnSpec:
+    return ColumnSpec(name, type_, description, required, nullable, unique, allowed, ge, le)
+
+
+def _not_before(later: str, earlier: str, what: str) -> RowRule:
+    return RowRule(
+        name=f"{later}_not_before_{earlier}",
+        columns=(later, earlier),
+        message=f"{what}: '{later}' must not be before '{earlier}'",
+        violated=lambda: pl.col(later) < pl.col(earlier),
+    )
+
+
+def _at_most(small: str, large: str) -> RowRule:
+    return RowRule(
+        name=f"{small}_at_most_{large}",
+        columns=(small, large),
+        message=f"'{small}' must not exceed '{large}'",
+        violated=lambda: pl.col(small) > pl.col(large),
+    )
+
+
+CUSTOMERS = TableContract(
+    name="customers",
+    description="One row per customer (a paying or trialling company). The only required table.",
+    columns=(
+        _col("customer_id", "str", "Unique customer identifier.", unique=True),
+        _col("signup_date", "date", "Date the customer signed up (or started a trial)."),
+        _col("segment", "str", "Market segment.", allowed=SEGMENTS),
+        _col("country", "str", "Country code (ISO 3166-1 alpha-2 recommended)."),
+        _col(
+            "acquisition_channel",
+            "str",
+            "How the customer was acquired.",
+            allowed=ACQUISITION_CHANNELS,
+        ),
+        _col(
+            "is_active",
+            "bool",
+            "Current active status, as exported.",
+            required=False,
+            nullable=True,
+        ),
+        _col("company_name", "str", "Company name.", required=False, nullable=True),
+        _col("industry", "str", "Industry of the company.", required=False, nullable=True),
+    ),
+    primary_key=("customer_id",),
+)
+
+SUBSCRIPTIONS = TableContract(
+    name="subscriptions",
+    description="Recurring subscriptions. MRR comes from these (docs/metrics.md).",
+    columns=(
+        _col("subscription_id", "str", "Unique subscription identifier.", unique=True),
+        _col("customer_id", "str", "The customer (customers.customer_id)."),
+        _col("plan_type", "str", "Plan.", allowed=PLANS),
+        _col("start_date", "date", "First day the subscription is active."),
+        _col(
+            "end_date",
+            "date",
+            "Cancellation date (blank while active); the subscription is "
+            "active through the day before.",
+            nullable=True,
+        ),
+        _col(
+            "monthly_price",
+            "float",
+            "Recurring price normalised to one month, before "
+            "discounts and tax (annual / 12, quarterly / 3).",
+            ge=0,
+        ),
+        _col(
+            "billing_period",
+            "str",
+            "How often it is invoiced.",
+            required=False,
+            nullable=True,
+            allowed=BILLING_PERIODS,
+        ),
+        _col("seats", "int", "Licensed seats.", required=False, nullable=True, ge=0),
+        _col(
+            "discount_pct",
+            "float",
+            "Recurring discount as a fraction (0.2 = 20% off).",
+            required=False,
+            nullable=True,
+            ge=0,
+            le=1,
+        ),
+        _col(
+            "discount_end_date",
+            "date",
+            "Last day the discount applies (blank: for the "
+            "whole subscription). Its end is an expansion.",
+            required=False,
+            nullable=True,
+        ),
+    ),
+    primary_key=("subscription_id",),
+    foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"),),
+    rules=(_not_before("end_date", "start_date", "a subscription cannot end before it starts"),),
+)
+
+PAYMENTS = TableContract(
+    name="payments",
+    description="Payment attempts (cash). Revenue(M) sums successful ones.",
+    columns=(
+        _col("payment_id", "str", "Unique payment (attempt) identifier.", unique=True),
+        _col("customer_id", "str", "The paying customer (customers.customer_id)."),
+        _col("payment_date", "date", "Date of the attempt."),
+        _col("amount", "float", "Amount charged, before refunds.", ge=0),
+        _col("payment_status", "str", "Outcome of the attempt.", allowed=PAYMENT_STATUSES),
+        _col("subscription_id", "str", "Subscription invoiced.", required=False, nullable=True),
+        _col(
+            "invoice_id",
+            "str",
+            "Invoice; retries of one invoice share it.",
+            required=False,
+            nullable=True,
+        ),
+        _col(
+            "attempt",
+            "int",
+            "Attempt number for the invoice (1 = first).",
+            required=False,
+            nullable=True,
+            ge=1,
+        ),
+        _col("due_date", "date", "Invoice due date.", required=False, nullable=True),
+    ),
+    primary_key=("payment_id",),
+    foreign_keys=(
+        ForeignKey("customer_id", "customers", "customer_id"),
+        ForeignKey("subscription_id", "subscriptions", "subscription_id"),
+    ),
+)
+
+COSTS = TableContract(
+    name="costs",
+    description="Monthly cost breakdown, as brief 001 exports it.",
+    columns=(
+        _col("month", "month", "Month, YYYY-MM.", unique=True),
+        _col("infra_cost", "float", "Infrastructure (cost of revenue).", ge=0),
+        _col("marketing_cost", "float", "Marketing spend (operating cost).", ge=0),
+        _col("support_cost", "float", "Customer support (cost of revenue).", ge=0),
+    ),
+    primary_key=("month",),
+)
+
+MARKETING_SPEND = TableContract(
+    name="marketing_spend",
+    description="Marketing spend by month and acquisition channel (for CAC by channel).",
+    columns=(
+        _col("month", "month", "Month, YYYY-MM."),
+        _col("channel", "str", "Acquisition channel.", allowed=ACQUISITION_CHANNELS),
+        _col("spend", "float", "Spend in the month.", ge=0),
+    ),
+    primary_key=("month", "channel"),
+)
+
+TRIALS = TableContract(
+    name="trials",
+    description="Free trials, for trial-to-paid conversion.",
+    columns=(
+        _col("trial_id", "str", "Unique trial identifier.", unique=True),
+        _col("customer_id", "str", "The trialling customer (customers.customer_id)."),
+        _col("trial_start", "date", "First day of the trial."),
+        _col("trial_end", "date", "Last day of the trial."),
+        _col("plan_type", "str", "Plan trialled.", required=False, nullable=True, allowed=PLANS),
+        _col(
+            "converted",
+            "bool",
+            "Whether it converted, as exported (revintel recomputes conversion from first MRR).",
+            required=False,
+            nullable=True,
+        ),
+    ),
+    primary_key=("trial_id",),
+    foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"),),
+    rules=(_not_before("trial_end", "trial_start", "a trial cannot end before it starts"),),
+)
+
+ACCOUNTS = TableContract(
+    name="accounts",
+    description="Account facts for health scoring and playbooks (one row per customer account).",
+    columns=(
+        _col("account_id", "str", "The account (customers.customer_id).", unique=True),
+        _col("account_name", "str", "Display name.", required=False, nullable=True),
+        _col("industry", "str", "Industry.", required=False, nullable=True),
+        _col("arr", "float", "Annual recurring revenue of the account.", ge=0),
+        _col("owner", "str", "Account manager.", nullable=True),
+        _col("renewal_date", "date", "Next renewal.", nullable=True),
+        _col("last_contact_date", "date", "Last logged contact with the account.", nullable=True),
+    ),
+    primary_key=("account_id",),
+    foreign_keys=(ForeignKey("account_id", "customers", "customer_id"),),
+)
+
+USAGE = TableContract(
+    name="usage",
+    description="Monthly product engagement per account.",
+    columns=(
+        _col("account_id", "str", "The account (customers.customer_id)."),
+        _col("month", "month", "Month, YYYY-MM."),
+        _col("active_users", "int", "Distinct users active in the month.", ge=0),
+        _col("licensed_seats", "int", "Seats paid for.", ge=0),
+        _col("logins", "int", "Logins in the month.", ge=0),
+        _col("key_feature_adoption", "float", "Share of key features used (0–1).", ge=0, le=1),
+    ),
+    primary_key=("account_id", "month"),
+    foreign_keys=(ForeignKey("account_id", "customers", "customer_id"),),
+)
+
+NPS_RESPONSES = TableContract(
+    name="nps_responses",
+    description="Net Promoter Score survey responses.",
+    columns=(
+        _col("response_id", "str", "Unique response identifier.", unique=True),
+        _col("account_id", "str", "The account (customers.customer_id)."),
+        _col("response_date", "date", "Date answered."),
+        _col("score", "int", "Likelihood to recommend, 0–10.", ge=0, le=10),
+        _col("comment", "str", "Free-text comment.", required=False, nullable=True),
+    ),
+    primary_key=("response_id",),
+    foreign_keys=(ForeignKey("account_id", "customers", "customer_id"),),
+)
+
+SUPPORT_TICKETS = TableContract(
+    name="support_tickets",
+    description="Support tickets with severity and open/close times.",
+    columns=(
+        _col("ticket_id", "str", "Unique ticket identifier.", unique=True),
+        _col("account_id", "str", "The account (customers.customer_id)."),
+        _col("opened_at", "datetime", "When the ticket was opened."),
+        _col("closed_at", "datetime", "When it was closed (blank while open).", nullable=True),
+        _col("severity", "str", "Severity.", allowed=TICKET_SEVERITIES),
+        _col("category", "str", "Topic (billing, bug, how-to, …).", required=False, nullable=True),
+    ),
+    primary_key=("ticket_id",),
+    foreign_keys=(ForeignKey("account_id", "customers", "customer_id"),),
+    rules=(_not_before("closed_at", "opened_at", "a ticket cannot close before it opens"),),
+)
+
+DEALS = TableContract(
+    name="deals",
+    description="Sales opportunities.",
+    columns=(
+        _col("deal_id", "str", "Unique deal identifier.", unique=True),
+        _col(
+            "account_id",
+            "str",
+            "Customer account, blank for a prospect not yet a customer.",
+            nullable=True,
+        ),
+        _col("account_name", "str", "Account or prospect name.", required=False, nullable=True),
+        _col("owner", "str", "Sales rep."),
+        _col("stage", "str", "Current stage.", allowed=DEAL_STAGES),
+        _col("amount", "float", "Deal value (first-year ARR).", ge=0),
+        _col("created_date", "date", "Date the opportunity was created."),
+        _col("expected_close_date", "date", "Expected close date.", nullable=True),
+        _col("closed_date", "date", "Actual close date (blank while open).", nullable=True),
+        _col(
+            "forecast_category",
+            "str",
+            "Rep's forecast category.",
+            required=False,
+            nullable=True,
+            allowed=FORECAST_CATEGORIES,
+        ),
+        _col(
+            "deal_type", "str", "Kind of deal.", required=False, nullable=True, allowed=DEAL_TYPES
+        ),
+        _col("segment", "str", "Segment.", required=False, nullable=True, allowed=SEGMENTS),
+        _col(
+            "competitor",
+            "str",
+            "Main competitor in the deal, blank if none.",
+            required=False,
+            nullable=True,
+        ),
+        _col("lead_source", "str", "Where the lead came from.", required=False, nullable=True),
+        _col(
+            "has_champion",
+            "bool",
+            "Qualification: an internal champion is identified.",
+            required=False,
+            nullable=True,
+        ),
+        _col(
+            "budget_confirmed",
+            "bool",
+            "Qualification: budget confirmed.",
+            required=False,
+            nullable=True,
+        ),
+        _col(
+            "decision_maker_engaged",
+            "bool",
+            "Qualification: economic buyer engaged.",
+            required=False,
+            nullable=True,
+        ),
+    ),
+    primary_key=("deal_id",),
+    foreign_keys=(ForeignKey("account_id", "customers", "customer_id"),),
+    rules=(_not_before("closed_date", "created_date", "a deal cannot close before it is created"),),
+)
+
+DEAL_STAGE_HISTORY = TableContract(
+    name="deal_stage_history",
+    description="Each stage a deal entered, and when.",
+    columns=(
+        _col("deal_id", "str", "The deal (deals.deal_id)."),
+        _col("stage", "str", "Stage entered.", allowed=DEAL_STAGES),
+        _col("entered_at", "date", "Date the stage was entered."),
+        _col("amount", "float", "Deal amount at that time.", required=False, nullable=True, ge=0),
+    ),
+    primary_key=("deal_id", "stage", "entered_at"),
+    foreign_keys=(ForeignKey("deal_id", "deals", "deal_id"),),
+)
+
+TOUCHPOINTS = TableContract(
+    name="touchpoints",
+    description="Marketing touchpoints on each customer's journey.",
+    columns=(
+        _col("touchpoint_id", "str", "Unique touchpoint identifier.", unique=True),
+        _col("customer_id", "str", "Whose journey (customers.customer_id)."),
+        _col("touched_at", "datetime", "When the touch happened."),
+        _col("channel", "str", "Marketing channel (Paid Search, Email, …)."),
+        _col("source", "str", "utm_source.", required=False, nullable=True),
+        _col("medium", "str", "utm_medium.", required=False, nullable=True),
+        _col("campaign", "str", "utm_campaign.", required=False, nullable=True),
+    ),
+    primary_key=("touchpoint_id",),
+    foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"),),
+)
+
+CONVERSIONS = TableContract(
+    name="conversions",
+    description="Conversion and revenue events that attribution credits.",
+    columns=(
+        _col("conversion_id", "str", "Unique conversion identifier.", unique=True),
+        _col("customer_id", "str", "Who converted (customers.customer_id)."),
+        _col("converted_at", "datetime", "When."),
+        _col("conversion_type", "str", "What happened.", allowed=CONVERSION_TYPES),
+        _col("value", "float", "Conversion value (first-year revenue for paid).", ge=0),
+    ),
+    primary_key=("conversion_id",),
+    foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"),),
+)
+
+PREDICTIONS = TableContract(
+    name="predictions",
+    description="Churn predictions: revintel's own scores, or bring-your-own (brief 004).",
+    columns=(
+        _col("account_id", "str", "The account (customers.customer_id)."),
+        _col("churn_risk_score", "float", "Probability of churn, 0–1.", ge=0, le=1),
+        _col("risk_tier", "str", "Risk tier.", required=False, nullable=True, allowed=RISK_TIERS),
+        _col(
+            "prediction",
+            "int",
+            "Predicted label (1 = churn).",
+            required=False,
+            nullable=True,
+            ge=0,
+            le=1,
+        ),
+        _col(
+            "scored_at", "date", "Date of scoring (blank: undated).", required=False, nullable=True
+        ),
+        _col("model_version", "str", "Model that scored it.", required=False, nullable=True),
+    ),
+    primary_key=("account_id", "scored_at"),
+    foreign_keys=(ForeignKey("account_id", "customers", "customer_id"),),
+)
+
+CONTRACTS: dict[str, TableContract] = {
+    c.name: c
+    for c in (
+        CUSTOMERS,
+        SUBSCRIPTIONS,
+        PAYMENTS,
+        COSTS,
+        MARKETING_SPEND,
+        TRIALS,
+        ACCOUNTS,
+        USAGE,
+        NPS_RESPONSES,
+        SUPPORT_TICKETS,
+        DEALS,
+        DEAL_STAGE_HISTORY,
+        TOUCHPOINTS,
+        CONVERSIONS,
+        PREDICTIONS,
+    )
+}
+
+# Load order: a table comes after every table its foreign keys point to.
+TABLE_ORDER: tuple[str, ...] = tuple(CONTRACTS)
+
+
+def contract_for(name: str) -> TableContract:
+    """The contract of a table, by canonical name or alias (case-insensitive)."""
+    key = name.strip().lower()
+    for contract in CONTRACTS.values():
+        if key == contract.name or key in contract.aliases:
+            return contract
+    from revintel.errors import NotFoundError
+
+    raise NotFoundError(f"Unknown table {name!r}; expected one of: {', '.join(CONTRACTS)}")
+
+
+def data_model_markdown() -> str:
+    """The per-table column reference of docs/data-model.md, rendered from the contracts.
+
+    ``docs/data-model.md`` embeds this text between ``<!-- contracts:begin -->`` and
+    ``<!-- contracts:end -->``; a test fails when the two disagree (regenerate with
+    ``uv run python -m revintel.data.schema``).
+    """
+    parts: list[str] = []
+    for contract in CONTRACTS.values():
+        parts.append(f"### `{contract.name}`\n\n")
+        parts.append(f"{contract.description}\n\n")
+        parts.append(f"Primary key: {', '.join(f'`{c}`' for c in contract.primary_key)}.")
+        if contract.foreign_keys:
+            refs = "; ".join(
+                f"`{fk.column}` → `{fk.table}.{fk.ref_column}`" for fk in contract.foreign_keys
+            )
+            parts.append(f" References: {refs}.")
+        if contract.rules:
+            parts.append(" Rules: " + "; ".join(r.message for r in contract.rules) + ".")
+        parts.append("\n\n| column | type | required | blank allowed | values | description |\n")
+        parts.append("|---|---|---|---|---|---|\n")
+        for c in contract.columns:
+            values = c.expected() if (c.allowed or c.ge is not None or c.le is not None) else ""
+            unique = " Unique." if c.unique else ""
+            parts.append(
+                f"| `{c.name}` | {c.type} | {'yes' if c.required else 'no'} | "
+                f"{'yes' if c.nullable else 'no'} | {values} | {c.description}{unique} |\n"
+            )
+        parts.append("\n")
+    return "".join(parts).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    print(data_model_markdown(), end="")

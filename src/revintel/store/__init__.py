@@ -1,0 +1,8 @@
+"""App state (load history, and later notes, segments, campaigns, alerts, model registry) through
+SQLAlchemy 2, migrated with Alembic on start. SQLite under REVINTEL_HOME by default, PostgreSQL via
+REVINTEL_DATABASE_URL."""
+
+from revintel.store.db import AppStore, open_store
+from revintel.store.models import Base, LoadRun
+
+__all__ = ["AppStore", "Base", "LoadRun", "open_store"]

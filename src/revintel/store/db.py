@@ -1,0 +1,121 @@
+"""Engine, migrations and the few queries the app store answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from revintel.config import Settings
+from revintel.store.models import LoadRun
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite drops the timezone; every timestamp we store is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+class AppStore:
+    """The app database. ``open_store`` builds it and migrates to the newest schema."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def migrate(self) -> None:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    # -- load history ------------------------------------------------------------------------------
+    def start_load(self, files: list[str], mode: str, source: str = "cli") -> int:
+        with self.session() as s:
+            run = LoadRun(
+                started_at=_utcnow(),
+                status="running",
+                mode=mode,
+                source=source,
+                files=files,
+                tables={},
+            )
+            s.add(run)
+            s.flush()
+            return run.id
+
+    def finish_load(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        tables: dict[str, int] | None = None,
+        message: str | None = None,
+    ) -> None:
+        with self.session() as s:
+            run = s.get(LoadRun, run_id)
+            if run is None:  # pragma: no cover - the run was created by start_load
+                return
+            run.finished_at = _utcnow()
+            run.status = status
+            run.tables = tables or {}
+            run.message = message
+
+    def load_history(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self.session() as s:
+            rows = s.scalars(select(LoadRun).order_by(LoadRun.id.desc()).limit(limit)).all()
+            return [r.as_dict() for r in rows]
+
+    def last_loaded(self) -> dict[str, datetime]:
+        """For each table, when a successful load last wrote it."""
+        latest: dict[str, datetime] = {}
+        with self.session() as s:
+            runs = s.scalars(
+                select(LoadRun).where(LoadRun.status == "success").order_by(LoadRun.id)
+            ).all()
+            for run in runs:
+                for table in run.tables or {}:
+                    when = _aware(run.finished_at)
+                    if when is not None:
+                        latest[table] = when
+        return latest
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(settings: Settings, *, migrate: bool = True) -> AppStore:
+    """Connect to the app database named by the settings and bring its schema up to date."""
+    url = settings.sqlalchemy_url
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        settings.home.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    store = AppStore(create_engine(url, **kwargs))
+    if migrate:
+        store.migrate()
+    return store

@@ -1,0 +1,49 @@
+"""ORM models of the app store. Every change to them comes with an Alembic migration."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class LoadRun(Base):
+    """One load (CLI, upload or demo): when, which files, how many rows, the result."""
+
+    __tablename__ = "load_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # running | success | failed
+    mode: Mapped[str] = mapped_column(String(16))  # replace | append
+    source: Mapped[str] = mapped_column(String(32), default="cli")  # cli | upload | demo | api
+    files: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # table -> rows loaded
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at),
+            "status": self.status,
+            "mode": self.mode,
+            "source": self.source,
+            "files": list(self.files or []),
+            "tables": dict(self.tables or {}),
+            "message": self.message,
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    # SQLite drops the timezone; every timestamp stored is UTC.
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()

@@ -1,0 +1,387 @@
+"""The analytic warehouse: an Ibis connection over the canonical tables, and atomic writes to it.
+
+Backends, chosen by ``REVINTEL_WAREHOUSE_URL`` (DESIGN.md, Storage):
+
+* unset or ``parquet://`` (default): a Parquet dataset under ``REVINTEL_HOME/warehouse/`` read
+  through an in-memory DuckDB, so any number of processes can read at once;
+* ``pyspark://`` (optionally ``pyspark://local[4]``): the same Parquet folder read by Spark;
+* ``duckdb:///path/file.db``: a DuckDB database file (one writing process at a time);
+* ``postgres://user@host:port/db``: PostgreSQL.
+
+Writes are atomic. The Parquet warehouse keeps immutable snapshots (``snapshots/<id>/<table>/``)
+and a ``CURRENT`` file naming the live one; a load builds a new snapshot in a temporary folder
+(unchanged tables are hard-linked, not copied), renames it into place and then replaces
+``CURRENT`` with ``os.replace``. A load that fails or is interrupted at any point leaves
+``CURRENT`` and the snapshot it names untouched. Database backends load into staging tables and
+swap them in one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import ibis
+import pyarrow.parquet as pq
+
+from revintel.config import Settings
+from revintel.data.schema import CONTRACTS, TABLE_ORDER, contract_for
+from revintel.errors import ConfigError, NoDataError
+
+if TYPE_CHECKING:
+    from ibis.backends import BaseBackend
+
+LoadMode = Literal["replace", "append"]
+SNAPSHOTS_KEPT = 3  # older snapshots are deleted; readers still on one of the last 3 keep working
+
+
+@dataclass(frozen=True)
+class StagedTable:
+    """Validated rows of one canonical table, as Parquet files with the contract's schema."""
+
+    name: str
+    files: tuple[Path, ...]
+    rows: int
+
+
+class Warehouse:
+    """Read access (Ibis) and atomic writes to the canonical tables. Use :func:`connect`."""
+
+    kind: str = "abstract"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._con: BaseBackend | None = None
+
+    # -- reading ---------------------------------------------------------------------------------
+    @property
+    def con(self) -> BaseBackend:
+        if self._con is None:
+            self._con = self._connect()
+        return self._con
+
+    def _connect(self) -> BaseBackend:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def list_tables(self) -> list[str]:
+        """Canonical tables present, in load order."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def has_table(self, name: str) -> bool:
+        return contract_for(name).name in self.list_tables()
+
+    def table(self, name: str) -> ibis.Table:
+        """The Ibis table expression for a canonical table; NoDataError if it was never loaded."""
+        canonical = contract_for(name).name
+        if canonical not in self.list_tables():
+            raise NoDataError(
+                f"Table '{canonical}' has not been loaded. Load it with "
+                f"`revintel load {canonical}.csv` or generate a demo with `revintel demo`."
+            )
+        return self.con.table(canonical)
+
+    def row_counts(self) -> dict[str, int]:
+        return {name: int(self.con.table(name).count().execute()) for name in self.list_tables()}
+
+    def ping(self) -> None:
+        """Raise if the backend cannot answer a trivial query."""
+        self.con.sql("SELECT 1 AS ok").execute()
+
+    def close(self) -> None:
+        if self._con is not None:
+            with suppress(Exception):
+                self._con.disconnect()
+            self._con = None
+
+    # -- writing ---------------------------------------------------------------------------------
+    def commit(self, staged: Mapping[str, StagedTable], mode: LoadMode = "replace") -> None:
+        """Make the staged tables live, all or nothing.
+
+        ``replace`` swaps each staged table in whole; ``append`` upserts its rows by primary key
+        (a row whose key exists replaces the old row), so loading the same rows twice is a no-op.
+        """
+        raise NotImplementedError  # pragma: no cover - abstract
+
+
+def _upsert_expr(old: ibis.Table, new: ibis.Table, key: Sequence[str]) -> ibis.Table:
+    """Rows of ``old`` whose key is not in ``new``, plus all of ``new`` (null-safe key match)."""
+    predicates = [old[c].identical_to(new[c]) for c in key]
+    kept = old.anti_join(new, predicates)
+    return kept.select(new.columns).union(new, distinct=False)
+
+
+class ParquetWarehouse(Warehouse):
+    """Parquet snapshots under ``home/warehouse`` read through in-memory DuckDB."""
+
+    kind = "parquet"
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.root = settings.warehouse_dir
+        self._snapshot: Path | None = None
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.root / "snapshots"
+
+    def current_snapshot(self) -> Path | None:
+        pointer = self.root / "CURRENT"
+        if not pointer.exists():
+            return None
+        snapshot = self.snapshots_dir / pointer.read_text().strip()
+        return snapshot if snapshot.is_dir() else None
+
+    def _pinned_snapshot(self) -> Path | None:
+        # A connection reads one snapshot for its whole life, so a query never mixes two loads.
+        if self._con is None:
+            self._snapshot = self.current_snapshot()
+        return self._snapshot
+
+    def table_files(self, name: str, snapshot: Path | None = None) -> list[Path]:
+        snapshot = snapshot or self._pinned_snapshot()
+        if snapshot is None:
+            return []
+        return sorted((snapshot / name).glob("*.parquet"))
+
+    def list_tables(self) -> list[str]:
+        snapshot = self._pinned_snapshot()
+        if snapshot is None:
+            return []
+        return [t for t in TABLE_ORDER if (snapshot / t).is_dir() and self.table_files(t, snapshot)]
+
+    def _connect(self) -> BaseBackend:
+        snapshot = self.current_snapshot()
+        self._snapshot = snapshot
+        con = ibis.duckdb.connect()
+        if snapshot is not None:
+            for name in TABLE_ORDER:
+                files = self.table_files(name, snapshot)
+                if files:
+                    con.read_parquet([str(f) for f in files], table_name=name)
+        return con
+
+    def row_counts(self) -> dict[str, int]:
+        # Parquet footers hold row counts: no scan needed.
+        return {
+            name: sum(pq.ParquetFile(f).metadata.num_rows for f in self.table_files(name))
+            for name in self.list_tables()
+        }
+
+    def refresh(self) -> None:
+        """Re-read CURRENT (after another process loaded data)."""
+        self.close()
+        self._snapshot = None
+
+    def commit(self, staged: Mapping[str, StagedTable], mode: LoadMode = "replace") -> None:
+        self.snapshots_dir.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_temporaries()
+        old = self.current_snapshot()
+        new_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        tmp = self.snapshots_dir / f".tmp-{new_id}"
+        tmp.mkdir()
+        try:
+            for name in TABLE_ORDER:
+                target = tmp / name
+                if name in staged and mode == "replace":
+                    self._place(staged[name].files, target, move=True)
+                elif name in staged:
+                    self._append(name, old, staged[name], target)
+                elif old is not None and self.table_files(name, old):
+                    self._place(self.table_files(name, old), target, move=False)
+            _fsync_tree(tmp)
+            final = self.snapshots_dir / new_id
+            os.rename(tmp, final)
+            pointer_tmp = self.root / f".CURRENT-{new_id}"
+            pointer_tmp.write_text(new_id)
+            _fsync_file(pointer_tmp)
+            os.replace(pointer_tmp, self.root / "CURRENT")
+            _fsync_dir(self.root)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self.refresh()
+        self._collect_garbage()
+
+    @staticmethod
+    def _place(files: Sequence[Path], target: Path, *, move: bool) -> None:
+        target.mkdir(parents=True, exist_ok=True)
+        for i, src in enumerate(files):
+            dst = target / f"part-{i:05d}.parquet"
+            if move:
+                shutil.move(src, dst)
+            else:
+                try:
+                    os.link(src, dst)  # snapshots are immutable, so sharing the inode is safe
+                except OSError:
+                    shutil.copy2(src, dst)
+
+    def _append(self, name: str, old: Path | None, staged: StagedTable, target: Path) -> None:
+        old_files = self.table_files(name, old) if old is not None else []
+        if not old_files:
+            self._place(staged.files, target, move=True)
+            return
+        key = CONTRACTS[name].primary_key
+        con = ibis.duckdb.connect()
+        try:
+            old_t = con.read_parquet([str(f) for f in old_files], table_name="old_rows")
+            new_t = con.read_parquet([str(f) for f in staged.files], table_name="new_rows")
+            target.mkdir(parents=True, exist_ok=True)
+            con.to_parquet(_upsert_expr(old_t, new_t, key), target / "part-00000.parquet")
+        finally:
+            con.disconnect()
+
+    def _remove_stale_temporaries(self) -> None:
+        # Left by a load that was killed: never referenced by CURRENT, safe to delete.
+        for tmp in self.snapshots_dir.glob(".tmp-*"):
+            shutil.rmtree(tmp, ignore_errors=True)
+        for tmp in self.root.glob(".CURRENT-*"):
+            tmp.unlink(missing_ok=True)
+
+    def _collect_garbage(self) -> None:
+        snapshots = sorted(p for p in self.snapshots_dir.iterdir() if not p.name.startswith("."))
+        current = self.current_snapshot()
+        for old in snapshots[:-SNAPSHOTS_KEPT]:
+            if old != current:
+                shutil.rmtree(old, ignore_errors=True)
+
+
+class SparkWarehouse(ParquetWarehouse):
+    """The Parquet warehouse read by Spark (local mode by default)."""
+
+    kind = "pyspark"
+
+    def _connect(self) -> BaseBackend:
+        from pyspark.sql import SparkSession  # optional dependency: revintel[spark]
+
+        snapshot = self.current_snapshot()
+        self._snapshot = snapshot
+        master = self.settings.warehouse_url.split("://", 1)[1] or "local[*]"  # type: ignore[union-attr]
+        session = (
+            SparkSession.builder.master(master)
+            .appName("revintel")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .getOrCreate()
+        )
+        con = ibis.pyspark.connect(session)
+        if snapshot is not None:
+            for name in TABLE_ORDER:
+                if self.table_files(name, snapshot):
+                    con.read_parquet(str(snapshot / name), table_name=name)
+        return con
+
+
+class DatabaseWarehouse(Warehouse):
+    """Canonical tables stored in a DuckDB file or a PostgreSQL database."""
+
+    def __init__(self, settings: Settings, url: str) -> None:
+        super().__init__(settings)
+        self.url = url
+        self.kind = "postgres" if url.startswith(("postgres://", "postgresql://")) else "duckdb"
+
+    def _connect(self) -> BaseBackend:
+        if self.kind == "duckdb":
+            path = self.url.split("://", 1)[1].lstrip("/")
+            path = "/" + path if self.url.startswith("duckdb:////") else path
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            return ibis.duckdb.connect(path)
+        url = "postgres://" + self.url.split("://", 1)[1]
+        return ibis.connect(url)
+
+    def list_tables(self) -> list[str]:
+        present = set(self.con.list_tables())
+        return [t for t in TABLE_ORDER if t in present]
+
+    def commit(self, staged: Mapping[str, StagedTable], mode: LoadMode = "replace") -> None:
+        con = self.con
+        present = set(con.list_tables())
+        token = uuid.uuid4().hex[:8]
+        staging = {name: f"_revintel_staging_{name}_{token}" for name in staged}
+        reader = ibis.duckdb.connect()
+        try:
+            for name, table in staged.items():
+                arrow = reader.read_parquet([str(f) for f in table.files]).to_pyarrow()
+                con.create_table(staging[name], arrow, overwrite=True)
+                if mode == "append" and name in present:
+                    merged = _upsert_expr(
+                        con.table(name), con.table(staging[name]), CONTRACTS[name].primary_key
+                    )
+                    con.create_table(staging[name] + "_m", merged, overwrite=True)
+                    con.drop_table(staging[name])
+                    staging[name] += "_m"
+            self._swap(staging, present)
+        except BaseException:
+            for tmp in staging.values():
+                with suppress(Exception):
+                    con.drop_table(tmp, force=True)
+            raise
+        finally:
+            reader.disconnect()
+
+    def _swap(self, staging: Mapping[str, str], present: set[str]) -> None:
+        """Drop the live tables and rename the staging tables in one transaction."""
+        if self.kind == "postgres":
+            from psycopg import sql
+
+            raw = self.con.con
+            with raw.transaction():
+                for name, tmp in staging.items():
+                    if name in present:
+                        raw.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(name)))
+                    raw.execute(
+                        sql.SQL("ALTER TABLE {} RENAME TO {}").format(
+                            sql.Identifier(tmp), sql.Identifier(name)
+                        )
+                    )
+            return
+        raw = self.con.con
+        raw.execute("BEGIN TRANSACTION")
+        try:
+            for name, tmp in staging.items():
+                # Both names come from the contracts (never from user text) and are quoted.
+                if name in present:
+                    raw.execute(f'DROP TABLE "{name}"')
+                raw.execute(f'ALTER TABLE "{tmp}" RENAME TO "{name}"')
+            raw.execute("COMMIT")
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
+
+
+def connect(settings: Settings) -> Warehouse:
+    """The warehouse named by the settings (see module docstring)."""
+    url = settings.warehouse_url
+    if url is None or url.startswith("parquet://"):
+        return ParquetWarehouse(settings)
+    if url.startswith("pyspark://"):
+        return SparkWarehouse(settings)
+    if url.startswith(("duckdb://", "postgres://", "postgresql://")):
+        return DatabaseWarehouse(settings, url)
+    raise ConfigError(f"REVINTEL_WAREHOUSE_URL {url!r} is not a supported warehouse")
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    for dirpath, _dirs, files in os.walk(root):
+        for f in files:
+            _fsync_file(Path(dirpath) / f)
+        _fsync_dir(Path(dirpath))
