@@ -16,6 +16,8 @@ class AppContext:
     """Lazily opened warehouse and app store for one set of settings."""
 
     settings: Settings = field(default_factory=load_settings)
+    # Set on a fork: the context whose app store this one shares.
+    parent: AppContext | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_options(cls, **overrides: Any) -> AppContext:
@@ -27,7 +29,19 @@ class AppContext:
 
     @cached_property
     def store(self) -> AppStore:
+        if self.parent is not None:
+            return self.parent.store
         return open_store(self.settings)
+
+    def fork(self) -> AppContext:
+        """A context with its own warehouse connection that shares this context's app store.
+
+        A warehouse connection reads one snapshot for its whole life and is not thread-safe, so each
+        API request and each dashboard session works on a fork: it sees the newest load and never
+        shares a connection between threads. The app store is a connection pool, safe to share;
+        closing a fork leaves it open.
+        """
+        return AppContext(self.settings, parent=self)
 
     def refresh(self) -> None:
         """Forget the warehouse connection so the next use sees the newest load."""
@@ -38,5 +52,6 @@ class AppContext:
     def close(self) -> None:
         self.refresh()
         if "store" in self.__dict__:
-            self.store.dispose()
+            if self.parent is None:
+                self.store.dispose()
             del self.__dict__["store"]

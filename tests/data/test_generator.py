@@ -299,7 +299,9 @@ def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
     first = _write_both(generate_company(**SMALL), tmp_path / "a")
     second = _write_both(generate_company(**SMALL), tmp_path / "b")
     assert first.keys() == second.keys()
-    assert len(first) == 2 * (len(CONTRACTS) + 5)
+    # Every canonical table but the empty predictions, plus 5 truth tables, in both formats.
+    assert len(first) == 2 * (len(CONTRACTS) - 1 + 5)
+    assert not any("predictions" in name for name in first)
     for name in first:
         assert first[name] == second[name], name
     other = _write_both(generate_company(**{**SMALL, "seed": 12}), tmp_path / "c")
@@ -489,3 +491,18 @@ def test_anomalies_are_recorded_and_visible() -> None:
                 rate = failure.filter(pl.col("month") == month)["f"][0]
                 assert rate > 3 * failure["f"].median()
     assert len(kinds) >= 3
+
+
+def test_written_folder_loads_as_it_is(small: GeneratedCompany, tmp_path: Path) -> None:
+    """`revintel generate --out D` then `revintel load D` works: the folder holds only loadable
+    tables (truth/ is a subfolder, which a folder load skips)."""
+    from revintel.config import Settings
+    from revintel.context import AppContext
+    from revintel.data.loading import load_paths
+
+    write_company(small, tmp_path / "out", "csv")
+    ctx = AppContext(Settings(home=tmp_path / "home", warehouse_url=None, database_url=None))
+    result = load_paths(ctx, [tmp_path / "out"])
+    expected = {name: t.num_rows for name, t in small.tables.items() if t.num_rows}
+    assert result.tables == expected
+    assert ctx.warehouse.row_counts() == expected

@@ -183,7 +183,10 @@ class ParquetWarehouse(Warehouse):
         self.snapshots_dir.mkdir(parents=True, exist_ok=True)
         self._remove_stale_temporaries()
         old = self.current_snapshot()
-        new_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        # Names sort in commit order (to the nanosecond), which _collect_garbage relies on.
+        now = time.time_ns()
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9)) + f"{now % 10**9:09d}"
+        new_id = stamp + "-" + uuid.uuid4().hex[:8]
         tmp = self.snapshots_dir / f".tmp-{new_id}"
         tmp.mkdir()
         try:

@@ -167,6 +167,9 @@ def write_company(
 ) -> list[Path]:
     """Write ``out/<table>.<fmt>`` and ``out/truth/<name>.<fmt>``; returns the paths written.
 
+    A canonical table without rows (``predictions``, which the churn model fills) is not written:
+    the loader rejects a file with no data rows, and ``revintel load OUT`` must load the folder.
+
     CSV: header row, UTF-8, ISO dates, date-times ``YYYY-MM-DD HH:MM:SS``, booleans true/false,
     blanks for nulls. Parquet: written by pyarrow, byte-identical for the same company.
     """
@@ -174,7 +177,9 @@ def write_company(
         raise ConfigError(f"format must be parquet or csv, got {fmt!r}")
     out = Path(out)
     (out / "truth").mkdir(parents=True, exist_ok=True)
-    jobs = [(table, out / f"{name}.{fmt}") for name, table in company.tables.items()]
+    jobs = [
+        (table, out / f"{name}.{fmt}") for name, table in company.tables.items() if table.num_rows
+    ]
     jobs += [(table, out / "truth" / f"{name}.{fmt}") for name, table in company.truth.items()]
     writer = _write_parquet if fmt == "parquet" else _write_csv
     # Largest first, so the two writers finish together.

@@ -1,0 +1,47 @@
+"""The FastAPI application: ``create_app(ctx)`` wires the routes, error handlers and context."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from revintel import __version__
+from revintel.api.errors import install_error_handlers
+from revintel.api.routes import health, loads, tables
+from revintel.context import AppContext
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """\
+revintel's REST API, for CRMs, scripts and other services. It calls the same services as the
+`revintel` command line and the dashboard.
+
+Every error is JSON: `{"error": <class>, "detail": <message>}`, plus `problems` (file, row,
+column, expected, got) when uploaded files break their table contracts, or `fields` when the
+request itself is invalid.
+"""
+
+
+def create_app(ctx: AppContext | None = None) -> FastAPI:
+    """The API over ``ctx`` (by default, settings from the environment); closes it on shutdown."""
+    context = ctx if ctx is not None else AppContext()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        context.close()
+
+    app = FastAPI(
+        title="revintel",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(tables.router, prefix=API_PREFIX)
+    app.include_router(loads.router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,82 @@
+"""Every error as JSON: ``{"error": class name, "detail": message, ...}`` with its status code."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import psycopg
+import sqlalchemy.exc
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from revintel.api.schemas import ErrorResponse, FieldProblem, ProblemOut
+from revintel.errors import RevintelError, ValidationFailed
+
+
+def _json(
+    status_code: int, body: ErrorResponse, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code, headers)
+
+
+def _revintel_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RevintelError)
+    body = ErrorResponse(error=type(exc).__name__, detail=str(exc))
+    if isinstance(exc, ValidationFailed):
+        body.detail = exc.report().splitlines()[0]
+        body.problems = [ProblemOut.model_validate(p) for p in exc.problems]
+        body.total = exc.total
+        body.counts = exc.counts or None
+    return _json(exc.status_code, body)
+
+
+def _field_problem(error: dict[str, Any]) -> FieldProblem:
+    location, *path = (str(part) for part in error.get("loc", ()))
+    return FieldProblem(
+        field=".".join(path) or location, location=location, message=str(error.get("msg", ""))
+    )
+
+
+def _request_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    fields = [_field_problem(error) for error in exc.errors()]
+    detail = "; ".join(f"{f.location} field '{f.field}': {f.message}" for f in fields)
+    body = ErrorResponse(error="RequestValidationError", detail=detail, fields=fields)
+    return _json(422, body)
+
+
+def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    error = HTTPStatus(exc.status_code).phrase.title().replace(" ", "").replace("-", "")
+    body = ErrorResponse(error=error, detail=str(exc.detail))
+    return _json(exc.status_code, body, dict(exc.headers or {}))
+
+
+def _backend_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+    body = ErrorResponse(
+        error="ServiceUnavailable",
+        detail=f"A database did not answer ({reason}); GET /health shows which one.",
+    )
+    return _json(503, body)
+
+
+def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    # Starlette re-raises the exception after this response, so the server logs the traceback.
+    body = ErrorResponse(
+        error="InternalError", detail=f"Unexpected {type(exc).__name__}; see the server log."
+    )
+    return _json(500, body)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error as an :class:`ErrorResponse`."""
+    app.add_exception_handler(RevintelError, _revintel_error)
+    app.add_exception_handler(RequestValidationError, _request_validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    for unavailable in (sqlalchemy.exc.OperationalError, psycopg.OperationalError):
+        app.add_exception_handler(unavailable, _backend_unavailable)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,48 @@
+"""``GET /health``: the version and whether the warehouse and the app database answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, Response, status
+
+from revintel import __version__
+from revintel.api.deps import ContextDep
+from revintel.api.schemas import ComponentHealth, HealthResponse
+
+router = APIRouter(tags=["health"])
+
+
+def _probe(kind: str, ping: Callable[[], object]) -> ComponentHealth:
+    try:
+        ping()
+    except Exception as exc:  # a health check reports every failure, it never raises
+        first_line = (str(exc).strip().splitlines() or [""])[0][:300]
+        return ComponentHealth(
+            status="down", kind=kind, detail=f"{type(exc).__name__}: {first_line}"
+        )
+    return ComponentHealth(status="ok", kind=kind)
+
+
+@router.get(
+    "/health",
+    responses={503: {"model": HealthResponse, "description": "A component is down."}},
+)
+def health(ctx: ContextDep, response: Response) -> HealthResponse:
+    """200 when the warehouse and the app database both answer, else 503 naming the one down."""
+    settings = ctx.settings
+    try:
+        warehouse_kind = ctx.warehouse.kind  # opening the warehouse object does not connect yet
+    except Exception:
+        warehouse_kind = (settings.warehouse_url or "parquet://").split("://", 1)[0]
+    app_db_kind = settings.sqlalchemy_url.split(":", 1)[0].split("+", 1)[0]
+    components = {
+        "warehouse": _probe(warehouse_kind, lambda: ctx.warehouse.ping()),
+        "app_db": _probe(app_db_kind, lambda: ctx.store.ping()),
+    }
+    healthy = all(c.status == "ok" for c in components.values())
+    if not healthy:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    return HealthResponse(
+        status="ok" if healthy else "unavailable", version=__version__, components=components
+    )

@@ -1,0 +1,76 @@
+"""``/api/v1/loads``: the load history, and uploads of CSV or Parquet files to load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
+
+from revintel.api.deps import ContextDep
+from revintel.api.schemas import (
+    ErrorResponse,
+    LoadHistoryResponse,
+    LoadMode,
+    LoadResultOut,
+    LoadRunOut,
+    TableName,
+)
+from revintel.api.uploads import save_uploads, without_folder
+from revintel.data.loading import load_paths
+from revintel.errors import ValidationFailed
+
+router = APIRouter(prefix="/loads", tags=["data"])
+
+
+@router.get("")
+def load_history(
+    ctx: ContextDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50
+) -> LoadHistoryResponse:
+    """Recent loads, newest first."""
+    runs = ctx.store.load_history(limit=limit)
+    return LoadHistoryResponse(loads=[LoadRunOut.model_validate(run) for run in runs])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        422: {"model": ErrorResponse, "description": "A file broke its table contract."},
+    },
+)
+def upload_and_load(
+    ctx: ContextDep,
+    files: Annotated[
+        list[UploadFile],
+        File(description="CSV or Parquet files; a file's name names its table (customers.csv)."),
+    ],
+    table: Annotated[
+        TableName | None, Form(description="Load every file into this table instead.")
+    ] = None,
+    mode: Annotated[
+        LoadMode, Form(description="replace the tables, or append (upsert by primary key).")
+    ] = "replace",
+) -> LoadResultOut:
+    """Validate every file against its table contract, then load them all atomically.
+
+    Nothing is written unless every file is valid; a 422 lists every problem with file, row and
+    column.
+    """
+    with TemporaryDirectory(prefix="revintel-upload-") as tmp:
+        folder = Path(tmp)
+        paths = save_uploads(((f.filename, f.file) for f in files), folder)
+        try:
+            result = load_paths(
+                ctx, paths, table=table.value if table else None, mode=mode, source="api"
+            )
+        except ValidationFailed as exc:
+            raise without_folder(exc, folder) from None
+    return LoadResultOut(
+        run_id=result.run_id,
+        tables=dict(result.tables),
+        files=[Path(f).name for f in result.files],
+        seconds=result.seconds,
+        mode=result.mode,
+    )

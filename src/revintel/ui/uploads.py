@@ -1,0 +1,86 @@
+"""The upload form's workflow: save the files, validate them, and load them once they are valid."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from revintel.context import AppContext
+from revintel.data.loading import LoadMode, LoadResult, ValidationReport, load_paths, validate_paths
+
+UPLOAD_PREFIX = "revintel-dashboard-upload-"
+ABANDONED_AFTER = 24 * 3600  # seconds; a validated upload nobody loaded (its session ended)
+
+
+@dataclass
+class PendingUpload:
+    """Files saved and validated, waiting for the user to load them."""
+
+    folder: Path
+    paths: list[Path]
+    table: str | None
+    mode: LoadMode
+    report: ValidationReport
+
+    def display_name(self, text: str) -> str:
+        """``text`` without the temporary folder, so it names the file the user uploaded."""
+        return text.replace(f"{self.folder}/", "")
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def save_uploads(files: Iterable[tuple[str, bytes]], folder: Path) -> list[Path]:
+    """Write each ``(name, content)`` under its own name (the loader reads the table from it)."""
+    paths: list[Path] = []
+    for index, (name, content) in enumerate(files, start=1):
+        filename = Path(name.replace("\\", "/")).name or f"upload-{index}"
+        path = folder / filename
+        if path.exists():  # the same name twice: keep both
+            path = folder / str(index) / filename
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        paths.append(path)
+    return paths
+
+
+def validate_uploads(
+    ctx: AppContext,
+    files: Iterable[tuple[str, bytes]],
+    *,
+    table: str | None = None,
+    mode: LoadMode = "replace",
+) -> PendingUpload:
+    """Save the files to a new temporary folder and validate them as a load would (no write)."""
+    _remove_abandoned_uploads()
+    folder = Path(tempfile.mkdtemp(prefix=UPLOAD_PREFIX))
+    try:
+        paths = save_uploads(files, folder)
+        report = validate_paths(ctx, paths, table=table, mode=mode)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return PendingUpload(folder, paths, table, mode, report)
+
+
+def load_upload(ctx: AppContext, pending: PendingUpload) -> LoadResult:
+    """Load validated files (raises ValidationFailed if the data changed since); then discard."""
+    try:
+        return load_paths(
+            ctx, pending.paths, table=pending.table, mode=pending.mode, source="upload"
+        )
+    finally:
+        pending.discard()
+
+
+def _remove_abandoned_uploads(now: float | None = None) -> None:
+    now = time.time() if now is None else now
+    for folder in Path(tempfile.gettempdir()).glob(f"{UPLOAD_PREFIX}*"):
+        with suppress(OSError):
+            if now - folder.stat().st_mtime > ABANDONED_AFTER:
+                shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,62 @@
+"""The dashboard's pages, by section. A capability adds its page with one line in ``PAGES``.
+
+Each page is a script in this folder that Streamlit runs as ``__main__``: it reads the run's
+context with :func:`revintel.ui.components.current_context`, calls services and draws. (The folder
+is not called ``pages/``: next to the entry script, that name switches Streamlit to its older
+folder-based navigation until ``st.navigation`` first runs.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+PAGES_DIR = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page: the navigation section it sits in, its script in this folder, title and icon."""
+
+    section: str
+    script: str
+    title: str
+    icon: str  # a Material icon, ":material/<name>:"
+    default: bool = False
+
+    @property
+    def path(self) -> Path:
+        return PAGES_DIR / self.script
+
+    @property
+    def url_path(self) -> str:
+        return Path(self.script).stem.replace("_", "-")
+
+
+PAGES: list[PageSpec] = [
+    PageSpec("Overview", "home.py", "Home", ":material/home:", default=True),
+    PageSpec("Data", "data.py", "Data", ":material/database:"),
+]
+
+
+def page_path(script: str) -> Path:
+    """The path of a registered page script, for ``st.page_link``."""
+    spec = next(s for s in PAGES if s.script == script)
+    return spec.path
+
+
+def navigation_sections(pages: list[PageSpec] = PAGES) -> dict[str, list[st.Page]]:
+    """``st.navigation``'s input: sections in the order they first appear, pages in list order."""
+    sections: dict[str, list[st.Page]] = {}
+    for spec in pages:
+        page = st.Page(
+            spec.path,
+            title=spec.title,
+            icon=spec.icon,
+            url_path=spec.url_path,
+            default=spec.default,
+        )
+        sections.setdefault(spec.section, []).append(page)
+    return sections

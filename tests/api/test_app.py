@@ -1,0 +1,72 @@
+"""The application shell: OpenAPI docs, and every error answered as JSON."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from revintel.api.app import create_app
+from revintel.api.routes import tables as tables_route
+from revintel.context import AppContext
+from revintel.errors import NoDataError
+
+
+def test_docs_and_openapi(client: TestClient) -> None:
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "swagger" in docs.text.lower()
+    spec = client.get("/openapi.json").json()
+    assert spec["info"]["title"] == "revintel"
+    assert {"/health", "/api/v1/tables", "/api/v1/loads"} <= set(spec["paths"])
+    assert set(spec["paths"]["/api/v1/loads"]) == {"get", "post"}
+    assert "503" in spec["paths"]["/health"]["get"]["responses"]
+    assert "422" in spec["paths"]["/api/v1/loads"]["post"]["responses"]
+
+
+def test_unknown_route_is_json(client: TestClient) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json() == {"error": "NotFound", "detail": "Not Found"}
+
+
+def test_revintel_error_keeps_its_status_and_message(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_data(*_args: object, **_kwargs: object) -> None:
+        raise NoDataError("Table 'customers' has not been loaded.")
+
+    monkeypatch.setattr(tables_route, "table_catalog", no_data)
+    response = client.get("/api/v1/tables")
+    assert response.status_code == 409
+    assert response.json() == {
+        "error": "NoDataError",
+        "detail": "Table 'customers' has not been loaded.",
+    }
+
+
+def test_unexpected_error_is_json_500(
+    empty_context: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(tables_route, "table_catalog", crash)
+    with TestClient(create_app(empty_context), raise_server_exceptions=False) as client:
+        response = client.get("/api/v1/tables")
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": "InternalError",
+        "detail": "Unexpected RuntimeError; see the server log.",
+    }
+
+
+def test_create_app_without_context_reads_the_environment(
+    tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REVINTEL_HOME", str(tmp_path))
+    monkeypatch.delenv("REVINTEL_WAREHOUSE_URL", raising=False)
+    monkeypatch.delenv("REVINTEL_DATABASE_URL", raising=False)
+    app = create_app()
+    assert app.state.context.settings.home == tmp_path
+    with TestClient(app) as client:
+        assert client.get("/health").status_code == 200

@@ -1,0 +1,147 @@
+"""One loaded warehouse per backend, shared by the tests of this folder.
+
+``backend`` is parametrised over DuckDB (the default Parquet warehouse), PostgreSQL and PySpark
+(local mode), each loaded once per session through ``load_paths`` with the same small company. A
+test that uses it runs on every backend. A known gap of one backend is declared on the test with
+
+    @pytest.mark.notimpl(["pyspark"], reason="…")
+
+which turns into a strict expected failure for that backend only, so the gap stays visible and
+the test starts failing (as XPASS) when the gap closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+import pytest
+
+from revintel.config import Settings
+from revintel.context import AppContext
+from revintel.data.loading import load_paths
+
+BACKENDS = ["duckdb", "postgres", "pyspark"]
+
+# A small company: 6 customers in 3 segments, 5 subscriptions, 10 payment attempts over 3 months.
+COMPANY = {
+    "customers.csv": """\
+customer_id,signup_date,segment,country,acquisition_channel,is_active
+C1,2024-01-03,SMB,US,Organic,true
+C2,2024-01-10,SMB,DE,Referral,true
+C3,2024-01-20,Mid-Market,FR,Partner,false
+C4,2024-02-02,Enterprise,US,Paid Ads,true
+C5,2024-02-15,Mid-Market,GB,Organic,true
+C6,2024-03-01,SMB,US,Organic,true
+""",
+    "subscriptions.csv": """\
+subscription_id,customer_id,plan_type,start_date,end_date,monthly_price
+S1,C1,Basic,2024-01-03,,49
+S2,C2,Pro,2024-01-10,,199
+S3,C3,Pro,2024-01-20,2024-03-20,199
+S4,C4,Enterprise,2024-02-02,,2500
+S5,C5,Basic,2024-02-15,,49
+""",
+    "payments.csv": """\
+payment_id,customer_id,payment_date,amount,payment_status
+P01,C1,2024-01-03,49,Success
+P02,C2,2024-01-10,199,Success
+P03,C3,2024-01-20,199,Failed
+P04,C3,2024-01-23,199,Success
+P05,C1,2024-02-03,49,Success
+P06,C2,2024-02-10,199,Success
+P07,C4,2024-02-02,2500,Success
+P08,C5,2024-02-15,49,Failed
+P09,C1,2024-03-03,49,Success
+P10,C4,2024-03-02,2500,Success
+""",
+}
+
+
+@dataclass
+class Backend:
+    """A loaded warehouse on one backend."""
+
+    name: str
+    ctx: AppContext
+
+    def table(self, name: str) -> ibis.Table:
+        return self.ctx.warehouse.table(name)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "notimpl(backends, reason): a known gap of those backends (strict xfail)"
+    )
+
+
+@pytest.fixture(scope="session")
+def company_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("backend-company")
+    for name, text in COMPANY.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One local Spark for the session (starting one takes seconds); SparkWarehouse reuses it."""
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("revintel-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+
+
+def _warehouse_url(name: str, request: pytest.FixtureRequest) -> str | None:
+    if name == "postgres":
+        create: Callable[[], str] = request.getfixturevalue("postgres_databases")
+        return create()
+    if name == "pyspark":
+        request.getfixturevalue("spark_session")
+        return "pyspark://local[2]"
+    return None
+
+
+@pytest.fixture(
+    scope="session",
+    params=[
+        "duckdb",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("pyspark", marks=pytest.mark.spark),
+    ],
+)
+def loaded_backend(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    company_folder: Path,
+) -> Iterator[Backend]:
+    name: str = request.param
+    home = tmp_path_factory.mktemp(f"home-{name}")
+    url = _warehouse_url(name, request)
+    ctx = AppContext(Settings(home=home, warehouse_url=url, database_url=None))
+    load_paths(ctx, [company_folder], source="test")
+    yield Backend(name, ctx)
+    ctx.close()
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest, loaded_backend: Backend) -> Backend:
+    """The loaded warehouse of each backend in turn (see the module docstring)."""
+    marker = request.node.get_closest_marker("notimpl")
+    if marker is not None and loaded_backend.name in marker.args[0]:
+        reason = marker.kwargs.get("reason", "not implemented on this backend")
+        request.applymarker(
+            pytest.mark.xfail(reason=f"{loaded_backend.name}: {reason}", strict=True)
+        )
+    return loaded_backend

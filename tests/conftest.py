@@ -1,0 +1,109 @@
+"""Shared test fixtures."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from revintel.config import Settings
+from revintel.context import AppContext
+
+# -- PostgreSQL: fresh databases for this test session (tests marked `postgres`) -------------------
+
+# The server the `postgres` tests use (trust auth); the session creates its own databases on it.
+POSTGRES_SERVER = os.environ.get("REVINTEL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[Callable[[], str]]:
+    """Creates databases (revintel_test_<random>), returning their URLs; drops them at the end."""
+    import psycopg
+    from psycopg import sql
+
+    created: list[str] = []
+
+    def create() -> str:
+        name = f"revintel_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(f"{POSTGRES_SERVER}/test", autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        created.append(name)
+        return f"{POSTGRES_SERVER}/{name}"
+
+    yield create
+    with psycopg.connect(f"{POSTGRES_SERVER}/test", autocommit=True) as conn:
+        for name in created:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            conn.execute(drop.format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_databases: Callable[[], str]) -> str:
+    """URL of a new PostgreSQL database for this test session."""
+    return postgres_databases()
+
+
+# -- a small hand-made company and isolated homes (tests/api, tests/ui) ------------------------
+
+SMALL_COMPANY_CSVS: dict[str, str] = {
+    "customers.csv": """\
+customer_id,signup_date,segment,country,acquisition_channel
+C001,2024-01-05,SMB,US,Organic
+C002,2024-01-20,Mid-Market,DE,Referral
+C003,2024-02-11,Enterprise,FR,Partner
+C004,2024-03-02,SMB,GB,Paid Ads
+C005,2024-03-28,SMB,US,Organic
+""",
+    "subscriptions.csv": """\
+subscription_id,customer_id,plan_type,start_date,end_date,monthly_price
+S001,C001,Basic,2024-01-05,,49
+S002,C002,Pro,2024-01-20,2024-06-20,299
+S003,C003,Enterprise,2024-02-11,,2500
+S004,C004,Basic,2024-03-02,,79
+""",
+    "payments.csv": """\
+payment_id,customer_id,payment_date,amount,payment_status
+P001,C001,2024-01-05,49,Success
+P002,C002,2024-01-20,299,Success
+P003,C003,2024-02-11,2500,Success
+P004,C004,2024-03-02,79,Failed
+P005,C004,2024-03-05,79,Success
+P006,C001,2024-02-05,49,Success
+""",
+}
+SMALL_COMPANY_ROWS = {"customers": 5, "subscriptions": 4, "payments": 6}
+
+
+def isolated_settings(home: Path) -> Settings:
+    """Settings for a fresh home, ignoring any REVINTEL_* variables of the machine."""
+    return Settings(home=home, warehouse_url=None, database_url=None)
+
+
+@pytest.fixture
+def company_csvs(tmp_path: Path) -> Path:
+    """A folder holding the small company's customers, subscriptions and payments CSVs."""
+    folder = tmp_path / "company"
+    folder.mkdir()
+    for name, text in SMALL_COMPANY_CSVS.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+@pytest.fixture
+def empty_context(tmp_path: Path) -> Iterator[AppContext]:
+    """An AppContext over a new, empty home."""
+    ctx = AppContext(isolated_settings(tmp_path / "home"))
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def loaded_context(empty_context: AppContext, company_csvs: Path) -> AppContext:
+    """An AppContext whose warehouse holds the small company."""
+    from revintel.data.loading import load_paths
+
+    load_paths(empty_context, [company_csvs], source="test")
+    return empty_context

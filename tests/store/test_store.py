@@ -1,0 +1,116 @@
+"""The load history in the app store, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from revintel.config import Settings
+from revintel.store import AppStore, open_store
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AppStore]:
+    database_url = None
+    if request.param == "postgres":
+        database_url = request.getfixturevalue("postgres_url")
+    settings = Settings(home=tmp_path / "home", warehouse_url=None, database_url=database_url)
+    app_store = open_store(settings)
+    with app_store.engine.begin() as connection:  # the PostgreSQL database lives for the session
+        connection.execute(text("DELETE FROM load_runs"))
+    yield app_store
+    app_store.dispose()
+
+
+def test_a_load_is_recorded_from_start_to_finish(store: AppStore) -> None:
+    run_id = store.start_load(["data/customers.csv"], "replace", source="upload")
+    running = store.load_history()[0]
+    assert (running["id"], running["status"], running["finished_at"]) == (run_id, "running", None)
+
+    store.finish_load(run_id, status="success", tables={"customers": 3})
+
+    (run,) = store.load_history()
+    assert run["status"] == "success" and run["source"] == "upload" and run["mode"] == "replace"
+    assert run["files"] == ["data/customers.csv"] and run["tables"] == {"customers": 3}
+    started, finished = (datetime.fromisoformat(run[k]) for k in ("started_at", "finished_at"))
+    assert started.utcoffset() is not None and finished.utcoffset() is not None  # UTC, not naive
+    assert started <= finished
+    json.dumps(run)  # JSON-able for the API and the CLI
+
+
+def test_a_failed_load_keeps_its_message(store: AppStore) -> None:
+    run_id = store.start_load(["payments.csv"], "append")
+    message = "Validation failed: 1 problem(s) found; nothing was loaded.\n  - payments.csv, row 2"
+
+    store.finish_load(run_id, status="failed", message=message)
+
+    (run,) = store.load_history()
+    assert (run["status"], run["message"], run["tables"]) == ("failed", message, {})
+
+
+def test_history_is_newest_first_and_limited(store: AppStore) -> None:
+    ids = [store.start_load([f"f{i}.csv"], "replace") for i in range(5)]
+
+    history = store.load_history(limit=3)
+
+    assert [r["id"] for r in history] == ids[::-1][:3]
+
+
+def test_last_loaded_counts_only_successful_loads(store: AppStore) -> None:
+    first = store.start_load(["a"], "replace")
+    store.finish_load(first, status="success", tables={"customers": 3, "payments": 4})
+    second = store.start_load(["b"], "append")
+    store.finish_load(second, status="success", tables={"payments": 1})
+    failed = store.start_load(["c"], "replace")
+    store.finish_load(failed, status="failed", message="bad")
+    history = {r["id"]: r for r in store.load_history()}
+
+    last = store.last_loaded()
+
+    assert set(last) == {"customers", "payments"}
+    assert last["customers"] == datetime.fromisoformat(history[first]["finished_at"])
+    assert last["payments"] == datetime.fromisoformat(history[second]["finished_at"])
+
+
+def test_migrating_again_is_harmless(store: AppStore) -> None:
+    store.start_load(["a"], "replace")
+    store.migrate()
+    assert len(store.load_history()) == 1
+
+
+@pytest.mark.postgres
+def test_load_paths_records_in_postgres(
+    tmp_path: Path, postgres_databases: Callable[[], str]
+) -> None:
+    from revintel.context import AppContext
+    from revintel.data.loading import load_paths
+    from revintel.errors import ValidationFailed
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "customers.csv").write_text(
+        "customer_id,signup_date,segment,country,acquisition_channel\nC1,2024-01-05,SMB,US,Organic\n"
+    )
+    (folder / "costs.csv").write_text(
+        "month,infra_cost,marketing_cost,support_cost\n2024-13,1,2,3\n"
+    )
+    url = postgres_databases()
+    ctx = AppContext(Settings(home=tmp_path / "home", warehouse_url=None, database_url=url))
+
+    result = load_paths(ctx, [folder / "customers.csv"])
+    with pytest.raises(ValidationFailed):
+        load_paths(ctx, [folder / "costs.csv"])
+
+    history = ctx.store.load_history()
+    assert ctx.store.engine.dialect.name == "postgresql"
+    assert [(r["id"], r["status"]) for r in history] == [
+        (result.run_id + 1, "failed"),
+        (result.run_id, "success"),
+    ]
+    assert "costs.csv, row 1, column 'month': not a valid month" in history[0]["message"]
+    ctx.close()
