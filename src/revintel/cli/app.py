@@ -184,3 +184,8 @@ def _check_month(value: str, option: str) -> None:
 
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
         raise RevintelError(f"{option} {value!r}: expected a month YYYY-MM, e.g. 2023-01")
+
+
+from revintel.cli.health import health_app  # noqa: E402  (command groups register last)
+
+app.add_typer(health_app, name="health")

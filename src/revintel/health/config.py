@@ -1,0 +1,263 @@
+"""Health-scoring settings: pillar weights, tier cut-offs, playbook thresholds and actions.
+
+Defaults are brief 000's (``docs/health.md``, Settings; ``metric-definitions.md``, Health score).
+They can be overridden in two places, merged in this order (later wins):
+
+1. the ``[health]`` table of ``revintel.toml`` (the file :mod:`revintel.config` reads);
+2. ``REVINTEL_HOME/health.toml``, written by the Health settings page and ``PUT
+   /api/v1/health/config`` (so an edit made in the dashboard is seen by the CLI and the API).
+
+Every value is validated; the weights must sum to 100%. An invalid file or request raises
+:class:`InvalidHealthConfig` naming the field and what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from revintel.config import Settings, _toml_file
+from revintel.errors import ConfigError
+
+Pillar = Literal["engagement", "sentiment", "support"]
+PILLARS: tuple[Pillar, ...] = ("engagement", "sentiment", "support")
+Tier = Literal["Healthy", "At Risk", "Critical"]
+TIERS: tuple[Tier, ...] = ("Healthy", "At Risk", "Critical")
+Playbook = Literal[
+    "Executive Sponsor Call",
+    "Risk Mitigation Plan",
+    "Strategy Session / QBR",
+    "Value Realization Report",
+]
+PLAYBOOKS: tuple[Playbook, ...] = (
+    "Executive Sponsor Call",
+    "Risk Mitigation Plan",
+    "Strategy Session / QBR",
+    "Value Realization Report",
+)
+Severity = Literal["low", "medium", "high", "urgent"]
+
+HEALTH_FILE = "health.toml"
+WEIGHT_TOLERANCE = 1e-6
+
+DEFAULT_ACTIONS: dict[Playbook, list[str]] = {
+    "Executive Sponsor Call": [
+        "Book a call between our executive sponsor and theirs within 7 days",
+        "Prepare a one-page account review: usage, open tickets, NPS, value delivered",
+        "Agree a written recovery plan with owners and dates",
+    ],
+    "Risk Mitigation Plan": [
+        "CSM calls the main contact this week",
+        "Escalate open tickets older than 14 days",
+        "Run a re-onboarding session for inactive seats",
+    ],
+    "Strategy Session / QBR": [
+        "Schedule a quarterly business review",
+        "Review adoption of key features and agree next goals",
+        "Log the contact so the no-contact clock restarts",
+    ],
+    "Value Realization Report": [
+        "Send a value realization report (usage, outcomes, ROI)",
+        "Ask for a reference or case study",
+        "Look for expansion: unused features, more seats",
+    ],
+}
+
+
+class InvalidHealthConfig(ConfigError):
+    """A health setting is invalid (a 422 in the API)."""
+
+    status_code = 422
+
+
+class PillarWeights(BaseModel):
+    """Pillar weights in percent; they must sum to 100."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    engagement: float = Field(40.0, ge=0, le=100, description="Product engagement weight, %.")
+    sentiment: float = Field(30.0, ge=0, le=100, description="Sentiment (NPS) weight, %.")
+    support: float = Field(30.0, ge=0, le=100, description="Support volume weight, %.")
+
+    @model_validator(mode="after")
+    def _sum_to_100(self) -> PillarWeights:
+        total = self.engagement + self.sentiment + self.support
+        if abs(total - 100.0) > WEIGHT_TOLERANCE:
+            raise ValueError(
+                "weights must sum to 100%: engagement "
+                f"{self.engagement:g} + sentiment {self.sentiment:g} + support "
+                f"{self.support:g} = {total:g}%"
+            )
+        return self
+
+    def as_dict(self) -> dict[Pillar, float]:
+        return {"engagement": self.engagement, "sentiment": self.sentiment, "support": self.support}
+
+
+class TierCutoffs(BaseModel):
+    """Healthy when score ≥ ``healthy_from``; At Risk when ≥ ``at_risk_from``; else Critical."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    healthy_from: float = Field(70.0, gt=0, le=100, description="Lowest Healthy score.")
+    at_risk_from: float = Field(40.0, gt=0, le=100, description="Lowest At Risk score.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TierCutoffs:
+        if not self.at_risk_from < self.healthy_from:
+            raise ValueError(
+                f"tier cut-offs: at_risk_from ({self.at_risk_from:g}) must be below "
+                f"healthy_from ({self.healthy_from:g})"
+            )
+        return self
+
+
+class SeverityWeights(BaseModel):
+    """How much one ticket of each severity counts in the support pillar."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    low: float = Field(1.0, ge=0)
+    medium: float = Field(2.0, ge=0)
+    high: float = Field(3.0, ge=0)
+    urgent: float = Field(5.0, ge=0)
+
+
+class HealthConfig(BaseModel):
+    """Every health-scoring setting (``docs/health.md``, Settings)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weights: PillarWeights = Field(default_factory=PillarWeights)
+    tiers: TierCutoffs = Field(default_factory=TierCutoffs)
+    high_value_arr: float = Field(
+        250_000.0, ge=0, description="ARR from which a Critical account gets an executive call."
+    )
+    no_contact_days: int = Field(
+        90, ge=1, le=3650, description="More days than this without contact is 'silent churn'."
+    )
+    nps_half_life_days: float = Field(
+        180.0, gt=0, description="A response this old counts half (sentiment decays to neutral)."
+    )
+    support_window_days: int = Field(90, ge=7, le=730, description="Ticket look-back, days.")
+    aged_ticket_days: int = Field(14, ge=1, description="Open longer than this is 'aged'.")
+    severity_weights: SeverityWeights = Field(default_factory=SeverityWeights)
+    actions: dict[Playbook, list[str]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_ACTIONS.items()},
+        description="Recommended actions per playbook.",
+    )
+
+    @model_validator(mode="after")
+    def _every_playbook_has_actions(self) -> HealthConfig:
+        for playbook in PLAYBOOKS:
+            self.actions.setdefault(playbook, list(DEFAULT_ACTIONS[playbook]))
+        return self
+
+
+def validate_config(data: dict[str, Any], source: str = "health settings") -> HealthConfig:
+    """A :class:`HealthConfig` from plain data; :class:`InvalidHealthConfig` naming each problem."""
+    try:
+        return HealthConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"]) or "health"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{where}: {message}")
+        raise InvalidHealthConfig(f"{source}: " + "; ".join(problems)) from exc
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and key != "actions":
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidHealthConfig(f"{path}: not valid TOML ({exc})") from exc
+
+
+def health_file(settings: Settings) -> Path:
+    """Where the settings page and the API save health settings."""
+    return settings.home / HEALTH_FILE
+
+
+def config_sources(settings: Settings) -> list[Path]:
+    """The files that override the defaults, in merge order (only those that exist)."""
+    sources = []
+    project = _toml_file()
+    if project.is_file() and "health" in _read_toml(project):
+        sources.append(project)
+    if health_file(settings).is_file():
+        sources.append(health_file(settings))
+    return sources
+
+
+def load_config(settings: Settings) -> HealthConfig:
+    """Defaults, then ``revintel.toml`` ``[health]``, then ``REVINTEL_HOME/health.toml``."""
+    data: dict[str, Any] = {}
+    for path in config_sources(settings):
+        table = _read_toml(path)
+        section = table["health"] if path == _toml_file() else table
+        if not isinstance(section, dict):
+            raise InvalidHealthConfig(f"{path}: [health] must be a table")
+        data = _deep_merge(data, section)
+    return validate_config(data, source=" + ".join(str(p) for p in config_sources(settings)))
+
+
+def save_config(settings: Settings, config: HealthConfig) -> Path:
+    """Write ``config`` whole to ``REVINTEL_HOME/health.toml`` (atomic rename); returns the path."""
+    path = health_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(to_toml(config))
+    os.replace(tmp, path)
+    return path
+
+
+def reset_config(settings: Settings) -> None:
+    """Forget the saved settings (the defaults and ``revintel.toml`` apply again)."""
+    health_file(settings).unlink(missing_ok=True)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def to_toml(config: HealthConfig) -> str:
+    """``config`` as TOML (the layout of revintel.toml's ``[health]``, without the prefix)."""
+    data = config.model_dump(mode="json")
+    lines = ["# revintel health settings (docs/health.md); written by the settings page / API."]
+    tables: list[tuple[str, dict[str, Any]]] = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            tables.append((key, value))
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    for name, table in tables:
+        lines.append("")
+        lines.append(f"[{name}]")
+        for key, value in table.items():
+            lines.append(f"{json.dumps(key)} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"

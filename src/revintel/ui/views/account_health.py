@@ -1,0 +1,332 @@
+"""Account Health: portfolio KPIs, the Capital at Risk treemap, risk composition and renewals.
+
+Thin: reads the month and owner filter, calls :mod:`revintel.health.service`, draws. Clicking a
+treemap account or a table row opens the Account 360. Formulas: ``docs/health.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from revintel.context import AppContext
+from revintel.errors import NoDataError
+from revintel.health import service
+from revintel.health.config import PLAYBOOKS, TIERS
+from revintel.ui.components import current_context, has_data, render_empty_state
+from revintel.ui.views import page_path
+
+TIER_COLOURS = {"Healthy": "#16A34A", "At Risk": "#F59E0B", "Critical": "#DC2626"}
+HEALTH_SCALE = [[0.0, "#DC2626"], [0.4, "#F59E0B"], [0.7, "#FACC15"], [1.0, "#16A34A"]]
+TREE_KEY = "health_treemap"
+ACCOUNT_360 = "account_360.py"
+
+
+def _money(value: float | None) -> str:
+    if value is None:
+        return "—"
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"${value / size:,.1f}{suffix}"
+    return f"${value:,.0f}"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.0f}%"
+
+
+def open_account(account_id: str) -> None:
+    """Go to the Account 360 of ``account_id`` (deep link ``?account=ID``)."""
+    st.switch_page(page_path(ACCOUNT_360), query_params={"account": account_id})
+
+
+def render(ctx: AppContext) -> None:
+    """The whole page."""
+    st.title("Account Health", anchor=False)
+    st.caption(
+        "Weighted health (engagement, sentiment, support), playbooks and capital at risk. "
+        "Definitions: docs/health.md."
+    )
+    if not has_data(ctx):
+        render_empty_state(ctx)
+        return
+    try:
+        cov = service.coverage(ctx)
+    except NoDataError as exc:
+        st.warning(str(exc), icon=":material/info:")
+        return
+    for note in cov.notes():
+        st.warning(note, icon=":material/warning:")
+
+    left, middle, right = st.columns([1, 2, 1])
+    month = left.selectbox("Month", cov.months[::-1], index=0, key="health_month")
+    scores = service.score_month(ctx, month)
+    owners = sorted(scores.frame["owner"].unique().to_list())
+    chosen = middle.multiselect("Account owner", owners, key="health_owner", placeholder="All")
+    top_n = right.slider("Accounts per playbook", 5, 50, 15, key="health_top_n")
+    frame = service.filter_scores(scores.frame, owner=chosen or None)
+
+    render_kpis(service.portfolio_summary(scores, owner=chosen or None))
+    render_treemap(frame, top_n)
+    render_at_risk_table(frame)
+    col_comp, col_renew = st.columns(2)
+    with col_comp:
+        render_composition(frame)
+    with col_renew:
+        render_renewals(frame)
+    render_silent(frame, cov.missing)
+
+
+def render_kpis(summary: dict[str, Any]) -> None:
+    """Total ARR, capital at risk, ARR share per tier, average health and accounts per playbook."""
+    cols = st.columns(5)
+    cols[0].metric("Total ARR", _money(summary["total_arr"]), border=True)
+    cols[1].metric(
+        "Capital at risk",
+        _money(summary["capital_at_risk"]),
+        help="ARR of At Risk and Critical accounts (docs/health.md).",
+        border=True,
+    )
+    cols[1].caption(f"{_pct(summary['capital_at_risk_share'])} of ARR")
+    change = summary["average_health_change"]
+    avg = summary["average_health"]
+    cols[2].metric(
+        "Average health",
+        "—" if avg is None else f"{avg:.1f}",
+        delta=None if change is None else f"{change:+.1f} vs last month",
+        border=True,
+    )
+    shares = summary["arr_share_by_tier"]
+    cols[3].metric(
+        "Healthy ARR",
+        _pct(shares["Healthy"]),
+        help="Share of ARR in Healthy accounts.",
+        border=True,
+    )
+    cols[3].caption(f"At Risk {_pct(shares['At Risk'])} · Critical {_pct(shares['Critical'])}")
+    cols[4].metric(
+        "Accounts",
+        f"{summary['accounts']:,}",
+        delta=f"{summary['dropped_accounts']} dropped ≥ 20 pts",
+        delta_color="inverse" if summary["dropped_accounts"] else "off",
+        border=True,
+    )
+    per = summary["accounts_by_playbook"]
+    st.caption(
+        " · ".join(f"**{p}** {per[p]:,}" for p in PLAYBOOKS)
+        + (f" · {summary['partial_accounts']:,} scored on partial data" if summary else "")
+    )
+
+
+def treemap_figure(tree: pl.DataFrame) -> go.Figure:
+    """Playbook → account boxes, size ARR, colour health; account leaves carry their id."""
+    ids: list[str] = []
+    labels: list[str] = []
+    parents: list[str] = []
+    values: list[float] = []
+    colours: list[float | None] = []
+    hover: list[str] = []
+    for playbook in PLAYBOOKS:
+        part = tree.filter(pl.col("playbook") == playbook)
+        if part.is_empty():
+            continue
+        arr = float(part["arr"].sum())
+        weighted = part.filter(pl.col("health_score").is_not_null())
+        health = (
+            float((weighted["health_score"] * weighted["arr"]).sum() / weighted["arr"].sum())
+            if weighted.height and weighted["arr"].sum() > 0
+            else None
+        )
+        ids.append(playbook)
+        labels.append(playbook)
+        parents.append("")
+        values.append(arr)
+        colours.append(health)
+        hover.append(
+            f"<b>{playbook}</b><br>ARR {_money(arr)}<br>{int(part['accounts'].sum())} accounts"
+        )
+        for row in part.iter_rows(named=True):
+            leaf = row["account_id"] or f"others::{playbook}"
+            ids.append(leaf)
+            labels.append(row["label"])
+            parents.append(playbook)
+            values.append(row["arr"])
+            colours.append(row["health_score"])
+            pillars = " · ".join(
+                f"{p} {row[p]:.0f}" if row[p] is not None else f"{p} n/a"
+                for p in ("engagement", "sentiment", "support")
+            )
+            renewal = row["renewal_date"].isoformat() if row["renewal_date"] else "—"
+            score = "n/a" if row["health_score"] is None else f"{row['health_score']:.0f}"
+            hover.append(
+                f"<b>{row['label']}</b><br>ARR {_money(row['arr'])} · health {score}"
+                f"<br>{pillars}<br>renewal {renewal}"
+            )
+    figure = go.Figure(
+        go.Treemap(
+            ids=ids,
+            labels=labels,
+            parents=parents,
+            values=values,
+            branchvalues="total",
+            marker={
+                "colors": [50.0 if c is None else c for c in colours],
+                "colorscale": HEALTH_SCALE,
+                "cmin": 0,
+                "cmax": 100,
+                "colorbar": {"title": {"text": "Health"}, "thickness": 12},
+            },
+            hovertext=hover,
+            hoverinfo="text",
+            textinfo="label+value",
+            texttemplate="%{label}<br>%{value:$,.0f}",
+            tiling={"packing": "squarify", "pad": 2},
+            pathbar={"visible": True},
+        )
+    )
+    figure.update_layout(margin={"t": 30, "l": 0, "r": 0, "b": 0}, height=560)
+    return figure
+
+
+def render_treemap(frame: pl.DataFrame, top_n: int) -> None:
+    """The Capital at Risk treemap; clicking an account box opens its Account 360."""
+    st.subheader("Capital at Risk by playbook", anchor=False)
+    st.caption(
+        f"Box size: ARR · colour: health · top {top_n} accounts per playbook, the rest in "
+        "“Others”. Click a playbook to zoom; click an account to open its Account 360."
+    )
+    tree = service.capital_at_risk_tree(frame, top_n=top_n)
+    if tree.is_empty():
+        st.info("No scored accounts match.")
+        return
+    event = st.plotly_chart(
+        treemap_figure(tree), key=TREE_KEY, on_select="rerun", selection_mode="points"
+    )
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    accounts = set(tree["account_id"].drop_nulls().to_list())
+    for point in points:
+        account = point.get("id")
+        if account in accounts:
+            open_account(account)
+
+
+def render_at_risk_table(frame: pl.DataFrame) -> None:
+    """The riskiest accounts first; selecting a row opens its Account 360."""
+    st.subheader("Accounts", anchor=False)
+    table = frame.sort(["health_score", "arr"], descending=[False, True], nulls_last=True).select(
+        "account_id", "account_name", "health_score", "health_change", "tier", "playbook",
+        "reason", "arr", "owner", "renewal_date", "partial",
+    )  # fmt: skip
+    event = st.dataframe(
+        table.to_pandas(),
+        key="health_accounts",
+        on_select="rerun",
+        selection_mode="single-row",
+        hide_index=True,
+        height=320,
+        column_config={
+            "health_score": st.column_config.ProgressColumn(
+                "health", min_value=0, max_value=100, format="%.1f"
+            ),
+            "health_change": st.column_config.NumberColumn("change", format="%+.1f"),
+            "arr": st.column_config.NumberColumn("ARR", format="dollar"),
+            "renewal_date": st.column_config.DateColumn("renewal"),
+        },
+    )
+    rows = event.selection.rows if event else []
+    if rows:
+        open_account(table["account_id"][rows[0]])
+
+
+def render_composition(frame: pl.DataFrame) -> None:
+    """100% stacked bars of Healthy / At Risk / Critical by industry, segment or owner."""
+    st.subheader("Risk composition", anchor=False)
+    by = st.segmented_control(
+        "Group by", ["industry", "segment", "owner"], default="industry", key="health_by"
+    )
+    comp = service.risk_composition(frame, by or "industry")
+    figure = go.Figure()
+    for tier in TIERS:
+        part = comp.filter(pl.col("tier") == tier)
+        figure.add_bar(
+            y=part[by or "industry"].to_list(),
+            x=(part["share"] * 100).to_list(),
+            name=tier,
+            orientation="h",
+            marker_color=TIER_COLOURS[tier],
+            customdata=part["accounts"].to_list(),
+            hovertemplate="%{y}: %{x:.0f}% (%{customdata} accounts)<extra>" + tier + "</extra>",
+        )
+    figure.update_layout(
+        barmode="stack",
+        xaxis={"title": "% of accounts", "range": [0, 100]},
+        height=380,
+        margin={"t": 10, "l": 0, "r": 0, "b": 0},
+        legend={"orientation": "h"},
+    )
+    st.plotly_chart(figure, key="health_composition")
+
+
+def render_renewals(frame: pl.DataFrame) -> None:
+    """ARR renewing in the next 30/60/90/180 days, by tier."""
+    st.subheader("Renewals", anchor=False)
+    table = service.renewals(frame)
+    if table["accounts"].sum() == 0:
+        st.info("No renewal dates in the next 180 days (or no accounts table).")
+        return
+    figure = go.Figure()
+    for tier in TIERS:
+        part = table.filter(pl.col("tier") == tier)
+        figure.add_bar(
+            x=[f"≤ {d} days" for d in part["within_days"]],
+            y=part["arr"].to_list(),
+            name=tier,
+            marker_color=TIER_COLOURS[tier],
+            customdata=part["accounts"].to_list(),
+            hovertemplate="%{x}: %{y:$,.0f} (%{customdata} accounts)<extra>" + tier + "</extra>",
+        )
+    figure.update_layout(
+        barmode="stack",
+        yaxis={"title": "ARR renewing"},
+        height=380,
+        margin={"t": 10, "l": 0, "r": 0, "b": 0},
+        legend={"orientation": "h"},
+    )
+    st.plotly_chart(figure, key="health_renewals")
+
+
+def render_silent(frame: pl.DataFrame, missing: tuple[str, ...]) -> None:
+    """Accounts with no contact for more than the no-contact window."""
+    st.subheader("No contact for more than the no-contact window", anchor=False)
+    if "accounts" in missing:
+        st.info("Needs the accounts table (last_contact_date).")
+        return
+    silent = service.silent_accounts(frame)
+    if silent.is_empty():
+        st.success("Every account was contacted recently.")
+        return
+    table = silent.select(
+        "account_id", "account_name", "days_since_contact", "last_contact_date", "tier",
+        "health_score", "arr", "owner",
+    )  # fmt: skip
+    event = st.dataframe(
+        table.to_pandas(),
+        key="health_silent",
+        on_select="rerun",
+        selection_mode="single-row",
+        hide_index=True,
+        column_config={
+            "arr": st.column_config.NumberColumn("ARR", format="dollar"),
+            "last_contact_date": st.column_config.DateColumn("last contact"),
+        },
+    )
+    rows = event.selection.rows if event else []
+    if rows:
+        open_account(table["account_id"][rows[0]])
+
+
+if __name__ == "__main__":  # Streamlit runs a page script as __main__
+    render(current_context())

@@ -1,0 +1,112 @@
+"""Health settings: pillar weights, tier cut-offs, playbook thresholds and actions (validated).
+
+Saved to ``REVINTEL_HOME/health.toml`` (see :mod:`revintel.health.config`, docs/health.md).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from revintel.context import AppContext
+from revintel.health.config import (
+    PLAYBOOKS,
+    InvalidHealthConfig,
+    config_sources,
+    health_file,
+    load_config,
+    reset_config,
+    save_config,
+    validate_config,
+)
+from revintel.ui.components import current_context, flash
+
+
+def render(ctx: AppContext) -> None:
+    """The settings form; the sum of the weights is checked before anything is saved."""
+    st.title("Health settings", anchor=False)
+    settings = ctx.settings
+    try:
+        config = load_config(settings)
+    except InvalidHealthConfig as exc:
+        st.error(str(exc), icon=":material/error:")
+        if st.button("Reset to defaults", key="hs_reset_broken"):
+            reset_config(settings)
+            st.rerun()
+        return
+    sources = config_sources(settings)
+    st.caption(
+        "In effect: defaults"
+        + "".join(f" + `{p}`" for p in sources)
+        + f". Saving writes `{health_file(settings)}`."
+    )
+    with st.form("health_settings"):
+        st.subheader("Pillar weights (%)", anchor=False)
+        w = st.columns(3)
+        engagement = w[0].number_input("Engagement", 0.0, 100.0, config.weights.engagement, 5.0)
+        sentiment = w[1].number_input("Sentiment", 0.0, 100.0, config.weights.sentiment, 5.0)
+        support = w[2].number_input("Support", 0.0, 100.0, config.weights.support, 5.0)
+        st.subheader("Tiers and playbook thresholds", anchor=False)
+        t = st.columns(4)
+        healthy = t[0].number_input("Healthy from", 1.0, 100.0, config.tiers.healthy_from, 1.0)
+        at_risk = t[1].number_input("At Risk from", 1.0, 100.0, config.tiers.at_risk_from, 1.0)
+        high_value = t[2].number_input(
+            "Executive call from ARR ($)", 0.0, None, config.high_value_arr, 10_000.0
+        )
+        no_contact = t[3].number_input(
+            "No contact for more than (days)", 1, 3650, config.no_contact_days, 1
+        )
+        st.subheader("Pillar details", anchor=False)
+        d = st.columns(3)
+        half_life = d[0].number_input(
+            "NPS half-life (days)", 1.0, None, config.nps_half_life_days, 30.0
+        )
+        window = d[1].number_input("Ticket window (days)", 7, 730, config.support_window_days, 1)
+        aged = d[2].number_input("Aged ticket after (days)", 1, None, config.aged_ticket_days, 1)
+        s = st.columns(4)
+        sev = config.severity_weights
+        severity = {
+            level: s[i].number_input(f"Weight of a {level} ticket", 0.0, None, getattr(sev, level))
+            for i, level in enumerate(("low", "medium", "high", "urgent"))
+        }
+        st.subheader("Recommended actions (one per line)", anchor=False)
+        actions = {
+            playbook: st.text_area(playbook, "\n".join(config.actions[playbook]), key=f"hs_{i}")
+            for i, playbook in enumerate(PLAYBOOKS)
+        }
+        saved = st.form_submit_button("Save settings", type="primary")
+    if saved:
+        try:
+            new = validate_config(
+                {
+                    "weights": {
+                        "engagement": engagement,
+                        "sentiment": sentiment,
+                        "support": support,
+                    },
+                    "tiers": {"healthy_from": healthy, "at_risk_from": at_risk},
+                    "high_value_arr": high_value,
+                    "no_contact_days": no_contact,
+                    "nps_half_life_days": half_life,
+                    "support_window_days": window,
+                    "aged_ticket_days": aged,
+                    "severity_weights": severity,
+                    "actions": {
+                        p: [line.strip() for line in text.splitlines() if line.strip()]
+                        for p, text in actions.items()
+                    },
+                }
+            )
+        except InvalidHealthConfig as exc:
+            st.error(f"Not saved. {exc}", icon=":material/error:")
+        else:
+            save_config(settings, new)
+            flash("Health settings saved.")
+            st.rerun()
+    if health_file(settings).exists() and st.button("Reset to defaults", key="hs_reset"):
+        reset_config(settings)
+        flash("Health settings reset to the defaults.")
+        st.rerun()
+
+
+if __name__ == "__main__":  # Streamlit runs a page script as __main__
+    render(current_context())
