@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         description="App state database (SQLAlchemy URL). Unset: sqlite under home/app.db.",
     )
     max_problems: int = Field(default=50, ge=1, description="Problems listed per failed load.")
+    delinquency_days: int = Field(
+        default=30,
+        ge=0,
+        description="Days past due after which an unpaid invoice takes its subscription out of "
+        "MRR (docs/metrics.md, failed payments).",
+    )
 
     @field_validator("home", mode="before")
     @classmethod

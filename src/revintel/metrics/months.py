@@ -1,0 +1,188 @@
+"""The month grain: month numbers, month labels, the month spine and the data's period.
+
+Every metric works on calendar months (UTC). Inside expressions a month is an integer *month
+number* ``year * 12 + month - 1`` so month arithmetic (``M - 1``, ``M - 12``) is integer arithmetic
+on every backend; results carry the label ``"YYYY-MM"``. See ``docs/metrics.md`` (Time grain).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import ibis
+
+from revintel.metrics.options import InvalidMetricOption
+
+MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+OPEN_END = 10_000_000
+"""Month number standing for "never" (an open-ended interval); far beyond any real month."""
+
+
+def month_number(label: str, field: str = "month") -> int:
+    """The month number of a ``"YYYY-MM"`` label; :class:`InvalidMetricOption` if malformed."""
+    match = MONTH_RE.match(str(label).strip())
+    if match is None:
+        raise InvalidMetricOption(f"{field} = {label!r}: expected a month YYYY-MM, e.g. 2024-03")
+    return int(match.group(1)) * 12 + int(match.group(2)) - 1
+
+
+def month_label(number: int) -> str:
+    """The ``"YYYY-MM"`` label of a month number."""
+    return f"{number // 12:04d}-{number % 12 + 1:02d}"
+
+
+def month_last_day(number: int) -> date:
+    year, month = number // 12, number % 12 + 1
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def date_month_number(value: date) -> int:
+    return value.year * 12 + value.month - 1
+
+
+def last_complete_month(as_of: date) -> int:
+    """The latest month whose last day is on or before ``as_of`` (a month is complete then)."""
+    number = date_month_number(as_of)
+    return number if as_of == month_last_day(number) else number - 1
+
+
+def check_range(from_month: str, to_month: str) -> tuple[int, int]:
+    """Month numbers of a ``from_month``..``to_month`` range; raise if empty or malformed."""
+    lo, hi = month_number(from_month, "from_month"), month_number(to_month, "to_month")
+    if lo > hi:
+        raise InvalidMetricOption(
+            f"from_month {from_month} is after to_month {to_month}; expected from_month <= to_month"
+        )
+    return lo, hi
+
+
+# -- expressions ----------------------------------------------------------------------------------
+def month_of(day: ibis.Value) -> ibis.Value:
+    """Month number of a date expression (null stays null)."""
+    return (day.year() * 12 + day.month() - 1).cast("int64")
+
+
+def month_after_day(day: ibis.Value) -> ibis.Value:
+    """Month number of the first month-end *not* on or before ``day`` (``month_of(day + 1)``).
+
+    A rule "X holds while ``day`` >= end of M" holds exactly for months M < this number.
+    """
+    return month_of(day + ibis.interval(days=1))
+
+
+def month_text(number: ibis.Value) -> ibis.Value:
+    """``"YYYY-MM"`` label of a month-number expression."""
+    year = (number // 12).cast("int64").cast("string")
+    month = ((number % 12) + 1).cast("int64").cast("string").lpad(2, "0")
+    return year + "-" + month
+
+
+def month_spine(from_month: str, to_month: str) -> ibis.Table:
+    """One row per month from ``from_month`` to ``to_month`` inclusive.
+
+    Columns: ``month_idx`` (month number), ``month`` (``"YYYY-MM"``), ``month_end`` (last day).
+    A small in-memory table, so it runs on any backend.
+    """
+    lo, hi = check_range(from_month, to_month)
+    return number_spine(lo, hi)
+
+
+def number_spine(lo: int, hi: int) -> ibis.Table:
+    """:func:`month_spine` from month numbers (``lo`` > ``hi`` gives no rows)."""
+    numbers = list(range(lo, hi + 1))
+    return ibis.memtable(
+        {
+            "month_idx": numbers,
+            "month": [month_label(n) for n in numbers],
+            "month_end": [month_last_day(n) for n in numbers],
+        },
+        schema={"month_idx": "int64", "month": "string", "month_end": "date"},
+    )
+
+
+def integer_spine(name: str, lo: int, hi: int) -> ibis.Table:
+    """A one-column table of the integers ``lo``..``hi`` (for ages, offsets)."""
+    return ibis.memtable({name: list(range(lo, hi + 1))}, schema={name: "int64"})
+
+
+# -- the data's period ----------------------------------------------------------------------------
+def data_period(
+    subscriptions: ibis.Table,
+    payments: ibis.Table | None = None,
+    trials: ibis.Table | None = None,
+) -> ibis.Table:
+    """One row: ``first_date`` (earliest subscription start or payment) and ``as_of``.
+
+    ``as_of`` is the latest date on which something happened in the data: a subscription start,
+    a payment or a trial start. Cancellation, discount-end and due dates are left out because
+    they may be scheduled in the future. See ``docs/metrics.md`` (As-of date).
+    """
+    parts = [
+        subscriptions.select(
+            first=subscriptions.start_date.cast("date"), last=subscriptions.start_date.cast("date")
+        )
+    ]
+    if payments is not None:
+        parts.append(
+            payments.select(
+                first=payments.payment_date.cast("date"), last=payments.payment_date.cast("date")
+            )
+        )
+    if trials is not None:
+        parts.append(trials.select(first=ibis.null("date"), last=trials.trial_start.cast("date")))
+    dates = ibis.union(*parts, distinct=False)
+    return dates.aggregate(first_date=dates["first"].min(), as_of=dates["last"].max())
+
+
+@dataclass(frozen=True)
+class Period:
+    """The months a report covers and the date it is as of.
+
+    ``first`` and ``last`` are month numbers; ``last`` is at most the last complete month.
+    """
+
+    first: int
+    last: int
+    as_of: date
+
+    @property
+    def from_month(self) -> str:
+        return month_label(self.first)
+
+    @property
+    def to_month(self) -> str:
+        return month_label(self.last)
+
+
+def resolve_period(
+    first_date: date,
+    as_of: date,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+) -> Period:
+    """Clamp ``start``..``end`` to the data: its first month to its last complete month.
+
+    Raise :class:`InvalidMetricOption` when nothing is left (the range is outside the data, or no
+    month is complete yet).
+    """
+    data_first = date_month_number(first_date)
+    data_last = last_complete_month(as_of)
+    lo = data_first if start is None else max(month_number(start, "start"), data_first)
+    hi = data_last if end is None else min(month_number(end, "end"), data_last)
+    if data_last < data_first:
+        raise InvalidMetricOption(
+            f"No complete month in the data yet: it runs from {first_date} to {as_of}; a month "
+            "counts once the as-of date reaches its last day"
+        )
+    if lo > hi:
+        raise InvalidMetricOption(
+            f"The requested months {start or month_label(data_first)}.."
+            f"{end or month_label(data_last)} "
+            f"are outside the data's complete months {month_label(data_first)}.."
+            f"{month_label(data_last)} (as of {as_of})"
+        )
+    return Period(lo, hi, as_of)

@@ -1,0 +1,127 @@
+"""Options every metric shares: breakdown dimensions, filters, and the user error they raise.
+
+See ``docs/metrics.md`` (Breakdowns and filters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal, get_args
+
+import ibis
+
+from revintel.errors import RevintelError
+
+Dimension = Literal["segment", "plan", "country", "acquisition_channel", "industry"]
+"""What a metric can be broken down or filtered by."""
+
+DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)
+
+CUSTOMER_DIMENSIONS: tuple[Dimension, ...] = (
+    "segment",
+    "country",
+    "acquisition_channel",
+    "industry",
+)
+"""Dimensions that are columns of ``customers`` (fixed per customer)."""
+
+PLAN_COLUMN = "plan_type"
+"""``plan`` is a property of a subscription (and of a trial), not of a customer."""
+
+UNKNOWN = "(unknown)"
+"""Breakdown value of a row whose dimension is blank (or whose customer is missing)."""
+
+Filters = Mapping[Dimension, Sequence[str]]
+"""Keep rows whose dimension value is one of the listed values: ``{"segment": ["SMB"]}``."""
+
+
+class InvalidMetricOption(RevintelError):
+    """A metric option (month, breakdown, filter, setting) is not valid."""
+
+
+def check_dimension(by: str | None) -> Dimension | None:
+    """Return ``by`` if it is a known dimension (or None); raise otherwise."""
+    if by is None:
+        return None
+    if by not in DIMENSIONS:
+        raise InvalidMetricOption(
+            f"Breakdown 'by' = {by!r} is not supported; expected one of: {', '.join(DIMENSIONS)}"
+        )
+    return by  # type: ignore[return-value]
+
+
+def check_filters(filters: Mapping[str, Sequence[str]] | None) -> dict[Dimension, list[str]]:
+    """Validate filters: known dimensions, each with a non-empty list of text values."""
+    checked: dict[Dimension, list[str]] = {}
+    for name, values in (filters or {}).items():
+        dim = check_dimension(name)
+        if isinstance(values, str):
+            values = [values]
+        listed = [str(v) for v in values]
+        if not listed:
+            raise InvalidMetricOption(f"Filter '{name}': expected at least one value, got none")
+        checked[dim] = listed  # type: ignore[index]
+    return checked
+
+
+def dimension_columns(table: ibis.Table) -> list[str]:
+    """The breakdown column a metric table carries (none, or one dimension name)."""
+    return [c for c in DIMENSIONS if c in table.columns]
+
+
+def dimension_value(column: ibis.Value) -> ibis.Value:
+    """A dimension as non-null text, so breakdown rows join and group on every backend."""
+    return column.cast("string").fill_null(UNKNOWN)
+
+
+def require_columns(table: ibis.Table, columns: Sequence[str], what: str) -> None:
+    """Raise :class:`InvalidMetricOption` naming the table and the missing columns."""
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InvalidMetricOption(f"{what} needs column(s) {', '.join(missing)}, which are missing")
+
+
+def with_dimension(
+    table: ibis.Table,
+    customers: ibis.Table | None,
+    *,
+    by: Dimension | None,
+    filters: Mapping[Dimension, Sequence[str]],
+    plan_column: str = PLAN_COLUMN,
+    what: str = "subscriptions",
+) -> ibis.Table:
+    """``table`` (which has ``customer_id``) filtered by ``filters`` and carrying the ``by`` column.
+
+    Customer dimensions come from ``customers``; ``plan`` comes from ``table[plan_column]``. A row
+    whose customer is missing from ``customers``, or whose value is blank, gets
+    :data:`UNKNOWN`, which a filter may name too.
+    """
+    if (by == "plan" or "plan" in filters) and plan_column not in table.columns:
+        raise InvalidMetricOption(f"Breaking down or filtering by plan needs {what}.{plan_column}")
+    rows = table
+    if "plan" in filters:
+        rows = rows.filter(dimension_value(rows[plan_column]).isin(list(filters["plan"])))
+    if by == "plan":
+        rows = rows.mutate(plan=dimension_value(rows[plan_column]))
+    customer_dims = [d for d in CUSTOMER_DIMENSIONS if d == by or d in filters]
+    if not customer_dims:
+        return rows
+    if customers is None:
+        raise InvalidMetricOption(
+            f"Breaking down or filtering by {', '.join(customer_dims)} needs the customers table"
+        )
+    require_columns(customers, customer_dims, "customers")
+    dims = customers.select(
+        _customer_key=customers.customer_id,
+        **{f"_dim_{d}": dimension_value(customers[d]) for d in customer_dims},
+    )
+    joined = rows.left_join(dims, rows.customer_id == dims._customer_key)
+    joined = joined.mutate(
+        **{f"_dim_{d}": dimension_value(joined[f"_dim_{d}"]) for d in customer_dims}
+    )
+    for d, values in filters.items():
+        if d in customer_dims:
+            joined = joined.filter(joined[f"_dim_{d}"].isin(list(values)))
+    if by in customer_dims:
+        joined = joined.mutate(**{by: joined[f"_dim_{by}"]})
+    return joined.select(*table.columns, *([by] if by is not None else []))

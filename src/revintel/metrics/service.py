@@ -1,0 +1,858 @@
+"""The metrics service: builds the metric expressions on the warehouse and runs them.
+
+The CLI, the API and the dashboard call these functions; each returns plain records (lists of
+dicts with Python values: ``None`` where a value is undefined, next to its ``*_reason``). Months
+are ``"YYYY-MM"``. Definitions: ``docs/metrics.md``.
+
+Every function takes an :class:`~revintel.context.AppContext` or a
+:class:`~revintel.warehouse.Warehouse` and these common options:
+
+``start``, ``end``
+    First and last month (``"YYYY-MM"``); default and bounds: the data's first month and last
+    complete month (see :func:`period`).
+``as_of``
+    The date the data is as of (``date`` or ``"YYYY-MM-DD"``); default: the latest date in the
+    data. A month is complete when ``as_of`` is on or after its last day.
+``by``, ``filters``
+    Breakdown dimension and ``{dimension: [values]}`` filters.
+``delinquency_days``
+    Days past due after which an unpaid subscription leaves MRR; default: the
+    ``delinquency_days`` setting, else 30. Used only when payments carry ``subscription_id`` and
+    ``due_date``.
+
+Each metric is computed over the data's whole period (every month from the first to the last
+complete one) and then cut to ``start``..``end``; a month's value never depends on the range
+asked for. On the Parquet warehouse (the default) the customer MRR changes and the monthly results
+are kept per connection, so a dashboard that asks for several metrics, breakdowns and ranges
+reads the raw tables once (see :func:`_cached`).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import threading
+import uuid
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import ibis
+import pandas as pd
+
+from revintel.metrics.churn import movement_rates, trailing_retention
+from revintel.metrics.cohorts import cohort_retention
+from revintel.metrics.conversion import DEFAULT_WINDOW_DAYS
+from revintel.metrics.conversion import trial_conversion as conversion_expr
+from revintel.metrics.definitions import DEFINITIONS
+from revintel.metrics.finance import (
+    LtvBasis,
+    acquisition_cost,
+    growth,
+    lifetime_value,
+    profitability,
+)
+from revintel.metrics.finance import revenue as revenue_expr
+from revintel.metrics.months import Period, data_period, month_label, resolve_period
+from revintel.metrics.movements import mrr_movements as movements_expr
+from revintel.metrics.mrr import customer_mrr as customer_mrr_expr
+from revintel.metrics.mrr import delinquent_months, mrr_changes
+from revintel.metrics.options import (
+    CUSTOMER_DIMENSIONS,
+    Dimension,
+    Filters,
+    InvalidMetricOption,
+    check_dimension,
+    check_filters,
+)
+
+if TYPE_CHECKING:
+    from revintel.context import AppContext
+    from revintel.warehouse import Warehouse
+
+Record = dict[str, Any]
+CohortValue = Literal["logo_retention", "revenue_retention", "customers", "mrr"]
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# -- inputs ---------------------------------------------------------------------------------------
+def _warehouse(source: AppContext | Warehouse) -> Warehouse:
+    return getattr(source, "warehouse", source)  # an AppContext has .warehouse
+
+
+def _optional(wh: Warehouse, name: str) -> ibis.Table | None:
+    return wh.table(name) if wh.has_table(name) else None
+
+
+def _as_date(value: date | str | None, field: str = "as_of") -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise InvalidMetricOption(f"{field} = {value!r}: expected a date YYYY-MM-DD") from exc
+
+
+# -- caching --------------------------------------------------------------------------------------
+# What is computed on a Parquet warehouse connection stays true for the connection's life: it
+# reads one snapshot until it is refreshed, which opens a new connection (and so a new cache).
+# Results (small lists of records) are remembered per connection; intermediate tables (the
+# customer MRR changes) are kept as temporary tables of that connection, which the database
+# drops when the connection closes. Other warehouses can change under an open connection, so
+# there nothing outlives one call of a service function; within the call the customer MRR
+# changes are still computed once (``Table.cache``) and released when the call returns.
+# Keyed by the connection's id, not the connection: Ibis backends compare equal when they point
+# at the same database (two in-memory DuckDBs do). An entry goes when its connection is collected.
+_CACHE: dict[int, OrderedDict[tuple[Any, ...], Any]] = {}
+_CACHE_SIZE = 64  # results (small lists of records) per connection
+_TEMP_TABLES = 6  # materialised intermediate tables per connection (each can be large)
+_CACHE_LOCK = threading.RLock()
+_TEMP_TABLE_BACKENDS = ("duckdb",)  # Parquet warehouses read through DuckDB (else PySpark)
+
+
+@dataclass
+class _Call:
+    """What one service call computed, and the cached tables to release when it returns."""
+
+    values: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    cached: list[ibis.Table] = field(default_factory=list)
+    keep: list[ibis.Table] = field(default_factory=list)
+
+
+_CALL: ContextVar[_Call | None] = ContextVar("revintel_metrics_call", default=None)
+
+
+def _service(function: F) -> F:
+    """Give one call of a service function its own cache (see above)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if _CALL.get() is not None:
+            return function(*args, **kwargs)
+        call = _Call()
+        token = _CALL.set(call)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _CALL.reset(token)
+            for table in call.cached:
+                with suppress(Exception):  # the connection may already be closed
+                    table.release()
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _reusable(wh: Warehouse) -> bool:
+    from revintel.warehouse import ParquetWarehouse
+
+    return isinstance(wh, ParquetWarehouse)
+
+
+def _memo(wh: Warehouse, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()``, remembered for the connection when that is safe, else for the call.
+
+    ``compute`` must not return anything that refers to the connection (an Ibis table does),
+    or the connection and its cache would never be collected.
+    """
+    if not _reusable(wh):
+        call = _CALL.get()
+        if call is None:
+            return compute()
+        if (id(wh), *key) not in call.values:
+            call.values[(id(wh), *key)] = compute()
+        return call.values[(id(wh), *key)]
+    with _CACHE_LOCK:
+        con = wh.con
+        entries = _CACHE.get(id(con))
+        if entries is None:
+            entries = _CACHE[id(con)] = OrderedDict()
+            weakref.finalize(con, _CACHE.pop, id(con), None)
+        if key in entries:
+            entries.move_to_end(key)
+            return entries[key]
+        value = compute()
+        entries[key] = value
+        _evict(con, entries)
+        return value
+
+
+def _evict(con: Any, entries: OrderedDict[tuple[Any, ...], Any]) -> None:
+    """Forget the least recently used entries beyond the limits; drop evicted temp tables."""
+    tables = [k for k in entries if k[0] == "temp table"]
+    stale = tables[: max(0, len(tables) - _TEMP_TABLES)]
+    others = [k for k in entries if k[0] != "temp table"]
+    stale += others[: max(0, len(others) - _CACHE_SIZE)]
+    for key in stale:
+        name = entries.pop(key)
+        if key[0] == "temp table":
+            with suppress(Exception):
+                con.drop_table(name, force=True)
+
+
+def _cached(
+    wh: Warehouse,
+    key: tuple[Any, ...],
+    build: Callable[[], ibis.Table],
+    *,
+    within_call: bool = True,
+) -> ibis.Table:
+    """``build()`` materialised in the backend once, reused as :func:`_memo` says.
+
+    ``within_call=False``: where nothing outlives a call, do not materialise (for a table read
+    once per call; Ibis 12 cannot ``cache()`` on PySpark an expression that holds in-memory
+    tables, such as a month spine, because it does not register them first).
+    """
+    con = wh.con
+    if _reusable(wh) and con.name in _TEMP_TABLE_BACKENDS:
+
+        def create() -> str:
+            name = f"_revintel_metrics_{uuid.uuid4().hex[:12]}"
+            con.create_table(name, build(), temp=True)
+            return name
+
+        return con.table(_memo(wh, ("temp table", *key), create))
+    call = _CALL.get()
+    if call is None or not within_call:
+        return build()
+    if (id(wh), "cached", *key) not in call.values:
+        expr = build()
+        table = expr.cache()
+        # Keep the expression (and the in-memory tables it registered) alive while the cached
+        # table is in use: Spark caches lazily, on the first query that reads it.
+        call.cached.append(table)
+        call.keep.append(expr)
+        call.values[(id(wh), "cached", *key)] = table
+    return call.values[(id(wh), "cached", *key)]
+
+
+# -- period ---------------------------------------------------------------------------------------
+def _data_bounds(wh: Warehouse) -> tuple[date, date]:
+    def compute() -> tuple[date, date]:
+        bounds = data_period(
+            wh.table("subscriptions"), _optional(wh, "payments"), _optional(wh, "trials")
+        ).to_pandas()
+        first, latest = bounds["first_date"].iloc[0], bounds["as_of"].iloc[0]
+        if pd.isna(first):
+            raise InvalidMetricOption(
+                "The subscriptions table is empty: there is no month to report"
+            )
+        return pd.Timestamp(first).date(), pd.Timestamp(latest).date()
+
+    return _memo(wh, ("bounds",), compute)
+
+
+@_service
+def period(
+    source: AppContext | Warehouse,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    as_of: date | str | None = None,
+) -> Period:
+    """The months a report covers: ``start``..``end`` clamped to the data's complete months.
+
+    The data's first month is that of its earliest subscription start or payment; its as-of
+    date (unless given) the latest subscription start, payment or trial start.
+    """
+    wh = _warehouse(source)
+    first, latest = _data_bounds(wh)
+    return resolve_period(first, _as_date(as_of) or latest, start=start, end=end)
+
+
+def _full(p: Period, wh: Warehouse) -> Period:
+    """The whole data period ending where ``p`` ends (what metrics are computed over)."""
+    first, _ = _data_bounds(wh)
+    return resolve_period(first, p.as_of)
+
+
+def _slice(rows: list[Record], p: Period, column: str = "month") -> list[Record]:
+    lo, hi = p.from_month, p.to_month
+    return [dict(r) for r in rows if lo <= r[column] <= hi]
+
+
+# -- base tables ----------------------------------------------------------------------------------
+def _delinquency_days(wh: Warehouse, days: int | None) -> int:
+    if days is None:
+        days = wh.settings.delinquency_days
+    if days < 0:
+        raise InvalidMetricOption(f"delinquency_days = {days}: expected 0 or more days")
+    return days
+
+
+def _delinquent(wh: Warehouse, days: int) -> ibis.Table | None:
+    """The failed-payment windows (cached), or None when payments carry no invoice data."""
+
+    def has_invoices() -> bool:
+        payments = _optional(wh, "payments")
+        if payments is None or not {"subscription_id", "due_date"} <= set(payments.columns):
+            return False
+        billed = payments.filter(payments.subscription_id.notnull() & payments.due_date.notnull())
+        return int(billed.limit(1).count().to_pandas()) > 0
+
+    if not _memo(wh, ("has invoices",), has_invoices):
+        return None
+    return _cached(wh, ("delinquent", days), lambda: delinquent_months(wh.table("payments"), days))
+
+
+def _customers_if_needed(
+    wh: Warehouse, by: Dimension | None, filters: Mapping[Dimension, Sequence[str]]
+) -> ibis.Table | None:
+    if by in CUSTOMER_DIMENSIONS or any(d in CUSTOMER_DIMENSIONS for d in filters):
+        return wh.table("customers")
+    return None
+
+
+def _filters_key(filters: Mapping[Dimension, Sequence[str]]) -> tuple[Any, ...]:
+    return tuple(sorted((k, tuple(sorted(v))) for k, v in filters.items()))
+
+
+def _changes(
+    wh: Warehouse, by: Dimension | None, filters: dict[Dimension, list[str]], days: int
+) -> ibis.Table:
+    """Each customer's MRR changes (cached), the base of every recurring-revenue metric."""
+
+    def build() -> ibis.Table:
+        return mrr_changes(
+            wh.table("subscriptions"),
+            _customers_if_needed(wh, by, filters),
+            by=by,
+            filters=filters,
+            delinquent=_delinquent(wh, days),
+        )
+
+    return _cached(wh, ("changes", by, _filters_key(filters), days), build)
+
+
+def _options(
+    wh: Warehouse, by: str | None, filters: Filters | None, days: int | None
+) -> tuple[Dimension | None, dict[Dimension, list[str]], int]:
+    return check_dimension(by), check_filters(filters), _delinquency_days(wh, days)
+
+
+# -- output ---------------------------------------------------------------------------------------
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _records(expr: ibis.Table) -> list[Record]:
+    frame = expr.to_pandas()
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+# -- recurring revenue ----------------------------------------------------------------------------
+@_service
+def customer_mrr(
+    source: AppContext | Warehouse,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    as_of: date | str | None = None,
+    by: Dimension | None = None,
+    filters: Filters | None = None,
+    customer_ids: Sequence[str] | None = None,
+    delinquency_days: int | None = None,
+) -> list[Record]:
+    """MRR per customer and month (customers with MRR > 0), for drill-down and export.
+
+    Each row: ``customer_id``, the ``by`` column, ``month``, ``mrr``.
+    """
+    wh = _warehouse(source)
+    p = period(wh, start=start, end=end, as_of=as_of)
+    by, checked, days = _options(wh, by, filters, delinquency_days)
+    subscriptions = wh.table("subscriptions")
+    if customer_ids is not None:
+        subscriptions = subscriptions.filter(subscriptions.customer_id.isin(list(customer_ids)))
+    expr = customer_mrr_expr(
+        subscriptions,
+        _customers_if_needed(wh, by, checked),
+        from_month=p.from_month,
+        to_month=p.to_month,
+        by=by,
+        filters=checked,
+        payments=_optional(wh, "payments"),
+        delinquency_days=days,
+    )
+    return _records(expr)
+
+
+def _movement_rows(
+    wh: Warehouse,
+    full: Period,
+    by: Dimension | None,
+    filters: dict[Dimension, list[str]],
+    days: int,
+) -> list[Record]:
+    def compute() -> list[Record]:
+        changes = _changes(wh, by, filters, days)
+        movements = movements_expr(changes, from_month=full.from_month, to_month=full.to_month)
+        return _records(growth(movement_rates(movements), "mrr"))
+
+    key = ("movements", full.first, full.last, by, _filters_key(filters), days)
+    return _memo(wh, key, compute)
+
+
+@_service
+def mrr_movements(
+    source: AppContext | Warehouse,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    as_of: date | str | None = None,
+    by: Dimension | None = None,
+    filters: Filters | None = None,
+    delinquency_days: int | None = None,
+) -> list[Record]:
+    """Monthly MRR, ARR, paying customers, ARPA, movements, churn rates, NRR and quick ratio.
+
+    Each row: ``month``, the ``by`` column, ``mrr``, ``arr``, ``customers``, ``arpa``, ``new``,
+    ``expansion``, ``contraction``, ``churn``, ``reactivation``, ``net_new_mrr``, customer counts
+    per movement, ``mrr_previous``, ``customers_previous``, ``logo_churn_rate``,
+    ``customer_retention_rate``, ``gross_mrr_churn_rate``, ``net_mrr_churn_rate``,
+    ``nrr_monthly``, ``grr_monthly``, ``quick_ratio``, MRR growth ``mrr_mom``, ``mrr_yoy``,
+    ``mrr_cmgr`` (12 months) and a ``<metric>_reason`` beside each rate (null when defined).
+    """
+    wh = _warehouse(source)
+    p = period(wh, start=start, end=end, as_of=as_of)
+    by, checked, days = _options(wh, by, filters, delinquency_days)
+    return _slice(_movement_rows(wh, _full(p, wh), by, checked, days), p)
+
+
+def _trailing_rows(
+    wh: Warehouse,
+    full: Period,
+    by: Dimension | None,
+    filters: dict[Dimension, list[str]],
+    days: int,
+) -> list[Record]:
+    def compute() -> list[Record]:
+        changes = _changes(wh, by, filters, days)
+        return _records(
+            trailing_retention(changes, from_month=full.from_month, to_month=full.to_month)
+        )
+
+    key = ("trailing", full.first, full.last, by, _filters_key(filters), days)
+    return _memo(wh, key, compute)
+
+
+RETENTION_RATES = (
+    "logo_churn_rate",
+    "customer_retention_rate",
+    "gross_mrr_churn_rate",
+    "net_mrr_churn_rate",
+    "nrr_monthly",
+    "grr_monthly",
+)
+
+
+@_service
+def retention(
+    source: AppContext | Warehouse,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    as_of: date | str | None = None,
+    by: Dimension | None = None,
+    filters: Filters | None = None,
+    delinquency_days: int | None = None,
+) -> list[Record]:
+    """Monthly churn and retention: logo churn and retention, gross and net MRR churn, NRR and
+    GRR (monthly and trailing 12 months), with reasons.
+
+    Each row: ``month``, the ``by`` column, ``customers``, ``customers_previous``,
+    ``churned_customers``, ``mrr``, ``mrr_previous``, the rates and ``<rate>_reason``, and the
+    trailing-12-month ``base_mrr``, ``retained_mrr``, ``retained_mrr_capped``, ``nrr_t12m``,
+    ``grr_t12m``.
+    """
+    wh = _warehouse(source)
+    p = period(wh, start=start, end=end, as_of=as_of)
+    by, checked, days = _options(wh, by, filters, delinquency_days)
+    full = _full(p, wh)
+    keep = [
+        "month",
+        *([by] if by else []),
+        "customers",
+        "customers_previous",
+        "churned_customers",
+        "mrr",
+        "mrr_previous",
+        *[c for rate in RETENTION_RATES for c in (rate, f"{rate}_reason")],
+    ]
+    rows = {
+        _key(r, by): {k: r[k] for k in keep}
+        for r in _slice(_movement_rows(wh, full, by, checked, days), p)
+    }
+    for t in _slice(_trailing_rows(wh, full, by, checked, days), p):
+        if _key(t, by) in rows:
+            rows[_key(t, by)].update({k: v for k, v in t.items() if k not in ("month", by)})
+    return [rows[k] for k in sorted(rows)]
+
+
+def _key(row: Record, by: str | None) -> tuple[str, str]:
+    return (str(row[by]) if by else "", row["month"])
+
+
+@_service
+def cohorts(
+    source: AppContext | Warehouse,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    as_of: date | str | None = None,
+    by: Dimension | None = None,
+    filters: Filters | None = None,
+    delinquency_days: int | None = None,
+) -> list[Record]:
+    """Cohort retention in long form: one row per cohort (first-paid month) and age.
+
+    Cohorts from ``start`` to ``end``, ages up to ``end``. Each row: ``cohort``, the ``by``
+    column, ``age``, ``month``, ``cohort_customers``, ``cohort_mrr``, ``customers``, ``mrr``,
+    ``logo_retention``, ``revenue_retention``. :func:`cohort_triangle` shapes it as a triangle.
+    """
+    wh = _warehouse(source)
+    p = period(wh, start=start, end=end, as_of=as_of)
+    by, checked, days = _options(wh, by, filters, delinquency_days)
+    full = _full(p, wh)
+
+    def compute() -> list[Record]:
+        changes = _changes(wh, by, checked, days)
+        return _records(
+            cohort_retention(changes, from_month=full.from_month, to_month=full.to_month)
+        )
+
+    rows = _memo(wh, ("cohorts", full.first, full.last, by, _filters_key(checked), days), compute)
+    return [r for r in _slice(rows, p, "cohort") if r["month"] <= p.to_month]
+
+
+def cohort_triangle(
+    rows: Sequence[Record], value: CohortValue = "logo_retention"
+) -> dict[str, list[float | int | None]]:
+    """``{cohort: [value at age 0, 1, ...]}`` from :func:`cohorts` rows (one breakdown value)."""
+    triangle: dict[str, list[float | int | None]] = {}
+    for row in sorted(rows, key=lambda r: (r["cohort"], r["age"])):
+        triangle.setdefault(row["cohort"], []).append(row[value])
+    return triangle
+
+
+# -- conversion -----------------------------------------------------------------------------------
+@_service
+def trial_conversion(
+    source: AppContext | Warehouse,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    as_of: date | str | None = None,
+    by: Dimension | None = None,
+    filters: Filters | None = None,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+) -> list[Record]:
+    """Trial-to-paid conversion per trial-start month; ``provisional`` marks open windows.
+
+    Each row: ``month``, the ``by`` column, ``trials``, ``converted``, ``conversion_rate``,
+    ``conversion_rate_reason``, ``window_closes``, ``provisional``.
+    """
+    wh = _warehouse(source)
+    trials = wh.table("trials")
+    p = period(wh, start=start, end=end, as_of=as_of)
+    by, checked = check_dimension(by), check_filters(filters)
+    full = _full(p, wh)
+
+    def compute() -> list[Record]:
+        expr = conversion_expr(
+            trials,
+            wh.table("subscriptions"),
+            _customers_if_needed(wh, by, checked),
+            from_month=full.from_month,
+            to_month=full.to_month,
+            as_of=full.as_of,
+            window_days=window_days,
+            by=by,
+            filters=checked,
+        )
+        return _records(expr)
+
+    key = ("conversion", full.first, full.last, full.as_of, by, _filters_key(checked), window_days)
+    return _slice(_memo(wh, key, compute), p)
+
+
+# -- finance --------------------------------------------------------------------------------------
+def _revenue(
+    wh: Warehouse, full: Period, by: Dimension | None, filters: dict[Dimension, list[str]]
+) -> ibis.Table:
+    """Monthly revenue over the full period, cached (a small table: one scan of payments)."""
+
+    def build() -> ibis.Table:
+        return revenue_expr(
+            wh.table("payments"),
+            from_month=full.from_month,
+            to_month=full.to_month,
+            customers=_customers_if_needed(wh, by, filters),
+            subscriptions=wh.table("subscriptions") if by == "plan" or "plan" in filters else None,
+            by=by,
+            filters=filters,
+        )
+
+    key = ("revenue", full.first, full.last, by, _filters_key(filters))
+    return _cached(wh, key, build, within_call=False)
+
+
+@_service
+def revenue(
+    source: AppContext | Warehouse,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    as_of: date | str | None = None,
+    by: Dimension | None = None,
+    filters: Filters | None = None,
+    cmgr_months: int = 12,
+) -> list[Record]:
+    """Monthly revenue (successful payments) and its growth.
+
+    Each row: ``month``, the ``by`` column, ``revenue``, ``successful_payments``,
+    ``revenue_mom``, ``revenue_yoy``, ``revenue_cmgr`` (over ``cmgr_months``) and reasons.
+    """
+    wh = _warehouse(source)
+    p = period(wh, start=start, end=end, as_of=as_of)
+    by, checked = check_dimension(by), check_filters(filters)
+    full = _full(p, wh)
+
+    def compute() -> list[Record]:
+        return _records(growth(_revenue(wh, full, by, checked), "revenue", cmgr_months=cmgr_months))
+
+    key = ("revenue_rows", full.first, full.last, by, _filters_key(checked), cmgr_months)
+    return _slice(_memo(wh, key, compute), p)
+
+
+def _margins(wh: Warehouse, full: Period) -> ibis.Table:
+    """Profitability over the full period; without a costs table, costs and margins are null."""
+    costs = _optional(wh, "costs")
+    if costs is None:
+        costs = ibis.memtable(
+            {"month": [], "infra_cost": [], "marketing_cost": [], "support_cost": []},
+            schema={
+                "month": "string",
+                "infra_cost": "float64",
+                "marketing_cost": "float64",
+                "support_cost": "float64",
+            },
+        )
+    return profitability(_revenue(wh, full, None, {}), costs)
+
+
+@_service
+def financials(
+    source: AppContext | Warehouse,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    as_of: date | str | None = None,
+) -> list[Record]:
+    """Monthly revenue, costs, gross profit and margin, operating profit, revenue growth.
+
+    Each row: ``month``, ``revenue``, ``infra_cost``, ``support_cost``, ``marketing_cost``,
+    ``gross_profit``, ``gross_margin``, ``operating_profit``, ``revenue_mom``, ``revenue_yoy``,
+    ``revenue_cmgr`` and reasons.
+    """
+    wh = _warehouse(source)
+    wh.table("costs")  # NoDataError naming the table when costs were never loaded
+    p = period(wh, start=start, end=end, as_of=as_of)
+    full = _full(p, wh)
+
+    def compute() -> list[Record]:
+        return _records(growth(_margins(wh, full), "revenue"))
+
+    return _slice(_memo(wh, ("financials", full.first, full.last), compute), p)
+
+
+@_service
+def acquisition(
+    source: AppContext | Warehouse,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    as_of: date | str | None = None,
+    by: Literal["acquisition_channel"] | None = None,
+    delinquency_days: int | None = None,
+) -> list[Record]:
+    """CAC and CAC payback per month, in total or by acquisition channel.
+
+    By channel, spend comes from ``marketing_spend``; in total from ``costs.marketing_cost`` (or
+    ``marketing_spend`` summed when there is no costs table). Each row: ``month``,
+    ``acquisition_channel`` (by channel), ``marketing_spend``, ``new_customers``, ``cac``,
+    ``arpa``, ``gross_margin``, ``cac_payback_months`` and reasons.
+    """
+    wh = _warehouse(source)
+    if by not in (None, "acquisition_channel"):
+        raise InvalidMetricOption(f"CAC by {by!r}: expected by=None or by='acquisition_channel'")
+    p = period(wh, start=start, end=end, as_of=as_of)
+    _, _, days = _options(wh, by, None, delinquency_days)
+    full = _full(p, wh)
+    costs, spend = _optional(wh, "costs"), _optional(wh, "marketing_spend")
+    if by is not None and spend is None:
+        wh.table("marketing_spend")  # NoDataError naming the table to load
+    if costs is None and spend is None:
+        wh.table("costs")
+
+    def compute() -> list[Record]:
+        movements = movements_expr(
+            _changes(wh, by, {}, days), from_month=full.from_month, to_month=full.to_month
+        )
+        use_spend = spend if (by is not None or costs is None) else None
+        return _records(acquisition_cost(movements, _margins(wh, full), use_spend))
+
+    return _slice(_memo(wh, ("acquisition", full.first, full.last, by, days), compute), p)
+
+
+@_service
+def ltv(
+    source: AppContext | Warehouse,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    as_of: date | str | None = None,
+    by: Dimension | None = None,
+    filters: Filters | None = None,
+    basis: LtvBasis = "gross_margin",
+    delinquency_days: int | None = None,
+) -> list[Record]:
+    """LTV per month: ARPA x gross margin / average logo churn of the 6 months before
+    (``basis="arpa"``: ARPA / churn, ChartMogul's convention).
+
+    Each row: ``month``, the ``by`` column, ``arpa``, ``gross_margin``,
+    ``average_logo_churn_6m``, ``ltv``, ``ltv_reason``, ``ltv_basis``.
+    """
+    wh = _warehouse(source)
+    if basis == "gross_margin":
+        wh.table("costs")  # NoDataError: a gross-margin LTV needs costs
+    p = period(wh, start=start, end=end, as_of=as_of)
+    by, checked, days = _options(wh, by, filters, delinquency_days)
+    full = _full(p, wh)
+
+    def compute() -> list[Record]:
+        changes = _changes(wh, by, checked, days)
+        rates = movement_rates(
+            movements_expr(changes, from_month=full.from_month, to_month=full.to_month)
+        )
+        margins = _margins(wh, full) if basis == "gross_margin" else None
+        return _records(lifetime_value(rates, margins, basis=basis))
+
+    key = ("ltv", full.first, full.last, by, _filters_key(checked), days, basis)
+    return _slice(_memo(wh, key, compute), p)
+
+
+# -- summary --------------------------------------------------------------------------------------
+# Headline metric -> the result it is read from.
+_HEADLINES: dict[str, str] = {
+    "mrr": "movements",
+    "arr": "movements",
+    "customers": "movements",
+    "arpa": "movements",
+    "revenue": "revenue",
+    "new": "movements",
+    "expansion": "movements",
+    "contraction": "movements",
+    "churn": "movements",
+    "reactivation": "movements",
+    "nrr_monthly": "movements",
+    "grr_monthly": "movements",
+    "nrr_t12m": "trailing",
+    "grr_t12m": "trailing",
+    "logo_churn_rate": "movements",
+    "gross_mrr_churn_rate": "movements",
+    "net_mrr_churn_rate": "movements",
+    "quick_ratio": "movements",
+}
+
+
+@_service
+def summary(
+    source: AppContext | Warehouse,
+    *,
+    as_of: date | str | None = None,
+    delinquency_days: int | None = None,
+) -> Record:
+    """Headline figures of the latest complete month, with their month-over-month change.
+
+    Returns
+    -------
+    dict
+        ``month``, ``as_of`` and ``metrics``: for each headline (MRR, ARR, paying customers,
+        ARPA, revenue, movements, NRR and GRR monthly and T12M, logo churn, gross and net MRR
+        churn, quick ratio) a dict with ``label``, ``unit``, ``value``, ``previous`` (month
+        before), ``change`` (value - previous), ``change_pct`` (for amounts and counts),
+        ``reason`` (why ``value`` is undefined, else None) and ``definition`` (docs link).
+        Revenue is None with a reason when no payments are loaded.
+    """
+    wh = _warehouse(source)
+    p = period(wh, as_of=as_of)
+    full = _full(p, wh)
+    days = _delinquency_days(wh, delinquency_days)
+    sources: dict[str, dict[str, Record]] = {
+        "movements": {r["month"]: r for r in _movement_rows(wh, full, None, {}, days)},
+        "trailing": {r["month"]: r for r in _trailing_rows(wh, full, None, {}, days)},
+    }
+    if wh.has_table("payments"):
+        sources["revenue"] = {
+            r["month"]: r for r in revenue(wh, as_of=p.as_of, start=month_label(p.last - 1))
+        }
+    month, previous_month = p.to_month, month_label(p.last - 1)
+    metrics: dict[str, Record] = {}
+    for name, result in _HEADLINES.items():
+        definition = DEFINITIONS[name]
+        rows = sources.get(result)
+        now = rows.get(month) if rows else None
+        before = rows.get(previous_month) if rows else None
+        value = now.get(name) if now else None
+        prior = before.get(name) if before else None
+        reason = (now or {}).get(f"{name}_reason")
+        if rows is None:
+            reason = "no payments loaded"
+        change = value - prior if value is not None and prior is not None else None
+        change_pct = None
+        if definition.unit in ("currency", "count") and change is not None and prior:
+            change_pct = value / prior - 1.0
+        metrics[name] = {
+            "label": definition.label,
+            "unit": definition.unit,
+            "value": value,
+            "previous": prior,
+            "change": change,
+            "change_pct": change_pct,
+            "reason": reason,
+            "definition": definition.link,
+        }
+    return {"month": month, "as_of": p.as_of, "metrics": metrics}
+
+
+__all__ = [
+    "acquisition",
+    "cohort_triangle",
+    "cohorts",
+    "customer_mrr",
+    "financials",
+    "ltv",
+    "mrr_movements",
+    "period",
+    "retention",
+    "revenue",
+    "summary",
+    "trial_conversion",
+]
