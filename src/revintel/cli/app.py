@@ -189,3 +189,8 @@ def _check_month(value: str, option: str) -> None:
 from revintel.cli.health import health_app  # noqa: E402  (command groups register last)
 
 app.add_typer(health_app, name="health")
+from revintel.cli.metrics import anomalies_command, forecast_command, metrics_app  # noqa: E402
+
+app.add_typer(metrics_app, name="metrics")
+app.command("forecast")(forecast_command)
+app.command("anomalies")(anomalies_command)

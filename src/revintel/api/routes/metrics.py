@@ -1,0 +1,127 @@
+"""``/api/v1/metrics``: the SaaS metrics of ``docs/metrics.md`` per month, broken down, filtered.
+
+The routes parse and validate the request and answer through the same reports as ``revintel
+metrics`` (:mod:`revintel.cli.metrics`). A metric whose table was never loaded answers 409 naming
+the table; an unknown metric or breakdown answers 422 and a malformed month 400, each naming
+the field.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from revintel.api.deps import ContextDep
+from revintel.cli.metrics import REPORTS, ByName, MetricName, metric_report
+from revintel.metrics import service
+
+router = APIRouter(prefix="/metrics", tags=["metrics"])
+
+Values = Annotated[list[str] | None, Query(description="Keep only these values (repeatable).")]
+
+
+class MetricInfo(BaseModel):
+    """A metric report the API serves."""
+
+    name: str
+    label: str
+    definition: str = Field(description="Section of docs/metrics.md that defines it.")
+    breakdown: str = Field(description="any, channel (acquisition channel only) or none.")
+
+
+class MetricRows(BaseModel):
+    """A metric per month (and breakdown value), each row with its ``definition`` link.
+
+    A rate that is undefined is null, next to ``<rate>_reason`` saying why.
+    """
+
+    metric: str
+    label: str
+    definition: str
+    by: str | None
+    filters: dict[str, list[str]]
+    from_month: str | None = Field(alias="from")
+    to_month: str | None = Field(alias="to")
+    rows: list[dict[str, Any]]
+
+    model_config = {"populate_by_name": True}
+
+
+class Headline(BaseModel):
+    """One headline figure, the month before, the change and its definition."""
+
+    label: str
+    unit: str
+    value: float | None
+    previous: float | None
+    change: float | None
+    change_pct: float | None
+    reason: str | None = Field(description="Why value is null, else null.")
+    definition: str
+
+
+class Summary(BaseModel):
+    """The latest complete month's headline figures."""
+
+    month: str
+    as_of: date
+    metrics: dict[str, Headline]
+
+
+@router.get("")
+def list_metrics() -> list[MetricInfo]:
+    """Every metric ``GET /metrics/{name}`` serves, with its definition."""
+    return [
+        MetricInfo(name=n, label=r.label, definition=r.definition, breakdown=r.breakdown)
+        for n, r in REPORTS.items()
+    ]
+
+
+@router.get("/summary")
+def summary(ctx: ContextDep) -> Summary:
+    """Headline figures of the latest complete month (MRR, ARR, customers, churn, NRR, ...)."""
+    return Summary.model_validate(service.summary(ctx))
+
+
+@router.get(
+    "/{name}",
+    response_model_by_alias=True,
+    responses={
+        409: {"description": "A table the metric needs has not been loaded."},
+        400: {"description": "A malformed month or an option the metric does not take."},
+        422: {"description": "Unknown metric or breakdown."},
+    },
+)
+def metric(
+    ctx: ContextDep,
+    name: MetricName,
+    start: Annotated[str | None, Query(alias="from", description="First month, YYYY-MM.")] = None,
+    end: Annotated[str | None, Query(alias="to", description="Last month, YYYY-MM.")] = None,
+    by: Annotated[ByName | None, Query(description="Break down by this dimension.")] = None,
+    segment: Values = None,
+    plan: Values = None,
+    country: Values = None,
+    channel: Values = None,
+    industry: Values = None,
+) -> MetricRows:
+    """One metric per month over ``from``..``to`` (default: every complete month)."""
+    filters = {
+        "segment": segment,
+        "plan": plan,
+        "country": country,
+        "channel": channel,
+        "industry": industry,
+    }
+    result = metric_report(
+        ctx,
+        name,
+        start=start,
+        end=end,
+        by=by,
+        filters={k: v for k, v in filters.items() if v},
+        field_names={"start": "from", "end": "to", "by": "by"},
+    )
+    return MetricRows.model_validate(result)
