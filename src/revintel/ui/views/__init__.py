@@ -38,6 +38,9 @@ class PageSpec:
 PAGES: list[PageSpec] = [
     PageSpec("Overview", "home.py", "Home", ":material/home:", default=True),
     PageSpec("Data", "data.py", "Data", ":material/database:"),
+    PageSpec("Revenue", "executive_overview.py", "Executive Overview", ":material/monitoring:"),
+    PageSpec("Revenue", "customer_insights.py", "Customer Insights", ":material/groups:"),
+    PageSpec("Revenue", "financial_health.py", "Financial Health", ":material/account_balance:"),
     PageSpec("Accounts", "account_health.py", "Account Health", ":material/monitor_heart:"),
     PageSpec("Accounts", "account_360.py", "Account 360", ":material/account_circle:"),
     PageSpec("Accounts", "health_settings.py", "Health settings", ":material/tune:"),

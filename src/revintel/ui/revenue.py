@@ -1,0 +1,736 @@
+"""What the three revenue pages share: sidebar filters, cached service calls, KPI tiles, charts.
+
+The Executive Overview, Customer Insights and Financial Health pages call the metrics and forecast
+services through :func:`metric` (``st.cache_data`` keyed by the warehouse snapshot and the
+options, so a filter change recomputes only what it changes), draw with the Plotly builders here
+and put every chart in a :func:`chart_card` with its CSV download. Definitions:
+``docs/metrics.md`` (via :data:`revintel.metrics.definitions.DEFINITIONS`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from revintel.context import AppContext
+from revintel.errors import RevintelError
+from revintel.metrics import service
+from revintel.metrics.definitions import DEFINITIONS
+from revintel.metrics.months import month_label
+from revintel.ui import theme
+
+Record = dict[str, Any]
+Unit = Literal["currency", "count", "ratio", "months", "multiple"]
+
+# -- look -----------------------------------------------------------------------------------------
+BLUE = theme.PRIMARY
+GREEN = "#16A34A"
+RED = "#DC2626"
+AMBER = "#F59E0B"
+SLATE = "#64748B"
+PALETTE = [BLUE, "#0EA5E9", "#8B5CF6", "#14B8A6", AMBER, "#EC4899", SLATE, "#84CC16"]
+MOVEMENT_COLOURS = {
+    "new": BLUE,
+    "expansion": "#14B8A6",
+    "reactivation": "#8B5CF6",
+    "contraction": AMBER,
+    "churn": RED,
+}
+CHART_HEIGHT = 340
+NULL = "—"
+
+# -- filters --------------------------------------------------------------------------------------
+FILTER_DIMENSIONS: dict[str, str] = {
+    "segment": "Segment",
+    "plan": "Plan",
+    "country": "Country",
+    "acquisition_channel": "Channel",
+}
+_STATE = "_revintel_revenue_filters"  # survives page switches (widget state does not)
+
+
+@dataclass(frozen=True)
+class RevenueFilters:
+    """The sidebar's choices: a month range and, per dimension, the values kept (empty: all)."""
+
+    start: str
+    end: str
+    values: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def dimensions(self) -> dict[str, list[str]]:
+        """The metrics service's ``filters`` option (only the dimensions with values chosen)."""
+        return {d: list(v) for d, v in self.values if v}
+
+    def without(self, *dimensions: str) -> dict[str, list[str]]:
+        """The ``filters`` option minus some dimensions (for a breakdown by one of them)."""
+        return {d: v for d, v in self.dimensions.items() if d not in dimensions}
+
+    def describe(self) -> str:
+        """E.g. ``2023-01 → 2024-06 · Segment: SMB``, for captions and file names."""
+        parts = [f"{self.start} → {self.end}"]
+        parts += [f"{FILTER_DIMENSIONS[d]}: {', '.join(v)}" for d, v in self.dimensions.items()]
+        return " · ".join(parts)
+
+
+def data_version(ctx: AppContext) -> str:
+    """What identifies the loaded data: the warehouse, its snapshot and the last load time."""
+    wh = ctx.warehouse
+    snapshot = getattr(wh, "current_snapshot", None)
+    loaded = max(ctx.store.last_loaded().values(), default=None)
+    return "|".join(
+        str(part)
+        for part in (
+            ctx.settings.home,
+            wh.kind,
+            snapshot() if callable(snapshot) else "",
+            loaded.isoformat() if loaded else "",
+        )
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _run(version: str, name: str, options: str, _ctx: AppContext) -> Any:
+    return getattr(service, name)(_ctx, **json.loads(options))
+
+
+def metric(ctx: AppContext, name: str, **options: Any) -> Any:
+    """``revintel.metrics.service.<name>(ctx, **options)``, cached per data version and options."""
+    return _run(data_version(ctx), name, json.dumps(options, sort_keys=True), ctx)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _filter_choices(version: str, _ctx: AppContext) -> dict[str, list[str]]:
+    wh = _ctx.warehouse
+    choices: dict[str, list[str]] = {}
+    customers = wh.table("customers")
+    for dim in ("segment", "country", "acquisition_channel"):
+        if dim in customers.columns:
+            values = customers.select(dim).distinct().to_pandas()[dim].dropna()
+            choices[dim] = sorted(str(v) for v in values)
+    subscriptions = wh.table("subscriptions")
+    if "plan_type" in subscriptions.columns:
+        values = subscriptions.select("plan_type").distinct().to_pandas()["plan_type"].dropna()
+        choices["plan"] = sorted(str(v) for v in values)
+    return choices
+
+
+def data_months(ctx: AppContext) -> list[str]:
+    """Every complete month of the data, oldest first."""
+    p = metric(ctx, "period")
+    return [month_label(m) for m in range(p.first, p.last + 1)]
+
+
+def render_filters(ctx: AppContext) -> RevenueFilters:
+    """The revenue pages' sidebar filters; the choice is kept when switching between pages."""
+    months = data_months(ctx)
+    choices = _filter_choices(data_version(ctx), ctx)
+    kept: dict[str, Any] = st.session_state.setdefault(_STATE, {})
+    with st.sidebar:
+        st.markdown("**:material/filter_alt: Filters**")
+        if len(months) > 1:
+            start, end = kept.get("months", (months[0], months[-1]))
+            if start not in months or end not in months:
+                start, end = months[0], months[-1]
+            start, end = st.select_slider(
+                "Months",
+                options=months,
+                value=(start, end),
+                key="rev_months",
+                help="First and last month shown; KPI tiles show the last month",
+            )
+        else:
+            start = end = months[0]
+        chosen: list[tuple[str, tuple[str, ...]]] = []
+        for dim, label in FILTER_DIMENSIONS.items():
+            options = choices.get(dim, [])
+            key = f"rev_{dim}"
+            default = [v for v in kept.get(dim, []) if v in options]
+            picked = st.multiselect(label, options, default=default, key=key, placeholder="All")
+            chosen.append((dim, tuple(picked)))
+            kept[dim] = list(picked)
+        kept["months"] = (start, end)
+    return RevenueFilters(start=start, end=end, values=tuple(chosen))
+
+
+def filter_note(filters: RevenueFilters, applies: Sequence[str], what: str) -> None:
+    """Say which chosen filters a chart cannot apply (the engine offers no such cut)."""
+    ignored = [FILTER_DIMENSIONS[d] for d in filters.dimensions if d not in applies]
+    if ignored:
+        st.caption(
+            f":material/filter_alt_off: {what}: the {', '.join(ignored)} filter"
+            f"{'s do' if len(ignored) > 1 else ' does'} not apply here."
+        )
+
+
+# -- values ---------------------------------------------------------------------------------------
+def money(value: float | None) -> str:
+    """``$1.2M``, ``$48.3k``, ``$950``; ``—`` when undefined."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return NULL
+    sign = "-" if value < 0 else ""
+    size = abs(value)
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if size >= limit:
+            return f"{sign}${size / limit:,.1f}{suffix}"
+    return f"{sign}${size:,.0f}"
+
+
+def formatted(value: float | None, unit: Unit) -> str:
+    """A value for a tile or a hover, by unit; ``—`` when undefined (never inf or nan)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return NULL
+    if unit == "currency":
+        return money(value)
+    if unit == "count":
+        return f"{value:,.0f}"
+    if unit == "months":
+        return f"{value:,.1f} mo"
+    if unit == "multiple":
+        return f"{value:,.2f}×"
+    return f"{100 * value:.1f}%"
+
+
+def definition_help(name: str) -> str:
+    """A metric's tooltip: its definition and convention from ``docs/metrics.md``."""
+    d = DEFINITIONS[name]
+    return f"**{d.label}** = {d.formula}.\n\nConvention: {d.convention}. See `{d.link}`."
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One tile: a metric's value in a month and the month before, with its reason if undefined."""
+
+    name: str  # a key of DEFINITIONS
+    value: float | None
+    previous: float | None
+    reason: str | None = None
+    unit: Unit | None = None
+    label: str | None = None
+    good_when_down: bool = False
+
+    @property
+    def change(self) -> float | None:
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+
+def kpi_from_rows(
+    name: str, rows: Sequence[Record], month: str, column: str | None = None, **extra: Any
+) -> Kpi:
+    """The KPI ``column`` (default ``name``) of ``month`` and of the row before it in ``rows``."""
+    column = column or name
+    by_month = {r["month"]: r for r in rows}
+    ordered = sorted(by_month)
+    now = by_month.get(month)
+    index = ordered.index(month) if month in ordered else -1
+    before = by_month[ordered[index - 1]] if index > 0 else None
+    value = now.get(column) if now else None
+    reason = (now or {}).get(f"{column}_reason") if now else "no data for this month"
+    if value is None and reason is None:
+        reason = "not defined for this month"
+    return Kpi(
+        name=name,
+        value=value,
+        previous=before.get(column) if before else None,
+        reason=reason if value is None else None,
+        **extra,
+    )
+
+
+def kpi_tiles(kpis: Sequence[Kpi], per_row: int = 4) -> None:
+    """KPI tiles with the month-over-month change and the definition as tooltip."""
+    cols: list[Any] = []
+    for i, kpi in enumerate(kpis):
+        if i % per_row == 0:
+            cols = st.columns(per_row)
+        d = DEFINITIONS[kpi.name]
+        unit = kpi.unit or d.unit
+        delta = None
+        change = kpi.change
+        if change is not None:
+            if unit == "ratio":
+                delta = f"{100 * change:+.1f} pts"
+            elif unit == "currency":
+                delta = f"{'+' if change >= 0 else '-'}{money(abs(change))}"
+                if kpi.previous:
+                    delta += f" ({change / abs(kpi.previous):+.1%})"
+            elif unit == "months":
+                delta = f"{change:+.1f} mo"
+            elif unit == "multiple":
+                delta = f"{change:+.2f}"
+            else:
+                delta = f"{change:+,.0f}"
+                if kpi.previous:
+                    delta += f" ({change / abs(kpi.previous):+.1%})"
+        with cols[i % per_row]:
+            st.metric(
+                kpi.label or d.label,
+                formatted(kpi.value, unit),
+                delta=delta,
+                delta_color="inverse" if kpi.good_when_down else "normal",
+                help=definition_help(kpi.name),
+                border=True,
+            )
+            if kpi.value is None:
+                st.caption(f"{NULL} {kpi.reason}")
+
+
+# -- missing tables -------------------------------------------------------------------------------
+def missing_table_notice(ctx: AppContext, table: str, what: str) -> bool:
+    """When ``table`` is not loaded, say which table to load for ``what``; True if it is missing."""
+    if ctx.warehouse.has_table(table):
+        return False
+    st.info(
+        f"Load the **{table}** table to see {what} (`revintel load {table}.csv`, or the Data "
+        "page).",
+        icon=":material/upload_file:",
+    )
+    return True
+
+
+# -- chart cards ----------------------------------------------------------------------------------
+def chart_card(
+    title: str,
+    figure: go.Figure | None,
+    frame: pd.DataFrame,
+    key: str,
+    *,
+    caption: str | None = None,
+    help: str | None = None,
+) -> None:
+    """A bordered card: the title, the chart, a caption and a CSV download of its data."""
+    with st.container(border=True):
+        head, button = st.columns([3, 1], vertical_alignment="center")
+        head.markdown(f"**{title}**", help=help)
+        button.download_button(
+            "CSV",
+            data=frame.to_csv(index=False).encode(),
+            file_name=f"{key}.csv",
+            mime="text/csv",
+            key=f"csv_{key}",
+            icon=":material/download:",
+            on_click="ignore",
+            width="stretch",
+        )
+        if figure is not None:
+            st.plotly_chart(figure, key=f"chart_{key}", config={"displaylogo": False})
+        if caption:
+            st.caption(caption)
+
+
+def layout(figure: go.Figure, *, height: int = CHART_HEIGHT, **extra: Any) -> go.Figure:
+    """The house style: white, light grid, legend on top, compact margins."""
+    figure.update_layout(
+        template="plotly_white",
+        height=height,
+        margin={"t": 10, "l": 10, "r": 10, "b": 10},
+        legend={
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.0,
+            "x": 0,
+            "title": None,
+            "font": {"size": 11},
+        },
+        font={"family": "sans-serif", "color": theme.TEXT, "size": 12},
+        hoverlabel={"align": "left"},
+        colorway=PALETTE,
+        **extra,
+    )
+    figure.update_xaxes(showgrid=False)
+    figure.update_yaxes(gridcolor=theme.BORDER, zeroline=False)
+    return figure
+
+
+def frame_of(rows: Sequence[Record], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Rows as a table (the chart's CSV), keeping ``columns`` and their reasons when given."""
+    frame = pd.DataFrame(list(rows))
+    if columns is not None and not frame.empty:
+        keep = [c for c in frame.columns if c in columns or c.removesuffix("_reason") in columns]
+        frame = frame[keep]
+    return frame
+
+
+def in_range(rows: Sequence[Record], filters: RevenueFilters) -> list[Record]:
+    """The rows whose month is in the chosen range."""
+    return [r for r in rows if filters.start <= r["month"] <= filters.end]
+
+
+def _hover_value(value: Any, reason: Any, unit: Unit) -> str:
+    return formatted(value, unit) if value is not None else f"{NULL} ({reason or 'undefined'})"
+
+
+# -- outlook: forecast and anomalies, computed off the page's thread -------------------------------
+_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="revintel-outlook")
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """A series' forecast and anomalies, or why there is none."""
+
+    forecast: Any | None = None  # revintel.forecast.ForecastResult
+    anomalies: list[Any] = field(default_factory=list)  # revintel.forecast.Anomaly
+    forecast_error: str | None = None
+    anomalies_error: str | None = None
+
+
+def _compute_outlook(rows: list[Record], series: str, horizon: int) -> Outlook:
+    from revintel.forecast.service import forecast_metric, metric_anomalies
+
+    forecast = anomalies = None
+    forecast_error = anomalies_error = None
+    try:
+        forecast = forecast_metric(rows, series, horizon)  # type: ignore[arg-type]
+    except RevintelError as exc:
+        forecast_error = str(exc)
+    try:
+        anomalies = metric_anomalies(rows, series)  # type: ignore[arg-type]
+    except RevintelError as exc:
+        anomalies_error = str(exc)
+    return Outlook(forecast, anomalies or [], forecast_error, anomalies_error)
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
+def _outlook_future(key: str, series: str, horizon: int, _rows: list[Record]) -> Future[Outlook]:
+    return _EXECUTOR.submit(_compute_outlook, _rows, series, horizon)
+
+
+def outlook(rows: Sequence[Record], series: str, column: str, horizon: int = 6) -> Future[Outlook]:
+    """The forecast and anomalies of ``column`` in ``rows``, started in the background once."""
+    slim = [{"month": r["month"], column: r.get(column)} for r in rows]
+    key = hashlib.sha1(json.dumps(slim, sort_keys=True, default=str).encode()).hexdigest()
+    return _outlook_future(key, series, horizon, slim)
+
+
+def rerun_when_done(futures: Sequence[Future[Any]], every: float = 0.5) -> None:
+    """Poll in a fragment while background work runs; rerun the page once it is all done."""
+
+    @st.fragment(run_every=every)
+    def poll() -> None:
+        if all(f.done() for f in futures):
+            st.rerun()
+
+    poll()
+
+
+# -- chart builders -------------------------------------------------------------------------------
+def _anomaly_trace(anomalies: Sequence[Any], name: str) -> go.Scatter | None:
+    by_month: dict[str, list[Any]] = {}
+    for a in anomalies:
+        by_month.setdefault(a.month, []).append(a)
+    if not by_month:
+        return None
+    months = sorted(by_month)
+    texts = [
+        "<br>".join(f"{'Rule' if a.detector == 'rule' else 'Statistical'}: {a.reason}" for a in ax)
+        for ax in (by_month[m] for m in months)
+    ]
+    return go.Scatter(
+        x=months,
+        y=[by_month[m][0].actual for m in months],
+        mode="markers",
+        name=name,
+        marker={"symbol": "circle-open", "size": 11, "line": {"width": 2}, "color": RED},
+        customdata=texts,
+        hovertemplate="<b>%{x}</b> anomaly<br>%{customdata}<extra></extra>",
+    )
+
+
+def _interval_text(row: Any) -> str:
+    return "".join(
+        f"<br>{lv}% interval {money(row.lower[lv])} to {money(row.upper[lv])}"
+        for lv in sorted(row.lower)
+    )
+
+
+def trend_figure(
+    rows: Sequence[Record],
+    column: str,
+    label: str,
+    *,
+    result: Outlook | None = None,
+    kind: Literal["line", "bar"] = "line",
+) -> go.Figure:
+    """A monthly series with, when given, its forecast (80% and 95% bands) and anomaly markers."""
+    months = [r["month"] for r in rows]
+    values = [r.get(column) for r in rows]
+    figure = go.Figure()
+    forecast = result.forecast if result else None
+    if forecast is not None and forecast.forecast:
+        future = [f.month for f in forecast.forecast]
+        x = [months[-1], *future] if months else future
+        last = values[-1] if values else None
+        for level, colour in ((95, "rgba(37,99,235,0.10)"), (80, "rgba(37,99,235,0.20)")):
+            if level not in forecast.levels:
+                continue
+            lower = [last, *(f.lower[level] for f in forecast.forecast)]
+            upper = [last, *(f.upper[level] for f in forecast.forecast)]
+            figure.add_scatter(x=x, y=upper, mode="lines", line={"width": 0}, showlegend=False,
+                               hoverinfo="skip")  # fmt: skip
+            figure.add_scatter(
+                x=x,
+                y=lower,
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=colour,
+                name=f"{level}% interval",
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        figure.add_scatter(
+            x=x,
+            y=[last, *(f.mean for f in forecast.forecast)],
+            mode="lines+markers",
+            line={"dash": "dash", "color": BLUE, "width": 2},
+            marker={"size": 5},
+            name=f"Forecast ({forecast.model})",
+            customdata=["", *(_interval_text(f) for f in forecast.forecast)],
+            hovertemplate="%{x}: forecast %{y:$,.0f}%{customdata}<extra></extra>",
+        )
+    if kind == "bar":
+        figure.add_bar(x=months, y=values, name=label, marker_color="#93C5FD",
+                       hovertemplate="%{x}: %{y:$,.0f}<extra></extra>")  # fmt: skip
+    else:
+        figure.add_scatter(
+            x=months,
+            y=values,
+            mode="lines+markers",
+            name=label,
+            line={"color": BLUE, "width": 3},
+            marker={"size": 5},
+            hovertemplate="%{x}: %{y:$,.0f}<extra></extra>",
+        )
+    if result is not None:
+        shown = set(months)
+        trace = _anomaly_trace([a for a in result.anomalies if a.month in shown], "Anomaly")
+        if trace is not None:
+            figure.add_trace(trace)
+    figure = layout(figure, hovermode="closest")
+    figure.update_yaxes(tickprefix="$", tickformat="~s")
+    return figure
+
+
+def movements_figure(rows: Sequence[Record]) -> go.Figure:
+    """MRR movements per month as stacked bars (gains up, losses down) and net new MRR."""
+    months = [r["month"] for r in rows]
+    figure = go.Figure()
+    for name, sign in (("new", 1), ("expansion", 1), ("reactivation", 1), ("contraction", -1),
+                       ("churn", -1)):  # fmt: skip
+        figure.add_bar(
+            x=months,
+            y=[sign * (r.get(name) or 0.0) for r in rows],
+            name=DEFINITIONS[name].label,
+            marker_color=MOVEMENT_COLOURS[name],
+            hovertemplate=f"{DEFINITIONS[name].label} %{{y:$,.0f}}<extra></extra>",
+        )
+    figure.add_scatter(
+        x=months,
+        y=[r.get("net_new_mrr") for r in rows],
+        mode="lines+markers",
+        name="Net new MRR",
+        line={"color": theme.TEXT, "width": 2},
+        hovertemplate="Net new MRR %{y:$,.0f}<extra></extra>",
+    )
+    figure = layout(figure, barmode="relative", hovermode="x unified")
+    figure.update_yaxes(tickprefix="$", tickformat="~s")
+    return figure
+
+
+def lines_by(
+    rows: Sequence[Record],
+    by: str,
+    column: str,
+    unit: Unit,
+    *,
+    mode: str = "lines+markers",
+) -> go.Figure:
+    """One line per ``by`` value of ``column`` over the months; undefined months are gaps."""
+    figure = go.Figure()
+    groups: dict[str, list[Record]] = {}
+    for r in rows:
+        groups.setdefault(str(r[by]), []).append(r)
+    for name in sorted(groups):
+        part = sorted(groups[name], key=lambda r: r["month"])
+        figure.add_scatter(
+            x=[r["month"] for r in part],
+            y=[r.get(column) for r in part],
+            mode=mode,
+            name=name,
+            customdata=[_hover_value(r.get(column), r.get(f"{column}_reason"), unit) for r in part],
+            hovertemplate=f"{name} · %{{x}}: %{{customdata}}<extra></extra>",
+            connectgaps=False,
+        )
+    figure = layout(figure, hovermode="closest")
+    _axis_format(figure, unit)
+    return figure
+
+
+def _axis_format(figure: go.Figure, unit: Unit, axis: str = "y") -> None:
+    update = figure.update_yaxes if axis == "y" else figure.update_xaxes
+    if unit == "ratio":
+        update(tickformat=".0%")
+    elif unit == "currency":
+        update(tickprefix="$", tickformat="~s")
+
+
+def ranked_bars(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    reasons: Sequence[str | None],
+    unit: Unit,
+    *,
+    notes: Sequence[str] | None = None,
+    colour: str = BLUE,
+) -> go.Figure:
+    """Horizontal bars sorted by value (undefined values last, labelled ``—`` with the reason)."""
+    items = sorted(
+        zip(labels, values, reasons, notes or [""] * len(labels), strict=True),
+        key=lambda t: (t[1] is None, -(t[1] or 0.0)),
+    )
+    items.reverse()  # Plotly draws the first category at the bottom
+    texts = [_hover_value(v, r, unit) for _, v, r, _ in items]
+    figure = go.Figure(
+        go.Bar(
+            x=[v if v is not None else 0.0 for _, v, _, _ in items],
+            y=[str(label) for label, *_ in items],
+            orientation="h",
+            marker_color=colour,
+            text=texts,
+            textposition="outside",
+            cliponaxis=False,
+            customdata=[
+                f"{t}{'<br>' + n if n else ''}" for t, (*_, n) in zip(texts, items, strict=True)
+            ],
+            hovertemplate="<b>%{y}</b><br>%{customdata}<extra></extra>",
+        )
+    )
+    height = max(220, 28 * len(items) + 60)
+    figure = layout(figure, height=min(height, 560), showlegend=False)
+    _axis_format(figure, unit, axis="x")
+    top = max((v for _, v, _, _ in items if v is not None), default=0.0)
+    figure.update_xaxes(range=[0, top * 1.2 if top > 0 else 1])
+    figure.update_yaxes(gridcolor="rgba(0,0,0,0)", type="category")
+    figure.update_xaxes(showgrid=True, gridcolor=theme.BORDER)
+    return figure
+
+
+def cohort_heatmap(triangle: Mapping[str, Sequence[float | int | None]], label: str) -> go.Figure:
+    """Cohorts (rows, newest at the bottom) × months since first payment, coloured by retention."""
+    cohorts = list(triangle)
+    width = max((len(v) for v in triangle.values()), default=0)
+    z = [list(triangle[c]) + [None] * (width - len(triangle[c])) for c in cohorts]
+    text = [["" if v is None else f"{100 * v:.0f}%" for v in row] for row in z]
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=list(range(width)),
+            y=cohorts,
+            text=text,
+            texttemplate="%{text}" if width <= 13 else None,
+            textfont={"size": 10},
+            colorscale=[[0.0, "#EFF6FF"], [0.5, "#60A5FA"], [1.0, "#1E3A8A"]],
+            zmin=0,
+            zmax=1,
+            hoverongaps=False,
+            colorbar={"title": {"text": label}, "tickformat": ".0%", "thickness": 12},
+            hovertemplate="Cohort %{y} · month %{x}: %{z:.1%}<extra></extra>",
+        )
+    )
+    figure = layout(figure, height=max(CHART_HEIGHT, 18 * len(cohorts) + 80))
+    figure.update_yaxes(
+        autorange="reversed", type="category", title=None, gridcolor="rgba(0,0,0,0)"
+    )
+    figure.update_xaxes(title="Months since first payment", dtick=1 if width <= 24 else 3)
+    return figure
+
+
+def money_bars_and_lines(
+    rows: Sequence[Record],
+    bars: Sequence[tuple[str, str, str]],
+    lines: Sequence[tuple[str, str, str]],
+    *,
+    stacked: bool = True,
+) -> go.Figure:
+    """Monthly amounts: ``(column, label, colour)`` bars (stacked) and lines, in dollars."""
+    months = [r["month"] for r in rows]
+    figure = go.Figure()
+    for column, label, colour in bars:
+        figure.add_bar(x=months, y=[r.get(column) for r in rows], name=label, marker_color=colour,
+                       hovertemplate=f"{label} %{{y:$,.0f}}<extra></extra>")  # fmt: skip
+    for column, label, colour in lines:
+        figure.add_scatter(x=months, y=[r.get(column) for r in rows], name=label,
+                           mode="lines+markers", line={"color": colour, "width": 3},
+                           hovertemplate=f"{label} %{{y:$,.0f}}<extra></extra>")  # fmt: skip
+    figure = layout(figure, barmode="relative" if stacked else "group", hovermode="x unified")
+    figure.update_yaxes(tickprefix="$", tickformat="~s")
+    return figure
+
+
+def signed_bars(rows: Sequence[Record], column: str, label: str) -> go.Figure:
+    """Monthly amounts coloured by sign (profit green, loss red); undefined months say why."""
+    months = [r["month"] for r in rows]
+    values = [r.get(column) for r in rows]
+    figure = go.Figure(
+        go.Bar(
+            x=months,
+            y=values,
+            marker_color=[SLATE if v is None else GREEN if v >= 0 else RED for v in values],
+            customdata=[
+                _hover_value(v, r.get(f"{column}_reason"), "currency")
+                for v, r in zip(values, rows, strict=True)
+            ],
+            hovertemplate=f"%{{x}} · {label}: %{{customdata}}<extra></extra>",
+        )
+    )
+    figure = layout(figure, showlegend=False)
+    figure.update_yaxes(tickprefix="$", tickformat="~s")
+    return figure
+
+
+def ratio_line(rows: Sequence[Record], column: str, label: str) -> go.Figure:
+    """A monthly rate as a line; undefined months are gaps whose hover says why."""
+    months = [r["month"] for r in rows]
+    figure = go.Figure(
+        go.Scatter(
+            x=months,
+            y=[r.get(column) for r in rows],
+            mode="lines+markers",
+            name=label,
+            line={"color": BLUE, "width": 3},
+            fill="tozeroy",
+            fillcolor="rgba(37,99,235,0.08)",
+            customdata=[
+                _hover_value(r.get(column), r.get(f"{column}_reason"), "ratio") for r in rows
+            ],
+            hovertemplate=f"%{{x}} · {label}: %{{customdata}}<extra></extra>",
+        )
+    )
+    figure = layout(figure, showlegend=False)
+    figure.update_yaxes(tickformat=".0%")
+    return figure
+
+
+def page_header(title: str, caption: str) -> None:
+    """The page's title and one line on what it shows."""
+    st.title(title, anchor=False)
+    st.caption(caption)
+
+
+def guarded(draw: Callable[[], None], what: str) -> None:
+    """Draw a section; a user-level error (a missing column, no data) is said, not raised."""
+    try:
+        draw()
+    except RevintelError as exc:
+        st.warning(f"{what}: {exc}", icon=":material/warning:")

@@ -1,0 +1,174 @@
+"""Executive Overview: headline KPIs with MoM change, MRR with its forecast, movements, revenue.
+
+Thin: reads the sidebar filters, calls :mod:`revintel.metrics.service` and
+:mod:`revintel.forecast.service` (through :mod:`revintel.ui.revenue`'s caches) and draws. The
+forecast and anomaly detection run in the background, so the page shows its numbers first.
+Definitions: ``docs/metrics.md``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from revintel.context import AppContext
+from revintel.ui import revenue as rv
+from revintel.ui.components import current_context, has_data, render_empty_state
+
+MRR_COLUMNS = ["month", "mrr", "arr", "customers", "arpa", "mrr_mom"]
+MOVEMENT_COLUMNS = ["month", "new", "expansion", "reactivation", "contraction", "churn",
+                    "net_new_mrr", "mrr"]  # fmt: skip
+RATE_COLUMNS = ["month", "logo_churn_rate", "gross_mrr_churn_rate", "nrr_monthly"]
+
+
+def render(ctx: AppContext) -> None:
+    """The whole page."""
+    rv.page_header(
+        "Executive Overview",
+        "MRR, revenue, churn and growth at a glance, with a 6-month forecast and flagged months. "
+        "Changes are month over month; a tile's ? gives its definition (docs/metrics.md).",
+    )
+    if not has_data(ctx):
+        render_empty_state(ctx)
+        return
+    if rv.missing_table_notice(ctx, "subscriptions", "recurring revenue (MRR) and churn"):
+        return
+    filters = rv.render_filters(ctx)
+    options = {"end": filters.end, "filters": filters.dimensions}
+    movements = rv.metric(ctx, "mrr_movements", **options)
+    has_payments = ctx.warehouse.has_table("payments")
+    cash = rv.metric(ctx, "revenue", **options) if has_payments else []
+    st.caption(f":material/calendar_month: {filters.describe()}")
+
+    render_kpis(movements, cash, filters.end, has_payments)
+
+    mrr_outlook = rv.outlook(movements, "mrr", "mrr")
+    pending = [mrr_outlook]
+    left, right = st.columns(2)
+    with left:
+        render_mrr_trend(movements, filters, mrr_outlook)
+    with right:
+        shown = rv.in_range(movements, filters)
+        rv.chart_card(
+            "MRR movements",
+            rv.movements_figure(shown),
+            rv.frame_of(shown, MOVEMENT_COLUMNS),
+            "mrr_movements",
+            help=rv.definition_help("new"),
+            caption="New, expansion and reactivation add MRR; contraction and churn remove it.",
+        )
+    left, right = st.columns(2)
+    with left:
+        if has_payments:
+            revenue_outlook = rv.outlook(cash, "revenue", "revenue")
+            pending.append(revenue_outlook)
+            render_revenue_trend(cash, filters, revenue_outlook)
+        else:
+            with st.container(border=True):
+                st.markdown("**Revenue**")
+                rv.missing_table_notice(ctx, "payments", "revenue (successful payments)")
+    with right:
+        shown = rv.in_range(movements, filters)
+        rv.chart_card(
+            "Churn and retention",
+            rv.lines_by(
+                [
+                    {
+                        "month": r["month"],
+                        "rate": label,
+                        "value": r.get(column),
+                        "value_reason": r.get(f"{column}_reason"),
+                    }
+                    for r in shown
+                    for column, label in (
+                        ("logo_churn_rate", "Logo churn"),
+                        ("gross_mrr_churn_rate", "Gross MRR churn"),
+                    )
+                ],
+                "rate",
+                "value",
+                "ratio",
+            ),
+            rv.frame_of(shown, RATE_COLUMNS),
+            "churn_retention",
+            help=rv.definition_help("logo_churn_rate"),
+            caption="Months where a rate is undefined (no customers the month before) are gaps.",
+        )
+    if not all(f.done() for f in pending):
+        rv.rerun_when_done(pending)
+
+
+def render_kpis(movements: list[dict], cash: list[dict], month: str, has_payments: bool) -> None:
+    """The eight headline tiles of the last month in range, with month-over-month change."""
+    revenue_kpi = (
+        rv.kpi_from_rows("revenue", cash, month)
+        if has_payments
+        else rv.Kpi("revenue", None, None, reason="load the payments table")
+    )
+    rv.kpi_tiles(
+        [
+            rv.kpi_from_rows("mrr", movements, month),
+            rv.kpi_from_rows("arr", movements, month),
+            rv.kpi_from_rows("customers", movements, month),
+            revenue_kpi,
+            rv.kpi_from_rows("arpa", movements, month),
+            rv.kpi_from_rows("nrr_monthly", movements, month, label="NRR (monthly)"),
+            rv.kpi_from_rows(
+                "logo_churn_rate", movements, month, label="Logo churn", good_when_down=True
+            ),
+            rv.kpi_from_rows("quick_ratio", movements, month, unit="multiple", label="Quick ratio"),
+        ]
+    )
+
+
+def render_mrr_trend(movements: list[dict], filters: rv.RevenueFilters, future) -> None:
+    """MRR over the range, the forecast after it with 80% and 95% bands, anomalous months."""
+    result = future.result() if future.done() else None
+    shown = rv.in_range(movements, filters)
+    frame = rv.frame_of(shown, MRR_COLUMNS)
+    notes = []
+    if result is None:
+        notes.append(":material/hourglass_top: Forecast and anomaly detection are running…")
+    else:
+        if result.forecast is not None:
+            f = result.forecast
+            mape = "—" if f.backtest_mape is None else f"{f.backtest_mape:.1f}%"
+            notes.append(
+                f"Forecast {f.horizon} months ahead: {f.model}, chosen by rolling-origin "
+                f"backtest (MAPE {mape}); bands are the 80% and 95% intervals. Circles mark "
+                "anomalous months: hover for why."
+            )
+            frame = frame.merge(
+                f.to_frame().rename(columns={"mean": "forecast"}), on="month", how="outer"
+            )
+        else:
+            notes.append(f"No forecast: {result.forecast_error}")
+        if result.anomalies_error:
+            notes.append(f"No anomaly detection: {result.anomalies_error}")
+    rv.chart_card(
+        "MRR trend and forecast",
+        rv.trend_figure(shown, "mrr", "MRR", result=result),
+        frame,
+        "mrr_trend",
+        help=rv.definition_help("mrr"),
+        caption=" ".join(notes),
+    )
+
+
+def render_revenue_trend(cash: list[dict], filters: rv.RevenueFilters, future) -> None:
+    """Monthly revenue (successful payments), its forecast and anomalous months."""
+    result = future.result() if future.done() else None
+    shown = rv.in_range(cash, filters)
+    frame = rv.frame_of(shown, ["month", "revenue", "successful_payments", "revenue_mom"])
+    rv.chart_card(
+        "Revenue (cash collected)",
+        rv.trend_figure(shown, "revenue", "Revenue", result=result, kind="bar"),
+        frame,
+        "revenue_trend",
+        help=rv.definition_help("revenue"),
+        caption="Successful payments per month; circles mark changes beyond 10% MoM or outside "
+        "the model's 95% interval.",
+    )
+
+
+if __name__ == "__main__":  # Streamlit runs a page script as __main__
+    render(current_context())
