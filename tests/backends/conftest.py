@@ -60,6 +60,48 @@ P10,C4,2024-03-02,2500,Success
 }
 
 
+# The health tables of the same company (tests/backends/test_health_backends.py): usage, NPS and
+# tickets with edge cases (two answers in one month, a ticket open across months, zero seats).
+HEALTH_TABLES = {
+    "accounts.csv": """\
+account_id,account_name,industry,arr,owner,renewal_date,last_contact_date
+C1,Acme,Retail,588,Ana,2024-06-30,2024-03-01
+C2,Brio,Fintech,2388,Ben,2024-04-15,2023-11-20
+C3,Cora,Retail,0,Ana,,
+C4,Dune,Health,30000,Ben,2025-02-01,2024-03-28
+C5,Echo,Fintech,588,,2024-05-10,2024-01-05
+""",
+    "usage.csv": """\
+account_id,month,active_users,licensed_seats,logins,key_feature_adoption
+C1,2024-01,5,10,100,0.5
+C1,2024-02,6,10,120,0.6
+C1,2024-03,4,10,60,0.4
+C2,2024-01,3,5,40,0.2
+C2,2024-03,5,5,90,0.7
+C4,2024-02,30,50,900,0.8
+C4,2024-03,20,0,300,0.55
+C5,2024-03,1,2,4,0.1
+""",
+    "nps_responses.csv": """\
+response_id,account_id,response_date,score,comment
+N1,C1,2024-01-15,9,Great
+N2,C1,2024-03-10,6,
+N3,C2,2024-02-01,7,Fine
+N4,C4,2024-02-20,3,Slow
+N5,C4,2024-02-25,5,Better
+""",
+    "support_tickets.csv": """\
+ticket_id,account_id,opened_at,closed_at,severity,category
+T1,C1,2024-01-05 09:00:00,2024-01-06 10:00:00,low,how-to
+T2,C1,2024-02-10 12:00:00,,high,bug
+T3,C2,2024-03-01 08:30:00,2024-03-29 17:00:00,urgent,billing
+T4,C4,2024-01-02 10:00:00,2024-02-15 10:00:00,medium,bug
+T5,C4,2024-03-31 23:30:00,,low,billing
+T6,C5,2024-02-16 09:00:00,2024-02-16 11:00:00,medium,how-to
+""",
+}
+
+
 @dataclass
 class Backend:
     """A loaded warehouse on one backend."""
@@ -135,13 +177,67 @@ def loaded_backend(
     ctx.close()
 
 
+def _mark_gap(request: pytest.FixtureRequest, name: str) -> None:
+    marker = request.node.get_closest_marker("notimpl")
+    if marker is not None and name in marker.args[0]:
+        reason = marker.kwargs.get("reason", "not implemented on this backend")
+        request.applymarker(pytest.mark.xfail(reason=f"{name}: {reason}", strict=True))
+
+
 @pytest.fixture
 def backend(request: pytest.FixtureRequest, loaded_backend: Backend) -> Backend:
     """The loaded warehouse of each backend in turn (see the module docstring)."""
-    marker = request.node.get_closest_marker("notimpl")
-    if marker is not None and loaded_backend.name in marker.args[0]:
-        reason = marker.kwargs.get("reason", "not implemented on this backend")
-        request.applymarker(
-            pytest.mark.xfail(reason=f"{loaded_backend.name}: {reason}", strict=True)
-        )
+    _mark_gap(request, loaded_backend.name)
     return loaded_backend
+
+
+@pytest.fixture(scope="session")
+def health_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The company plus its health tables (a separate home, so ``backend`` keeps its 3 tables)."""
+    folder = tmp_path_factory.mktemp("backend-health-company")
+    for name, text in {**COMPANY, **HEALTH_TABLES}.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def duckdb_health(
+    tmp_path_factory: pytest.TempPathFactory, health_folder: Path
+) -> Iterator[Backend]:
+    """The health company on DuckDB: the reference the other backends are compared with."""
+    home = tmp_path_factory.mktemp("home-health-reference")
+    ctx = AppContext(Settings(home=home, warehouse_url=None, database_url=None))
+    load_paths(ctx, [health_folder], source="test")
+    yield Backend("duckdb", ctx)
+    ctx.close()
+
+
+@pytest.fixture(
+    scope="session",
+    params=[
+        "duckdb",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("pyspark", marks=pytest.mark.spark),
+    ],
+)
+def loaded_health_backend(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    health_folder: Path,
+) -> Iterator[Backend]:
+    # On Spark both homes register their tables as views of one session; the shared tables
+    # (customers, subscriptions, payments) hold the same rows in both, so neither sees a change.
+    name: str = request.param
+    home = tmp_path_factory.mktemp(f"home-health-{name}")
+    url = _warehouse_url(name, request)
+    ctx = AppContext(Settings(home=home, warehouse_url=url, database_url=None))
+    load_paths(ctx, [health_folder], source="test")
+    yield Backend(name, ctx)
+    ctx.close()
+
+
+@pytest.fixture
+def health_backend(request: pytest.FixtureRequest, loaded_health_backend: Backend) -> Backend:
+    """Like ``backend``, with the health tables (accounts, usage, NPS, tickets) loaded too."""
+    _mark_gap(request, loaded_health_backend.name)
+    return loaded_health_backend

@@ -24,8 +24,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy.optimize import minimize
-from scipy.stats import rankdata
 
 from revintel.health.config import PILLARS, TIERS, HealthConfig, Pillar
 from revintel.health.pillars import month_label
@@ -68,6 +66,8 @@ def roc_auc(score: np.ndarray, churned: np.ndarray) -> float | None:
     n0 = len(y) - n1
     if n1 == 0 or n0 == 0:
         return None
+    from scipy.stats import rankdata  # lazy: scipy costs ~1 s of import (the dashboard's)
+
     ranks = rankdata(-score)  # higher risk, higher rank
     return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
@@ -100,6 +100,8 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, penalty: float = L2_PENALTY) -> n
     prior = np.clip(yf.mean(), 1e-6, 1 - 1e-6)
     start = np.zeros(k + 1)
     start[0] = np.log(prior / (1 - prior))
+    from scipy.optimize import minimize  # lazy, see above
+
     result = minimize(loss, start, jac=True, method="L-BFGS-B")
     return np.asarray(result.x)
 

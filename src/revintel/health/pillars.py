@@ -193,7 +193,8 @@ def support_inputs(
     recent = recent.group_by(["account_id", "month_idx"]).aggregate(
         tickets=recent.count(),
         **{
-            f"tickets_{level}": (recent.severity == level).cast("int64").sum()
+            # ibis.ifelse, not a bool cast: PostgreSQL refuses boolean → bigint.
+            f"tickets_{level}": ibis.ifelse(recent.severity == level, 1, 0).cast("int64").sum()
             for level in ("low", "medium", "high", "urgent")
         },
     )

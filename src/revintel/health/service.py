@@ -148,8 +148,27 @@ def _scalar(expr: ibis.Value) -> Any:
 
 
 def coverage(source: AppContext | Warehouse) -> Coverage:
-    """What the health engine can use; :class:`NoDataError` when no pillar table is loaded."""
+    """What the health engine can use; :class:`NoDataError` when no pillar table is loaded.
+
+    Cached per Parquet snapshot (immutable): six min/max queries are not repeated per request.
+    """
     wh = _warehouse(source)
+    snapshot = _snapshot_key(wh)
+    if snapshot is not None:
+        with _CACHE_LOCK:
+            cached = _COVERAGE_CACHE.get(snapshot)
+        if cached is not None:
+            return cached
+    cov = _coverage(wh)
+    if snapshot is not None:
+        with _CACHE_LOCK:
+            _COVERAGE_CACHE[snapshot] = cov
+            while len(_COVERAGE_CACHE) > _CACHE_SIZE:
+                _COVERAGE_CACHE.popitem(last=False)
+    return cov
+
+
+def _coverage(wh: Warehouse) -> Coverage:
     loaded = tuple(t for t in HEALTH_TABLES if wh.has_table(t))
     bounds: list[int] = []
     if "usage" in loaded:
@@ -200,6 +219,8 @@ def resolve_month(cov: Coverage, month: str | None) -> int:
 
 # -- inputs (cached per warehouse snapshot) --------------------------------------------------------
 _CACHE: OrderedDict[tuple[Any, ...], pl.DataFrame] = OrderedDict()
+_COVERAGE_CACHE: OrderedDict[tuple[Any, ...], Coverage] = OrderedDict()
+_SCORES_CACHE: OrderedDict[tuple[Any, ...], HealthScores] = OrderedDict()
 _CACHE_SIZE = 8
 _CACHE_LOCK = threading.RLock()
 
@@ -211,6 +232,24 @@ def _snapshot_key(wh: Warehouse) -> tuple[Any, ...] | None:
         return None
     snapshot = pinned()
     return None if snapshot is None else (str(snapshot),)
+
+
+def snapshot_key(source: AppContext | Warehouse) -> str | None:
+    """The name of the warehouse's current immutable snapshot (Parquet), None for a database.
+
+    Two calls returning the same string see the same data, so it can key a cache (the dashboard
+    keys ``st.cache_data`` with it); None means "do not cache".
+    """
+    key = _snapshot_key(_warehouse(source))
+    return None if key is None else key[0]
+
+
+def clear_caches() -> None:
+    """Forget every cached input, coverage and score (benchmarks time the queries with it)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+        _COVERAGE_CACHE.clear()
+        _SCORES_CACHE.clear()
 
 
 def _fetch(expr: ibis.Table) -> pl.DataFrame:
@@ -371,10 +410,26 @@ def score_month(
     config = _config(wh, config)
     cov = coverage(wh)
     m = resolve_month(cov, month)
+    snapshot = _snapshot_key(wh)
+    key = None
+    if snapshot is not None:
+        key = (*snapshot, m, config.model_dump_json())
+        with _CACHE_LOCK:
+            if key in _SCORES_CACHE:
+                _SCORES_CACHE.move_to_end(key)
+                hit = _SCORES_CACHE[key]
+                return HealthScores(hit.month, hit.frame, config, hit.coverage, list(hit.notes))
     inputs = health_inputs(wh, max(m - 1, cov.first_month), m, config, cov)
     scored = score_accounts(inputs, config, cov.pillars)
     frame = scored.filter(pl.col("month_idx") == m)
-    return HealthScores(month_label(m), frame, config, cov, cov.notes())
+    scores = HealthScores(month_label(m), frame, config, cov, cov.notes())
+    if key is not None:
+        with _CACHE_LOCK:
+            _SCORES_CACHE[key] = scores
+            while len(_SCORES_CACHE) > _CACHE_SIZE:
+                _SCORES_CACHE.popitem(last=False)
+        return HealthScores(scores.month, frame, config, cov, list(scores.notes))
+    return scores
 
 
 def score_history(

@@ -23,6 +23,19 @@ TIER_COLOURS = {"Healthy": "#16A34A", "At Risk": "#F59E0B", "Critical": "#DC2626
 HEALTH_SCALE = [[0.0, "#DC2626"], [0.4, "#F59E0B"], [0.7, "#FACC15"], [1.0, "#16A34A"]]
 TREE_KEY = "health_treemap"
 ACCOUNT_360 = "account_360.py"
+PAGE_SIZE = 500
+"""Rows of the accounts table sent to the browser at a time (riskiest first, paged)."""
+SILENT_ROWS = 200
+"""Longest silences listed; the count of all silent accounts is said above the table."""
+GROUPINGS = ("industry", "segment", "owner")
+TABLE_COLUMNS = (
+    "account_id", "account_name", "health_score", "health_change", "tier", "playbook",
+    "reason", "arr", "owner", "renewal_date", "partial",
+)  # fmt: skip
+SILENT_COLUMNS = (
+    "account_id", "account_name", "days_since_contact", "last_contact_date", "tier",
+    "health_score", "arr", "owner",
+)  # fmt: skip
 
 
 def _money(value: float | None) -> str:
@@ -67,17 +80,81 @@ def render(ctx: AppContext) -> None:
     owners = sorted(scores.frame["owner"].unique().to_list())
     chosen = middle.multiselect("Account owner", owners, key="health_owner", placeholder="All")
     top_n = right.slider("Accounts per playbook", 5, 50, 15, key="health_top_n")
-    frame = service.filter_scores(scores.frame, owner=chosen or None)
+    key = _cache_key(ctx, scores, chosen)
+    view = portfolio(key, scores, top_n)
 
-    render_kpis(service.portfolio_summary(scores, owner=chosen or None))
-    render_treemap(frame, top_n)
-    render_at_risk_table(frame)
+    render_kpis(view["summary"])
+    render_treemap(view["tree"], top_n)
+    render_at_risk_table(view, key, scores)
     col_comp, col_renew = st.columns(2)
     with col_comp:
-        render_composition(frame)
+        render_composition(view["composition"])
     with col_renew:
-        render_renewals(frame)
-    render_silent(frame, cov.missing)
+        render_renewals(view["renewals"])
+    render_silent(view, cov.missing)
+
+
+# -- what the page shows, computed once per data snapshot, month, settings and owner filter --------
+CacheKey = tuple[str | None, str, str, tuple[str, ...]]
+
+
+def _cache_key(ctx: AppContext, scores: service.HealthScores, owners: list[str]) -> CacheKey:
+    """(snapshot, month, settings, owners): None as snapshot means the data can change, no cache."""
+    return (
+        service.snapshot_key(ctx),
+        scores.month,
+        scores.config.model_dump_json(),
+        tuple(sorted(owners)),
+    )
+
+
+def _filtered(scores: service.HealthScores, owners: tuple[str, ...]) -> pl.DataFrame:
+    return service.filter_scores(scores.frame, owner=list(owners) or None)
+
+
+def _by_risk(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.sort(["health_score", "arr"], descending=[False, True], nulls_last=True)
+
+
+def portfolio_view(scores: service.HealthScores, owners: tuple[str, ...], top_n: int) -> dict:
+    """Everything the page draws, small: KPIs, treemap boxes, the first table page, composition by
+    each grouping, renewals, the longest silences."""
+    frame = _filtered(scores, owners)
+    ordered = _by_risk(frame)
+    silent = service.silent_accounts(frame)
+    return {
+        "summary": service.portfolio_summary(scores, owner=list(owners) or None),
+        "tree": service.capital_at_risk_tree(frame, top_n=top_n),
+        "accounts": ordered.height,
+        "first_page": ordered.head(PAGE_SIZE).select(TABLE_COLUMNS),
+        "composition": {by: service.risk_composition(frame, by) for by in GROUPINGS},
+        "renewals": service.renewals(frame),
+        "silent": silent.head(SILENT_ROWS).select(SILENT_COLUMNS),
+        "silent_accounts": silent.height,
+    }
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _cached_view(key: CacheKey, top_n: int, _scores: service.HealthScores) -> dict:
+    return portfolio_view(_scores, key[3], top_n)
+
+
+def portfolio(key: CacheKey, scores: service.HealthScores, top_n: int) -> dict:
+    """:func:`portfolio_view`, from ``st.cache_data`` when the data is an immutable snapshot."""
+    if key[0] is None:
+        return portfolio_view(scores, key[3], top_n)
+    return _cached_view(key, top_n, scores)
+
+
+def table_page(scores: service.HealthScores, owners: tuple[str, ...], page: int) -> pl.DataFrame:
+    """Rows ``PAGE_SIZE × (page − 1)`` … of the accounts, riskiest first."""
+    ordered = _by_risk(_filtered(scores, owners))
+    return ordered.slice((page - 1) * PAGE_SIZE, PAGE_SIZE).select(TABLE_COLUMNS)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _cached_page(key: CacheKey, page: int, _scores: service.HealthScores) -> pl.DataFrame:
+    return table_page(_scores, key[3], page)
 
 
 def render_kpis(summary: dict[str, Any]) -> None:
@@ -191,14 +268,13 @@ def treemap_figure(tree: pl.DataFrame) -> go.Figure:
     return figure
 
 
-def render_treemap(frame: pl.DataFrame, top_n: int) -> None:
+def render_treemap(tree: pl.DataFrame, top_n: int) -> None:
     """The Capital at Risk treemap; clicking an account box opens its Account 360."""
     st.subheader("Capital at Risk by playbook", anchor=False)
     st.caption(
         f"Box size: ARR · colour: health · top {top_n} accounts per playbook, the rest in "
         "“Others”. Click a playbook to zoom; click an account to open its Account 360."
     )
-    tree = service.capital_at_risk_tree(frame, top_n=top_n)
     if tree.is_empty():
         st.info("No scored accounts match.")
         return
@@ -213,13 +289,28 @@ def render_treemap(frame: pl.DataFrame, top_n: int) -> None:
             open_account(account)
 
 
-def render_at_risk_table(frame: pl.DataFrame) -> None:
-    """The riskiest accounts first; selecting a row opens its Account 360."""
+def render_at_risk_table(view: dict, key: CacheKey, scores: service.HealthScores) -> None:
+    """The riskiest accounts first, ``PAGE_SIZE`` rows a page; selecting a row opens its 360."""
     st.subheader("Accounts", anchor=False)
-    table = frame.sort(["health_score", "arr"], descending=[False, True], nulls_last=True).select(
-        "account_id", "account_name", "health_score", "health_change", "tier", "playbook",
-        "reason", "arr", "owner", "renewal_date", "partial",
-    )  # fmt: skip
+    total: int = view["accounts"]
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = 1
+    if pages > 1:
+        page = int(
+            st.number_input("Page", min_value=1, max_value=pages, value=1, key="health_page")
+        )
+    if page == 1:
+        table = view["first_page"]
+    elif key[0] is None:
+        table = table_page(scores, key[3], page)
+    else:
+        table = _cached_page(key, page, scores)
+    first = (page - 1) * PAGE_SIZE
+    if pages > 1:
+        st.caption(
+            f"Accounts {first + 1:,}–{first + table.height:,} of {total:,}, riskiest first "
+            f"({PAGE_SIZE} a page)."
+        )
     event = st.dataframe(
         table.to_pandas(),
         key="health_accounts",
@@ -241,13 +332,11 @@ def render_at_risk_table(frame: pl.DataFrame) -> None:
         open_account(table["account_id"][rows[0]])
 
 
-def render_composition(frame: pl.DataFrame) -> None:
+def render_composition(compositions: dict[str, pl.DataFrame]) -> None:
     """100% stacked bars of Healthy / At Risk / Critical by industry, segment or owner."""
     st.subheader("Risk composition", anchor=False)
-    by = st.segmented_control(
-        "Group by", ["industry", "segment", "owner"], default="industry", key="health_by"
-    )
-    comp = service.risk_composition(frame, by or "industry")
+    by = st.segmented_control("Group by", list(GROUPINGS), default="industry", key="health_by")
+    comp = compositions[by or "industry"]
     figure = go.Figure()
     for tier in TIERS:
         part = comp.filter(pl.col("tier") == tier)
@@ -270,10 +359,9 @@ def render_composition(frame: pl.DataFrame) -> None:
     st.plotly_chart(figure, key="health_composition")
 
 
-def render_renewals(frame: pl.DataFrame) -> None:
-    """ARR renewing in the next 30/60/90/180 days, by tier."""
+def render_renewals(table: pl.DataFrame) -> None:
+    """ARR renewing in the next 30/60/90/180 days, by tier (``service.renewals``)."""
     st.subheader("Renewals", anchor=False)
-    table = service.renewals(frame)
     if table["accounts"].sum() == 0:
         st.info("No renewal dates in the next 180 days (or no accounts table).")
         return
@@ -298,20 +386,20 @@ def render_renewals(frame: pl.DataFrame) -> None:
     st.plotly_chart(figure, key="health_renewals")
 
 
-def render_silent(frame: pl.DataFrame, missing: tuple[str, ...]) -> None:
-    """Accounts with no contact for more than the no-contact window."""
+def render_silent(view: dict, missing: tuple[str, ...]) -> None:
+    """Accounts with no contact for more than the no-contact window (the longest silences)."""
     st.subheader("No contact for more than the no-contact window", anchor=False)
     if "accounts" in missing:
         st.info("Needs the accounts table (last_contact_date).")
         return
-    silent = service.silent_accounts(frame)
-    if silent.is_empty():
+    table: pl.DataFrame = view["silent"]
+    if table.is_empty():
         st.success("Every account was contacted recently.")
         return
-    table = silent.select(
-        "account_id", "account_name", "days_since_contact", "last_contact_date", "tier",
-        "health_score", "arr", "owner",
-    )  # fmt: skip
+    if view["silent_accounts"] > table.height:
+        st.caption(
+            f"The {table.height:,} longest silences of {view['silent_accounts']:,} accounts."
+        )
     event = st.dataframe(
         table.to_pandas(),
         key="health_silent",
