@@ -22,12 +22,12 @@ STOP_TIMEOUT = 10.0  # seconds Streamlit gets to stop after Ctrl-C before it is 
 
 
 def dashboard_command(host: str, port: int) -> list[str]:
-    """The ``streamlit run`` command line for the dashboard."""
+    """The ``streamlit run`` command line for the dashboard, through :mod:`revintel.ui.server`
+    (which imports the pages' modules and warms the caches before the first visitor)."""
     return [
         sys.executable,
         "-m",
-        "streamlit",
-        "run",
+        "revintel.ui.server",
         str(APP_SCRIPT),
         "--server.port",
         str(port),

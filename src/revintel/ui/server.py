@@ -1,0 +1,50 @@
+"""The dashboard's server process: ``python -m revintel.ui.server <streamlit run args>``.
+
+Streamlit runs every page script inside this process, so the modules the pages import and the
+per-snapshot caches of the services are shared by all sessions. Importing them, and scoring the
+latest month's account health, before the server accepts its first visitor spares that visitor
+several seconds (pandas, pandera, SQLAlchemy and Ibis imports; the first warehouse queries).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+
+def _warm_caches() -> None:
+    """Fill the per-snapshot service caches for the data loaded now (best effort)."""
+    try:
+        from revintel.context import AppContext
+        from revintel.errors import RevintelError
+        from revintel.health import service as health
+
+        ctx = AppContext()
+        try:
+            if ctx.warehouse.has_table("customers"):
+                health.score_month(ctx)
+        except RevintelError:
+            pass  # e.g. no health tables loaded: the page says so itself
+        finally:
+            ctx.close()
+    except Exception as exc:  # a warm-up failure must never stop the dashboard
+        print(f"revintel: cache warm-up skipped: {exc}", file=sys.stderr)
+
+
+def main(argv: list[str]) -> None:
+    # The imports every page needs, done once before the first session.
+    import revintel.forecast.service
+    import revintel.health.service
+    import revintel.metrics.service
+    import revintel.ui.components
+    import revintel.ui.revenue  # noqa: F401
+
+    threading.Thread(target=_warm_caches, name="revintel-warm-up", daemon=True).start()
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", "run", *argv]
+    cli.main()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
