@@ -32,12 +32,13 @@ def _warm_caches() -> None:
 
 
 def main(argv: list[str]) -> None:
-    # The imports every page needs, done once before the first session.
+    # The heavy imports every page needs (pandas, pandera, polars, Ibis, DuckDB, SQLAlchemy),
+    # done once before the first session. Page modules themselves use st.cache_data, which wants
+    # Streamlit's runtime, so they are left to the first run.
     import revintel.forecast.service
     import revintel.health.service
     import revintel.metrics.service
-    import revintel.ui.components
-    import revintel.ui.revenue  # noqa: F401
+    import revintel.store  # noqa: F401
 
     threading.Thread(target=_warm_caches, name="revintel-warm-up", daemon=True).start()
     from streamlit.web import cli
