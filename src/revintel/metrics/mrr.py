@@ -264,16 +264,25 @@ def mrr_changes(
     # One sort: every window below shares the partition and order. A unit's MRR is 0 before its
     # first positive change (all subscription values are >= 0), so that change's month is its
     # first month with MRR > 0.
+    # The MRR before a change is the MRR after it minus the change (integers: exact), which
+    # saves a window over every change row.
     up_to_now = ibis.window(group_by=keys, order_by="month_idx", rows=(None, 0))
-    before_now = ibis.window(group_by=keys, order_by="month_idx", rows=(None, -1))
     whole = ibis.window(group_by=keys, order_by="month_idx", rows=(None, None))
-    return unit.select(
+    steps = unit.select(
         *keys,
         month_idx=unit.month_idx.cast("int64"),
         next_month_idx=unit.month_idx.lead().over(whole).cast("int64"),
         mrr_micros=unit.delta.sum().over(up_to_now).cast("int64"),
-        prev_mrr_micros=unit.delta.sum().over(before_now).fill_null(0).cast("int64"),
+        _delta=unit.delta.cast("int64"),
         first_month_idx=unit.month_idx.min(where=unit.delta > 0).over(whole).cast("int64"),
+    )
+    return steps.select(
+        *keys,
+        "month_idx",
+        "next_month_idx",
+        "mrr_micros",
+        prev_mrr_micros=(steps.mrr_micros - steps._delta).cast("int64"),
+        first_month_idx="first_month_idx",
     )
 
 
@@ -374,9 +383,9 @@ def first_paid_dates(subscriptions: ibis.Table) -> ibis.Table:
     subscription free at first under a 100% discount, the day after ``discount_end_date``. Only
     subscriptions active at some month end count (``docs/metrics.md``, Trial-to-paid conversion).
     """
-    terms = _subscription_terms(subscriptions, [])
-    subs = subscriptions.select(
-        "subscription_id",
+    # The start and discount-end dates ride along with each subscription's terms (one scan, no
+    # join back to the subscriptions on their key).
+    subs = subscriptions.mutate(
         _start=subscriptions.start_date.cast("date"),
         _discount_end=(
             subscriptions.discount_end_date.cast("date")
@@ -384,7 +393,9 @@ def first_paid_dates(subscriptions: ibis.Table) -> ibis.Table:
             else ibis.null("date")
         ),
     )
-    terms = terms.join(subs, "subscription_id")
+    # (A subscription without an id never matched that join: it still does not count.)
+    subs = subs.filter(subs.subscription_id.notnull())
+    terms = _subscription_terms(subs, ["_start", "_discount_end"])
     at_start = ibis.cases((_undiscounted_at(terms, terms.s), terms.full), else_=terms.discounted)
     later = (terms.full > 0) & terms.u.notnull() & (terms.e.isnull() | (terms.u < terms.e))
     paid = ibis.cases(

@@ -69,6 +69,7 @@ from revintel.metrics.options import (
     InvalidMetricOption,
     check_dimension,
     check_filters,
+    with_dimension,
 )
 
 if TYPE_CHECKING:
@@ -319,7 +320,24 @@ def _filters_key(filters: Mapping[Dimension, Sequence[str]]) -> tuple[Any, ...]:
 def _changes(
     wh: Warehouse, by: Dimension | None, filters: dict[Dimension, list[str]], days: int
 ) -> ibis.Table:
-    """Each customer's MRR changes (cached), the base of every recurring-revenue metric."""
+    """Each customer's MRR changes (cached), the base of every recurring-revenue metric.
+
+    A customer dimension is fixed per customer (``customers.customer_id`` is unique), so a
+    customer's changes by segment, country and so on are their company-wide changes with that
+    value, and a customer filter keeps or drops all of them: those are read from the cached
+    company-wide changes instead of being computed again from the raw tables.
+    """
+    if (by is not None or filters) and "plan" not in filters and by != "plan":
+        base = _changes(wh, None, {}, days)
+
+        def derive() -> ibis.Table:
+            rows = with_dimension(base, wh.table("customers"), by=by, filters=filters)
+            dims = [by] if by is not None else []
+            return rows.select(
+                "customer_id", *dims, *[c for c in base.columns if c != "customer_id"]
+            )
+
+        return _cached(wh, ("changes", by, _filters_key(filters), days), derive)
 
     def build() -> ibis.Table:
         return mrr_changes(
@@ -393,6 +411,26 @@ def customer_mrr(
     return _records(expr)
 
 
+def _rates(
+    wh: Warehouse,
+    full: Period,
+    by: Dimension | None,
+    filters: dict[Dimension, list[str]],
+    days: int,
+) -> ibis.Table:
+    """Monthly movements and rates over the full period (a small table), cached: read by
+    :func:`mrr_movements`, :func:`ltv` and :func:`acquisition` alike."""
+
+    def build() -> ibis.Table:
+        changes = _changes(wh, by, filters, days)
+        return movement_rates(
+            movements_expr(changes, from_month=full.from_month, to_month=full.to_month)
+        )
+
+    key = ("rates", full.first, full.last, by, _filters_key(filters), days)
+    return _cached(wh, key, build, within_call=False)
+
+
 def _movement_rows(
     wh: Warehouse,
     full: Period,
@@ -401,9 +439,8 @@ def _movement_rows(
     days: int,
 ) -> list[Record]:
     def compute() -> list[Record]:
-        changes = _changes(wh, by, filters, days)
-        movements = movements_expr(changes, from_month=full.from_month, to_month=full.to_month)
-        return _records(growth(movement_rates(movements), "mrr"))
+        rates = _rates(wh, full, by, filters, days)
+        return _records(growth(rates, "mrr").order_by([*([by] if by else []), "month"]))
 
     key = ("movements", full.first, full.last, by, _filters_key(filters), days)
     return _memo(wh, key, compute)
@@ -712,9 +749,7 @@ def acquisition(
         wh.table("costs")
 
     def compute() -> list[Record]:
-        movements = movements_expr(
-            _changes(wh, by, {}, days), from_month=full.from_month, to_month=full.to_month
-        )
+        movements = _rates(wh, full, by, {}, days)
         use_spend = spend if (by is not None or costs is None) else None
         return _records(acquisition_cost(movements, _margins(wh, full), use_spend))
 
@@ -747,10 +782,7 @@ def ltv(
     full = _full(p, wh)
 
     def compute() -> list[Record]:
-        changes = _changes(wh, by, checked, days)
-        rates = movement_rates(
-            movements_expr(changes, from_month=full.from_month, to_month=full.to_month)
-        )
+        rates = _rates(wh, full, by, checked, days)
         margins = _margins(wh, full) if basis == "gross_margin" else None
         return _records(lifetime_value(rates, margins, basis=basis))
 
