@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import calendar
 import math
-import re
-from datetime import date
 
 import ibis
 import polars as pl
 
 from revintel.errors import RevintelError
 from revintel.health.config import HealthConfig
+
+# One month arithmetic for the whole product (docs/metrics.md); health keeps only its own
+# month_number, whose error is a 422 on the health API.
+from revintel.metrics.months import MONTH_RE, month_label, month_last_day, month_of
 
 LOGIN_LOOKBACK_MONTHS = 3
 ENGAGEMENT_PARTS: dict[str, float] = {
@@ -42,7 +44,6 @@ AGED_TICKET_PENALTY_CAP = 30.0
 
 OPEN_END = 10_000_000
 """Month number standing for "never" (an open-ended interval)."""
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 class InvalidMonth(RevintelError):
@@ -57,21 +58,6 @@ def month_number(label: str, field: str = "month") -> int:
     if match is None:
         raise InvalidMonth(f"{field} = {label!r}: expected a month YYYY-MM, e.g. 2024-03")
     return int(match.group(1)) * 12 + int(match.group(2)) - 1
-
-
-def month_label(number: int) -> str:
-    """The ``"YYYY-MM"`` label of a month number."""
-    return f"{number // 12:04d}-{number % 12 + 1:02d}"
-
-
-def month_last_day(number: int) -> date:
-    year, month = number // 12, number % 12 + 1
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
-def month_of(day: ibis.Value) -> ibis.Value:
-    """Month number of a date expression."""
-    return (day.year() * 12 + day.month() - 1).cast("int64")
 
 
 def month_of_text(label: ibis.Value) -> ibis.Value:
