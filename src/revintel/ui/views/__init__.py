@@ -44,6 +44,7 @@ PAGES: list[PageSpec] = [
     PageSpec("Accounts", "account_health.py", "Account Health", ":material/monitor_heart:"),
     PageSpec("Accounts", "account_360.py", "Account 360", ":material/account_circle:"),
     PageSpec("Accounts", "health_settings.py", "Health settings", ":material/tune:"),
+    PageSpec("Churn & LTV", "lifetime_value.py", "Lifetime Value", ":material/savings:"),
 ]
 
 

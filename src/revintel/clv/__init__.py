@@ -1,0 +1,1 @@
+"""Customer lifetime value: the sBG retention model, CLV per group and customer, RFM."""

@@ -1,0 +1,620 @@
+"""Customer lifetime value as a service: what the CLI, the API and the dashboard call.
+
+Reads MRR per customer and month from :func:`revintel.metrics.service.customer_mrr`, turns it into
+lifetimes, fits the sBG model (:mod:`revintel.clv.sbg`) per group and prices the lifetimes with
+ARPA and gross margin from :func:`revintel.metrics.service.ltv`. RFM comes from payments
+(:mod:`revintel.clv.rfm`). Every definition: ``docs/clv.md``.
+
+Lifetimes. Month 0 of a customer is their first month with MRR > 0; they survive month t while
+they have MRR > 0 in every month 0 … t (a later reactivation does not revive the lifetime, as the
+sBG model has no return). ``M`` is the last complete month of the data (metrics ``period``). A
+customer with MRR > 0 in M is alive, right-censored at age M − month 0; any other churned in the
+period after their last paid month.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+import numpy as np
+import polars as pl
+
+from revintel.clv import rfm, sbg
+from revintel.errors import NoDataError, NotFoundError, RevintelError
+from revintel.metrics import service as metrics
+
+if TYPE_CHECKING:
+    from revintel.context import AppContext
+    from revintel.warehouse import Warehouse
+
+GroupBy = Literal["cohort", "quarter", "segment", "plan", "channel"]
+GROUP_BYS: tuple[str, ...] = get_args(GroupBy)
+METRIC_DIMENSION: dict[str, str] = {
+    "segment": "segment",
+    "plan": "plan",
+    "channel": "acquisition_channel",
+}
+DEFAULT_ANNUAL_DISCOUNT = 0.10
+DEFAULT_PREDICTION_HORIZON = 3
+"""Months over which ``predictions.churn_risk_score`` is a churn probability (the churn model's
+3-month horizon), unless told otherwise."""
+CURVE_MONTHS = 36
+"""Months of fitted survival drawn and returned per group (observed months are fewer)."""
+MIN_GROUP_CUSTOMERS = 5
+"""Groups with fewer customers are not fitted (reported with a reason)."""
+
+
+class InvalidClvOption(RevintelError):
+    """A CLV request option is invalid."""
+
+    status_code = 422
+
+
+def monthly_discount_rate(annual: float) -> float:
+    """d_month = (1 + d_year)^(1/12) − 1 (the same value of money a year out)."""
+    if not math.isfinite(annual) or annual < 0 or annual >= 10:
+        raise InvalidClvOption(f"discount_rate: expected an annual rate in [0, 10), got {annual!r}")
+    return (1.0 + annual) ** (1.0 / 12.0) - 1.0
+
+
+def monthly_churn_probability(p: float | pl.Expr, horizon_months: int) -> Any:
+    """p_month = 1 − (1 − p)^(1/h): the constant monthly churn with the same h-month survival."""
+    if horizon_months == 1:
+        return p
+    if isinstance(p, pl.Expr):
+        return 1.0 - (1.0 - p) ** (1.0 / horizon_months)
+    return 1.0 - (1.0 - p) ** (1.0 / horizon_months)
+
+
+def _warehouse(source: AppContext | Warehouse) -> Warehouse:
+    return getattr(source, "warehouse", source)
+
+
+def _month_index(label: pl.Expr) -> pl.Expr:
+    return label.str.slice(0, 4).cast(pl.Int32) * 12 + label.str.slice(5, 2).cast(pl.Int32) - 1
+
+
+def _month_label(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+# -- lifetimes ------------------------------------------------------------------------------------
+def lifetimes(customer_months: pl.DataFrame, last_month: str) -> pl.DataFrame:
+    """Per customer: first paid month, age, whether churned, and MRR in ``last_month``.
+
+    ``customer_months`` has ``customer_id``, ``month`` (``YYYY-MM``) and ``mrr`` (> 0 rows only).
+    Columns: ``customer_id``, ``first_month``, ``months_alive`` (the initial unbroken run),
+    ``churned`` (bool), ``age`` (churned: the period they churned in, = months_alive; alive: the
+    censoring age, months_alive − 1), ``current_mrr`` (0 when churned).
+    """
+    last = int(last_month[:4]) * 12 + int(last_month[5:7]) - 1
+    frame = (
+        customer_months.filter(pl.col("mrr") > 0)
+        .with_columns(idx=_month_index(pl.col("month")))
+        .filter(pl.col("idx") <= last)
+        .sort(["customer_id", "idx"])
+        .with_columns(
+            first=pl.col("idx").min().over("customer_id"),
+            pos=pl.int_range(pl.len()).over("customer_id"),
+        )
+    )
+    run = frame.filter(pl.col("idx") - pl.col("first") == pl.col("pos"))
+    out = run.group_by("customer_id").agg(
+        first=pl.col("first").first(),
+        months_alive=pl.len(),
+        current_mrr=pl.col("mrr").filter(pl.col("idx") == last).sum(),
+    )
+    alive = pl.col("first") + pl.col("months_alive") - 1 == last
+    return (
+        out.with_columns(
+            churned=~alive,
+            age=pl.when(alive)
+            .then(pl.col("months_alive") - 1)
+            .otherwise(pl.col("months_alive"))
+            .cast(pl.Int64),
+            current_mrr=pl.when(alive).then(pl.col("current_mrr")).otherwise(0.0),
+            first_month=pl.format(
+                "{}-{}",
+                (pl.col("first") // 12).cast(pl.String).str.zfill(4),
+                (pl.col("first") % 12 + 1).cast(pl.String).str.zfill(2),
+            ),
+        )
+        .select("customer_id", "first_month", "months_alive", "churned", "age", "current_mrr")
+        .sort("customer_id")
+    )
+
+
+def survival_counts(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(churned per period, censored per age) of a :func:`lifetimes` frame, for sBG fitting."""
+    size = int(frame["age"].max() or 0) + 1
+    size = max(size, 2)
+    churned = np.zeros(size)
+    censored = np.zeros(size)
+    for age, is_churned, n in frame.group_by(["age", "churned"]).agg(n=pl.len()).iter_rows():
+        (churned if is_churned else censored)[int(age)] += n
+    return churned, censored
+
+
+def survivors_table(frame: pl.DataFrame) -> list[int] | None:
+    """N0, N1, … when every customer is observed to the same age (one cohort), else None."""
+    churned, censored = survival_counts(frame)
+    if censored[:-1].sum() > 0:
+        return None
+    n0 = churned[1:].sum() + censored.sum()
+    return [int(n0 - churned[1 : t + 1].sum()) for t in range(len(churned))]
+
+
+# -- data from the warehouse ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Pricing:
+    """ARPA and gross margin of month ``month`` (metrics ``ltv``) and the simple LTV beside them."""
+
+    month: str
+    arpa: float | None
+    gross_margin: float | None
+    margin_used: float
+    simple_ltv: float | None
+    simple_ltv_reason: str | None
+    average_logo_churn_6m: float | None
+    basis: str
+    notes: tuple[str, ...] = ()
+
+
+def _pricing(ctx: AppContext | Warehouse, month: str, as_of: Any) -> Pricing:
+    wh = _warehouse(ctx)
+    has_costs = wh.has_table("costs")
+    basis = "gross_margin" if has_costs else "arpa"
+    rows = metrics.ltv(ctx, start=month, end=month, as_of=as_of, basis=basis)
+    row = rows[0] if rows else {}
+    margin = row.get("gross_margin") if has_costs else None
+    notes: list[str] = []
+    if margin is None:
+        notes.append(
+            "No gross margin (table 'costs' not loaded or no revenue): CLV uses a 100% margin, "
+            "i.e. revenue lifetime value, and the simple LTV is ARPA ÷ churn."
+        )
+    return Pricing(
+        month=month,
+        arpa=row.get("arpa"),
+        gross_margin=margin,
+        margin_used=1.0 if margin is None else float(margin),
+        simple_ltv=row.get("ltv"),
+        simple_ltv_reason=row.get("ltv_reason"),
+        average_logo_churn_6m=row.get("average_logo_churn_6m"),
+        basis=basis,
+        notes=tuple(notes),
+    )
+
+
+def _attributes(wh: Warehouse) -> pl.DataFrame:
+    """customer_id → cohort, quarter, segment, channel, plan (of the first subscription)."""
+    customers = pl.from_arrow(
+        wh.table("customers")
+        .select("customer_id", "signup_date", "segment", "acquisition_channel")
+        .to_pyarrow()
+    )
+    assert isinstance(customers, pl.DataFrame)
+    signup = pl.col("signup_date").cast(pl.Date)
+    customers = customers.with_columns(
+        cohort=signup.dt.strftime("%Y-%m"),
+        quarter=pl.format("{}-Q{}", signup.dt.year(), signup.dt.quarter()),
+        channel=pl.col("acquisition_channel"),
+    )
+    subs = pl.from_arrow(
+        wh.table("subscriptions").select("customer_id", "plan_type", "start_date").to_pyarrow()
+    )
+    assert isinstance(subs, pl.DataFrame)
+    plans = (
+        subs.sort(["customer_id", "start_date"])
+        .group_by("customer_id", maintain_order=True)
+        .agg(plan=pl.col("plan_type").first())
+    )
+    return customers.join(plans, on="customer_id", how="left").select(
+        "customer_id", "cohort", "quarter", "segment", "channel", "plan"
+    )
+
+
+@dataclass
+class ClvBase:
+    """Lifetimes of every customer who ever paid, their groups, and the month's pricing."""
+
+    month: str
+    as_of: date
+    lifetimes: pl.DataFrame
+    pricing: Pricing
+    monthly_discount: float
+    annual_discount: float
+    predictions: pl.DataFrame | None
+    notes: list[str] = field(default_factory=list)
+
+
+_CACHE: OrderedDict[tuple[Any, ...], ClvBase] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 8
+
+
+def snapshot_key(source: AppContext | Warehouse) -> str | None:
+    """The warehouse's immutable snapshot name (Parquet), None when the data can change."""
+    pinned = getattr(_warehouse(source), "_pinned_snapshot", None)
+    snapshot = pinned() if pinned is not None else None
+    return None if snapshot is None else str(snapshot)
+
+
+def load_base(
+    ctx: AppContext | Warehouse,
+    *,
+    as_of: date | str | None = None,
+    discount_rate: float = DEFAULT_ANNUAL_DISCOUNT,
+) -> ClvBase:
+    """Lifetimes, groups, pricing and predictions, cached per Parquet snapshot."""
+    d_month = monthly_discount_rate(discount_rate)
+    wh = _warehouse(ctx)
+    key = (snapshot_key(wh), str(as_of), discount_rate)
+    if key[0] is not None:
+        with _CACHE_LOCK:
+            if key in _CACHE:
+                return _CACHE[key]
+    if not wh.has_table("subscriptions"):
+        wh.table("subscriptions")  # NoDataError naming the table
+    p = metrics.period(ctx, as_of=as_of)
+    rows = metrics.customer_mrr(ctx, as_of=p.as_of)
+    if not rows:
+        raise NoDataError("CLV needs paying customers: no customer has MRR > 0 in the data.")
+    months = pl.DataFrame(rows).select("customer_id", "month", pl.col("mrr").cast(pl.Float64))
+    life = lifetimes(months, p.to_month).join(_attributes(wh), on="customer_id", how="left")
+    base = ClvBase(
+        month=p.to_month,
+        as_of=p.as_of,
+        lifetimes=life,
+        pricing=_pricing(ctx, p.to_month, p.as_of),
+        monthly_discount=d_month,
+        annual_discount=discount_rate,
+        predictions=_predictions(wh),
+    )
+    base.notes.extend(base.pricing.notes)
+    if key[0] is not None:
+        with _CACHE_LOCK:
+            _CACHE[key] = base
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    return base
+
+
+def _predictions(wh: Warehouse) -> pl.DataFrame | None:
+    """Latest churn_risk_score per account (by scored_at), or None when none are loaded."""
+    if not wh.has_table("predictions"):
+        return None
+    table = wh.table("predictions")
+    columns = ["account_id", "churn_risk_score"] + (
+        ["scored_at"] if "scored_at" in table.columns else []
+    )
+    frame = pl.from_arrow(table.select(*columns).to_pyarrow())
+    assert isinstance(frame, pl.DataFrame)
+    if frame.height == 0:
+        return None
+    if "scored_at" in frame.columns:
+        frame = frame.sort("scored_at", nulls_last=False)
+    return frame.group_by("account_id", maintain_order=True).agg(
+        churn_risk_score=pl.col("churn_risk_score").last().cast(pl.Float64)
+    )
+
+
+# -- per group ------------------------------------------------------------------------------------
+def _check_by(by: str) -> GroupBy:
+    if by not in GROUP_BYS:
+        raise InvalidClvOption(
+            f"by: {by!r} is not supported; expected one of {', '.join(GROUP_BYS)}"
+        )
+    return by  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class GroupFit:
+    """One group's fit, curves and value."""
+
+    group: str
+    customers: int
+    churned: int
+    alive: int
+    fit: sbg.SbgFit | None
+    reason: str | None
+    observed: list[float]
+    arpa: float | None
+
+
+def fit_groups(base: ClvBase, by: GroupBy | Literal["all"]) -> list[GroupFit]:
+    """An sBG fit per group (``"all"``: the whole base as one group)."""
+    frame = base.lifetimes
+    column = pl.lit("All customers") if by == "all" else pl.col(by).fill_null("(none)")
+    frame = frame.with_columns(_group=column.cast(pl.String))
+    out: list[GroupFit] = []
+    for (name,), part in sorted(frame.group_by(["_group"]), key=lambda kv: str(kv[0][0])):
+        churned_n = int(part["churned"].sum())
+        alive = part.filter(~pl.col("churned"))
+        arpa = float(alive["current_mrr"].mean()) if alive.height else None  # type: ignore[arg-type]
+        churned, censored = survival_counts(part)
+        observed = sbg.kaplan_meier(churned, censored).tolist()
+        fit, reason = None, None
+        if part.height < MIN_GROUP_CUSTOMERS:
+            reason = f"fewer than {MIN_GROUP_CUSTOMERS} customers"
+        elif len(churned) < 2 or churned[1:].sum() + censored[1:].sum() == 0:
+            reason = "no customer observed beyond their first month"
+        else:
+            fit = sbg.fit_counts(
+                churned, censored, survivors=tuple(o * part.height for o in observed)
+            )
+        out.append(
+            GroupFit(str(name), part.height, churned_n, alive.height, fit, reason, observed, arpa)
+        )
+    return out
+
+
+def _group_row(g: GroupFit, base: ClvBase) -> dict[str, Any]:
+    margin = base.pricing.margin_used
+    row: dict[str, Any] = {
+        "group": g.group,
+        "customers": g.customers,
+        "churned": g.churned,
+        "alive": g.alive,
+        "alpha": None,
+        "beta": None,
+        "log_likelihood": None,
+        "mean_monthly_churn": None,
+        "retention_12m": None,
+        "expected_lifetime_months": None,
+        "del_months": None,
+        "arpa": g.arpa,
+        "gross_margin": margin,
+        "clv": None,
+        "at_bound": None,
+        "reason": g.reason,
+    }
+    if g.fit is None:
+        return row
+    f = g.fit
+    life = f.expected_lifetime()
+    del_months = f.discounted_expected_lifetime(base.monthly_discount)
+    row.update(
+        alpha=f.alpha,
+        beta=f.beta,
+        log_likelihood=f.log_likelihood,
+        mean_monthly_churn=f.alpha / (f.alpha + f.beta),
+        retention_12m=f.survival(12)[12],
+        expected_lifetime_months=None if math.isinf(life) else life,
+        del_months=del_months,
+        clv=None if g.arpa is None else g.arpa * margin * del_months,
+        at_bound=f.at_bound,
+    )
+    if g.arpa is None:
+        row["reason"] = "no customer of the group is paying in the month (no ARPA)"
+    elif f.at_bound:
+        row["reason"] = (
+            "α, β at the search bound: churn looks alike across customers (geometric limit)"
+        )
+    return row
+
+
+def report(
+    ctx: AppContext | Warehouse,
+    *,
+    by: GroupBy = "cohort",
+    as_of: date | str | None = None,
+    discount_rate: float = DEFAULT_ANNUAL_DISCOUNT,
+    curve_months: int = CURVE_MONTHS,
+) -> dict[str, Any]:
+    """CLV per group and for the whole base, with curves and the simple metric LTV beside it.
+
+    Returns ``month``, ``as_of``, ``by``, ``discount_rate`` (annual and monthly), ``pricing``
+    (ARPA, gross margin, simple LTV of the month), ``overall`` (the whole base as one group),
+    ``groups`` (one row each), ``curves`` (group, month, observed, fitted) and ``notes``.
+    """
+    by = _check_by(by)
+    base = load_base(ctx, as_of=as_of, discount_rate=discount_rate)
+    overall_fit = fit_groups(base, "all")[0]
+    overall = _group_row(overall_fit, base)
+    overall["arpa"] = base.pricing.arpa if base.pricing.arpa is not None else overall["arpa"]
+    if overall["del_months"] is not None and overall["arpa"] is not None:
+        overall["clv"] = overall["arpa"] * base.pricing.margin_used * overall["del_months"]
+    groups = fit_groups(base, by)
+    rows = [_group_row(g, base) for g in groups]
+    simple = _simple_ltv_by_group(ctx, base, by)
+    for row in rows:
+        row["simple_ltv"] = simple.get(row["group"])
+    curves: list[dict[str, Any]] = []
+    for g in [overall_fit, *groups]:
+        fitted = g.fit.survival(curve_months) if g.fit is not None else []
+        for t in range(max(len(g.observed), len(fitted))):
+            curves.append(
+                {
+                    "group": g.group,
+                    "month": t,
+                    "observed": g.observed[t] if t < len(g.observed) else None,
+                    "fitted": fitted[t] if t < len(fitted) else None,
+                }
+            )
+    pricing = base.pricing
+    return {
+        "month": base.month,
+        "as_of": base.as_of.isoformat(),
+        "by": by,
+        "discount_rate": {"annual": base.annual_discount, "monthly": base.monthly_discount},
+        "pricing": {
+            "month": pricing.month,
+            "arpa": pricing.arpa,
+            "gross_margin": pricing.gross_margin,
+            "margin_used": pricing.margin_used,
+            "simple_ltv": pricing.simple_ltv,
+            "simple_ltv_reason": pricing.simple_ltv_reason,
+            "simple_ltv_basis": pricing.basis,
+            "average_logo_churn_6m": pricing.average_logo_churn_6m,
+        },
+        "overall": overall,
+        "groups": rows,
+        "curves": curves,
+        "notes": list(base.notes),
+    }
+
+
+def _simple_ltv_by_group(
+    ctx: AppContext | Warehouse, base: ClvBase, by: str
+) -> dict[str, float | None]:
+    dimension = METRIC_DIMENSION.get(by)
+    if dimension is None:
+        return {}
+    rows = metrics.ltv(
+        ctx,
+        start=base.month,
+        end=base.month,
+        as_of=base.as_of,
+        by=dimension,  # type: ignore[arg-type]
+        basis=base.pricing.basis,  # type: ignore[arg-type]
+    )
+    return {str(r.get(dimension)): r.get("ltv") for r in rows}
+
+
+# -- per customer ---------------------------------------------------------------------------------
+def customer_values(
+    ctx: AppContext | Warehouse,
+    *,
+    by: GroupBy = "segment",
+    as_of: date | str | None = None,
+    discount_rate: float = DEFAULT_ANNUAL_DISCOUNT,
+    prediction_horizon: int = DEFAULT_PREDICTION_HORIZON,
+) -> pl.DataFrame:
+    """Remaining CLV of every customer who ever paid (0 for churned customers).
+
+    With a churn probability p (``predictions``, latest per account) over ``prediction_horizon``
+    months: p_month = 1 − (1 − p)^(1/h), and DEL = Σ_{t≥0} ((1 − p_month)/(1 + d))^t
+    = (1 + d) / (d + p_month). Otherwise the residual DEL of the customer's group sBG curve at
+    their age. CLV = current MRR × gross margin × DEL.
+    """
+    by = _check_by(by)
+    if prediction_horizon < 1:
+        raise InvalidClvOption(
+            f"prediction_horizon: expected a whole number of months ≥ 1, got {prediction_horizon}"
+        )
+    base = load_base(ctx, as_of=as_of, discount_rate=discount_rate)
+    d = base.monthly_discount
+    fits = {g.group: g.fit for g in fit_groups(base, by)}
+    overall = fit_groups(base, "all")[0].fit
+    frame = base.lifetimes.with_columns(group=pl.col(by).fill_null("(none)").cast(pl.String))
+    residual: list[float | None] = []
+    alphas: list[float | None] = []
+    betas: list[float | None] = []
+    cache: dict[tuple[str, int], float] = {}
+    for group, age, churned in frame.select("group", "age", "churned").iter_rows():
+        fit = fits.get(group) or overall
+        alphas.append(fit.alpha if fit else None)
+        betas.append(fit.beta if fit else None)
+        if churned or fit is None:
+            residual.append(0.0 if churned else None)
+            continue
+        k = (group if fits.get(group) else "_all", int(age))
+        if k not in cache:
+            cache[k] = sbg.residual_discounted_lifetime(fit.alpha, fit.beta, d, int(age))
+        residual.append(cache[k])
+    frame = frame.with_columns(
+        sbg_alpha=pl.Series(alphas, dtype=pl.Float64),
+        sbg_beta=pl.Series(betas, dtype=pl.Float64),
+        sbg_del=pl.Series(residual, dtype=pl.Float64),
+    )
+    if base.predictions is not None:
+        frame = frame.join(
+            base.predictions.rename({"account_id": "customer_id"}), on="customer_id", how="left"
+        )
+    else:
+        frame = frame.with_columns(churn_risk_score=pl.lit(None, dtype=pl.Float64))
+    p_month = monthly_churn_probability(pl.col("churn_risk_score"), prediction_horizon)
+    use_model = pl.col("churn_risk_score").is_not_null() & ~pl.col("churned")
+    frame = frame.with_columns(monthly_churn_probability=p_month).with_columns(
+        method=pl.when(pl.col("churned"))
+        .then(pl.lit("churned"))
+        .when(use_model)
+        .then(pl.lit("churn model"))
+        .otherwise(pl.lit("sBG")),
+        del_months=pl.when(pl.col("churned"))
+        .then(0.0)
+        .when(use_model)
+        .then((1.0 + d) / (d + pl.col("monthly_churn_probability")))
+        .otherwise(pl.col("sbg_del")),
+    )
+    margin = base.pricing.margin_used
+    frame = frame.with_columns(
+        gross_margin=pl.lit(margin),
+        clv=pl.col("current_mrr") * margin * pl.col("del_months"),
+    )
+    return frame.select(
+        "customer_id", "group", "first_month", "age", "churned", "current_mrr",
+        "churn_risk_score", "monthly_churn_probability", "method", "sbg_alpha", "sbg_beta",
+        "del_months", "gross_margin", "clv",
+    ).sort("clv", descending=True, nulls_last=True)  # fmt: skip
+
+
+def customer_value(
+    ctx: AppContext | Warehouse,
+    customer_id: str,
+    *,
+    by: GroupBy = "segment",
+    as_of: date | str | None = None,
+    discount_rate: float = DEFAULT_ANNUAL_DISCOUNT,
+    prediction_horizon: int = DEFAULT_PREDICTION_HORIZON,
+) -> dict[str, Any]:
+    """One customer's row of :func:`customer_values`; :class:`NotFoundError` if they never paid."""
+    frame = customer_values(
+        ctx, by=by, as_of=as_of, discount_rate=discount_rate, prediction_horizon=prediction_horizon
+    ).filter(pl.col("customer_id") == customer_id)
+    if frame.height == 0:
+        raise NotFoundError(
+            f"customer_id {customer_id!r}: no such customer with MRR > 0 in the data"
+        )
+    row = frame.row(0, named=True)
+    base = load_base(ctx, as_of=as_of, discount_rate=discount_rate)
+    row.update(month=base.month, by=by, prediction_horizon_months=prediction_horizon)
+    return row
+
+
+# -- RFM ------------------------------------------------------------------------------------------
+def rfm_analysis(ctx: AppContext | Warehouse, *, as_of: date | str | None = None) -> dict[str, Any]:
+    """RFM scores per customer and the segment summary, from ``payments``."""
+    wh = _warehouse(ctx)
+    table = wh.table("payments")
+    payments = pl.from_arrow(
+        table.select("customer_id", "payment_date", "amount", "payment_status").to_pyarrow()
+    )
+    assert isinstance(payments, pl.DataFrame)
+    when: date | None
+    if isinstance(as_of, str):
+        try:
+            when = date.fromisoformat(as_of)
+        except ValueError:
+            raise InvalidClvOption(f"as_of: expected a date YYYY-MM-DD, got {as_of!r}") from None
+    else:
+        when = as_of
+    scores = rfm.rfm_scores(payments, when)
+    as_of_date = (
+        when
+        or payments.filter(pl.col("payment_status") == "Success")["payment_date"]
+        .cast(pl.Date)
+        .max()
+    )
+    return {
+        "as_of": str(as_of_date),
+        "customers": scores,
+        "segments": rfm.rfm_segments(scores),
+    }
+
+
+def clear_caches() -> None:
+    """Forget cached lifetimes (tests and benchmarks)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def month_label(index: int) -> str:
+    """``YYYY-MM`` of a month index (year × 12 + month − 1)."""
+    return _month_label(index)
