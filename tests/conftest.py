@@ -107,3 +107,48 @@ def loaded_context(empty_context: AppContext, company_csvs: Path) -> AppContext:
 
     load_paths(empty_context, [company_csvs], source="test")
     return empty_context
+
+
+# -- churn: a small demo company with trained and scored models --------------------------------
+CHURN_DEMO = {"customers": 3000, "months": 30, "seed": 7}
+
+
+@pytest.fixture(scope="session")
+def churn_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home holding a loaded demo company (3,000 customers over 30 months) with its truth, the
+    1- and 3-month churn models trained and promoted, and the warehouse scored by the default
+    (3-month) one. Seed 7 plants its anomalies (billing outage, price increase) early, so no
+    one-off mass churn falls in the calibration or test months.
+
+    Session-scoped and READ-ONLY: a test that changes anything uses ``churn_context`` (a copy).
+    """
+    from revintel.churn import service as churn
+    from revintel.data.generator import generate_company, write_company
+    from revintel.data.loading import load_paths
+
+    home = tmp_path_factory.mktemp("churn") / "home"
+    demo = home / "demo"
+    company = generate_company(**CHURN_DEMO)
+    write_company(company, demo, fmt="parquet")
+    ctx = AppContext(isolated_settings(home))
+    try:
+        load_paths(ctx, [demo], source="demo")
+        ctx.refresh()
+        for horizon in (1, 3):
+            churn.train_warehouse_model(ctx, horizon)
+        churn.score_warehouse(ctx)
+    finally:
+        ctx.close()
+    return home
+
+
+@pytest.fixture
+def churn_context(churn_home: Path, tmp_path: Path) -> Iterator[AppContext]:
+    """An AppContext over a private copy of ``churn_home`` (safe to promote, score, retrain)."""
+    import shutil
+
+    home = tmp_path / "churn-home"
+    shutil.copytree(churn_home, home, symlinks=True)
+    ctx = AppContext(isolated_settings(home))
+    yield ctx
+    ctx.close()

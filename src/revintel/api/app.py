@@ -9,10 +9,12 @@ from fastapi import FastAPI
 
 from revintel import __version__
 from revintel.api.errors import install_error_handlers
+from revintel.api.routes import churn as churn_routes
 from revintel.api.routes import clv as clv_routes
 from revintel.api.routes import forecast as forecast_routes
 from revintel.api.routes import health, health_scores, loads, tables
 from revintel.api.routes import metrics as metrics_routes
+from revintel.api.routes import models as models_routes
 from revintel.context import AppContext
 
 API_PREFIX = "/api/v1"
@@ -51,4 +53,6 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
     app.include_router(metrics_routes.router, prefix=API_PREFIX)
     app.include_router(forecast_routes.router, prefix=API_PREFIX)
     app.include_router(clv_routes.router, prefix=API_PREFIX)
+    app.include_router(churn_routes.router, prefix=API_PREFIX)
+    app.include_router(models_routes.router, prefix=API_PREFIX)
     return app

@@ -189,7 +189,11 @@ def _check_month(value: str, option: str) -> None:
 from revintel.cli.health import health_app  # noqa: E402  (command groups register last)
 
 app.add_typer(health_app, name="health")
+from revintel.cli.churn import churn_app  # noqa: E402
+
+app.add_typer(churn_app, name="churn")
 from revintel.cli.clv import clv_app  # noqa: E402
+
 app.add_typer(clv_app, name="clv")
 from revintel.cli.metrics import anomalies_command, forecast_command, metrics_app  # noqa: E402
 

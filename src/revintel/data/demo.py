@@ -36,4 +36,37 @@ def ensure_demo_data(
     echo(f"Loading it into {ctx.settings.warehouse_dir}…")
     result = load_paths(ctx, [out], source="demo")
     total = sum(result.tables.values())
-    return f"Demo company loaded: {total:,} rows in {len(result.tables)} tables."
+    ctx.refresh()
+    churn = train_demo_churn_models(ctx, echo=echo)
+    return f"Demo company loaded: {total:,} rows in {len(result.tables)} tables. {churn}"
+
+
+def train_demo_churn_models(ctx: AppContext, *, echo: Callable[[str], object] = print) -> str:
+    """Train the 1- and 3-month churn models on the demo, apply the max-F1 threshold of the
+    default-horizon model (3 months) and score every customer with it, so the churn pages have
+    data at once.
+
+    A demo too short or too small for a model (``--months`` under 13, or no churners in a split)
+    is not an error: the churn pages then say how to train one.
+    """
+    from revintel.churn import service as churn
+    from revintel.errors import RevintelError
+
+    reports = []
+    for horizon in (1, 3):
+        echo(f"Training the {horizon}-month churn model…")
+        try:
+            reports.append(churn.train_warehouse_model(ctx, horizon, promote="always"))
+        except RevintelError as exc:
+            echo(f"  skipped: {exc}")
+    if not reports:
+        return "No churn model (the demo is too short or too small to train one)."
+    # The default horizon's model when it could be trained, else the other one.
+    chosen = max(reports, key=lambda r: r.horizon or 0).version
+    try:
+        churn.apply_threshold(ctx, method="max_f1", version=chosen)
+    except RevintelError as exc:
+        echo(f"  kept the default threshold: {exc}")
+    run = churn.score_warehouse(ctx, chosen)
+    aucs = ", ".join(f"{r.horizon}-month ROC AUC {r.metrics['roc_auc']:.3f}" for r in reports)
+    return f"Churn models trained ({aucs}, held out); {run.scored:,} customers scored."

@@ -47,3 +47,32 @@ def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+class ChurnModelVersion(Base):
+    """One churn model in the registry: its training window, data, parameters, metrics, status.
+
+    The fitted model itself is a skops file at ``home / artifact`` (``revintel.churn.registry``).
+    """
+
+    __tablename__ = "churn_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(String(64), unique=True)  # churn-1m-v3 | custom-v1
+    kind: Mapped[str] = mapped_column(String(16))  # warehouse | table
+    horizon_months: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))  # candidate | production | rejected | archived
+    promoted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    training_from: Mapped[str | None] = mapped_column(String(16), nullable=True)  # 2025-01
+    training_to: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    data_hash: Mapped[str] = mapped_column(String(64))  # sha256 hex of the training frame
+    source: Mapped[str] = mapped_column(Text)  # warehouse, a table file, an imported file
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    features: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # column specs
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # held-out evaluation
+    importance: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)  # mean |SHAP|
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # drift reference
+    artifact: Mapped[str] = mapped_column(String(255))  # path relative to home
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    parent_version: Mapped[str | None] = mapped_column(String(64), nullable=True)

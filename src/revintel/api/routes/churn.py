@@ -1,0 +1,257 @@
+"""``/api/v1/churn/...``: predictions, overview, driver segments, one customer, scoring, what-if
+and the decision threshold. Every route calls ``revintel.churn.service`` and only formats."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import polars as pl
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, model_validator
+
+from revintel.api.deps import ContextDep
+from revintel.api.schemas import ErrorResponse
+from revintel.api.uploads import save_uploads
+from revintel.churn import service
+from revintel.churn.config import RiskTier
+from revintel.errors import RevintelError
+
+router = APIRouter(prefix="/churn", tags=["churn"])
+
+Feature = float | int | bool | str | None
+
+
+def plain(value: Any) -> Any:
+    """JSON-able: polars frames become records, dates ISO strings, NaN and ±inf null."""
+    if isinstance(value, pl.DataFrame):
+        return [plain(r) for r in value.to_dicts()]
+    if isinstance(value, pl.Series):
+        return plain(value.to_list())
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+@contextmanager
+def as_422(field: str) -> Iterator[None]:
+    """Turn the service's input errors (``RevintelError`` itself or ``InvalidChurnRequest``, not
+    other subclasses such as not found) into a 422 naming ``field`` of the body."""
+    from revintel.churn.service import InvalidChurnRequest
+
+    try:
+        yield
+    except RevintelError as exc:
+        if type(exc) not in (RevintelError, InvalidChurnRequest):
+            raise
+        raise RequestValidationError(
+            [{"loc": ("body", field), "msg": str(exc), "type": "value_error"}]
+        ) from None
+
+
+# -- request and response bodies --------------------------------------------------------------
+class PredictionPage(BaseModel):
+    """One page of the latest predictions, riskiest first, and how many match the filters."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[dict[str, Any]]
+
+
+class ScoreRequest(BaseModel):
+    """Feature rows to score (feature → value; ``account_id`` optional), with a model version."""
+
+    version: str | None = Field(default=None, description="Default: the production model.")
+    rows: list[dict[str, Feature]] = Field(min_length=1, max_length=10_000)
+
+
+class ScoreResponse(BaseModel):
+    version: str
+    count: int
+    scores: list[dict[str, Any]]
+
+
+class WhatIfRequest(BaseModel):
+    """New values of some features of the customer's latest feature row."""
+
+    account_id: str = Field(min_length=1)
+    changes: dict[str, Feature] = Field(min_length=1)
+
+
+class ThresholdUpdate(BaseModel):
+    """Either a threshold, or a method that chooses it on the held-out rows."""
+
+    threshold: float | None = Field(default=None, gt=0, lt=1)
+    method: Literal["manual", "max_f1", "max_net_value", "recall_at_precision"] | None = None
+    min_precision: float | None = Field(default=None, gt=0, le=1)
+    version: str | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> ThresholdUpdate:
+        method = self.method or "manual"
+        if method == "manual" and self.threshold is None:
+            raise ValueError("give a threshold, or a method other than manual")
+        if method != "manual" and self.threshold is not None:
+            raise ValueError(f"give a threshold or the method {method}, not both")
+        return self
+
+
+# -- reading --------------------------------------------------------------------------------------
+@router.get("/predictions")
+def predictions(
+    ctx: ContextDep,
+    tier: Annotated[list[RiskTier] | None, Query(description="Repeatable.")] = None,
+    min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
+    max_score: Annotated[float | None, Query(ge=0, le=1)] = None,
+    search: Annotated[str | None, Query(description="Text in the account id or name.")] = None,
+    segment: Annotated[list[str] | None, Query()] = None,
+    plan: Annotated[list[str] | None, Query()] = None,
+    owner: Annotated[list[str] | None, Query()] = None,
+    driver_segment: Annotated[str | None, Query(description="e.g. Payment issues.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> PredictionPage:
+    """The latest prediction per customer (ours or brought), filtered, riskiest first."""
+    frame = service.filter_predictions(
+        service.current_predictions(ctx),
+        tiers=tier,
+        min_score=min_score,
+        max_score=max_score,
+        search=search,
+        segment=segment,
+        plan=plan,
+        owner=owner,
+        driver_segment=driver_segment,
+    )
+    return PredictionPage(
+        total=frame.height,
+        limit=limit,
+        offset=offset,
+        items=plain(frame.slice(offset, limit)),
+    )
+
+
+@router.get("/overview")
+def overview(ctx: ContextDep) -> dict[str, Any]:
+    """KPI cards and tier counts, plus the production 1- and 3-month models side by side."""
+    return plain({**service.overview(ctx), "horizons": service.compare_horizons(ctx)})
+
+
+@router.get("/segments")
+def segments(ctx: ContextDep) -> list[dict[str, Any]]:
+    """Driver segments: customers at risk, average risk, MRR and the recommended action."""
+    return plain(service.driver_segments(ctx))
+
+
+@router.get("/customers/{account_id}", responses={404: {"model": ErrorResponse}})
+def customer(
+    ctx: ContextDep, account_id: str, top: Annotated[int, Query(ge=1, le=100)] = 10
+) -> dict[str, Any]:
+    """Score, tier, explanation (top factors), risk trend and recommended actions."""
+    return plain(service.customer(ctx, account_id, top=top))
+
+
+@router.get("/customers/{account_id}/similar", responses={404: {"model": ErrorResponse}})
+def similar(
+    ctx: ContextDep, account_id: str, n: Annotated[int, Query(ge=1, le=100)] = 5
+) -> list[dict[str, Any]]:
+    """The nearest customers of the same segment in standardised feature space."""
+    return plain(service.similar_customers(ctx, account_id, n=n))
+
+
+# -- scoring and what-if --------------------------------------------------------------------------
+@router.post("/score", responses={422: {"model": ErrorResponse}})
+def score(ctx: ContextDep, body: ScoreRequest) -> ScoreResponse:
+    """Score feature rows; missing features are missing values, unknown ones a 422."""
+    with as_422("rows"):
+        frame = service.score_records(ctx, body.rows, body.version)
+    version = frame["model_version"][0] if frame.height else (body.version or "")
+    return ScoreResponse(version=version, count=frame.height, scores=plain(frame))
+
+
+@router.post("/score/file", responses={422: {"model": ErrorResponse}})
+def score_file(
+    ctx: ContextDep,
+    file: Annotated[UploadFile, File(description="A CSV or Parquet feature table.")],
+    version: Annotated[
+        str | None, Form(description="Default: the production model trained on a file.")
+    ] = None,
+) -> ScoreResponse:
+    """Score an uploaded feature table (its columns must include the model's features)."""
+    with TemporaryDirectory(prefix="revintel-upload-") as tmp:
+        (path,) = save_uploads([(file.filename, file.file)], Path(tmp))
+        with as_422("file"):
+            frame = service.score_file(ctx, path, version or None)
+    version = frame["model_version"][0] if frame.height else (version or "")
+    return ScoreResponse(version=version, count=frame.height, scores=plain(frame))
+
+
+@router.post("/what-if", responses={404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})
+def what_if(ctx: ContextDep, body: WhatIfRequest) -> dict[str, Any]:
+    """The customer's probability with ``changes`` applied, and the changes that lower it most."""
+    with as_422("changes"):
+        result = service.customer_what_if(ctx, body.account_id, dict(body.changes))
+    return plain({"account_id": body.account_id, **result})
+
+
+# -- threshold ------------------------------------------------------------------------------------
+@router.get("/threshold")
+def threshold(
+    ctx: ContextDep,
+    version: str | None = None,
+    horizon: Annotated[Literal[1, 3] | None, Query()] = None,
+    cost_per_action: Annotated[float | None, Query(ge=0)] = None,
+    value_per_save: Annotated[float | None, Query(gt=0)] = None,
+    success_rate: Annotated[float | None, Query(ge=0, le=1)] = None,
+    min_precision: Annotated[float | None, Query(gt=0, le=1)] = None,
+) -> dict[str, Any]:
+    """Threshold table, the max-F1 / max-net-value / recall-at-precision choices, PR curve."""
+    record = service.resolve_model(ctx, version, horizon)
+    return plain(
+        service.threshold_analysis(
+            ctx,
+            record.version,
+            cost_per_action=cost_per_action,
+            value_per_save=value_per_save,
+            success_rate=success_rate,
+            min_precision=min_precision,
+        )
+    )
+
+
+@router.put("/threshold", responses={422: {"model": ErrorResponse}})
+def put_threshold(ctx: ContextDep, body: ThresholdUpdate) -> dict[str, Any]:
+    """Save the decision threshold every page and endpoint uses."""
+    with as_422("method" if body.method not in (None, "manual") else "threshold"):
+        config = service.apply_threshold(
+            ctx,
+            body.threshold,
+            method=body.method or "manual",
+            version=body.version,
+            min_precision=body.min_precision,
+        )
+    return {
+        "threshold": config.threshold,
+        "threshold_method": config.threshold_method,
+        "min_precision": config.min_precision,
+    }

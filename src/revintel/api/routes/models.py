@@ -1,0 +1,122 @@
+"""``/api/v1/models/...``: the churn model registry (list, compare, promote, reject, roll back,
+drift, download and import of ``.skops`` files). Calls ``revintel.churn.registry`` / ``service``."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Query, UploadFile, status
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
+
+from revintel.api.deps import ContextDep
+from revintel.api.routes.churn import plain
+from revintel.api.schemas import ErrorResponse
+from revintel.api.uploads import save_uploads
+from revintel.churn import registry, service
+
+router = APIRouter(prefix="/models", tags=["churn models"])
+
+NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such model version."}}
+CONFLICT = {409: {"model": ErrorResponse, "description": "Not possible in the model's state."}}
+
+
+class RejectRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+def _record(record: registry.ModelRecord) -> dict[str, Any]:
+    return plain(record.as_dict(reference=False))
+
+
+@router.get("")
+def list_models(
+    ctx: ContextDep,
+    kind: Annotated[Literal["warehouse", "table"] | None, Query()] = None,
+    horizon: Annotated[int | None, Query(ge=1, le=36)] = None,
+) -> list[dict[str, Any]]:
+    """Registered models, newest first."""
+    return [_record(r) for r in registry.list_models(ctx, kind=kind, horizon=horizon)]
+
+
+@router.post(
+    "/import",
+    status_code=status.HTTP_201_CREATED,
+    responses={422: {"model": ErrorResponse, "description": "Untrusted or invalid model file."}},
+)
+def import_model(
+    ctx: ContextDep,
+    file: Annotated[UploadFile, File(description="A .skops file written by a model export.")],
+) -> dict[str, Any]:
+    """Register an exported model as a candidate; a file holding untrusted types is refused."""
+    with tempfile.TemporaryDirectory(prefix="revintel-upload-") as tmp:
+        (path,) = save_uploads([(file.filename, file.file)], Path(tmp))
+        return _record(registry.import_model(ctx, path))
+
+
+@router.get("/{version}", responses=NOT_FOUND)
+def get_model(ctx: ContextDep, version: str) -> dict[str, Any]:
+    """One model: training window, data hash, parameters, features, metrics, status."""
+    return _record(registry.get(ctx, version))
+
+
+@router.get("/{a}/compare/{b}", responses=NOT_FOUND)
+def compare(ctx: ContextDep, a: str, b: str) -> dict[str, Any]:
+    """Metrics with deltas (b − a), importance and confusion matrices of two versions."""
+    return plain(registry.compare(ctx, a, b))
+
+
+@router.post("/{version}/promote", responses=NOT_FOUND)
+def promote(ctx: ContextDep, version: str) -> dict[str, Any]:
+    """Make the version production for its kind and horizon; the previous one is archived."""
+    return _record(registry.promote(ctx, version))
+
+
+@router.post("/{version}/reject", responses={**NOT_FOUND, **CONFLICT})
+def reject(ctx: ContextDep, version: str, body: RejectRequest) -> dict[str, Any]:
+    """Reject a model that is not in production, keeping the reason in its notes."""
+    return _record(registry.reject(ctx, version, body.reason))
+
+
+@router.post("/{version}/rollback", responses={**NOT_FOUND, **CONFLICT})
+def rollback(ctx: ContextDep, version: str) -> dict[str, Any]:
+    """Roll the production model ``version`` back: the previous production model returns."""
+    record = registry.get(ctx, version)
+    if record.status != "production":
+        raise registry.ModelStateError(
+            f"model {version!r} is {record.status}, not in production; only the production "
+            "model can be rolled back"
+        )
+    restored = registry.rollback(ctx, record.kind, record.horizon_months)
+    return {"rolled_back": version, "production": _record(restored)}
+
+
+@router.get("/{version}/drift", responses=NOT_FOUND)
+def drift(ctx: ContextDep, version: str) -> dict[str, Any]:
+    """PSI per feature (latest month vs training) and the data-quality report."""
+    return plain(service.drift(ctx, version))
+
+
+@router.get(
+    "/{version}/download",
+    response_class=FileResponse,
+    responses={**NOT_FOUND, 200: {"content": {"application/octet-stream": {}}}},
+)
+def download(ctx: ContextDep, version: str) -> FileResponse:
+    """The model and its registry metadata as one ``.skops`` file (for ``models import``)."""
+    folder = Path(tempfile.mkdtemp(prefix="revintel-export-"))
+    try:
+        path = registry.export_model(ctx, version, folder / f"{version}.skops")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        path,
+        media_type="application/octet-stream",
+        filename=path.name,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
