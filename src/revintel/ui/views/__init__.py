@@ -44,6 +44,13 @@ PAGES: list[PageSpec] = [
     PageSpec("Accounts", "account_health.py", "Account Health", ":material/monitor_heart:"),
     PageSpec("Accounts", "account_360.py", "Account 360", ":material/account_circle:"),
     PageSpec("Accounts", "health_settings.py", "Health settings", ":material/tune:"),
+    PageSpec("Churn & LTV", "churn_overview.py", "Churn Overview", ":material/trending_down:"),
+    PageSpec("Churn & LTV", "high_risk.py", "High-Risk Customers", ":material/warning:"),
+    PageSpec("Churn & LTV", "churn_segments.py", "Churn Segments", ":material/category:"),
+    PageSpec("Churn & LTV", "customer_lookup.py", "Customer Lookup", ":material/person_search:"),
+    PageSpec("Churn & LTV", "model_insights.py", "Model Insights", ":material/insights:"),
+    PageSpec("Churn & LTV", "threshold_roi.py", "Threshold & ROI", ":material/tune:"),
+    PageSpec("Churn & LTV", "model_training.py", "Model Training", ":material/model_training:"),
     PageSpec("Churn & LTV", "lifetime_value.py", "Lifetime Value", ":material/savings:"),
 ]
 

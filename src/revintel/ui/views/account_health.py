@@ -23,10 +23,10 @@ TIER_COLOURS = {"Healthy": "#16A34A", "At Risk": "#F59E0B", "Critical": "#DC2626
 HEALTH_SCALE = [[0.0, "#DC2626"], [0.4, "#F59E0B"], [0.7, "#FACC15"], [1.0, "#16A34A"]]
 TREE_KEY = "health_treemap"
 ACCOUNT_360 = "account_360.py"
+# Rows of the accounts table sent to the browser at a time (riskiest first, paged).
 PAGE_SIZE = 500
-"""Rows of the accounts table sent to the browser at a time (riskiest first, paged)."""
+# Longest silences listed; the count of all silent accounts is said above the table.
 SILENT_ROWS = 200
-"""Longest silences listed; the count of all silent accounts is said above the table."""
 GROUPINGS = ("industry", "segment", "owner")
 TABLE_COLUMNS = (
     "account_id", "account_name", "health_score", "health_change", "tier", "playbook",

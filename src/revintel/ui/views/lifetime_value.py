@@ -25,8 +25,8 @@ GROUP_LABELS = {
     "plan": "Plan",
     "channel": "Acquisition channel",
 }
+# Groups drawn on the retention chart (the largest), besides the whole base.
 MAX_CURVES = 8
-"""Groups drawn on the retention chart (the largest), besides the whole base."""
 TABLE_COLUMNS = (
     "group", "customers", "churned", "alpha", "beta", "mean_monthly_churn", "retention_12m",
     "del_months", "arpa", "clv", "simple_ltv", "reason",

@@ -1,0 +1,187 @@
+"""Pieces the churn pages share: cached predictions, tier colours, formats and empty states.
+
+The predictions frame (:func:`revintel.churn.service.current_predictions`) is cached with
+``st.cache_data`` keyed by the warehouse snapshot and the churn settings files' modification
+times, so a new load, a new scoring run or a changed threshold is seen at once; a database
+warehouse (no snapshot) is read on every run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from revintel.churn import features as F
+from revintel.churn import service
+from revintel.churn.config import config_sources
+from revintel.context import AppContext
+from revintel.errors import NoDataError
+from revintel.health.service import snapshot_key
+from revintel.ui.views import PAGES, page_path
+
+TIERS: tuple[str, ...] = ("High", "Medium", "Low", "Safe")
+TIER_COLOURS = {"High": "#DC2626", "Medium": "#F97316", "Low": "#FACC15", "Safe": "#16A34A"}
+"""Red High, orange Medium, yellow Low, green Safe (brief 004)."""
+BADGE_COLOURS = {"High": "red", "Medium": "orange", "Low": "yellow", "Safe": "green"}
+CUSTOMER_LOOKUP = "customer_lookup.py"
+CRM_COLUMNS = (
+    "account_id", "account_name", "owner", "churn_risk_score", "risk_tier", "top_risk_factor",
+    "recommended_action",
+)  # fmt: skip
+"""The CSV export ready for CRM import (High-Risk Customers, Churn Segments)."""
+DEFAULT_ACTION = "Monitor: no risk-raising factor stands out."
+
+CacheKey = tuple[str, tuple[tuple[str, float], ...]]
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return "—"
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"${value / size:,.1f}{suffix}"
+    return f"${value:,.0f}"
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def settings_stamp(ctx: AppContext) -> tuple[tuple[str, float], ...]:
+    """(path, mtime) of each churn settings file that exists: part of every cache key."""
+    stamps = []
+    for path in config_sources(ctx.settings):
+        p = Path(path)
+        if p.exists():
+            stamps.append((str(p), p.stat().st_mtime))
+    return tuple(stamps)
+
+
+def cache_key(ctx: AppContext) -> CacheKey | None:
+    """(snapshot, settings files' mtimes); None when the data can change (no cache)."""
+    snapshot = snapshot_key(ctx)
+    if snapshot is None:
+        return None
+    return (f"{ctx.settings.home}::{snapshot}", settings_stamp(ctx))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _cached_predictions(key: CacheKey, _ctx: AppContext) -> pl.DataFrame:
+    return service.current_predictions(_ctx)
+
+
+def predictions(ctx: AppContext) -> pl.DataFrame:
+    """The latest prediction per account (raises :class:`NoDataError` when there are none)."""
+    key = cache_key(ctx)
+    if key is None:
+        return service.current_predictions(ctx)
+    return _cached_predictions(key, ctx)
+
+
+def has_page(script: str) -> bool:
+    return any(spec.script == script for spec in PAGES)
+
+
+def render_no_predictions(message: str | None = None) -> None:
+    """No predictions yet: how to train and score a model, or import your own scores."""
+    with st.container(border=True):
+        st.subheader(":material/model_training: No churn predictions yet", anchor=False)
+        if message:
+            st.caption(message)
+        st.markdown(
+            "Train revintel's churn model on the loaded data and score every customer, or load "
+            "a predictions table you already have (columns `account_id`, `churn_risk_score`, "
+            "`risk_tier`, `prediction`)."
+        )
+        st.code(
+            "revintel churn train --horizon 1   # train and promote the 1-month model\n"
+            "revintel churn train --horizon 3   # optional: the 3-month model\n"
+            "revintel churn score               # score every customer into `predictions`\n"
+            "revintel load predictions.csv      # or import your own predictions",
+            language="bash",
+        )
+        links = st.container(horizontal=True)
+        if has_page("model_training.py"):
+            links.page_link(
+                page_path("model_training.py"),
+                label="Train a model on the Model Training page",
+                icon=":material/model_training:",
+            )
+        links.page_link(
+            page_path("data.py"), label="Load files on the Data page", icon=":material/upload:"
+        )
+
+
+def load_or_explain(ctx: AppContext) -> pl.DataFrame | None:
+    """The predictions, or None after drawing the empty state."""
+    try:
+        frame = predictions(ctx)
+    except NoDataError as exc:
+        render_no_predictions(str(exc))
+        return None
+    if frame.is_empty():
+        render_no_predictions()
+        return None
+    return frame
+
+
+def imported_only(frame: pl.DataFrame) -> bool:
+    """Whether no prediction came from a revintel model (all imported: no ``model_version``)."""
+    return frame["model_version"].null_count() == frame.height
+
+
+def tier_badge(tier: str | None) -> None:
+    if tier is None:
+        st.badge("Not tiered", color="gray")
+    else:
+        st.badge(f"{tier} risk", color=BADGE_COLOURS.get(tier, "gray"), icon=":material/warning:")  # type: ignore[arg-type]
+
+
+def open_customer(account_id: str) -> None:
+    """Go to Customer Lookup for ``account_id`` (deep link ``?account=ID``)."""
+    st.session_state["churn_selected_account"] = account_id
+    st.switch_page(page_path(CUSTOMER_LOOKUP), query_params={"account": account_id})
+
+
+def feature_label(name: str | None) -> str | None:
+    if name is None:
+        return None
+    info = F.FEATURES.get(name)
+    return info.label if info else name
+
+
+_SEGMENT_ACTIONS = {name: action for name, action in service.DRIVER_SEGMENTS.values()}
+_GROUP_ACTIONS = {k: service.FACTOR_ACTIONS[v.group] for k, v in F.FEATURES.items()}
+
+
+def with_actions(frame: pl.DataFrame) -> pl.DataFrame:
+    """``recommended_action``: the driver segment's action, else the top factor group's."""
+    return frame.with_columns(
+        recommended_action=pl.col("driver_segment")
+        .replace_strict(_SEGMENT_ACTIONS, default=None, return_dtype=pl.String)
+        .fill_null(
+            pl.col("top_risk_factor").replace_strict(
+                _GROUP_ACTIONS, default=None, return_dtype=pl.String
+            )
+        )
+        .fill_null(DEFAULT_ACTION)
+    )
+
+
+def crm_csv(frame: pl.DataFrame) -> bytes:
+    """The rows as a CSV ready for CRM import: id, name, owner, score, tier, factor, action."""
+    out = with_actions(frame).with_columns(
+        top_risk_factor=pl.col("top_factor_label"),
+        churn_risk_score=pl.col("churn_risk_score").round(4),
+    )
+    return out.select(CRM_COLUMNS).write_csv().encode("utf-8")
+
+
+def scored_caption(info: dict[str, Any]) -> str:
+    """ "Scored 2025-06-30 by churn-1m-v1" from :func:`revintel.churn.service.overview`."""
+    versions = info.get("model_versions") or []
+    by = f" by {', '.join(versions)}" if versions else " (imported predictions)"
+    return f"Scored {info.get('scored_at') or '—'}{by} · threshold {info['threshold']:.2f}"

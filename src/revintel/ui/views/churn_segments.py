@@ -1,0 +1,145 @@
+"""Churn Segments: customers at risk grouped by what drives their risk (payment issues, support
+issues, declining engagement, revenue decline), each with its recommended retention action.
+
+Thin: :func:`revintel.churn.service.driver_segments` for the cards and
+:func:`~revintel.churn.service.filter_predictions` for a segment's customers. A customer is in a
+segment when it is not Safe and its top risk-raising factor belongs to that group.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from revintel.churn import service
+from revintel.context import AppContext
+from revintel.ui import churn as ui
+from revintel.ui.components import current_context, has_data, render_empty_state
+
+MAX_ROWS = 1_000
+AT_RISK = ["High", "Medium", "Low"]
+ICONS = {
+    "payment": ":material/credit_card_off:",
+    "support": ":material/support_agent:",
+    "engagement": ":material/trending_down:",
+    "revenue": ":material/money_off:",
+}
+TABLE_COLUMNS = (
+    "account_id", "account_name", "churn_risk_score", "risk_tier", "top_factor_label", "mrr",
+    "owner", "segment", "plan_type",
+)  # fmt: skip
+
+
+def render(ctx: AppContext) -> None:
+    """The whole page."""
+    st.title("Churn Segments", anchor=False)
+    st.caption(
+        "Customers at risk (every tier but Safe) grouped by the driver group of their top "
+        "risk-raising factor, with a retention action for each group."
+    )
+    if not has_data(ctx):
+        render_empty_state(ctx)
+        return
+    frame = ui.load_or_explain(ctx)
+    if frame is None:
+        return
+    if ui.imported_only(frame):
+        st.info(
+            "Imported predictions carry no risk factors, so customers cannot be grouped by "
+            "driver: train and score a revintel model to use segments.",
+            icon=":material/info:",
+        )
+        return
+    segments = service.driver_segments(ctx, frame)
+    render_cards(segments)
+    names = [s["segment"] for s in segments]
+    wanted = st.query_params.get("segment")
+    default = (
+        wanted
+        if wanted in names
+        else next((s["segment"] for s in segments if s["customers"]), names[0])
+    )
+    choice = st.segmented_control(
+        "Segment", names, default=default, key="seg_choice", width="stretch"
+    )
+    choice = choice or default
+    if choice != wanted:
+        st.query_params["segment"] = choice
+    segment = next(s for s in segments if s["segment"] == choice)
+    rows = service.filter_predictions(frame, tiers=AT_RISK, driver_segment=choice)
+    render_segment(segment, rows)
+
+
+def render_cards(segments: list[dict[str, Any]]) -> None:
+    """One card per driver segment: customers, average risk, MRR, recommended action."""
+    cols = st.columns(len(segments))
+    for col, seg in zip(cols, segments, strict=True):
+        with col.container(border=True, height="stretch"):
+            st.markdown(f"**{ICONS.get(seg['group'], '')} {seg['segment']}**")
+            inner = st.columns(2)
+            inner[0].metric("Customers", f"{seg['customers']:,}")
+            inner[1].metric("Average risk", ui.pct(seg["average_risk"], 0))
+            st.caption(f"MRR at stake: **{ui.money(seg['mrr'])}**")
+            st.caption(f":material/lightbulb: {seg['recommended_action']}")
+
+
+def render_segment(segment: dict[str, Any], rows: pl.DataFrame) -> None:
+    """The segment's customers (a row opens Customer Lookup), its export and notes."""
+    name = segment["segment"]
+    st.subheader(f"{name}: {rows.height:,} customers", anchor=False)
+    with st.container(border=True):
+        st.markdown(f":material/campaign: **Recommended action** — {segment['recommended_action']}")
+    head = st.columns([3, 1])
+    if rows.height > MAX_ROWS:
+        head[0].caption(
+            f"Showing the top {MAX_ROWS:,} of {rows.height:,} by risk; the export holds all."
+        )
+    head[1].download_button(
+        f"Export segment ({rows.height:,} rows)",
+        data=ui.crm_csv(rows),
+        file_name=f"churn_segment_{segment['group']}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key="seg_export",
+        disabled=rows.height == 0,
+        on_click="ignore",
+    )
+    if rows.is_empty():
+        st.info("No customer at risk is driven by this group.", icon=":material/check_circle:")
+    else:
+        table = rows.head(MAX_ROWS).select(TABLE_COLUMNS)
+        event = st.dataframe(
+            table.to_pandas(),
+            key=f"seg_table_{segment['group']}",
+            on_select="rerun",
+            selection_mode="single-row",
+            hide_index=True,
+            height=420,
+            column_config={
+                "account_id": st.column_config.TextColumn("account"),
+                "account_name": st.column_config.TextColumn("name"),
+                "churn_risk_score": st.column_config.ProgressColumn(
+                    "churn risk", min_value=0.0, max_value=1.0, format="percent"
+                ),
+                "risk_tier": st.column_config.TextColumn("tier"),
+                "top_factor_label": st.column_config.TextColumn("top risk factor"),
+                "mrr": st.column_config.NumberColumn("MRR", format="dollar"),
+                "plan_type": st.column_config.TextColumn("plan"),
+            },
+        )
+        selected = event.selection.rows if event else []
+        if selected:
+            ui.open_customer(table["account_id"][selected[0]])
+    st.text_area(
+        f"Campaign notes: {name}",
+        key=f"seg_notes_{segment['group']}",
+        placeholder="Plan the retention campaign for this segment…",
+        help="Kept for this browser session only (not saved to disk).",
+    )
+    st.caption("Notes are kept for this browser session only; copy them elsewhere to keep them.")
+
+
+if __name__ == "__main__":  # Streamlit runs a page script as __main__
+    render(current_context())

@@ -1,0 +1,357 @@
+"""Model Insights, Model Training and Threshold & ROI in Chromium, over a copy of ``churn_home``.
+
+``revintel dashboard`` is started as a user would on a private copy of the session's churn home
+(a demo company with trained 1- and 3-month models and scored predictions). Needs Debian's
+chromium at /usr/bin/chromium; without it the tests fail, on purpose. Screenshots go to
+``$REVINTEL_TEST_ARTIFACTS`` or ``tests/artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+import skops.io as sio
+
+from revintel.churn import registry
+from revintel.churn import service as churn
+from revintel.churn.config import load_config
+from revintel.context import AppContext
+from tests.conftest import isolated_settings
+from tests.ui.test_browser import ARTIFACTS, CHROMIUM, _free_port, _stop, _wait_until_up
+from tests.ui.test_browser_health import _full_page_shot
+
+TIMEOUT = 120_000  # ms: a page's first run imports LightGBM and loads the model
+TRAIN_TIMEOUT = 600_000  # ms: training on a busy CI machine
+
+
+class Payload:
+    """A class no model file may hold: skops will not trust it."""
+
+    def __init__(self) -> None:
+        self.command = "echo pwned"
+
+
+@pytest.fixture(scope="module")
+def models_dashboard(
+    churn_home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
+    """``revintel dashboard`` over a private copy of ``churn_home``; yields the URL and home."""
+    root = tmp_path_factory.mktemp("models-dashboard")
+    home = root / "home"
+    shutil.copytree(churn_home, home, symlinks=True)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVINTEL_")}
+    env["REVINTEL_CONFIG"] = str(root / "no-revintel.toml")
+    log = root / "dashboard.log"
+    command = [
+        sys.executable, "-m", "revintel", "dashboard",
+        "--home", str(home), "--port", str(port), "--no-browser",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_up(url, process, log)
+        yield url, home
+    finally:
+        _stop(process)
+
+
+@pytest.fixture
+def page(models_dashboard: tuple[str, Path]) -> Iterator[Any]:
+    if not CHROMIUM.is_file():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 900})
+        finally:
+            browser.close()
+
+
+def _context(home: Path) -> AppContext:
+    return AppContext(isolated_settings(home))
+
+
+def _open(page: Any, url: str, path: str, title: str) -> None:
+    page.goto(f"{url}/{path}", wait_until="domcontentloaded")
+    page.get_by_role("heading", name=title, exact=True).wait_for(timeout=TIMEOUT)
+
+
+def _idle(page: Any) -> None:
+    """Wait until Streamlit has finished the current script run."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT
+    )
+
+
+def _no_exception(page: Any) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]'
+    ).first.inner_text()
+
+
+def _metric_value(page: Any, label: str) -> Any:
+    metric = page.locator('[data-testid="stMetric"]').filter(
+        has=page.get_by_text(label, exact=True)
+    )
+    return metric.locator('[data-testid="stMetricValue"]')
+
+
+def _metric(page: Any, label: str) -> str:
+    return str(_metric_value(page, label).inner_text()).strip()
+
+
+def _set_number(page: Any, label: str, value: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    _idle(page)
+
+
+@pytest.mark.browser
+def test_model_insights_shows_importance_confusion_and_curves(
+    models_dashboard: tuple[str, Path], page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    url, home = models_dashboard
+    ctx = _context(home)
+    try:
+        production = churn.resolve_model(ctx)
+    finally:
+        ctx.close()
+    _open(page, url, "model-insights", "Model Insights")
+    expect(page.locator(".js-plotly-plot")).to_have_count(5, timeout=TIMEOUT)
+    _idle(page)
+    _no_exception(page)
+    expect(page.get_by_text(f"{production.version} · production · created")).to_be_visible()
+    # importance bars, the confusion heatmap, ROC and PR with their AUC, calibration
+    expect(page.locator(".st-key-mi_importance .barlayer .point").first).to_be_attached()
+    expect(page.locator(".st-key-mi_confusion .heatmaplayer")).to_be_attached()
+    auc = production.metrics["roc_auc"]
+    expect(page.locator(".st-key-mi_roc .gtitle")).to_contain_text(f"ROC curve · AUC {auc:.3f}")
+    expect(page.locator(".st-key-mi_pr .gtitle")).to_contain_text("Precision-recall curve · AUC")
+    expect(page.locator(".st-key-mi_calibration .scatterlayer .trace")).to_have_count(2)
+    expect(page.get_by_text("Held-out metrics", exact=True)).to_be_visible()
+    assert _metric(page, "Features") == str(len(production.features))
+    _full_page_shot(page, ARTIFACTS / "model-insights.png")
+
+
+@pytest.mark.browser
+def test_threshold_flow_applies_max_f1_everywhere(
+    models_dashboard: tuple[str, Path], page: Any
+) -> None:
+    """Brief 004, flow 4: enter the business inputs, explore thresholds, apply one, and the
+    predictions every page reads follow it."""
+    from playwright.sync_api import expect
+
+    url, home = models_dashboard
+    before = load_config(isolated_settings(home)).threshold
+    _open(page, url, "threshold-roi", "Threshold & ROI")
+    _idle(page)
+    _no_exception(page)
+    # The brief's inputs: $150 per action, $12,000 per saved customer, 40% success
+    _set_number(page, "Cost per retention action ($)", "150")
+    page.get_by_text("Use each customer's CLV").click()
+    _idle(page)
+    _set_number(page, "Value per saved customer ($)", "12000")
+    _set_number(page, "Success rate of the action", "0.40")
+    expect(
+        page.locator('[data-testid="stMetric"]').filter(has_text="Value per saved")
+    ).to_contain_text("$12.0k")
+    expect(page.locator(".st-key-roi_pr_curve .js-plotly-plot")).to_be_attached(timeout=TIMEOUT)
+    table = page.locator('[data-testid="stDataFrame"]').filter(
+        has=page.locator('[role="columnheader"]', has_text="Churners caught")
+    )
+    expect(table.locator('[role="gridcell"]').first).to_be_attached()
+
+    # Drag the slider to its lowest threshold: (nearly) every customer is flagged
+    flagged = _metric(page, "Flagged")
+    slider = page.locator(".st-key-roi_slider input[type='range']")
+    slider.focus()
+    slider.press("Home")
+    expect(page.locator(".st-key-roi_slider")).to_contain_text("0.001")
+    _idle(page)
+    expect(_metric_value(page, "Flagged")).not_to_have_text(flagged)
+    _full_page_shot(page, ARTIFACTS / "threshold-roi.png")
+
+    # Apply the max-F1 threshold
+    ctx = _context(home)
+    try:
+        analysis = churn.threshold_analysis(
+            ctx, cost_per_action=150.0, value_per_save=12_000.0, success_rate=0.4
+        )
+    finally:
+        ctx.close()
+    expected = analysis["choices"]["max_f1"]["threshold"]
+    assert expected is not None and abs(expected - before) > 1e-6
+    page.locator(".st-key-roi_apply_max_f1 button").click()
+    message = page.locator('[data-testid="stAlertContentSuccess"]').filter(has_text="applied")
+    expect(message).to_contain_text(f"Threshold {expected:.3f} applied (Max F1)", timeout=TIMEOUT)
+    _no_exception(page)
+
+    saved = load_config(isolated_settings(home))
+    assert saved.threshold == pytest.approx(expected)
+    assert saved.threshold_method == "max_f1"
+    assert saved.cost_per_action == 150.0 and saved.value_per_save == 12_000.0
+    ctx = _context(home)
+    try:
+        predictions = churn.current_predictions(ctx)
+        overview = churn.overview(ctx)
+    finally:
+        ctx.close()
+    flagged_now = predictions.filter(pl.col("churn_risk_score") >= expected).height
+    assert int(predictions["prediction"].sum()) == flagged_now == overview["predicted_churners"]
+    assert overview["threshold"] == pytest.approx(expected)
+    expect(message).to_contain_text(f"{flagged_now:,} customers are now predicted to churn")
+    expect(
+        page.locator('[data-testid="stMetric"]').filter(has_text="Applied threshold")
+    ).to_contain_text(f"{expected:.3f}")
+    _full_page_shot(page, ARTIFACTS / "threshold-roi-applied.png")
+
+
+@pytest.mark.browser
+def test_model_training_trains_compares_and_promotes(
+    models_dashboard: tuple[str, Path], page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    url, home = models_dashboard
+    ctx = _context(home)
+    try:
+        old = registry.production(ctx, kind="warehouse", horizon=1)
+        known = {r.version for r in registry.list_models(ctx)}
+    finally:
+        ctx.close()
+    assert old is not None
+    _open(page, url, "model-training", "Model Training")
+    _idle(page)
+    _no_exception(page)
+
+    # The versions
+    page.get_by_role("tab").filter(has_text="Versions").click()
+    versions = page.locator('[data-testid="stDataFrame"]').filter(
+        has=page.locator('[role="columnheader"]', has_text="oracle AUC")
+    )
+    for version in known:
+        cell = versions.locator('[role="gridcell"]').filter(has_text=version).first
+        expect(cell).to_be_attached(timeout=TIMEOUT)
+
+    # The validation and drift report, then train a 1-month model
+    page.get_by_role("tab").filter(has_text="Train").first.click()
+    expect(page.get_by_text("Largest PSI")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("Drift (PSI per feature, worst first)")).to_be_visible()
+    expect(page.get_by_text("Data quality", exact=True)).to_be_visible()
+    drift = page.locator('[data-testid="stDataFrame"]').filter(
+        has=page.locator('[role="columnheader"]', has_text="psi")
+    )
+    expect(drift.locator('[role="gridcell"]').filter(has_text="stable").first).to_be_attached()
+    trees = page.get_by_label("Number of trees (at most)", exact=True)
+    trees.fill("300")
+    page.get_by_role("button", name="Train model").click()
+    bar = page.locator('[data-testid="stProgress"]')
+    expect(bar).to_be_visible(timeout=TIMEOUT)
+    expect(bar).to_contain_text("Done: churn-1m-v", timeout=TRAIN_TIMEOUT)
+    _idle(page)
+    _no_exception(page)
+    ctx = _context(home)
+    try:
+        new = next(r for r in registry.list_models(ctx) if r.version not in known)
+    finally:
+        ctx.close()
+    assert new.status == "candidate" and new.params["config"]["n_estimators"] == 300
+    expect(page.get_by_text(f"New model {new.version}", exact=True)).to_be_visible()
+    compare = page.locator('[data-testid="stDataFrame"]').filter(
+        has=page.locator('[role="columnheader"]', has_text="delta")
+    )
+    expect(compare.locator('[role="columnheader"]').filter(has_text=new.version)).to_be_attached()
+    expect(compare.locator('[role="gridcell"]').filter(has_text="roc_auc").first).to_be_attached()
+    expect(page.locator(".st-key-mt_importance .js-plotly-plot")).to_be_attached()
+    _full_page_shot(page, ARTIFACTS / "model-training.png")
+
+    page.locator(".st-key-mt_promote button").click()
+    expect(page.get_by_text("Status: production", exact=False)).to_be_visible(timeout=TIMEOUT)
+    ctx = _context(home)
+    try:
+        now = registry.production(ctx, kind="warehouse", horizon=1)
+        assert now is not None and now.version == new.version
+        assert registry.get(ctx, old.version).status == "archived"
+        # put the original model back for the other tests
+        registry.rollback(ctx, "warehouse", 1)
+    finally:
+        ctx.close()
+
+
+@pytest.mark.browser
+def test_an_untrusted_model_file_is_refused_and_a_download_imports(
+    models_dashboard: tuple[str, Path], page: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    url, home = models_dashboard
+    evil = tmp_path / "evil-model.skops"
+    sio.dump({"revintel_model": 1, "meta": {}, "bundle": {"payload": Payload()}}, evil)
+    untrusted = set(sio.get_untrusted_types(file=evil)) - set(registry.TRUSTED_TYPES)
+    assert f"{__name__}.Payload" in untrusted
+    ctx = _context(home)
+    try:
+        count = len(registry.list_models(ctx))
+    finally:
+        ctx.close()
+
+    _open(page, url, "model-training", "Model Training")
+    _idle(page)
+    page.get_by_role("tab").filter(has_text="Versions").click()
+    form = page.locator('[data-testid="stForm"]').filter(has_text="Model file (.skops)")
+    form.locator('input[type="file"]').set_input_files(str(evil))
+    expect(form.get_by_text("evil-model.skops")).to_be_visible(timeout=TIMEOUT)
+    form.get_by_role("button", name="Import").click()
+    refusal = page.locator('[data-testid="stAlertContentError"]').filter(has_text="Refused")
+    expect(refusal).to_contain_text("this file is not trusted and was not loaded", timeout=TIMEOUT)
+    expect(refusal).to_contain_text(f"{__name__}.Payload")
+    expect(refusal).to_contain_text("evil-model.skops")
+    _no_exception(page)
+    refusal.scroll_into_view_if_needed()
+    _full_page_shot(page, ARTIFACTS / "model-import-refused.png")
+    ctx = _context(home)
+    try:
+        assert len(registry.list_models(ctx)) == count  # nothing was registered
+    finally:
+        ctx.close()
+
+    # A version downloaded from the page is trusted and imports back as a candidate
+    with page.expect_download(timeout=TIMEOUT) as download:
+        page.locator(".st-key-mt_download button").click()
+    exported = tmp_path / download.value.suggested_filename
+    download.value.save_as(exported)
+    assert exported.suffix == ".skops"
+    assert not set(sio.get_untrusted_types(file=exported)) - set(registry.TRUSTED_TYPES)
+    form.locator('input[type="file"]').set_input_files(str(exported))
+    expect(form.get_by_text(exported.name)).to_be_visible(timeout=TIMEOUT)
+    form.get_by_role("button", name="Import").click()
+    expect(page.get_by_text(f"Imported {exported.name} as")).to_be_visible(timeout=TIMEOUT)
+    _no_exception(page)
+    ctx = _context(home)
+    try:
+        records = registry.list_models(ctx)
+        assert len(records) == count + 1 and records[0].status == "candidate"
+    finally:
+        ctx.close()
