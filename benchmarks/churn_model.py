@@ -136,7 +136,7 @@ def main() -> None:
         churn.feature_frame(ctx)  # the score step is timed with features cold below as well
         churn.clear_caches()
         started = time.perf_counter()
-        run = churn.score_warehouse(ctx, months=months)
+        run = churn.score_warehouse(ctx, report.version, months=months)
         score_s = time.perf_counter() - started
         scored_rows = ctx.warehouse.row_counts().get("predictions", 0)
         sample = rows.filter(pl.col("cutoff") > panel.last_month - months)

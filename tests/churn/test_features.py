@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import polars as pl
@@ -109,9 +110,10 @@ def test_features_by_hand(small: AppContext) -> None:
     assert a_apr["tickets_3m"] == 2 and a_apr["urgent_tickets_3m"] == 1
     assert a_apr["nps_latest"] == 3 and a_apr["nps_change"] == -5
     assert a_apr["seat_utilisation"] == pytest.approx(0.2)
-    assert a_apr["login_trend"] == pytest.approx(
-        __import__("math").log(6) - __import__("math").log(1 + (80 + 30 + 100) / 3)
-    )
+    # Logins per calendar day: April 5/30 against the mean of January, February (leap), March.
+    prior = (100 / 31 + 80 / 29 + 30 / 31) / 3
+    assert a_apr["logins_per_day"] == pytest.approx(5 / 30)
+    assert a_apr["login_trend"] == pytest.approx(math.log(1 + 5 / 30) - math.log(1 + prior))
     assert a_apr["tenure_months"] == 3
     assert a_apr["churned_1m"] is True  # no MRR at the end of May
     b_mar = _row(frame, "B", "2024-03")

@@ -100,7 +100,10 @@ FEATURES: dict[str, FeatureInfo] = {
         "Login trend",
         "engagement",
         "log ratio",
-        "log(1 + logins in M) − log(1 + mean logins of M-3..M-1).",
+        "log(1 + logins per day in M) − log(1 + mean logins per day of M-3..M-1).",
+    ),
+    "logins_per_day": FeatureInfo(
+        "Logins per day", "engagement", "logins", "Logins in M ÷ days in M."
     ),
     "key_feature_adoption": FeatureInfo(
         "Key feature adoption", "engagement", "share", "Share of key features used in M."
@@ -458,15 +461,21 @@ def features_at(panel: Panel, cutoffs: Sequence[int] | None = None) -> pl.DataFr
                 pl.col("logins") / pl.col("active_users")
             ),
             _has_usage=pl.col("logins").is_not_null().cast(pl.Int64),
+            # Logins per calendar day, so that February and a 31-day month compare.
+            logins_per_day=pl.col("logins")
+            / pl.date(pl.col("month_idx") // 12, pl.col("month_idx") % 12 + 1, 1)
+            .dt.month_end()
+            .dt.day()
+            .cast(pl.Float64),
         )
         for k in (1, 2, 3):
-            f = _lagged(f, "logins", k, f"_logins_{k}")
+            f = _lagged(f, "logins_per_day", k, f"_logins_{k}")
         f = _lagged(f, "seat_utilisation", 3, "_util_3")
         f = _lagged(f, "key_feature_adoption", 3, "_adopt_3")
         f = _window_sum(f, "_has_usage", 3, "_usage_rows_3m")
         prior = pl.mean_horizontal("_logins_1", "_logins_2", "_logins_3")
         f = f.with_columns(
-            login_trend=(pl.col("logins") + 1).log() - (prior + 1).log(),
+            login_trend=(pl.col("logins_per_day") + 1).log() - (prior + 1).log(),
             seat_utilisation_change_3m=pl.col("seat_utilisation") - pl.col("_util_3"),
             adoption_change_3m=pl.col("key_feature_adoption") - pl.col("_adopt_3"),
             usage_months_missing_3m=(

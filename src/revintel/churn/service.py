@@ -34,7 +34,7 @@ import polars as pl
 
 from revintel.churn import features as F
 from revintel.churn import registry
-from revintel.churn.config import ChurnConfig, load_config, save_config
+from revintel.churn.config import ChurnConfig, config_sources, load_config, save_config
 from revintel.churn.drift import (
     data_quality,
     drift_report,
@@ -151,6 +151,7 @@ def feature_frame(ctx: AppContext) -> tuple[F.Panel, pl.DataFrame]:
 def clear_caches() -> None:
     with _LOCK:
         _PANELS.clear()
+        _PREDICTIONS.clear()
     _MODEL_CACHE.clear()
 
 
@@ -360,7 +361,7 @@ def train_warehouse_model(
             metrics["oracle_coverage"] = known.height / holdout.height
     metrics["oracle_roc_auc"] = oracle_auc
     metrics["baseline"] = baseline
-    importance = global_importance(model, test.head(20_000))
+    importance = global_importance(model, test, max_rows=5_000)
     stats = reference_stats(part["train"], specs, _labels(part["train"], label))
     reference = {
         "stats": stats.as_dict(),
@@ -458,7 +459,7 @@ def train_table_model(
     baseline = evaluate(y, pb, threshold=cfg.threshold)
     metrics["baseline"] = baseline
     metrics["oracle_roc_auc"] = None
-    importance = global_importance(model, test.head(20_000))
+    importance = global_importance(model, test, max_rows=5_000)
     stats = reference_stats(train, typing.specs, train["__y"].to_numpy().astype(bool))
     names = [s.name for s in typing.specs]
     reference = {"stats": stats.as_dict(), "histograms": histogram_reference(train, names)}
@@ -714,6 +715,36 @@ def _attributes(ctx: AppContext) -> pl.DataFrame:
     return health_attributes(wh, coverage(wh))
 
 
+_PREDICTIONS: OrderedDict[tuple[Any, ...], pl.DataFrame] = OrderedDict()
+
+
+def _raw_predictions(ctx: AppContext) -> pl.DataFrame:
+    """The whole ``predictions`` table (cached per Parquet snapshot); NoDataError if empty."""
+    snapshot = _snapshot(ctx)
+    key = ("raw", snapshot)
+    if snapshot is not None:
+        with _LOCK:
+            if key in _PREDICTIONS:
+                return _PREDICTIONS[key]
+    wh = ctx.warehouse
+    raw = None
+    if wh.has_table("predictions"):
+        raw = pl.from_arrow(wh.table("predictions").to_pyarrow())
+    if not isinstance(raw, pl.DataFrame) or raw.height == 0:
+        raise NoDataError(
+            "No churn predictions yet: train and score a model (`revintel churn train` then "
+            "`revintel churn score`) or load your own predictions CSV (account_id, "
+            "churn_risk_score, risk_tier, prediction)."
+        )
+    for name, dtype in (("scored_at", pl.Date), ("model_version", pl.String)):
+        if name not in raw.columns:
+            raw = raw.with_columns(pl.lit(None, dtype).alias(name))
+    if snapshot is not None:
+        with _LOCK:
+            _PREDICTIONS[key] = raw
+    return raw
+
+
 def current_predictions(ctx: AppContext) -> pl.DataFrame:
     """The latest prediction per account, tiered and thresholded with the current settings.
 
@@ -722,17 +753,16 @@ def current_predictions(ctx: AppContext) -> pl.DataFrame:
     where revintel's own model scored it, ``plan_type``, ``mrr``, ``top_risk_factor``,
     ``top_factor_label``, ``top_factor_contribution``, ``driver_segment``.
     """
-    wh = ctx.warehouse
-    if not wh.has_table("predictions") or wh.row_counts().get("predictions", 0) == 0:
-        raise NoDataError(
-            "No churn predictions yet: train and score a model (`revintel churn train` then "
-            "`revintel churn score`) or load your own predictions CSV (account_id, "
-            "churn_risk_score, risk_tier, prediction)."
-        )
     cfg = load_config(ctx.settings)
-    t = wh.table("predictions")
-    raw = pl.from_arrow(t.to_pyarrow())
-    assert isinstance(raw, pl.DataFrame)
+    snapshot = _snapshot(ctx)
+    key = None
+    if snapshot is not None:
+        sources = tuple((str(p), p.stat().st_mtime_ns) for p in config_sources(ctx.settings))
+        key = ("current", snapshot, sources)
+        with _LOCK:
+            if key in _PREDICTIONS:
+                return _PREDICTIONS[key]
+    raw = _raw_predictions(ctx)
     # The latest scoring run: rows of the latest scored date (all rows when undated, as
     # imported predictions may be); an account scored before but not then has churned since.
     newest = raw["scored_at"].max()
@@ -777,7 +807,13 @@ def current_predictions(ctx: AppContext) -> pl.DataFrame:
             group.replace_strict(seg_names, default=None, return_dtype=pl.String)
         ),
     )
-    return latest.sort("churn_risk_score", descending=True)
+    latest = latest.sort("churn_risk_score", descending=True)
+    if key is not None:
+        with _LOCK:
+            _PREDICTIONS[key] = latest
+            while len(_PREDICTIONS) > 4:
+                _PREDICTIONS.popitem(last=False)
+    return latest
 
 
 def filter_predictions(
@@ -947,8 +983,8 @@ def customer(ctx: AppContext, account_id: str, top: int = 10) -> dict[str, Any]:
 
 def risk_trend(ctx: AppContext, account_id: str) -> list[dict[str, Any]]:
     """The account's scores over the scored months (``predictions`` history)."""
-    t = ctx.warehouse.table("predictions")
-    rows = t.filter(t.account_id == account_id).order_by("scored_at").to_pyarrow().to_pylist()
+    raw = _raw_predictions(ctx)
+    rows = raw.filter(pl.col("account_id") == account_id).sort("scored_at").to_dicts()
     return [
         {
             "scored_at": str(r["scored_at"]) if r["scored_at"] else None,
@@ -991,7 +1027,7 @@ def similar_customers(ctx: AppContext, account_id: str, n: int = 5) -> pl.DataFr
             "plan_type",
             "mrr",
             "churn_risk_score",
-            "factor_1",
+            "top_factor_1",
             "distance",
         )
         if c in picked.columns
@@ -1010,7 +1046,8 @@ def customer_what_if(ctx: AppContext, account_id: str, changes: dict[str, Any]) 
             f"what-if: unknown feature(s) {', '.join(sorted(unknown))}; expected some of "
             f"{', '.join(mdl.feature_names)}"
         )
-    return what_if(mdl, row, changes, _stats(record))
+    labels = {k: v.label for k, v in F.FEATURES.items()}
+    return what_if(mdl, row, changes, _stats(record), labels=labels)
 
 
 def search_accounts(frame: pl.DataFrame, text: str, limit: int = 10) -> list[str]:
@@ -1063,7 +1100,7 @@ def threshold_analysis(
     version: str | None = None,
     *,
     cost_per_action: float | None = None,
-    value_per_save: float | None = None,
+    value_per_save: float | Literal["clv"] | None = None,
     success_rate: float | None = None,
     min_precision: float | None = None,
 ) -> dict[str, Any]:
@@ -1076,9 +1113,9 @@ def threshold_analysis(
     p = hold["p"].to_numpy()
     cost = cfg.cost_per_action if cost_per_action is None else cost_per_action
     rate = cfg.success_rate if success_rate is None else success_rate
-    value, value_basis = _values(
-        ctx, hold, cfg.value_per_save if value_per_save is None else value_per_save
-    )
+    # None: the saved setting; "clv": each customer's own CLV whatever the setting says.
+    wanted = cfg.value_per_save if value_per_save is None else value_per_save
+    value, value_basis = _values(ctx, hold, None if wanted == "clv" else wanted)
     minp = cfg.min_precision if min_precision is None else min_precision
     kw = {"cost_per_action": cost, "value_per_save": value, "success_rate": rate}
     choices = {
@@ -1119,7 +1156,7 @@ def apply_threshold(
     version: str | None = None,
     min_precision: float | None = None,
     cost_per_action: float | None = None,
-    value_per_save: float | None = None,
+    value_per_save: float | Literal["clv"] | None = None,
     success_rate: float | None = None,
 ) -> ChurnConfig:
     """Save the decision threshold (a number, or chosen by a method on the held-out rows); every
@@ -1143,7 +1180,14 @@ def apply_threshold(
                 f"method = {method!r}: expected manual, max_f1, max_net_value or "
                 "recall_at_precision (with min_precision)"
             )
-        chosen = float(analysis["choices"][method]["threshold"])
+        picked = analysis["choices"][method]["threshold"]
+        if picked is None:
+            raise InvalidChurnRequest(
+                f"method = {method}: no threshold reaches a precision of "
+                f"{analysis['inputs']['min_precision']} on the held-out customers; lower "
+                "min_precision or choose another method"
+            )
+        chosen = float(picked)
     data = cfg.model_dump() if hasattr(cfg, "model_dump") else asdict(cfg)
     data.update(threshold=chosen, threshold_method=method)
     if min_precision is not None:
