@@ -180,4 +180,7 @@ def test_oracle_scores_combine_months(tmp_path: Path) -> None:
     a = out.filter(pl.col("account_id") == "A").row(0, named=True)
     assert a["oracle_1m"] == pytest.approx(0.1)
     assert a["oracle_3m"] == pytest.approx(1 - 0.9 * 0.8 * 0.5)
+    assert a["true_churned_1m"] is False and a["true_churned_3m"] is True
+    b = out.filter(pl.col("account_id") == "B").row(0, named=True)
+    assert b["true_churned_1m"] is True and b["oracle_1m"] == pytest.approx(0.3)
     assert F.oracle_scores(tmp_path / "nowhere", [1]) is None

@@ -255,3 +255,64 @@ def test_churn_overview_kpis_and_charts(churn_dashboard, browser_page) -> None:
     page.get_by_text("3-month horizon").wait_for(timeout=TIMEOUT)
     _no_exception(page)
     _full_page_shot(page, ARTIFACTS / "churn-overview.png")
+
+
+@pytest.fixture
+def own_predictions_dashboard(tmp_path: Path, company_csvs: Path) -> Iterator[tuple[str, Path]]:
+    """The dashboard over a home holding the small company and an imported predictions CSV."""
+    from revintel.data.loading import load_paths
+    from tests.churn.test_own_predictions import load_own_predictions
+
+    home = tmp_path / "own-home"
+    ctx = AppContext(isolated_settings(home))
+    try:
+        load_paths(ctx, [company_csvs], source="test")
+        load_own_predictions(ctx, tmp_path / "own")
+    finally:
+        ctx.close()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVINTEL_")}
+    env["REVINTEL_CONFIG"] = str(tmp_path / "no-revintel.toml")
+    log = tmp_path / "dashboard.log"
+    command = [
+        sys.executable, "-m", "revintel", "dashboard",
+        "--home", str(home), "--port", str(port), "--no-browser",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_up(url, process, log)
+        yield url, home
+    finally:
+        _stop(process)
+
+
+@pytest.mark.browser
+def test_imported_predictions_drive_the_pages(own_predictions_dashboard, browser_page) -> None:
+    """Brief 004's prototype: a predictions CSV alone gives the overview, the table and lookup."""
+    url, _ = own_predictions_dashboard
+    page = browser_page
+    page.goto(f"{url}/churn-overview", wait_until="domcontentloaded")
+    page.get_by_role("heading", name="Churn Overview", exact=True).wait_for(timeout=TIMEOUT)
+    metrics = page.locator('[data-testid="stMetric"]')
+    metrics.nth(5).wait_for(timeout=TIMEOUT)
+    page.locator(".st-key-churn_distribution .js-plotly-plot").wait_for(timeout=TIMEOUT)
+    _settled(page)
+    _no_exception(page)
+    assert "4" in metrics.nth(0).inner_text()  # customers scored
+    page.goto(f"{url}/high-risk", wait_until="domcontentloaded")
+    page.get_by_role("heading", name="High-Risk Customers", exact=True).wait_for(timeout=TIMEOUT)
+    cells = _grid_cells(page, "hr_table")
+    cells.filter(has_text="C001").first.wait_for(state="attached", timeout=TIMEOUT)
+    _settled(page)
+    _no_exception(page)
+    page.goto(f"{url}/customer-lookup?account=C001", wait_until="domcontentloaded")
+    page.get_by_text(
+        "Explanations, what-if and similar customers need", exact=False
+    ).first.wait_for(timeout=TIMEOUT)
+    _settled(page)
+    _no_exception(page)
+    page.screenshot(path=str(ARTIFACTS / "churn-own-predictions-lookup.png"), full_page=True)

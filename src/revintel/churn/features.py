@@ -563,6 +563,8 @@ def oracle_scores(truth_dir: Path, cutoffs: Sequence[int]) -> pl.DataFrame | Non
     the customer has MRR = 0 at the month's end. For horizon h the oracle is
     ``1 − Π_{k=1..h}(1 − p(M+k))`` over the months the customer was still at risk; it is the best
     score any model of the observable data could reach (it even knows the months after M).
+    ``true_churned_{h}m`` says whether the generator's churn event happened in those months (our
+    label also counts MRR lost to the delinquency rule, which the generator does not plan).
     Returns None when the file is absent (data that is not revintel's demo).
     """
     path = None
@@ -581,6 +583,7 @@ def oracle_scores(truth_dir: Path, cutoffs: Sequence[int]) -> pl.DataFrame | Non
             - 1
         ),
         p=pl.col("true_churn_probability").cast(pl.Float64),
+        churned=pl.col("churned").cast(pl.Boolean),
     )
     out = []
     for cutoff in cutoffs:
@@ -594,11 +597,20 @@ def oracle_scores(truth_dir: Path, cutoffs: Sequence[int]) -> pl.DataFrame | Non
                 ).alias(f"oracle_{h}m")
                 for h in HORIZONS
             ]
+            + [
+                pl.col("churned").filter(pl.col("month_idx") <= cutoff + h).any().alias(
+                    f"true_churned_{h}m"
+                )
+                for h in HORIZONS
+            ]
         )
         out.append(row.with_columns(cutoff=pl.lit(cutoff, pl.Int64)))
     frame = pl.concat(out)
     return frame.with_columns([pl.col(f"oracle_{h}m").fill_nan(None) for h in HORIZONS]).select(
-        "account_id", "cutoff", *[f"oracle_{h}m" for h in HORIZONS]
+        "account_id",
+        "cutoff",
+        *[f"oracle_{h}m" for h in HORIZONS],
+        *[f"true_churned_{h}m" for h in HORIZONS],
     )
 
 

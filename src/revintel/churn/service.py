@@ -349,7 +349,12 @@ def train_warehouse_model(
     oracle = F.oracle_scores(truth_dir(ctx), split["test"])
     if oracle is not None:
         holdout = holdout.join(
-            oracle.select("account_id", "cutoff", pl.col(f"oracle_{horizon}m").alias("oracle_p")),
+            oracle.select(
+                "account_id",
+                "cutoff",
+                pl.col(f"oracle_{horizon}m").alias("oracle_p"),
+                pl.col(f"true_churned_{horizon}m").alias("planted_churn"),
+            ),
             on=["account_id", "cutoff"],
             how="left",
         )
@@ -359,6 +364,15 @@ def train_warehouse_model(
 
             oracle_auc = roc_auc(known["y"].to_numpy(), known["oracle_p"].to_numpy())
             metrics["oracle_coverage"] = known.height / holdout.height
+            # Against the generator's own churn event (without the delinquency rule's MRR
+            # losses, which the model can see coming in failed payments and the oracle cannot).
+            planted = known["planted_churn"].fill_null(False).to_numpy()
+            metrics["planted_churn"] = {
+                "rows": known.height,
+                "churners": int(planted.sum()),
+                "model_roc_auc": roc_auc(planted, known["p"].to_numpy()),
+                "oracle_roc_auc": roc_auc(planted, known["oracle_p"].to_numpy()),
+            }
     metrics["oracle_roc_auc"] = oracle_auc
     metrics["baseline"] = baseline
     importance = global_importance(model, test, max_rows=5_000)
@@ -708,11 +722,10 @@ def score_file(ctx: AppContext, path: Path, version: str | None = None) -> pl.Da
 
 # -- reading predictions (ours or brought) --------------------------------------------------------
 def _attributes(ctx: AppContext) -> pl.DataFrame:
-    from revintel.health.service import _attributes as health_attributes
-    from revintel.health.service import coverage
+    """Per account: name, industry, segment, owner (customers, and accounts when loaded)."""
+    from revintel.health.service import account_attributes
 
-    wh = ctx.warehouse
-    return health_attributes(wh, coverage(wh))
+    return account_attributes(ctx.warehouse)
 
 
 _PREDICTIONS: OrderedDict[tuple[Any, ...], pl.DataFrame] = OrderedDict()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -283,7 +283,13 @@ def _population(wh: Warehouse, cov: Coverage, lo: int, hi: int) -> pl.DataFrame:
     return frame.join(months, how="cross")
 
 
-def _attributes(wh: Warehouse, cov: Coverage) -> pl.DataFrame:
+def account_attributes(wh: Warehouse) -> pl.DataFrame:
+    """One row per account: name, industry, segment, owner, renewal and last contact dates
+    (from ``customers`` and, when loaded, ``accounts``); churn pages use it too."""
+    return _attributes(wh, {"accounts"} if wh.has_table("accounts") else set())
+
+
+def _attributes(wh: Warehouse, loaded: Collection[str]) -> pl.DataFrame:
     """One row per account: name, industry, segment, owner, renewal and last contact dates."""
     frame = pl.DataFrame(schema={"account_id": pl.String})
     if wh.has_table("customers"):
@@ -294,7 +300,7 @@ def _attributes(wh: Warehouse, cov: Coverage) -> pl.DataFrame:
         if "industry" in c.columns:
             cols["customer_industry"] = c.industry
         frame = _fetch(c.select(**cols))
-    if "accounts" in cov.loaded:
+    if "accounts" in loaded:
         a = wh.table("accounts")
         wanted = ["account_name", "industry", "owner", "renewal_date", "last_contact_date"]
         acc = _fetch(a.select("account_id", *[x for x in wanted if x in a.columns]))
@@ -347,7 +353,7 @@ def health_inputs(
     frame = _population(wh, cov, lo, hi)
     spine = _fetch(month_spine(lo, hi).select("month_idx", "month", "month_end"))
     frame = frame.join(spine, on="month_idx", how="inner")
-    frame = frame.join(_attributes(wh, cov), on="account_id", how="left")
+    frame = frame.join(_attributes(wh, cov.loaded), on="account_id", how="left")
     frame = frame.with_columns(
         pl.col("account_name").fill_null(pl.col("account_id")),
         pl.col("industry").fill_null("Unknown"),
