@@ -106,7 +106,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         process, url = start_dashboard(home, Path(tmp) / "dashboard.log")
         try:
-            baseline = measure(url, "", "Home", args.reloads)
+            baseline = measure(url, "", "revintel", args.reloads)
             figures = measure(url, "high-risk", "High-Risk Customers", args.reloads)
         finally:
             stop_dashboard(process)

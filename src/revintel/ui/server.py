@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from contextlib import suppress
 
 
 def _warm_caches() -> None:
@@ -22,19 +23,31 @@ def _warm_caches() -> None:
         ctx = AppContext()
         try:
             if ctx.warehouse.has_table("customers"):
-                health.score_month(ctx)
-        except RevintelError:
-            pass  # e.g. no health tables loaded: the page says so itself
+                # No health tables or no predictions is not an error: the pages say so.
+                for warm in (health.score_month, _warm_churn):
+                    with suppress(RevintelError):
+                        warm(ctx)
         finally:
             ctx.close()
     except Exception as exc:  # a warm-up failure must never stop the dashboard
         print(f"revintel: cache warm-up skipped: {exc}", file=sys.stderr)
 
 
+def _warm_churn(ctx) -> None:
+    """The latest predictions and the production model (High-Risk, Customer Lookup)."""
+    from revintel.churn import service as churn
+
+    frame = churn.current_predictions(ctx)
+    versions = frame["model_version"].drop_nulls().unique().to_list()
+    for version in versions:
+        churn.model(ctx, version)
+
+
 def main(argv: list[str]) -> None:
     # The heavy imports every page needs (pandas, pandera, polars, Ibis, DuckDB, SQLAlchemy),
     # done once before the first session. Page modules themselves use st.cache_data, which wants
     # Streamlit's runtime, so they are left to the first run.
+    import revintel.churn.service
     import revintel.forecast.service
     import revintel.health.service
     import revintel.metrics.service
