@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -61,6 +61,30 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)  # whatever is left of the group
     process.wait()
+
+
+@contextmanager
+def running_dashboard(home: Path, workdir: Path) -> Iterator[str]:
+    """``revintel dashboard`` over ``home`` on a free port (REVINTEL_* variables ignored; its
+    log in ``workdir``); yields the URL and stops the whole process group afterwards."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVINTEL_")}
+    env["REVINTEL_CONFIG"] = str(workdir / "no-revintel.toml")
+    log = workdir / "dashboard.log"
+    command = [
+        sys.executable, "-m", "revintel", "dashboard",
+        "--home", str(home), "--port", str(port), "--no-browser",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_up(url, process, log)
+        yield url
+    finally:
+        _stop(process)
 
 
 @pytest.fixture

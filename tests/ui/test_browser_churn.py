@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +20,7 @@ import pytest
 from revintel.churn import service
 from revintel.context import AppContext
 from tests.conftest import isolated_settings
-from tests.ui.test_browser import ARTIFACTS, CHROMIUM, _free_port, _stop, _wait_until_up
+from tests.ui.test_browser import ARTIFACTS, CHROMIUM, running_dashboard
 
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT = 60_000  # ms, for the first render of a page (imports, model load)
@@ -38,24 +35,8 @@ def churn_dashboard(churn_home: Path, tmp_path: Path) -> Iterator[tuple[str, Pat
     """``revintel dashboard`` on a free port over a private copy of ``churn_home``."""
     home = tmp_path / "home"
     shutil.copytree(churn_home, home, symlinks=True)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REVINTEL_")}
-    env["REVINTEL_CONFIG"] = str(tmp_path / "no-revintel.toml")
-    log = tmp_path / "dashboard.log"
-    command = [
-        sys.executable, "-m", "revintel", "dashboard",
-        "--home", str(home), "--port", str(port), "--no-browser",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_up(url, process, log)
+    with running_dashboard(home, tmp_path) as url:
         yield url, home
-    finally:
-        _stop(process)
 
 
 def _predictions(home: Path) -> pl.DataFrame:
@@ -270,24 +251,8 @@ def own_predictions_dashboard(tmp_path: Path, company_csvs: Path) -> Iterator[tu
         load_own_predictions(ctx, tmp_path / "own")
     finally:
         ctx.close()
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REVINTEL_")}
-    env["REVINTEL_CONFIG"] = str(tmp_path / "no-revintel.toml")
-    log = tmp_path / "dashboard.log"
-    command = [
-        sys.executable, "-m", "revintel", "dashboard",
-        "--home", str(home), "--port", str(port), "--no-browser",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_up(url, process, log)
+    with running_dashboard(home, tmp_path) as url:
         yield url, home
-    finally:
-        _stop(process)
 
 
 @pytest.mark.browser

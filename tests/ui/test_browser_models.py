@@ -8,10 +8,7 @@ chromium at /usr/bin/chromium; without it the tests fail, on purpose. Screenshot
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +22,7 @@ from revintel.churn import service as churn
 from revintel.churn.config import load_config
 from revintel.context import AppContext
 from tests.conftest import isolated_settings
-from tests.ui.test_browser import ARTIFACTS, CHROMIUM, _free_port, _stop, _wait_until_up
+from tests.ui.test_browser import ARTIFACTS, CHROMIUM, running_dashboard
 from tests.ui.test_browser_health import _full_page_shot
 
 TIMEOUT = 120_000  # ms: a page's first run imports LightGBM and loads the model
@@ -47,24 +44,8 @@ def models_dashboard(
     root = tmp_path_factory.mktemp("models-dashboard")
     home = root / "home"
     shutil.copytree(churn_home, home, symlinks=True)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REVINTEL_")}
-    env["REVINTEL_CONFIG"] = str(root / "no-revintel.toml")
-    log = root / "dashboard.log"
-    command = [
-        sys.executable, "-m", "revintel", "dashboard",
-        "--home", str(home), "--port", str(port), "--no-browser",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_up(url, process, log)
+    with running_dashboard(home, root) as url:
         yield url, home
-    finally:
-        _stop(process)
 
 
 @pytest.fixture

@@ -76,6 +76,7 @@ def render_kpis(info: dict[str, Any]) -> None:
         f"{tiers['Low']:,}",
         delta=f"{tiers['Safe']:,} safe",
         delta_color="off",
+        delta_arrow="off",
         help="Customers in the Low tier; below, those in the Safe tier.",
         border=True,
     )
