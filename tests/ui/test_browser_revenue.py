@@ -107,7 +107,12 @@ def test_executive_overview_in_chromium(demo_24_months: str) -> None:
             before = tile_value(page, "MRR")
 
             segment = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]')
-            segment.filter(has_text="Segment").locator("input").click()
+            # Scroll the sidebar first: a dropdown opened while its container scrolls closes
+            # again (the sidebar is taller than the window with the churn pages listed).
+            box = segment.filter(has_text="Segment").locator("input")
+            box.scroll_into_view_if_needed()
+            expect(box).to_be_in_viewport()
+            box.click()
             page.locator('[role="option"]').filter(has_text="SMB").first.click()
             page.keyboard.press("Escape")
             deadline = time.monotonic() + 30
