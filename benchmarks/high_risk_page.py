@@ -124,6 +124,7 @@ def main() -> None:
                 "target_seconds": TARGET_SECONDS,
                 "meets_target_warm": statistics.median(warm) <= TARGET_SECONDS,
                 "meets_target_cold": figures[0][1] <= TARGET_SECONDS,
+                "baseline_home_cold_seconds": round(baseline[0][1], 3),
                 "baseline_home_warm_median_seconds": round(statistics.median(home_warm), 3),
                 "ratio_vs_home": round(statistics.median(warm) / statistics.median(home_warm), 2),
             }

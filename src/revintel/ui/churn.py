@@ -68,17 +68,13 @@ def cache_key(ctx: AppContext) -> CacheKey | None:
     return (f"{ctx.settings.home}::{snapshot}", settings_stamp(ctx))
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def _cached_predictions(key: CacheKey, _ctx: AppContext) -> pl.DataFrame:
-    return service.current_predictions(_ctx)
-
-
 def predictions(ctx: AppContext) -> pl.DataFrame:
-    """The latest prediction per account (raises :class:`NoDataError` when there are none)."""
-    key = cache_key(ctx)
-    if key is None:
-        return service.current_predictions(ctx)
-    return _cached_predictions(key, ctx)
+    """The latest prediction per account (raises :class:`NoDataError` when there are none).
+
+    The service keeps it in memory per snapshot and settings files, shared by every session;
+    ``st.cache_data`` would copy the frame (pickle) on every rerun instead.
+    """
+    return service.current_predictions(ctx)
 
 
 def has_page(script: str) -> bool:
