@@ -62,6 +62,19 @@ def test_treemap_click_opens_the_account_360(demo_dashboard: tuple[str, Path]) -
             assert page.locator('[data-testid="stException"]').count() == 0
             _full_page_shot(page, ARTIFACTS / "account-health.png")
 
+            # The lower sections are lazy tabs: each draws when opened.
+            for tab, key in (("Risk composition", "health_composition"),
+                             ("Renewals", "health_renewals")):  # fmt: skip
+                page.get_by_role("tab", name=tab).click()
+                page.locator(f".st-key-{key} .js-plotly-plot").wait_for(timeout=30_000)
+            page.get_by_role("tab", name="No recent contact").click()
+            page.get_by_role(
+                "heading", name="No contact for more than the no-contact window"
+            ).wait_for(timeout=30_000)
+            page.get_by_role("tab", name="Accounts").click()
+            page.get_by_role("heading", name="Accounts", exact=True).wait_for(timeout=30_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
+
             # A leaf whose label is an account name (not a playbook, not "Others").
             target = None
             for i in range(leaves.count()):

@@ -85,13 +85,25 @@ def render(ctx: AppContext) -> None:
 
     render_kpis(view["summary"])
     render_treemap(view["tree"], top_n)
-    render_at_risk_table(view, key, scores)
-    col_comp, col_renew = st.columns(2)
-    with col_comp:
-        render_composition(view["composition"])
-    with col_renew:
-        render_renewals(view["renewals"])
-    render_silent(view, cov.missing)
+    # Lazy tabs: only the open tab's content runs and is drawn, so the page's first render
+    # carries one table instead of two tables and two charts (docs/health.md, Speed).
+    tabs = st.tabs(
+        ["Accounts", "Risk composition", "Renewals", "No recent contact"],
+        key="health_tabs",
+        on_change="rerun",
+    )
+    if tabs[0].open:
+        with tabs[0]:
+            render_at_risk_table(view, key, scores)
+    if tabs[1].open:
+        with tabs[1]:
+            render_composition(view["composition"])
+    if tabs[2].open:
+        with tabs[2]:
+            render_renewals(view["renewals"])
+    if tabs[3].open:
+        with tabs[3]:
+            render_silent(view, cov.missing)
 
 
 # -- what the page shows, computed once per data snapshot, month, settings and owner filter --------
