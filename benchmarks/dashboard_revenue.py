@@ -123,6 +123,14 @@ def mrr_tile(page: Any) -> str:
     )
 
 
+def _open(box: Any, page: Any) -> None:
+    """Open a sidebar dropdown: scroll it into view first (a dropdown opened while the sidebar
+    scrolls closes again), then click."""
+    box.scroll_into_view_if_needed()
+    page.wait_for_timeout(200)
+    box.click()
+
+
 def pick_segment(page: Any, value: str | None) -> float:
     """Set the Segment filter to ``value`` (None: clear); seconds until the page re-rendered."""
     before = mrr_tile(page)
@@ -133,7 +141,7 @@ def pick_segment(page: Any, value: str | None) -> float:
     if value is None:
         box.locator('[role="button"][aria-label*="Clear"], svg[title="Clear all"]').first.click()
     else:
-        box.locator("input").click()
+        _open(box.locator("input"), page)
         page.locator('[role="option"]').filter(has_text=value).first.click()
         started = time.perf_counter()  # the pick itself, not the opening of the list
     page.wait_for_function(
@@ -184,11 +192,13 @@ def measure(url: str, repeat: int) -> list[dict[str, Any]]:
             results.append(_figures("forecast_shown", forecast[1:], None))
 
             segments = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]')
-            segments.filter(has_text="Segment").locator("input").click()
+            _open(segments.filter(has_text="Segment").locator("input"), page)
             page.locator('[role="option"]').first.wait_for(timeout=30_000)
             values = page.locator('[role="option"]').all_inner_texts()
             page.keyboard.press("Escape")
-            picks = [v.strip() for v in values if v.strip()][:repeat]
+            # Streamlit lists a "Select all" entry first: pick real segments only.
+            picks = [v.strip() for v in values if v.strip() and v.strip() != "Select all"]
+            picks = picks[:repeat]
             uncached = []
             for value in picks:  # each a new filter combination: computed, not cached
                 uncached.append(pick_segment(page, value))
