@@ -280,7 +280,7 @@ def score(
     home: HomeOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Score every customer into the ``predictions`` table, or score a feature file."""
+    """Score every customer into the predictions table, or score a feature file."""
     from revintel.churn import service
 
     ctx = _context(home)

@@ -10,7 +10,50 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import suppress
+
+
+def _best_effort(warm: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            warm()
+        except Exception as exc:  # a warm-up failure must never stop the dashboard
+            print(f"revintel: warm-up {warm.__name__} skipped: {exc}", file=sys.stderr)
+
+    return run
+
+
+def _warm_plotly() -> None:
+    """Build one figure of every trace type the pages draw: Plotly imports its validators on first
+    use (~2 s here), which would otherwise fall on the first visitor's first chart."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure(
+        [
+            go.Scatter(x=[1], y=[1], mode="lines+markers", fill="tonexty"),
+            go.Bar(x=[1], y=[1]),
+            go.Histogram(x=[1]),
+            go.Heatmap(z=[[1]]),
+            go.Treemap(labels=["a"], parents=[""], values=[1]),
+            go.Waterfall(x=["a"], y=[1]),
+            go.Scatterpolar(r=[1], theta=["a"]),
+        ]
+    )
+    figure.update_layout(
+        title={"text": "x"},
+        xaxis={"title": "x", "tickformat": ".0%", "type": "category"},
+        yaxis={"title": "y", "range": [0, 1]},
+        legend={"orientation": "h"},
+        hovermode="x unified",
+        margin={"t": 0},
+        height=300,
+        shapes=[{"type": "line", "x0": 0, "x1": 1, "y0": 0, "y1": 1}],
+        annotations=[{"text": "a", "x": 0, "y": 0}],
+        polar={"radialaxis": {"range": [0, 1]}},
+        coloraxis={"colorscale": "RdYlGn"},
+    )
+    figure.to_json()
 
 
 def _warm_caches() -> None:
@@ -54,6 +97,7 @@ def main(argv: list[str]) -> None:
     import revintel.store  # noqa: F401
 
     threading.Thread(target=_warm_caches, name="revintel-warm-up", daemon=True).start()
+    threading.Thread(target=_best_effort(_warm_plotly), name="revintel-plotly", daemon=True).start()
     from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", *argv]
