@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -77,29 +75,10 @@ def _context(home: Path | None) -> AppContext:
 
 
 def _plain(value: Any) -> Any:
-    """JSON-able: frames become rows, NaN becomes null, dates ISO text."""
-    import numpy as np
-    import polars as pl
+    """JSON-able (``revintel.jsonable``), imported when a command prints."""
+    from revintel.jsonable import jsonable
 
-    if isinstance(value, pl.DataFrame):
-        return [_plain(r) for r in value.to_dicts()]
-    if isinstance(value, pl.Series):
-        return _plain(value.to_list())
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    return value
+    return jsonable(value)
 
 
 def _round(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,16 +3,12 @@ and the decision threshold. Every route calls ``revintel.churn.service`` and onl
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Annotated, Any, Literal
 
-import numpy as np
-import polars as pl
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, model_validator
@@ -23,33 +19,15 @@ from revintel.api.uploads import save_uploads
 from revintel.churn import service
 from revintel.churn.config import RiskTier
 from revintel.errors import RevintelError
+from revintel.jsonable import jsonable
 
 router = APIRouter(prefix="/churn", tags=["churn"])
 
 Feature = float | int | bool | str | None
 
 
-def plain(value: Any) -> Any:
-    """JSON-able: polars frames become records, dates ISO strings, NaN and ±inf null."""
-    if isinstance(value, pl.DataFrame):
-        return [plain(r) for r in value.to_dicts()]
-    if isinstance(value, pl.Series):
-        return plain(value.to_list())
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return plain(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    return value
+plain = jsonable
+"""JSON-able results (``revintel.jsonable``); the models routes use it too."""
 
 
 @contextmanager
