@@ -13,17 +13,15 @@ key and what was expected; a bad file is never silently ignored.
 
 from __future__ import annotations
 
-import json
-import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from revintel.config import Settings, _toml_file
+from revintel.config import Settings
 from revintel.errors import ConfigError
+from revintel.settings_files import SettingsFile, toml_value
 
 CHURN_FILE = "churn.toml"
 
@@ -150,78 +148,33 @@ def validate_config(data: dict[str, Any], source: str = "churn settings") -> Chu
         raise InvalidChurnConfig(f"{source}: " + "; ".join(problems)) from exc
 
 
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidChurnConfig(f"{path}: not valid TOML ({exc})") from exc
-    except OSError as exc:
-        raise InvalidChurnConfig(f"{path}: cannot be read ({exc.strerror})") from exc
+FILE = SettingsFile("churn", CHURN_FILE, InvalidChurnConfig)
 
 
 def churn_file(settings: Settings) -> Path:
     """Where the dashboard and the API save churn settings."""
-    return settings.home / CHURN_FILE
+    return FILE.home_file(settings)
 
 
 def config_sources(settings: Settings) -> list[Path]:
     """The files that override the defaults, in merge order (only those that exist)."""
-    sources = []
-    project = _toml_file()
-    if project.is_file() and "churn" in _read_toml(project):
-        sources.append(project)
-    if churn_file(settings).is_file():
-        sources.append(churn_file(settings))
-    return sources
+    return FILE.sources(settings)
 
 
 def load_config(settings: Settings) -> ChurnConfig:
     """Defaults, then ``revintel.toml`` ``[churn]``, then ``REVINTEL_HOME/churn.toml``."""
-    data: dict[str, Any] = {}
-    sources = config_sources(settings)
-    for path in sources:
-        table = _read_toml(path)
-        section = table["churn"] if path == _toml_file() else table
-        if not isinstance(section, dict):
-            raise InvalidChurnConfig(f"{path}: [churn] must be a table")
-        data = _deep_merge(data, section)
+    data, sources = FILE.merged(settings)
     return validate_config(data, source=" + ".join(str(p) for p in sources) or "churn settings")
 
 
 def save_config(settings: Settings, config: ChurnConfig) -> Path:
     """Write ``config`` whole to ``REVINTEL_HOME/churn.toml`` (atomic rename); returns the path."""
-    path = churn_file(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(to_toml(config))
-    os.replace(tmp, path)
-    return path
+    return FILE.save(settings, to_toml(config))
 
 
 def reset_config(settings: Settings) -> None:
     """Forget the saved settings (the defaults and ``revintel.toml`` apply again)."""
-    churn_file(settings).unlink(missing_ok=True)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+    FILE.reset(settings)
 
 
 def to_toml(config: ChurnConfig) -> str:
@@ -236,11 +189,11 @@ def to_toml(config: ChurnConfig) -> str:
         if isinstance(value, dict):
             tables.append((key, value))
         elif value is not None:
-            lines.append(f"{key} = {_toml_value(value)}")
+            lines.append(f"{key} = {toml_value(value)}")
     for name, table in tables:
         lines.append("")
         lines.append(f"[{name}]")
         for key, value in table.items():
             if value is not None:
-                lines.append(f"{key} = {_toml_value(value)}")
+                lines.append(f"{key} = {toml_value(value)}")
     return "\n".join(lines) + "\n"

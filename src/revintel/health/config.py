@@ -14,15 +14,14 @@ Every value is validated; the weights must sum to 100%. An invalid file or reque
 from __future__ import annotations
 
 import json
-import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from revintel.config import Settings, _toml_file
+from revintel.config import Settings
 from revintel.errors import ConfigError
+from revintel.settings_files import SettingsFile, toml_value
 
 Pillar = Literal["engagement", "sentiment", "support"]
 PILLARS: tuple[Pillar, ...] = ("engagement", "sentiment", "support")
@@ -172,77 +171,33 @@ def validate_config(data: dict[str, Any], source: str = "health settings") -> He
         raise InvalidHealthConfig(f"{source}: " + "; ".join(problems)) from exc
 
 
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict) and key != "actions":
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidHealthConfig(f"{path}: not valid TOML ({exc})") from exc
+FILE = SettingsFile("health", HEALTH_FILE, InvalidHealthConfig, whole_tables=("actions",))
 
 
 def health_file(settings: Settings) -> Path:
-    """Where the settings page and the API save health settings."""
-    return settings.home / HEALTH_FILE
+    """Where the dashboard and the API save health settings."""
+    return FILE.home_file(settings)
 
 
 def config_sources(settings: Settings) -> list[Path]:
     """The files that override the defaults, in merge order (only those that exist)."""
-    sources = []
-    project = _toml_file()
-    if project.is_file() and "health" in _read_toml(project):
-        sources.append(project)
-    if health_file(settings).is_file():
-        sources.append(health_file(settings))
-    return sources
+    return FILE.sources(settings)
 
 
 def load_config(settings: Settings) -> HealthConfig:
     """Defaults, then ``revintel.toml`` ``[health]``, then ``REVINTEL_HOME/health.toml``."""
-    data: dict[str, Any] = {}
-    for path in config_sources(settings):
-        table = _read_toml(path)
-        section = table["health"] if path == _toml_file() else table
-        if not isinstance(section, dict):
-            raise InvalidHealthConfig(f"{path}: [health] must be a table")
-        data = _deep_merge(data, section)
-    return validate_config(data, source=" + ".join(str(p) for p in config_sources(settings)))
+    data, sources = FILE.merged(settings)
+    return validate_config(data, source=" + ".join(str(p) for p in sources))
 
 
 def save_config(settings: Settings, config: HealthConfig) -> Path:
     """Write ``config`` whole to ``REVINTEL_HOME/health.toml`` (atomic rename); returns the path."""
-    path = health_file(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(to_toml(config))
-    os.replace(tmp, path)
-    return path
+    return FILE.save(settings, to_toml(config))
 
 
 def reset_config(settings: Settings) -> None:
     """Forget the saved settings (the defaults and ``revintel.toml`` apply again)."""
-    health_file(settings).unlink(missing_ok=True)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+    FILE.reset(settings)
 
 
 def to_toml(config: HealthConfig) -> str:
@@ -254,10 +209,10 @@ def to_toml(config: HealthConfig) -> str:
         if isinstance(value, dict):
             tables.append((key, value))
         else:
-            lines.append(f"{key} = {_toml_value(value)}")
+            lines.append(f"{key} = {toml_value(value)}")
     for name, table in tables:
         lines.append("")
         lines.append(f"[{name}]")
         for key, value in table.items():
-            lines.append(f"{json.dumps(key)} = {_toml_value(value)}")
+            lines.append(f"{json.dumps(key)} = {toml_value(value)}")
     return "\n".join(lines) + "\n"
