@@ -20,6 +20,7 @@ from revintel.churn.config import config_sources
 from revintel.context import AppContext
 from revintel.errors import NoDataError
 from revintel.health.service import snapshot_key
+from revintel.ui.components import has_data, render_empty_state
 from revintel.ui.views import PAGES, page_path
 
 TIERS: tuple[str, ...] = ("High", "Medium", "Low", "Safe")
@@ -109,6 +110,17 @@ def render_no_predictions(message: str | None = None) -> None:
         links.page_link(
             page_path("data.py"), label="Load files on the Data page", icon=":material/upload:"
         )
+
+
+def page_predictions(ctx: AppContext, title: str, caption: str) -> pl.DataFrame | None:
+    """A churn page's heading, then its predictions: None after drawing the empty state (no
+    data loaded, or no predictions yet)."""
+    st.title(title, anchor=False)
+    st.caption(caption)
+    if not has_data(ctx):
+        render_empty_state(ctx)
+        return None
+    return load_or_explain(ctx)
 
 
 def load_or_explain(ctx: AppContext) -> pl.DataFrame | None:

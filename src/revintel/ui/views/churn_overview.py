@@ -15,7 +15,7 @@ import streamlit as st
 from revintel.churn import service
 from revintel.context import AppContext
 from revintel.ui import churn as ui
-from revintel.ui.components import current_context, has_data, render_empty_state
+from revintel.ui.components import current_context
 
 # Metric, label, and whether higher is better.
 COMPARED = (
@@ -30,15 +30,12 @@ COMPARED = (
 
 def render(ctx: AppContext) -> None:
     """The whole page."""
-    st.title("Churn Overview", anchor=False)
-    st.caption(
+    frame = ui.page_predictions(
+        ctx,
+        "Churn Overview",
         "Who is likely to churn, from the latest churn predictions. Tiers: High > 0.7, Medium "
-        "0.4–0.7, Low 0.2–0.4, Safe < 0.2 unless changed in the churn settings."
+        "0.4–0.7, Low 0.2–0.4, Safe < 0.2 unless changed in the churn settings.",
     )
-    if not has_data(ctx):
-        render_empty_state(ctx)
-        return
-    frame = ui.load_or_explain(ctx)
     if frame is None:
         return
     info = service.overview(ctx, frame)

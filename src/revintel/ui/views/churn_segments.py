@@ -16,7 +16,7 @@ import streamlit as st
 from revintel.churn import service
 from revintel.context import AppContext
 from revintel.ui import churn as ui
-from revintel.ui.components import current_context, has_data, render_empty_state
+from revintel.ui.components import current_context
 
 MAX_ROWS = 1_000
 AT_RISK = ["High", "Medium", "Low"]
@@ -34,15 +34,12 @@ TABLE_COLUMNS = (
 
 def render(ctx: AppContext) -> None:
     """The whole page."""
-    st.title("Churn Segments", anchor=False)
-    st.caption(
+    frame = ui.page_predictions(
+        ctx,
+        "Churn Segments",
         "Customers at risk (every tier but Safe) grouped by the driver group of their top "
-        "risk-raising factor, with a retention action for each group."
+        "risk-raising factor, with a retention action for each group.",
     )
-    if not has_data(ctx):
-        render_empty_state(ctx)
-        return
-    frame = ui.load_or_explain(ctx)
     if frame is None:
         return
     if ui.imported_only(frame):

@@ -13,7 +13,7 @@ import streamlit as st
 from revintel.churn import service
 from revintel.context import AppContext
 from revintel.ui import churn as ui
-from revintel.ui.components import current_context, has_data, render_empty_state
+from revintel.ui.components import current_context
 
 # Rows sent to the browser at once; the export holds them all.
 MAX_ROWS = 1_000
@@ -29,15 +29,12 @@ def _choices(frame: pl.DataFrame, column: str) -> list[str]:
 
 def render(ctx: AppContext) -> None:
     """The whole page."""
-    st.title("High-Risk Customers", anchor=False)
-    st.caption(
+    frame = ui.page_predictions(
+        ctx,
+        "High-Risk Customers",
         "Customers by churn risk, riskiest first. Filter, click a row to open the customer, or "
-        "export the filtered rows as a CSV ready for CRM import."
+        "export the filtered rows as a CSV ready for CRM import.",
     )
-    if not has_data(ctx):
-        render_empty_state(ctx)
-        return
-    frame = ui.load_or_explain(ctx)
     if frame is None:
         return
     if ui.imported_only(frame):
