@@ -318,12 +318,16 @@ def series_rows(ctx: AppContext, series: str) -> list[dict[str, Any]]:
         raise RevintelError(
             f"series: unknown series {series!r}; expected one of {', '.join(SERIES)}"
         )
+    from revintel.metrics.drivers import rows_with_drivers
+
     service = _service()
     if series == "revenue":
         try:
-            return service.revenue(ctx)
+            return rows_with_drivers(ctx, "revenue")
         except NoDataError as exc:
             raise NoDataError(f"Revenue cannot be forecast: {exc}") from exc
+    if series == "mrr":
+        return rows_with_drivers(ctx, "mrr")
     return service.mrr_movements(ctx)
 
 
@@ -610,8 +614,8 @@ def anomalies_command(
         rows,
         fmt,
         title=(
-            f"Anomalies ({len(rows)}): rule |MoM| > {threshold:.0%}, statistical outside the "
-            f"{level}% in-sample interval"
+            f"Anomalies ({len(rows)}): rule |MoM| > {threshold:.0%}; statistical: MRR movements "
+            f"and payment collections outside their {level}% band for the whole history"
         ),
     )
     for note in result["notes"]:

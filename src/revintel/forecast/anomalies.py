@@ -68,6 +68,13 @@ class Anomaly:
     ``expected`` is the previous month (rule) or the one-step prediction (statistical); ``lower``
     and ``upper`` bound the values that would not have been flagged; ``size`` is the relative
     deviation ``(actual - expected) / |expected|`` (for the rule, the month-over-month change).
+
+    When the statistical detector judged the month by its parts (:mod:`revintel.forecast.drivers`),
+    ``driver`` names the part out of line (``new``, ``expansion``, ``contraction``, ``churn``,
+    ``reactivation`` or ``collections``), ``driver_actual`` and ``driver_expected`` are its amount
+    and expected amount, ``expected`` is what the series would have been with the part as
+    expected, and ``size`` is the deviation as a share of the previous month's MRR (of the
+    month's invoiced amount for collections).
     """
 
     month: str
@@ -80,6 +87,9 @@ class Anomaly:
     size: float
     direction: Literal["up", "down"]
     reason: str
+    driver: str | None = None
+    driver_actual: float | None = None
+    driver_expected: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

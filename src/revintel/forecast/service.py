@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from revintel.errors import RevintelError
-from revintel.forecast.anomalies import Anomaly, detect_anomalies
+from revintel.forecast.anomalies import DETECTORS, Anomaly, detect_anomalies
+from revintel.forecast.drivers import driver_anomalies
 from revintel.forecast.forecasting import ForecastResult, forecast_series
 
 MetricSeries = Literal["mrr", "revenue", "paying_customers", "new_mrr", "churned_mrr"]
@@ -68,11 +69,30 @@ def metric_anomalies(
     level: int = 95,
     model: str | None = None,
 ) -> list[Anomaly]:
-    """Anomalous months of one metric by the rule and statistical detectors."""
+    """Anomalous months of one metric by the rule and statistical detectors.
+
+    For MRR and revenue rows that carry their parts (movements and their spread, collections:
+    :mod:`revintel.metrics.drivers`), the statistical detector judges each month by its parts
+    (:mod:`revintel.forecast.drivers`) unless a ``model`` is asked for; otherwise it judges the
+    series alone against its model's in-sample band (:mod:`revintel.forecast.anomalies`).
+    """
     label, months, values = _series_from_rows(rows, series)
-    return detect_anomalies(
-        values, months, series=label, mom_threshold=mom_threshold, level=level, model=model
+    by_parts = None
+    if model is None and series in ("mrr", "revenue"):
+        ordered = sorted(rows, key=lambda r: str(r.get(MONTH_COLUMN)))
+        by_parts = driver_anomalies(ordered, series, label=label, level=level)  # type: ignore[arg-type]
+    found = detect_anomalies(
+        values,
+        months,
+        series=label,
+        mom_threshold=mom_threshold,
+        level=level,
+        model=model,
+        detectors=DETECTORS if by_parts is None else ("rule",),
     )
+    if by_parts is None:
+        return found
+    return sorted([*found, *by_parts], key=lambda a: (a.month, DETECTORS.index(a.detector)))
 
 
 def _series_from_rows(

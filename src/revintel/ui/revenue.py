@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -372,6 +373,7 @@ def _hover_value(value: Any, reason: Any, unit: Unit) -> str:
 
 
 # -- outlook: forecast and anomalies, computed off the page's thread -------------------------------
+_LOG = logging.getLogger(__name__)
 _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="revintel-outlook")
 
 
@@ -385,7 +387,35 @@ class Outlook:
     anomalies_error: str | None = None
 
 
-def _compute_outlook(rows: list[Record], series: str, horizon: int) -> Outlook:
+@dataclass(frozen=True)
+class DriverSource:
+    """Where the background worker reads a series' drivers from: the home, data and options."""
+
+    settings: Any  # revintel.config.Settings
+    version: str
+    end: str | None
+    filters: str  # JSON of the sidebar's dimension filters
+
+
+_FORKS: dict[tuple[str, str], AppContext] = {}  # used only on the single outlook worker thread
+
+
+def _driver_rows(source: DriverSource, series: str) -> list[Record]:
+    """The series' rows with their drivers, on the worker's own warehouse connection."""
+    from revintel.metrics.drivers import rows_with_drivers
+
+    key = (str(source.settings.home), source.version)
+    ctx = _FORKS.get(key)
+    if ctx is None:
+        for old in list(_FORKS):
+            _FORKS.pop(old).close()
+        ctx = _FORKS[key] = AppContext(source.settings)
+    return rows_with_drivers(ctx, series, end=source.end, filters=json.loads(source.filters))
+
+
+def _compute_outlook(
+    rows: list[Record], series: str, horizon: int, drivers: DriverSource | None = None
+) -> Outlook:
     from revintel.forecast.service import forecast_metric, metric_anomalies
 
     forecast = anomalies = None
@@ -394,23 +424,53 @@ def _compute_outlook(rows: list[Record], series: str, horizon: int) -> Outlook:
         forecast = forecast_metric(rows, series, horizon)  # type: ignore[arg-type]
     except RevintelError as exc:
         forecast_error = str(exc)
+    detail = rows
+    if drivers is not None:
+        try:
+            detail = _driver_rows(drivers, series)
+        except Exception:  # without its drivers a series is judged on its own
+            _LOG.warning("anomaly drivers of %s unavailable", series, exc_info=True)
     try:
-        anomalies = metric_anomalies(rows, series)  # type: ignore[arg-type]
+        anomalies = metric_anomalies(detail, series)  # type: ignore[arg-type]
     except RevintelError as exc:
         anomalies_error = str(exc)
     return Outlook(forecast, anomalies or [], forecast_error, anomalies_error)
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
-def _outlook_future(key: str, series: str, horizon: int, _rows: list[Record]) -> Future[Outlook]:
-    return _EXECUTOR.submit(_compute_outlook, _rows, series, horizon)
+def _outlook_future(
+    key: str, series: str, horizon: int, _rows: list[Record], _drivers: DriverSource | None
+) -> Future[Outlook]:
+    return _EXECUTOR.submit(_compute_outlook, _rows, series, horizon, _drivers)
 
 
-def outlook(rows: Sequence[Record], series: str, column: str, horizon: int = 6) -> Future[Outlook]:
-    """The forecast and anomalies of ``column`` in ``rows``, started in the background once."""
+def outlook(
+    rows: Sequence[Record],
+    series: str,
+    column: str,
+    horizon: int = 6,
+    *,
+    ctx: AppContext | None = None,
+    filters: RevenueFilters | None = None,
+) -> Future[Outlook]:
+    """The forecast and anomalies of ``column`` in ``rows``, started in the background once.
+
+    With ``ctx`` (and the page's ``filters``), MRR and revenue anomalies are judged by their
+    drivers (movements, collections: :mod:`revintel.forecast.drivers`), read in the background.
+    """
     slim = [{"month": r["month"], column: r.get(column)} for r in rows]
-    key = hashlib.sha1(json.dumps(slim, sort_keys=True, default=str).encode()).hexdigest()
-    return _outlook_future(key, series, horizon, slim)
+    drivers = None
+    if ctx is not None and series in ("mrr", "revenue"):
+        drivers = DriverSource(
+            ctx.settings,
+            data_version(ctx),
+            filters.end if filters is not None else None,
+            json.dumps(filters.dimensions if filters is not None else {}, sort_keys=True),
+        )
+    identity = [slim, series, None if drivers is None else [drivers.version, drivers.end,
+                                                             drivers.filters]]  # fmt: skip
+    key = hashlib.sha1(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
+    return _outlook_future(key, series, horizon, slim, drivers)
 
 
 def rerun_when_done(futures: Sequence[Future[Any]], every: float = 0.5) -> None:

@@ -41,7 +41,7 @@ def render(ctx: AppContext) -> None:
 
     render_kpis(movements, cash, filters.end, has_payments)
 
-    mrr_outlook = rv.outlook(movements, "mrr", "mrr")
+    mrr_outlook = rv.outlook(movements, "mrr", "mrr", ctx=ctx, filters=filters)
     pending = [mrr_outlook]
     left, right = st.columns(2)
     with left:
@@ -59,7 +59,7 @@ def render(ctx: AppContext) -> None:
     left, right = st.columns(2)
     with left:
         if has_payments:
-            revenue_outlook = rv.outlook(cash, "revenue", "revenue")
+            revenue_outlook = rv.outlook(cash, "revenue", "revenue", ctx=ctx, filters=filters)
             pending.append(revenue_outlook)
             render_revenue_trend(cash, filters, revenue_outlook)
         else:
@@ -165,8 +165,8 @@ def render_revenue_trend(cash: list[dict], filters: rv.RevenueFilters, future) -
         frame,
         "revenue_trend",
         help=rv.definition_help("revenue"),
-        caption="Successful payments per month; circles mark changes beyond 10% MoM or outside "
-        "the model's 95% interval.",
+        caption="Successful payments per month; circles mark changes beyond 10% MoM, or months "
+        "whose payment collections fell outside their 95% band (hover for why).",
     )
 
 
