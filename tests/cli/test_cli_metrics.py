@@ -285,3 +285,39 @@ def test_anomalies_flag_with_reason_and_size(demo_home: Path) -> None:
     only = run_json("anomalies", "--series", "mrr", "--detector", "rule", "--home", demo_home)
     assert {a["metric"] for a in only["anomalies"]} == {"mrr"}
     assert {a["detector"] for a in only["anomalies"]} == {"rule"}
+
+
+@pytest.fixture(scope="module")
+def default_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
+    """The default demo company (2,000 sign-ups, 36 months, seed 42) and its planted anomalies."""
+    from revintel.data.generator import generate_company, write_company
+
+    folder = tmp_path_factory.mktemp("default-demo")
+    company = generate_company(customers=2000, months=36, seed=42)
+    write_company(company, folder, "parquet")
+    home = _load(tmp_path_factory.mktemp("default-demo-home") / "home", folder)
+    return home, company.truth["anomalies"].to_pylist()
+
+
+def test_statistical_detector_finds_the_planted_events_of_the_default_demo(default_demo) -> None:
+    home, planted = default_demo
+    result = run_json("anomalies", "--detector", "statistical", "--home", home)
+    found = {(a["metric"], a["month"]) for a in result["anomalies"]}
+    assert found == {(p["series"], p["month"]) for p in planted}
+    drivers = {a["month"]: a["driver"] for a in result["anomalies"]}
+    kinds = {p["month"]: p["kind"] for p in planted}
+    expected = {"price_increase": "expansion", "mass_churn": "churn",
+                "enterprise_cohort": "new", "billing_outage": "collections"}  # fmt: skip
+    assert drivers == {month: expected[kind] for month, kind in kinds.items()}
+    assert all("band for the whole history" in a["reason"] for a in result["anomalies"])
+    from fastapi.testclient import TestClient
+
+    from revintel.api.app import create_app
+
+    with TestClient(create_app(AppContext(Settings(home=home, warehouse_url=None,
+                                                   database_url=None)))) as client:  # fmt: skip
+        body = client.get("/api/v1/anomalies?detector=statistical").json()
+    assert [(a["month"], a["driver"]) for a in body["anomalies"]] == [
+        (a["month"], a["driver"]) for a in result["anomalies"]
+    ]
+    assert all(a["driver_actual"] > a["driver_expected"] for a in body["anomalies"])

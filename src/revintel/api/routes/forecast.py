@@ -49,9 +49,19 @@ class AnomalyOut(BaseModel):
     expected: float
     lower: float
     upper: float
-    size: float = Field(description="(actual - expected) / |expected|.")
+    size: float = Field(
+        description="(actual - expected) / |expected|; for a flag by parts, the part's deviation "
+        "as a share of the previous month's MRR (of the month's invoiced amount)."
+    )
     direction: Literal["up", "down"]
     reason: str
+    driver: str | None = Field(
+        None,
+        description="The part out of line when the month was judged by its parts: new, "
+        "expansion, contraction, churn, reactivation or collections (docs/forecasting.md).",
+    )
+    driver_actual: float | None = Field(None, description="The part's amount.")
+    driver_expected: float | None = Field(None, description="The part's expected amount.")
 
 
 class AnomaliesOut(BaseModel):
@@ -83,7 +93,9 @@ def anomalies(
     ctx: ContextDep,
     series: Annotated[list[AnomalySeries] | None, Query()] = None,
     threshold: Annotated[float, Query(gt=0, description="Rule: |MoM| above this fraction.")] = 0.10,
-    level: Annotated[int, Query(ge=1, le=99, description="Statistical interval, %.")] = 95,
+    level: Annotated[
+        int, Query(ge=1, le=99, description="Statistical band, % (for the whole history).")
+    ] = 95,
     detector: Annotated[list[Detector] | None, Query()] = None,
 ) -> AnomaliesOut:
     """Months flagged by the month-over-month rule and by the statistical detector."""
