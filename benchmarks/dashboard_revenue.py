@@ -38,6 +38,8 @@ from typing import Any
 CHROMIUM = "/usr/bin/chromium"
 TARGET_FIRST_RENDER = 1.5
 TARGET_FILTER_CHANGE = 0.3
+CHART = '[data-testid="stPlotlyChart"] .main-svg, [data-testid="stVegaLiteChart"] .marks'
+"""A drawn chart: Plotly (most pages) or Vega-Lite (the Executive Overview)."""
 RUNNING = '[data-testid="stStatusWidget"]'
 START_TIMEOUT = 180.0
 
@@ -103,7 +105,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def wait_rendered(page: Any, timeout: float = 120_000) -> None:
     """Tiles and a chart drawn, and no script run in progress."""
     page.locator('[data-testid="stMetric"]').first.wait_for(timeout=timeout)
-    page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=timeout)
+    page.locator(CHART).first.wait_for(timeout=timeout)
     page.wait_for_function(
         f"() => !document.querySelector('{RUNNING}')?.textContent?.includes('Running')",
         timeout=timeout,

@@ -21,6 +21,8 @@ from tests.ui.test_browser import ARTIFACTS, CHROMIUM, _free_port, _stop, _wait_
 
 TILES = ["MRR", "ARR", "Paying customers", "Revenue", "ARPA", "NRR (monthly)", "Logo churn",
          "Quick ratio"]  # fmt: skip
+CHART = '[data-testid="stPlotlyChart"] .main-svg, [data-testid="stVegaLiteChart"] .marks'
+"""A drawn chart: Plotly (most pages) or Vega-Lite (the Executive Overview)."""
 RUNNING = '[data-testid="stStatusWidget"]'
 
 
@@ -50,7 +52,7 @@ def demo_24_months(tmp_path: Path) -> Iterator[str]:
 def wait_rendered(page, timeout: float = 60_000) -> None:
     """Until the tiles and charts are drawn and Streamlit is no longer running the script."""
     page.locator('[data-testid="stMetric"]').first.wait_for(timeout=timeout)
-    page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=timeout)
+    page.locator(CHART).first.wait_for(timeout=timeout)
     page.wait_for_function(
         f"() => !document.querySelector('{RUNNING}')?.textContent?.includes('Running')",
         timeout=timeout,
@@ -97,8 +99,11 @@ def test_executive_overview_in_chromium(demo_24_months: str) -> None:
             assert [label.strip() for label in labels] == TILES
             # A rerun (the forecast finishing in the background) briefly shows the previous
             # run's elements beside the new ones: wait for the page to settle on its 4 charts.
-            expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(4, timeout=30_000)
-            assert page.locator('[data-testid="stPlotlyChart"]').first.is_visible()
+            # Vega-Lite, not Plotly, on this page: a fraction of the script to load (ui/vega.py).
+            charts = page.locator('[data-testid="stVegaLiteChart"]')
+            expect(charts).to_have_count(4, timeout=30_000)
+            expect(charts.locator(".marks")).to_have_count(4, timeout=30_000)
+            assert page.locator('[data-testid="stPlotlyChart"]').count() == 0
             assert page.locator('[data-testid="stException"]').count() == 0
             # the forecast arrives from the background: its dashed line joins the MRR chart
             page.get_by_text("Forecast 6 months ahead").wait_for(timeout=60_000)

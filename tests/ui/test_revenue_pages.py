@@ -78,7 +78,7 @@ def test_executive_overview_tiles_match_the_service_and_follow_filters(
     titles = "\n".join(m.value for m in at.markdown)
     for chart in ("MRR trend and forecast", "MRR movements", "Revenue (cash collected)"):
         assert chart in titles
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("vega_lite_chart")) == 4  # Vega-Lite on this page (ui/vega.py)
     assert len(at.get("download_button")) == 4
 
     at.multiselect(key="rev_segment").set_value(["SMB"]).run()

@@ -303,14 +303,17 @@ def missing_table_notice(ctx: AppContext, table: str, what: str) -> bool:
 # -- chart cards ----------------------------------------------------------------------------------
 def chart_card(
     title: str,
-    figure: go.Figure | None,
+    figure: go.Figure | Any | None,
     frame: pd.DataFrame,
     key: str,
     *,
     caption: str | None = None,
     help: str | None = None,
 ) -> None:
-    """A bordered card: the title, the chart, a caption and a CSV download of its data."""
+    """A bordered card: the title, the chart, a caption and a CSV download of its data.
+
+    ``figure`` is a Plotly figure or an Altair chart (:mod:`revintel.ui.vega`).
+    """
     with st.container(border=True):
         head, button = st.columns([3, 1], vertical_alignment="center")
         head.markdown(f"**{title}**", help=help)
@@ -324,8 +327,10 @@ def chart_card(
             on_click="ignore",
             width="stretch",
         )
-        if figure is not None:
+        if isinstance(figure, go.Figure):
             st.plotly_chart(figure, key=f"chart_{key}", config={"displaylogo": False})
+        elif figure is not None:
+            st.altair_chart(figure, key=f"chart_{key}", width="stretch", theme=None)
         if caption:
             st.caption(caption)
 

@@ -12,6 +12,7 @@ import streamlit as st
 
 from revintel.context import AppContext
 from revintel.ui import revenue as rv
+from revintel.ui import vega
 from revintel.ui.components import current_context, has_data, render_empty_state
 
 MRR_COLUMNS = ["month", "mrr", "arr", "customers", "arpa", "mrr_mom"]
@@ -50,7 +51,7 @@ def render(ctx: AppContext) -> None:
         shown = rv.in_range(movements, filters)
         rv.chart_card(
             "MRR movements",
-            rv.movements_figure(shown),
+            vega.movements_chart(shown),
             rv.frame_of(shown, MOVEMENT_COLUMNS),
             "mrr_movements",
             help=rv.definition_help("new"),
@@ -70,23 +71,9 @@ def render(ctx: AppContext) -> None:
         shown = rv.in_range(movements, filters)
         rv.chart_card(
             "Churn and retention",
-            rv.lines_by(
-                [
-                    {
-                        "month": r["month"],
-                        "rate": label,
-                        "value": r.get(column),
-                        "value_reason": r.get(f"{column}_reason"),
-                    }
-                    for r in shown
-                    for column, label in (
-                        ("logo_churn_rate", "Logo churn"),
-                        ("gross_mrr_churn_rate", "Gross MRR churn"),
-                    )
-                ],
-                "rate",
-                "value",
-                "ratio",
+            vega.rate_lines(
+                shown,
+                [("logo_churn_rate", "Logo churn"), ("gross_mrr_churn_rate", "Gross MRR churn")],
             ),
             rv.frame_of(shown, RATE_COLUMNS),
             "churn_retention",
@@ -146,7 +133,7 @@ def render_mrr_trend(movements: list[dict], filters: rv.RevenueFilters, future) 
             notes.append(f"No anomaly detection: {result.anomalies_error}")
     rv.chart_card(
         "MRR trend and forecast",
-        rv.trend_figure(shown, "mrr", "MRR", result=result),
+        vega.trend_chart(shown, "mrr", "MRR", result=result),
         frame,
         "mrr_trend",
         help=rv.definition_help("mrr"),
@@ -161,7 +148,7 @@ def render_revenue_trend(cash: list[dict], filters: rv.RevenueFilters, future) -
     frame = rv.frame_of(shown, ["month", "revenue", "successful_payments", "revenue_mom"])
     rv.chart_card(
         "Revenue (cash collected)",
-        rv.trend_figure(shown, "revenue", "Revenue", result=result, kind="bar"),
+        vega.trend_chart(shown, "revenue", "Revenue", result=result, kind="bar"),
         frame,
         "revenue_trend",
         help=rv.definition_help("revenue"),

@@ -1,0 +1,226 @@
+"""Vega-Lite (Altair) versions of the revenue charts, for the pages that must draw fast.
+
+Streamlit draws Plotly charts with a 4.6 MB script that the browser parses before the first chart
+appears (about a second on a 2-core machine) and then draws each chart on the main thread. Vega-Lite
+is a fraction of that. The Executive Overview, the landing page of the revenue section, uses these
+builders (``benchmarks/dashboard_revenue.py`` measures it); the other revenue pages keep Plotly.
+
+Same content as the Plotly builders in :mod:`revintel.ui.revenue`: the series, the forecast with
+its 80% and 95% bands, anomaly markers whose tooltip gives every detector's reason, stacked MRR
+movements with net new MRR, and rates with undefined months as gaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import altair as alt
+import pandas as pd
+
+from revintel.metrics.definitions import DEFINITIONS
+from revintel.ui import theme
+
+Record = dict[str, Any]
+
+BLUE = theme.PRIMARY
+RED = "#DC2626"
+BAR = "#93C5FD"
+HEIGHT = 340
+MOVEMENTS = (
+    ("new", 1, BLUE),
+    ("expansion", 1, "#14B8A6"),
+    ("reactivation", 1, "#8B5CF6"),
+    ("contraction", -1, "#F59E0B"),
+    ("churn", -1, RED),
+)
+LINE_COLOURS = [BLUE, "#0EA5E9", "#8B5CF6", "#14B8A6", "#F59E0B", "#EC4899", "#64748B"]
+
+
+def _style(chart: alt.TopLevelMixin, height: int = HEIGHT) -> alt.TopLevelMixin:
+    return (
+        chart.properties(height=height, width="container")
+        .configure_axis(grid=True, gridColor=theme.BORDER, labelColor=theme.TEXT, title=None)
+        .configure_axisX(grid=False, labelAngle=0, labelOverlap="greedy", labelPadding=4)
+        .configure_legend(orient="top", title=None, labelFontSize=11, columns=3, labelLimit=160)
+        .configure_view(strokeWidth=0)
+    )
+
+
+def _month_axis(months: Sequence[str]) -> alt.X:
+    return alt.X("month:O", sort=list(months), title=None)
+
+
+def _money_axis(field: str = "value", title: str | None = None) -> alt.Y:
+    return alt.Y(f"{field}:Q", title=title, axis=alt.Axis(format="$~s"))
+
+
+def trend_chart(
+    rows: Sequence[Record],
+    column: str,
+    label: str,
+    *,
+    result: Any | None = None,  # revintel.ui.revenue.Outlook
+    kind: Literal["line", "bar"] = "line",
+) -> alt.TopLevelMixin:
+    """A monthly money series, its forecast with 80% and 95% bands, and anomalous months."""
+    months = [r["month"] for r in rows]
+    actual = pd.DataFrame({"month": months, "value": [r.get(column) for r in rows]})
+    forecast = result.forecast if result is not None else None
+    future: list[str] = []
+    layers: list[alt.Chart] = []
+    if forecast is not None and forecast.forecast:
+        future = [f.month for f in forecast.forecast]
+        last = actual["value"].iloc[-1] if len(actual) else None
+        bands = pd.DataFrame(
+            [
+                {"month": m, "level": f"{level}%", "lower": lo, "upper": hi}
+                for level in sorted(forecast.levels, reverse=True)
+                for m, lo, hi in (
+                    [(months[-1], last, last)] if months else []
+                ) + [(f.month, f.lower[level], f.upper[level]) for f in forecast.forecast]
+            ]
+        )  # fmt: skip
+        layers.append(
+            alt.Chart(bands)
+            .mark_area()
+            .encode(
+                x=_month_axis(months + future),
+                y=alt.Y("lower:Q", axis=alt.Axis(format="$~s"), title=None),
+                y2="upper:Q",
+                opacity=alt.Opacity(
+                    "level:N", scale=alt.Scale(domain=["95%", "80%"], range=[0.12, 0.25]),
+                    legend=None,
+                ),
+                color=alt.value(BLUE),
+                tooltip=[alt.Tooltip("month:O", title="Month"), alt.Tooltip("level:N"),
+                         alt.Tooltip("lower:Q", format="$,.0f"),
+                         alt.Tooltip("upper:Q", format="$,.0f")],
+            )
+        )  # fmt: skip
+        path = pd.DataFrame(
+            {
+                "month": ([months[-1]] if months else []) + future,
+                "value": ([last] if months else []) + [f.mean for f in forecast.forecast],
+                "series": f"Forecast ({forecast.model})",
+            }
+        )
+        layers.append(
+            alt.Chart(path)
+            .mark_line(strokeDash=[6, 4], point=True)
+            .encode(
+                x=_month_axis(months + future),
+                y=_money_axis(),
+                color=alt.Color("series:N", scale=alt.Scale(range=[BLUE]), legend=None),
+                tooltip=[alt.Tooltip("month:O", title="Month"),
+                         alt.Tooltip("value:Q", title="Forecast", format="$,.0f")],
+            )
+        )  # fmt: skip
+    base = alt.Chart(actual).encode(
+        x=_month_axis(months + future),
+        y=_money_axis(),
+        tooltip=[alt.Tooltip("month:O", title="Month"),
+                 alt.Tooltip("value:Q", title=label, format="$,.0f")],
+    )  # fmt: skip
+    layers.insert(0, base.mark_bar(color=BAR) if kind == "bar" else
+                  base.mark_line(color=BLUE, strokeWidth=3, point=True))  # fmt: skip
+    if result is not None and result.anomalies:
+        shown = set(months)
+        by_month: dict[str, list[Any]] = {}
+        for a in result.anomalies:
+            if a.month in shown:
+                by_month.setdefault(a.month, []).append(a)
+        if by_month:
+            marks = pd.DataFrame(
+                [
+                    {
+                        "month": m,
+                        "value": found[0].actual,
+                        "why": " | ".join(
+                            f"{'Rule' if a.detector == 'rule' else 'Statistical'}: {a.reason}"
+                            for a in found
+                        ),
+                    }
+                    for m, found in sorted(by_month.items())
+                ]
+            )
+            layers.append(
+                alt.Chart(marks)
+                .mark_point(shape="circle", size=160, strokeWidth=2, color=RED, filled=False)
+                .encode(
+                    x=_month_axis(months + future),
+                    y=_money_axis(),
+                    tooltip=[alt.Tooltip("month:O", title="Anomaly"),
+                             alt.Tooltip("why:N", title="Why")],
+                )
+            )  # fmt: skip
+    return _style(alt.layer(*layers))
+
+
+def movements_chart(rows: Sequence[Record]) -> alt.TopLevelMixin:
+    """MRR movements per month as stacked bars (gains up, losses down) and net new MRR."""
+    months = [r["month"] for r in rows]
+    labels = [DEFINITIONS[name].label for name, _sign, _colour in MOVEMENTS]
+    bars = pd.DataFrame(
+        [
+            {"month": r["month"], "movement": DEFINITIONS[name].label,
+             "value": sign * (r.get(name) or 0.0), "order": i}
+            for r in rows
+            for i, (name, sign, _colour) in enumerate(MOVEMENTS)
+        ]
+    )  # fmt: skip
+    stacked = (
+        alt.Chart(bars)
+        .mark_bar()
+        .encode(
+            x=_month_axis(months),
+            y=_money_axis(),
+            color=alt.Color(
+                "movement:N",
+                sort=labels,
+                scale=alt.Scale(domain=labels, range=[c for _n, _s, c in MOVEMENTS]),
+            ),
+            order=alt.Order("order:Q"),
+            tooltip=[alt.Tooltip("month:O", title="Month"), alt.Tooltip("movement:N"),
+                     alt.Tooltip("value:Q", format="$,.0f")],
+        )
+    )  # fmt: skip
+    net = pd.DataFrame({"month": months, "value": [r.get("net_new_mrr") for r in rows]})
+    line = (
+        alt.Chart(net)
+        .mark_line(color=theme.TEXT, point=True, strokeWidth=2)
+        .encode(
+            x=_month_axis(months),
+            y=_money_axis(),
+            tooltip=[alt.Tooltip("month:O", title="Month"),
+                     alt.Tooltip("value:Q", title="Net new MRR", format="$,.0f")],
+        )
+    )  # fmt: skip
+    return _style(alt.layer(stacked, line))
+
+
+def rate_lines(rows: Sequence[Record], series: Sequence[tuple[str, str]]) -> alt.TopLevelMixin:
+    """One line per ``(column, label)`` as a percentage; an undefined month is a gap whose
+    tooltip gives the reason."""
+    months = [r["month"] for r in rows]
+    frame = pd.DataFrame(
+        [
+            {"month": r["month"], "rate": label, "value": r.get(column),
+             "shown": f"{r[column]:.2%}" if r.get(column) is not None
+             else f"— ({r.get(f'{column}_reason') or 'undefined'})"}
+            for r in rows
+            for column, label in series
+        ]
+    )  # fmt: skip
+    chart = (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=_month_axis(months),
+            y=alt.Y("value:Q", axis=alt.Axis(format=".1%"), title=None),
+            color=alt.Color("rate:N", scale=alt.Scale(range=LINE_COLOURS)),
+            tooltip=[alt.Tooltip("month:O", title="Month"), alt.Tooltip("rate:N"),
+                     alt.Tooltip("shown:N", title="Value")],
+        )
+    )  # fmt: skip
+    return _style(chart)
