@@ -120,21 +120,21 @@ def data_period(
     a payment or a trial start. Cancellation, discount-end and due dates are left out because
     they may be scheduled in the future. See ``docs/metrics.md`` (As-of date).
     """
-    parts = [
-        subscriptions.select(
-            first=subscriptions.start_date.cast("date"), last=subscriptions.start_date.cast("date")
-        )
-    ]
+    # Each table's extremes (one cheap aggregate per table, rather than a union of all their
+    # rows), then the extremes of those; LEAST and GREATEST skip nulls, as MIN and MAX do.
+    starts = subscriptions.start_date.cast("date")
+    bounds = subscriptions.aggregate(_first_0=starts.min(), _last_0=starts.max())
     if payments is not None:
-        parts.append(
-            payments.select(
-                first=payments.payment_date.cast("date"), last=payments.payment_date.cast("date")
-            )
-        )
+        paid = payments.payment_date.cast("date")
+        bounds = bounds.cross_join(payments.aggregate(_first_1=paid.min(), _last_1=paid.max()))
     if trials is not None:
-        parts.append(trials.select(first=ibis.null("date"), last=trials.trial_start.cast("date")))
-    dates = ibis.union(*parts, distinct=False)
-    return dates.aggregate(first_date=dates["first"].min(), as_of=dates["last"].max())
+        bounds = bounds.cross_join(trials.aggregate(_last_2=trials.trial_start.cast("date").max()))
+    firsts = [bounds[c] for c in bounds.columns if c.startswith("_first_")]
+    lasts = [bounds[c] for c in bounds.columns if c.startswith("_last_")]
+    return bounds.select(
+        first_date=ibis.least(*firsts) if len(firsts) > 1 else firsts[0],
+        as_of=ibis.greatest(*lasts) if len(lasts) > 1 else lasts[0],
+    )
 
 
 @dataclass(frozen=True)

@@ -262,8 +262,9 @@ def mrr_changes(
     unit = deltas.group_by([*keys, "month_idx"]).aggregate(delta=deltas.delta.sum())
     unit = unit.filter(unit.delta != 0)
     # One sort: every window below shares the partition and order. A unit's MRR is 0 before its
-    # first positive change (all subscription values are >= 0), so that change's month is its
-    # first month with MRR > 0.
+    # first change and never negative (all subscription values are >= 0), so its first change
+    # is positive and that change's month is its first month with MRR > 0: the smallest month
+    # up to any of its rows, which the running sum's window (frame included) computes too.
     # The MRR before a change is the MRR after it minus the change (integers: exact), which
     # saves a window over every change row.
     up_to_now = ibis.window(group_by=keys, order_by="month_idx", rows=(None, 0))
@@ -274,7 +275,7 @@ def mrr_changes(
         next_month_idx=unit.month_idx.lead().over(whole).cast("int64"),
         mrr_micros=unit.delta.sum().over(up_to_now).cast("int64"),
         _delta=unit.delta.cast("int64"),
-        first_month_idx=unit.month_idx.min(where=unit.delta > 0).over(whole).cast("int64"),
+        first_month_idx=unit.month_idx.min().over(up_to_now).cast("int64"),
     )
     return steps.select(
         *keys,

@@ -126,6 +126,7 @@ class ParquetWarehouse(Warehouse):
         super().__init__(settings)
         self.root = settings.warehouse_dir
         self._snapshot: Path | None = None
+        self._tables: dict[str, tuple[BaseBackend, ibis.Table]] = {}
 
     @property
     def snapshots_dir(self) -> Path:
@@ -144,6 +145,20 @@ class ParquetWarehouse(Warehouse):
             self._snapshot = self.current_snapshot()
         return self._snapshot
 
+    def table(self, name: str) -> ibis.Table:
+        # The snapshot is pinned and immutable while the connection is open, so its table
+        # expressions (and their schemas, which DuckDB reads with a query each time) are too.
+        canonical = contract_for(name).name
+        con = self.con
+        cached = self._tables.get(canonical)
+        if cached is None or cached[0] is not con:
+            cached = self._tables[canonical] = (con, super().table(canonical))
+        return cached[1]
+
+    def close(self) -> None:
+        self._tables.clear()
+        super().close()
+
     def table_files(self, name: str, snapshot: Path | None = None) -> list[Path]:
         snapshot = snapshot or self._pinned_snapshot()
         if snapshot is None:
@@ -160,11 +175,17 @@ class ParquetWarehouse(Warehouse):
         snapshot = self.current_snapshot()
         self._snapshot = snapshot
         con = ibis.duckdb.connect()
+        self._tables.clear()
         if snapshot is not None:
-            for name in TABLE_ORDER:
-                files = self.table_files(name, snapshot)
-                if files:
-                    con.read_parquet([str(f) for f in files], table_name=name)
+            # One statement for all views (what ``con.read_parquet`` does one table at a time,
+            # reading each schema at once); a schema is read when its table is first used.
+            views = [
+                f'CREATE TEMPORARY VIEW "{name}" AS SELECT * FROM read_parquet({_sql_list(files)})'
+                for name in TABLE_ORDER
+                if (files := self.table_files(name, snapshot))
+            ]
+            if views:
+                con.raw_sql(";\n".join(views))
         return con
 
     def row_counts(self) -> dict[str, int]:
@@ -368,6 +389,12 @@ def connect(settings: Settings) -> Warehouse:
     if url.startswith(("duckdb://", "postgres://", "postgresql://")):
         return DatabaseWarehouse(settings, url)
     raise ConfigError(f"REVINTEL_WAREHOUSE_URL {url!r} is not a supported warehouse")
+
+
+def _sql_list(paths: Sequence[Path]) -> str:
+    """A DuckDB list literal of file paths (quotes doubled)."""
+    quoted = ("'" + str(p).replace("'", "''") + "'" for p in paths)
+    return "[" + ", ".join(quoted) + "]"
 
 
 def _fsync_file(path: Path) -> None:
