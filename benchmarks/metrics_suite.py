@@ -6,7 +6,8 @@ one subprocess (not timed). Then, each in a fresh subprocess (cold; its own peak
 * ``revintel-duckdb``: open the context and call every service function of
   ``revintel.metrics.service`` once with no filters (period, mrr_movements, retention, cohorts,
   trial_conversion, revenue, financials, acquisition in total and by channel, ltv, summary).
-  The clock starts before the warehouse is opened (Python imports excluded) and stops after the
+  The clock starts before the warehouse is opened (Python imports excluded, Ibis's DuckDB backend
+  included: Ibis imports it lazily) and stops after the
   last call; per-call times are reported too. Run twice: with the default failed-payment rule
   (``delinquency_days`` 30, the target figure) and with it switched off (``delinquency_days``
   36500: no invoice can be 100 years past due inside the data), which is what the baseline
@@ -78,9 +79,15 @@ def prepare(customers: int, months: int, data: Path, home: Path, seed: int = 42)
 
 def engine(home: Path, days: int | None, out: Path | None) -> dict[str, Any]:
     """Every service function once, no filters, on a freshly opened warehouse; timed here."""
+    import ibis
+
     from revintel.config import Settings
     from revintel.context import AppContext
     from revintel.metrics import service as s
+
+    # Python imports are outside the clock (module doc): Ibis imports a backend (and the SQL
+    # dialects it pulls in) lazily, on first use, which would otherwise land in "open".
+    ibis.duckdb  # noqa: B018 (the attribute access is the import)
 
     d = {"delinquency_days": days}
     calls: list[tuple[str, Any]] = [
