@@ -172,7 +172,13 @@ def rows_with_drivers(
             extra.append(trials_ending(trials, from_month=p.from_month, to_month=p.to_month))
         return _merged(rows, extra)
 
-    return s._service(compute)()
+    def remembered() -> list[Record]:
+        wh = s._warehouse(source)
+        last = s.period(wh, end=end).last
+        key = ("drivers", series, last, s._filters_key(check_filters(filters)))
+        return s._memo(wh, key, compute)
+
+    return s._service(remembered)()
 
 
 def _merged(rows: list[Record], tables: list[ibis.Table | None]) -> list[Record]:

@@ -95,9 +95,25 @@ def revenue(
         amount=to_micros(paid.amount),
         successful_payments=ibis.literal(1, "int64"),
     )
-    series = running_totals(
-        events, dims=dims, running=(), flows=("amount", "successful_payments"), lo=lo, hi=hi
+    return revenue_rows(revenue_totals(events, lo=lo, hi=hi))
+
+
+def revenue_totals(events: ibis.Table, *, lo: int, hi: int) -> ibis.Table:
+    """Monthly ``amount`` (millionths) and ``successful_payments`` of payment events, by their
+    breakdown columns; both additive over customers (:mod:`revintel.metrics.cube`)."""
+    return running_totals(
+        events,
+        dims=dimension_columns(events),
+        running=(),
+        flows=("amount", "successful_payments"),
+        lo=lo,
+        hi=hi,
     )
+
+
+def revenue_rows(series: ibis.Table) -> ibis.Table:
+    """The :func:`revenue` rows from :func:`revenue_totals`."""
+    dims = dimension_columns(series)
     result = series.select(
         *dims,
         month=month_text(series.month_idx),

@@ -94,16 +94,30 @@ def mrr_movements(changes: ibis.Table, *, from_month: str, to_month: str) -> ibi
     ``docs/metrics.md``: MRR movements, ARR = MRR x 12, ARPA = MRR / paying customers.
     """
     lo, hi = check_range(from_month, to_month)
-    dims = dimension_columns(changes)
-    flows = classify_changes(changes)
-    series = running_totals(
+    return movement_rows(movement_totals(classify_changes(changes), lo=lo, hi=hi), lo=lo)
+
+
+def movement_totals(flows: ibis.Table, *, lo: int, hi: int) -> ibis.Table:
+    """Monthly running MRR and customers and the month's movements, in millionths (int64).
+
+    ``flows`` is :func:`classify_changes` output (its breakdown columns carry through); months
+    ``lo - 1`` .. ``hi``. Every column but the breakdown and ``month_idx`` is additive over
+    customers, so the totals of disjoint groups of customers sum to the totals of their union
+    (:mod:`revintel.metrics.cube` relies on it).
+    """
+    return running_totals(
         flows,
-        dims=dims,
+        dims=dimension_columns(flows),
         running=("mrr_change", "customers_change"),
         flows=(*MONEY_FLOWS, *COUNT_FLOWS),
         lo=lo - 1,
         hi=hi,
     )
+
+
+def movement_rows(series: ibis.Table, *, lo: int) -> ibis.Table:
+    """The :func:`mrr_movements` rows from :func:`movement_totals` (months from ``lo``)."""
+    dims = dimension_columns(series)
     by_month = ibis.window(group_by=dims or None, order_by="month_idx")
     series = series.mutate(
         mrr_previous=series.mrr_change.lag().over(by_month),

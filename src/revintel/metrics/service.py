@@ -45,11 +45,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import ibis
 import pandas as pd
+import pyarrow as pa
 
 from revintel.metrics.churn import movement_rates, trailing_retention
 from revintel.metrics.cohorts import cohort_retention
 from revintel.metrics.conversion import DEFAULT_WINDOW_DAYS
 from revintel.metrics.conversion import trial_conversion as conversion_expr
+from revintel.metrics.cube import cube_dimensions, movement_cube, revenue_cube, slice_cube
 from revintel.metrics.definitions import DEFINITIONS
 from revintel.metrics.finance import (
     LtvBasis,
@@ -57,9 +59,11 @@ from revintel.metrics.finance import (
     growth,
     lifetime_value,
     profitability,
+    revenue_rows,
 )
 from revintel.metrics.finance import revenue as revenue_expr
 from revintel.metrics.months import Period, data_period, month_label, resolve_period
+from revintel.metrics.movements import movement_rows
 from revintel.metrics.movements import mrr_movements as movements_expr
 from revintel.metrics.mrr import customer_mrr as customer_mrr_expr
 from revintel.metrics.mrr import delinquent_months, mrr_changes
@@ -211,7 +215,21 @@ def _memo(wh: Warehouse, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         if (id(wh), *key) not in call.values:
             call.values[(id(wh), *key)] = compute()
         return call.values[(id(wh), *key)]
+    snapshot = _snapshot(wh) if key[0] != "temp table" else None
     with _CACHE_LOCK:
+        if snapshot is not None:
+            # A result (plain records) depends only on the snapshot's data and the key: shared
+            # by every connection to that snapshot, so every dashboard session and the server's
+            # warm-up (revintel.ui.server) fill one cache.
+            shared = (snapshot, *key)
+            if shared in _SNAPSHOT_RESULTS:
+                _SNAPSHOT_RESULTS.move_to_end(shared)
+                return _SNAPSHOT_RESULTS[shared]
+            value = compute()
+            _SNAPSHOT_RESULTS[shared] = value
+            while len(_SNAPSHOT_RESULTS) > _SNAPSHOT_RESULTS_SIZE:
+                _SNAPSHOT_RESULTS.popitem(last=False)
+            return value
         con = wh.con
         entries = _CACHE.get(id(con))
         if entries is None:
@@ -224,6 +242,17 @@ def _memo(wh: Warehouse, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         entries[key] = value
         _evict(con, entries)
         return value
+
+
+_SNAPSHOT_RESULTS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_SNAPSHOT_RESULTS_SIZE = 256  # results (small lists of records, cubes) across snapshots
+
+
+def _snapshot(wh: Warehouse) -> str | None:
+    """The immutable snapshot a Parquet warehouse's connection reads, else None."""
+    pinned = getattr(wh, "_pinned_snapshot", None)
+    snapshot = pinned() if callable(pinned) else None
+    return None if snapshot is None else str(snapshot)
 
 
 def _evict(con: Any, entries: OrderedDict[tuple[Any, ...], Any]) -> None:
@@ -474,6 +503,43 @@ def customer_mrr(
     return _records(expr)
 
 
+def _cube(
+    wh: Warehouse,
+    kind: Literal["movements", "revenue"],
+    full: Period,
+    by: Dimension | None,
+    filters: dict[Dimension, list[str]],
+    days: int | None,
+) -> ibis.Table | None:
+    """The monthly totals by every customer dimension (:mod:`revintel.metrics.cube`), as an
+    in-memory table, when ``by`` and ``filters`` are customer dimensions and the warehouse is a
+    Parquet snapshot; else None (computed from the raw tables).
+
+    Kept per snapshot for the process (:func:`_memo`), so that a dashboard answers a filter
+    change by summing a few tens of thousands of rows. Without a breakdown or a filter the
+    direct computation is cheaper, and it is used.
+    """
+    if (by is None and not filters) or by == "plan" or "plan" in filters:
+        return None
+    if _snapshot(wh) is None or not wh.has_table("customers"):
+        return None
+    customers = wh.table("customers")
+    dims = cube_dimensions(customers)
+    if (by is not None and by not in dims) or any(d not in dims for d in filters):
+        return None  # the direct computation says which column is missing
+
+    def compute() -> pa.Table:
+        if kind == "movements":
+            expr = movement_cube(
+                _changes(wh, None, {}, days or 0), customers, lo=full.first, hi=full.last
+            )
+        else:
+            expr = revenue_cube(wh.table("payments"), customers, lo=full.first, hi=full.last)
+        return expr.to_pyarrow()
+
+    return ibis.memtable(_memo(wh, ("cube", kind, full.first, full.last, days), compute))
+
+
 def _rates(
     wh: Warehouse,
     full: Period,
@@ -485,6 +551,10 @@ def _rates(
     :func:`mrr_movements`, :func:`ltv` and :func:`acquisition` alike."""
 
     def build() -> ibis.Table:
+        cube = _cube(wh, "movements", full, by, filters, days)
+        if cube is not None:
+            series = slice_cube(cube, by=by, filters=filters)
+            return movement_rates(movement_rows(series, lo=full.first))
         changes = _changes(wh, by, filters, days)
         return movement_rates(
             movements_expr(changes, from_month=full.from_month, to_month=full.to_month)
@@ -699,6 +769,9 @@ def _revenue(
     """Monthly revenue over the full period, cached (a small table: one scan of payments)."""
 
     def build() -> ibis.Table:
+        cube = _cube(wh, "revenue", full, by, filters, None)
+        if cube is not None:
+            return revenue_rows(slice_cube(cube, by=by, filters=filters))
         return revenue_expr(
             wh.table("payments"),
             from_month=full.from_month,
@@ -953,3 +1026,33 @@ __all__ = [
     "summary",
     "trial_conversion",
 ]
+
+
+# -- warm-up --------------------------------------------------------------------------------------
+def warm(source: AppContext | Warehouse) -> None:
+    """Compute what the revenue pages open with, for the data loaded now (the dashboard server
+    calls it before the first visitor): the monthly movements and revenue, the customer-dimension
+    cubes that answer filter changes, and the anomaly detector's drivers. Results are kept per
+    Parquet snapshot and shared by every session (:func:`_memo`); elsewhere this does nothing
+    lasting.
+    """
+    from revintel.metrics.drivers import rows_with_drivers
+
+    wh = _warehouse(source)
+    if _snapshot(wh) is None or not wh.has_table("subscriptions"):
+        return
+    mrr_movements(wh)
+    rows_with_drivers(wh, "mrr")
+    has_payments = wh.has_table("payments")
+    if has_payments:
+        revenue(wh)
+        rows_with_drivers(wh, "revenue")
+    if wh.has_table("customers"):
+        full = _full(period(wh), wh)
+        days = _delinquency_days(wh, None)
+        dims = cube_dimensions(wh.table("customers"))
+        if dims:
+            sample = {dims[0]: ["(warm-up)"]}
+            _cube(wh, "movements", full, None, sample, days)  # type: ignore[arg-type]
+            if has_payments:
+                _cube(wh, "revenue", full, None, sample, None)  # type: ignore[arg-type]
