@@ -159,3 +159,17 @@ def test_a_tiny_company_shows_undefined_values_with_reasons(
     assert "No forecast" in text
     at = _open(dashboard, home, FINANCE)
     assert "Load the **costs** table" in "\n".join(i.value for i in at.info)
+
+
+def test_outlooks_start_once_the_page_is_drawn_and_are_computed_once() -> None:
+    from revintel.ui import revenue as rv
+
+    rows = [{"month": f"2024-{m:02d}", "mrr": 1000.0 + 25 * m} for m in range(1, 13)]
+    future = rv.outlook(rows, "mrr", "mrr")
+    assert not future.running() and not future.done()  # nothing competes with the page's run
+    rv.start_outlooks()
+    result = future.result(timeout=120)
+    assert result.forecast is not None and result.forecast_error is None
+    assert rv.outlook(rows, "mrr", "mrr") is future
+    rv.start_outlooks()  # nothing left to start
+    assert rv.outlook([*rows, {"month": "2025-01", "mrr": 1400.0}], "mrr", "mrr") is not future

@@ -7,6 +7,8 @@ These functions take the monthly metric rows the metrics engine returns (one dic
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
@@ -58,7 +60,25 @@ def forecast_metric(
             f"horizon: expected {HORIZON_MIN} to {HORIZON_MAX} months, got {horizon!r}"
         )
     label, months, values = _series_from_rows(rows, series)
-    return forecast_series(values, months, horizon=horizon, levels=levels, series=label)
+    key = (series, horizon, tuple(levels), tuple(months), tuple(values))
+    with _FORECASTS_LOCK:
+        if key in _FORECASTS:
+            _FORECASTS.move_to_end(key)
+            return _FORECASTS[key]
+    result = forecast_series(values, months, horizon=horizon, levels=levels, series=label)
+    with _FORECASTS_LOCK:
+        _FORECASTS[key] = result
+        while len(_FORECASTS) > _FORECASTS_SIZE:
+            _FORECASTS.popitem(last=False)
+    return result
+
+
+# The same rows give the same forecast (the model search is deterministic): remembered for the
+# process, so a dashboard's forecast is computed once per data and filters (and the server can
+# compute the landing page's before the first visitor arrives, revintel.ui.server).
+_FORECASTS: OrderedDict[tuple[Any, ...], ForecastResult] = OrderedDict()
+_FORECASTS_SIZE = 64
+_FORECASTS_LOCK = threading.Lock()
 
 
 def metric_anomalies(

@@ -13,8 +13,12 @@ import hashlib
 import json
 import logging
 import math
+import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -379,7 +383,19 @@ def _hover_value(value: Any, reason: Any, unit: Unit) -> str:
 
 # -- outlook: forecast and anomalies, computed off the page's thread -------------------------------
 _LOG = logging.getLogger(__name__)
-_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="revintel-outlook")
+BACKGROUND_NICENESS = 10
+"""The outlook worker thread runs at this lower priority (Linux): a forecast computed for a new
+filter must not slow the page run, and the browser drawing it, that the user is waiting for."""
+
+
+def _lower_priority() -> None:
+    with suppress(AttributeError, OSError):  # per-thread priority: Linux only
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
+
+
+_EXECUTOR = ThreadPoolExecutor(
+    max_workers=1, thread_name_prefix="revintel-outlook", initializer=_lower_priority
+)
 
 
 @dataclass(frozen=True)
@@ -442,11 +458,46 @@ def _compute_outlook(
     return Outlook(forecast, anomalies or [], forecast_error, anomalies_error)
 
 
-@st.cache_resource(show_spinner=False, max_entries=128)
+# One computation per series, data and filters for the whole process; a page asks for the ones it
+# draws, draws, then starts those not started yet (start_outlooks), so that the background work
+# does not compete with the page's own run for the processor.
+_FUTURES: OrderedDict[str, Future[Outlook]] = OrderedDict()
+_UNSTARTED: list[tuple[Future[Outlook], tuple[Any, ...]]] = []
+_FUTURES_LOCK = threading.Lock()
+_FUTURES_SIZE = 128
+
+
 def _outlook_future(
-    key: str, series: str, horizon: int, _rows: list[Record], _drivers: DriverSource | None
+    key: str, series: str, horizon: int, rows: list[Record], drivers: DriverSource | None
 ) -> Future[Outlook]:
-    return _EXECUTOR.submit(_compute_outlook, _rows, series, horizon, _drivers)
+    with _FUTURES_LOCK:
+        future = _FUTURES.get(key)
+        if future is None:
+            future = _FUTURES[key] = Future()
+            _UNSTARTED.append((future, (rows, series, horizon, drivers)))
+            while len(_FUTURES) > _FUTURES_SIZE:
+                _FUTURES.popitem(last=False)
+        else:
+            _FUTURES.move_to_end(key)
+        return future
+
+
+def start_outlooks() -> None:
+    """Start the forecasts and anomaly detections asked for and not started yet."""
+    with _FUTURES_LOCK:
+        waiting = list(_UNSTARTED)
+        _UNSTARTED.clear()
+    for future, arguments in waiting:
+        _EXECUTOR.submit(_fill, future, arguments)
+
+
+def _fill(future: Future[Outlook], arguments: tuple[Any, ...]) -> None:
+    if not future.set_running_or_notify_cancel():
+        return
+    try:
+        future.set_result(_compute_outlook(*arguments))
+    except BaseException as exc:  # the page shows it when it reads the result
+        future.set_exception(exc)
 
 
 def outlook(
@@ -458,8 +509,9 @@ def outlook(
     ctx: AppContext | None = None,
     filters: RevenueFilters | None = None,
 ) -> Future[Outlook]:
-    """The forecast and anomalies of ``column`` in ``rows``, started in the background once.
+    """The forecast and anomalies of ``column`` in ``rows``, computed in the background once.
 
+    The computation starts at the next :func:`start_outlooks` (call it once the page is drawn).
     With ``ctx`` (and the page's ``filters``), MRR and revenue anomalies are judged by their
     drivers (movements, collections: :mod:`revintel.forecast.drivers`), read in the background.
     """

@@ -57,23 +57,36 @@ def _warm_plotly() -> None:
 
 
 def _warm_caches() -> None:
-    """Fill the per-snapshot service caches for the data loaded now (best effort)."""
+    """Fill the per-snapshot service caches for the data loaded now (best effort): the revenue
+    pages' metrics, cubes and anomaly drivers first (the Executive Overview is the usual landing
+    page), then account health and churn."""
     try:
         from revintel.context import AppContext
         from revintel.errors import RevintelError
         from revintel.health import service as health
+        from revintel.metrics import service as metrics
 
         ctx = AppContext()
         try:
             if ctx.warehouse.has_table("customers"):
                 # No health tables or no predictions is not an error: the pages say so.
-                for warm in (health.score_month, _warm_churn):
+                for warm in (metrics.warm, _warm_outlook, health.score_month, _warm_churn):
                     with suppress(RevintelError):
                         warm(ctx)
         finally:
             ctx.close()
     except Exception as exc:  # a warm-up failure must never stop the dashboard
         print(f"revintel: cache warm-up skipped: {exc}", file=sys.stderr)
+
+
+def _warm_outlook(ctx) -> None:
+    """The Executive Overview's forecasts (remembered by revintel.forecast.service)."""
+    from revintel.forecast.service import forecast_metric
+    from revintel.metrics import service as metrics
+
+    forecast_metric(metrics.mrr_movements(ctx), "mrr")
+    if ctx.warehouse.has_table("payments"):
+        forecast_metric(metrics.revenue(ctx), "revenue")
 
 
 def _warm_churn(ctx) -> None:

@@ -44,9 +44,10 @@ def render(ctx: AppContext) -> None:
 
     mrr_outlook = rv.outlook(movements, "mrr", "mrr", ctx=ctx, filters=filters)
     pending = [mrr_outlook]
+    drawn_without: list[bool] = []  # charts drawn before their forecast was ready
     left, right = st.columns(2)
     with left:
-        render_mrr_trend(movements, filters, mrr_outlook)
+        drawn_without.append(render_mrr_trend(movements, filters, mrr_outlook))
     with right:
         shown = rv.in_range(movements, filters)
         rv.chart_card(
@@ -62,7 +63,7 @@ def render(ctx: AppContext) -> None:
         if has_payments:
             revenue_outlook = rv.outlook(cash, "revenue", "revenue", ctx=ctx, filters=filters)
             pending.append(revenue_outlook)
-            render_revenue_trend(cash, filters, revenue_outlook)
+            drawn_without.append(render_revenue_trend(cash, filters, revenue_outlook))
         else:
             with st.container(border=True):
                 st.markdown("**Revenue**")
@@ -80,7 +81,10 @@ def render(ctx: AppContext) -> None:
             help=rv.definition_help("logo_churn_rate"),
             caption="Months where a rate is undefined (no customers the month before) are gaps.",
         )
-    if not all(f.done() for f in pending):
+    # Decided on what was drawn, not on the futures now: one may have finished since its chart
+    # was drawn without it, and the page must still run again to show it.
+    rv.start_outlooks()  # now that the page is drawn
+    if any(drawn_without):
         rv.rerun_when_done(pending)
 
 
@@ -107,8 +111,10 @@ def render_kpis(movements: list[dict], cash: list[dict], month: str, has_payment
     )
 
 
-def render_mrr_trend(movements: list[dict], filters: rv.RevenueFilters, future) -> None:
-    """MRR over the range, the forecast after it with 80% and 95% bands, anomalous months."""
+def render_mrr_trend(movements: list[dict], filters: rv.RevenueFilters, future) -> bool:
+    """MRR over the range, the forecast after it with 80% and 95% bands, anomalous months.
+
+    True when drawn before the forecast was ready."""
     result = future.result() if future.done() else None
     shown = rv.in_range(movements, filters)
     frame = rv.frame_of(shown, MRR_COLUMNS)
@@ -139,10 +145,13 @@ def render_mrr_trend(movements: list[dict], filters: rv.RevenueFilters, future) 
         help=rv.definition_help("mrr"),
         caption=" ".join(notes),
     )
+    return result is None
 
 
-def render_revenue_trend(cash: list[dict], filters: rv.RevenueFilters, future) -> None:
-    """Monthly revenue (successful payments), its forecast and anomalous months."""
+def render_revenue_trend(cash: list[dict], filters: rv.RevenueFilters, future) -> bool:
+    """Monthly revenue (successful payments), its forecast and anomalous months.
+
+    True when drawn before the forecast was ready."""
     result = future.result() if future.done() else None
     shown = rv.in_range(cash, filters)
     frame = rv.frame_of(shown, ["month", "revenue", "successful_payments", "revenue_mom"])
@@ -155,6 +164,7 @@ def render_revenue_trend(cash: list[dict], filters: rv.RevenueFilters, future) -
         caption="Successful payments per month; circles mark changes beyond 10% MoM, or months "
         "whose payment collections fell outside their 95% band (hover for why).",
     )
+    return result is None
 
 
 if __name__ == "__main__":  # Streamlit runs a page script as __main__
