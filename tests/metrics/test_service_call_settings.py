@@ -8,27 +8,20 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
-from pathlib import Path
 
 import ibis
 import pytest
 
-from revintel.config import Settings
 from revintel.context import AppContext
-from revintel.data.generator import generate_company, write_company
-from revintel.data.loading import load_paths
 from revintel.metrics import service as metrics
 from revintel.metrics.options import InvalidMetricOption
+from tests.conftest import isolated_settings
+from tests.health.demo import demo_home
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
-    root = tmp_path_factory.mktemp("call_settings")
-    folder = root / "company"
-    folder.mkdir()
-    write_company(generate_company(customers=200, months=15, seed=3), folder, "parquet")
-    context = AppContext(Settings(home=root / "home", warehouse_url=None, database_url=None))
-    load_paths(context, [Path(folder)], source="test")
+def ctx() -> Iterator[AppContext]:
+    context = AppContext(isolated_settings(demo_home()))
     try:
         yield context
     finally:
@@ -73,5 +66,6 @@ def test_settings_are_paused_during_a_call(
         return records(expr)
 
     monkeypatch.setattr(metrics, "_records", spy)
+    metrics._SNAPSHOT_RESULTS.clear()  # computed here, not read from the shared results
     metrics.cohorts(ctx, delinquency_days=45)
     assert seen and all(state == (False, False) for state in seen)
