@@ -523,12 +523,19 @@ def _cube(
         return None
     if _snapshot(wh) is None or not wh.has_table("customers"):
         return None
-    customers = wh.table("customers")
-    dims = cube_dimensions(customers)
+    dims = cube_dimensions(wh.table("customers"))
     if (by is not None and by not in dims) or any(d not in dims for d in filters):
         return None  # the direct computation says which column is missing
+    return ibis.memtable(_cube_totals(wh, kind, full, days))
+
+
+def _cube_totals(
+    wh: Warehouse, kind: Literal["movements", "revenue"], full: Period, days: int | None
+) -> pa.Table:
+    """The cube itself, computed once per snapshot, period and failed-payment rule."""
 
     def compute() -> pa.Table:
+        customers = wh.table("customers")
         if kind == "movements":
             expr = movement_cube(
                 _changes(wh, None, {}, days or 0), customers, lo=full.first, hi=full.last
@@ -537,7 +544,7 @@ def _cube(
             expr = revenue_cube(wh.table("payments"), customers, lo=full.first, hi=full.last)
         return expr.to_pyarrow()
 
-    return ibis.memtable(_memo(wh, ("cube", kind, full.first, full.last, days), compute))
+    return _memo(wh, ("cube", kind, full.first, full.last, days), compute)
 
 
 def _rates(
@@ -1050,9 +1057,7 @@ def warm(source: AppContext | Warehouse) -> None:
     if wh.has_table("customers"):
         full = _full(period(wh), wh)
         days = _delinquency_days(wh, None)
-        dims = cube_dimensions(wh.table("customers"))
-        if dims:
-            sample = {dims[0]: ["(warm-up)"]}
-            _cube(wh, "movements", full, None, sample, days)  # type: ignore[arg-type]
+        if cube_dimensions(wh.table("customers")):
+            _cube_totals(wh, "movements", full, days)
             if has_payments:
-                _cube(wh, "revenue", full, None, sample, None)  # type: ignore[arg-type]
+                _cube_totals(wh, "revenue", full, None)
