@@ -18,10 +18,10 @@ rows_with_drivers``, as for the CLI, the API and the dashboard) and go through t
   ``secondary`` also reports precision when a flag on the *other* series in a planted month is
   not counted against the detector, for information.
 
-Seeds ``--seeds`` (default 1-5) and ``--holdout`` (default 6-10) are two sets of five. The detector
-by parts (session 3) was designed looking at seeds 1-20; seeds 21-40 were run once, after its
-design was frozen (docs/forecasting.md gives every figure). Prints one JSON line per seed and detector, then
-one line per detector and seed set with the pooled recall and precision:
+Seeds ``--seeds`` (default 1-5) and ``--holdout`` (default 6-10) are two sets of five. The
+detector by parts (session 3) was designed looking at seeds 1-20; seeds 21-40 were run once,
+after its design was frozen (docs/forecasting.md gives every figure). Prints one JSON line per
+seed and detector, then one line per detector and seed set with the pooled recall and precision:
 
     uv run python -m benchmarks anomalies [--seeds 1,2,3,4,5] [--holdout 6,7,8,9,10]
         [--customers 2000] [--months 36]
