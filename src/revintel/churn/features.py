@@ -598,9 +598,10 @@ def oracle_scores(truth_dir: Path, cutoffs: Sequence[int]) -> pl.DataFrame | Non
                 for h in HORIZONS
             ]
             + [
-                pl.col("churned").filter(pl.col("month_idx") <= cutoff + h).any().alias(
-                    f"true_churned_{h}m"
-                )
+                pl.col("churned")
+                .filter(pl.col("month_idx") <= cutoff + h)
+                .any()
+                .alias(f"true_churned_{h}m")
                 for h in HORIZONS
             ]
         )
