@@ -67,14 +67,20 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def running_dashboard(home: Path, workdir: Path) -> Iterator[str]:
     """``revintel dashboard`` over ``home`` on a free port (REVINTEL_* variables ignored; its
     log in ``workdir``); yields the URL and stops the whole process group afterwards."""
+    with running_revintel(["dashboard", "--home", str(home)], workdir) as url:
+        yield url
+
+
+@contextmanager
+def running_revintel(arguments: list[str], workdir: Path) -> Iterator[str]:
+    """``revintel <arguments> --port P --no-browser`` (``dashboard`` or ``demo``) on a free port,
+    REVINTEL_* variables ignored, its log in ``workdir``; yields the URL, then stops the whole
+    process group."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVINTEL_")}
     env["REVINTEL_CONFIG"] = str(workdir / "no-revintel.toml")
-    log = workdir / "dashboard.log"
-    command = [
-        sys.executable, "-m", "revintel", "dashboard",
-        "--home", str(home), "--port", str(port), "--no-browser",
-    ]  # fmt: skip
+    log = workdir / f"{arguments[0]}.log"
+    command = [sys.executable, "-m", "revintel", *arguments, "--port", str(port), "--no-browser"]
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
@@ -91,25 +97,9 @@ def running_dashboard(home: Path, workdir: Path) -> Iterator[str]:
 def demo_dashboard(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """``revintel demo`` on a free port over a new home; yields the URL and the home."""
     home = tmp_path / "home"
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REVINTEL_")}
-    env["REVINTEL_CONFIG"] = str(tmp_path / "no-revintel.toml")
-    log = tmp_path / "demo.log"
-    command = [
-        sys.executable, "-m", "revintel", "demo",
-        "--customers", "300", "--months", "12",
-        "--no-browser", "--port", str(port), "--home", str(home),
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_up(url, process, log)
+    demo = ["demo", "--customers", "300", "--months", "12", "--home", str(home)]
+    with running_revintel(demo, tmp_path) as url:
         yield url, home
-    finally:
-        _stop(process)
 
 
 def _row_counts(home: Path) -> dict[str, int]:

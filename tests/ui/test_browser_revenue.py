@@ -8,45 +8,25 @@ approach of ``test_browser.py``). Screenshots go to ``$REVINTEL_TEST_ARTIFACTS``
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from benchmarks.dashboard_revenue import CHART, RUNNING
 
-from tests.ui.test_browser import ARTIFACTS, CHROMIUM, _free_port, _stop, _wait_until_up
+from tests.ui.test_browser import ARTIFACTS, CHROMIUM, running_revintel
 
 TILES = ["MRR", "ARR", "Paying customers", "Revenue", "ARPA", "NRR (monthly)", "Logo churn",
          "Quick ratio"]  # fmt: skip
-CHART = '[data-testid="stPlotlyChart"] .main-svg, [data-testid="stVegaLiteChart"] .marks'
-"""A drawn chart: Plotly (most pages) or Vega-Lite (the Executive Overview)."""
-RUNNING = '[data-testid="stStatusWidget"]'
 
 
 @pytest.fixture
 def demo_24_months(tmp_path: Path) -> Iterator[str]:
     """``revintel demo --customers 400 --months 24`` on a free port; yields the URL."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REVINTEL_")}
-    env["REVINTEL_CONFIG"] = str(tmp_path / "no-revintel.toml")
-    log = tmp_path / "demo.log"
-    command = [
-        sys.executable, "-m", "revintel", "demo", "--customers", "400", "--months", "24",
-        "--no-browser", "--port", str(port), "--home", str(tmp_path / "home"),
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_up(url, process, log)
+    demo = ["demo", "--customers", "400", "--months", "24", "--home", str(tmp_path / "home")]
+    with running_revintel(demo, tmp_path) as url:
         yield url
-    finally:
-        _stop(process)
 
 
 def wait_rendered(page, timeout: float = 60_000) -> None:
