@@ -2,7 +2,7 @@
 
 For each seed a company is generated (``generate_company``), written and loaded into a temporary
 home with ``load_paths``; the monthly MRR and revenue rows, with the drivers the statistical
-detector judges them by, come from the metrics engine (``revintel.metrics.drivers.
+detector judges them by, come from the metrics engine (``revintel.metrics.service.
 rows_with_drivers``, as for the CLI, the API and the dashboard) and go through the same
 ``metric_anomalies``. Flags are matched with ``truth/anomalies``
 (``month``, ``series`` ``mrr`` | ``revenue``, ``kind``, ``size``) by (series, month):
@@ -110,7 +110,7 @@ def company_series(seed: int, customers: int, months: int) -> tuple[dict, list[d
     from revintel.context import AppContext
     from revintel.data.generator import generate_company, write_company
     from revintel.data.loading import load_paths
-    from revintel.metrics.drivers import rows_with_drivers
+    from revintel.metrics.service import rows_with_drivers
 
     company = generate_company(customers=customers, months=months, seed=seed)
     planted = company.truth["anomalies"].to_pylist()

@@ -14,7 +14,8 @@ import pytest
 
 from revintel.context import AppContext
 from revintel.metrics import mrr_changes
-from revintel.metrics.drivers import collections, movement_spread, rows_with_drivers, trials_ending
+from revintel.metrics.drivers import collections, movement_spread, trials_ending
+from revintel.metrics.service import rows_with_drivers
 from tests.conftest import isolated_settings
 from tests.health.demo import demo_home
 

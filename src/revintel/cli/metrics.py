@@ -318,16 +318,14 @@ def series_rows(ctx: AppContext, series: str) -> list[dict[str, Any]]:
         raise RevintelError(
             f"series: unknown series {series!r}; expected one of {', '.join(SERIES)}"
         )
-    from revintel.metrics.drivers import rows_with_drivers
-
     service = _service()
     if series == "revenue":
         try:
-            return rows_with_drivers(ctx, "revenue")
+            return service.rows_with_drivers(ctx, "revenue")
         except NoDataError as exc:
             raise NoDataError(f"Revenue cannot be forecast: {exc}") from exc
     if series == "mrr":
-        return rows_with_drivers(ctx, "mrr")
+        return service.rows_with_drivers(ctx, "mrr")
     return service.mrr_movements(ctx)
 
 

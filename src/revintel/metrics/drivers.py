@@ -13,25 +13,19 @@ rather than by the headline number alone:
   (count and amount) and how many of those first attempts failed. Retries of one invoice share
   its ``invoice_id``; a payment without one is its own invoice.
 
-Both are portable Ibis expressions (DuckDB, PostgreSQL, PySpark).
+Both are portable Ibis expressions (DuckDB, PostgreSQL, PySpark);
+:func:`revintel.metrics.service.rows_with_drivers` adds them to the service's monthly rows.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import ibis
 
 from revintel.metrics.months import check_range, month_of, month_text
 from revintel.metrics.movements import MONEY_FLOWS, classify_changes
-from revintel.metrics.options import Filters, check_filters, dimension_columns, with_dimension
+from revintel.metrics.options import dimension_columns
 from revintel.metrics.ratios import from_micros
 from revintel.metrics.timeline import month_first
-
-if TYPE_CHECKING:
-    from revintel.context import AppContext
-    from revintel.metrics.service import Record
-    from revintel.warehouse import Warehouse
 
 SPREAD_COLUMNS = (
     *(f"{kind}_sq" for kind in MONEY_FLOWS),
@@ -128,69 +122,6 @@ def trials_ending(trials: ibis.Table, *, from_month: str, to_month: str) -> ibis
         trials_ending=ends.count().cast("float64")
     )
     return _on_spine(counts, lo, hi, ("trials_ending",), "float64", dims)
-
-
-# -- service: the metric rows with their drivers ---------------------------------------------------
-def rows_with_drivers(
-    source: AppContext | Warehouse,
-    series: str,
-    *,
-    end: str | None = None,
-    filters: Filters | None = None,
-) -> list[Record]:
-    """The monthly rows of ``series`` (``mrr`` or ``revenue``) with the columns its drivers add.
-
-    MRR rows (:func:`revintel.metrics.service.mrr_movements`) gain :data:`SPREAD_COLUMNS` and,
-    when trials are loaded, ``trials_ending``; revenue rows
-    (:func:`revintel.metrics.service.revenue`) gain :data:`COLLECTION_COLUMNS` when payments
-    carry ``invoice_id``. Rows over the whole data period up to ``end``; the same filters (a
-    ``plan`` filter keeps the rows without the trial and payment drivers: payments and trials are
-    not attached to a plan the way subscriptions are).
-    """
-    from revintel.metrics import service as s
-
-    def compute() -> list[Record]:
-        wh = s._warehouse(source)
-        p = s.period(wh, end=end)
-        checked = check_filters(filters)
-        customers = s._customers_if_needed(wh, None, checked)
-        if series == "revenue":
-            rows = s.revenue(wh, end=end, filters=filters)
-            if "plan" in checked:
-                return rows
-            payments = with_dimension(
-                wh.table("payments"), customers, by=None, filters=checked, what="payments"
-            )
-            return _merged(
-                rows, [collections(payments, from_month=p.from_month, to_month=p.to_month)]
-            )
-        rows = s.mrr_movements(wh, end=end, filters=filters)
-        changes = s._changes(wh, None, checked, s._delinquency_days(wh, None))
-        extra = [movement_spread(changes, from_month=p.from_month, to_month=p.to_month)]
-        if wh.has_table("trials") and "plan" not in checked:
-            trials = with_dimension(wh.table("trials"), customers, by=None, filters=checked)
-            extra.append(trials_ending(trials, from_month=p.from_month, to_month=p.to_month))
-        return _merged(rows, extra)
-
-    def remembered() -> list[Record]:
-        wh = s._warehouse(source)
-        last = s.period(wh, end=end).last
-        key = ("drivers", series, last, s._filters_key(check_filters(filters)))
-        return s._memo(wh, key, compute)
-
-    return s._service(remembered)()
-
-
-def _merged(rows: list[Record], tables: list[ibis.Table | None]) -> list[Record]:
-    from revintel.metrics.service import _records
-
-    by_month: dict[str, Record] = {}
-    for table in tables:
-        if table is None:
-            continue
-        for row in _records(table):
-            by_month.setdefault(str(row["month"]), {}).update(row)
-    return [{**row, **by_month.get(str(row["month"]), {}), "month": row["month"]} for row in rows]
 
 
 def _on_spine(

@@ -53,6 +53,7 @@ from revintel.metrics.conversion import DEFAULT_WINDOW_DAYS
 from revintel.metrics.conversion import trial_conversion as conversion_expr
 from revintel.metrics.cube import cube_dimensions, movement_cube, revenue_cube, slice_cube
 from revintel.metrics.definitions import DEFINITIONS
+from revintel.metrics.drivers import collections, movement_spread, trials_ending
 from revintel.metrics.finance import (
     LtvBasis,
     acquisition_cost,
@@ -1035,6 +1036,61 @@ __all__ = [
 ]
 
 
+# -- anomaly drivers ------------------------------------------------------------------------------
+@_service
+def rows_with_drivers(
+    source: AppContext | Warehouse,
+    series: str,
+    *,
+    end: str | None = None,
+    filters: Filters | None = None,
+) -> list[Record]:
+    """The monthly rows of ``series`` (``mrr`` or ``revenue``) with the columns its drivers add
+    (:mod:`revintel.metrics.drivers`), for the statistical anomaly detector.
+
+    MRR rows (:func:`mrr_movements`) gain ``SPREAD_COLUMNS`` and, when trials are loaded,
+    ``trials_ending``; revenue rows (:func:`revenue`) gain ``COLLECTION_COLUMNS`` when payments
+    carry ``invoice_id``. Rows over the whole data period up to ``end``; the same filters (a
+    ``plan`` filter keeps the rows without the trial and payment drivers: payments and trials are
+    not attached to a plan the way subscriptions are).
+    """
+    wh = _warehouse(source)
+    p = period(wh, end=end)
+    checked = check_filters(filters)
+
+    def compute() -> list[Record]:
+        customers = _customers_if_needed(wh, None, checked)
+        months = {"from_month": p.from_month, "to_month": p.to_month}
+        if series == "revenue":
+            rows = revenue(wh, end=end, filters=filters)
+            if "plan" in checked:
+                return rows
+            payments = with_dimension(
+                wh.table("payments"), customers, by=None, filters=checked, what="payments"
+            )
+            return _merged(rows, [collections(payments, **months)])
+        rows = mrr_movements(wh, end=end, filters=filters)
+        changes = _changes(wh, None, checked, _delinquency_days(wh, None))
+        extra = [movement_spread(changes, **months)]
+        if wh.has_table("trials") and "plan" not in checked:
+            trials = with_dimension(wh.table("trials"), customers, by=None, filters=checked)
+            extra.append(trials_ending(trials, **months))
+        return _merged(rows, extra)
+
+    return _memo(wh, ("drivers", series, p.last, _filters_key(checked)), compute)
+
+
+def _merged(rows: list[Record], tables: list[ibis.Table | None]) -> list[Record]:
+    """``rows`` with the columns of ``tables`` (one row per month each) added by month."""
+    by_month: dict[str, Record] = {}
+    for table in tables:
+        if table is None:
+            continue
+        for row in _records(table):
+            by_month.setdefault(str(row["month"]), {}).update(row)
+    return [{**row, **by_month.get(str(row["month"]), {}), "month": row["month"]} for row in rows]
+
+
 # -- warm-up --------------------------------------------------------------------------------------
 def warm(source: AppContext | Warehouse) -> None:
     """Compute what the revenue pages open with, for the data loaded now (the dashboard server
@@ -1043,8 +1099,6 @@ def warm(source: AppContext | Warehouse) -> None:
     Parquet snapshot and shared by every session (:func:`_memo`); elsewhere this does nothing
     lasting.
     """
-    from revintel.metrics.drivers import rows_with_drivers
-
     wh = _warehouse(source)
     if _snapshot(wh) is None or not wh.has_table("subscriptions"):
         return

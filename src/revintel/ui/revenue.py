@@ -423,7 +423,6 @@ _FORKS: dict[tuple[str, str], AppContext] = {}  # used only on the single outloo
 
 def _driver_rows(source: DriverSource, series: str) -> list[Record]:
     """The series' rows with their drivers, on the worker's own warehouse connection."""
-    from revintel.metrics.drivers import rows_with_drivers
 
     key = (str(source.settings.home), source.version)
     ctx = _FORKS.get(key)
@@ -431,7 +430,9 @@ def _driver_rows(source: DriverSource, series: str) -> list[Record]:
         for old in list(_FORKS):
             _FORKS.pop(old).close()
         ctx = _FORKS[key] = AppContext(source.settings)
-    return rows_with_drivers(ctx, series, end=source.end, filters=json.loads(source.filters))
+    return service.rows_with_drivers(
+        ctx, series, end=source.end, filters=json.loads(source.filters)
+    )
 
 
 def _compute_outlook(
