@@ -558,11 +558,12 @@ def _rates(
     """Monthly movements and rates over the full period (a small table), cached: read by
     :func:`mrr_movements`, :func:`ltv` and :func:`acquisition` alike."""
 
+    cube = _cube(wh, "movements", full, by, filters, days)
+    if cube is not None:  # a slice of the in-memory cube, read as it is: no temporary table
+        series = slice_cube(cube, by=by, filters=filters)
+        return movement_rates(movement_rows(series, lo=full.first))
+
     def build() -> ibis.Table:
-        cube = _cube(wh, "movements", full, by, filters, days)
-        if cube is not None:
-            series = slice_cube(cube, by=by, filters=filters)
-            return movement_rates(movement_rows(series, lo=full.first))
         changes = _changes(wh, by, filters, days)
         return movement_rates(
             movements_expr(changes, from_month=full.from_month, to_month=full.to_month)
@@ -776,10 +777,11 @@ def _revenue(
 ) -> ibis.Table:
     """Monthly revenue over the full period, cached (a small table: one scan of payments)."""
 
+    cube = _cube(wh, "revenue", full, by, filters, None)
+    if cube is not None:  # a slice of the in-memory cube, read as it is: no temporary table
+        return revenue_rows(slice_cube(cube, by=by, filters=filters))
+
     def build() -> ibis.Table:
-        cube = _cube(wh, "revenue", full, by, filters, None)
-        if cube is not None:
-            return revenue_rows(slice_cube(cube, by=by, filters=filters))
         return revenue_expr(
             wh.table("payments"),
             from_month=full.from_month,
@@ -1094,20 +1096,18 @@ def _merged(rows: list[Record], tables: list[ibis.Table | None]) -> list[Record]
 # -- warm-up --------------------------------------------------------------------------------------
 def warm(source: AppContext | Warehouse) -> None:
     """Compute what the revenue pages open with, for the data loaded now (the dashboard server
-    calls it before the first visitor): the monthly movements and revenue, the customer-dimension
-    cubes that answer filter changes, and the anomaly detector's drivers. Results are kept per
-    Parquet snapshot and shared by every session (:func:`_memo`); elsewhere this does nothing
-    lasting.
+    calls it before the first visitor): the monthly movements and revenue, and the
+    customer-dimension cubes that answer filter changes. Results are kept per Parquet snapshot and
+    shared by every session (:func:`_memo`); elsewhere this does nothing lasting. (The anomaly
+    detector's drivers are read by the dashboard's forecasting worker: ``revintel.ui.outlook``.)
     """
     wh = _warehouse(source)
     if _snapshot(wh) is None or not wh.has_table("subscriptions"):
         return
     mrr_movements(wh)
-    rows_with_drivers(wh, "mrr")
     has_payments = wh.has_table("payments")
     if has_payments:
         revenue(wh)
-        rows_with_drivers(wh, "revenue")
     if wh.has_table("customers"):
         full = _full(period(wh), wh)
         days = _delinquency_days(wh, None)

@@ -39,6 +39,16 @@ def dashboard_command(host: str, port: int) -> list[str]:
         "false",
         "--client.toolbarMode",
         "minimal",
+        # No source watching: it is for editing the app's own code, and after every script run
+        # it walks every imported module's path whenever sys.modules has grown (lazy imports in
+        # the background forecasts make it grow), which cost ~0.2 s per filter change.
+        "--server.fileWatcherType",
+        "none",
+        # Streamlit's forced full collection after every script run (gc.collect(2)) walks every
+        # object of a process holding pandas, Ibis and the forecasting stack: 0.1-0.2 s per rerun.
+        # Python's own generational collection still runs; the server freezes its warm objects.
+        "--runner.postScriptGC",
+        "false",
         *theme_flags(),
     ]
 

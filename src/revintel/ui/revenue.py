@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import math
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import suppress
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import pandas as pd
@@ -31,7 +29,9 @@ from revintel.errors import RevintelError
 from revintel.metrics import service
 from revintel.metrics.definitions import DEFINITIONS
 from revintel.metrics.months import month_label
+from revintel.ui import outlook as outlook_worker
 from revintel.ui import theme
+from revintel.ui.outlook import DriverSource, Outlook
 
 Record = dict[str, Any]
 Unit = Literal["currency", "count", "ratio", "months", "multiple"]
@@ -307,7 +307,7 @@ def missing_table_notice(ctx: AppContext, table: str, what: str) -> bool:
 # -- chart cards ----------------------------------------------------------------------------------
 def chart_card(
     title: str,
-    figure: go.Figure | Any | None,
+    figure: go.Figure | dict[str, Any] | Any | None,
     frame: pd.DataFrame,
     key: str,
     *,
@@ -316,7 +316,8 @@ def chart_card(
 ) -> None:
     """A bordered card: the title, the chart, a caption and a CSV download of its data.
 
-    ``figure`` is a Plotly figure or an Altair chart (:mod:`revintel.ui.vega`).
+    ``figure`` is a Plotly figure, an Altair chart (:mod:`revintel.ui.vega`) or its Vega-Lite
+    spec (:func:`chart_spec`).
     """
     with st.container(border=True):
         head, button = st.columns([3, 1], vertical_alignment="center")
@@ -334,9 +335,27 @@ def chart_card(
         if isinstance(figure, go.Figure):
             st.plotly_chart(figure, key=f"chart_{key}", config={"displaylogo": False})
         elif figure is not None:
-            st.altair_chart(figure, key=f"chart_{key}", width="stretch", theme=None)
+            # A Vega-Lite spec (chart_spec), or an Altair chart turned into one without Altair's
+            # JSON-schema validation: st.altair_chart validates on every run (~10 ms a chart);
+            # tests/ui/test_vega.py validates every chart the pages build.
+            spec = figure if isinstance(figure, dict) else figure.to_dict(validate=False)
+            st.vega_lite_chart(spec=spec, key=f"chart_{key}", width="stretch", theme=None)
         if caption:
             st.caption(caption)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _spec(version: str, chart: str, identity: str, _build: Callable[[], Any]) -> dict[str, Any]:
+    return _build().to_dict(validate=False)
+
+
+def chart_spec(
+    ctx: AppContext, chart: str, identity: Any, build: Callable[[], Any]
+) -> dict[str, Any]:
+    """The Vega-Lite spec of the Altair chart ``build()`` makes, built once per data version and
+    ``identity``: everything else the chart is drawn from (the filters; which outlook, if any).
+    Building and serialising a layered chart takes 20-60 ms; a page draws four on every run."""
+    return _spec(data_version(ctx), chart, json.dumps(identity, sort_keys=True, default=str), build)
 
 
 def layout(figure: go.Figure, *, height: int = CHART_HEIGHT, **extra: Any) -> go.Figure:
@@ -381,100 +400,31 @@ def _hover_value(value: Any, reason: Any, unit: Unit) -> str:
     return formatted(value, unit) if value is not None else f"{NULL} ({reason or 'undefined'})"
 
 
-# -- outlook: forecast and anomalies, computed off the page's thread -------------------------------
-_LOG = logging.getLogger(__name__)
-BACKGROUND_NICENESS = 10
-"""The outlook worker thread runs at this lower priority (Linux): a forecast computed for a new
-filter must not slow the page run, and the browser drawing it, that the user is waiting for."""
-
-
-def _lower_priority() -> None:
-    with suppress(AttributeError, OSError):  # per-thread priority: Linux only
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
-
-
-_EXECUTOR = ThreadPoolExecutor(
-    max_workers=1, thread_name_prefix="revintel-outlook", initializer=_lower_priority
-)
-
-
-@dataclass(frozen=True)
-class Outlook:
-    """A series' forecast and anomalies, or why there is none."""
-
-    forecast: Any | None = None  # revintel.forecast.ForecastResult
-    anomalies: list[Any] = field(default_factory=list)  # revintel.forecast.Anomaly
-    forecast_error: str | None = None
-    anomalies_error: str | None = None
-
-
-@dataclass(frozen=True)
-class DriverSource:
-    """Where the background worker reads a series' drivers from: the home, data and options."""
-
-    settings: Any  # revintel.config.Settings
-    version: str
-    end: str | None
-    filters: str  # JSON of the sidebar's dimension filters
-
-
-_FORKS: dict[tuple[str, str], AppContext] = {}  # used only on the single outlook worker thread
-
-
-def _driver_rows(source: DriverSource, series: str) -> list[Record]:
-    """The series' rows with their drivers, on the worker's own warehouse connection."""
-
-    key = (str(source.settings.home), source.version)
-    ctx = _FORKS.get(key)
-    if ctx is None:
-        for old in list(_FORKS):
-            _FORKS.pop(old).close()
-        ctx = _FORKS[key] = AppContext(source.settings)
-    return service.rows_with_drivers(
-        ctx, series, end=source.end, filters=json.loads(source.filters)
-    )
-
-
-def _compute_outlook(
-    rows: list[Record], series: str, horizon: int, drivers: DriverSource | None = None
-) -> Outlook:
-    from revintel.forecast.service import forecast_metric, metric_anomalies
-
-    forecast = anomalies = None
-    forecast_error = anomalies_error = None
-    try:
-        forecast = forecast_metric(rows, series, horizon)  # type: ignore[arg-type]
-    except RevintelError as exc:
-        forecast_error = str(exc)
-    detail = rows
-    if drivers is not None:
-        try:
-            detail = _driver_rows(drivers, series)
-        except Exception:  # without its drivers a series is judged on its own
-            _LOG.warning("anomaly drivers of %s unavailable", series, exc_info=True)
-    try:
-        anomalies = metric_anomalies(detail, series)  # type: ignore[arg-type]
-    except RevintelError as exc:
-        anomalies_error = str(exc)
-    return Outlook(forecast, anomalies or [], forecast_error, anomalies_error)
-
-
+# -- outlook: forecast and anomalies, computed in a worker process (revintel.ui.outlook) ---------
 # One computation per series, data and filters for the whole process; a page asks for the ones it
 # draws, draws, then starts those not started yet (start_outlooks), so that the background work
 # does not compete with the page's own run for the processor.
-_FUTURES: OrderedDict[str, Future[Outlook]] = OrderedDict()
-_UNSTARTED: list[tuple[Future[Outlook], tuple[Any, ...]]] = []
+class OutlookFuture(Future):  # type: ignore[type-arg]
+    """A future :class:`Outlook` that knows its identity (series, data, filters): ``key``."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+
+
+_FUTURES: OrderedDict[str, OutlookFuture] = OrderedDict()
+_UNSTARTED: list[tuple[OutlookFuture, tuple[Any, ...]]] = []
 _FUTURES_LOCK = threading.Lock()
 _FUTURES_SIZE = 128
 
 
 def _outlook_future(
     key: str, series: str, horizon: int, rows: list[Record], drivers: DriverSource | None
-) -> Future[Outlook]:
+) -> OutlookFuture:
     with _FUTURES_LOCK:
         future = _FUTURES.get(key)
         if future is None:
-            future = _FUTURES[key] = Future()
+            future = _FUTURES[key] = OutlookFuture(key)
             _UNSTARTED.append((future, (rows, series, horizon, drivers)))
             while len(_FUTURES) > _FUTURES_SIZE:
                 _FUTURES.popitem(last=False)
@@ -489,16 +439,17 @@ def start_outlooks() -> None:
         waiting = list(_UNSTARTED)
         _UNSTARTED.clear()
     for future, arguments in waiting:
-        _EXECUTOR.submit(_fill, future, arguments)
+        if future.set_running_or_notify_cancel():
+            outlook_worker.submit(*arguments).add_done_callback(partial(_fill, future))
 
 
-def _fill(future: Future[Outlook], arguments: tuple[Any, ...]) -> None:
-    if not future.set_running_or_notify_cancel():
-        return
-    try:
-        future.set_result(_compute_outlook(*arguments))
-    except BaseException as exc:  # the page shows it when it reads the result
-        future.set_exception(exc)
+def _fill(future: OutlookFuture, computed: Future[Outlook]) -> None:
+    result = computed.result()  # always an Outlook (outlook_worker.submit)
+    if result.worker_failed:  # shown once; the next page run asks a new worker
+        with _FUTURES_LOCK:
+            if _FUTURES.get(future.key) is future:
+                del _FUTURES[future.key]
+    future.set_result(result)
 
 
 def outlook(
@@ -509,7 +460,7 @@ def outlook(
     *,
     ctx: AppContext | None = None,
     filters: RevenueFilters | None = None,
-) -> Future[Outlook]:
+) -> OutlookFuture:
     """The forecast and anomalies of ``column`` in ``rows``, computed in the background once.
 
     The computation starts at the next :func:`start_outlooks` (call it once the page is drawn).

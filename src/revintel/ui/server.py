@@ -8,6 +8,7 @@ several seconds (pandas, pandera, SQLAlchemy and Ibis imports; the first warehou
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from collections.abc import Callable
@@ -77,16 +78,34 @@ def _warm_caches() -> None:
             ctx.close()
     except Exception as exc:  # a warm-up failure must never stop the dashboard
         print(f"revintel: cache warm-up skipped: {exc}", file=sys.stderr)
+    finally:
+        _freeze_warm_objects()
+
+
+def _freeze_warm_objects() -> None:
+    """Move everything alive now (modules, caches, the warm results) out of the collector's
+    reach: they live as long as the server, and a full collection during a visitor's page run
+    would otherwise walk them all (0.1-0.2 s each time, with the GIL held)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _warm_outlook(ctx) -> None:
-    """The Executive Overview's forecasts (remembered by revintel.forecast.service)."""
-    from revintel.forecast.service import forecast_metric
+    """The Executive Overview's forecasts and anomalies for the view it opens on (every customer,
+    up to the last complete month), started in the forecasting worker (revintel.ui.outlook): the
+    first visitor's page then finds them computed, or computing."""
     from revintel.metrics import service as metrics
+    from revintel.metrics.months import month_label
+    from revintel.ui import revenue
 
-    forecast_metric(metrics.mrr_movements(ctx), "mrr")
+    p = metrics.period(ctx)
+    view = revenue.RevenueFilters(start=month_label(p.first), end=month_label(p.last))
+    options = {"end": view.end, "filters": view.dimensions}  # as the page asks
+    revenue.outlook(metrics.mrr_movements(ctx, **options), "mrr", "mrr", ctx=ctx, filters=view)
     if ctx.warehouse.has_table("payments"):
-        forecast_metric(metrics.revenue(ctx), "revenue")
+        rows = metrics.revenue(ctx, **options)
+        revenue.outlook(rows, "revenue", "revenue", ctx=ctx, filters=view)
+    revenue.start_outlooks()
 
 
 def _warm_churn(ctx) -> None:
@@ -99,7 +118,21 @@ def _warm_churn(ctx) -> None:
         churn.model(ctx, version)
 
 
+def _skip_direct_execution_warning() -> None:
+    """Streamlit checks once, on the first element any page draws, whether it runs in a REPL, to
+    print a warning that never applies here: the check (inspect.stack) resolves the source file of
+    every loaded module, ~0.9 s on the first visitor's first page. Mark it as done."""
+    with suppress(ImportError, AttributeError):
+        from streamlit import delta_generator
+
+        if hasattr(delta_generator, "_use_warning_has_been_displayed"):
+            delta_generator._use_warning_has_been_displayed = True
+
+
 def main(argv: list[str]) -> None:
+    from revintel.ui import outlook
+
+    outlook.start()  # the forecasting worker's imports, on the other core meanwhile
     # The heavy imports every page needs (pandas, pandera, polars, Ibis, DuckDB, SQLAlchemy),
     # done once before the first session. Page modules themselves use st.cache_data, which wants
     # Streamlit's runtime, so they are left to the first run.
@@ -107,7 +140,10 @@ def main(argv: list[str]) -> None:
     import revintel.forecast.service
     import revintel.health.service
     import revintel.metrics.service
-    import revintel.store  # noqa: F401
+    import revintel.store
+    import revintel.ui.vega  # noqa: F401  (Altair: ~1.5 s on the first visitor's page otherwise)
+
+    _skip_direct_execution_warning()
 
     threading.Thread(target=_warm_caches, name="revintel-warm-up", daemon=True).start()
     threading.Thread(target=_best_effort(_warm_plotly), name="revintel-plotly", daemon=True).start()

@@ -19,6 +19,7 @@ MRR_COLUMNS = ["month", "mrr", "arr", "customers", "arpa", "mrr_mom"]
 MOVEMENT_COLUMNS = ["month", "new", "expansion", "reactivation", "contraction", "churn",
                     "net_new_mrr", "mrr"]  # fmt: skip
 RATE_COLUMNS = ["month", "logo_churn_rate", "gross_mrr_churn_rate", "nrr_monthly"]
+RATE_SERIES = [("logo_churn_rate", "Logo churn"), ("gross_mrr_churn_rate", "Gross MRR churn")]
 
 
 def render(ctx: AppContext) -> None:
@@ -47,12 +48,13 @@ def render(ctx: AppContext) -> None:
     drawn_without: list[bool] = []  # charts drawn before their forecast was ready
     left, right = st.columns(2)
     with left:
-        drawn_without.append(render_mrr_trend(movements, filters, mrr_outlook))
+        drawn_without.append(render_mrr_trend(ctx, movements, filters, mrr_outlook))
+    view = [filters.start, filters.end, filters.dimensions]  # what the rows are drawn from
     with right:
         shown = rv.in_range(movements, filters)
         rv.chart_card(
             "MRR movements",
-            vega.movements_chart(shown),
+            rv.chart_spec(ctx, "movements", view, lambda: vega.movements_chart(shown)),
             rv.frame_of(shown, MOVEMENT_COLUMNS),
             "mrr_movements",
             help=rv.definition_help("new"),
@@ -63,7 +65,7 @@ def render(ctx: AppContext) -> None:
         if has_payments:
             revenue_outlook = rv.outlook(cash, "revenue", "revenue", ctx=ctx, filters=filters)
             pending.append(revenue_outlook)
-            drawn_without.append(render_revenue_trend(cash, filters, revenue_outlook))
+            drawn_without.append(render_revenue_trend(ctx, cash, filters, revenue_outlook))
         else:
             with st.container(border=True):
                 st.markdown("**Revenue**")
@@ -72,9 +74,11 @@ def render(ctx: AppContext) -> None:
         shown = rv.in_range(movements, filters)
         rv.chart_card(
             "Churn and retention",
-            vega.rate_lines(
-                shown,
-                [("logo_churn_rate", "Logo churn"), ("gross_mrr_churn_rate", "Gross MRR churn")],
+            rv.chart_spec(
+                ctx,
+                "churn_retention",
+                view,
+                lambda: vega.rate_lines(shown, RATE_SERIES),
             ),
             rv.frame_of(shown, RATE_COLUMNS),
             "churn_retention",
@@ -111,7 +115,14 @@ def render_kpis(movements: list[dict], cash: list[dict], month: str, has_payment
     )
 
 
-def render_mrr_trend(movements: list[dict], filters: rv.RevenueFilters, future) -> bool:
+def _view(filters: rv.RevenueFilters, future: rv.OutlookFuture, drawn: bool) -> list:
+    """What a trend chart is drawn from besides the data: the filters and the outlook drawn."""
+    return [filters.start, filters.end, filters.dimensions, future.key if drawn else None]
+
+
+def render_mrr_trend(
+    ctx: AppContext, movements: list[dict], filters: rv.RevenueFilters, future: rv.OutlookFuture
+) -> bool:
     """MRR over the range, the forecast after it with 80% and 95% bands, anomalous months.
 
     True when drawn before the forecast was ready."""
@@ -139,7 +150,12 @@ def render_mrr_trend(movements: list[dict], filters: rv.RevenueFilters, future) 
             notes.append(f"No anomaly detection: {result.anomalies_error}")
     rv.chart_card(
         "MRR trend and forecast",
-        vega.trend_chart(shown, "mrr", "MRR", result=result),
+        rv.chart_spec(
+            ctx,
+            "mrr_trend",
+            _view(filters, future, result is not None),
+            lambda: vega.trend_chart(shown, "mrr", "MRR", result=result),
+        ),
         frame,
         "mrr_trend",
         help=rv.definition_help("mrr"),
@@ -148,7 +164,9 @@ def render_mrr_trend(movements: list[dict], filters: rv.RevenueFilters, future) 
     return result is None
 
 
-def render_revenue_trend(cash: list[dict], filters: rv.RevenueFilters, future) -> bool:
+def render_revenue_trend(
+    ctx: AppContext, cash: list[dict], filters: rv.RevenueFilters, future: rv.OutlookFuture
+) -> bool:
     """Monthly revenue (successful payments), its forecast and anomalous months.
 
     True when drawn before the forecast was ready."""
@@ -157,7 +175,12 @@ def render_revenue_trend(cash: list[dict], filters: rv.RevenueFilters, future) -
     frame = rv.frame_of(shown, ["month", "revenue", "successful_payments", "revenue_mom"])
     rv.chart_card(
         "Revenue (cash collected)",
-        vega.trend_chart(shown, "revenue", "Revenue", result=result, kind="bar"),
+        rv.chart_spec(
+            ctx,
+            "revenue_trend",
+            _view(filters, future, result is not None),
+            lambda: vega.trend_chart(shown, "revenue", "Revenue", result=result, kind="bar"),
+        ),
         frame,
         "revenue_trend",
         help=rv.definition_help("revenue"),

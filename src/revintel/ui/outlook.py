@@ -1,0 +1,172 @@
+"""Forecasts and anomaly detection for the revenue pages, computed in a worker process.
+
+A forecast for a new filter takes seconds (the model search with its backtests), all of it Python
+holding the interpreter lock. Run on a thread of the dashboard's server it halves the speed of the
+page run a visitor is waiting for; in a process of its own it runs on the other core. The worker is
+a single spawned process (not forked: the server runs threads) at a lower priority, started on the
+first request and kept for the server's life; its own caches (forecasts, metric results, its own
+warehouse connection) persist between requests.
+
+Everything here is importable without Streamlit: it is what the worker imports.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+from revintel.errors import RevintelError
+
+Record = dict[str, Any]
+_LOG = logging.getLogger(__name__)
+WORKER_NICENESS = 10
+"""The worker's priority below the server's (Linux): the page run and the browser drawing it come
+first."""
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """A series' forecast and anomalies, or why there is none."""
+
+    forecast: Any | None = None  # revintel.forecast.ForecastResult
+    anomalies: list[Any] = field(default_factory=list)  # revintel.forecast.Anomaly
+    forecast_error: str | None = None
+    anomalies_error: str | None = None
+    worker_failed: bool = False  # not computed: asking again starts a new worker
+
+
+@dataclass(frozen=True)
+class DriverSource:
+    """Where the worker reads a series' drivers from: the home, data and options."""
+
+    settings: Any  # revintel.config.Settings
+    version: str
+    end: str | None
+    filters: str  # JSON of the sidebar's dimension filters
+
+
+# -- in the worker ---------------------------------------------------------------------------------
+_FORKS: dict[tuple[str, str], Any] = {}  # the worker's own AppContext per home and data version
+
+
+def _driver_rows(source: DriverSource, series: str) -> list[Record]:
+    """The series' rows with their drivers, on the worker's own warehouse connection."""
+    from revintel.context import AppContext
+    from revintel.metrics import service
+
+    key = (str(source.settings.home), source.version)
+    ctx = _FORKS.get(key)
+    if ctx is None:
+        for old in list(_FORKS):
+            _FORKS.pop(old).close()
+        ctx = _FORKS[key] = AppContext(source.settings)
+    return service.rows_with_drivers(
+        ctx, series, end=source.end, filters=json.loads(source.filters)
+    )
+
+
+def compute(
+    rows: list[Record], series: str, horizon: int, drivers: DriverSource | None = None
+) -> Outlook:
+    """The forecast of ``series`` in ``rows`` and its anomalies (judged by their drivers when
+    ``drivers`` says where to read them)."""
+    from revintel.forecast.service import forecast_metric, metric_anomalies
+
+    forecast = anomalies = None
+    forecast_error = anomalies_error = None
+    try:
+        forecast = forecast_metric(rows, series, horizon)  # type: ignore[arg-type]
+    except RevintelError as exc:
+        forecast_error = str(exc)
+    detail = rows
+    if drivers is not None:
+        try:
+            detail = _driver_rows(drivers, series)
+        except Exception:  # without its drivers a series is judged on its own
+            _LOG.warning("anomaly drivers of %s unavailable", series, exc_info=True)
+    try:
+        anomalies = metric_anomalies(detail, series)  # type: ignore[arg-type]
+    except RevintelError as exc:
+        anomalies_error = str(exc)
+    return Outlook(forecast, anomalies or [], forecast_error, anomalies_error)
+
+
+def _lower_priority() -> None:
+    with suppress(AttributeError, OSError):  # Linux and macOS; elsewhere the default priority
+        os.setpriority(os.PRIO_PROCESS, 0, WORKER_NICENESS)
+
+
+# -- in the server ---------------------------------------------------------------------------------
+_POOL: ProcessPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ProcessPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_lower_priority,
+            )
+        return _POOL
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    """Forget a broken pool (its worker died): the next request starts a new one."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is pool:
+            _POOL = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _prepare() -> None:
+    """The worker's imports (the forecasting stack, Ibis, DuckDB): seconds, done once."""
+    import revintel.context
+    import revintel.forecast.service
+    import revintel.metrics.service  # noqa: F401
+
+
+def start() -> None:
+    """Start the worker and its imports now, rather than on the first request (the dashboard's
+    server calls it as it starts)."""
+    _pool().submit(_prepare)
+
+
+def submit(
+    rows: list[Record], series: str, horizon: int, drivers: DriverSource | None = None
+) -> Future[Outlook]:
+    """:func:`compute` in the worker. The future always ends with an :class:`Outlook`: if the
+    worker dies (out of memory, killed), the outlook says so in its errors instead."""
+    done: Future[Outlook] = Future()
+    done.set_running_or_notify_cancel()
+    pool = _pool()
+    try:
+        running = pool.submit(compute, rows, series, horizon, drivers)
+    except BrokenProcessPool:
+        _discard(pool)
+        pool = _pool()
+        running = pool.submit(compute, rows, series, horizon, drivers)
+
+    def copy(finished: Future[Outlook]) -> None:
+        try:
+            done.set_result(finished.result())
+        except BaseException as exc:  # the worker died or the result could not come back
+            if isinstance(exc, BrokenProcessPool):
+                _discard(pool)
+            why = f"the forecasting worker failed ({type(exc).__name__}: {exc})"
+            _LOG.warning("outlook of %s failed", series, exc_info=exc)
+            done.set_result(Outlook(forecast_error=why, anomalies_error=why, worker_failed=True))
+
+    running.add_done_callback(copy)
+    return done
