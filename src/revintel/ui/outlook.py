@@ -3,9 +3,10 @@
 A forecast for a new filter takes seconds (the model search with its backtests), all of it Python
 holding the interpreter lock. Run on a thread of the dashboard's server it halves the speed of the
 page run a visitor is waiting for; in a process of its own it runs on the other core. The worker is
-a single spawned process (not forked: the server runs threads) at a lower priority, started on the
-first request and kept for the server's life; its own caches (forecasts, metric results, its own
-warehouse connection) persist between requests.
+a single spawned process (not forked: the server runs threads) at a lower priority, started with
+the server (:func:`start`) and kept for its life; its own caches (forecasts, metric results, its
+own warehouse connection) persist between requests. Without it (not started, or dead), outlooks
+are computed on a lower-priority thread of the server, as before.
 
 Everything here is importable without Streamlit: it is what the worker imports.
 """
@@ -17,7 +18,7 @@ import logging
 import multiprocessing
 import os
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -104,30 +105,18 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, 0, WORKER_NICENESS)
 
 
+def _lower_priority_thread() -> None:
+    with suppress(AttributeError, OSError):  # per-thread priority: Linux only
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
+
+
 # -- in the server ---------------------------------------------------------------------------------
 _POOL: ProcessPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
-
-
-def _pool() -> ProcessPoolExecutor:
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_lower_priority,
-            )
-        return _POOL
-
-
-def _discard(pool: ProcessPoolExecutor) -> None:
-    """Forget a broken pool (its worker died): the next request starts a new one."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is pool:
-            _POOL = None
-    pool.shutdown(wait=False, cancel_futures=True)
+_THREAD = ThreadPoolExecutor(
+    max_workers=1, thread_name_prefix="revintel-outlook", initializer=_lower_priority_thread
+)
+"""Where outlooks are computed when the worker was not started, or has died: in this process."""
 
 
 def _prepare() -> None:
@@ -138,25 +127,50 @@ def _prepare() -> None:
 
 
 def start() -> None:
-    """Start the worker and its imports now, rather than on the first request (the dashboard's
-    server calls it as it starts)."""
-    _pool().submit(_prepare)
+    """Start the worker process, and its imports, now.
+
+    Call it from the program's main module before anything else runs (the dashboard's server
+    does, before Streamlit starts): a spawned process re-imports the parent's ``__main__``, and
+    while Streamlit runs a page that is the page script. Without a started worker, or once it has
+    died, outlooks are computed on a thread of this process instead.
+    """
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_lower_priority,
+            )
+            _POOL.submit(_prepare)  # spawns the worker now
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    """Forget a broken pool (its worker died): outlooks are computed in this process from now."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is pool:
+            _POOL = None
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def submit(
     rows: list[Record], series: str, horizon: int, drivers: DriverSource | None = None
 ) -> Future[Outlook]:
-    """:func:`compute` in the worker. The future always ends with an :class:`Outlook`: if the
-    worker dies (out of memory, killed), the outlook says so in its errors instead."""
-    done: Future[Outlook] = Future()
-    done.set_running_or_notify_cancel()
-    pool = _pool()
+    """:func:`compute` in the worker (:func:`start`), else on a background thread here. The future
+    always ends with an :class:`Outlook`: if the worker dies (out of memory, killed), the outlook
+    says so in its errors, and asking again computes it here."""
+    with _POOL_LOCK:
+        pool = _POOL
+    if pool is None:
+        return _THREAD.submit(compute, rows, series, horizon, drivers)
     try:
         running = pool.submit(compute, rows, series, horizon, drivers)
     except BrokenProcessPool:
         _discard(pool)
-        pool = _pool()
-        running = pool.submit(compute, rows, series, horizon, drivers)
+        return _THREAD.submit(compute, rows, series, horizon, drivers)
+    done: Future[Outlook] = Future()
+    done.set_running_or_notify_cancel()
 
     def copy(finished: Future[Outlook]) -> None:
         try:

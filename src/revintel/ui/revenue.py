@@ -444,7 +444,11 @@ def start_outlooks() -> None:
 
 
 def _fill(future: OutlookFuture, computed: Future[Outlook]) -> None:
-    result = computed.result()  # always an Outlook (outlook_worker.submit)
+    try:
+        result = computed.result()
+    except BaseException as exc:  # the page shows it when it reads the result
+        future.set_exception(exc)
+        return
     if result.worker_failed:  # shown once; the next page run asks a new worker
         with _FUTURES_LOCK:
             if _FUTURES.get(future.key) is future:

@@ -58,9 +58,9 @@ def _warm_plotly() -> None:
 
 
 def _warm_caches() -> None:
-    """Fill the per-snapshot service caches for the data loaded now (best effort): the revenue
-    pages' metrics, cubes and anomaly drivers first (the Executive Overview is the usual landing
-    page), then account health and churn."""
+    """Fill the caches for the data loaded now (best effort): first the Executive Overview's (the
+    usual landing page) monthly rows, whose forecasts the worker then computes meanwhile; then the
+    revenue pages' cubes, account health and churn."""
     try:
         from revintel.context import AppContext
         from revintel.errors import RevintelError
@@ -71,7 +71,7 @@ def _warm_caches() -> None:
         try:
             if ctx.warehouse.has_table("customers"):
                 # No health tables or no predictions is not an error: the pages say so.
-                for warm in (metrics.warm, _warm_outlook, health.score_month, _warm_churn):
+                for warm in (_warm_outlook, metrics.warm, health.score_month, _warm_churn):
                     with suppress(RevintelError):
                         warm(ctx)
         finally:

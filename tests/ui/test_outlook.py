@@ -1,0 +1,64 @@
+"""The revenue pages' forecasting worker (revintel.ui.outlook): a separate process once started,
+a thread of this process otherwise, and a dead worker is said, then replaced by the thread."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+
+import pytest
+
+from revintel.ui import outlook
+
+ROWS = [{"month": f"2024-{m:02d}", "mrr": 1000.0 + 25 * m + (m % 3) * 7} for m in range(1, 13)]
+
+
+@pytest.fixture
+def fresh() -> Iterator[None]:
+    """No worker before the test; any started by it is stopped after."""
+    with outlook._POOL_LOCK:
+        assert outlook._POOL is None, "another test left a worker running"
+    try:
+        yield
+    finally:
+        with outlook._POOL_LOCK:
+            pool, outlook._POOL = outlook._POOL, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def test_without_a_worker_outlooks_are_computed_here(fresh: None) -> None:
+    result = outlook.submit(ROWS, "mrr", 6).result(timeout=120)
+    assert result.forecast is not None and not result.worker_failed
+    assert len(result.forecast.forecast) == 6
+
+
+def test_a_started_worker_is_another_process_and_gives_the_same_outlook(fresh: None) -> None:
+    outlook.start()
+    pool = outlook._POOL
+    assert pool is not None
+    assert pool.submit(os.getpid).result(timeout=120) != os.getpid()
+    there = outlook.submit(ROWS, "mrr", 6).result(timeout=120)
+    here = outlook.compute(ROWS, "mrr", 6)
+    assert not there.worker_failed
+    assert [f.mean for f in there.forecast.forecast] == [f.mean for f in here.forecast.forecast]
+    assert there.forecast.model == here.forecast.model
+
+
+def test_a_dead_worker_is_said_and_the_next_outlook_is_computed_here(fresh: None) -> None:
+    outlook.start()
+    pool = outlook._POOL
+    worker = pool.submit(os.getpid).result(timeout=120)
+    long = [
+        {"month": f"{2021 + m // 12}-{m % 12 + 1:02d}", "mrr": 1000.0 + 9 * m} for m in range(36)
+    ]
+    pending = outlook.submit(long, "mrr", 6)  # seconds of model search: killed while running
+    os.kill(worker, signal.SIGKILL)
+    failed = pending.result(timeout=120)
+    assert failed.worker_failed and failed.forecast is None
+    assert "forecasting worker failed" in (failed.forecast_error or "")
+    with outlook._POOL_LOCK:
+        assert outlook._POOL is None  # forgotten: not spawned again from a page run
+    again = outlook.submit(ROWS, "mrr", 6).result(timeout=120)
+    assert again.forecast is not None and not again.worker_failed
