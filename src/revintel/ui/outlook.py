@@ -41,7 +41,7 @@ class Outlook:
     anomalies: list[Any] = field(default_factory=list)  # revintel.forecast.Anomaly
     forecast_error: str | None = None
     anomalies_error: str | None = None
-    worker_failed: bool = False  # not computed: asking again starts a new worker
+    worker_failed: bool = False  # not computed: asking again computes it in the server
 
 
 @dataclass(frozen=True)
@@ -101,12 +101,9 @@ def compute(
 
 
 def _lower_priority() -> None:
-    with suppress(AttributeError, OSError):  # Linux and macOS; elsewhere the default priority
-        os.setpriority(os.PRIO_PROCESS, 0, WORKER_NICENESS)
-
-
-def _lower_priority_thread() -> None:
-    with suppress(AttributeError, OSError):  # per-thread priority: Linux only
+    """Lower the calling thread's priority (Linux: the worker process's main thread, which
+    computes, or the fallback thread); elsewhere the default priority stays."""
+    with suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
 
 
@@ -114,7 +111,7 @@ def _lower_priority_thread() -> None:
 _POOL: ProcessPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 _THREAD = ThreadPoolExecutor(
-    max_workers=1, thread_name_prefix="revintel-outlook", initializer=_lower_priority_thread
+    max_workers=1, thread_name_prefix="revintel-outlook", initializer=_lower_priority
 )
 """Where outlooks are computed when the worker was not started, or has died: in this process."""
 

@@ -76,6 +76,12 @@ class RevenueFilters:
         """The metrics service's ``filters`` option (only the dimensions with values chosen)."""
         return {d: list(v) for d, v in self.values if v}
 
+    @property
+    def options(self) -> dict[str, Any]:
+        """The Executive Overview's metric options: up to the last month, with the filters (the
+        dashboard server's warm-up asks the same, so that the page finds them computed)."""
+        return {"end": self.end, "filters": self.dimensions}
+
     def without(self, *dimensions: str) -> dict[str, list[str]]:
         """The ``filters`` option minus some dimensions (for a breakdown by one of them)."""
         return {d: v for d, v in self.dimensions.items() if d not in dimensions}
@@ -449,7 +455,7 @@ def _fill(future: OutlookFuture, computed: Future[Outlook]) -> None:
     except BaseException as exc:  # the page shows it when it reads the result
         future.set_exception(exc)
         return
-    if result.worker_failed:  # shown once; the next page run asks a new worker
+    if result.worker_failed:  # shown once; the next page run asks again (computed in the server)
         with _FUTURES_LOCK:
             if _FUTURES.get(future.key) is future:
                 del _FUTURES[future.key]

@@ -100,10 +100,9 @@ def _warm_outlook(ctx) -> None:
 
     p = metrics.period(ctx)
     view = revenue.RevenueFilters(start=month_label(p.first), end=month_label(p.last))
-    options = {"end": view.end, "filters": view.dimensions}  # as the page asks
-    revenue.outlook(metrics.mrr_movements(ctx, **options), "mrr", "mrr", ctx=ctx, filters=view)
+    revenue.outlook(metrics.mrr_movements(ctx, **view.options), "mrr", "mrr", ctx=ctx, filters=view)
     if ctx.warehouse.has_table("payments"):
-        rows = metrics.revenue(ctx, **options)
+        rows = metrics.revenue(ctx, **view.options)
         revenue.outlook(rows, "revenue", "revenue", ctx=ctx, filters=view)
     revenue.start_outlooks()
 

@@ -35,10 +35,9 @@ def render(ctx: AppContext) -> None:
     if rv.missing_table_notice(ctx, "subscriptions", "recurring revenue (MRR) and churn"):
         return
     filters = rv.render_filters(ctx)
-    options = {"end": filters.end, "filters": filters.dimensions}
-    movements = rv.metric(ctx, "mrr_movements", **options)
+    movements = rv.metric(ctx, "mrr_movements", **filters.options)
     has_payments = ctx.warehouse.has_table("payments")
-    cash = rv.metric(ctx, "revenue", **options) if has_payments else []
+    cash = rv.metric(ctx, "revenue", **filters.options) if has_payments else []
     st.caption(f":material/calendar_month: {filters.describe()}")
 
     render_kpis(movements, cash, filters.end, has_payments)
@@ -49,7 +48,7 @@ def render(ctx: AppContext) -> None:
     left, right = st.columns(2)
     with left:
         drawn_without.append(render_mrr_trend(ctx, movements, filters, mrr_outlook))
-    view = [filters.start, filters.end, filters.dimensions]  # what the rows are drawn from
+    view = _view(filters)
     with right:
         shown = rv.in_range(movements, filters)
         rv.chart_card(
@@ -115,9 +114,12 @@ def render_kpis(movements: list[dict], cash: list[dict], month: str, has_payment
     )
 
 
-def _view(filters: rv.RevenueFilters, future: rv.OutlookFuture, drawn: bool) -> list:
-    """What a trend chart is drawn from besides the data: the filters and the outlook drawn."""
-    return [filters.start, filters.end, filters.dimensions, future.key if drawn else None]
+def _view(
+    filters: rv.RevenueFilters, future: rv.OutlookFuture | None = None, drawn: bool = False
+) -> list:
+    """What a chart is drawn from besides the data: the filters, and the outlook if drawn."""
+    drawn_key = future.key if drawn and future is not None else None
+    return [filters.start, filters.end, filters.dimensions, drawn_key]
 
 
 def render_mrr_trend(
