@@ -82,3 +82,70 @@ def test_a_plan_filter_does_not_use_the_cube(fresh):
     full = service._full(service.period(fresh.warehouse), fresh.warehouse)
     assert service._cube(fresh.warehouse, "movements", full, None, {"plan": ["Pro"]}, 30) is None
     assert service._cube(fresh.warehouse, "movements", full, None, {}, 30) is None
+
+
+def test_a_new_value_on_a_filtered_dimension_reuses_the_compiled_query(fresh, monkeypatch):
+    service._PREPARED.clear()
+    con = fresh.warehouse.con
+    compiled = []
+    original = type(con).compile
+    monkeypatch.setattr(
+        type(con), "compile", lambda self, *a, **k: compiled.append(1) or original(self, *a, **k)
+    )
+    service.mrr_movements(fresh, filters={"segment": ["SMB"]})
+    first = len(compiled)
+    assert first >= 1
+    service.mrr_movements(fresh, filters={"segment": ["Enterprise"]})
+    service.mrr_movements(fresh, filters={"segment": ["Enterprise", "Mid-Market"]})
+    assert len(compiled) == first  # same shape: the SQL is reused, the values are data
+    service.mrr_movements(fresh, filters={"country": ["US"]})
+    assert len(compiled) > first  # a new shape is compiled
+    monkeypatch.undo()
+    # ... and the reused query answers for its own values.
+    with_cube, direct = _both(
+        fresh, "mrr_movements", {"filters": {"segment": ["Enterprise"]}}, monkeypatch
+    )
+    assert [r["mrr"] for r in with_cube] == [r["mrr"] for r in direct]
+
+
+@pytest.mark.parametrize("name", ["mrr_movements", "revenue"])
+def test_filter_values_are_passed_as_data_not_sql(fresh, monkeypatch, name):
+    odd = {"filters": {"segment": ["O'Brien\"); DROP TABLE customers; --"]}}
+    with_cube, direct = _both(fresh, name, odd, monkeypatch)
+    assert with_cube == direct
+    column = "mrr" if name == "mrr_movements" else "revenue"
+    assert {r[column] for r in with_cube} == {0}
+    assert fresh.warehouse.has_table("customers")
+
+
+def test_without_duckdb_the_slice_runs_as_an_ibis_expression(fresh):
+    """Spark reads the same snapshots; there the slice is an Ibis expression on memtables."""
+    wh = fresh.warehouse
+    full = service._full(service.period(wh), wh)
+    cube = service._cube_totals(wh, "movements", full, 30)
+    kept = {"segment": ["SMB", "Enterprise"]}
+    rows = service._growth_rows("mrr", "country")
+
+    class NotDuckDB:
+        con = type("Backend", (), {"name": "pyspark"})()
+
+    on_duckdb = service._sliced_rates(wh, cube, full, "country", kept, ("rows", 12), rows)
+    elsewhere = service._sliced_rates(NotDuckDB(), cube, full, "country", kept, ("rows", 12), rows)
+    assert on_duckdb.num_rows > 0
+    assert elsewhere.to_pylist() == on_duckdb.to_pylist()
+
+
+def test_the_warm_up_compiles_a_filter_on_every_dimension(fresh, monkeypatch):
+    service._PREPARED.clear()
+    service.warm(fresh)
+    con = fresh.warehouse.con
+    compiled = []
+    original = type(con).compile
+    monkeypatch.setattr(
+        type(con), "compile", lambda self, *a, **k: compiled.append(1) or original(self, *a, **k)
+    )
+    for dim in ("segment", "country", "acquisition_channel", "industry"):
+        rows = service.mrr_movements(fresh, filters={dim: ["SMB", "US", "Partner"]})
+        assert rows
+        service.revenue(fresh, filters={dim: ["SMB", "US", "Partner"]})
+    assert compiled == []

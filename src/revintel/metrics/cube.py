@@ -76,15 +76,18 @@ def slice_cube(
     cube: ibis.Table,
     *,
     by: Dimension | None,
-    filters: Mapping[Dimension, Sequence[str]],
+    filters: Mapping[Dimension, Sequence[str] | ibis.Column],
 ) -> ibis.Table:
     """The totals of the customers matching ``filters``, per month and ``by`` value.
 
-    ``by`` and the filters must be customer dimensions present in the cube.
+    ``by`` and the filters must be customer dimensions present in the cube. A filter is the
+    values kept, or a column of them (another table's: the values are then data of the query,
+    not part of it).
     """
     rows = cube
     for dim, values in filters.items():
-        rows = rows.filter(rows[dim].isin(list(values)))
+        kept = values if isinstance(values, ibis.Column) else list(values)
+        rows = rows.filter(rows[dim].isin(kept))
     keys = [*([by] if by is not None else []), "month_idx"]
     additive = [c for c in cube.columns if c not in (*CUSTOMER_DIMENSIONS, "month_idx")]
     if by is None:

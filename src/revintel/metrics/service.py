@@ -464,8 +464,11 @@ def _plain(value: Any) -> Any:
 def _records(expr: ibis.Table) -> list[Record]:
     # Through Arrow, not pandas: the same Python values (Ibis casts the columns to the
     # expression's schema), several times faster for these small tables.
-    rows = expr.to_pyarrow().to_pylist()
-    return [{k: _plain(v) for k, v in row.items()} for row in rows]
+    return _arrow_records(expr.to_pyarrow())
+
+
+def _arrow_records(table: pa.Table) -> list[Record]:
+    return [{k: _plain(v) for k, v in row.items()} for row in table.to_pylist()]
 
 
 # -- recurring revenue ----------------------------------------------------------------------------
@@ -511,14 +514,14 @@ def _cube(
     by: Dimension | None,
     filters: dict[Dimension, list[str]],
     days: int | None,
-) -> ibis.Table | None:
-    """The monthly totals by every customer dimension (:mod:`revintel.metrics.cube`), as an
-    in-memory table, when ``by`` and ``filters`` are customer dimensions and the warehouse is a
-    Parquet snapshot; else None (computed from the raw tables).
+) -> pa.Table | None:
+    """The monthly totals by every customer dimension (:mod:`revintel.metrics.cube`), in memory,
+    when ``by`` and ``filters`` are customer dimensions and the warehouse is a Parquet snapshot;
+    else None (computed from the raw tables).
 
     Kept per snapshot for the process (:func:`_memo`), so that a dashboard answers a filter
-    change by summing a few tens of thousands of rows. Without a breakdown or a filter the
-    direct computation is cheaper, and it is used.
+    change by summing a few tens of thousands of rows (:func:`_on_cube`). Without a breakdown or
+    a filter the direct computation is cheaper, and it is used.
     """
     if (by is None and not filters) or by == "plan" or "plan" in filters:
         return None
@@ -527,7 +530,67 @@ def _cube(
     dims = cube_dimensions(wh.table("customers"))
     if (by is not None and by not in dims) or any(d not in dims for d in filters):
         return None  # the direct computation says which column is missing
-    return ibis.memtable(_cube_totals(wh, kind, full, days))
+    return _cube_totals(wh, kind, full, days)
+
+
+_CUBE_NAME = "_revintel_cube"
+_PREPARED: OrderedDict[tuple[Any, ...], tuple[str, pa.Schema]] = OrderedDict()
+_PREPARED_SIZE = 256
+_PREPARED_LOCK = threading.Lock()
+
+
+def _on_cube(
+    wh: Warehouse,
+    cube: pa.Table,
+    filters: Mapping[Dimension, Sequence[str]],
+    key: tuple[Any, ...],
+    build: Callable[[ibis.Table, dict[Dimension, ibis.Column]], ibis.Table],
+) -> pa.Table:
+    """``build(cube, filters)`` computed on the in-memory ``cube``.
+
+    ``build`` receives the cube and, per filtered dimension, a column of the values kept. On
+    DuckDB its SQL is compiled once per process and shape (``key``: what ``build`` does; the
+    cube's columns; which dimensions are filtered) and the cube and the filter values are
+    passed as data: building and compiling the expression costs several times more than
+    running it, and a dashboard asks the same shape for every new filter value. Elsewhere it is
+    run as an Ibis expression on in-memory tables.
+    """
+    dims = sorted(filters)
+    tables = {d: f"_revintel_filter_{i}" for i, d in enumerate(dims)}
+    values = {
+        d: pa.table({d: pa.array([str(v) for v in filters[d]], type=cube.schema.field(d).type)})
+        for d in dims
+    }
+    con = wh.con
+    if con.name != "duckdb":
+        memtables = {d: ibis.memtable(values[d])[d] for d in dims}
+        return build(ibis.memtable(cube), memtables).to_pyarrow()
+    shape = (*key, tuple(dims), tuple((f.name, str(f.type)) for f in cube.schema))
+    with _PREPARED_LOCK:
+        prepared = _PREPARED.get(shape)
+    if prepared is None:
+        placeholder = ibis.table(ibis.Schema.from_pyarrow(cube.schema), name=_CUBE_NAME)
+        columns = {
+            d: ibis.table(ibis.Schema.from_pyarrow(values[d].schema), name=tables[d])[d]
+            for d in dims
+        }
+        expr = build(placeholder, columns)
+        prepared = (con.compile(expr), expr.schema().to_pyarrow())
+        with _PREPARED_LOCK:
+            _PREPARED[shape] = prepared
+            while len(_PREPARED) > _PREPARED_SIZE:
+                _PREPARED.popitem(last=False)
+    sql, schema = prepared
+    # A cursor of its own: the names registered below are seen by this query only.
+    cursor = con.con.cursor()
+    try:
+        cursor.register(_CUBE_NAME, cube)
+        for d in dims:
+            cursor.register(tables[d], values[d])
+        result = cursor.sql(sql).to_arrow_table()
+    finally:
+        cursor.close()
+    return result.cast(schema)
 
 
 def _cube_totals(
@@ -560,8 +623,7 @@ def _rates(
 
     cube = _cube(wh, "movements", full, by, filters, days)
     if cube is not None:  # a slice of the in-memory cube, read as it is: no temporary table
-        series = slice_cube(cube, by=by, filters=filters)
-        return movement_rates(movement_rows(series, lo=full.first))
+        return ibis.memtable(_sliced_rates(wh, cube, full, by, filters, ("rates",), lambda r: r))
 
     def build() -> ibis.Table:
         changes = _changes(wh, by, filters, days)
@@ -573,6 +635,37 @@ def _rates(
     return _cached(wh, key, build, within_call=False)
 
 
+def _growth_rows(
+    column: str, by: Dimension | None, cmgr_months: int = 12
+) -> Callable[[ibis.Table], ibis.Table]:
+    """A monthly table's rows with the growth of ``column``, in order (a table has none)."""
+
+    def rows(table: ibis.Table) -> ibis.Table:
+        grown = growth(table, column, cmgr_months=cmgr_months)
+        return grown.order_by([*([by] if by else []), "month"])
+
+    return rows
+
+
+def _sliced_rates(
+    wh: Warehouse,
+    cube: pa.Table,
+    full: Period,
+    by: Dimension | None,
+    filters: Mapping[Dimension, Sequence[str]],
+    then_key: tuple[Any, ...],
+    then: Callable[[ibis.Table], ibis.Table],
+) -> pa.Table:
+    """``then`` of the monthly movements and rates of the customers ``filters`` keep, from the
+    movement cube (``then_key`` says what ``then`` does)."""
+
+    def build(table: ibis.Table, values: dict[Dimension, ibis.Column]) -> ibis.Table:
+        series = slice_cube(table, by=by, filters=values)
+        return then(movement_rates(movement_rows(series, lo=full.first)))
+
+    return _on_cube(wh, cube, filters, ("movements", full.first, by, *then_key), build)
+
+
 def _movement_rows(
     wh: Warehouse,
     full: Period,
@@ -580,9 +673,13 @@ def _movement_rows(
     filters: dict[Dimension, list[str]],
     days: int,
 ) -> list[Record]:
+    rows = _growth_rows("mrr", by)
+
     def compute() -> list[Record]:
-        rates = _rates(wh, full, by, filters, days)
-        return _records(growth(rates, "mrr").order_by([*([by] if by else []), "month"]))
+        cube = _cube(wh, "movements", full, by, filters, days)
+        if cube is not None:
+            return _arrow_records(_sliced_rates(wh, cube, full, by, filters, ("rows", 12), rows))
+        return _records(rows(_rates(wh, full, by, filters, days)))
 
     key = ("movements", full.first, full.last, by, _filters_key(filters), days)
     return _memo(wh, key, compute)
@@ -779,7 +876,7 @@ def _revenue(
 
     cube = _cube(wh, "revenue", full, by, filters, None)
     if cube is not None:  # a slice of the in-memory cube, read as it is: no temporary table
-        return revenue_rows(slice_cube(cube, by=by, filters=filters))
+        return ibis.memtable(_sliced_revenue(wh, cube, by, filters, ("revenue",), lambda r: r))
 
     def build() -> ibis.Table:
         return revenue_expr(
@@ -794,6 +891,23 @@ def _revenue(
 
     key = ("revenue", full.first, full.last, by, _filters_key(filters))
     return _cached(wh, key, build, within_call=False)
+
+
+def _sliced_revenue(
+    wh: Warehouse,
+    cube: pa.Table,
+    by: Dimension | None,
+    filters: Mapping[Dimension, Sequence[str]],
+    then_key: tuple[Any, ...],
+    then: Callable[[ibis.Table], ibis.Table],
+) -> pa.Table:
+    """``then`` of the monthly revenue of the customers ``filters`` keep, from the revenue
+    cube (``then_key`` says what ``then`` does)."""
+
+    def build(table: ibis.Table, values: dict[Dimension, ibis.Column]) -> ibis.Table:
+        return then(revenue_rows(slice_cube(table, by=by, filters=values)))
+
+    return _on_cube(wh, cube, filters, ("revenue", by, *then_key), build)
 
 
 @_service
@@ -817,10 +931,14 @@ def revenue(
     by, checked = check_dimension(by), check_filters(filters)
     full = _full(p, wh)
 
+    rows = _growth_rows("revenue", by, cmgr_months)
+
     def compute() -> list[Record]:
-        rows = growth(_revenue(wh, full, by, checked), "revenue", cmgr_months=cmgr_months)
-        # Explicit order: the cached monthly revenue is a table, which has no row order.
-        return _records(rows.order_by([*([by] if by else []), "month"]))
+        cube = _cube(wh, "revenue", full, by, checked, None)
+        if cube is not None:
+            then_key = ("rows", cmgr_months)
+            return _arrow_records(_sliced_revenue(wh, cube, by, checked, then_key, rows))
+        return _records(rows(_revenue(wh, full, by, checked)))
 
     key = ("revenue_rows", full.first, full.last, by, _filters_key(checked), cmgr_months)
     return _slice(_memo(wh, key, compute), p)
@@ -1094,11 +1212,16 @@ def _merged(rows: list[Record], tables: list[ibis.Table | None]) -> list[Record]
 
 
 # -- warm-up --------------------------------------------------------------------------------------
+_NO_CUSTOMER = "\x00revintel warm-up"
+"""A dimension value no customer has (blanks are ``(unknown)``): the warm-up's filter."""
+
+
 def warm(source: AppContext | Warehouse) -> None:
     """Compute what the revenue pages open with, for the data loaded now (the dashboard server
     calls it before the first visitor): the monthly movements and revenue, and the
-    customer-dimension cubes that answer filter changes. Results are kept per Parquet snapshot and
-    shared by every session (:func:`_memo`); elsewhere this does nothing lasting. (The anomaly
+    customer-dimension cubes that answer filter changes, and one filter on each dimension (its
+    query is compiled once: :func:`_on_cube`). Results are kept per Parquet snapshot and shared
+    by every session (:func:`_memo`); elsewhere this does nothing lasting. (The anomaly
     detector's drivers are read by the dashboard's forecasting worker: ``revintel.ui.outlook``.)
     """
     wh = _warehouse(source)
@@ -1111,7 +1234,15 @@ def warm(source: AppContext | Warehouse) -> None:
     if wh.has_table("customers"):
         full = _full(period(wh), wh)
         days = _delinquency_days(wh, None)
-        if cube_dimensions(wh.table("customers")):
+        dims = cube_dimensions(wh.table("customers"))
+        if dims:
             _cube_totals(wh, "movements", full, days)
             if has_payments:
                 _cube_totals(wh, "revenue", full, None)
+            # A filter on each dimension, for a value no customer has: its query is compiled
+            # once (_on_cube), and a user's first pick on that dimension only runs it.
+            for dim in dims:
+                none = {dim: [_NO_CUSTOMER]}
+                mrr_movements(wh, filters=none, delinquency_days=days)
+                if has_payments:
+                    revenue(wh, filters=none)
