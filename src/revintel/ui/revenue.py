@@ -30,7 +30,7 @@ from revintel.metrics import service
 from revintel.metrics.definitions import DEFINITIONS
 from revintel.metrics.months import month_label
 from revintel.ui import outlook as outlook_worker
-from revintel.ui import theme
+from revintel.ui import theme, vega
 from revintel.ui.outlook import DriverSource, Outlook
 
 Record = dict[str, Any]
@@ -341,10 +341,9 @@ def chart_card(
         if isinstance(figure, go.Figure):
             st.plotly_chart(figure, key=f"chart_{key}", config={"displaylogo": False})
         elif figure is not None:
-            # A Vega-Lite spec (chart_spec), or an Altair chart turned into one without Altair's
-            # JSON-schema validation: st.altair_chart validates on every run (~10 ms a chart);
-            # tests/ui/test_vega.py validates every chart the pages build.
-            spec = figure if isinstance(figure, dict) else figure.to_dict(validate=False)
+            # A Vega-Lite spec (chart_spec), or an Altair chart turned into one (vega.spec: not
+            # validated on every run as st.altair_chart does; named so that new data keeps it).
+            spec = figure if isinstance(figure, dict) else vega.spec(figure)
             st.vega_lite_chart(spec=spec, key=f"chart_{key}", width="stretch", theme=None)
         if caption:
             st.caption(caption)
@@ -352,7 +351,7 @@ def chart_card(
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _spec(version: str, chart: str, identity: str, _build: Callable[[], Any]) -> dict[str, Any]:
-    return _build().to_dict(validate=False)
+    return vega.spec(_build())
 
 
 def chart_spec(

@@ -12,6 +12,7 @@ movements with net new MRR, and rates with undefined months as gaps.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -35,6 +36,27 @@ MOVEMENTS = (
     ("churn", -1, RED),
 )
 LINE_COLOURS = [BLUE, "#0EA5E9", "#8B5CF6", "#14B8A6", "#F59E0B", "#EC4899", "#64748B"]
+
+
+def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The chart's Vega-Lite spec, for ``st.vega_lite_chart``, with its datasets named by position.
+
+    Altair names each dataset by a hash of its rows, so the spec of a chart changed with its
+    data, and Streamlit re-creates a Vega view whenever the spec changes (parse, compile, draw:
+    the costliest part of a filter change in the browser). Named ``d0``, ``d1``... instead, the
+    same chart of other data has the same spec, and Streamlit swaps the data in the view.
+    Not validated against the Vega-Lite schema (~10 ms a chart on every run);
+    ``tests/ui/test_vega.py`` validates every chart the pages build.
+    """
+    out = chart.to_dict(validate=False)
+    names = {name: f"d{i}" for i, name in enumerate(out.get("datasets", {}))}
+    if not names:
+        return out
+    datasets = out.pop("datasets")
+    text = json.dumps(out)
+    for old, new in names.items():
+        text = text.replace(json.dumps(old), json.dumps(new))
+    return {**json.loads(text), "datasets": {names[k]: v for k, v in datasets.items()}}
 
 
 def _style(chart: alt.TopLevelMixin, height: int = HEIGHT) -> alt.TopLevelMixin:
