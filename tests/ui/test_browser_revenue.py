@@ -108,6 +108,14 @@ def test_executive_overview_in_chromium(demo_24_months: str) -> None:
             assert page.locator('[data-testid="stException"]').count() == 0
             assert "Segment: SMB" in page.locator('[data-testid="stMain"]').inner_text()
             full_page_shot(page, ARTIFACTS / "executive-overview-smb.png")
+            # The chart's CSV is made on the click, from the filtered rows.
+            card = page.locator(".st-key-csv_mrr_movements")
+            with page.expect_download(timeout=30_000) as download:
+                card.get_by_role("button", name="CSV").click()
+            assert download.value.suggested_filename == "mrr_movements.csv"
+            lines = Path(download.value.path()).read_text().splitlines()
+            assert lines[0].startswith("month,")
+            assert len(lines) > 12
 
             for path, name in (("customer-insights", "Customer Insights"),
                                ("financial-health", "Financial Health")):  # fmt: skip

@@ -330,7 +330,9 @@ def chart_card(
         head.markdown(f"**{title}**", help=help)
         button.download_button(
             "CSV",
-            data=frame.to_csv(index=False).encode(),
+            # Made on the click: a file made on every run is stored by the server and fetched
+            # by the browser with the page (four per page, on every filter change).
+            data=partial(_csv, frame),
             file_name=f"{key}.csv",
             mime="text/csv",
             key=f"csv_{key}",
@@ -347,6 +349,10 @@ def chart_card(
             st.vega_lite_chart(spec=spec, key=f"chart_{key}", width="stretch", theme=None)
         if caption:
             st.caption(caption)
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
