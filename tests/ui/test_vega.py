@@ -21,6 +21,8 @@ from revintel.ui import vega
 from revintel.ui.outlook import compute
 from tests.health.demo import demo_home, settings_for
 
+RATES = [("logo_churn_rate", "Logo churn"), ("nrr", "NRR")]
+
 
 @pytest.fixture(scope="module")
 def rows() -> dict[str, Any]:
@@ -55,19 +57,30 @@ def test_every_chart_of_the_executive_overview_validates(rows: dict[str, Any]) -
 
 def test_the_same_chart_of_other_data_has_the_same_spec(rows: dict[str, Any]) -> None:
     """Streamlit swaps the data of a drawn Vega view only when the spec is unchanged, so a filter
-    change must change the datasets and nothing else."""
+    change, or the forecast arriving, must change the datasets and nothing else."""
     movements = rows["movements"]
     halved = [{**r, **{k: v / 2 for k, v in r.items() if isinstance(v, float)}} for r in movements]
-    for build in (
-        lambda rs: vega.movements_chart(rs),
-        lambda rs: vega.trend_chart(rs, "mrr", "MRR", result=None),
-    ):
-        one, other = vega.spec(build(movements)), vega.spec(build(halved))
+    outlook = compute([{"month": r["month"], "mrr": r["mrr"]} for r in movements], "mrr", 6)
+    assert outlook.forecast is not None
+    pairs = [
+        (vega.movements_chart(movements), vega.movements_chart(halved)),
+        (vega.rate_lines(movements, RATES), vega.rate_lines(halved, RATES)),
+        (
+            vega.trend_chart(movements, "mrr", "MRR", result=None),
+            vega.trend_chart(halved, "mrr", "MRR", result=None),
+        ),
+        (  # drawn while the forecast is computed, then with it
+            vega.trend_chart(movements, "mrr", "MRR", result=None),
+            vega.trend_chart(movements, "mrr", "MRR", result=outlook),
+        ),
+    ]
+    for one_chart, other_chart in pairs:
+        one, other = vega.spec(one_chart), vega.spec(other_chart)
         assert one["datasets"] != other["datasets"]
-        assert list(one["datasets"]) == [f"d{i}" for i in range(len(one["datasets"]))]
+        assert list(one["datasets"]) == list(other["datasets"])
         assert {k: v for k, v in one.items() if k != "datasets"} == {
             k: v for k, v in other.items() if k != "datasets"
         }
         # every dataset the spec names exists
-        named = set(re.findall(r'"name": "(d\d+)"', json.dumps(one)))
+        named = set(re.findall(r'"name": "([^"]+)"', json.dumps(one)))
         assert named and named <= set(one["datasets"])

@@ -41,22 +41,24 @@ LINE_COLOURS = [BLUE, "#0EA5E9", "#8B5CF6", "#14B8A6", "#F59E0B", "#EC4899", "#6
 def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     """The chart's Vega-Lite spec, for ``st.vega_lite_chart``, with its datasets named by position.
 
-    Altair names each dataset by a hash of its rows, so the spec of a chart changed with its
-    data, and Streamlit re-creates a Vega view whenever the spec changes (parse, compile, draw:
-    the costliest part of a filter change in the browser). Named ``d0``, ``d1``... instead, the
-    same chart of other data has the same spec, and Streamlit swaps the data in the view.
+    Altair names each dataset of a data frame by a hash of its rows, so the spec of a chart
+    changed with its data, and Streamlit re-creates a Vega view whenever the spec changes (parse,
+    compile, draw: the costliest part of a filter change in the browser). Renamed ``d0``,
+    ``d1``... instead, the same chart of other data has the same spec, and Streamlit swaps the
+    data in the view. (Datasets a chart names itself keep their names.)
     Not validated against the Vega-Lite schema (~10 ms a chart on every run);
     ``tests/ui/test_vega.py`` validates every chart the pages build.
     """
     out = chart.to_dict(validate=False)
-    names = {name: f"d{i}" for i, name in enumerate(out.get("datasets", {}))}
-    if not names:
+    hashed = [name for name in out.get("datasets", {}) if name.startswith("data-")]
+    if not hashed:
         return out
+    names = {name: f"d{i}" for i, name in enumerate(hashed)}
     datasets = out.pop("datasets")
     text = json.dumps(out)
     for old, new in names.items():
         text = text.replace(json.dumps(old), json.dumps(new))
-    return {**json.loads(text), "datasets": {names[k]: v for k, v in datasets.items()}}
+    return {**json.loads(text), "datasets": {names.get(k, k): v for k, v in datasets.items()}}
 
 
 def _style(chart: alt.TopLevelMixin, height: int = HEIGHT) -> alt.TopLevelMixin:
@@ -85,98 +87,98 @@ def trend_chart(
     result: Any | None = None,  # revintel.ui.revenue.Outlook
     kind: Literal["line", "bar"] = "line",
 ) -> alt.TopLevelMixin:
-    """A monthly money series, its forecast with 80% and 95% bands, and anomalous months."""
+    """A monthly money series, its forecast with 80% and 95% bands, and anomalous months.
+
+    Every layer is always drawn, from a named dataset that is empty while the forecast is being
+    computed (or when there is none), and the months are ordered by their text (YYYY-MM): the
+    spec is the same for any data, so the browser swaps the data in the drawn view when the
+    filters change or the forecast arrives (:func:`spec`).
+    """
     months = [r["month"] for r in rows]
-    actual = pd.DataFrame({"month": months, "value": [r.get(column) for r in rows]})
+    actual = [{"month": m, "value": r.get(column)} for m, r in zip(months, rows, strict=True)]
     forecast = result.forecast if result is not None else None
-    future: list[str] = []
-    layers: list[alt.Chart] = []
+    bands: list[Record] = []
+    path: list[Record] = []
     if forecast is not None and forecast.forecast:
-        future = [f.month for f in forecast.forecast]
-        last = actual["value"].iloc[-1] if len(actual) else None
-        bands = pd.DataFrame(
-            [
-                {"month": m, "level": f"{level}%", "lower": lo, "upper": hi}
-                for level in sorted(forecast.levels, reverse=True)
-                for m, lo, hi in (
-                    [(months[-1], last, last)] if months else []
-                ) + [(f.month, f.lower[level], f.upper[level]) for f in forecast.forecast]
-            ]
-        )  # fmt: skip
-        layers.append(
-            alt.Chart(bands)
-            .mark_area()
-            .encode(
-                x=_month_axis(months + future),
-                y=alt.Y("lower:Q", axis=alt.Axis(format="$~s"), title=None),
-                y2="upper:Q",
-                opacity=alt.Opacity(
-                    "level:N", scale=alt.Scale(domain=["95%", "80%"], range=[0.12, 0.25]),
-                    legend=None,
-                ),
-                color=alt.value(BLUE),
-                tooltip=[alt.Tooltip("month:O", title="Month"), alt.Tooltip("level:N"),
-                         alt.Tooltip("lower:Q", format="$,.0f"),
-                         alt.Tooltip("upper:Q", format="$,.0f")],
-            )
-        )  # fmt: skip
-        path = pd.DataFrame(
-            {
-                "month": ([months[-1]] if months else []) + future,
-                "value": ([last] if months else []) + [f.mean for f in forecast.forecast],
-                "series": f"Forecast ({forecast.model})",
-            }
-        )
-        layers.append(
-            alt.Chart(path)
-            .mark_line(strokeDash=[6, 4], point=True)
-            .encode(
-                x=_month_axis(months + future),
-                y=_money_axis(),
-                color=alt.Color("series:N", scale=alt.Scale(range=[BLUE]), legend=None),
-                tooltip=[alt.Tooltip("month:O", title="Month"),
-                         alt.Tooltip("value:Q", title="Forecast", format="$,.0f")],
-            )
-        )  # fmt: skip
-    base = alt.Chart(actual).encode(
-        x=_month_axis(months + future),
+        start = [(months[-1], actual[-1]["value"])] if months else []
+        bands = [
+            {"month": m, "level": f"{level}%", "lower": lo, "upper": hi}
+            for level in sorted(forecast.levels, reverse=True)
+            for m, lo, hi in [(m, v, v) for m, v in start]
+            + [(f.month, f.lower[level], f.upper[level]) for f in forecast.forecast]
+        ]
+        series = f"Forecast ({forecast.model})"
+        path = [{"month": m, "value": v, "series": series} for m, v in start] + [
+            {"month": f.month, "value": f.mean, "series": series} for f in forecast.forecast
+        ]
+    marks = _anomaly_marks(result, set(months))
+    x = alt.X("month:O", sort="ascending", title=None)
+    base = alt.Chart(alt.NamedData("trend_actual")).encode(
+        x=x,
         y=_money_axis(),
         tooltip=[alt.Tooltip("month:O", title="Month"),
                  alt.Tooltip("value:Q", title=label, format="$,.0f")],
     )  # fmt: skip
-    layers.insert(0, base.mark_bar(color=BAR) if kind == "bar" else
-                  base.mark_line(color=BLUE, strokeWidth=3, point=True))  # fmt: skip
-    if result is not None and result.anomalies:
-        shown = set(months)
-        by_month: dict[str, list[Any]] = {}
-        for a in result.anomalies:
-            if a.month in shown:
-                by_month.setdefault(a.month, []).append(a)
-        if by_month:
-            marks = pd.DataFrame(
-                [
-                    {
-                        "month": m,
-                        "value": found[0].actual,
-                        "why": " | ".join(
-                            f"{'Rule' if a.detector == 'rule' else 'Statistical'}: {a.reason}"
-                            for a in found
-                        ),
-                    }
-                    for m, found in sorted(by_month.items())
-                ]
-            )
-            layers.append(
-                alt.Chart(marks)
-                .mark_point(shape="circle", size=160, strokeWidth=2, color=RED, filled=False)
-                .encode(
-                    x=_month_axis(months + future),
-                    y=_money_axis(),
-                    tooltip=[alt.Tooltip("month:O", title="Anomaly"),
-                             alt.Tooltip("why:N", title="Why")],
-                )
-            )  # fmt: skip
-    return _style(alt.layer(*layers))
+    layers = [
+        base.mark_bar(color=BAR) if kind == "bar" else
+        base.mark_line(color=BLUE, strokeWidth=3, point=True),
+        alt.Chart(alt.NamedData("trend_bands"))
+        .mark_area()
+        .encode(
+            x=x,
+            y=alt.Y("lower:Q", axis=alt.Axis(format="$~s"), title=None),
+            y2="upper:Q",
+            opacity=alt.Opacity(
+                "level:N", scale=alt.Scale(domain=["95%", "80%"], range=[0.12, 0.25]),
+                legend=None,
+            ),
+            color=alt.value(BLUE),
+            tooltip=[alt.Tooltip("month:O", title="Month"), alt.Tooltip("level:N"),
+                     alt.Tooltip("lower:Q", format="$,.0f"),
+                     alt.Tooltip("upper:Q", format="$,.0f")],
+        ),
+        alt.Chart(alt.NamedData("trend_forecast"))
+        .mark_line(strokeDash=[6, 4], point=True)
+        .encode(
+            x=x,
+            y=_money_axis(),
+            color=alt.Color("series:N", scale=alt.Scale(range=[BLUE]), legend=None),
+            tooltip=[alt.Tooltip("month:O", title="Month"),
+                     alt.Tooltip("value:Q", title="Forecast", format="$,.0f")],
+        ),
+        alt.Chart(alt.NamedData("trend_anomalies"))
+        .mark_point(shape="circle", size=160, strokeWidth=2, color=RED, filled=False)
+        .encode(
+            x=x,
+            y=_money_axis(),
+            tooltip=[alt.Tooltip("month:O", title="Anomaly"), alt.Tooltip("why:N", title="Why")],
+        ),
+    ]  # fmt: skip
+    datasets = {
+        "trend_actual": actual,
+        "trend_bands": bands,
+        "trend_forecast": path,
+        "trend_anomalies": marks,
+    }
+    return _style(alt.layer(*layers, datasets=datasets))
+
+
+def _anomaly_marks(result: Any | None, shown: set[str]) -> list[Record]:
+    """One mark per anomalous month shown, its tooltip giving every detector's reason."""
+    by_month: dict[str, list[Any]] = {}
+    for a in result.anomalies if result is not None else []:
+        if a.month in shown:
+            by_month.setdefault(a.month, []).append(a)
+    return [
+        {
+            "month": m,
+            "value": found[0].actual,
+            "why": " | ".join(
+                f"{'Rule' if a.detector == 'rule' else 'Statistical'}: {a.reason}" for a in found
+            ),
+        }
+        for m, found in sorted(by_month.items())
+    ]
 
 
 def movements_chart(rows: Sequence[Record]) -> alt.TopLevelMixin:
