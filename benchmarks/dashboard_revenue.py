@@ -19,6 +19,10 @@ pick the page has settled: the previous view's forecast is shown, so the forecas
 idle (a user reads a view before changing it; with picks in quick succession the previous
 view's forecast would be computed during the next measurement).
 
+Then, as a baseline measured in the same run, the first render of a bare Streamlit page with
+one tile and one Vega-Lite chart served with the dashboard's Streamlit options
+(``first_render_streamlit_floor``): what Streamlit's frontend itself costs on this machine.
+
 Prints one JSON line per measure with the figures and the target:
 
     uv run python -m benchmarks.dashboard_revenue [--customers 100000] [--months 36] [--repeat 3]
@@ -75,12 +79,40 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_dashboard(home: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+FLOOR_PAGE = """
+import streamlit as st
+
+st.title("Floor")
+st.metric("MRR", "$32.2M", "+$2.5M (+8.5%)", help="Monthly recurring revenue.")
+st.vega_lite_chart(
+    {"data": {"values": [{"month": f"2024-{m:02d}", "value": m * 1e6} for m in range(1, 13)]},
+     "mark": {"type": "line", "point": True},
+     "encoding": {"x": {"field": "month", "type": "ordinal"},
+                  "y": {"field": "value", "type": "quantitative"}}},
+    width="stretch",
+)
+"""
+"""The floor: a Streamlit page with one tile and one Vega-Lite chart, served with the dashboard's
+own Streamlit options. Its first render is what Streamlit's frontend costs on this machine before
+any of the Executive Overview's content (measured in the same run, as a baseline)."""
+
+
+def start_dashboard(
+    home: Path, log: Path, page: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``revintel dashboard`` on ``home``; with ``page``, that Streamlit script instead, run with
+    the dashboard's Streamlit options."""
+    from revintel.ui.launch import dashboard_command
+
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVINTEL_")}
     env["REVINTEL_CONFIG"] = str(home.parent / "no-revintel.toml")
     command = [sys.executable, "-m", "revintel", "dashboard", "--no-browser", "--port", str(port),
                "--home", str(home)]  # fmt: skip
+    if page is not None:
+        command = dashboard_command("127.0.0.1", port)
+        at = command.index("revintel.ui.server")
+        command[at : at + 2] = ["streamlit", "run", str(page)]
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
@@ -249,6 +281,29 @@ def measure(url: str, repeat: int) -> list[dict[str, Any]]:
     return results
 
 
+def measure_floor(url: str, repeat: int) -> dict[str, Any]:
+    """First renders of the floor page (:data:`FLOOR_PAGE`), after one visit (not counted)."""
+    from playwright.sync_api import sync_playwright
+
+    renders: list[float] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            for _ in range(repeat + 1):
+                context = browser.new_context(viewport={"width": 1400, "height": 900})
+                page = context.new_page()
+                page.goto(url, wait_until="commit")
+                renders.append(wait_rendered(page) / 1000)
+                context.close()
+        finally:
+            browser.close()
+    return _figures("first_render_streamlit_floor", renders[1:], None)
+
+
 def _clear_segment(page: Any) -> None:
     """Let the picked view settle, remove the picked segment and let that settle (not timed)."""
     settle(page)
@@ -294,11 +349,19 @@ def main(argv: list[str] | None = None) -> None:
         home = args.home or prepare(args.customers, args.months, root)
         process, url = start_dashboard(home, root / "dashboard.log")
         try:
-            for row in measure(url, args.repeat):
-                row.update(customers=args.customers, months=args.months, cpus=os.cpu_count())
-                print(json.dumps(row), flush=True)
+            rows = measure(url, args.repeat)
         finally:
             stop(process)
+        floor_page = root / "floor.py"
+        floor_page.write_text(FLOOR_PAGE)
+        process, url = start_dashboard(home, root / "floor.log", page=floor_page)
+        try:
+            rows.append(measure_floor(url, args.repeat))
+        finally:
+            stop(process)
+        for row in rows:
+            row.update(customers=args.customers, months=args.months, cpus=os.cpu_count())
+            print(json.dumps(row), flush=True)
 
 
 if __name__ == "__main__":
