@@ -221,16 +221,21 @@ def settle(page: Any) -> None:
     page.get_by_text("Forecast 6 months ahead").wait_for(timeout=120_000)
 
 
+def launch(playwright: Any) -> Any:
+    """Debian's Chromium, headless, with the flags this machine needs."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+
+
 def measure(url: str, repeat: int) -> list[dict[str, Any]]:
     from playwright.sync_api import sync_playwright
 
     results: list[dict[str, Any]] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch(playwright)
         try:
             renders: list[float] = []
             forecast: list[float] = []
@@ -287,11 +292,7 @@ def measure_floor(url: str, repeat: int) -> dict[str, Any]:
 
     renders: list[float] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch(playwright)
         try:
             for _ in range(repeat + 1):
                 context = browser.new_context(viewport={"width": 1400, "height": 900})
