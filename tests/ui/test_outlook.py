@@ -62,3 +62,34 @@ def test_a_dead_worker_is_said_and_the_next_outlook_is_computed_here(fresh: None
         assert outlook._POOL is None  # forgotten: not spawned again from a page run
     again = outlook.submit(ROWS, "mrr", 6).result(timeout=120)
     assert again.forecast is not None and not again.worker_failed
+
+
+def _ctrl_c_ignored() -> bool:
+    return signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+
+def test_the_worker_leaves_ctrl_c_to_the_server(fresh: None) -> None:
+    """Ctrl-C reaches the whole process group; the server stops the worker as it exits."""
+    outlook.start()
+    pool = outlook._POOL
+    assert pool is not None
+    assert pool.submit(_ctrl_c_ignored).result(timeout=120)
+    assert not _ctrl_c_ignored()  # the server itself still stops on Ctrl-C
+
+
+def test_the_no_runtime_warning_of_the_warm_up_is_dropped(caplog) -> None:
+    import logging
+
+    from revintel.ui.server import _quiet_runtime_warnings
+
+    name = "streamlit.runtime.caching.cache_data_api"
+    logger = logging.getLogger(name)
+    before = list(logger.filters)
+    try:
+        _quiet_runtime_warnings()
+        with caplog.at_level(logging.WARNING, logger=name):
+            logger.warning("No runtime found, using MemoryCacheStorageManager")
+            logger.warning("something else")
+        assert [r.getMessage() for r in caplog.records] == ["something else"]
+    finally:
+        logger.filters[:] = before

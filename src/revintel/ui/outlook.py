@@ -17,6 +17,7 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -107,6 +108,14 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
 
 
+def _worker_init() -> None:
+    """The worker process: lower priority, and Ctrl-C left to the server. The terminal sends it
+    to the whole process group; the server stops the worker as it exits, and the worker would
+    otherwise print a KeyboardInterrupt traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _lower_priority()
+
+
 # -- in the server ---------------------------------------------------------------------------------
 _POOL: ProcessPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
@@ -137,7 +146,7 @@ def start() -> None:
             _POOL = ProcessPoolExecutor(
                 max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_lower_priority,
+                initializer=_worker_init,
             )
             _POOL.submit(_prepare)  # spawns the worker now
 

@@ -9,6 +9,7 @@ several seconds (pandas, pandera, SQLAlchemy and Ibis imports; the first warehou
 from __future__ import annotations
 
 import gc
+import logging
 import sys
 import threading
 from collections.abc import Callable
@@ -128,8 +129,19 @@ def _skip_direct_execution_warning() -> None:
             delta_generator._use_warning_has_been_displayed = True
 
 
+def _quiet_runtime_warnings() -> None:
+    """The warm-up imports the pages' modules before Streamlit's runtime exists, and Streamlit
+    warns once per ``st.cache_data`` function defined then that it has no runtime. Harmless (a
+    cached function looks its storage up on every call, from the runtime once it runs): drop it."""
+    logging.getLogger("streamlit.runtime.caching.cache_data_api").addFilter(
+        lambda record: "No runtime found" not in record.getMessage()
+    )
+
+
 def main(argv: list[str]) -> None:
     from revintel.ui import outlook
+
+    _quiet_runtime_warnings()
 
     outlook.start()  # the forecasting worker's imports, on the other core meanwhile
     # The heavy imports every page needs (pandas, pandera, polars, Ibis, DuckDB, SQLAlchemy),
