@@ -129,8 +129,9 @@ def test_without_duckdb_the_slice_runs_as_an_ibis_expression(fresh):
     class NotDuckDB:
         con = type("Backend", (), {"name": "pyspark"})()
 
-    on_duckdb = service._sliced_rates(wh, cube, full, "country", kept, ("rows", 12), rows)
-    elsewhere = service._sliced_rates(NotDuckDB(), cube, full, "country", kept, ("rows", 12), rows)
+    then = (("rows", 12), rows)
+    on_duckdb = service._sliced(wh, "movements", cube, full, "country", kept, then)
+    elsewhere = service._sliced(NotDuckDB(), "movements", cube, full, "country", kept, then)
     assert on_duckdb.num_rows > 0
     assert elsewhere.to_pylist() == on_duckdb.to_pylist()
 

@@ -623,7 +623,7 @@ def _rates(
 
     cube = _cube(wh, "movements", full, by, filters, days)
     if cube is not None:  # a slice of the in-memory cube, read as it is: no temporary table
-        return ibis.memtable(_sliced_rates(wh, cube, full, by, filters, ("rates",), lambda r: r))
+        return ibis.memtable(_sliced(wh, "movements", cube, full, by, filters))
 
     def build() -> ibis.Table:
         changes = _changes(wh, by, filters, days)
@@ -647,23 +647,29 @@ def _growth_rows(
     return rows
 
 
-def _sliced_rates(
+def _sliced(
     wh: Warehouse,
+    kind: Literal["movements", "revenue"],
     cube: pa.Table,
     full: Period,
     by: Dimension | None,
     filters: Mapping[Dimension, Sequence[str]],
-    then_key: tuple[Any, ...],
-    then: Callable[[ibis.Table], ibis.Table],
+    then: tuple[tuple[Any, ...], Callable[[ibis.Table], ibis.Table]] | None = None,
 ) -> pa.Table:
-    """``then`` of the monthly movements and rates of the customers ``filters`` keep, from the
-    movement cube (``then_key`` says what ``then`` does)."""
+    """The monthly movements and rates, or revenue (``kind``), of the customers ``filters``
+    keep, from that kind's cube; with ``then`` (what it does, as a key, and the function), that
+    function of them."""
 
     def build(table: ibis.Table, values: dict[Dimension, ibis.Column]) -> ibis.Table:
         series = slice_cube(table, by=by, filters=values)
-        return then(movement_rates(movement_rows(series, lo=full.first)))
+        if kind == "movements":
+            monthly = movement_rates(movement_rows(series, lo=full.first))
+        else:
+            monthly = revenue_rows(series)
+        return monthly if then is None else then[1](monthly)
 
-    return _on_cube(wh, cube, filters, ("movements", full.first, by, *then_key), build)
+    key = (kind, full.first, by, *(then[0] if then is not None else ()))
+    return _on_cube(wh, cube, filters, key, build)
 
 
 def _movement_rows(
@@ -678,7 +684,8 @@ def _movement_rows(
     def compute() -> list[Record]:
         cube = _cube(wh, "movements", full, by, filters, days)
         if cube is not None:
-            return _arrow_records(_sliced_rates(wh, cube, full, by, filters, ("rows", 12), rows))
+            sliced = _sliced(wh, "movements", cube, full, by, filters, (("rows", 12), rows))
+            return _arrow_records(sliced)
         return _records(rows(_rates(wh, full, by, filters, days)))
 
     key = ("movements", full.first, full.last, by, _filters_key(filters), days)
@@ -876,7 +883,7 @@ def _revenue(
 
     cube = _cube(wh, "revenue", full, by, filters, None)
     if cube is not None:  # a slice of the in-memory cube, read as it is: no temporary table
-        return ibis.memtable(_sliced_revenue(wh, cube, by, filters, ("revenue",), lambda r: r))
+        return ibis.memtable(_sliced(wh, "revenue", cube, full, by, filters))
 
     def build() -> ibis.Table:
         return revenue_expr(
@@ -891,23 +898,6 @@ def _revenue(
 
     key = ("revenue", full.first, full.last, by, _filters_key(filters))
     return _cached(wh, key, build, within_call=False)
-
-
-def _sliced_revenue(
-    wh: Warehouse,
-    cube: pa.Table,
-    by: Dimension | None,
-    filters: Mapping[Dimension, Sequence[str]],
-    then_key: tuple[Any, ...],
-    then: Callable[[ibis.Table], ibis.Table],
-) -> pa.Table:
-    """``then`` of the monthly revenue of the customers ``filters`` keep, from the revenue
-    cube (``then_key`` says what ``then`` does)."""
-
-    def build(table: ibis.Table, values: dict[Dimension, ibis.Column]) -> ibis.Table:
-        return then(revenue_rows(slice_cube(table, by=by, filters=values)))
-
-    return _on_cube(wh, cube, filters, ("revenue", by, *then_key), build)
 
 
 @_service
@@ -936,8 +926,8 @@ def revenue(
     def compute() -> list[Record]:
         cube = _cube(wh, "revenue", full, by, checked, None)
         if cube is not None:
-            then_key = ("rows", cmgr_months)
-            return _arrow_records(_sliced_revenue(wh, cube, by, checked, then_key, rows))
+            then = (("rows", cmgr_months), rows)
+            return _arrow_records(_sliced(wh, "revenue", cube, full, by, checked, then))
         return _records(rows(_revenue(wh, full, by, checked)))
 
     key = ("revenue_rows", full.first, full.last, by, _filters_key(checked), cmgr_months)
