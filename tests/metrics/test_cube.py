@@ -29,22 +29,30 @@ CASES = [
 @pytest.fixture
 def fresh() -> Iterator[AppContext]:
     service._SNAPSHOT_RESULTS.clear()
+    service._CUBE_ASKED.clear()
     ctx = AppContext(isolated_settings(demo_home()))
     yield ctx
     ctx.close()
     service._SNAPSHOT_RESULTS.clear()
+    service._CUBE_ASKED.clear()
+
+
+def _build_cubes(ctx: AppContext) -> None:
+    """Both cubes built, as the dashboard's warm-up does (the revenue cube ignores the rule)."""
+    wh = ctx.warehouse
+    full = service._full(service.period(wh), wh)
+    service._cube_totals(wh, "movements", full, 30)
+    service._cube_totals(wh, "revenue", full, None)
 
 
 def _both(ctx: AppContext, name: str, options: dict, monkeypatch) -> tuple[list, list]:
+    _build_cubes(ctx)
+    sliced = []
+    original = service._on_cube
+    monkeypatch.setattr(service, "_on_cube", lambda *a, **k: sliced.append(1) or original(*a, **k))
     with_cube = getattr(service, name)(ctx, **options)
-    assert service._cube(  # the cube path was taken (the revenue cube ignores the rule)
-        ctx.warehouse,
-        "movements" if name != "revenue" else "revenue",
-        service._full(service.period(ctx.warehouse), ctx.warehouse),
-        options.get("by"),
-        service.check_filters(options.get("filters")),
-        30,
-    ) is not None  # fmt: skip
+    monkeypatch.undo()
+    assert sliced  # the cube path was taken
     other = AppContext(ctx.settings)
     service._SNAPSHOT_RESULTS.clear()
     monkeypatch.setattr(service, "_cube", lambda *args, **kwargs: None)
@@ -84,8 +92,25 @@ def test_a_plan_filter_does_not_use_the_cube(fresh):
     assert service._cube(fresh.warehouse, "movements", full, None, {}, 30) is None
 
 
+def test_a_one_off_question_is_computed_directly_and_the_second_builds_the_cube(fresh):
+    wh = fresh.warehouse
+    full = service._full(service.period(wh), wh)
+    built = (service._snapshot(wh), "cube", "movements", full.first, full.last, 30)
+    by_segment = service.mrr_movements(fresh, by="segment")  # _cube asked twice in this call
+    assert built not in service._SNAPSHOT_RESULTS
+    assert service.revenue(fresh, by="segment")  # the revenue cube is counted on its own
+    revenue_cube = (service._snapshot(wh), "cube", "revenue", full.first, full.last, None)
+    assert revenue_cube not in service._SNAPSHOT_RESULTS
+    smb = service.mrr_movements(fresh, filters={"segment": ["SMB"]})
+    assert built in service._SNAPSHOT_RESULTS
+    assert [r["mrr"] for r in smb] == [r["mrr"] for r in by_segment if r["segment"] == "SMB"]
+    service._CUBE_ASKED.clear()  # a built cube is used whoever asks
+    assert service._cube(wh, "movements", full, "segment", {}, 30) is not None
+
+
 def test_a_new_value_on_a_filtered_dimension_reuses_the_compiled_query(fresh, monkeypatch):
     service._PREPARED.clear()
+    _build_cubes(fresh)
     con = fresh.warehouse.con
     compiled = []
     original = type(con).compile
@@ -103,7 +128,7 @@ def test_a_new_value_on_a_filtered_dimension_reuses_the_compiled_query(fresh, mo
     monkeypatch.undo()
     # ... and the reused query answers for its own values.
     with_cube, direct = _both(
-        fresh, "mrr_movements", {"filters": {"segment": ["Enterprise"]}}, monkeypatch
+        fresh, "mrr_movements", {"filters": {"segment": ["Mid-Market"]}}, monkeypatch
     )
     assert [r["mrr"] for r in with_cube] == [r["mrr"] for r in direct]
 

@@ -521,7 +521,8 @@ def _cube(
 
     Kept per snapshot for the process (:func:`_memo`), so that a dashboard answers a filter
     change by summing a few tens of thousands of rows (:func:`_on_cube`). Without a breakdown or
-    a filter the direct computation is cheaper, and it is used.
+    a filter the direct computation is cheaper, and it is used; so it is for the first such
+    question on a snapshot (:func:`_cube_wanted`).
     """
     if (by is None and not filters) or by == "plan" or "plan" in filters:
         return None
@@ -530,7 +531,41 @@ def _cube(
     dims = cube_dimensions(wh.table("customers"))
     if (by is not None and by not in dims) or any(d not in dims for d in filters):
         return None  # the direct computation says which column is missing
+    if not _cube_wanted(wh, kind, ("cube", kind, full.first, full.last, days)):
+        return None
     return _cube_totals(wh, kind, full, days)
+
+
+# (snapshot, cube kind) pairs asked a breakdown or filter before, most recent last.
+_CUBE_ASKED: OrderedDict[tuple[str, str], None] = OrderedDict()
+_CUBE_ASKED_SIZE = 64
+
+
+def _cube_wanted(wh: Warehouse, kind: str, key: tuple[Any, ...]) -> bool:
+    """Whether to answer from the cube: when it is built, or from the second service call on
+    the snapshot that asks for a breakdown or filter of this kind.
+
+    Building a cube costs about one and a half direct computations (measured at 100k
+    customers: 0.33 s against 0.23 s) and then answers each filter in a few milliseconds: it
+    pays from the second question on. A one-off (a CLI command, a script) computes directly; a
+    dashboard's server builds the cubes before the first visitor (:func:`warm`); an API server
+    builds them on its second filtered request. Decided once per service call.
+    """
+    snapshot = _snapshot(wh)
+    call = _CALL.get()
+    decided = (id(wh), "cube wanted", kind)
+    if call is not None and decided in call.values:
+        return bool(call.values[decided])
+    with _CACHE_LOCK:
+        asked = (str(snapshot), kind)
+        wanted = (snapshot, *key) in _SNAPSHOT_RESULTS or asked in _CUBE_ASKED
+        _CUBE_ASKED[asked] = None
+        _CUBE_ASKED.move_to_end(asked)
+        while len(_CUBE_ASKED) > _CUBE_ASKED_SIZE:
+            _CUBE_ASKED.popitem(last=False)
+    if call is not None:
+        call.values[decided] = wanted
+    return wanted
 
 
 _CUBE_NAME = "_revintel_cube"
