@@ -8,6 +8,7 @@ segment when it is not Safe and its top risk-raising factor belongs to that grou
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import polars as pl
@@ -95,7 +96,7 @@ def render_segment(segment: dict[str, Any], rows: pl.DataFrame) -> None:
         )
     head[1].download_button(
         f"Export segment ({rows.height:,} rows)",
-        data=ui.crm_csv(rows),
+        data=partial(ui.crm_csv, rows),  # made on the click, not on every run
         file_name=f"churn_segment_{segment['group']}.csv",
         mime="text/csv",
         icon=":material/download:",

@@ -7,6 +7,8 @@ row. Selecting a row opens Customer Lookup (deep link ``/customer-lookup?account
 
 from __future__ import annotations
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
@@ -96,7 +98,7 @@ def render_table(rows: pl.DataFrame) -> None:
     )
     head[1].download_button(
         f"Export {total:,} rows (CSV)",
-        data=ui.crm_csv(rows),
+        data=partial(ui.crm_csv, rows),  # made on the click, not on every run
         file_name="high_risk_customers.csv",
         mime="text/csv",
         icon=":material/download:",

@@ -240,11 +240,12 @@ def render_rfm(ctx: AppContext) -> None:
     st.caption(f"As of {result['as_of']}; frequency and monetary over the trailing 12 months.")
     st.download_button(
         "Download RFM scores (CSV)",
-        result["customers"].write_csv(),
+        result["customers"].write_csv,  # made on the click, not on every run
         file_name=f"rfm-{result['as_of']}.csv",
         mime="text/csv",
         icon=":material/download:",
         key="clv_rfm_csv",
+        on_click="ignore",
     )
 
 
