@@ -84,3 +84,35 @@ def test_the_same_chart_of_other_data_has_the_same_spec(rows: dict[str, Any]) ->
         # every dataset the spec names exists
         named = set(re.findall(r'"name": "([^"]+)"', json.dumps(one)))
         assert named and named <= set(one["datasets"])
+
+
+def test_the_page_sends_the_charts_spec_without_building_it_again(rows: dict[str, Any]) -> None:
+    """The ``*_spec`` functions the page calls give what Altair gives for that chart and data,
+    for any data (the chart is built once per process, then only its datasets are made)."""
+    movements, cash = rows["movements"], rows["revenue"]
+    halved = [{**r, **{k: v / 2 for k, v in r.items() if isinstance(v, float)}} for r in movements]
+    outlook = compute([{"month": r["month"], "mrr": r["mrr"]} for r in movements], "mrr", 6)
+    flagged = compute([{"month": r["month"], "revenue": r["revenue"]} for r in cash], "revenue", 6)
+    assert flagged.anomalies
+    for data in (movements, halved, movements[:3], []):
+        pairs = [
+            (vega.movements_spec(data), vega.movements_chart(data)),
+            (vega.rates_spec(data, RATES), vega.rate_lines(data, RATES)),
+            (vega.trend_spec(data, "mrr", "MRR"), vega.trend_chart(data, "mrr", "MRR")),
+            (
+                vega.trend_spec(data, "mrr", "MRR", result=outlook),
+                vega.trend_chart(data, "mrr", "MRR", result=outlook),
+            ),
+        ]
+        for sent, chart in pairs:
+            assert sent == vega.spec(chart)
+    bars = vega.trend_spec(cash, "revenue", "Revenue", result=flagged, kind="bar")
+    assert bars == vega.spec(
+        vega.trend_chart(cash, "revenue", "Revenue", result=flagged, kind="bar")
+    )
+    assert bars["datasets"]["trend_anomalies"]  # the anomalies are drawn
+    assert bars != vega.trend_spec(cash, "revenue", "Revenue", result=flagged)  # line, not bars
+    # Each call gets its own copy: Streamlit adjusts the spec it is given.
+    bars["layer"][0]["mark"] = "changed"
+    again = vega.trend_spec(cash, "revenue", "Revenue", result=flagged, kind="bar")
+    assert again["layer"][0]["mark"] != "changed"

@@ -323,7 +323,7 @@ def chart_card(
     """A bordered card: the title, the chart, a caption and a CSV download of its data.
 
     ``figure`` is a Plotly figure, an Altair chart (:mod:`revintel.ui.vega`) or its Vega-Lite
-    spec (:func:`chart_spec`).
+    spec (``revintel.ui.vega``'s ``*_spec``).
     """
     with st.container(border=True):
         head, button = st.columns([3, 1], vertical_alignment="center")
@@ -343,7 +343,7 @@ def chart_card(
         if isinstance(figure, go.Figure):
             st.plotly_chart(figure, key=f"chart_{key}", config={"displaylogo": False})
         elif figure is not None:
-            # A Vega-Lite spec (chart_spec), or an Altair chart turned into one (vega.spec: not
+            # A Vega-Lite spec (vega.*_spec), or an Altair chart turned into one (vega.spec: not
             # validated on every run as st.altair_chart does; named so that new data keeps it).
             spec = figure if isinstance(figure, dict) else vega.spec(figure)
             st.vega_lite_chart(spec=spec, key=f"chart_{key}", width="stretch", theme=None)
@@ -353,20 +353,6 @@ def chart_card(
 
 def _csv(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode()
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _spec(version: str, chart: str, identity: str, _build: Callable[[], Any]) -> dict[str, Any]:
-    return vega.spec(_build())
-
-
-def chart_spec(
-    ctx: AppContext, chart: str, identity: Any, build: Callable[[], Any]
-) -> dict[str, Any]:
-    """The Vega-Lite spec of the Altair chart ``build()`` makes, built once per data version and
-    ``identity``: everything else the chart is drawn from (the filters; which outlook, if any).
-    Building and serialising a layered chart takes 20-60 ms; a page draws four on every run."""
-    return _spec(data_version(ctx), chart, json.dumps(identity, sort_keys=True, default=str), build)
 
 
 def layout(figure: go.Figure, *, height: int = CHART_HEIGHT, **extra: Any) -> go.Figure:

@@ -13,11 +13,10 @@ movements with net new MRR, and rates with undefined months as gaps.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import altair as alt
-import pandas as pd
 
 from revintel.metrics.definitions import DEFINITIONS
 from revintel.ui import theme
@@ -71,8 +70,9 @@ def _style(chart: alt.TopLevelMixin, height: int = HEIGHT) -> alt.TopLevelMixin:
     )
 
 
-def _month_axis(months: Sequence[str]) -> alt.X:
-    return alt.X("month:O", sort=list(months), title=None)
+# Months as text (YYYY-MM) sort in time order: no list of months in the spec, which then does not
+# depend on the range shown.
+_MONTH = alt.X("month:O", sort="ascending", title=None)
 
 
 def _money_axis(field: str = "value", title: str | None = None) -> alt.Y:
@@ -92,8 +92,28 @@ def trend_chart(
     Every layer is always drawn, from a named dataset that is empty while the forecast is being
     computed (or when there is none), and the months are ordered by their text (YYYY-MM): the
     spec is the same for any data, so the browser swaps the data in the drawn view when the
-    filters change or the forecast arrives (:func:`spec`).
+    filters change or the forecast arrives (:func:`spec`). The page sends :func:`trend_spec`.
     """
+    return _trend(label, kind, trend_data(rows, column, result))
+
+
+def trend_spec(
+    rows: Sequence[Record],
+    column: str,
+    label: str,
+    *,
+    result: Any | None = None,
+    kind: Literal["line", "bar"] = "line",
+) -> dict[str, Any]:
+    """``spec(trend_chart(...))``, without building the chart again (:func:`_with_data`)."""
+    return _with_data(("trend", label, kind), lambda: _trend(label, kind, {}),
+                      trend_data(rows, column, result))  # fmt: skip
+
+
+def trend_data(
+    rows: Sequence[Record], column: str, result: Any | None = None
+) -> dict[str, list[Record]]:
+    """The trend chart's datasets: the series, the forecast's bands and path, the anomalies."""
     months = [r["month"] for r in rows]
     actual = [{"month": m, "value": r.get(column)} for m, r in zip(months, rows, strict=True)]
     forecast = result.forecast if result is not None else None
@@ -111,8 +131,18 @@ def trend_chart(
         path = [{"month": m, "value": v, "series": series} for m, v in start] + [
             {"month": f.month, "value": f.mean, "series": series} for f in forecast.forecast
         ]
-    marks = _anomaly_marks(result, set(months))
-    x = alt.X("month:O", sort="ascending", title=None)
+    return {
+        "trend_actual": actual,
+        "trend_bands": bands,
+        "trend_forecast": path,
+        "trend_anomalies": _anomaly_marks(result, set(months)),
+    }
+
+
+def _trend(
+    label: str, kind: Literal["line", "bar"], datasets: dict[str, list[Record]]
+) -> alt.TopLevelMixin:
+    x = _MONTH
     base = alt.Chart(alt.NamedData("trend_actual")).encode(
         x=x,
         y=_money_axis(),
@@ -154,12 +184,6 @@ def trend_chart(
             tooltip=[alt.Tooltip("month:O", title="Anomaly"), alt.Tooltip("why:N", title="Why")],
         ),
     ]  # fmt: skip
-    datasets = {
-        "trend_actual": actual,
-        "trend_bands": bands,
-        "trend_forecast": path,
-        "trend_anomalies": marks,
-    }
     return _style(alt.layer(*layers, datasets=datasets))
 
 
@@ -182,22 +206,35 @@ def _anomaly_marks(result: Any | None, shown: set[str]) -> list[Record]:
 
 
 def movements_chart(rows: Sequence[Record]) -> alt.TopLevelMixin:
-    """MRR movements per month as stacked bars (gains up, losses down) and net new MRR."""
-    months = [r["month"] for r in rows]
+    """MRR movements per month as stacked bars (gains up, losses down) and net new MRR.
+    The page sends :func:`movements_spec`."""
+    return _movements(movements_data(rows))
+
+
+def movements_spec(rows: Sequence[Record]) -> dict[str, Any]:
+    """``spec(movements_chart(rows))``, without building the chart again."""
+    return _with_data(("movements",), lambda: _movements({}), movements_data(rows))
+
+
+def movements_data(rows: Sequence[Record]) -> dict[str, list[Record]]:
+    """The movements chart's datasets: one bar per month and movement, and net new MRR."""
+    bars = [
+        {"month": r["month"], "movement": DEFINITIONS[name].label,
+         "value": sign * (r.get(name) or 0.0), "order": i}
+        for r in rows
+        for i, (name, sign, _colour) in enumerate(MOVEMENTS)
+    ]  # fmt: skip
+    net = [{"month": r["month"], "value": r.get("net_new_mrr")} for r in rows]
+    return {"movements_bars": bars, "movements_net": net}
+
+
+def _movements(datasets: dict[str, list[Record]]) -> alt.TopLevelMixin:
     labels = [DEFINITIONS[name].label for name, _sign, _colour in MOVEMENTS]
-    bars = pd.DataFrame(
-        [
-            {"month": r["month"], "movement": DEFINITIONS[name].label,
-             "value": sign * (r.get(name) or 0.0), "order": i}
-            for r in rows
-            for i, (name, sign, _colour) in enumerate(MOVEMENTS)
-        ]
-    )  # fmt: skip
     stacked = (
-        alt.Chart(bars)
+        alt.Chart(alt.NamedData("movements_bars"))
         .mark_bar()
         .encode(
-            x=_month_axis(months),
+            x=_MONTH,
             y=_money_axis(),
             color=alt.Color(
                 "movement:N",
@@ -209,42 +246,79 @@ def movements_chart(rows: Sequence[Record]) -> alt.TopLevelMixin:
                      alt.Tooltip("value:Q", format="$,.0f")],
         )
     )  # fmt: skip
-    net = pd.DataFrame({"month": months, "value": [r.get("net_new_mrr") for r in rows]})
     line = (
-        alt.Chart(net)
+        alt.Chart(alt.NamedData("movements_net"))
         .mark_line(color=theme.TEXT, point=True, strokeWidth=2)
         .encode(
-            x=_month_axis(months),
+            x=_MONTH,
             y=_money_axis(),
             tooltip=[alt.Tooltip("month:O", title="Month"),
                      alt.Tooltip("value:Q", title="Net new MRR", format="$,.0f")],
         )
     )  # fmt: skip
-    return _style(alt.layer(stacked, line))
+    return _style(alt.layer(stacked, line, datasets=datasets))
 
 
 def rate_lines(rows: Sequence[Record], series: Sequence[tuple[str, str]]) -> alt.TopLevelMixin:
     """One line per ``(column, label)`` as a percentage; an undefined month is a gap whose
-    tooltip gives the reason."""
-    months = [r["month"] for r in rows]
-    frame = pd.DataFrame(
-        [
+    tooltip gives the reason. The page sends :func:`rates_spec`."""
+    return _rates(rates_data(rows, series))
+
+
+def rates_spec(rows: Sequence[Record], series: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """``spec(rate_lines(rows, series))``, without building the chart again."""
+    return _with_data(("rates",), lambda: _rates({}), rates_data(rows, series))
+
+
+def rates_data(
+    rows: Sequence[Record], series: Sequence[tuple[str, str]]
+) -> dict[str, list[Record]]:
+    """The rate chart's dataset: one point per month and rate, with its shown value."""
+    return {
+        "rates": [
             {"month": r["month"], "rate": label, "value": r.get(column),
              "shown": f"{r[column]:.2%}" if r.get(column) is not None
              else f"— ({r.get(f'{column}_reason') or 'undefined'})"}
             for r in rows
             for column, label in series
         ]
-    )  # fmt: skip
+    }  # fmt: skip
+
+
+def _rates(datasets: dict[str, list[Record]]) -> alt.TopLevelMixin:
     chart = (
-        alt.Chart(frame)
+        alt.Chart(alt.NamedData("rates"))
         .mark_line(point=True)
         .encode(
-            x=_month_axis(months),
+            x=_MONTH,
             y=alt.Y("value:Q", axis=alt.Axis(format=".1%"), title=None),
             color=alt.Color("rate:N", scale=alt.Scale(range=LINE_COLOURS)),
             tooltip=[alt.Tooltip("month:O", title="Month"), alt.Tooltip("rate:N"),
                      alt.Tooltip("shown:N", title="Value")],
         )
     )  # fmt: skip
-    return _style(chart)
+    return _style(alt.layer(chart, datasets=datasets))
+
+
+# A chart's spec without its datasets, as JSON, per chart and static option (label, kind).
+_SKELETONS: dict[tuple[str, ...], str] = {}
+
+
+def _with_data(
+    key: tuple[str, ...],
+    build: Callable[[], alt.TopLevelMixin],
+    datasets: dict[str, list[Record]],
+) -> dict[str, Any]:
+    """The spec of the chart ``build()`` makes (its layers read named datasets only), with
+    ``datasets``.
+
+    Those charts' specs do not depend on their data, so the chart is built and serialised by
+    Altair once per process (20-60 ms a chart) and a page run only makes the datasets: a filter
+    change draws four charts. A fresh copy each time: Streamlit adjusts the spec it is given.
+    """
+    text = _SKELETONS.get(key)
+    if text is None:
+        skeleton = spec(build())
+        skeleton.pop("datasets", None)
+        text = _SKELETONS[key] = json.dumps(skeleton)
+    return {**json.loads(text), "datasets": datasets}

@@ -48,12 +48,11 @@ def render(ctx: AppContext) -> None:
     left, right = st.columns(2)
     with left:
         drawn_without.append(render_mrr_trend(ctx, movements, filters, mrr_outlook))
-    view = _view(filters)
     with right:
         shown = rv.in_range(movements, filters)
         rv.chart_card(
             "MRR movements",
-            rv.chart_spec(ctx, "movements", view, lambda: vega.movements_chart(shown)),
+            vega.movements_spec(shown),
             rv.frame_of(shown, MOVEMENT_COLUMNS),
             "mrr_movements",
             help=rv.definition_help("new"),
@@ -73,12 +72,7 @@ def render(ctx: AppContext) -> None:
         shown = rv.in_range(movements, filters)
         rv.chart_card(
             "Churn and retention",
-            rv.chart_spec(
-                ctx,
-                "churn_retention",
-                view,
-                lambda: vega.rate_lines(shown, RATE_SERIES),
-            ),
+            vega.rates_spec(shown, RATE_SERIES),
             rv.frame_of(shown, RATE_COLUMNS),
             "churn_retention",
             help=rv.definition_help("logo_churn_rate"),
@@ -114,14 +108,6 @@ def render_kpis(movements: list[dict], cash: list[dict], month: str, has_payment
     )
 
 
-def _view(
-    filters: rv.RevenueFilters, future: rv.OutlookFuture | None = None, drawn: bool = False
-) -> list:
-    """What a chart is drawn from besides the data: the filters, and the outlook if drawn."""
-    drawn_key = future.key if drawn and future is not None else None
-    return [filters.start, filters.end, filters.dimensions, drawn_key]
-
-
 def render_mrr_trend(
     ctx: AppContext, movements: list[dict], filters: rv.RevenueFilters, future: rv.OutlookFuture
 ) -> bool:
@@ -152,12 +138,7 @@ def render_mrr_trend(
             notes.append(f"No anomaly detection: {result.anomalies_error}")
     rv.chart_card(
         "MRR trend and forecast",
-        rv.chart_spec(
-            ctx,
-            "mrr_trend",
-            _view(filters, future, result is not None),
-            lambda: vega.trend_chart(shown, "mrr", "MRR", result=result),
-        ),
+        vega.trend_spec(shown, "mrr", "MRR", result=result),
         frame,
         "mrr_trend",
         help=rv.definition_help("mrr"),
@@ -177,12 +158,7 @@ def render_revenue_trend(
     frame = rv.frame_of(shown, ["month", "revenue", "successful_payments", "revenue_mom"])
     rv.chart_card(
         "Revenue (cash collected)",
-        rv.chart_spec(
-            ctx,
-            "revenue_trend",
-            _view(filters, future, result is not None),
-            lambda: vega.trend_chart(shown, "revenue", "Revenue", result=result, kind="bar"),
-        ),
+        vega.trend_spec(shown, "revenue", "Revenue", result=result, kind="bar"),
         frame,
         "revenue_trend",
         help=rv.definition_help("revenue"),
