@@ -7,9 +7,10 @@ it and drives Debian's chromium with Playwright:
   Streamlit's running indicator is gone (each repetition in a new browser context, on a server
   whose caches are warm after the first one; the first one is also reported on its own);
 - forecast ready: until the forecast caption is shown (it is computed in the background);
-- filter change: from the press on a segment in the sidebar's list until the MRR tile shows a new
-  value, a chart is drawn and the run has finished; each repetition picks a value not picked
-  before (uncached), then the same filters are picked again (cached).
+- filter change: from the press on a value in the sidebar's Segment or Country list until the MRR
+  tile shows a new value, a chart is drawn and the run has finished; up to ``--repeat`` segments
+  and as many countries, each a value not picked before (uncached), then the same filters are
+  picked again (cached).
 
 Both are read on the page's own clock (``performance.now()``: from the navigation's start, from
 the ``pointerdown`` of the pick), so they are what the user waits for; the figures on the test
@@ -188,13 +189,18 @@ def _open(box: Any, page: Any) -> None:
     box.click()
 
 
-def pick_segment(page: Any, value: str | None) -> tuple[float, float]:
-    """Set the Segment filter to ``value`` (None: clear). Return the seconds until the page
-    re-rendered with a new MRR tile, on the page's clock from the press and on the driver's."""
-    before = mrr_tile(page)
-    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
-        has_text="Segment"
+def _filter_box(page: Any, label: str) -> Any:
+    return page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
+        has_text=label
     )
+
+
+def pick_segment(page: Any, value: str | None, label: str = "Segment") -> tuple[float, float]:
+    """Set the ``label`` filter (Segment unless told) to ``value`` (None: clear). Return the
+    seconds until the page re-rendered with a new MRR tile, on the page's clock from the press
+    and on the driver's."""
+    before = mrr_tile(page)
+    box = _filter_box(page, label)
     started = time.perf_counter()
     if value is None:
         box.locator('[role="button"][aria-label*="Clear"], svg[title="Clear all"]').first.click()
@@ -259,22 +265,17 @@ def measure(url: str, repeat: int) -> list[dict[str, Any]]:
             results.append(_figures("forecast_shown_cold_server", forecast[:1], None))
             results.append(_figures("forecast_shown", forecast[1:], None))
 
-            segments = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]')
-            _open(segments.filter(has_text="Segment").locator("input"), page)
-            page.locator('[role="option"]').first.wait_for(timeout=30_000)
-            values = page.locator('[role="option"]').all_inner_texts()
-            page.keyboard.press("Escape")
-            # Streamlit lists a "Select all" entry first: pick real segments only.
-            picks = [v.strip() for v in values if v.strip() and v.strip() != "Select all"]
-            picks = picks[:repeat]
+            # Up to ``repeat`` segments, then as many countries (the demo has three segments).
+            picks = [(label, value) for label in ("Segment", "Country")
+                     for value in _options(page, label)[:repeat]]  # fmt: skip
             uncached: list[tuple[float, float]] = []
-            for value in picks:  # each a new filter combination: computed, not cached
-                uncached.append(pick_segment(page, value))
-                _clear_segment(page)
+            for label, value in picks:  # each a new filter combination: computed, not cached
+                uncached.append(pick_segment(page, value, label))
+                _clear_segment(page, label)
             cached: list[tuple[float, float]] = []
-            for value in picks:  # the same combinations again: from the cache
-                cached.append(pick_segment(page, value))
-                _clear_segment(page)
+            for label, value in picks:  # the same combinations again: from the cache
+                cached.append(pick_segment(page, value, label))
+                _clear_segment(page, label)
             for name, runs in (
                 ("filter_change_uncached", uncached),
                 ("filter_change_cached", cached),
@@ -305,13 +306,22 @@ def measure_floor(url: str, repeat: int) -> dict[str, Any]:
     return _figures("first_render_streamlit_floor", renders[1:], None)
 
 
-def _clear_segment(page: Any) -> None:
-    """Let the picked view settle, remove the picked segment and let that settle (not timed)."""
+def _options(page: Any, label: str) -> list[str]:
+    """The values the ``label`` filter lists."""
+    _open(_filter_box(page, label).locator("input"), page)
+    page.locator('[role="option"]').first.wait_for(timeout=30_000)
+    values = page.locator('[role="option"]').all_inner_texts()
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(200)
+    # Streamlit lists a "Select all" entry first: real values only.
+    return [v.strip() for v in values if v.strip() and v.strip() != "Select all"]
+
+
+def _clear_segment(page: Any, label: str = "Segment") -> None:
+    """Let the picked view settle, remove the picked value of the ``label`` filter and let that
+    settle (not timed)."""
     settle(page)
-    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
-        has_text="Segment"
-    )
-    box.locator("input").click()
+    _filter_box(page, label).locator("input").click()
     page.keyboard.press("Backspace")
     page.keyboard.press("Escape")
     page.wait_for_timeout(200)
