@@ -195,7 +195,7 @@ def _filter_box(page: Any, label: str) -> Any:
     )
 
 
-def pick_segment(page: Any, value: str | None, label: str = "Segment") -> tuple[float, float]:
+def pick_value(page: Any, value: str | None, label: str = "Segment") -> tuple[float, float]:
     """Set the ``label`` filter (Segment unless told) to ``value`` (None: clear). Return the
     seconds until the page re-rendered with a new MRR tile, on the page's clock from the press
     and on the driver's."""
@@ -270,12 +270,12 @@ def measure(url: str, repeat: int) -> list[dict[str, Any]]:
                      for value in _options(page, label)[:repeat]]  # fmt: skip
             uncached: list[tuple[float, float]] = []
             for label, value in picks:  # each a new filter combination: computed, not cached
-                uncached.append(pick_segment(page, value, label))
-                _clear_segment(page, label)
+                uncached.append(pick_value(page, value, label))
+                _clear_value(page, label)
             cached: list[tuple[float, float]] = []
             for label, value in picks:  # the same combinations again: from the cache
-                cached.append(pick_segment(page, value, label))
-                _clear_segment(page, label)
+                cached.append(pick_value(page, value, label))
+                _clear_value(page, label)
             for name, runs in (
                 ("filter_change_uncached", uncached),
                 ("filter_change_cached", cached),
@@ -317,7 +317,7 @@ def _options(page: Any, label: str) -> list[str]:
     return [v.strip() for v in values if v.strip() and v.strip() != "Select all"]
 
 
-def _clear_segment(page: Any, label: str = "Segment") -> None:
+def _clear_value(page: Any, label: str = "Segment") -> None:
     """Let the picked view settle, remove the picked value of the ``label`` filter and let that
     settle (not timed)."""
     settle(page)

@@ -531,14 +531,19 @@ def _cube(
     dims = cube_dimensions(wh.table("customers"))
     if (by is not None and by not in dims) or any(d not in dims for d in filters):
         return None  # the direct computation says which column is missing
-    if not _cube_wanted(wh, kind, ("cube", kind, full.first, full.last, days)):
+    if not _cube_wanted(wh, kind, _cube_key(kind, full, days)):
         return None
     return _cube_totals(wh, kind, full, days)
 
 
 # (snapshot, cube kind) pairs asked a breakdown or filter before, most recent last.
-_CUBE_ASKED: OrderedDict[tuple[str, str], None] = OrderedDict()
+_CUBE_ASKED: OrderedDict[tuple[str | None, str], None] = OrderedDict()
 _CUBE_ASKED_SIZE = 64
+
+
+def _cube_key(kind: str, full: Period, days: int | None) -> tuple[Any, ...]:
+    """The key a cube is kept under (:func:`_cube_totals`), read by :func:`_cube_wanted`."""
+    return ("cube", kind, full.first, full.last, days)
 
 
 def _cube_wanted(wh: Warehouse, kind: str, key: tuple[Any, ...]) -> bool:
@@ -557,7 +562,7 @@ def _cube_wanted(wh: Warehouse, kind: str, key: tuple[Any, ...]) -> bool:
     if call is not None and decided in call.values:
         return bool(call.values[decided])
     with _CACHE_LOCK:
-        asked = (str(snapshot), kind)
+        asked = (snapshot, kind)
         wanted = (snapshot, *key) in _SNAPSHOT_RESULTS or asked in _CUBE_ASKED
         _CUBE_ASKED[asked] = None
         _CUBE_ASKED.move_to_end(asked)
@@ -643,7 +648,7 @@ def _cube_totals(
             expr = revenue_cube(wh.table("payments"), customers, lo=full.first, hi=full.last)
         return expr.to_pyarrow()
 
-    return _memo(wh, ("cube", kind, full.first, full.last, days), compute)
+    return _memo(wh, _cube_key(kind, full, days), compute)
 
 
 def _rates(
