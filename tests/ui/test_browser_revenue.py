@@ -108,7 +108,11 @@ def test_executive_overview_in_chromium(demo_24_months: str) -> None:
             assert page.locator('[data-testid="stException"]').count() == 0
             assert "Segment: SMB" in page.locator('[data-testid="stMain"]').inner_text()
             full_page_shot(page, ARTIFACTS / "executive-overview-smb.png")
-            # The chart's CSV is made on the click, from the filtered rows.
+            # The chart's CSV is made on the click, from the filtered rows. Clicked once the
+            # filtered view's forecast has landed (the page runs again then, and a deferred
+            # download asked for while that run replaces the button can be lost: see the note).
+            page.get_by_text("Forecast 6 months ahead").wait_for(timeout=60_000)
+            wait_rendered(page)
             card = page.locator(".st-key-csv_mrr_movements")
             with page.expect_download(timeout=30_000) as download:
                 card.get_by_role("button", name="CSV").click()
