@@ -156,6 +156,28 @@ def test_a_reader_keeps_its_snapshot_until_refreshed(tmp_path: Path) -> None:
     assert reader.table("customers").count().execute() == 2
 
 
+def test_a_reader_knows_whether_it_sees_the_newest_load(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", warehouse_url=None, database_url=None)
+    writer, reader = ParquetWarehouse(settings), ParquetWarehouse(settings)
+    writer.commit({"customers": stage(tmp_path / "s1", "customers", [customer("C1")])})
+    assert not reader.is_current()  # no connection yet: nothing to keep
+    reader.table("customers")
+    assert reader.is_current()
+
+    writer.commit({"customers": stage(tmp_path / "s2", "customers", [customer("C2")])})
+    assert not reader.is_current()
+    reader.refresh()
+    reader.table("customers")
+    assert reader.is_current()
+
+
+def test_a_database_warehouse_cannot_tell_it_is_current(
+    duckdb_file: DatabaseWarehouse,
+) -> None:
+    duckdb_file.list_tables()
+    assert not duckdb_file.is_current()
+
+
 def test_old_snapshots_are_collected(parquet: ParquetWarehouse, tmp_path: Path) -> None:
     for i in range(6):
         parquet.commit({"costs": stage(tmp_path / f"s{i}", "costs", [costs("2024-01", float(i))])})

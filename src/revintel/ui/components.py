@@ -35,13 +35,15 @@ def _shared_context(key: str, _settings: Settings) -> AppContext:
 
 
 def open_context() -> AppContext:
-    """The session's context, refreshed so this run sees the newest load. Once per run."""
+    """The session's context, refreshed so this run sees the newest load. Once per run; the
+    warehouse connection of the runs before is kept while it sees the newest load (opening one
+    and reading its schemas again costs ~25 ms of every run)."""
     settings = load_settings()
     ctx = st.session_state.get(_CONTEXT_KEY)
     if not isinstance(ctx, AppContext) or ctx.settings != settings:
         ctx = _shared_context(settings.model_dump_json(), settings).fork()
         st.session_state[_CONTEXT_KEY] = ctx
-    ctx.refresh()
+    ctx.refresh(if_stale=True)
     return ctx
 
 

@@ -94,7 +94,12 @@ class RevenueFilters:
 
 
 def data_version(ctx: AppContext) -> str:
-    """What identifies the loaded data: the warehouse, its snapshot and the last load time."""
+    """What identifies the loaded data: the warehouse, its snapshot and the last load time. Read
+    once per page run (:meth:`AppContext.per_refresh`): a page asks it for every metric."""
+    return ctx.per_refresh("data_version", lambda: _data_version(ctx))
+
+
+def _data_version(ctx: AppContext) -> str:
     wh = ctx.warehouse
     snapshot = getattr(wh, "current_snapshot", None)
     loaded = max(ctx.store.last_loaded().values(), default=None)

@@ -90,6 +90,11 @@ class Warehouse:
     def row_counts(self) -> dict[str, int]:
         return {name: int(self.con.table(name).count().execute()) for name in self.list_tables()}
 
+    def is_current(self) -> bool:
+        """Whether the open connection already sees the newest load, so that keeping it is safe
+        (:meth:`revintel.context.AppContext.refresh`). False unless the warehouse can tell."""
+        return False
+
     def ping(self) -> None:
         """Raise if the backend cannot answer a trivial query."""
         self.con.sql("SELECT 1 AS ok").execute()
@@ -144,6 +149,10 @@ class ParquetWarehouse(Warehouse):
         if self._con is None:
             self._snapshot = self.current_snapshot()
         return self._snapshot
+
+    def is_current(self) -> bool:
+        # A connection reads its pinned snapshot; the CURRENT pointer names the newest load.
+        return self._con is not None and self._snapshot == self.current_snapshot()
 
     def table(self, name: str) -> ibis.Table:
         # The snapshot is pinned and immutable while the connection is open, so its table
