@@ -133,6 +133,41 @@ def test_a_new_value_on_a_filtered_dimension_reuses_the_compiled_query(fresh, mo
     assert [r["mrr"] for r in with_cube] == [r["mrr"] for r in direct]
 
 
+def test_concurrent_filters_on_one_cube_each_get_their_own_values(fresh):
+    """Every session queries the same cube database, whose filter tables each query refills:
+    queries from several threads must not see one another's values."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    wh = fresh.warehouse
+    full = service._full(service.period(wh), wh)
+    cube = service._cube_totals(wh, "movements", full, 30)
+    asked = [
+        {"segment": ["SMB"]},
+        {"segment": ["Enterprise"]},
+        {"segment": ["Mid-Market"], "country": ["US"]},
+        {"country": ["DE", "FR"]},
+    ]
+    expected = [service._sliced(wh, "movements", cube, full, None, f).to_pylist() for f in asked]
+    assert len({str(rows) for rows in expected}) == len(asked)  # different answers
+
+    def ask(worker: int) -> list[bool]:
+        ctx = AppContext(fresh.settings)  # a session of its own
+        try:
+            return [
+                service._sliced(
+                    ctx.warehouse, "movements", cube, full, None, asked[i % 4]
+                ).to_pylist()
+                == expected[i % 4]
+                for i in range(worker, worker + 24)
+            ]
+        finally:
+            ctx.close()
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = [ok for oks in pool.map(ask, range(4)) for ok in oks]
+    assert len(answers) == 96 and all(answers)
+
+
 @pytest.mark.parametrize("name", ["mrr_movements", "revenue"])
 def test_filter_values_are_passed_as_data_not_sql(fresh, monkeypatch, name):
     odd = {"filters": {"segment": ["O'Brien\"); DROP TABLE customers; --"]}}

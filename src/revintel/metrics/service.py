@@ -579,6 +579,74 @@ _PREPARED_SIZE = 256
 _PREPARED_LOCK = threading.Lock()
 
 
+def _filter_table(dimension: str) -> str:
+    """The name of the table holding a filter's values (``dimension`` is a cube dimension, one of
+    a fixed set: never user text)."""
+    return f"_revintel_filter_{dimension}"
+
+
+class _CubeDatabase:
+    """One cube in an in-memory DuckDB database of its own, shared by every session: the cube as
+    a native table, one table per filtered dimension holding the values kept, and a prepared
+    statement per query shape. A filter change then only replaces the values and executes:
+    parsing, binding and planning a shape's query again cost as much as running it, and DuckDB
+    scans its own table faster than an Arrow one (measured at 100k customers: 8-10 ms against
+    28-47 ms per query). One query at a time."""
+
+    def __init__(self, cube: pa.Table) -> None:
+        import duckdb
+
+        self.cube = cube  # held: the cube's id keys this database while it lives
+        self.con = duckdb.connect()
+        self.lock = threading.Lock()
+        self._statements: dict[str, str] = {}
+        self._filters: set[str] = set()
+        self.con.register("_revintel_cube_arrow", cube)
+        self.con.execute(f'CREATE TABLE "{_CUBE_NAME}" AS SELECT * FROM _revintel_cube_arrow')
+        self.con.unregister("_revintel_cube_arrow")
+
+    def run(self, sql: str, filters: Mapping[str, Sequence[str]]) -> pa.Table:
+        with self.lock:
+            for dimension, values in filters.items():
+                table = _filter_table(dimension)
+                if dimension not in self._filters:
+                    self.con.execute(
+                        f'CREATE TABLE "{table}" AS SELECT "{dimension}" FROM "{_CUBE_NAME}" '
+                        "LIMIT 0"
+                    )
+                    self._filters.add(dimension)
+                self.con.execute(f'DELETE FROM "{table}"')
+                # The values are a parameter: passed as data, never as SQL text.
+                self.con.execute(
+                    f'INSERT INTO "{table}" SELECT unnest($values)',
+                    {"values": [str(v) for v in values]},
+                )
+            statement = self._statements.get(sql)
+            if statement is None:
+                statement = f"_revintel_q{len(self._statements)}"
+                self.con.execute(f"PREPARE {statement} AS {sql}")
+                self._statements[sql] = statement
+            return self.con.execute(f"EXECUTE {statement}").to_arrow_table()
+
+
+_CUBE_DATABASES: OrderedDict[int, _CubeDatabase] = OrderedDict()
+_CUBE_DATABASES_SIZE = 8  # cubes: two per snapshot and failed-payment rule
+_CUBE_DATABASES_LOCK = threading.Lock()
+
+
+def _cube_database(cube: pa.Table) -> _CubeDatabase:
+    with _CUBE_DATABASES_LOCK:
+        database = _CUBE_DATABASES.get(id(cube))
+        if database is not None and database.cube is cube:
+            _CUBE_DATABASES.move_to_end(id(cube))
+            return database
+        database = _CUBE_DATABASES[id(cube)] = _CubeDatabase(cube)
+        while len(_CUBE_DATABASES) > _CUBE_DATABASES_SIZE:
+            # Not closed here: a session may be about to query it. Closed once unreferenced.
+            _CUBE_DATABASES.popitem(last=False)
+        return database
+
+
 def _on_cube(
     wh: Warehouse,
     cube: pa.Table,
@@ -590,19 +658,18 @@ def _on_cube(
 
     ``build`` receives the cube and, per filtered dimension, a column of the values kept. On
     DuckDB its SQL is compiled once per process and shape (``key``: what ``build`` does; the
-    cube's columns; which dimensions are filtered) and the cube and the filter values are
-    passed as data: building and compiling the expression costs several times more than
-    running it, and a dashboard asks the same shape for every new filter value. Elsewhere it is
-    run as an Ibis expression on in-memory tables.
+    cube's columns; which dimensions are filtered) and run as a prepared statement on the cube's
+    own database (:class:`_CubeDatabase`), the filter values passed as data: building and
+    compiling the expression costs several times more than running it, and a dashboard asks
+    the same shape for every new filter value. Elsewhere it is run as an Ibis expression on
+    in-memory tables.
     """
     dims = sorted(filters)
-    tables = {d: f"_revintel_filter_{i}" for i, d in enumerate(dims)}
-    values = {
-        d: pa.table({d: pa.array([str(v) for v in filters[d]], type=cube.schema.field(d).type)})
-        for d in dims
-    }
-    con = wh.con
-    if con.name != "duckdb":
+    if wh.con.name != "duckdb":
+        values = {
+            d: pa.table({d: pa.array([str(v) for v in filters[d]], type=cube.schema.field(d).type)})
+            for d in dims
+        }
         memtables = {d: ibis.memtable(values[d])[d] for d in dims}
         return build(ibis.memtable(cube), memtables).to_pyarrow()
     shape = (*key, tuple(dims), tuple((f.name, str(f.type)) for f in cube.schema))
@@ -611,25 +678,17 @@ def _on_cube(
     if prepared is None:
         placeholder = ibis.table(ibis.Schema.from_pyarrow(cube.schema), name=_CUBE_NAME)
         columns = {
-            d: ibis.table(ibis.Schema.from_pyarrow(values[d].schema), name=tables[d])[d]
+            d: ibis.table({d: ibis.Schema.from_pyarrow(cube.schema)[d]}, name=_filter_table(d))[d]
             for d in dims
         }
         expr = build(placeholder, columns)
-        prepared = (con.compile(expr), expr.schema().to_pyarrow())
+        prepared = (wh.con.compile(expr), expr.schema().to_pyarrow())
         with _PREPARED_LOCK:
             _PREPARED[shape] = prepared
             while len(_PREPARED) > _PREPARED_SIZE:
                 _PREPARED.popitem(last=False)
     sql, schema = prepared
-    # A cursor of its own: the names registered below are seen by this query only.
-    cursor = con.con.cursor()
-    try:
-        cursor.register(_CUBE_NAME, cube)
-        for d in dims:
-            cursor.register(tables[d], values[d])
-        result = cursor.sql(sql).to_arrow_table()
-    finally:
-        cursor.close()
+    result = _cube_database(cube).run(sql, {d: filters[d] for d in dims})
     return result.cast(schema)
 
 
