@@ -636,8 +636,8 @@ _CUBE_DATABASES_LOCK = threading.Lock()
 
 def _cube_database(cube: pa.Table) -> _CubeDatabase:
     with _CUBE_DATABASES_LOCK:
-        database = _CUBE_DATABASES.get(id(cube))
-        if database is not None and database.cube is cube:
+        database = _CUBE_DATABASES.get(id(cube))  # the entry holds its cube: no id is reused
+        if database is not None:
             _CUBE_DATABASES.move_to_end(id(cube))
             return database
         database = _CUBE_DATABASES[id(cube)] = _CubeDatabase(cube)
