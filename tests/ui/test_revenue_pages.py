@@ -175,3 +175,34 @@ def test_outlooks_start_once_the_page_is_drawn_and_are_computed_once() -> None:
     assert rv.outlook(rows, "mrr", "mrr") is future
     rv.start_outlooks()  # nothing left to start
     assert rv.outlook([*rows, {"month": "2025-01", "mrr": 1400.0}], "mrr", "mrr") is not future
+
+
+def test_the_mrr_trend_csv_is_made_on_the_click_with_the_forecast_drawn() -> None:
+    """The card's CSV is built when the button is clicked (not on every run): the months shown,
+    then the forecast's months with its mean and both intervals when the chart drew them."""
+    import csv
+    import io
+    from functools import partial
+
+    from revintel.ui import revenue as rv
+    from revintel.ui.outlook import compute
+    from revintel.ui.views.executive_overview import mrr_trend_frame
+
+    shown = _service(demo_home(), "mrr_movements")[-12:]
+    result = compute([{"month": r["month"], "mrr": r["mrr"]} for r in shown], "mrr", 6)
+    assert result.forecast is not None
+
+    def read(make: Callable[[], object]) -> list[dict[str, str]]:
+        return list(csv.DictReader(io.StringIO(rv._csv(make).decode())))  # type: ignore[arg-type]
+
+    without = read(partial(mrr_trend_frame, shown, None))
+    assert [r["month"] for r in without] == [r["month"] for r in shown]
+    assert "forecast" not in without[0]
+    assert float(without[-1]["mrr"]) == pytest.approx(shown[-1]["mrr"])
+
+    rows = read(partial(mrr_trend_frame, shown, result))
+    future = [r for r in rows if r["forecast"]]
+    assert [r["month"] for r in future] == [f.month for f in result.forecast.forecast]
+    assert {"lo80", "hi80", "lo95", "hi95"} <= set(rows[0])
+    assert all(float(r["lo95"]) <= float(r["forecast"]) <= float(r["hi95"]) for r in future)
+    assert [r["month"] for r in rows[: len(shown)]] == [r["month"] for r in shown]

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import altair as alt
+import pyarrow as pa
 
 from revintel.metrics.definitions import DEFINITIONS
 from revintel.ui import theme
@@ -298,6 +299,32 @@ def _rates(datasets: dict[str, list[Record]]) -> alt.TopLevelMixin:
         )
     )  # fmt: skip
     return _style(alt.layer(chart, datasets=datasets))
+
+
+def with_arrow_datasets(chart: dict[str, Any]) -> dict[str, Any]:
+    """``chart`` with each named dataset given as an Arrow table, for ``st.vega_lite_chart``.
+
+    Streamlit sends every dataset to the browser as Arrow; from a list of records it gets
+    there through a pandas DataFrame, several times slower than building the Arrow table
+    directly (four charts on every filter change). The same columns and types either way: the
+    values are strings, numbers and nulls (a missing number is null, as pandas' NaN becomes).
+    """
+    datasets = chart.get("datasets")
+    if not datasets:
+        return chart
+    return {**chart, "datasets": {name: _arrow(rows) for name, rows in datasets.items()}}
+
+
+def _arrow(rows: Any) -> Any:
+    """Records as an Arrow table with the union of their keys as columns, in order of first
+    appearance (as pandas makes them); anything else, or values Arrow cannot type, as given."""
+    if not isinstance(rows, list):
+        return rows
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    try:
+        return pa.table({c: [r.get(c) for r in rows] for c in columns})
+    except (pa.ArrowException, TypeError, ValueError):
+        return rows  # Streamlit converts it through pandas
 
 
 # A chart's spec without its datasets, as JSON, per chart and static option (label, kind).

@@ -8,16 +8,21 @@ Definitions: ``docs/metrics.md``.
 
 from __future__ import annotations
 
+from functools import partial
+
+import pandas as pd
 import streamlit as st
 
 from revintel.context import AppContext
 from revintel.ui import revenue as rv
 from revintel.ui import vega
 from revintel.ui.components import current_context, has_data, render_empty_state
+from revintel.ui.outlook import Outlook
 
 MRR_COLUMNS = ["month", "mrr", "arr", "customers", "arpa", "mrr_mom"]
 MOVEMENT_COLUMNS = ["month", "new", "expansion", "reactivation", "contraction", "churn",
                     "net_new_mrr", "mrr"]  # fmt: skip
+REVENUE_COLUMNS = ["month", "revenue", "successful_payments", "revenue_mom"]
 RATE_COLUMNS = ["month", "logo_churn_rate", "gross_mrr_churn_rate", "nrr_monthly"]
 RATE_SERIES = [("logo_churn_rate", "Logo churn"), ("gross_mrr_churn_rate", "Gross MRR churn")]
 
@@ -53,7 +58,7 @@ def render(ctx: AppContext) -> None:
         rv.chart_card(
             "MRR movements",
             vega.movements_spec(shown),
-            rv.frame_of(shown, MOVEMENT_COLUMNS),
+            partial(rv.frame_of, shown, MOVEMENT_COLUMNS),
             "mrr_movements",
             help=rv.definition_help("new"),
             caption="New, expansion and reactivation add MRR; contraction and churn remove it.",
@@ -73,7 +78,7 @@ def render(ctx: AppContext) -> None:
         rv.chart_card(
             "Churn and retention",
             vega.rates_spec(shown, RATE_SERIES),
-            rv.frame_of(shown, RATE_COLUMNS),
+            partial(rv.frame_of, shown, RATE_COLUMNS),
             "churn_retention",
             help=rv.definition_help("logo_churn_rate"),
             caption="Months where a rate is undefined (no customers the month before) are gaps.",
@@ -116,7 +121,6 @@ def render_mrr_trend(
     True when drawn before the forecast was ready."""
     result = future.result() if future.done() else None
     shown = rv.in_range(movements, filters)
-    frame = rv.frame_of(shown, MRR_COLUMNS)
     notes = []
     if result is None:
         notes.append(":material/hourglass_top: Forecast and anomaly detection are running…")
@@ -129,9 +133,6 @@ def render_mrr_trend(
                 f"backtest (MAPE {mape}); bands are the 80% and 95% intervals. Circles mark "
                 "anomalous months: hover for why."
             )
-            frame = frame.merge(
-                f.to_frame().rename(columns={"mean": "forecast"}), on="month", how="outer"
-            )
         else:
             notes.append(f"No forecast: {result.forecast_error}")
         if result.anomalies_error:
@@ -139,12 +140,22 @@ def render_mrr_trend(
     rv.chart_card(
         "MRR trend and forecast",
         vega.trend_spec(shown, "mrr", "MRR", result=result),
-        frame,
+        partial(mrr_trend_frame, shown, result),
         "mrr_trend",
         help=rv.definition_help("mrr"),
         caption=" ".join(notes),
     )
     return result is None
+
+
+def mrr_trend_frame(shown: list[dict], result: Outlook | None) -> pd.DataFrame:
+    """The MRR trend card's CSV: the months shown, then the forecast's months with its mean and
+    80%/95% bounds (when it was drawn)."""
+    frame = rv.frame_of(shown, MRR_COLUMNS)
+    if result is not None and result.forecast is not None:
+        forecast = result.forecast.to_frame().rename(columns={"mean": "forecast"})
+        frame = frame.merge(forecast, on="month", how="outer")
+    return frame
 
 
 def render_revenue_trend(
@@ -155,11 +166,10 @@ def render_revenue_trend(
     True when drawn before the forecast was ready."""
     result = future.result() if future.done() else None
     shown = rv.in_range(cash, filters)
-    frame = rv.frame_of(shown, ["month", "revenue", "successful_payments", "revenue_mom"])
     rv.chart_card(
         "Revenue (cash collected)",
         vega.trend_spec(shown, "revenue", "Revenue", result=result, kind="bar"),
-        frame,
+        partial(rv.frame_of, shown, REVENUE_COLUMNS),
         "revenue_trend",
         help=rv.definition_help("revenue"),
         caption="Successful payments per month; circles mark changes beyond 10% MoM, or months "
