@@ -173,3 +173,13 @@ def test_info_json_lists_loaded_tables(data: Path, home: Path) -> None:
     }
     assert info["tables"]["customers"]["last_loaded"] is not None
     assert "subscriptions" in info["missing"]
+
+
+def test_the_cli_starts_without_the_libraries_only_some_commands_need() -> None:
+    """Every command pays the CLI's imports: validation (pandera, polars), migrations (Alembic),
+    charts and models are imported by the commands that use them, not by the CLI itself."""
+    heavy = ["pandera", "polars", "alembic", "plotly", "streamlit", "sklearn", "lightgbm",
+             "statsforecast"]  # fmt: skip
+    probe = f"import sys, revintel.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -114,3 +114,29 @@ def test_load_paths_records_in_postgres(
     ]
     assert "costs.csv, row 1, column 'month': not a valid month" in history[0]["message"]
     ctx.close()
+
+
+def test_the_head_revision_is_alembics_and_a_store_behind_it_is_migrated(
+    store: AppStore,
+) -> None:
+    """``migrate`` skips Alembic only for a store at HEAD_REVISION, which must be Alembic's head
+    (a new migration without raising it would otherwise never run on existing stores)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from revintel.store.db import HEAD_REVISION, MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
+    assert store.revision() == HEAD_REVISION
+
+    # A store one migration behind (its newest table dropped) is brought up to date again.
+    with store.engine.begin() as connection:
+        connection.execute(text("DROP TABLE churn_models"))
+        connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    assert store.revision() == "0001"
+    store.migrate()
+    assert store.revision() == HEAD_REVISION
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM churn_models")).scalar_one() == 0

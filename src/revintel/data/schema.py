@@ -13,25 +13,45 @@ them: every column beyond the brief's is optional. Every table other than ``cust
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandera.polars as pa
-import polars as pl
 import pyarrow as pa_arrow
+
+if TYPE_CHECKING:
+    import pandera.polars as pa
+    import polars as pl
+
+# polars and pandera are imported when a file is validated, not with this module: reading the
+# warehouse (every CLI command, the API, the dashboard) needs the contracts but neither library
+# (about 1 s of imports).
 
 ColumnType = Literal["str", "int", "float", "bool", "date", "datetime", "month"]
 
-POLARS_TYPES: dict[ColumnType, pl.DataType] = {
-    "str": pl.String(),
-    "int": pl.Int64(),
-    "float": pl.Float64(),
-    "bool": pl.Boolean(),
-    "date": pl.Date(),
-    "datetime": pl.Datetime("us"),
-    "month": pl.String(),
-}
+
+@functools.cache
+def polars_types() -> dict[ColumnType, pl.DataType]:
+    """The polars type each column type is parsed to (``POLARS_TYPES``)."""
+    import polars as pl
+
+    return {
+        "str": pl.String(),
+        "int": pl.Int64(),
+        "float": pl.Float64(),
+        "bool": pl.Boolean(),
+        "date": pl.Date(),
+        "datetime": pl.Datetime("us"),
+        "month": pl.String(),
+    }
+
+
+def __getattr__(name: str) -> Any:
+    if name == "POLARS_TYPES":  # made on first use (above)
+        return polars_types()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 ARROW_TYPES: dict[ColumnType, pa_arrow.DataType] = {
     "str": pa_arrow.string(),
@@ -153,7 +173,8 @@ class TableContract:
 
     def polars_schema(self, present: list[str] | None = None) -> dict[str, pl.DataType]:
         cols = self.columns if present is None else [self.column(n) for n in present]
-        return {c.name: POLARS_TYPES[c.type] for c in cols}
+        types = polars_types()
+        return {c.name: types[c.type] for c in cols}
 
     def arrow_schema(self) -> pa_arrow.Schema:
         """Storage schema: every contract column, optional ones stored as nulls when absent."""
@@ -167,7 +188,10 @@ class TableContract:
         Value checks only: types are parsed (with row-level messages) before this runs, and key
         uniqueness across chunks and foreign keys are checked by the importer, which sees all rows.
         """
+        import pandera.polars as pa
+
         names = list(self.column_names) if present is None else present
+        types = polars_types()
         columns: dict[str, pa.Column] = {}
         for name in names:
             spec = self.column(name)
@@ -181,7 +205,7 @@ class TableContract:
             if spec.type == "month":
                 checks.append(pa.Check.str_matches(MONTH_PATTERN, error=spec.expected()))
             columns[name] = pa.Column(
-                POLARS_TYPES[spec.type],
+                types[spec.type],
                 checks=checks,
                 nullable=spec.nullable,
                 unique=spec.unique,
@@ -200,6 +224,8 @@ class TableContract:
         return pa.DataFrameSchema(columns, checks=frame_checks, strict=True, name=self.name)
 
     def empty_frame(self) -> pl.DataFrame:
+        import polars as pl
+
         return pl.DataFrame(schema=self.polars_schema())
 
 
@@ -210,6 +236,12 @@ def _rule_check(rule: RowRule) -> Callable[[object], pl.LazyFrame]:
         return data.lazyframe.select(~rule.violated().fill_null(False))  # type: ignore[attr-defined]
 
     return check
+
+
+def _pl_col(name: str) -> pl.Expr:
+    import polars as pl
+
+    return pl.col(name)
 
 
 def _col(
@@ -232,7 +264,7 @@ def _not_before(later: str, earlier: str, what: str) -> RowRule:
         name=f"{later}_not_before_{earlier}",
         columns=(later, earlier),
         message=f"{what}: '{later}' must not be before '{earlier}'",
-        violated=lambda: pl.col(later) < pl.col(earlier),
+        violated=lambda: _pl_col(later) < _pl_col(earlier),
     )
 
 
@@ -241,7 +273,7 @@ def _at_most(small: str, large: str) -> RowRule:
         name=f"{small}_at_most_{large}",
         columns=(small, large),
         message=f"'{small}' must not exceed '{large}'",
-        violated=lambda: pl.col(small) > pl.col(large),
+        violated=lambda: _pl_col(small) > _pl_col(large),
     )
 
 
