@@ -37,11 +37,11 @@ import pyarrow.parquet as pq
 
 from revintel.data.schema import (
     MONTH_PATTERN,
-    POLARS_TYPES,
     ColumnSpec,
     ColumnType,
     ForeignKey,
     TableContract,
+    polars_types,
 )
 from revintel.errors import Problem, ValidationFailed
 
@@ -611,7 +611,7 @@ def parse_frame(
     )
     parsed = raw.select(
         _fast_parse(pl.col(name), kinds[name], specs[name], raw.get_column(name))
-        .cast(POLARS_TYPES[specs[name].type])
+        .cast(polars_types()[specs[name].type])
         .alias(name)
         for name in raw.columns
     )
@@ -698,7 +698,7 @@ def _is_null_marker(values: pl.Series, kind: InputKind, spec: ColumnSpec) -> pl.
 
 def _slow_parse(values: pl.Series, kind: InputKind, spec: ColumnSpec) -> pl.Series:
     """Second look at cells the fast parse rejected; null where still unreadable."""
-    dtype = POLARS_TYPES[spec.type]
+    dtype = polars_types()[spec.type]
     if kind != "string":
         return pl.Series(values.name, [None] * len(values), dtype=dtype)
     text = values.str.strip_chars()

@@ -42,7 +42,7 @@ from revintel.data.importer import (
     TableValidator,
     key_hashes,
 )
-from revintel.data.schema import CONTRACTS, POLARS_TYPES, TABLE_ORDER, TableContract, contract_for
+from revintel.data.schema import CONTRACTS, TABLE_ORDER, TableContract, contract_for, polars_types
 from revintel.errors import NotFoundError, Problem, RevintelError, ValidationFailed
 from revintel.warehouse import StagedTable
 
@@ -379,7 +379,7 @@ class _WarehouseKeys:
         values = self.ctx.warehouse.table(table).select(column).distinct().to_pyarrow()
         frame = pl.from_arrow(values)
         assert isinstance(frame, pl.DataFrame)
-        dtype = POLARS_TYPES[CONTRACTS[table].column(column).type]
+        dtype = polars_types()[CONTRACTS[table].column(column).type]
         return key_hashes(frame.get_column(column).cast(dtype).drop_nulls())
 
     def distinct(self, table: str, column: str) -> pl.Series | None:
@@ -558,7 +558,7 @@ def storage_table(contract: TableContract, frame: pl.DataFrame) -> arrow.Table:
     """Rows in the warehouse's storage schema: every contract column, absent ones as nulls."""
     missing = [c for c in contract.columns if c.name not in frame.columns]
     full = frame.with_columns(
-        pl.lit(None, dtype=POLARS_TYPES[c.type]).alias(c.name) for c in missing
+        pl.lit(None, dtype=polars_types()[c.type]).alias(c.name) for c in missing
     ).select(contract.column_names)
     return full.to_arrow().cast(contract.arrow_schema())
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import pyarrow as pa_arrow
 
@@ -33,7 +33,7 @@ ColumnType = Literal["str", "int", "float", "bool", "date", "datetime", "month"]
 
 @functools.cache
 def polars_types() -> dict[ColumnType, pl.DataType]:
-    """The polars type each column type is parsed to (``POLARS_TYPES``)."""
+    """The polars type each column type is parsed to (made on first use)."""
     import polars as pl
 
     return {
@@ -45,12 +45,6 @@ def polars_types() -> dict[ColumnType, pl.DataType]:
         "datetime": pl.Datetime("us"),
         "month": pl.String(),
     }
-
-
-def __getattr__(name: str) -> Any:
-    if name == "POLARS_TYPES":  # made on first use (above)
-        return polars_types()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 ARROW_TYPES: dict[ColumnType, pa_arrow.DataType] = {

@@ -319,7 +319,7 @@ def missing_table_notice(ctx: AppContext, table: str, what: str) -> bool:
 def chart_card(
     title: str,
     figure: go.Figure | dict[str, Any] | Any | None,
-    frame: pd.DataFrame | Callable[[], pd.DataFrame],
+    frame: Callable[[], pd.DataFrame],
     key: str,
     *,
     caption: str | None = None,
@@ -328,8 +328,8 @@ def chart_card(
     """A bordered card: the title, the chart, a caption and a CSV download of its data.
 
     ``figure`` is a Plotly figure, an Altair chart (:mod:`revintel.ui.vega`) or its Vega-Lite
-    spec (``revintel.ui.vega``'s ``*_spec``). ``frame`` is the CSV's table, or what makes it
-    (called on the click only: a filter change then builds no table the user does not ask for).
+    spec (``revintel.ui.vega``'s ``*_spec``). ``frame`` makes the CSV's table, on the click only
+    (a page run, such as a filter change, builds no table the user does not ask for).
     """
     with st.container(border=True):
         head, button = st.columns([3, 1], vertical_alignment="center")
@@ -362,9 +362,8 @@ def chart_card(
             st.caption(caption)
 
 
-def _csv(frame: pd.DataFrame | Callable[[], pd.DataFrame]) -> bytes:
-    table = frame if isinstance(frame, pd.DataFrame) else frame()
-    return table.to_csv(index=False).encode()
+def _csv(frame: Callable[[], pd.DataFrame]) -> bytes:
+    return frame().to_csv(index=False).encode()
 
 
 def layout(figure: go.Figure, *, height: int = CHART_HEIGHT, **extra: Any) -> go.Figure:

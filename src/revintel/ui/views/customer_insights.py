@@ -7,6 +7,8 @@ which table to load. Definitions: ``docs/metrics.md``.
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from revintel.context import AppContext
@@ -74,7 +76,8 @@ def render_churn_by_segment(ctx: AppContext, filters: rv.RevenueFilters) -> None
     rv.chart_card(
         "Churn by segment",
         rv.lines_by(rows, "segment", column, "ratio"),
-        rv.frame_of(
+        partial(
+            rv.frame_of,
             rows,
             [
                 "month",
@@ -126,7 +129,7 @@ def render_conversion_by_country(ctx: AppContext, filters: rv.RevenueFilters) ->
     rv.chart_card(
         "Trial conversion by country",
         rv.ranked_bars(countries, rates, reasons, "ratio", notes=notes) if countries else None,
-        rv.frame_of(rows),
+        partial(rv.frame_of, rows),
         "conversion_by_country",
         help=rv.definition_help("conversion_rate"),
         caption=(
@@ -156,7 +159,7 @@ def render_cohorts(ctx: AppContext, filters: rv.RevenueFilters) -> None:
     rv.chart_card(
         "Retention cohorts",
         rv.cohort_heatmap(triangle, label or "Logo retention") if triangle else None,
-        rv.frame_of(rows),
+        partial(rv.frame_of, rows),
         "retention_cohorts",
         help=rv.definition_help(value),
         caption="Each row is the customers whose first payment fell in that month; each column "
@@ -184,7 +187,7 @@ def render_arpa_by(ctx: AppContext, filters: rv.RevenueFilters, by: str, title: 
         )
         if rows
         else None,
-        rv.frame_of(rows, ["month", by, "mrr", "customers", "arpa"]),
+        partial(rv.frame_of, rows, ["month", by, "mrr", "customers", "arpa"]),
         f"arpa_by_{by}",
         help=rv.definition_help("arpa"),
         caption=f"MRR ÷ paying customers at the end of {filters.end}.",

@@ -8,6 +8,8 @@ Without ``marketing_spend`` the CAC chart says to load it. Definitions: ``docs/m
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from revintel.context import AppContext
@@ -60,7 +62,7 @@ def render(ctx: AppContext) -> None:
         rv.chart_card(
             "Cost vs revenue",
             rv.money_bars_and_lines(shown, COSTS, [("revenue", "Revenue", rv.BLUE)]),
-            rv.frame_of(shown, ["month", "revenue", *(c for c, _, _ in COSTS)]),
+            partial(rv.frame_of, shown, ["month", "revenue", *(c for c, _, _ in COSTS)]),
             "cost_vs_revenue",
             help=rv.definition_help("revenue"),
             caption="Stacked bars: costs by kind; line: revenue (successful payments).",
@@ -69,7 +71,7 @@ def render(ctx: AppContext) -> None:
         rv.chart_card(
             "Gross margin",
             rv.ratio_line(shown, "gross_margin", "Gross margin"),
-            rv.frame_of(shown, ["month", "revenue", "gross_profit", "gross_margin"]),
+            partial(rv.frame_of, shown, ["month", "revenue", "gross_profit", "gross_margin"]),
             "gross_margin",
             help=rv.definition_help("gross_margin"),
             caption="(Revenue − infrastructure − support) ÷ revenue; undefined (a gap) in a "
@@ -80,7 +82,11 @@ def render(ctx: AppContext) -> None:
         rv.chart_card(
             "Operating profit",
             rv.signed_bars(shown, "operating_profit", "Operating profit"),
-            rv.frame_of(shown, ["month", "revenue", "operating_profit", *(c for c, _, _ in COSTS)]),
+            partial(
+                rv.frame_of,
+                shown,
+                ["month", "revenue", "operating_profit", *(c for c, _, _ in COSTS)],
+            ),
             "operating_profit",
             help=rv.definition_help("operating_profit"),
             caption="Revenue − infrastructure − support − marketing; green profit, red loss.",
@@ -111,7 +117,7 @@ def render_cac_by_channel(ctx: AppContext, filters: rv.RevenueFilters) -> None:
     rv.chart_card(
         "CAC and payback by channel",
         rv.lines_by(rows, "acquisition_channel", column, unit),
-        rv.frame_of(rows),
+        partial(rv.frame_of, rows),
         "cac_by_channel",
         help=rv.definition_help(column),
         caption="Marketing spend ÷ new customers per channel; payback = CAC ÷ (ARPA × gross "
