@@ -37,6 +37,7 @@ import uuid
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -208,6 +209,12 @@ def _memo(wh: Warehouse, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
 
     ``compute`` must not return anything that refers to the connection (an Ibis table does),
     or the connection and its cache would never be collected.
+
+    Computed without holding the cache's lock: a dashboard session reading a remembered result,
+    or another session or API request computing something else, does not wait for a long
+    computation (the server's warm-up builds cubes for seconds). Each thread computes on its own
+    connection. A key being computed is computed once: other threads asking for it wait for that
+    result (or its error; the next caller then tries again).
     """
     if not _reusable(wh):
         call = _CALL.get()
@@ -217,32 +224,93 @@ def _memo(wh: Warehouse, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
             call.values[(id(wh), *key)] = compute()
         return call.values[(id(wh), *key)]
     snapshot = _snapshot(wh) if key[0] != "temp table" else None
+    if snapshot is not None:
+        # A result (plain records) depends only on the snapshot's data and the key: shared by
+        # every connection to that snapshot, so every dashboard session and the server's warm-up
+        # (revintel.ui.server) fill one cache.
+        return _single_flight((snapshot, *key), _SNAPSHOT_RESULTS, compute, _trim)
+    con = wh.con
     with _CACHE_LOCK:
-        if snapshot is not None:
-            # A result (plain records) depends only on the snapshot's data and the key: shared
-            # by every connection to that snapshot, so every dashboard session and the server's
-            # warm-up (revintel.ui.server) fill one cache.
-            shared = (snapshot, *key)
-            if shared in _SNAPSHOT_RESULTS:
-                _SNAPSHOT_RESULTS.move_to_end(shared)
-                return _SNAPSHOT_RESULTS[shared]
-            value = compute()
-            _SNAPSHOT_RESULTS[shared] = value
-            while len(_SNAPSHOT_RESULTS) > _SNAPSHOT_RESULTS_SIZE:
-                _SNAPSHOT_RESULTS.popitem(last=False)
-            return value
-        con = wh.con
         entries = _CACHE.get(id(con))
         if entries is None:
             entries = _CACHE[id(con)] = OrderedDict()
             weakref.finalize(con, _CACHE.pop, id(con), None)
-        if key in entries:
-            entries.move_to_end(key)
-            return entries[key]
+    return _single_flight(
+        (id(con), *key), entries, compute, functools.partial(_evict, con), stored=key
+    )
+
+
+# Keys being computed now, with the thread computing each and where its result will be; and the
+# key each waiting thread waits for.
+_COMPUTING: dict[tuple[Any, ...], tuple[int, Future[Any]]] = {}
+_WAITING: dict[int, tuple[Any, ...]] = {}
+
+
+def _single_flight(
+    key: tuple[Any, ...],
+    store: OrderedDict[tuple[Any, ...], Any],
+    compute: Callable[[], T],
+    trim: Callable[[OrderedDict[tuple[Any, ...], Any]], None],
+    *,
+    stored: tuple[Any, ...] | None = None,
+) -> T:
+    """``store[stored]`` (``stored`` defaults to ``key``), computed once if it is missing.
+
+    The lock is held to look up and to store, not while computing. A thread asking for a key
+    another thread is computing waits for that thread's result, unless that thread is (through
+    others) waiting for this one: then, as a thread asking again for a key it is computing
+    itself, it computes the key too (what was done before anything is stored).
+    """
+    at = key if stored is None else stored
+    me = threading.get_ident()
+    with _CACHE_LOCK:
+        if at in store:
+            store.move_to_end(at)
+            return store[at]
+        running = _COMPUTING.get(key)
+        mine: Future[Any] | None = None
+        if running is None or _waits_for(running[0], me):
+            mine = Future()
+            if running is None:
+                _COMPUTING[key] = (me, mine)
+        else:
+            _WAITING[me] = key
+    if mine is None:
+        try:
+            return running[1].result()  # type: ignore[index]  # the other thread's value or error
+        finally:
+            with _CACHE_LOCK:
+                _WAITING.pop(me, None)
+    try:
         value = compute()
-        entries[key] = value
-        _evict(con, entries)
-        return value
+    except BaseException as exc:
+        with _CACHE_LOCK:
+            if _COMPUTING.get(key, (None, None))[1] is mine:
+                del _COMPUTING[key]
+        mine.set_exception(exc)
+        raise
+    with _CACHE_LOCK:
+        store[at] = value
+        trim(store)
+        if _COMPUTING.get(key, (None, None))[1] is mine:
+            del _COMPUTING[key]
+    mine.set_result(value)
+    return value
+
+
+def _waits_for(owner: int, me: int) -> bool:
+    """Whether thread ``owner`` is ``me`` or waits (through other threads) for ``me``. Under
+    ``_CACHE_LOCK``."""
+    seen: set[int] = set()
+    while owner != me and owner not in seen and owner in _WAITING:
+        seen.add(owner)
+        owner = _COMPUTING.get(_WAITING[owner], (None,))[0]  # type: ignore[assignment]
+    return owner == me
+
+
+def _trim(store: OrderedDict[tuple[Any, ...], Any]) -> None:
+    while len(store) > _SNAPSHOT_RESULTS_SIZE:
+        store.popitem(last=False)
 
 
 _SNAPSHOT_RESULTS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
