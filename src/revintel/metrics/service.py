@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import itertools
 import math
 import threading
 import uuid
@@ -1376,10 +1377,11 @@ _NO_CUSTOMER = "\x00revintel warm-up"
 def warm(source: AppContext | Warehouse) -> None:
     """Compute what the revenue pages open with, for the data loaded now (the dashboard server
     calls it before the first visitor): the monthly movements and revenue, and the
-    customer-dimension cubes that answer filter changes, and one filter on each dimension (its
-    query is compiled once: :func:`_on_cube`). Results are kept per Parquet snapshot and shared
-    by every session (:func:`_memo`); elsewhere this does nothing lasting. (The anomaly
-    detector's drivers are read by the dashboard's forecasting worker: ``revintel.ui.outlook``.)
+    customer-dimension cubes that answer filter changes, and one filter on each dimension and
+    each pair of dimensions (its query is compiled once: :func:`_on_cube`). Results are kept per
+    Parquet snapshot and shared by every session (:func:`_memo`); elsewhere this does nothing
+    lasting. (The anomaly detector's drivers are read by the dashboard's forecasting worker:
+    ``revintel.ui.outlook``.)
     """
     wh = _warehouse(source)
     if _snapshot(wh) is None or not wh.has_table("subscriptions"):
@@ -1396,10 +1398,12 @@ def warm(source: AppContext | Warehouse) -> None:
             _cube_totals(wh, "movements", full, days)
             if has_payments:
                 _cube_totals(wh, "revenue", full, None)
-            # A filter on each dimension, for a value no customer has: its query is compiled
-            # once (_on_cube), and a user's first pick on that dimension only runs it.
-            for dim in dims:
-                none = {dim: [_NO_CUSTOMER]}
-                mrr_movements(wh, filters=none, delinquency_days=days)
-                if has_payments:
-                    revenue(wh, filters=none)
+            # A filter on each dimension, then on each pair of them, for a value no customer
+            # has: each shape's query is compiled once (_on_cube), and a user's first pick on
+            # those dimensions only runs it.
+            for size in (1, 2):
+                for combination in itertools.combinations(dims, size):
+                    none = {dim: [_NO_CUSTOMER] for dim in combination}
+                    mrr_movements(wh, filters=none, delinquency_days=days)
+                    if has_payments:
+                        revenue(wh, filters=none)
