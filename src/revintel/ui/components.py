@@ -72,8 +72,12 @@ def age_text(when: datetime | None, now: datetime | None = None) -> str:
 
 
 def last_load_time(ctx: AppContext) -> datetime | None:
-    """When a successful load last wrote any table."""
-    return max(ctx.store.last_loaded().values(), default=None)
+    """When a successful load last wrote any table. Read once per page run (the sidebar and the
+    revenue pages' data version ask; a load refreshes the context:
+    :meth:`AppContext.per_refresh`)."""
+    return ctx.per_refresh(
+        "last_load_time", lambda: max(ctx.store.last_loaded().values(), default=None)
+    )
 
 
 def render_sidebar(ctx: AppContext) -> None:

@@ -31,6 +31,7 @@ from revintel.metrics.definitions import DEFINITIONS
 from revintel.metrics.months import month_label
 from revintel.ui import outlook as outlook_worker
 from revintel.ui import theme, vega
+from revintel.ui.components import last_load_time
 from revintel.ui.outlook import DriverSource, Outlook
 
 Record = dict[str, Any]
@@ -102,7 +103,7 @@ def data_version(ctx: AppContext) -> str:
 def _data_version(ctx: AppContext) -> str:
     wh = ctx.warehouse
     snapshot = getattr(wh, "current_snapshot", None)
-    loaded = max(ctx.store.last_loaded().values(), default=None)
+    loaded = last_load_time(ctx)
     return "|".join(
         str(part)
         for part in (
