@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,27 @@ def loaded_context(empty_context: AppContext, company_csvs: Path) -> AppContext:
 
     load_paths(empty_context, [company_csvs], source="test")
     return empty_context
+
+
+@contextmanager
+def generated_company(
+    root: Path, *, customers: int, months: int, seed: int
+) -> Iterator[AppContext]:
+    """An AppContext over a new home under ``root`` holding a generated company (Parquet)."""
+    from revintel.data.generator import generate_company, write_company
+    from revintel.data.loading import load_paths
+
+    folder = root / "company"
+    folder.mkdir()
+    write_company(
+        generate_company(customers=customers, months=months, seed=seed), folder, "parquet"
+    )
+    ctx = AppContext(isolated_settings(root / "home"))
+    load_paths(ctx, [folder], source="test")
+    try:
+        yield ctx
+    finally:
+        ctx.close()
 
 
 # -- churn: a small demo company with trained and scored models --------------------------------

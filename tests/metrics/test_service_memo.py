@@ -14,16 +14,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from revintel.config import Settings
 from revintel.context import AppContext
-from revintel.data.generator import generate_company, write_company
-from revintel.data.loading import load_paths
 from revintel.metrics import service as metrics
+from tests.conftest import generated_company
 
 TIMEOUT = 10.0
 
@@ -197,15 +194,8 @@ def test_per_connection_results_are_single_flight_too(
 @pytest.fixture(scope="module")
 def company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
     root = tmp_path_factory.mktemp("memo_company")
-    folder = root / "company"
-    folder.mkdir()
-    write_company(generate_company(customers=300, months=18, seed=11), folder, "parquet")
-    context = AppContext(Settings(home=root / "home", warehouse_url=None, database_url=None))
-    load_paths(context, [Path(folder)], source="test")
-    try:
+    with generated_company(root, customers=300, months=18, seed=11) as context:
         yield context
-    finally:
-        context.close()
 
 
 CALLS: list[tuple[str, dict[str, Any]]] = [

@@ -10,14 +10,10 @@ compared with the expression built from the loaded tables.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from revintel.config import Settings
 from revintel.context import AppContext
-from revintel.data.generator import generate_company, write_company
-from revintel.data.loading import load_paths
 from revintel.metrics import (
     cohort_retention,
     movement_rates,
@@ -27,20 +23,14 @@ from revintel.metrics import (
 )
 from revintel.metrics import service as metrics
 from revintel.metrics.finance import growth
+from tests.conftest import generated_company
 
 
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
     root = tmp_path_factory.mktemp("shared_base")
-    folder = root / "company"
-    folder.mkdir()
-    write_company(generate_company(customers=300, months=18, seed=7), folder, "parquet")
-    context = AppContext(Settings(home=root / "home", warehouse_url=None, database_url=None))
-    load_paths(context, [Path(folder)], source="test")
-    try:
+    with generated_company(root, customers=300, months=18, seed=7) as context:
         yield context
-    finally:
-        context.close()
 
 
 def _raw_changes(ctx: AppContext, by: str | None, filters: dict[str, list[str]]):
