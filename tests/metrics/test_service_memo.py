@@ -83,11 +83,15 @@ def test_different_keys_are_computed_at_the_same_time(shared: _Warehouse) -> Non
 
 def test_a_remembered_result_is_read_during_another_computation(shared: _Warehouse) -> None:
     metrics._memo(shared, ("test", "kept"), lambda: "kept")
-    release = threading.Event()
-    slow, out = _in_thread(
-        lambda: metrics._memo(shared, ("test", "slow"), lambda: release.wait(TIMEOUT) and "slow")
-    )
-    _wait_until(lambda: any(k[1:] == ("test", "slow") for k in metrics._COMPUTING))
+    started, release = threading.Event(), threading.Event()
+
+    def slow_compute() -> str:
+        started.set()
+        release.wait(TIMEOUT)
+        return "slow"
+
+    slow, out = _in_thread(lambda: metrics._memo(shared, ("test", "slow"), slow_compute))
+    started.wait(TIMEOUT)
     assert metrics._memo(shared, ("test", "kept"), lambda: "computed again") == "kept"
     assert slow.is_alive()  # still computing: the read did not wait for it
     release.set()

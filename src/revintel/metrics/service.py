@@ -236,13 +236,11 @@ def _memo(wh: Warehouse, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         if entries is None:
             entries = _CACHE[id(con)] = OrderedDict()
             weakref.finalize(con, _CACHE.pop, id(con), None)
-    return _single_flight(
-        (id(con), *key), entries, compute, functools.partial(_evict, con), stored=key
-    )
+    return _single_flight(key, entries, compute, functools.partial(_evict, con))
 
 
-# Keys being computed now, with the thread computing each and where its result will be; and the
-# key each waiting thread waits for.
+# What is being computed now, as (id of the store it goes to, key), with the thread computing it
+# and where its result will be; and what each waiting thread waits for.
 _COMPUTING: dict[tuple[Any, ...], tuple[int, Future[Any]]] = {}
 _WAITING: dict[int, tuple[Any, ...]] = {}
 
@@ -252,30 +250,28 @@ def _single_flight(
     store: OrderedDict[tuple[Any, ...], Any],
     compute: Callable[[], T],
     trim: Callable[[OrderedDict[tuple[Any, ...], Any]], None],
-    *,
-    stored: tuple[Any, ...] | None = None,
 ) -> T:
-    """``store[stored]`` (``stored`` defaults to ``key``), computed once if it is missing.
+    """``store[key]``, computed once if it is missing; ``trim(store)`` after storing it.
 
     The lock is held to look up and to store, not while computing. A thread asking for a key
     another thread is computing waits for that thread's result, unless that thread is (through
     others) waiting for this one: then, as a thread asking again for a key it is computing
     itself, it computes the key too (what was done before anything is stored).
     """
-    at = key if stored is None else stored
+    flight = (id(store), key)  # the store is alive while its key is computed: its id is unique
     me = threading.get_ident()
     with _CACHE_LOCK:
-        if at in store:
-            store.move_to_end(at)
-            return store[at]
-        running = _COMPUTING.get(key)
+        if key in store:
+            store.move_to_end(key)
+            return store[key]
+        running = _COMPUTING.get(flight)
         mine: Future[Any] | None = None
         if running is None or _waits_for(running[0], me):
             mine = Future()
             if running is None:
-                _COMPUTING[key] = (me, mine)
+                _COMPUTING[flight] = (me, mine)
         else:
-            _WAITING[me] = key
+            _WAITING[me] = flight
     if mine is None:
         try:
             return running[1].result()  # type: ignore[index]  # the other thread's value or error
@@ -286,15 +282,15 @@ def _single_flight(
         value = compute()
     except BaseException as exc:
         with _CACHE_LOCK:
-            if _COMPUTING.get(key, (None, None))[1] is mine:
-                del _COMPUTING[key]
+            if _COMPUTING.get(flight, (None, None))[1] is mine:
+                del _COMPUTING[flight]
         mine.set_exception(exc)
         raise
     with _CACHE_LOCK:
-        store[at] = value
+        store[key] = value
         trim(store)
-        if _COMPUTING.get(key, (None, None))[1] is mine:
-            del _COMPUTING[key]
+        if _COMPUTING.get(flight, (None, None))[1] is mine:
+            del _COMPUTING[flight]
     mine.set_result(value)
     return value
 
