@@ -7,6 +7,7 @@ purpose. The screenshot goes to ``$REVINTEL_TEST_ARTIFACTS`` or ``tests/artifact
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -52,6 +53,22 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     pytest.fail(f"the dashboard did not answer within {START_TIMEOUT:.0f} s:\n{log.read_text()}")
 
 
+def _dump_stacks(group: int) -> list[int]:
+    """Ask the group's dashboard server and forecasting worker for every thread's stack (they
+    print it to the log on SIGUSR1, revintel.ui.server); returns the pids asked."""
+    asked = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        with suppress(OSError, ValueError, IndexError):
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
+            # the process group is field 5 of /proc/PID/stat, after "(command name)"
+            if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2]) != group:
+                continue
+            if b"revintel.ui.server" in command or b"spawn_main" in command:
+                os.kill(int(proc.name), signal.SIGUSR1)
+                asked.append(int(proc.name))
+    return asked
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
     # The demo command and the Streamlit server it starts share a new process group.
     if process.poll() is None:
@@ -90,7 +107,14 @@ def running_revintel(arguments: list[str], workdir: Path) -> Iterator[str]:
         _wait_until_up(url, process, log)
         yield url
     finally:
+        # Every thread's stack at the end, in the log kept with the artifacts: if a page hung,
+        # the log shows where the server was.
+        if process.poll() is None and _dump_stacks(process.pid):
+            time.sleep(0.5)
         _stop(process)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        with suppress(OSError):
+            shutil.copyfile(log, ARTIFACTS / f"{workdir.name}-{log.name}")
 
 
 @pytest.fixture

@@ -112,7 +112,10 @@ def _worker_init() -> None:
     """The worker process: lower priority, and Ctrl-C left to the server. The terminal sends it
     to the whole process group; the server stops the worker as it exits, and the worker would
     otherwise print a KeyboardInterrupt traceback of its own."""
+    from revintel.ui.server import dump_stacks_on_sigusr1
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    dump_stacks_on_sigusr1()
     _lower_priority()
 
 

@@ -8,8 +8,10 @@ several seconds (pandas, pandera, SQLAlchemy and Ibis imports; the first warehou
 
 from __future__ import annotations
 
+import faulthandler
 import gc
 import logging
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -138,9 +140,17 @@ def _quiet_runtime_warnings() -> None:
     )
 
 
+def dump_stacks_on_sigusr1() -> None:
+    """``kill -USR1 <pid>`` prints every thread's Python stack to this process's stderr (the
+    dashboard's log) and the process goes on: what to look at when the server stops answering."""
+    with suppress(AttributeError, ValueError, OSError):  # no SIGUSR1 (Windows); stderr closed
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+
 def main(argv: list[str]) -> None:
     from revintel.ui import outlook
 
+    dump_stacks_on_sigusr1()
     _quiet_runtime_warnings()
 
     outlook.start()  # the forecasting worker's imports, on the other core meanwhile
