@@ -46,6 +46,23 @@ def tile_value(page, label: str) -> str:
     return tile.first.locator('[data-testid="stMetricValue"]').inner_text()
 
 
+def hover_for_tooltip(page, canvas, text: str, columns: int = 60, rows: int = 30) -> str | None:
+    """Move the mouse over ``canvas`` (a drawn Vega chart) column by column until Vega's tooltip
+    shows ``text``; that tooltip's text, or None."""
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    shown = """() => { const tip = document.getElementById('vg-tooltip-element');
+                       return tip && tip.classList.contains('visible') ? tip.innerText : null }"""
+    for column in range(1, columns):
+        for row in range(1, rows):
+            x = box["x"] + box["width"] * column / columns
+            page.mouse.move(x, box["y"] + box["height"] * row / rows)
+            tip = page.evaluate(shown)
+            if tip and text in tip:
+                return str(tip)
+    return None
+
+
 def full_page_shot(page, path: Path) -> None:
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     page.set_viewport_size({"width": 1400, "height": max(900, int(height) + 40)})
@@ -89,6 +106,10 @@ def test_executive_overview_in_chromium(demo_24_months: str) -> None:
             page.get_by_text("Forecast 6 months ahead").wait_for(timeout=60_000)
             wait_rendered(page)
             full_page_shot(page, ARTIFACTS / "executive-overview.png")
+            # an anomaly marker on the MRR trend says why when hovered
+            why = hover_for_tooltip(page, charts.first.locator(".marks"), "Why")
+            assert why is not None, "no anomaly marker's tooltip found on the MRR trend"
+            assert "Anomaly" in why and ("Rule: MRR" in why or "Statistical: " in why), why
             before = tile_value(page, "MRR")
 
             segment = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]')

@@ -16,9 +16,10 @@ from altair.utils.schemapi import validate_jsonschema
 from altair.vegalite.v6.schema import load_schema
 
 from revintel.context import AppContext
+from revintel.forecast.anomalies import Anomaly, Detector
 from revintel.metrics import service
 from revintel.ui import vega
-from revintel.ui.outlook import compute
+from revintel.ui.outlook import Outlook, compute
 from tests.health.demo import demo_home, settings_for
 
 RATES = [("logo_churn_rate", "Logo churn"), ("nrr", "NRR")]
@@ -180,3 +181,36 @@ def test_records_with_different_keys_become_one_table_of_all_their_columns() -> 
     mixed = {"datasets": {"d": [{"a": 1}, {"a": "x"}]}}
     assert vega.with_arrow_datasets(mixed)["datasets"]["d"] == [{"a": 1}, {"a": "x"}]
     assert vega.with_arrow_datasets({"mark": "bar"}) == {"mark": "bar"}
+
+
+def _anomaly(month: str, detector: Detector, reason: str) -> Anomaly:
+    return Anomaly(month, "mrr", detector, 120.0, 100.0, 90.0, 110.0, 0.2, "up", reason)
+
+
+def test_a_month_the_statistical_detector_flagged_is_marked_apart_from_a_rule_only_month() -> None:
+    """Steady growth trips the 10% rule month after month; the months outside the model's band
+    are the surprising ones, so they get the other marker (a filled red dot, not an amber ring)."""
+    rows = [{"month": f"2025-0{m}", "mrr": 100.0 * m} for m in range(1, 6)]
+    result = Outlook(
+        anomalies=[
+            _anomaly("2025-02", "rule", "MRR rose 100% vs previous month (threshold 10%)"),
+            _anomaly("2025-03", "rule", "MRR rose 50% vs previous month (threshold 10%)"),
+            _anomaly("2025-03", "statistical", "MRR was above its 95% band"),
+            _anomaly("2025-04", "statistical", "MRR was above its 95% band"),
+            _anomaly("2025-09", "statistical", "not a month shown"),
+        ]
+    )
+    marks = vega.trend_data(rows, "mrr", result)["trend_anomalies"]
+    assert [(m["month"], m["flag"]) for m in marks] == [
+        ("2025-02", "MoM change above 10%"),
+        ("2025-03", "Outside the 95% band"),
+        ("2025-04", "Outside the 95% band"),
+    ]
+    assert marks[1]["why"] == (
+        "Rule: MRR rose 50% vs previous month (threshold 10%) | "
+        "Statistical: MRR was above its 95% band"
+    )
+    layer = vega.trend_spec(rows, "mrr", "MRR", result=result)["layer"][-1]
+    stroke, fill = layer["encoding"]["stroke"]["scale"], layer["encoding"]["fill"]["scale"]
+    assert stroke == {"domain": vega.FLAGS, "range": [vega.RED, vega.AMBER]}
+    assert fill == {"domain": vega.FLAGS, "range": [vega.RED, "white"]}

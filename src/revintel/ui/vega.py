@@ -26,15 +26,19 @@ Record = dict[str, Any]
 
 BLUE = theme.PRIMARY
 RED = "#DC2626"
+AMBER = "#F59E0B"
 BAR = "#93C5FD"
 HEIGHT = 340
 MOVEMENTS = (
     ("new", 1, BLUE),
     ("expansion", 1, "#14B8A6"),
     ("reactivation", 1, "#8B5CF6"),
-    ("contraction", -1, "#F59E0B"),
+    ("contraction", -1, AMBER),
     ("churn", -1, RED),
 )
+FLAGS = ["Outside the 95% band", "MoM change above 10%"]
+"""The anomaly markers' kinds: the statistical detector's (with or without the rule's), the rule's
+alone, at its default threshold, which the pages use (:func:`_anomaly_marks`)."""
 LINE_COLOURS = [BLUE, "#0EA5E9", "#8B5CF6", "#14B8A6", "#F59E0B", "#EC4899", "#64748B"]
 
 
@@ -178,10 +182,13 @@ def _trend(
                      alt.Tooltip("value:Q", title="Forecast", format="$,.0f")],
         ),
         alt.Chart(alt.NamedData("trend_anomalies"))
-        .mark_point(shape="circle", size=160, strokeWidth=2, color=RED, filled=False)
+        .mark_point(shape="circle", size=150, strokeWidth=2, filled=True)
         .encode(
             x=x,
             y=_money_axis(),
+            # one legend, its symbols drawn as the marks are (Vega-Lite merges the two)
+            stroke=alt.Stroke("flag:N", scale=alt.Scale(domain=FLAGS, range=[RED, AMBER])),
+            fill=alt.Fill("flag:N", scale=alt.Scale(domain=FLAGS, range=[RED, "white"])),
             tooltip=[alt.Tooltip("month:O", title="Anomaly"), alt.Tooltip("why:N", title="Why")],
         ),
     ]  # fmt: skip
@@ -189,7 +196,12 @@ def _trend(
 
 
 def _anomaly_marks(result: Any | None, shown: set[str]) -> list[Record]:
-    """One mark per anomalous month shown, its tooltip giving every detector's reason."""
+    """One mark per anomalous month shown, its tooltip giving every detector's reason.
+
+    A month the statistical detector flagged (outside the in-sample 95% band: unexpected, even
+    allowing for trend and seasonality) is a filled red dot; a month only the rule flagged (a
+    month-over-month change above the threshold, which steady growth or a season can explain) is
+    an amber ring, so the few surprising months stand out among the large moves."""
     by_month: dict[str, list[Any]] = {}
     for a in result.anomalies if result is not None else []:
         if a.month in shown:
@@ -198,6 +210,7 @@ def _anomaly_marks(result: Any | None, shown: set[str]) -> list[Record]:
         {
             "month": m,
             "value": found[0].actual,
+            "flag": FLAGS[0] if any(a.detector != "rule" for a in found) else FLAGS[1],
             "why": " | ".join(
                 f"{'Rule' if a.detector == 'rule' else 'Statistical'}: {a.reason}" for a in found
             ),

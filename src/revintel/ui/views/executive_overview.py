@@ -113,6 +113,13 @@ def render_kpis(movements: list[dict], cash: list[dict], month: str, has_payment
     )
 
 
+MARKERS = (
+    "Red dots: months outside the model's 95% band (unexpected, allowing for trend and season); "
+    "amber rings: a change above 10% month over month that the model expected. Hover a marker "
+    "for why."
+)
+
+
 def render_mrr_trend(
     ctx: AppContext, movements: list[dict], filters: rv.RevenueFilters, future: rv.OutlookFuture
 ) -> bool:
@@ -130,8 +137,7 @@ def render_mrr_trend(
             mape = "—" if f.backtest_mape is None else f"{f.backtest_mape:.1f}%"
             notes.append(
                 f"Forecast {f.horizon} months ahead: {f.model}, chosen by rolling-origin "
-                f"backtest (MAPE {mape}); bands are the 80% and 95% intervals. Circles mark "
-                "anomalous months: hover for why."
+                f"backtest (MAPE {mape}); bands are the 80% and 95% intervals. {MARKERS}"
             )
         else:
             notes.append(f"No forecast: {result.forecast_error}")
@@ -172,8 +178,7 @@ def render_revenue_trend(
         partial(rv.frame_of, shown, REVENUE_COLUMNS),
         "revenue_trend",
         help=rv.definition_help("revenue"),
-        caption="Successful payments per month; circles mark changes beyond 10% MoM, or months "
-        "whose payment collections fell outside their 95% band (hover for why).",
+        caption=f"Successful payments per month. {MARKERS}",
     )
     return result is None
 
