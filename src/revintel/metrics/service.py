@@ -658,7 +658,12 @@ class _CubeDatabase:
     statement per query shape. A filter change then only replaces the values and executes:
     parsing, binding and planning a shape's query again cost as much as running it, and DuckDB
     scans its own table faster than an Arrow one (measured at 100k customers: 8-10 ms against
-    28-47 ms per query). One query at a time."""
+    28-47 ms per query). One query at a time.
+
+    Every filter's table is created with the database, before any statement is prepared: once
+    the catalog changes after a statement was prepared, DuckDB binds, plans and optimises that
+    statement again on every execution, for good (measured at 100k customers: the movements
+    query 16-19 ms per execution, two thirds of it planning, against 6 ms)."""
 
     def __init__(self, cube: pa.Table) -> None:
         import duckdb
@@ -667,21 +672,29 @@ class _CubeDatabase:
         self.con = duckdb.connect()
         self.lock = threading.Lock()
         self._statements: dict[str, str] = {}
+        self._prepared = 0  # statements prepared so far (their names are numbered)
         self._filters: set[str] = set()
         self.con.register("_revintel_cube_arrow", cube)
         self.con.execute(f'CREATE TABLE "{_CUBE_NAME}" AS SELECT * FROM _revintel_cube_arrow')
         self.con.unregister("_revintel_cube_arrow")
+        for dimension in cube.column_names:
+            if dimension in CUSTOMER_DIMENSIONS:
+                self._create_filter(dimension)
+
+    def _create_filter(self, dimension: str) -> None:
+        self.con.execute(
+            f'CREATE TABLE "{_filter_table(dimension)}" AS SELECT "{dimension}" '
+            f'FROM "{_CUBE_NAME}" LIMIT 0'
+        )
+        self._filters.add(dimension)
 
     def run(self, sql: str, filters: Mapping[str, Sequence[str]]) -> pa.Table:
         with self.lock:
             for dimension, values in filters.items():
                 table = _filter_table(dimension)
-                if dimension not in self._filters:
-                    self.con.execute(
-                        f'CREATE TABLE "{table}" AS SELECT "{dimension}" FROM "{_CUBE_NAME}" '
-                        "LIMIT 0"
-                    )
-                    self._filters.add(dimension)
+                if dimension not in self._filters:  # not a customer dimension (not expected)
+                    self._create_filter(dimension)
+                    self._statements.clear()  # prepared before this change: prepared again
                 self.con.execute(f'DELETE FROM "{table}"')
                 # The values are a parameter: passed as data, never as SQL text.
                 self.con.execute(
@@ -690,7 +703,8 @@ class _CubeDatabase:
                 )
             statement = self._statements.get(sql)
             if statement is None:
-                statement = f"_revintel_q{len(self._statements)}"
+                statement = f"_revintel_q{self._prepared}"
+                self._prepared += 1
                 self.con.execute(f"PREPARE {statement} AS {sql}")
                 self._statements[sql] = statement
             return self.con.execute(f"EXECUTE {statement}").to_arrow_table()
