@@ -8,7 +8,7 @@ import pytest
 
 from revintel.context import AppContext
 from revintel.data.loading import load_paths
-from revintel.ui.components import last_load_time
+from revintel.ui.components import ASSETS, asset_url, last_load_time
 from revintel.ui.revenue import data_version
 
 
@@ -31,3 +31,20 @@ def test_last_load_time_is_read_once_per_page_run_and_sees_a_new_load(
         assert len(reads) == 2
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("name", ["logo.svg", "icon.svg"])
+def test_the_logo_and_icon_are_data_urls_streamlit_passes_through(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a file path, Streamlit reads and encodes the SVG on every page run; a data URL it
+    sends as it is, without touching the disk."""
+    import base64
+
+    from streamlit.elements.lib import image_utils
+
+    url = asset_url(name)
+    assert url.startswith("data:image/svg+xml;base64,")
+    assert base64.b64decode(url.split(",", 1)[1]) == (ASSETS / name).read_bytes()
+    monkeypatch.setattr("builtins.open", lambda *a, **k: pytest.fail(f"opened {a[0]}"))
+    assert image_utils.image_to_url(url, None, False, "RGB", "auto", "logo") == url  # type: ignore[arg-type]

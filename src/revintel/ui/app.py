@@ -8,8 +8,8 @@ from __future__ import annotations
 import streamlit as st
 
 from revintel.ui.components import (
-    ASSETS,
     PRODUCT,
+    asset_url,
     open_context,
     render_sidebar,
     show_flash,
@@ -18,7 +18,7 @@ from revintel.ui.views import navigation_sections
 
 st.set_page_config(
     page_title=PRODUCT,
-    page_icon=str(ASSETS / "icon.svg"),
+    page_icon=asset_url("icon.svg"),
     layout="wide",
     initial_sidebar_state="expanded",
 )

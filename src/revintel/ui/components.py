@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +21,15 @@ TAGLINE = "Revenue intelligence for B2B SaaS"
 DEMO_CUSTOMERS = 500
 DEMO_MONTHS = 24
 DEMO_SEED = 42
+
+
+@functools.cache
+def asset_url(name: str) -> str:
+    """An SVG of ``assets/`` as a data URL, made once per process: given a file path, Streamlit
+    reads, checks and encodes the file again on every page run (st.logo, the page icon)."""
+    encoded = base64.b64encode((ASSETS / name).read_bytes()).decode("ascii")
+    return f"data:image/svg+xml;base64,{encoded}"
+
 
 _CONTEXT_KEY = "_revintel_context"
 _FLASH_KEY = "_revintel_flash"
@@ -82,7 +93,7 @@ def last_load_time(ctx: AppContext) -> datetime | None:
 
 def render_sidebar(ctx: AppContext) -> None:
     """The product, the warehouse and how fresh the data is; then the registered sections."""
-    st.logo(str(ASSETS / "logo.svg"), size="large", icon_image=str(ASSETS / "icon.svg"))
+    st.logo(asset_url("logo.svg"), size="large", icon_image=asset_url("icon.svg"))
     with st.sidebar:
         tables = ctx.warehouse.list_tables()
         loaded_at = last_load_time(ctx)
