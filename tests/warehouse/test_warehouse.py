@@ -86,6 +86,29 @@ def test_parquet_commit_writes_a_snapshot_and_moves_the_staged_files(
     assert [r["customer_id"] for r in rows_of(parquet, "customers", "customer_id")] == ["C1", "C2"]
 
 
+def test_a_snapshots_tables_are_listed_once_and_a_new_load_is_seen(
+    parquet: ParquetWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages ask which tables exist several times a run; a snapshot never changes once written,
+    so its folders are listed once. A load writes a new snapshot, which is listed afresh."""
+    parquet.commit({"customers": stage(tmp_path / "s1", "customers", [customer("C1")])})
+    assert parquet.list_tables() == ["customers"]
+    listed: list[Path] = []
+    glob = Path.glob
+    monkeypatch.setattr(
+        Path, "glob", lambda self, *a, **k: listed.append(self) or glob(self, *a, **k)
+    )
+    for _ in range(3):
+        assert parquet.list_tables() == ["customers"]
+        assert parquet.has_table("customers") and not parquet.has_table("costs")
+        assert len(parquet.table_files("customers")) == 1
+    assert listed == []
+    parquet.commit({"costs": stage(tmp_path / "s2", "costs", [costs("2024-01", 5.0)])})
+    parquet.refresh()
+    assert parquet.list_tables() == ["customers", "costs"]
+    assert listed  # the new snapshot's folders
+
+
 def test_unchanged_tables_are_shared_with_the_previous_snapshot(
     parquet: ParquetWarehouse, tmp_path: Path
 ) -> None:

@@ -18,6 +18,7 @@ swap them in one transaction.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import time
@@ -122,6 +123,14 @@ def _upsert_expr(old: ibis.Table, new: ibis.Table, key: Sequence[str]) -> ibis.T
     return kept.select(new.columns).union(new, distinct=False)
 
 
+@functools.lru_cache(maxsize=64)
+def _snapshot_files(snapshot: Path) -> dict[str, tuple[Path, ...]]:
+    """Each table's Parquet files in a snapshot, listed once per process: a snapshot is written
+    under a temporary name, renamed when complete and never changed after (its name is unique to
+    the nanosecond), and pages ask which tables exist several times a run."""
+    return {name: tuple(sorted((snapshot / name).glob("*.parquet"))) for name in TABLE_ORDER}
+
+
 class ParquetWarehouse(Warehouse):
     """Parquet snapshots under ``home/warehouse`` read through in-memory DuckDB."""
 
@@ -172,13 +181,14 @@ class ParquetWarehouse(Warehouse):
         snapshot = snapshot or self._pinned_snapshot()
         if snapshot is None:
             return []
-        return sorted((snapshot / name).glob("*.parquet"))
+        return list(_snapshot_files(snapshot)[name])
 
     def list_tables(self) -> list[str]:
         snapshot = self._pinned_snapshot()
         if snapshot is None:
             return []
-        return [t for t in TABLE_ORDER if (snapshot / t).is_dir() and self.table_files(t, snapshot)]
+        files = _snapshot_files(snapshot)
+        return [t for t in TABLE_ORDER if files[t]]
 
     def _connect(self) -> BaseBackend:
         snapshot = self.current_snapshot()
