@@ -57,6 +57,9 @@ DETECTORS: tuple[Detector, ...] = ("rule", "statistical")
 SHORT_HISTORY_DETECTOR_MODEL = "RandomWalkWithDrift"
 """Used by the statistical detector when the default ETS cannot be fitted (under seven months)."""
 
+DEFAULT_MOM_THRESHOLD = 0.10
+"""The rule's default threshold: a month-over-month change above 10% (metric-definitions.md)."""
+
 RULE_TOLERANCE = 1e-9
 """A change must exceed the threshold by more than this to be flagged (floating-point slack)."""
 
@@ -100,7 +103,7 @@ def detect_anomalies(
     months: Sequence[Any] | pd.Index | None = None,
     *,
     series: str = "Value",
-    mom_threshold: float = 0.10,
+    mom_threshold: float = DEFAULT_MOM_THRESHOLD,
     level: int = 95,
     season_length: int = 12,
     model: str | None = None,

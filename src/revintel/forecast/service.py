@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from revintel.errors import RevintelError
-from revintel.forecast.anomalies import DETECTORS, Anomaly, detect_anomalies
+from revintel.forecast.anomalies import (
+    DEFAULT_MOM_THRESHOLD,
+    DETECTORS,
+    Anomaly,
+    detect_anomalies,
+)
 from revintel.forecast.drivers import driver_anomalies
 from revintel.forecast.forecasting import ForecastResult, forecast_series
 
@@ -85,7 +90,7 @@ def metric_anomalies(
     rows: Sequence[Mapping[str, Any]],
     series: MetricSeries,
     *,
-    mom_threshold: float = 0.10,
+    mom_threshold: float = DEFAULT_MOM_THRESHOLD,
     level: int = 95,
     model: str | None = None,
 ) -> list[Anomaly]:

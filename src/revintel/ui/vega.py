@@ -19,6 +19,7 @@ from typing import Any, Literal
 import altair as alt
 import pyarrow as pa
 
+from revintel.forecast.anomalies import DEFAULT_MOM_THRESHOLD
 from revintel.metrics.definitions import DEFINITIONS
 from revintel.ui import theme
 
@@ -36,7 +37,7 @@ MOVEMENTS = (
     ("contraction", -1, AMBER),
     ("churn", -1, RED),
 )
-FLAGS = ["Outside the 95% band", "MoM change above 10%"]
+FLAGS = ["Outside the 95% band", f"MoM change above {DEFAULT_MOM_THRESHOLD:.0%}"]
 """The anomaly markers' kinds: the statistical detector's (with or without the rule's), the rule's
 alone, at its default threshold, which the pages use (:func:`_anomaly_marks`)."""
 LINE_COLOURS = [BLUE, "#0EA5E9", "#8B5CF6", "#14B8A6", "#F59E0B", "#EC4899", "#64748B"]

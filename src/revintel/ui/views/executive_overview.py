@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from revintel.context import AppContext
+from revintel.forecast.anomalies import DEFAULT_MOM_THRESHOLD
 from revintel.ui import revenue as rv
 from revintel.ui import vega
 from revintel.ui.components import current_context, has_data, render_empty_state
@@ -115,8 +116,8 @@ def render_kpis(movements: list[dict], cash: list[dict], month: str, has_payment
 
 MARKERS = (
     "Red dots: months outside the model's 95% band (unexpected, allowing for trend and season); "
-    "amber rings: a change above 10% month over month that the model expected. Hover a marker "
-    "for why."
+    f"amber rings: a change above {DEFAULT_MOM_THRESHOLD:.0%} month over month that the model "
+    "expected. Hover a marker for why."
 )
 
 
