@@ -87,11 +87,17 @@ def test_executive_overview_in_chromium(demo_24_months: str) -> None:
         )
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
+            asked: list[str] = []
+            page.on("request", lambda request: asked.append(request.url))
             page.goto(f"{url}/executive-overview", wait_until="domcontentloaded")
             page.get_by_role("heading", name="Executive Overview", exact=True).wait_for(
                 timeout=60_000
             )
             wait_rendered(page)
+            # Opened by its URL, the page finds the server at once: no probe of the page's
+            # own path first (revintel.ui.server.page_routes).
+            assert f"{url}/_stcore/health" in asked
+            assert not [a for a in asked if a.startswith(f"{url}/executive-overview/")], asked
             labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
             assert [label.strip() for label in labels] == TILES
             # A rerun (the forecast finishing in the background) briefly shows the previous

@@ -24,8 +24,8 @@ def free_port() -> int:
 
 def test_dashboard_command() -> None:
     command = launch.dashboard_command("0.0.0.0", 8600)
-    assert command[:4] == [sys.executable, "-m", "revintel.ui.server", str(launch.APP_SCRIPT)]
-    assert launch.APP_SCRIPT.is_file()
+    assert command[:4] == [sys.executable, "-m", "revintel.ui.server", str(launch.ASGI_SCRIPT)]
+    assert launch.APP_SCRIPT.is_file() and launch.ASGI_SCRIPT.is_file()
     flags = " ".join(command[4:])
     for expected in (
         "--server.port 8600",

@@ -18,6 +18,8 @@ from revintel.config import Settings
 from revintel.ui.theme import theme_flags
 
 APP_SCRIPT = Path(__file__).with_name("app.py")
+ASGI_SCRIPT = Path(__file__).with_name("asgi.py")
+"""What ``streamlit run`` is given: the ASGI app serving :data:`APP_SCRIPT` (``ui/asgi.py``)."""
 STOP_TIMEOUT = 10.0  # seconds Streamlit gets to stop after Ctrl-C before it is killed
 
 
@@ -28,7 +30,7 @@ def dashboard_command(host: str, port: int) -> list[str]:
         sys.executable,
         "-m",
         "revintel.ui.server",
-        str(APP_SCRIPT),
+        str(ASGI_SCRIPT),
         "--server.port",
         str(port),
         "--server.address",

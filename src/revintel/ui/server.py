@@ -16,6 +16,19 @@ import sys
 import threading
 from collections.abc import Callable
 from contextlib import suppress
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from starlette.routing import Route
+
+BACKEND_CONFIG = (
+    "<script>window.__streamlit = Object.assign("
+    '{BACKEND_BASE_URL: new URL("./", window.location.href).href}, window.__streamlit)</script>'
+)
+"""Tells Streamlit's frontend that the server is at the page's folder. Without it, a page opened
+by its URL (``/executive-overview``) first asks for ``/executive-overview/_stcore/health``, gets a
+404 and retries at ``/`` after a pause: 0.3-0.4 s of every first render of a page's URL here."""
 
 
 def _best_effort(warm: Callable[[], None]) -> Callable[[], None]:
@@ -138,6 +151,46 @@ def _quiet_runtime_warnings() -> None:
     logging.getLogger("streamlit.runtime.caching.cache_data_api").addFilter(
         lambda record: "No runtime found" not in record.getMessage()
     )
+
+
+def index_html(static: Path | None = None) -> str | None:
+    """Streamlit's ``index.html`` with :data:`BACKEND_CONFIG` first in its head; None if that file
+    has no ``<head>`` (another Streamlit: its pages are then served as Streamlit serves them)."""
+    if static is None:
+        import streamlit
+
+        static = Path(streamlit.__file__).parent / "static"
+    try:
+        html = (static / "index.html").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    head = html.find("<head>")
+    if head < 0:
+        return None
+    at = head + len("<head>")
+    return html[:at] + BACKEND_CONFIG + html[at:]
+
+
+def page_routes(static: Path | None = None) -> list[Route]:
+    """A route per page URL (but the default page's, ``/``, which Streamlit's frontend finds at
+    once) answering with :func:`index_html`, never cached, as Streamlit serves its own."""
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    from revintel.ui.views import PAGES
+
+    html = index_html(static)
+    if html is None:
+        return []
+
+    async def index(_request: object) -> HTMLResponse:
+        return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+
+    return [
+        Route(f"/{spec.url_path}", index, methods=["GET", "HEAD"])
+        for spec in PAGES
+        if not spec.default
+    ]
 
 
 def dump_stacks_on_sigusr1() -> None:
