@@ -143,7 +143,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-RENDERED = f"""() => !!document.querySelector('[data-testid="stMetric"]')
+TILE = '[data-testid="revintelKpi"], [data-testid="stMetric"]'
+"""A drawn KPI tile: the dashboard's (``revenue.kpi_tile_html``) or Streamlit's (the floor page)."""
+
+RENDERED = f"""() => !!document.querySelector('{TILE}')
     && !!document.querySelector('{CHART}')
     && !document.querySelector('{RUNNING}')?.textContent?.includes('Running')"""
 """Tiles and a chart drawn, and no script run in progress (a JavaScript predicate)."""
@@ -166,10 +169,10 @@ def wait_rendered(page: Any, timeout: float = 120_000) -> float:
 
 
 MRR_TILE = """() => {
-    for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
-      const label = m.querySelector('[data-testid="stMetricLabel"]');
+    for (const m of document.querySelectorAll('[data-testid="revintelKpi"]')) {
+      const label = m.querySelector('[data-testid="revintelKpiLabel"]');
       if (label && label.textContent.trim() === 'MRR')
-        return m.querySelector('[data-testid="stMetricValue"]').textContent.trim();
+        return m.querySelector('[data-testid="revintelKpiValue"]').textContent.trim();
     }
     return null; }"""
 MRR_CHANGED = (

@@ -31,7 +31,7 @@ def demo_24_months(tmp_path: Path) -> Iterator[str]:
 
 def wait_rendered(page, timeout: float = 60_000) -> None:
     """Until the tiles and charts are drawn and Streamlit is no longer running the script."""
-    page.locator('[data-testid="stMetric"]').first.wait_for(timeout=timeout)
+    page.locator('[data-testid="revintelKpi"]').first.wait_for(timeout=timeout)
     page.locator(CHART).first.wait_for(timeout=timeout)
     page.wait_for_function(
         f"() => !document.querySelector('{RUNNING}')?.textContent?.includes('Running')",
@@ -40,10 +40,10 @@ def wait_rendered(page, timeout: float = 60_000) -> None:
 
 
 def tile_value(page, label: str) -> str:
-    tile = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=label)
+    tile = page.locator('[data-testid="revintelKpi"]').filter(
+        has=page.locator('[data-testid="revintelKpiLabel"]', has_text=label)
     )
-    return tile.first.locator('[data-testid="stMetricValue"]').inner_text()
+    return tile.first.locator('[data-testid="revintelKpiValue"]').inner_text()
 
 
 def hover_for_tooltip(page, canvas, text: str, columns: int = 60, rows: int = 30) -> str | None:
@@ -98,8 +98,15 @@ def test_executive_overview_in_chromium(demo_24_months: str) -> None:
             # own path first (revintel.ui.server.page_routes).
             assert f"{url}/_stcore/health" in asked
             assert not [a for a in asked if a.startswith(f"{url}/executive-overview/")], asked
-            labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+            labels = page.locator('[data-testid="revintelKpiLabel"]').all_inner_texts()
             assert [label.strip() for label in labels] == TILES
+            # a tile's ? shows its definition on hover, and only then
+            tip = page.locator('[data-metric="arr"] [role="tooltip"]')
+            expect(tip).to_be_hidden()
+            page.locator('[data-metric="arr"] [role="button"]').hover()
+            expect(tip).to_be_visible()
+            assert "MRR × 12" in tip.inner_text()
+            page.mouse.move(0, 0)
             # A rerun (the forecast finishing in the background) briefly shows the previous
             # run's elements beside the new ones: wait for the page to settle on its 4 charts.
             # Vega-Lite, not Plotly, on this page: a fraction of the script to load (ui/vega.py).

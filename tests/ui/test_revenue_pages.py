@@ -18,6 +18,7 @@ from revintel.metrics import service
 from revintel.metrics.definitions import DEFINITIONS
 from revintel.ui.revenue import formatted
 from tests.health.demo import demo_home, settings_for
+from tests.ui.conftest import kpi_tiles
 
 Dashboard = Callable[[Path], AppTest]
 OVERVIEW = "views/executive_overview.py"
@@ -34,7 +35,7 @@ def _no_exception(at: AppTest) -> None:
 
 
 def _tiles(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    return {label: tile.value for label, tile in kpi_tiles(at).items()}
 
 
 def _open(dashboard: Dashboard, home: Path, page: str) -> AppTest:
@@ -72,10 +73,10 @@ def test_executive_overview_tiles_match_the_service_and_follow_filters(
     assert tiles["Logo churn"] == f"{100 * headline['logo_churn_rate']['value']:.1f}%"
     assert tiles["Quick ratio"] == f"{headline['quick_ratio']['value']:.2f}×"
     change = headline["customers"]["change"]
-    [customers] = [m for m in at.metric if m.label == "Paying customers"]
-    assert customers.delta.startswith(f"{change:+,}")
+    customers = kpi_tiles(at)["Paying customers"]
+    assert customers.delta is not None and f"{change:+,}" in customers.delta
     # every tile explains its metric with the definition in docs/metrics.md
-    assert DEFINITIONS["mrr"].formula in next(m for m in at.metric if m.label == "MRR").help
+    assert DEFINITIONS["mrr"].formula in kpi_tiles(at)["MRR"].help
     titles = "\n".join(m.value for m in at.markdown)
     for chart in ("MRR trend and forecast", "MRR movements", "Revenue (cash collected)"):
         assert chart in titles
@@ -135,7 +136,7 @@ def test_financial_health_tiles_match_the_service(dashboard: Dashboard) -> None:
 )
 def test_brief_001_tables_alone(dashboard: Dashboard, page: str, table: str | None) -> None:
     at = _open(dashboard, demo_home(NOT_IN_BRIEF_001), page)
-    assert len(at.metric) >= 4
+    assert len(kpi_tiles(at)) >= 4
     notices = "\n".join(i.value for i in at.info)
     if table is None:
         assert not notices

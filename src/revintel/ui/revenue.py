@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
+from html import escape
 from typing import Any, Literal
 
 import pandas as pd
@@ -265,42 +266,104 @@ def kpi_from_rows(
     )
 
 
+def delta_text(kpi: Kpi, unit: Unit) -> str | None:
+    """A tile's month-over-month change: ``+$2.5M (+8.5%)``, ``+0.3 pts``; None if undefined."""
+    change = kpi.change
+    if change is None:
+        return None
+    relative = f" ({change / abs(kpi.previous):+.1%})" if kpi.previous else ""
+    if unit == "ratio":
+        return f"{100 * change:+.1f} pts"
+    if unit == "currency":
+        return f"{'+' if change >= 0 else '-'}{money(abs(change))}{relative}"
+    if unit == "months":
+        return f"{change:+.1f} mo"
+    if unit == "multiple":
+        return f"{change:+.2f}"
+    return f"{change:+,.0f}{relative}"
+
+
+TILE_STYLE = f"""<style>
+.ri-kpis {{ display: grid; grid-template-columns: repeat(var(--ri-per-row), minmax(0, 1fr));
+  gap: 1rem; }}
+@media (max-width: 640px) {{ .ri-kpis {{ grid-template-columns: repeat(2, minmax(0, 1fr)); }} }}
+.ri-kpi {{ border: 1px solid {theme.BORDER}; border-radius: 0.5rem; padding: 1rem;
+  min-width: 0; }}
+.ri-kpi-label {{ font-size: 0.875rem; display: flex; align-items: center; gap: 0.35rem;
+  margin-bottom: 0.25rem; }}
+.ri-kpi-value {{ font-size: 2.25rem; line-height: 1.2; white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis; }}
+.ri-kpi-delta {{ display: inline-block; margin-top: 0.5rem; padding: 0.1rem 0.4rem;
+  border-radius: 0.5rem; font-size: 0.875rem; }}
+.ri-kpi-delta.ri-good {{ color: #15803D; background: rgba(21, 128, 61, 0.1); }}
+.ri-kpi-delta.ri-bad {{ color: #B91C1C; background: rgba(185, 28, 28, 0.1); }}
+.ri-kpi-delta.ri-flat {{ color: #475569; background: rgba(71, 85, 105, 0.1); }}
+.ri-kpi-reason {{ margin-top: 0.5rem; font-size: 0.875rem; color: #64748B; }}
+.ri-help {{ position: relative; display: inline-flex; width: 1rem; height: 1rem;
+  border: 1.5px solid #64748B; border-radius: 50%; color: #64748B; font-size: 0.7rem;
+  font-weight: 700; align-items: center; justify-content: center; cursor: help; }}
+.ri-tip {{ visibility: hidden; opacity: 0; position: absolute; left: -1rem; bottom: 1.6rem;
+  z-index: 1000; width: 22rem; max-width: 80vw; padding: 0.75rem; border-radius: 0.5rem;
+  background: #FFFFFF; color: {theme.TEXT}; border: 1px solid {theme.BORDER};
+  box-shadow: 0 4px 16px rgba(15, 23, 42, 0.15); font-size: 0.875rem; font-weight: 400;
+  line-height: 1.45; text-align: left; cursor: auto; transition: opacity 0.1s; }}
+.ri-help:hover .ri-tip, .ri-help:focus .ri-tip {{ visibility: visible; opacity: 1; }}
+.ri-tip code {{ font-size: 0.8rem; }}
+</style>"""
+"""The tiles' look, following the dashboard's theme (``ui/theme.py``)."""
+
+
+def definition_html(name: str) -> str:
+    """:func:`definition_help` as HTML, for a tile's tooltip."""
+    d = DEFINITIONS[name]
+    return (
+        f"<strong>{escape(d.label)}</strong> = {escape(d.formula)}.<br><br>"
+        f"Convention: {escape(d.convention)}. See <code>{escape(d.link)}</code>."
+    )
+
+
+def kpi_tile_html(kpi: Kpi) -> str:
+    """One tile: label with its definition as tooltip, value, month-over-month change (green when
+    it is good news, red when bad) or, when undefined, why."""
+    d = DEFINITIONS[kpi.name]
+    unit = kpi.unit or d.unit
+    label = escape(kpi.label or d.label)
+    delta = delta_text(kpi, unit)
+    if kpi.value is None:
+        below = f'<div class="ri-kpi-reason">{NULL} {escape(kpi.reason or "")}</div>'
+    elif delta is None:
+        below = ""
+    else:
+        change = kpi.change or 0.0
+        arrow, tone = "", "ri-flat"
+        if change:
+            arrow = "↑ " if change > 0 else "↓ "
+            tone = "ri-good" if (change > 0) != kpi.good_when_down else "ri-bad"
+        below = (
+            f'<div class="ri-kpi-delta {tone}" data-testid="revintelKpiDelta">'
+            f"{arrow}{escape(delta)}</div>"
+        )
+    return (
+        f'<div class="ri-kpi" data-testid="revintelKpi" data-metric="{escape(kpi.name)}">'
+        f'<div class="ri-kpi-label"><span data-testid="revintelKpiLabel">{label}</span>'
+        f'<span class="ri-help" tabindex="0" role="button" aria-label="Definition of {label}">?'
+        f'<span class="ri-tip" role="tooltip" data-testid="revintelKpiHelp">'
+        f"{definition_html(kpi.name)}</span></span></div>"
+        f'<div class="ri-kpi-value" data-testid="revintelKpiValue">'
+        f"{escape(formatted(kpi.value, unit))}</div>{below}</div>"
+    )
+
+
+def kpi_tiles_html(kpis: Sequence[Kpi], per_row: int = 4) -> str:
+    """The tiles as one HTML block (:data:`TILE_STYLE` with them): one element for Streamlit to
+    draw instead of a column and a metric per tile (a third of the page's elements)."""
+    tiles = "".join(kpi_tile_html(kpi) for kpi in kpis)
+    return f'{TILE_STYLE}<div class="ri-kpis" style="--ri-per-row: {per_row}">{tiles}</div>'
+
+
 def kpi_tiles(kpis: Sequence[Kpi], per_row: int = 4) -> None:
     """KPI tiles with the month-over-month change and the definition as tooltip."""
-    cols: list[Any] = []
-    for i, kpi in enumerate(kpis):
-        if i % per_row == 0:
-            cols = st.columns(per_row)
-        d = DEFINITIONS[kpi.name]
-        unit = kpi.unit or d.unit
-        delta = None
-        change = kpi.change
-        if change is not None:
-            if unit == "ratio":
-                delta = f"{100 * change:+.1f} pts"
-            elif unit == "currency":
-                delta = f"{'+' if change >= 0 else '-'}{money(abs(change))}"
-                if kpi.previous:
-                    delta += f" ({change / abs(kpi.previous):+.1%})"
-            elif unit == "months":
-                delta = f"{change:+.1f} mo"
-            elif unit == "multiple":
-                delta = f"{change:+.2f}"
-            else:
-                delta = f"{change:+,.0f}"
-                if kpi.previous:
-                    delta += f" ({change / abs(kpi.previous):+.1%})"
-        with cols[i % per_row]:
-            st.metric(
-                kpi.label or d.label,
-                formatted(kpi.value, unit),
-                delta=delta,
-                delta_color="inverse" if kpi.good_when_down else "normal",
-                help=definition_help(kpi.name),
-                border=True,
-            )
-            if kpi.value is None:
-                st.caption(f"{NULL} {kpi.reason}")
+    st.html(kpi_tiles_html(kpis, per_row))
 
 
 # -- missing tables -------------------------------------------------------------------------------
