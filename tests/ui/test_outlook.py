@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import suppress
 
 import pytest
 
@@ -93,3 +97,46 @@ def test_the_no_runtime_warning_of_the_warm_up_is_dropped(caplog) -> None:
         assert [r.getMessage() for r in caplog.records] == ["something else"]
     finally:
         logger.filters[:] = before
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie, not yet reaped by whoever adopted it, has exited)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_the_worker_exits_when_the_server_dies_without_stopping_it() -> None:
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER_THAT_DIES],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert server.stdout is not None
+        worker = int(server.stdout.readline())
+        assert _alive(worker)
+        os.kill(server.pid, signal.SIGKILL)  # no clean-up of its own
+        server.wait(timeout=10)
+        deadline = time.monotonic() + 10  # it checks every PARENT_CHECK_SECONDS
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(worker), "the worker outlived its server"
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+SERVER_THAT_DIES = """
+import time
+from revintel.ui import outlook
+
+if __name__ == "__main__":
+    outlook.start()
+    outlook._POOL.submit(outlook._prepare).result(timeout=120)  # the worker is up
+    print(next(iter(outlook._POOL._processes)), flush=True)
+    time.sleep(600)
+"""

@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
@@ -111,12 +112,32 @@ def _lower_priority() -> None:
 def _worker_init() -> None:
     """The worker process: lower priority, and Ctrl-C left to the server. The terminal sends it
     to the whole process group; the server stops the worker as it exits, and the worker would
-    otherwise print a KeyboardInterrupt traceback of its own."""
+    otherwise print a KeyboardInterrupt traceback of its own. If the server dies without stopping
+    it (killed, out of memory), the worker exits too (:func:`_exit_with_parent`)."""
     from revintel.ui.server import dump_stacks_on_sigusr1
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     dump_stacks_on_sigusr1()
     _lower_priority()
+    _exit_with_parent(os.getppid())
+
+
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _exit_with_parent(parent: int, every: float = PARENT_CHECK_SECONDS) -> threading.Thread:
+    """Watch, on a daemon thread, that ``parent`` is still this process's parent; once it is not
+    (it died and the process was adopted), exit at once: nobody is left to ask for outlooks, and
+    the worker would otherwise hold its memory (~0.5 GB) for good."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(0)
+
+    thread = threading.Thread(target=watch, name="revintel-parent-watch", daemon=True)
+    thread.start()
+    return thread
 
 
 # -- in the server ---------------------------------------------------------------------------------
