@@ -7,6 +7,9 @@ it and drives Debian's chromium with Playwright:
   Streamlit's running indicator is gone (each repetition in a new browser context, on a server
   whose caches are warm after the first one; the first one is also reported on its own);
 - forecast ready: until the forecast caption is shown (it is computed in the background);
+- first render in a returning browser: the same, in new tabs of the browser the filter changes
+  were measured in, whose cache holds Streamlit's scripts (reported beside the target's figure,
+  which is a first visit's);
 - filter change: from the press on a value in the sidebar's Segment or Country list until the MRR
   tile shows a new value, a chart is drawn and the run has finished; up to ``--repeat`` segments
   and as many countries, each a value not picked before (uncached), then the same filters are
@@ -285,9 +288,25 @@ def measure(url: str, repeat: int) -> list[dict[str, Any]]:
             ):
                 on_page = [s for s, _d in runs]
                 results.append(_figures(name, on_page, TARGET_FILTER_CHANGE, [d for _s, d in runs]))
+            results.append(
+                _figures("first_render_returning_browser", returning(context, url, repeat), None)
+            )
         finally:
             browser.close()
     return results
+
+
+def returning(context: Any, url: str, repeat: int) -> list[float]:
+    """First renders of the page in new tabs of a browser that has shown the dashboard before
+    (``context``: Streamlit's scripts are in its cache), each a new dashboard session."""
+    renders: list[float] = []
+    for _ in range(repeat):
+        page = context.new_page()
+        page.goto(f"{url}/executive-overview", wait_until="commit")
+        renders.append(wait_rendered(page) / 1000)
+        settle(page)
+        page.close()
+    return renders
 
 
 def measure_floor(url: str, repeat: int) -> dict[str, Any]:
