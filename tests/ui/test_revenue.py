@@ -53,6 +53,9 @@ def test_text_is_escaped_and_tiles_share_one_block() -> None:
     block = kpi_tiles_html([Kpi("mrr", 1.0, None), Kpi("arr", 12.0, None)], per_row=3)
     assert block.startswith("<style>") and "--ri-per-row: 3" in block
     assert block.count('data-testid="revintelKpi"') == 2
+    # in a row's right half a tooltip opens leftwards, so it stays on the page
+    row = kpi_tiles_html([Kpi("mrr", 1.0, None)] * 8, per_row=4).split('data-testid="revintelKpi"')
+    assert ["ri-tip-left" in before[-60:] for before in row[:-1]] == [False, False, True, True] * 2
 
 
 def test_delta_text_by_unit() -> None:

@@ -307,6 +307,7 @@ TILE_STYLE = f"""<style>
   background: #FFFFFF; color: {theme.TEXT}; border: 1px solid {theme.BORDER};
   box-shadow: 0 4px 16px rgba(15, 23, 42, 0.15); font-size: 0.875rem; font-weight: 400;
   line-height: 1.45; text-align: left; cursor: auto; transition: opacity 0.1s; }}
+.ri-tip-left .ri-tip {{ left: auto; right: -1rem; }}
 .ri-help:hover .ri-tip, .ri-help:focus .ri-tip {{ visibility: visible; opacity: 1; }}
 .ri-tip code {{ font-size: 0.8rem; }}
 </style>"""
@@ -322,9 +323,10 @@ def definition_html(name: str) -> str:
     )
 
 
-def kpi_tile_html(kpi: Kpi) -> str:
+def kpi_tile_html(kpi: Kpi, *, tip_leftwards: bool = False) -> str:
     """One tile: label with its definition as tooltip, value, month-over-month change (green when
-    it is good news, red when bad) or, when undefined, why."""
+    it is good news, red when bad) or, when undefined, why. ``tip_leftwards``: the tooltip opens
+    towards the left (the right half of a row, where it would run off the page)."""
     d = DEFINITIONS[kpi.name]
     unit = kpi.unit or d.unit
     label = escape(kpi.label or d.label)
@@ -344,7 +346,8 @@ def kpi_tile_html(kpi: Kpi) -> str:
             f"{arrow}{escape(delta)}</div>"
         )
     return (
-        f'<div class="ri-kpi" data-testid="revintelKpi" data-metric="{escape(kpi.name)}">'
+        f'<div class="ri-kpi{" ri-tip-left" if tip_leftwards else ""}" data-testid="revintelKpi"'
+        f' data-metric="{escape(kpi.name)}">'
         f'<div class="ri-kpi-label"><span data-testid="revintelKpiLabel">{label}</span>'
         f'<span class="ri-help" tabindex="0" role="button" aria-label="Definition of {label}">?'
         f'<span class="ri-tip" role="tooltip" data-testid="revintelKpiHelp">'
@@ -357,7 +360,9 @@ def kpi_tile_html(kpi: Kpi) -> str:
 def kpi_tiles_html(kpis: Sequence[Kpi], per_row: int = 4) -> str:
     """The tiles as one HTML block (:data:`TILE_STYLE` with them): one element for Streamlit to
     draw instead of a column and a metric per tile (a third of the page's elements)."""
-    tiles = "".join(kpi_tile_html(kpi) for kpi in kpis)
+    tiles = "".join(
+        kpi_tile_html(kpi, tip_leftwards=i % per_row >= per_row / 2) for i, kpi in enumerate(kpis)
+    )
     return f'{TILE_STYLE}<div class="ri-kpis" style="--ri-per-row: {per_row}">{tiles}</div>'
 
 
