@@ -41,7 +41,7 @@ class Tile:
     tone: str | None  # "ri-good", "ri-bad" or "ri-flat"; None without a change
 
 
-class _TileParser(HTMLParser):
+class TileParser(HTMLParser):
     """The text under each ``data-testid="revintelKpi…"`` element of the tiles' HTML."""
 
     def __init__(self) -> None:
@@ -74,7 +74,7 @@ def kpi_tiles(at: AppTest) -> dict[str, Tile]:
     """Every KPI tile drawn by the last run, by label."""
     out: dict[str, Tile] = {}
     for element in at.get("html"):
-        parser = _TileParser()
+        parser = TileParser()
         parser.feed(element.proto.body)
         for t in parser.tiles:
             out[t["label"]] = Tile(

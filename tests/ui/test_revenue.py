@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from revintel.metrics.definitions import DEFINITIONS
 from revintel.ui.revenue import NULL, Kpi, delta_text, kpi_tile_html, kpi_tiles_html
-from tests.ui.conftest import _TileParser
+from tests.ui.conftest import TileParser
 
 
 def _tile(kpi: Kpi) -> dict[str, str]:
-    parser = _TileParser()
+    parser = TileParser()
     parser.feed(kpi_tile_html(kpi))
     [tile] = parser.tiles
     return tile

@@ -125,7 +125,7 @@ def _worker_init() -> None:
 PARENT_CHECK_SECONDS = 1.0
 
 
-def _exit_with_parent(parent: int, every: float = PARENT_CHECK_SECONDS) -> threading.Thread:
+def _exit_with_parent(parent: int, every: float = PARENT_CHECK_SECONDS) -> None:
     """Watch, on a daemon thread, that ``parent`` is still this process's parent; once it is not
     (it died and the process was adopted), exit at once: nobody is left to ask for outlooks, and
     the worker would otherwise hold its memory (~0.5 GB) for good."""
@@ -135,9 +135,7 @@ def _exit_with_parent(parent: int, every: float = PARENT_CHECK_SECONDS) -> threa
             time.sleep(every)
         os._exit(0)
 
-    thread = threading.Thread(target=watch, name="revintel-parent-watch", daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=watch, name="revintel-parent-watch", daemon=True).start()
 
 
 # -- in the server ---------------------------------------------------------------------------------
