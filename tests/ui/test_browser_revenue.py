@@ -98,6 +98,11 @@ def test_executive_overview_in_chromium(demo_24_months: str) -> None:
             # own path first (revintel.ui.server.page_routes).
             assert f"{url}/_stcore/health" in asked
             assert not [a for a in asked if a.startswith(f"{url}/executive-overview/")], asked
+            # The filters are on screen without scrolling the sidebar (a 900-pixel-high window)
+            sidebar = page.locator('[data-testid="stSidebar"]')
+            heading = sidebar.locator('[data-testid="stMarkdownContainer"]', has_text="Filters")
+            expect(heading).to_be_in_viewport(ratio=1)
+            expect(sidebar.locator('[data-testid="stSlider"]')).to_be_in_viewport(ratio=1)
             labels = page.locator('[data-testid="revintelKpiLabel"]').all_inner_texts()
             assert [label.strip() for label in labels] == TILES
             # a tile's ? shows its definition on hover, and only then

@@ -82,6 +82,11 @@ def test_executive_overview_tiles_match_the_service_and_follow_filters(
         assert chart in titles
     assert len(at.get("vega_lite_chart")) == 4  # Vega-Lite on this page (ui/vega.py)
     assert len(at.get("download_button")) == 4
+    # the filters come first in the sidebar, above the data status (components.page_controls)
+    sidebar = [m.value for m in at.sidebar.markdown]
+    filters = next(i for i, text in enumerate(sidebar) if "Filters" in text)
+    status = next(i for i, text in enumerate(sidebar) if "Warehouse" in text)
+    assert filters < status, sidebar
 
     at.multiselect(key="rev_segment").set_value(["SMB"]).run()
     _no_exception(at)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from revintel.config import Settings, load_settings
 from revintel.context import AppContext
@@ -33,6 +34,7 @@ def asset_url(name: str) -> str:
 
 _CONTEXT_KEY = "_revintel_context"
 _FLASH_KEY = "_revintel_flash"
+_CONTROLS_KEY = "_revintel_page_controls"
 
 # App-wide sidebar sections, drawn under the data status in list order. A capability whose
 # controls apply to every page appends a function here; a page's own controls go in its script.
@@ -92,9 +94,13 @@ def last_load_time(ctx: AppContext) -> datetime | None:
 
 
 def render_sidebar(ctx: AppContext) -> None:
-    """The product, the warehouse and how fresh the data is; then the registered sections."""
+    """The page's own controls (:func:`page_controls`), the product, the warehouse and how fresh
+    the data is; then the registered sections."""
     st.logo(asset_url("logo.svg"), size="large", icon_image=asset_url("icon.svg"))
     with st.sidebar:
+        # First under the page list: on a 900-pixel-high window a page's filters are then on
+        # screen without scrolling the sidebar (under the data status they started at ~870 px).
+        st.session_state[_CONTROLS_KEY] = st.container()
         tables = ctx.warehouse.list_tables()
         loaded_at = last_load_time(ctx)
         st.caption(TAGLINE)
@@ -110,6 +116,13 @@ def render_sidebar(ctx: AppContext) -> None:
                 st.markdown(":material/schedule: **Data** none loaded yet")
         for section in SIDEBAR_SECTIONS:
             section(ctx)
+
+
+def page_controls() -> DeltaGenerator:
+    """Where a page draws its own sidebar controls (the revenue pages' filters): above the data
+    status, in a place :func:`render_sidebar` keeps for this run; the sidebar's end without it."""
+    slot = st.session_state.get(_CONTROLS_KEY)
+    return slot if isinstance(slot, DeltaGenerator) else st.sidebar
 
 
 def render_empty_state(ctx: AppContext) -> None:

@@ -32,7 +32,7 @@ from revintel.metrics.definitions import DEFINITIONS
 from revintel.metrics.months import month_label
 from revintel.ui import outlook as outlook_worker
 from revintel.ui import theme, vega
-from revintel.ui.components import last_load_time
+from revintel.ui.components import last_load_time, page_controls
 from revintel.ui.outlook import DriverSource, Outlook
 
 Record = dict[str, Any]
@@ -153,7 +153,7 @@ def render_filters(ctx: AppContext) -> RevenueFilters:
     months = data_months(ctx)
     choices = _filter_choices(data_version(ctx), ctx)
     kept: dict[str, Any] = st.session_state.setdefault(_STATE, {})
-    with st.sidebar:
+    with page_controls():
         st.markdown("**:material/filter_alt: Filters**")
         if len(months) > 1:
             start, end = kept.get("months", (months[0], months[-1]))
