@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from revintel import __version__
 from revintel.cli.output import OutputFormat, emit
-from revintel.context import AppContext
+
+if TYPE_CHECKING:  # the context imports Ibis, SQLAlchemy and PyArrow: not for --help
+    from revintel.context import AppContext
 
 app = typer.Typer(
     name="revintel",
@@ -27,6 +29,8 @@ FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Outp
 
 
 def context(home: Path | None) -> AppContext:
+    from revintel.context import AppContext
+
     return AppContext.from_options(home=home)
 
 

@@ -7,13 +7,15 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from revintel.cli.output import OutputFormat, emit
-from revintel.context import AppContext
 from revintel.errors import RevintelError
+
+if TYPE_CHECKING:  # the context imports Ibis, SQLAlchemy and PyArrow: not for --help
+    from revintel.context import AppContext
 
 churn_app = typer.Typer(
     help="Churn prediction: train, evaluate, score, explain, thresholds and ROI, model registry.",
@@ -71,6 +73,8 @@ KEY_METRICS = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "br
 
 
 def _context(home: Path | None) -> AppContext:
+    from revintel.context import AppContext
+
     return AppContext.from_options(home=home)
 
 

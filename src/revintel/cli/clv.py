@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from revintel.cli.output import OutputFormat, emit
-from revintel.context import AppContext
+
+if TYPE_CHECKING:  # the context imports Ibis, SQLAlchemy and PyArrow: not for --help
+    from revintel.context import AppContext
 
 clv_app = typer.Typer(
     help="Customer lifetime value: sBG retention model, CLV by cohort or segment, RFM.",
@@ -30,6 +32,8 @@ DiscountOption = Annotated[
 
 
 def _context(home: Path | None) -> AppContext:
+    from revintel.context import AppContext
+
     return AppContext.from_options(home=home)
 
 

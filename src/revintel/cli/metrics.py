@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 import typer
 
 from revintel.cli.output import OutputFormat, emit
-from revintel.context import AppContext
 from revintel.errors import NoDataError, RevintelError
+
+if TYPE_CHECKING:  # the context imports Ibis, SQLAlchemy and PyArrow: not for --help
+    from revintel.context import AppContext
 
 DOC = "docs/metrics.md"
 
@@ -429,6 +431,8 @@ _CLI_FIELDS = {"start": "--from", "end": "--to", "by": "--by"}
 
 
 def _context(home: Path | None) -> AppContext:
+    from revintel.context import AppContext
+
     return AppContext.from_options(home=home)
 
 
