@@ -29,6 +29,8 @@ FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Outp
 
 
 def context(home: Path | None) -> AppContext:
+    """The context of ``--home`` (or the configured home), for a command that reads data. Imported
+    here, not with the CLI: ``revintel --help`` needs none of the data stack."""
     from revintel.context import AppContext
 
     return AppContext.from_options(home=home)

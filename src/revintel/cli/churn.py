@@ -7,15 +7,13 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
+from revintel.cli.app import context
 from revintel.cli.output import OutputFormat, emit
 from revintel.errors import RevintelError
-
-if TYPE_CHECKING:  # the context imports Ibis, SQLAlchemy and PyArrow: not for --help
-    from revintel.context import AppContext
 
 churn_app = typer.Typer(
     help="Churn prediction: train, evaluate, score, explain, thresholds and ROI, model registry.",
@@ -70,12 +68,6 @@ class KindChoice(StrEnum):
 
 
 KEY_METRICS = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "brier")
-
-
-def _context(home: Path | None) -> AppContext:
-    from revintel.context import AppContext
-
-    return AppContext.from_options(home=home)
 
 
 def _plain(value: Any) -> Any:
@@ -178,7 +170,7 @@ def train(
     """Train LightGBM (and the logistic baseline) on the warehouse or on a customer table."""
     from revintel.churn import service
 
-    ctx = _context(home)
+    ctx = context(home)
     mode = promote.value.replace("-", "_")
     if table is not None and target is None:
         raise RevintelError("--table needs --target COLUMN (the column that says who churned)")
@@ -218,7 +210,7 @@ def evaluate(
     top-decile lift and capture, calibration table."""
     from revintel.churn import service
 
-    ctx = _context(home)
+    ctx = context(home)
     record = service.resolve_model(ctx, version, horizon)
     insights = service.model_insights(ctx, record.version)
     metrics = insights["metrics"]
@@ -266,7 +258,7 @@ def score(
     """Score every customer into the predictions table, or score a feature file."""
     from revintel.churn import service
 
-    ctx = _context(home)
+    ctx = context(home)
     if file is None:
         if out is not None:
             raise RevintelError("--out needs --file (warehouse scores go to `predictions`)")
@@ -324,7 +316,7 @@ def predictions(
     from revintel.churn import service
 
     frame = service.filter_predictions(
-        service.current_predictions(_context(home)),
+        service.current_predictions(context(home)),
         tiers=tier,
         min_score=min_score,
         max_score=max_score,
@@ -358,7 +350,7 @@ def segments(home: HomeOption = None, fmt: FormatOption = OutputFormat.table) ->
     """Driver segments (payment, support, engagement, revenue): customers, risk, action."""
     from revintel.churn import service
 
-    emit(_rows(service.driver_segments(_context(home))), fmt, title="Churn driver segments")
+    emit(_rows(service.driver_segments(context(home))), fmt, title="Churn driver segments")
 
 
 def _parse_changes(pairs: list[str]) -> dict[str, Any]:
@@ -395,7 +387,7 @@ def explain(
     with --set, the probability after those changes."""
     from revintel.churn import service
 
-    ctx = _context(home)
+    ctx = context(home)
     if set_:
         result = service.customer_what_if(ctx, account_id, _parse_changes(set_))
         if fmt is OutputFormat.json:
@@ -480,7 +472,7 @@ def threshold(
     max-F1, max-net-value and recall-at-precision choices; --apply saves one."""
     from revintel.churn import service
 
-    ctx = _context(home)
+    ctx = context(home)
     record = service.resolve_model(ctx, version, horizon)
     if apply is not None:
         method = apply.value.replace("-", "_")
@@ -564,7 +556,7 @@ def list_command(
     from revintel.churn import registry
 
     records = registry.list_models(
-        _context(home), kind=kind.value if kind else None, horizon=horizon
+        context(home), kind=kind.value if kind else None, horizon=horizon
     )
     if fmt is OutputFormat.json:
         emit(_plain([r.as_dict(reference=False) for r in records]), fmt)
@@ -581,7 +573,7 @@ def show_command(
     """One model: status, training window, data hash, parameters, features, metrics."""
     from revintel.churn import registry
 
-    record = registry.get(_context(home), version)
+    record = registry.get(context(home), version)
     if fmt is OutputFormat.json:
         emit(_plain(record.as_dict(reference=False)), fmt)
         return
@@ -607,7 +599,7 @@ def compare_command(
     """Two versions side by side: metrics with deltas (b − a), importance, confusion matrices."""
     from revintel.churn import registry
 
-    result = registry.compare(_context(home), a, b)
+    result = registry.compare(context(home), a, b)
     if fmt is OutputFormat.json:
         emit(_plain(result), fmt)
         return
@@ -627,7 +619,7 @@ def promote_command(version: Annotated[str, typer.Argument()], home: HomeOption 
     """Make a version the production model of its kind and horizon (the previous is archived)."""
     from revintel.churn import registry
 
-    record = registry.promote(_context(home), version)
+    record = registry.promote(context(home), version)
     typer.echo(f"{record.version} is now {record.status}.")
 
 
@@ -640,7 +632,7 @@ def reject_command(
     """Reject a candidate model, with a reason."""
     from revintel.churn import registry
 
-    record = registry.reject(_context(home), version, reason)
+    record = registry.reject(context(home), version, reason)
     typer.echo(f"{record.version} is now {record.status}.")
 
 
@@ -654,7 +646,7 @@ def rollback_command(
     from revintel.churn import registry
     from revintel.churn.config import load_config
 
-    ctx = _context(home)
+    ctx = context(home)
     if kind is KindChoice.table:
         horizon = None
     elif horizon is None:
@@ -672,7 +664,7 @@ def export_command(
     """Write a model and its registry metadata to one .skops file."""
     from revintel.churn import registry
 
-    written = registry.export_model(_context(home), version, path)
+    written = registry.export_model(context(home), version, path)
     typer.echo(f"Exported {version} to {written}.")
 
 
@@ -684,7 +676,7 @@ def import_command(
     """Register an exported model file as a candidate (only trusted types are loaded)."""
     from revintel.churn import registry
 
-    record = registry.import_model(_context(home), path)
+    record = registry.import_model(context(home), path)
     typer.echo(f"Imported {path.name} as {record.version} ({record.status}).")
 
 
@@ -697,7 +689,7 @@ def drift_command(
     """PSI per feature (latest month vs training) and the data-quality report."""
     from revintel.churn import service
 
-    result = service.drift(_context(home), version)
+    result = service.drift(context(home), version)
     if fmt is OutputFormat.json:
         emit(_plain(result), fmt)
         return
@@ -718,7 +710,7 @@ def retrain_command(
     from revintel.churn import service
 
     with _progress(fmt is not OutputFormat.json) as progress:
-        result = service.retrain(_context(home), horizon, force=force, progress=progress)
+        result = service.retrain(context(home), horizon, force=force, progress=progress)
     if fmt is OutputFormat.json:
         emit(_plain(result), fmt)
         return

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
+from revintel.cli.app import context
 from revintel.cli.output import OutputFormat, emit
-
-if TYPE_CHECKING:  # the context imports Ibis, SQLAlchemy and PyArrow: not for --help
-    from revintel.context import AppContext
 
 clv_app = typer.Typer(
     help="Customer lifetime value: sBG retention model, CLV by cohort or segment, RFM.",
@@ -29,12 +27,6 @@ AsOfOption = Annotated[
 DiscountOption = Annotated[
     float, typer.Option("--discount-rate", min=0.0, max=9.99, help="Annual discount rate.")
 ]
-
-
-def _context(home: Path | None) -> AppContext:
-    from revintel.context import AppContext
-
-    return AppContext.from_options(home=home)
 
 
 def _round(row: dict[str, Any]) -> dict[str, Any]:
@@ -118,7 +110,7 @@ def report(
     from revintel.clv import service
 
     result = service.report(
-        _context(home), by=service._check_by(by), as_of=as_of, discount_rate=discount_rate
+        context(home), by=service._check_by(by), as_of=as_of, discount_rate=discount_rate
     )
     if fmt is OutputFormat.json:
         emit(result, fmt)
@@ -157,7 +149,7 @@ def customer(
     from revintel.clv import service
 
     row = service.customer_value(
-        _context(home),
+        context(home),
         customer_id,
         by=service._check_by(by),
         as_of=as_of,
@@ -182,7 +174,7 @@ def rfm(
     """RFM segments from successful payments, with count, monetary share and strategy."""
     from revintel.clv import service
 
-    result = service.rfm_analysis(_context(home), as_of=as_of)
+    result = service.rfm_analysis(context(home), as_of=as_of)
     frame = result["customers"] if customers else result["segments"]
     rows = [_round(r) for r in frame.to_dicts()]
     if fmt is OutputFormat.json:

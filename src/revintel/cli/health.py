@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
+from revintel.cli.app import context
 from revintel.cli.output import OutputFormat, emit
-
-if TYPE_CHECKING:  # the context imports Ibis, SQLAlchemy and PyArrow: not for --help
-    from revintel.context import AppContext
 
 health_app = typer.Typer(
     help="Account health scores, playbooks, capital at risk and the health backtest.",
@@ -28,12 +26,6 @@ MonthOption = Annotated[
 OwnerOption = Annotated[
     str | None, typer.Option("--owner", help="Only this account owner's accounts.")
 ]
-
-
-def _context(home: Path | None) -> AppContext:
-    from revintel.context import AppContext
-
-    return AppContext.from_options(home=home)
 
 
 def _round(row: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +54,7 @@ def score(
     """Score every account for a month: health, tier, playbook and its reason, pillars, ARR."""
     from revintel.health import service
 
-    scores = service.score_month(_context(home), month)
+    scores = service.score_month(context(home), month)
     frame = service.filter_scores(scores.frame, owner=owner, tier=tier)
     frame = frame.sort(["health_score", "account_id"], nulls_last=True)
     rows = [_round(r) for r in service.account_rows(frame)]
@@ -86,7 +78,7 @@ def summary(
     """Portfolio KPIs: ARR, capital at risk, ARR by tier, accounts per playbook, average health."""
     from revintel.health import service
 
-    scores = service.score_month(_context(home), month)
+    scores = service.score_month(context(home), month)
     result = service.portfolio_summary(scores, owner=owner)
     if fmt is OutputFormat.json:
         emit(result, fmt)
@@ -125,7 +117,7 @@ def backtest(
     """How well each past month's scores predicted churn, and suggested pillar weights."""
     from revintel.health import service
 
-    result = service.run_backtest(_context(home), horizon=horizon).as_dict()
+    result = service.run_backtest(context(home), horizon=horizon).as_dict()
     if fmt is OutputFormat.json:
         emit(result, fmt)
         return
@@ -162,7 +154,7 @@ def show_config(home: HomeOption = None) -> None:
     """The health settings in effect (defaults, revintel.toml, REVINTEL_HOME/health.toml)."""
     from revintel.health.config import config_sources, load_config, to_toml
 
-    settings = _context(home).settings
+    settings = context(home).settings
     sources = config_sources(settings)
     typer.echo(f"# sources: {', '.join(map(str, sources)) or 'defaults only'}")
     typer.echo(to_toml(load_config(settings)), nl=False)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 import typer
 
+from revintel.cli.app import context
 from revintel.cli.output import OutputFormat, emit
 from revintel.errors import NoDataError, RevintelError
 
@@ -430,12 +431,6 @@ IndustryOption = Annotated[list[str] | None, _values("industries")]
 _CLI_FIELDS = {"start": "--from", "end": "--to", "by": "--by"}
 
 
-def _context(home: Path | None) -> AppContext:
-    from revintel.context import AppContext
-
-    return AppContext.from_options(home=home)
-
-
 def _is_ratio(column: str) -> bool:
     from revintel.metrics.definitions import DEFINITIONS
 
@@ -506,7 +501,7 @@ def _report_command(name: str) -> Callable[..., None]:
             "industry": industry,
         }
         result = metric_report(
-            _context(home),
+            context(home),
             name,
             start=start,
             end=end,
@@ -523,7 +518,7 @@ def _report_command(name: str) -> Callable[..., None]:
 @metrics_app.command("summary")
 def summary_command(home: HomeOption = None, fmt: FormatOption = OutputFormat.table) -> None:
     """Headline figures of the latest complete month, with the month before and the change."""
-    result = _service().summary(_context(home))
+    result = _service().summary(context(home))
     if fmt is OutputFormat.json:
         emit(result, fmt)
         return
@@ -554,7 +549,7 @@ def forecast_command(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Forecast a monthly series with 80% and 95% intervals; the chosen model and its backtest."""
-    result = forecast_report(_context(home), series, horizon)
+    result = forecast_report(context(home), series, horizon)
     if fmt is OutputFormat.json:
         emit(result, fmt)
         return
@@ -598,7 +593,7 @@ def anomalies_command(
 ) -> None:
     """Anomalous months of MRR and revenue: the MoM rule and the statistical detector."""
     result = find_anomalies(
-        _context(home),
+        context(home),
         series or ("mrr", "revenue"),
         threshold=threshold,
         level=level,
