@@ -55,6 +55,13 @@ class Settings(BaseSettings):
         "MRR (docs/metrics.md, failed payments).",
     )
 
+    # -- The API's edge: hosts, origins, request sizes and timeouts (docs/operations.md) --------
+
+    # -- Warehouse and app-store connections: pools, lock timeouts (docs/operations.md) ---------
+
+    # -- Uploaded files and model bundles: sizes and archive checks (docs/operations.md) --------
+
+
     @field_validator("home", mode="before")
     @classmethod
     def _expand_home(cls, value: Any) -> Any:
