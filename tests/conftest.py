@@ -13,6 +13,52 @@ import pytest
 from revintel.config import Settings
 from revintel.context import AppContext
 
+# -- Ibis's default backend is off limits -------------------------------------------------------
+
+
+def _caller_outside_ibis() -> str:
+    """The file of the innermost frame that is neither Ibis's nor this module's."""
+    import traceback
+
+    for frame in reversed(traceback.extract_stack()):
+        path = frame.filename.replace("\\", "/")
+        if "/ibis/" not in path and path != __file__.replace("\\", "/"):
+            return f"{frame.filename}:{frame.lineno}"
+    return ""
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_default_ibis_backend() -> Iterator[None]:
+    """Fail any test in which revintel's own code falls back on Ibis's default backend.
+
+    That backend is one DuckDB connection shared by every thread of the process: concurrent API
+    requests that executed an unbound expression (an ``ibis.memtable`` alone) on it blocked each
+    other inside DuckDB while holding the GIL, and the server hung for good. Test code itself
+    may still use it (it runs on one thread).
+    """
+    import ibis.config
+    import ibis.expr.types.core
+
+    original = ibis.config._default_backend
+
+    def guarded() -> object:
+        caller = _caller_outside_ibis()
+        if "/src/revintel/" in caller.replace("\\", "/"):
+            raise AssertionError(
+                f"An Ibis expression ran on Ibis's process-wide default DuckDB backend (at "
+                f"{caller}). Every query must run on a connection its caller owns: execute "
+                "through the warehouse (Warehouse.to_arrow) or on "
+                "revintel.warehouse.local_engine()."
+            )
+        return original()
+
+    saved = ibis.config._default_backend, ibis.expr.types.core._default_backend
+    ibis.config._default_backend = guarded  # type: ignore[assignment]
+    ibis.expr.types.core._default_backend = guarded  # type: ignore[assignment]
+    yield
+    ibis.config._default_backend, ibis.expr.types.core._default_backend = saved
+
+
 # -- PostgreSQL: fresh databases for this test session (tests marked `postgres`) -------------------
 
 # The server the `postgres` tests use (trust auth); the session creates its own databases on it.

@@ -11,6 +11,8 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
+from revintel.warehouse import local_engine
+
 SUBSCRIPTION_SCHEMA = {
     "subscription_id": "string",
     "customer_id": "string",
@@ -118,8 +120,8 @@ def customers(*rows: Mapping[str, Any]) -> ibis.Table:
 
 
 def records(expr: ibis.Table) -> list[dict[str, Any]]:
-    """Execute on DuckDB; NaN and NaT become None."""
-    frame_ = expr.to_pandas()
+    """Execute on this thread's own DuckDB; NaN and NaT become None."""
+    frame_ = local_engine().to_pandas(expr)
     out = []
     for row in frame_.to_dict("records"):
         clean = {}

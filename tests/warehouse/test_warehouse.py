@@ -179,6 +179,25 @@ def test_a_reader_keeps_its_snapshot_until_refreshed(tmp_path: Path) -> None:
     assert reader.table("customers").count().execute() == 2
 
 
+def test_what_a_reader_names_its_snapshot_is_what_it_reads(tmp_path: Path) -> None:
+    # Caches are keyed by the snapshot a reader names before it opens its connection: a load
+    # landing between naming and opening once put the new data under the old snapshot's name.
+    settings = Settings(home=tmp_path / "home", warehouse_url=None, database_url=None)
+    writer, reader = ParquetWarehouse(settings), ParquetWarehouse(settings)
+    writer.commit({"customers": stage(tmp_path / "s1", "customers", [customer("C1")])})
+    named = reader.data_version()
+    assert reader.list_tables() == ["customers"]  # no connection opened yet
+
+    rows = [customer("C1"), customer("C2")]
+    writer.commit({"customers": stage(tmp_path / "s2", "customers", rows)})
+
+    assert reader.data_version() == named
+    assert reader.table("customers").count().execute() == 1
+    reader.refresh()
+    assert reader.data_version() != named
+    assert reader.table("customers").count().execute() == 2
+
+
 def test_a_reader_knows_whether_it_sees_the_newest_load(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "home", warehouse_url=None, database_url=None)
     writer, reader = ParquetWarehouse(settings), ParquetWarehouse(settings)

@@ -124,11 +124,7 @@ _LOCK = threading.RLock()
 
 
 def _snapshot(ctx: AppContext) -> str | None:
-    pinned = getattr(ctx.warehouse, "_pinned_snapshot", None)
-    if pinned is None:
-        return None
-    snap = pinned()
-    return None if snap is None else str(snap)
+    return ctx.warehouse.data_version()
 
 
 def feature_frame(ctx: AppContext) -> tuple[F.Panel, pl.DataFrame]:

@@ -240,9 +240,7 @@ _CACHE_SIZE = 8
 
 def snapshot_key(source: AppContext | Warehouse) -> str | None:
     """The warehouse's immutable snapshot name (Parquet), None when the data can change."""
-    pinned = getattr(_warehouse(source), "_pinned_snapshot", None)
-    snapshot = pinned() if pinned is not None else None
-    return None if snapshot is None else str(snapshot)
+    return _warehouse(source).data_version()
 
 
 def load_base(

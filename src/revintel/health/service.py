@@ -142,9 +142,8 @@ def _warehouse(source: AppContext | Warehouse) -> Warehouse:
     return getattr(source, "warehouse", source)
 
 
-def _scalar(expr: ibis.Value) -> Any:
-    value = expr.to_pyarrow().as_py()
-    return value
+def _scalar(wh: Warehouse, expr: ibis.Value) -> Any:
+    return wh.to_arrow(expr).as_py()
 
 
 def coverage(source: AppContext | Warehouse) -> Coverage:
@@ -173,13 +172,13 @@ def _coverage(wh: Warehouse) -> Coverage:
     bounds: list[int] = []
     if "usage" in loaded:
         u = wh.table("usage")
-        lo, hi = _scalar(u.month.min()), _scalar(u.month.max())
+        lo, hi = _scalar(wh, u.month.min()), _scalar(wh, u.month.max())
         if lo is not None:
             bounds += [month_number(lo), month_number(hi)]
     for table, column in (("nps_responses", "response_date"), ("support_tickets", "opened_at")):
         if table in loaded:
             t = wh.table(table)
-            lo, hi = _scalar(t[column].min()), _scalar(t[column].max())
+            lo, hi = _scalar(wh, t[column].min()), _scalar(wh, t[column].max())
             if lo is not None:
                 bounds += [_month_of_value(lo), _month_of_value(hi)]
     if not any(t in loaded for t in PILLAR_TABLES.values()) or not bounds:
@@ -227,11 +226,8 @@ _CACHE_LOCK = threading.RLock()
 
 def _snapshot_key(wh: Warehouse) -> tuple[Any, ...] | None:
     """A key naming an immutable state of the data (Parquet snapshots), else None (no cache)."""
-    pinned = getattr(wh, "_pinned_snapshot", None)
-    if pinned is None:
-        return None
-    snapshot = pinned()
-    return None if snapshot is None else (str(snapshot),)
+    version = wh.data_version()
+    return None if version is None else (version,)
 
 
 def snapshot_key(source: AppContext | Warehouse) -> str | None:
@@ -252,8 +248,9 @@ def clear_caches() -> None:
         _SCORES_CACHE.clear()
 
 
-def _fetch(expr: ibis.Table) -> pl.DataFrame:
-    return pl.from_arrow(expr.to_pyarrow())  # type: ignore[return-value]
+def _fetch(wh: Warehouse, expr: ibis.Table) -> pl.DataFrame:
+    """``expr`` on the warehouse's own connection (never Ibis's shared default backend)."""
+    return pl.from_arrow(wh.to_arrow(expr))  # type: ignore[return-value]
 
 
 def _population(wh: Warehouse, cov: Coverage, lo: int, hi: int) -> pl.DataFrame:
@@ -271,14 +268,14 @@ def _population(wh: Warehouse, cov: Coverage, lo: int, hi: int) -> pl.DataFrame:
             month_idx=month_of_text(mrr.month),
             arr=(mrr.mrr * 12.0).cast("float64"),
         )
-        return _fetch(expr)
+        return _fetch(wh, expr)
     if "accounts" in cov.loaded:
         accounts = wh.table("accounts")
         base = accounts.select("account_id", arr=accounts.arr.cast("float64"))
     else:
         customers = wh.table("customers")
         base = customers.select(account_id=customers.customer_id, arr=ibis.literal(None, "float64"))
-    frame = _fetch(base)
+    frame = _fetch(wh, base)
     months = pl.DataFrame({"month_idx": list(range(lo, hi + 1))}, schema={"month_idx": pl.Int64})
     return frame.join(months, how="cross")
 
@@ -299,11 +296,11 @@ def _attributes(wh: Warehouse, loaded: Collection[str]) -> pl.DataFrame:
             cols["company_name"] = c.company_name
         if "industry" in c.columns:
             cols["customer_industry"] = c.industry
-        frame = _fetch(c.select(**cols))
+        frame = _fetch(wh, c.select(**cols))
     if "accounts" in loaded:
         a = wh.table("accounts")
         wanted = ["account_name", "industry", "owner", "renewal_date", "last_contact_date"]
-        acc = _fetch(a.select("account_id", *[x for x in wanted if x in a.columns]))
+        acc = _fetch(wh, a.select("account_id", *[x for x in wanted if x in a.columns]))
         frame = frame.join(acc, on="account_id", how="full", coalesce=True)
     for name, dtype in {
         "segment": pl.String,
@@ -351,7 +348,7 @@ def health_inputs(
                 _CACHE.move_to_end(key)
                 return _CACHE[key]
     frame = _population(wh, cov, lo, hi)
-    spine = _fetch(month_spine(lo, hi).select("month_idx", "month", "month_end"))
+    spine = _fetch(wh, month_spine(lo, hi).select("month_idx", "month", "month_end"))
     frame = frame.join(spine, on="month_idx", how="inner")
     frame = frame.join(_attributes(wh, cov.loaded), on="account_id", how="left")
     frame = frame.with_columns(
@@ -362,10 +359,10 @@ def health_inputs(
     )
     keys = ["account_id", "month_idx"]
     if "usage" in cov.loaded:
-        usage = _fetch(engagement_inputs(wh.table("usage"), lo, hi))
+        usage = _fetch(wh, engagement_inputs(wh.table("usage"), lo, hi))
         frame = frame.join(usage, on=keys, how="left")
     if "nps_responses" in cov.loaded:
-        nps = _fetch(sentiment_inputs(wh.table("nps_responses"), lo, hi))
+        nps = _fetch(wh, sentiment_inputs(wh.table("nps_responses"), lo, hi))
         frame = frame.join(nps, on=keys, how="left")
     if "support_tickets" in cov.loaded:
         tickets = support_inputs(
@@ -375,7 +372,7 @@ def health_inputs(
             window_days=config.support_window_days,
             aged_days=config.aged_ticket_days,
         )
-        frame = frame.join(_fetch(tickets), on=keys, how="left")
+        frame = frame.join(_fetch(wh, tickets), on=keys, how="left")
     frame = frame.sort(keys)
     if key is not None:
         with _CACHE_LOCK:
@@ -715,7 +712,7 @@ def account_timeline(source: AppContext | Warehouse, account_id: str) -> pl.Data
     events: list[dict[str, Any]] = []
     if wh.has_table("subscriptions"):
         s = wh.table("subscriptions")
-        subs = _fetch(s.filter(s.customer_id == account_id))
+        subs = _fetch(wh, s.filter(s.customer_id == account_id))
         for row in subs.iter_rows(named=True):
             seats = f", {row['seats']} seats" if row.get("seats") is not None else ""
             price = f"${row['monthly_price']:,.0f}/month"
@@ -738,7 +735,7 @@ def account_timeline(source: AppContext | Warehouse, account_id: str) -> pl.Data
                 )
     if wh.has_table("support_tickets"):
         t = wh.table("support_tickets")
-        tickets = _fetch(t.filter(t.account_id == account_id))
+        tickets = _fetch(wh, t.filter(t.account_id == account_id))
         for row in tickets.iter_rows(named=True):
             category = row.get("category") or "ticket"
             closed = row.get("closed_at")
@@ -753,7 +750,7 @@ def account_timeline(source: AppContext | Warehouse, account_id: str) -> pl.Data
             )
     if wh.has_table("nps_responses"):
         n = wh.table("nps_responses")
-        answers = _fetch(n.filter(n.account_id == account_id))
+        answers = _fetch(wh, n.filter(n.account_id == account_id))
         for row in answers.iter_rows(named=True):
             events.append(
                 {

@@ -79,6 +79,7 @@ from revintel.metrics.options import (
     check_filters,
     with_dimension,
 )
+from revintel.warehouse import local_engine
 
 if TYPE_CHECKING:
     from revintel.context import AppContext
@@ -316,9 +317,7 @@ _SNAPSHOT_RESULTS_SIZE = 256  # results (small lists of records, cubes) across s
 
 def _snapshot(wh: Warehouse) -> str | None:
     """The immutable snapshot a Parquet warehouse's connection reads, else None."""
-    pinned = getattr(wh, "_pinned_snapshot", None)
-    snapshot = pinned() if callable(pinned) else None
-    return None if snapshot is None else str(snapshot)
+    return wh.data_version()
 
 
 def _evict(con: Any, entries: OrderedDict[tuple[Any, ...], Any]) -> None:
@@ -752,7 +751,7 @@ def _on_cube(
             for d in dims
         }
         memtables = {d: ibis.memtable(values[d])[d] for d in dims}
-        return build(ibis.memtable(cube), memtables).to_pyarrow()
+        return local_engine().to_pyarrow(build(ibis.memtable(cube), memtables))
     shape = (*key, tuple(dims), tuple((f.name, str(f.type)) for f in cube.schema))
     with _PREPARED_LOCK:
         prepared = _PREPARED.get(shape)

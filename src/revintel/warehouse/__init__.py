@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -37,6 +38,7 @@ from revintel.data.schema import CONTRACTS, TABLE_ORDER, contract_for
 from revintel.errors import ConfigError, NoDataError
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from ibis.backends import BaseBackend
 
 LoadMode = Literal["replace", "append"]
@@ -88,6 +90,17 @@ class Warehouse:
             )
         return self.con.table(canonical)
 
+    def to_arrow(self, expr: ibis.Expr) -> pa.Table | pa.Scalar:
+        """``expr`` computed on this warehouse's own connection (a table, column or scalar).
+
+        Every query a service runs goes through here or through its tables' own connection:
+        in-memory tables (``ibis.memtable``) in ``expr`` are registered on this connection, so an
+        expression made only of them never falls back on Ibis's process-wide default backend,
+        which every thread of a server would share (concurrent requests blocked each other in it
+        for good).
+        """
+        return self.con.to_pyarrow(expr)
+
     def row_counts(self) -> dict[str, int]:
         return {name: int(self.con.table(name).count().execute()) for name in self.list_tables()}
 
@@ -95,6 +108,13 @@ class Warehouse:
         """Whether the open connection already sees the newest load, so that keeping it is safe
         (:meth:`revintel.context.AppContext.refresh`). False unless the warehouse can tell."""
         return False
+
+    def data_version(self) -> str | None:
+        """A name for the immutable state of the data this warehouse reads, under which results
+        may be cached; None when the data can change under the reader (a database), so nothing
+        is cached. Stable until :meth:`refresh`/:meth:`close`, and always the state queries
+        read."""
+        return None
 
     def ping(self) -> None:
         """Raise if the backend cannot answer a trivial query."""
@@ -114,6 +134,23 @@ class Warehouse:
         (a row whose key exists replaces the old row), so loading the same rows twice is a no-op.
         """
         raise NotImplementedError  # pragma: no cover - abstract
+
+
+_LOCAL = threading.local()
+
+
+def local_engine() -> BaseBackend:
+    """An in-memory DuckDB owned by the calling thread, for expressions over in-memory tables
+    only (``ibis.memtable`` of results already fetched).
+
+    Never Ibis's default backend: that is one connection for the whole process, and threads that
+    execute on it at once block each other inside DuckDB. A thread's engine lives as long as the
+    thread (a server's worker threads are pooled, so there are as many engines as workers).
+    """
+    con = getattr(_LOCAL, "engine", None)
+    if con is None:
+        con = _LOCAL.engine = ibis.duckdb.connect()
+    return con
 
 
 def _upsert_expr(old: ibis.Table, new: ibis.Table, key: Sequence[str]) -> ibis.Table:
@@ -140,6 +177,7 @@ class ParquetWarehouse(Warehouse):
         super().__init__(settings)
         self.root = settings.warehouse_dir
         self._snapshot: Path | None = None
+        self._pinned = False
         self._tables: dict[str, tuple[BaseBackend, ibis.Table]] = {}
 
     @property
@@ -154,10 +192,17 @@ class ParquetWarehouse(Warehouse):
         return snapshot if snapshot.is_dir() else None
 
     def _pinned_snapshot(self) -> Path | None:
-        # A connection reads one snapshot for its whole life, so a query never mixes two loads.
-        if self._con is None:
+        # Read once, then kept until refresh(): the connection opened later reads this same
+        # snapshot, so what is cached under its name and what a query reads never come from two
+        # loads (a load landing between the two reads once put new data under the old name).
+        if not self._pinned:
             self._snapshot = self.current_snapshot()
+            self._pinned = True
         return self._snapshot
+
+    def data_version(self) -> str | None:
+        snapshot = self._pinned_snapshot()
+        return None if snapshot is None else str(snapshot)
 
     def is_current(self) -> bool:
         # A connection reads its pinned snapshot; the CURRENT pointer names the newest load.
@@ -175,6 +220,7 @@ class ParquetWarehouse(Warehouse):
 
     def close(self) -> None:
         self._tables.clear()
+        self._pinned = False
         super().close()
 
     def table_files(self, name: str, snapshot: Path | None = None) -> list[Path]:
@@ -191,8 +237,7 @@ class ParquetWarehouse(Warehouse):
         return [t for t in TABLE_ORDER if files[t]]
 
     def _connect(self) -> BaseBackend:
-        snapshot = self.current_snapshot()
-        self._snapshot = snapshot
+        snapshot = self._pinned_snapshot()
         con = ibis.duckdb.connect()
         self._tables.clear()
         if snapshot is not None:
@@ -303,8 +348,7 @@ class SparkWarehouse(ParquetWarehouse):
     def _connect(self) -> BaseBackend:
         from pyspark.sql import SparkSession  # optional dependency: revintel[spark]
 
-        snapshot = self.current_snapshot()
-        self._snapshot = snapshot
+        snapshot = self._pinned_snapshot()
         master = self.settings.warehouse_url.split("://", 1)[1] or "local[*]"  # type: ignore[union-attr]
         session = (
             SparkSession.builder.master(master)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from revintel import __version__
-from revintel.api.deps import ContextDep
 from revintel.api.schemas import ComponentHealth, HealthResponse
+from revintel.context import AppContext
 
 router = APIRouter(tags=["health"])
+
+# The checks run on threads of their own, not on the pool that serves every other route: when
+# all of that pool's threads are busy with slow requests, /health still answers at once.
+_PROBES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="revintel-health")
 
 
 def _probe(kind: str, ping: Callable[[], object]) -> ComponentHealth:
@@ -28,8 +34,25 @@ def _probe(kind: str, ping: Callable[[], object]) -> ComponentHealth:
     "/health",
     responses={503: {"model": HealthResponse, "description": "A component is down."}},
 )
-def health(ctx: ContextDep, response: Response) -> HealthResponse:
+async def health(request: Request, response: Response) -> HealthResponse:
     """200 when the warehouse and the app database both answer, else 503 naming the one down."""
+    parent: AppContext = request.app.state.context
+    loop = asyncio.get_running_loop()
+    checked = await loop.run_in_executor(_PROBES, _check, parent)
+    if checked.status != "ok":
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    return checked
+
+
+def _check(parent: AppContext) -> HealthResponse:
+    ctx = parent.fork()
+    try:
+        return _components(ctx)
+    finally:
+        ctx.close()
+
+
+def _components(ctx: AppContext) -> HealthResponse:
     settings = ctx.settings
     try:
         warehouse_kind = ctx.warehouse.kind  # opening the warehouse object does not connect yet
@@ -41,8 +64,6 @@ def health(ctx: ContextDep, response: Response) -> HealthResponse:
         "app_db": _probe(app_db_kind, lambda: ctx.store.ping()),
     }
     healthy = all(c.status == "ok" for c in components.values())
-    if not healthy:
-        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return HealthResponse(
         status="ok" if healthy else "unavailable", version=__version__, components=components
     )
