@@ -83,7 +83,7 @@ def _start(home: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def _run(url: str, clients: int, seconds: float) -> dict[str, object]:
@@ -136,6 +136,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--phases", default="idle,during_load")
+    parser.add_argument("--server-log", type=Path, help="keep the server's log in this file")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="revintel-load-api-") as tmp:
@@ -198,6 +199,8 @@ def main() -> None:
                 server.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 server.kill()
+            if args.server_log is not None:
+                args.server_log.write_bytes((root / "server.log").read_bytes())
 
 
 if __name__ == "__main__":

@@ -356,3 +356,25 @@ def test_duckdb_file_warehouse_through_load_paths(tmp_path: Path) -> None:
     assert ctx.warehouse.row_counts() == {"customers": 2, "payments": 2}
     assert ctx.warehouse.table("payments").amount.sum().execute() == 30.0
     ctx.close()
+
+
+def test_readers_of_one_snapshot_reuse_idle_connections_one_at_a_time(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", warehouse_url=None, database_url=None)
+    writer = ParquetWarehouse(settings)
+    writer.commit({"customers": stage(tmp_path / "s1", "customers", [customer("C1")])})
+    first, second = ParquetWarehouse(settings), ParquetWarehouse(settings)
+    con_a, con_b = first.con, second.con
+    assert con_a is not con_b  # two readers at once never share a connection
+    first.close()
+    third = ParquetWarehouse(settings)
+    assert third.con is con_a  # the closed reader's connection serves the next one
+    assert third.table("customers").count().execute() == 1
+
+    rows = [customer("C1"), customer("C2")]
+    writer.commit({"customers": stage(tmp_path / "s2", "customers", rows)})
+    second.close()  # on an old snapshot: closed, not kept
+    third.close()
+    fourth = ParquetWarehouse(settings)
+    assert fourth.con is not con_a and fourth.con is not con_b
+    assert fourth.table("customers").count().execute() == 2
+    fourth.close()

@@ -231,6 +231,9 @@ class ClvBase:
     annual_discount: float
     predictions: pl.DataFrame | None
     notes: list[str] = field(default_factory=list)
+    # sBG fits per grouping, made once per base (a cached base serves every request on its
+    # snapshot; refitting took most of a CLV report's time, ~0.8 s of 0.8 s at 2,000 customers)
+    fits: dict[str, list[GroupFit]] = field(default_factory=dict, repr=False, compare=False)
 
 
 _CACHE: OrderedDict[tuple[Any, ...], ClvBase] = OrderedDict()
@@ -326,7 +329,14 @@ class GroupFit:
 
 
 def fit_groups(base: ClvBase, by: GroupBy | Literal["all"]) -> list[GroupFit]:
-    """An sBG fit per group (``"all"``: the whole base as one group)."""
+    """An sBG fit per group (``"all"``: the whole base as one group), made once per base."""
+    fits = base.fits.get(by)
+    if fits is None:
+        fits = base.fits[by] = _fit_groups(base, by)
+    return list(fits)
+
+
+def _fit_groups(base: ClvBase, by: GroupBy | Literal["all"]) -> list[GroupFit]:
     frame = base.lifetimes
     column = pl.lit("All customers") if by == "all" else pl.col(by).fill_null("(none)")
     frame = frame.with_columns(_group=column.cast(pl.String))

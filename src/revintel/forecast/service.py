@@ -101,6 +101,40 @@ def metric_anomalies(
     (:mod:`revintel.forecast.drivers`) unless a ``model`` is asked for; otherwise it judges the
     series alone against its model's in-sample band (:mod:`revintel.forecast.anomalies`).
     """
+    try:
+        key: tuple[Any, ...] | None = (
+            series, mom_threshold, level, model, tuple(tuple(sorted(r.items())) for r in rows)
+        )  # fmt: skip
+        hash(key)
+    except TypeError:  # a row holding an unhashable value: computed, not remembered
+        key = None
+    if key is not None:
+        with _FORECASTS_LOCK:
+            if key in _ANOMALIES:
+                _ANOMALIES.move_to_end(key)
+                return list(_ANOMALIES[key])
+    found = _metric_anomalies(rows, series, mom_threshold=mom_threshold, level=level, model=model)
+    if key is not None:
+        with _FORECASTS_LOCK:
+            _ANOMALIES[key] = found
+            while len(_ANOMALIES) > _FORECASTS_SIZE:
+                _ANOMALIES.popitem(last=False)
+    return list(found)
+
+
+# The same rows give the same flags: remembered like forecasts (each call ran the sequential
+# detectors over every month again, ~25 ms of an otherwise cached API answer).
+_ANOMALIES: OrderedDict[tuple[Any, ...], list[Anomaly]] = OrderedDict()
+
+
+def _metric_anomalies(
+    rows: Sequence[Mapping[str, Any]],
+    series: MetricSeries,
+    *,
+    mom_threshold: float,
+    level: int,
+    model: str | None,
+) -> list[Anomaly]:
     label, months, values = _series_from_rows(rows, series)
     by_parts = None
     if model is None and series in ("mrr", "revenue"):
