@@ -61,6 +61,7 @@ from revintel.churn.training import (
 from revintel.context import AppContext
 from revintel.errors import NoDataError, NotFoundError, RevintelError
 from revintel.metrics.months import month_label, month_last_day
+from revintel.warehouse.cache import ResultCache
 
 Progress = Callable[[float, str], None]
 
@@ -119,7 +120,8 @@ def truth_dir(ctx: AppContext) -> Path:
 
 
 # -- the feature frame, cached per snapshot --------------------------------------------------------
-_PANELS: OrderedDict[tuple[Any, ...], tuple[F.Panel, pl.DataFrame]] = OrderedDict()
+# Computed once per snapshot while other requests wait for it.
+_PANELS: ResultCache[tuple[F.Panel, pl.DataFrame]] = ResultCache(size=2)
 _LOCK = threading.RLock()
 
 
@@ -129,24 +131,18 @@ def _snapshot(ctx: AppContext) -> str | None:
 
 def feature_frame(ctx: AppContext) -> tuple[F.Panel, pl.DataFrame]:
     """The panel and the features at every cut-off month (cached per Parquet snapshot)."""
-    key = (_snapshot(ctx),)
-    if key[0] is not None:
-        with _LOCK:
-            if key in _PANELS:
-                return _PANELS[key]
-    panel = F.monthly_panel(ctx.warehouse)
-    frame = F.features_at(panel)
-    if key[0] is not None:
-        with _LOCK:
-            _PANELS[key] = (panel, frame)
-            while len(_PANELS) > 2:
-                _PANELS.popitem(last=False)
-    return panel, frame
+
+    def compute() -> tuple[F.Panel, pl.DataFrame]:
+        panel = F.monthly_panel(ctx.warehouse)
+        return panel, F.features_at(panel)
+
+    snapshot = _snapshot(ctx)
+    return compute() if snapshot is None else _PANELS.get((snapshot,), compute)
 
 
 def clear_caches() -> None:
+    _PANELS.clear()
     with _LOCK:
-        _PANELS.clear()
         _PREDICTIONS.clear()
     _MODEL_CACHE.clear()
 

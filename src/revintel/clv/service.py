@@ -15,8 +15,6 @@ period after their last paid month.
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -27,6 +25,7 @@ import polars as pl
 from revintel.clv import rfm, sbg
 from revintel.errors import NoDataError, NotFoundError, RevintelError
 from revintel.metrics import service as metrics
+from revintel.warehouse.cache import ResultCache
 
 if TYPE_CHECKING:
     from revintel.context import AppContext
@@ -236,9 +235,8 @@ class ClvBase:
     fits: dict[str, list[GroupFit]] = field(default_factory=dict, repr=False, compare=False)
 
 
-_CACHE: OrderedDict[tuple[Any, ...], ClvBase] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 8
+# One base per snapshot, date and rate, computed once while other requests wait for it.
+_CACHE: ResultCache[ClvBase] = ResultCache(size=8)
 
 
 def snapshot_key(source: AppContext | Warehouse) -> str | None:
@@ -253,13 +251,18 @@ def load_base(
     discount_rate: float = DEFAULT_ANNUAL_DISCOUNT,
 ) -> ClvBase:
     """Lifetimes, groups, pricing and predictions, cached per Parquet snapshot."""
-    d_month = monthly_discount_rate(discount_rate)
     wh = _warehouse(ctx)
     key = (snapshot_key(wh), str(as_of), discount_rate)
-    if key[0] is not None:
-        with _CACHE_LOCK:
-            if key in _CACHE:
-                return _CACHE[key]
+    if key[0] is None:
+        return _load_base(ctx, as_of=as_of, discount_rate=discount_rate)
+    return _CACHE.get(key, lambda: _load_base(ctx, as_of=as_of, discount_rate=discount_rate))
+
+
+def _load_base(
+    ctx: AppContext | Warehouse, *, as_of: date | str | None, discount_rate: float
+) -> ClvBase:
+    d_month = monthly_discount_rate(discount_rate)
+    wh = _warehouse(ctx)
     if not wh.has_table("subscriptions"):
         wh.table("subscriptions")  # NoDataError naming the table
     p = metrics.period(ctx, as_of=as_of)
@@ -278,11 +281,6 @@ def load_base(
         predictions=_predictions(wh),
     )
     base.notes.extend(base.pricing.notes)
-    if key[0] is not None:
-        with _CACHE_LOCK:
-            _CACHE[key] = base
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
     return base
 
 
@@ -619,8 +617,7 @@ def rfm_analysis(ctx: AppContext | Warehouse, *, as_of: date | str | None = None
 
 def clear_caches() -> None:
     """Forget cached lifetimes (tests and benchmarks)."""
-    with _CACHE_LOCK:
-        _CACHE.clear()
+    _CACHE.clear()
 
 
 def month_label(index: int) -> str:

@@ -12,8 +12,6 @@ contact come from ``accounts`` (industry falls back to ``customers.industry``).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -43,6 +41,7 @@ from revintel.health.pillars import (
 )
 from revintel.health.scoring import BIG_DROP_POINTS, score_accounts
 from revintel.metrics.mrr import customer_mrr
+from revintel.warehouse.cache import ResultCache
 
 if TYPE_CHECKING:
     from revintel.context import AppContext
@@ -153,18 +152,9 @@ def coverage(source: AppContext | Warehouse) -> Coverage:
     """
     wh = _warehouse(source)
     snapshot = _snapshot_key(wh)
-    if snapshot is not None:
-        with _CACHE_LOCK:
-            cached = _COVERAGE_CACHE.get(snapshot)
-        if cached is not None:
-            return cached
-    cov = _coverage(wh)
-    if snapshot is not None:
-        with _CACHE_LOCK:
-            _COVERAGE_CACHE[snapshot] = cov
-            while len(_COVERAGE_CACHE) > _CACHE_SIZE:
-                _COVERAGE_CACHE.popitem(last=False)
-    return cov
+    if snapshot is None:
+        return _coverage(wh)
+    return _COVERAGE_CACHE.get(snapshot, lambda: _coverage(wh))
 
 
 def _coverage(wh: Warehouse) -> Coverage:
@@ -217,11 +207,11 @@ def resolve_month(cov: Coverage, month: str | None) -> int:
 
 
 # -- inputs (cached per warehouse snapshot) --------------------------------------------------------
-_CACHE: OrderedDict[tuple[Any, ...], pl.DataFrame] = OrderedDict()
-_COVERAGE_CACHE: OrderedDict[tuple[Any, ...], Coverage] = OrderedDict()
-_SCORES_CACHE: OrderedDict[tuple[Any, ...], HealthScores] = OrderedDict()
+# Each computed once per key while requests wait for it (a load empties them for everyone).
 _CACHE_SIZE = 8
-_CACHE_LOCK = threading.RLock()
+_CACHE: ResultCache[pl.DataFrame] = ResultCache(_CACHE_SIZE)
+_COVERAGE_CACHE: ResultCache[Coverage] = ResultCache(_CACHE_SIZE)
+_SCORES_CACHE: ResultCache[HealthScores] = ResultCache(_CACHE_SIZE)
 
 
 def _snapshot_key(wh: Warehouse) -> tuple[Any, ...] | None:
@@ -242,10 +232,9 @@ def snapshot_key(source: AppContext | Warehouse) -> str | None:
 
 def clear_caches() -> None:
     """Forget every cached input, coverage and score (benchmarks time the queries with it)."""
-    with _CACHE_LOCK:
-        _CACHE.clear()
-        _COVERAGE_CACHE.clear()
-        _SCORES_CACHE.clear()
+    _CACHE.clear()
+    _COVERAGE_CACHE.clear()
+    _SCORES_CACHE.clear()
 
 
 def _fetch(wh: Warehouse, expr: ibis.Table) -> pl.DataFrame:
@@ -340,13 +329,15 @@ def health_inputs(
     wh = _warehouse(source)
     cov = cov or coverage(wh)
     snapshot = _snapshot_key(wh)
-    key = None
-    if snapshot is not None:
-        key = (*snapshot, lo, hi, config.support_window_days, config.aged_ticket_days)
-        with _CACHE_LOCK:
-            if key in _CACHE:
-                _CACHE.move_to_end(key)
-                return _CACHE[key]
+    if snapshot is None:
+        return _health_inputs(wh, lo, hi, config, cov)
+    key = (*snapshot, lo, hi, config.support_window_days, config.aged_ticket_days)
+    return _CACHE.get(key, lambda: _health_inputs(wh, lo, hi, config, cov))
+
+
+def _health_inputs(
+    wh: Warehouse, lo: int, hi: int, config: HealthConfig, cov: Coverage
+) -> pl.DataFrame:
     frame = _population(wh, cov, lo, hi)
     spine = _fetch(wh, month_spine(lo, hi).select("month_idx", "month", "month_end"))
     frame = frame.join(spine, on="month_idx", how="inner")
@@ -373,13 +364,7 @@ def health_inputs(
             aged_days=config.aged_ticket_days,
         )
         frame = frame.join(_fetch(wh, tickets), on=keys, how="left")
-    frame = frame.sort(keys)
-    if key is not None:
-        with _CACHE_LOCK:
-            _CACHE[key] = frame
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
-    return frame
+    return frame.sort(keys)
 
 
 # -- scores ---------------------------------------------------------------------------------------
@@ -414,25 +399,18 @@ def score_month(
     cov = coverage(wh)
     m = resolve_month(cov, month)
     snapshot = _snapshot_key(wh)
-    key = None
-    if snapshot is not None:
-        key = (*snapshot, m, config.model_dump_json())
-        with _CACHE_LOCK:
-            if key in _SCORES_CACHE:
-                _SCORES_CACHE.move_to_end(key)
-                hit = _SCORES_CACHE[key]
-                return HealthScores(hit.month, hit.frame, config, hit.coverage, list(hit.notes))
-    inputs = health_inputs(wh, max(m - 1, cov.first_month), m, config, cov)
-    scored = score_accounts(inputs, config, cov.pillars)
-    frame = scored.filter(pl.col("month_idx") == m)
-    scores = HealthScores(month_label(m), frame, config, cov, cov.notes())
-    if key is not None:
-        with _CACHE_LOCK:
-            _SCORES_CACHE[key] = scores
-            while len(_SCORES_CACHE) > _CACHE_SIZE:
-                _SCORES_CACHE.popitem(last=False)
-        return HealthScores(scores.month, frame, config, cov, list(scores.notes))
-    return scores
+
+    def compute() -> HealthScores:
+        inputs = health_inputs(wh, max(m - 1, cov.first_month), m, config, cov)
+        scored = score_accounts(inputs, config, cov.pillars)
+        frame = scored.filter(pl.col("month_idx") == m)
+        return HealthScores(month_label(m), frame, config, cov, cov.notes())
+
+    if snapshot is None:
+        return compute()
+    hit = _SCORES_CACHE.get((*snapshot, m, config.model_dump_json()), compute)
+    # a copy per caller: the notes list is the caller's to extend
+    return HealthScores(hit.month, hit.frame, config, hit.coverage, list(hit.notes))
 
 
 def score_history(

@@ -1,0 +1,77 @@
+"""Results computed once per immutable state of the data (:meth:`Warehouse.data_version`).
+
+A server answers many requests at once. When a load lands, every request that arrives next
+finds the caches empty; without coordination each of them computed the same health scores or
+CLV base at the same time (a hundred copies of one computation, on two cores). A
+:class:`ResultCache` computes a key once: the first caller computes it, later callers of the
+same key wait for its value (or its error, after which the next caller tries again).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class ResultCache(Generic[T]):
+    """A bounded, thread-safe, least-recently-used map of results, each computed once.
+
+    Keys must start with what names the data (a warehouse's ``data_version()``); a caller whose
+    warehouse has no version (a database whose rows can change) computes without the cache.
+    A computation may use other caches, and a thread asking again for a key it is computing
+    itself computes it directly instead of waiting on itself.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._values: OrderedDict[Hashable, T] = OrderedDict()
+        self._running: dict[Hashable, tuple[int, Future[T]]] = {}
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        me = threading.get_ident()
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            running = self._running.get(key)
+            if running is None:
+                future: Future[T] = Future()
+                self._running[key] = (me, future)
+        if running is not None:
+            owner, pending = running
+            if owner == me:  # asked again while computing it: no waiting on oneself
+                return compute()
+            return pending.result()
+        try:
+            value = compute()
+        except BaseException as exc:
+            with self._lock:
+                self._running.pop(key, None)
+            future.set_exception(exc)
+            raise
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+            self._running.pop(key, None)
+        future.set_result(value)
+        return value
+
+    def peek(self, key: Hashable) -> T | None:
+        """The value if it is cached, without computing or waiting."""
+        with self._lock:
+            return self._values.get(key)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._values)
