@@ -335,13 +335,14 @@ class AccessLog:
             status = 500 if status == "-" else status
             raise
         finally:
-            ACCESS_LOG.info(
-                "%s %s %s %.0f ms",
-                scope["method"],
-                logged_target(scope, values=self.policy.access_log_values),
-                status,
-                (time.perf_counter() - start) * 1000,
-            )
+            if ACCESS_LOG.isEnabledFor(logging.INFO):
+                ACCESS_LOG.info(
+                    "%s %s %s %.0f ms",
+                    scope["method"],
+                    logged_target(scope, values=self.policy.access_log_values),
+                    status,
+                    (time.perf_counter() - start) * 1000,
+                )
 
 
 def install_edge(app: FastAPI, policy: EdgePolicy) -> None:
