@@ -90,6 +90,12 @@ class Settings(BaseSettings):
         description="Longest wait for the next part of a request body; then 408 and the "
         "connection is closed.",
     )
+    head_read_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A connection that has not sent a whole request line and headers this long "
+        "after it opened (or after it began its next request) is closed.",
+    )
     keep_alive_timeout_seconds: int = Field(
         default=5, ge=1, description="An idle keep-alive connection is closed after this long."
     )

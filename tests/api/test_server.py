@@ -1,6 +1,6 @@
 """``revintel serve`` as a user runs it (api/server.py): it stops within 5 s of SIGTERM with
-requests in flight, releases a stalled body, refuses an oversized one at once, and logs no values.
-"""
+requests in flight, closes connections that stall, refuses an oversized body at once, and logs no
+values."""
 
 from __future__ import annotations
 
@@ -189,8 +189,19 @@ def test_bodies_are_bounded_and_the_access_log_keeps_no_values(
     company_home: Path, tmp_path: Path
 ) -> None:
     with serving(
-        revintel_serve(company_home), tmp_path, REVINTEL_BODY_READ_TIMEOUT_SECONDS="1"
+        revintel_serve(company_home),
+        tmp_path,
+        REVINTEL_BODY_READ_TIMEOUT_SECONDS="1",
+        REVINTEL_HEAD_READ_TIMEOUT_SECONDS="1",
     ) as served:
+        # A connection that sends half a request head, and one that sends nothing: closed.
+        half_head = socket.create_connection(("127.0.0.1", served.port), timeout=10)
+        half_head.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        silent = socket.create_connection(("127.0.0.1", served.port), timeout=10)
+        started = time.monotonic()
+        assert _answer(half_head) == b"" and _answer(silent) == b""
+        assert time.monotonic() - started < 5.0
+
         # A body that stops arriving: 408 after the read timeout, and the connection closed.
         stalled = _stalled_request(
             served.port, "POST", "/api/v1/loads", "multipart/form-data; boundary=x", UPLOAD_START

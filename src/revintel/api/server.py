@@ -1,7 +1,9 @@
 """``revintel serve``: uvicorn with revintel's timeouts, shutdown deadline and logs.
 
-- Keep-alive connections close after ``keep_alive_timeout_seconds`` idle; request bodies are bounded
-  by the edge (``api/edge.py``).
+- A connection must send a request's head (request line and headers) within
+  ``head_read_timeout_seconds`` (:class:`HeadTimeoutProtocol`; uvicorn itself waits for ever), and
+  closes after ``keep_alive_timeout_seconds`` idle; request bodies are bounded by the edge
+  (``api/edge.py``).
 - On SIGTERM or Ctrl+C the server stops accepting connections, gives in-flight requests
   ``shutdown_grace_seconds`` to finish, cancels the rest and exits. A request stuck in a worker
   thread cannot be cancelled, so a watchdog (:mod:`faulthandler`, a C thread that needs no Python
@@ -23,6 +25,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 from uvicorn.config import LOGGING_CONFIG
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from revintel.config import Settings
 
@@ -71,6 +74,52 @@ def log_config() -> dict[str, Any]:
     return config
 
 
+class HeadTimeoutProtocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with a deadline for each request's head.
+
+    uvicorn holds a connection that sent nothing, or half a request line, for as long as the client
+    likes. Here the clock starts when the connection opens, or when data of a next request arrives
+    after a response, and a connection whose head is not complete :attr:`head_timeout_seconds`
+    later is closed. Once the head is in, the edge's body timeout and the keep-alive timeout apply.
+    """
+
+    head_timeout_seconds: float = 10.0  # set per server by :func:`uvicorn_config`
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[arg-type]
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._head_awaited_after: object = None
+        self._expect_head()
+
+    def _expect_head(self) -> None:
+        if self._head_timer is None:
+            self._head_awaited_after = self.cycle
+            self._head_timer = self.loop.call_later(self.head_timeout_seconds, self._head_late)
+
+    def _head_late(self) -> None:
+        self._head_timer = None
+        # No new request since the clock started: the head is still incomplete.
+        if self.cycle is self._head_awaited_after and not self.transport.is_closing():
+            self.transport.close()
+
+    def _head_arrived(self) -> None:
+        if self._head_timer is not None and self.cycle is not self._head_awaited_after:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def data_received(self, data: bytes) -> None:
+        if self.cycle is None or self.cycle.response_complete:
+            self._expect_head()
+        super().data_received(data)
+        self._head_arrived()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        super().connection_lost(exc)
+
+
 class _Server(uvicorn.Server):
     """uvicorn's server, with a hard deadline armed by the first stop signal."""
 
@@ -87,10 +136,16 @@ class _Server(uvicorn.Server):
 
 
 def uvicorn_config(app: FastAPI, *, host: str, port: int, settings: Settings) -> uvicorn.Config:
+    protocol = type(
+        "HeadTimeoutProtocol",
+        (HeadTimeoutProtocol,),
+        {"head_timeout_seconds": settings.head_read_timeout_seconds},
+    )
     return uvicorn.Config(
         app,
         host=host,
         port=port,
+        http=protocol,
         log_config=log_config(),
         access_log=False,
         timeout_keep_alive=settings.keep_alive_timeout_seconds,
