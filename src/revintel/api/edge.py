@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 ACCESS_LOG = logging.getLogger("revintel.access")
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 WILDCARD_BINDS = ("", "0.0.0.0", "::", "[::]")
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REDACTED = "…"
