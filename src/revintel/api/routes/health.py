@@ -9,7 +9,6 @@ from fastapi import APIRouter, Response, status
 from revintel import __version__
 from revintel.api.deps import ContextDep
 from revintel.api.schemas import ComponentHealth, HealthResponse
-from revintel.redact import public_text
 
 router = APIRouter(tags=["health"])
 
@@ -18,6 +17,8 @@ def _probe(kind: str, ping: Callable[[], object]) -> ComponentHealth:
     try:
         ping()
     except Exception as exc:  # a health check reports every failure, it never raises
+        from revintel.redact import public_text  # no password or server path in the answer
+
         first_line = public_text((str(exc).strip().splitlines() or [""])[0][:300])
         return ComponentHealth(
             status="down", kind=kind, detail=f"{type(exc).__name__}: {first_line}"
