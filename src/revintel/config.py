@@ -7,22 +7,28 @@ variables, ``revintel.toml`` (in the working directory, or the file named by
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
 from revintel.errors import ConfigError
+from revintel.redact import redact_credentials
 
 WAREHOUSE_SCHEMES = ("parquet", "duckdb", "postgres", "postgresql", "pyspark")
+MIB = 1024 * 1024
 
 
 def _toml_file() -> Path:
@@ -56,11 +62,59 @@ class Settings(BaseSettings):
     )
 
     # -- The API's edge: hosts, origins, request sizes and timeouts (docs/operations.md) --------
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1", "localhost", "::1"],
+        description="Host names the API answers (its Host header, port ignored); `revintel serve` "
+        "adds the address it binds to. `*.example.com` matches subdomains; `*` turns the check "
+        "off (only behind a proxy that checks Host). Comma-separated in the environment.",
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins (scheme://host[:port]) besides the API's own that may change "
+        "data and read answers through CORS. Comma-separated in the environment.",
+    )
+    max_json_body_bytes: int = Field(
+        default=1 * MIB,
+        ge=1,
+        description="Largest request body other than a multipart upload (JSON); larger: 413.",
+    )
+    max_upload_body_bytes: int = Field(
+        default=100 * MIB,
+        ge=1,
+        description="Largest multipart/form-data request body (all files of one upload); "
+        "larger: 413.",
+    )
+    body_read_timeout_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        description="Longest wait for the next part of a request body; then 408 and the "
+        "connection is closed.",
+    )
+    head_read_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A connection that has not sent a whole request line and headers this long "
+        "after it opened (or after it began its next request) is closed.",
+    )
+    keep_alive_timeout_seconds: int = Field(
+        default=5, ge=1, description="An idle keep-alive connection is closed after this long."
+    )
+    shutdown_grace_seconds: float = Field(
+        default=3.0,
+        ge=0,
+        le=30,
+        description="On SIGTERM or Ctrl+C, in-flight requests get this long to finish before they "
+        "are cancelled; the process is gone at most 1 s later.",
+    )
+    access_log_values: bool = Field(
+        default=False,
+        description="Write query-string values and id path parameters (account_id, customer_id) "
+        "to the access log instead of `…` and `{account_id}`.",
+    )
 
     # -- Warehouse and app-store connections: pools, lock timeouts (docs/operations.md) ---------
 
     # -- Uploaded files and model bundles: sizes and archive checks (docs/operations.md) --------
-
 
     @field_validator("home", mode="before")
     @classmethod
@@ -72,13 +126,68 @@ class Settings(BaseSettings):
     def _check_warehouse_url(cls, value: str | None) -> str | None:
         if value in (None, ""):
             return None
-        scheme = value.split("://", 1)[0].lower()
-        if "://" not in value or scheme not in WAREHOUSE_SCHEMES:
+        scheme, separator, rest = value.partition("://")
+        if not separator or scheme.lower() not in WAREHOUSE_SCHEMES:
             raise ValueError(
-                f"REVINTEL_WAREHOUSE_URL {value!r}: expected one of "
+                f"REVINTEL_WAREHOUSE_URL {redact_credentials(value)!r}: expected one of "
                 "parquet://, duckdb:///path/file.db, postgres://user@host:port/db, pyspark://"
             )
+        value = f"{scheme.lower()}://{rest}"
+        _check_port("REVINTEL_WAREHOUSE_URL", value)
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", value):
+            raise ValueError(
+                f"REVINTEL_DATABASE_URL {redact_credentials(value)!r}: expected a database URL "
+                "such as postgres://user@host:5432/db or sqlite:///path/app.db"
+            )
+        _check_port("REVINTEL_DATABASE_URL", value)
+        return value
+
+    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        """A comma-separated string (or a JSON list) from the environment, a list from TOML."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, value: list[str]) -> list[str]:
+        hosts = []
+        for entry in value:
+            host = entry.strip().lower().removeprefix("[").removesuffix("]").rstrip(".")
+            if not host or "/" in host or host.count(":") == 1 or "*" in host[1:]:
+                raise ValueError(
+                    f"REVINTEL_ALLOWED_HOSTS entry {entry!r}: expected a host name or address "
+                    "without scheme or port (api.example.com, 10.0.0.5, ::1), *.example.com, or *"
+                )
+            hosts.append(host)
+        return hosts
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        origins = []
+        for entry in value:
+            origin = normalise_origin(entry)
+            if origin is None:
+                raise ValueError(
+                    f"REVINTEL_ALLOWED_ORIGINS entry {entry!r}: expected an origin "
+                    "scheme://host[:port] such as https://crm.example.com (no path; neither * nor "
+                    "null, which would let any page change data)"
+                )
+            origins.append(origin)
+        return origins
 
     @classmethod
     def settings_customise_sources(
@@ -111,9 +220,51 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.home / 'app.db'}"
 
 
+def normalise_origin(text: str) -> str | None:
+    """``scheme://host[:port]`` lower-cased, without a default port or a trailing slash; None when
+    ``text`` is not an http(s) origin (a path, ``*``, ``null``)."""
+    try:
+        parts = urlsplit(text.strip().rstrip("/"))
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if scheme not in ("http", "https") or not host or parts.path or parts.query or parts.fragment:
+        return None
+    if parts.username is not None or parts.password is not None:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == {"http": 80, "https": 443}[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def _check_port(setting: str, url: str) -> None:
+    try:
+        urlsplit(url).port  # noqa: B018 (parsing the port is the check)
+    except ValueError as exc:
+        raise ValueError(
+            f"{setting} {redact_credentials(url)!r}: the port is not a number from 0 to 65535"
+        ) from exc
+
+
+def _settings_problems(exc: ValidationError) -> str:
+    """One line per invalid setting, naming it; values pass through :func:`redact_credentials`."""
+    lines = []
+    for error in exc.errors(include_url=False, include_input=False):
+        setting = f"REVINTEL_{str(error['loc'][0]).upper()}" if error["loc"] else "settings"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(message if message.startswith("REVINTEL_") else f"{setting}: {message}")
+    return redact_credentials("Invalid settings: " + "; ".join(lines))
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build settings; ``overrides`` with a None value are ignored (an unset CLI option)."""
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValueError as exc:  # pydantic.ValidationError is a ValueError
-        raise ConfigError(str(exc)) from exc
+    except ValidationError as exc:
+        # Not chained: pydantic's own message repeats each input value, passwords included.
+        raise ConfigError(_settings_problems(exc)) from None
+    except ValueError as exc:
+        raise ConfigError(redact_credentials(str(exc))) from None

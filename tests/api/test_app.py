@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -44,8 +46,8 @@ def test_revintel_error_keeps_its_status_and_message(
     }
 
 
-def test_unexpected_error_is_json_500(
-    empty_context: AppContext, monkeypatch: pytest.MonkeyPatch
+def test_unexpected_error_is_json_500_with_an_id_in_the_log(
+    empty_context: AppContext, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     def crash(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
@@ -54,10 +56,15 @@ def test_unexpected_error_is_json_500(
     with TestClient(create_app(empty_context), raise_server_exceptions=False) as client:
         response = client.get("/api/v1/tables")
     assert response.status_code == 500
-    assert response.json() == {
-        "error": "InternalError",
-        "detail": "Unexpected RuntimeError; see the server log.",
-    }
+    body = response.json()
+    assert body["error"] == "InternalError"
+    match = re.fullmatch(
+        r"Internal error ([0-9a-f]{8}); the server log has the details under this id\.",
+        body["detail"],
+    )
+    assert match, body
+    logged = [r for r in caplog.records if match[1] in r.getMessage()]
+    assert logged and logged[0].exc_info and "boom" in str(logged[0].exc_info[1])
 
 
 def test_create_app_without_context_reads_the_environment(

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from revintel import __version__
+from revintel.api.edge import EdgePolicy, install_edge
 from revintel.api.errors import install_error_handlers
 from revintel.api.routes import churn as churn_routes
 from revintel.api.routes import clv as clv_routes
@@ -26,11 +27,18 @@ revintel's REST API, for CRMs, scripts and other services. It calls the same ser
 Every error is JSON: `{"error": <class>, "detail": <message>}`, plus `problems` (file, row,
 column, expected, got) when uploaded files break their table contracts, or `fields` when the
 request itself is invalid.
+
+The API answers only the host names it is configured for (421 otherwise); a browser page of another
+origin may read through CORS only if its origin is allowed, and may not change data (403); request
+bodies have size limits (413) and a read timeout (408). See docs/operations.md.
 """
 
 
-def create_app(ctx: AppContext | None = None) -> FastAPI:
-    """The API over ``ctx`` (by default, settings from the environment); closes it on shutdown."""
+def create_app(ctx: AppContext | None = None, *, bind_host: str | None = None) -> FastAPI:
+    """The API over ``ctx`` (by default, settings from the environment); closes it on shutdown.
+
+    ``bind_host`` is the address the server listens on, added to the allowed hosts.
+    """
     context = ctx if ctx is not None else AppContext()
 
     @asynccontextmanager
@@ -45,6 +53,8 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.context = context
+    app.state.edge = EdgePolicy.from_settings(context.settings, bind_host=bind_host)
+    install_edge(app, app.state.edge)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(tables.router, prefix=API_PREFIX)

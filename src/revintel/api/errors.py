@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
+from dataclasses import replace
 from http import HTTPStatus
 from typing import Any
 
@@ -13,7 +16,21 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from revintel.api.schemas import ErrorResponse, FieldProblem, ProblemOut
-from revintel.errors import RevintelError, ValidationFailed
+from revintel.errors import Problem, RevintelError, ValidationFailed
+from revintel.redact import public_text
+
+_LOG = logging.getLogger("revintel.api")
+
+
+def _public(request: Request, text: str) -> str:
+    """``text`` without credentials or server paths (revintel.redact): a body names the problem,
+    not the server's files."""
+    return public_text(text, request.app.state.context.settings.home)
+
+
+def _public_problem(request: Request, problem: Problem) -> Problem:
+    texts = {name: getattr(problem, name) for name in ("file", "message", "expected", "got")}
+    return replace(problem, **{k: _public(request, v) for k, v in texts.items() if v is not None})
 
 
 def _json(
@@ -22,14 +39,16 @@ def _json(
     return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code, headers)
 
 
-def _revintel_error(_request: Request, exc: Exception) -> JSONResponse:
+def _revintel_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RevintelError)
-    body = ErrorResponse(error=type(exc).__name__, detail=str(exc))
+    body = ErrorResponse(error=type(exc).__name__, detail=_public(request, str(exc)))
     if isinstance(exc, ValidationFailed):
         body.detail = exc.report().splitlines()[0]
-        body.problems = [ProblemOut.model_validate(p) for p in exc.problems]
+        body.problems = [
+            ProblemOut.model_validate(_public_problem(request, p)) for p in exc.problems
+        ]
         body.total = exc.total
-        body.counts = exc.counts or None
+        body.counts = {_public(request, kind): n for kind, n in exc.counts.items()} or None
     return _json(exc.status_code, body)
 
 
@@ -48,26 +67,36 @@ def _request_validation_error(_request: Request, exc: Exception) -> JSONResponse
     return _json(422, body)
 
 
-def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     error = HTTPStatus(exc.status_code).phrase.title().replace(" ", "").replace("-", "")
-    body = ErrorResponse(error=error, detail=str(exc.detail))
+    body = ErrorResponse(error=error, detail=_public(request, str(exc.detail)))
     return _json(exc.status_code, body, dict(exc.headers or {}))
 
 
-def _backend_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+def _backend_unavailable(request: Request, exc: Exception) -> JSONResponse:
     reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
     body = ErrorResponse(
         error="ServiceUnavailable",
-        detail=f"A database did not answer ({reason}); GET /health shows which one.",
+        detail=_public(
+            request, f"A database did not answer ({reason}); GET /health shows which one."
+        ),
     )
     return _json(503, body)
 
 
-def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
-    # Starlette re-raises the exception after this response, so the server logs the traceback.
+def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """500 naming only a short id; the server log holds the id with the traceback."""
+    error_id = secrets.token_hex(4)
+    _LOG.error(
+        "Internal error %s in %s %s", error_id, request.method, request.url.path, exc_info=exc
+    )
+    # Starlette re-raises the exception after this response; the server's log configuration
+    # (api/server.py) drops that second copy of the traceback by this mark.
+    exc.revintel_error_id = error_id  # type: ignore[attr-defined]
     body = ErrorResponse(
-        error="InternalError", detail=f"Unexpected {type(exc).__name__}; see the server log."
+        error="InternalError",
+        detail=f"Internal error {error_id}; the server log has the details under this id.",
     )
     return _json(500, body)
 

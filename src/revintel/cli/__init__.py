@@ -15,7 +15,9 @@ def main() -> None:
     try:
         app()
     except RevintelError as exc:
-        typer.echo(f"Error: {exc}", err=True)
+        from revintel.redact import redact_credentials
+
+        typer.echo(f"Error: {redact_credentials(str(exc))}", err=True)
         sys.exit(1)
 
 

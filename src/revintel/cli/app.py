@@ -130,14 +130,20 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     home: HomeOption = None,
 ) -> None:
-    """Run the REST API (OpenAPI docs at /docs)."""
-    import uvicorn
+    """Run the REST API (OpenAPI docs at /docs).
 
+    It answers the loopback names, the address it binds and REVINTEL_ALLOWED_HOSTS; on SIGTERM it
+    is gone within REVINTEL_SHUTDOWN_GRACE_SECONDS + 1 s (docs/operations.md).
+    """
+    from revintel.api import server
     from revintel.api.app import create_app
 
     ctx = context(home)
-    typer.echo(f"revintel API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(ctx), host=host, port=port, log_level="info")
+    app = create_app(ctx, bind_host=host)
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"revintel API on http://{shown}:{port} (docs: http://{shown}:{port}/docs)")
+    typer.echo(f"Answers Host: {', '.join(app.state.edge.allowed_hosts)}")
+    server.run(app, host=host, port=port, settings=ctx.settings)
 
 
 @app.command()

@@ -23,7 +23,9 @@ def _probe(kind: str, ping: Callable[[], object]) -> ComponentHealth:
     try:
         ping()
     except Exception as exc:  # a health check reports every failure, it never raises
-        first_line = (str(exc).strip().splitlines() or [""])[0][:300]
+        from revintel.redact import public_text  # no password or server path in the answer
+
+        first_line = public_text((str(exc).strip().splitlines() or [""])[0][:300])
         return ComponentHealth(
             status="down", kind=kind, detail=f"{type(exc).__name__}: {first_line}"
         )
