@@ -496,7 +496,7 @@ BAD_INPUTS: dict[str, tuple[dict[str, str | bytes], tuple[str, ...]]] = {
         (
             "customers.csv, row 2: the file is not UTF-8 text: invalid byte at line 3 "
             f"(byte offset {BAD_BYTE_OFFSET}); expected UTF-8 text",
-            r"got 'C2,2023-01-05,SMB,Cura\\xe7ao,Paid Ads,true'",
+            r"got 'Cura\\xe7ao'",  # the cell holding the bad byte, not its whole line
         ),
     ),
     "header only": (
@@ -511,7 +511,7 @@ BAD_INPUTS: dict[str, tuple[dict[str, str | bytes], tuple[str, ...]]] = {
         },
         (
             "payments.csv, row 1: wrong number of values in the row; expected 5 values, one per "
-            "header column, got '6 values on line 2: P1,C1,2023-01-05,49,Success,extra'",
+            "header column, got '6 values on line 2'",  # the row's text is not echoed
             # the skipped row still counts, so the next row keeps its number
             "payments.csv, row 2, column 'amount': value out of range",
         ),
