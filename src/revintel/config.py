@@ -67,7 +67,6 @@ class Settings(BaseSettings):
         "a longer one is a problem naming its file, row and column.",
     )
 
-
     @field_validator("home", mode="before")
     @classmethod
     def _expand_home(cls, value: Any) -> Any:

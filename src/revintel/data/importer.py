@@ -38,11 +38,11 @@ import pyarrow.parquet as pq
 
 from revintel.data.schema import (
     MONTH_PATTERN,
-    plausible_dates,
     ColumnSpec,
     ColumnType,
     ForeignKey,
     TableContract,
+    plausible_dates,
     polars_types,
 )
 from revintel.errors import Problem, ValidationFailed

@@ -85,6 +85,7 @@ def plausible_dates(today: date) -> tuple[date, date]:
         until = today.replace(year=today.year + PLAUSIBLE_YEARS_AHEAD, day=28)
     return PLAUSIBLE_FROM, until
 
+
 SEGMENTS = ("SMB", "Mid-Market", "Enterprise")
 PLANS = ("Basic", "Pro", "Enterprise")
 ACQUISITION_CHANNELS = ("Paid Ads", "Referral", "Organic", "Partner")
