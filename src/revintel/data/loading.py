@@ -189,6 +189,7 @@ def load_paths(
     # Every file named, including those that could not be used (their problems say why).
     files = [s.label for s in sources]
     files += [p.file for p in problems if p.file not in (*files, *NOT_FILES)]
+    ctx.store.reconcile_loads()  # loads killed before this one show as interrupted
     run_id = ctx.store.start_load(files, mode, source)
     staging = Staging(ctx.settings.home)
     try:
