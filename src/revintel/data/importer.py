@@ -545,6 +545,8 @@ class FileReader:
                 self._report_not_utf8()
             else:
                 row, reason = _arrow_csv_error(exc)
+                if "straddl" in reason:  # pyarrow's advice (a bigger block) is not the user's
+                    reason = f"a row longer than {self.csv_block_bytes:,} bytes"
                 self._problem(
                     f"cannot read the file as CSV ({reason})",
                     Stage.STRUCTURE,
