@@ -1174,7 +1174,8 @@ class TableValidator:
         quiet = ProblemLog(1)
         found: list[pl.DataFrame] = []
         for order, source in enumerate(self.sources):
-            reader = FileReader(source, quiet, columns=columns)
+            # No cell cap: the cells it blocked were left out of the keys compared already.
+            reader = FileReader(source, quiet, columns=columns, max_cell_bytes=(1 << 32) - 1)
             for batch in reader.batches():
                 indices = np.flatnonzero(pick(batch))
                 if len(indices):
