@@ -1160,3 +1160,24 @@ def test_a_file_that_is_not_a_table_is_not_echoed(ctx: AppContext, tmp_path: Pat
     (problem,) = error.problems
     assert "names no column of table 'customers'" in problem.message
     assert "root:x" not in str(error) and "daemon" not in str(error)
+
+
+@pytest.mark.postgres
+def test_a_nul_is_refused_before_the_postgres_warehouse_is_touched(
+    tmp_path: Path, postgres_databases: Any
+) -> None:
+    url = postgres_databases()
+    settings = Settings(home=tmp_path / "home", warehouse_url=url, database_url=None)
+    ctx = AppContext(settings)
+    brief = write_files(tmp_path / "brief", dict(BRIEF_001))
+    load_paths(ctx, [brief])
+    before = warehouse_state(ctx)
+    folder = write_files(
+        tmp_path / "in", {"customers.csv": csv(CUSTOMERS, "C1,2023-01-05,SMB,U\x00S,Paid Ads,true")}
+    )
+
+    (problem,) = _problems(ctx, [folder], mode="append").problems
+
+    assert (problem.row, problem.column, problem.got) == (1, "country", "U\x00S")
+    assert warehouse_state(ctx) == before
+    ctx.close()

@@ -1233,7 +1233,7 @@ class TableValidator:
                 also = f"row {first_row} of {first_label} has it too"
                 expected = f"a {what} not used by another row ({also})"
                 self.log.add(
-                    Problem(label, message, row, what, expected, value),
+                    Problem(label, message, row, what, expected, _shorten(value)),
                     stage=Stage.KEY,
                     anchor=(first_label, first_row),
                 )
