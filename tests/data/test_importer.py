@@ -359,3 +359,29 @@ def test_header_problems_are_all_listed(tmp_path: Path) -> None:
         (None, "a column has no name in the header (a trailing delimiter?)"),
         ("acquisition_channel", "missing required column for table 'customers'"),
     ]
+
+
+def test_problem_log_lists_causes_before_what_follows_from_them() -> None:
+    log = ProblemLog(4)
+    for row, column in enumerate(["segment", "country", "signup_date", "is_active"], start=1):
+        log.add(Problem("a.csv", "unknown value", row=row, column=column))
+    log.add(
+        Problem("a.csv", "duplicate customer_id", 9, "customer_id"),
+        stage=importer.Stage.KEY,
+        anchor=("a.csv", 2),
+    )
+    log.add(
+        Problem("a.csv", "wrong number of values in the row", row=7), stage=importer.Stage.STRUCTURE
+    )
+
+    shown = [(p.row, p.message) for p in log.shown()]
+
+    # More kinds than room: the earliest stages are picked, and listed first.
+    assert shown == [
+        (7, "wrong number of values in the row"),
+        (1, "unknown value"),
+        (2, "unknown value"),
+        (3, "unknown value"),
+    ]
+    log.limit = 10
+    assert [p.row for p in log.shown()] == [7, 1, 2, 3, 4, 9]

@@ -54,8 +54,8 @@ FILE_FORMATS: dict[str, FileFormat] = {".csv": "csv", ".parquet": "parquet"}
 # small enough that a 50 MB file is read in several batches.
 CSV_BLOCK_BYTES = 16 << 20
 PARQUET_BATCH_ROWS = 1_000_000
-# Default cap on one value's size (Settings.max_cell_bytes). A header line is read whole, so it is
-# capped too; both keep a hostile file from holding a process's memory through one cell.
+# Default cap on one value's size (Settings.max_cell_bytes): a longer value is a problem, so no
+# 20 MB cell reaches the warehouse, a page or an export. The header line is read whole: capped too.
 MAX_CELL_BYTES = 64 << 10
 HEADER_LINE_BYTES = 1 << 20
 # A problem quotes at most this many characters of the value it is about, never more of the file.
@@ -311,6 +311,17 @@ class Batch:
         return mask
 
 
+@dataclass
+class _Noted:
+    """Cells of one column a load warns about: how many, the first few rows, the first value."""
+
+    ROWS = 5
+
+    count: int = 0
+    rows: list[int] = field(default_factory=list)
+    first: str | None = None
+
+
 class FileReader:
     """Checks one file's header, then yields its rows in parsed batches (see module docstring).
 
@@ -344,9 +355,9 @@ class FileReader:
         # copied into the warehouse as it is instead of being written again.
         self.storage_schema = False
         self._numbers = _RowNumbers()
-        # Notes for the load report, per column: [count, first row, first value, rows (a few)].
-        self._trimmed: dict[str, list] = {}
-        self._odd_dates: dict[str, list] = {}
+        # Warnings for the load report, per column.
+        self._trimmed: dict[str, _Noted] = {}
+        self._odd_dates: dict[str, _Noted] = {}
         log.register(source.label)
 
     @property
@@ -730,37 +741,37 @@ class FileReader:
                 self._note(self._odd_dates, column, batch, odd.arg_true().to_numpy())
 
     @staticmethod
-    def _note(notes: dict[str, list], column: str, batch: Batch, at: np.ndarray) -> None:
-        entry = notes.setdefault(column, [0, None, None, []])
-        rows = batch.rows(at[:5]).tolist()
-        if entry[1] is None:
-            entry[1], entry[2] = rows[0], batch.texts(column, at[:1])[0]
-        entry[0] += len(at)
-        entry[3] = (entry[3] + rows)[:5]
+    def _note(notes: dict[str, _Noted], column: str, batch: Batch, at: np.ndarray) -> None:
+        noted = notes.setdefault(column, _Noted())
+        if not noted.rows:
+            noted.first = batch.texts(column, at[:1])[0]
+        noted.count += len(at)
+        noted.rows = (noted.rows + batch.rows(at[: _Noted.ROWS]).tolist())[: _Noted.ROWS]
 
     def _warn(self) -> None:
         label = self.source.label
-        for column, (n, row, value, _) in self._trimmed.items():
+        for column, noted in self._trimmed.items():
             self.log.warn(
                 Problem(
                     label,
-                    f"{n:,} value(s) had spaces around them and were trimmed (ids and keys are "
-                    "compared without them)",
-                    row=row,
+                    f"{noted.count:,} value(s) had spaces around them and were trimmed (ids and "
+                    "keys are compared without them)",
+                    row=noted.rows[0],
                     column=column,
-                    got=value,
+                    got=noted.first,
                 )
             )
-        for column, (n, row, value, rows) in self._odd_dates.items():
-            listed = ", ".join(map(str, rows)) + (", …" if n > len(rows) else "")
+        for column, noted in self._odd_dates.items():
+            more = ", …" if noted.count > len(noted.rows) else ""
             self.log.warn(
                 Problem(
                     label,
-                    f"{n:,} implausible date(s), loaded as they are (rows {listed})",
-                    row=row,
+                    f"{noted.count:,} implausible date(s), loaded as they are "
+                    f"(rows {', '.join(map(str, noted.rows))}{more})",
+                    row=noted.rows[0],
                     column=column,
                     expected=f"a date from {self.dates_from} to {self.dates_to}",
-                    got=value,
+                    got=noted.first,
                 )
             )
 
