@@ -354,6 +354,9 @@ class FileReader:
         # A Parquet file with exactly the storage schema whose values need no change can be
         # copied into the warehouse as it is instead of being written again.
         self.storage_schema = False
+        # Whether a value may hold a NUL: a CSV file is searched for one once (memchr over the
+        # bytes costs less than a search of every text column of every batch).
+        self._nul_possible = True
         self._numbers = _RowNumbers()
         # Warnings for the load report, per column.
         self._trimmed: dict[str, _Noted] = {}
@@ -508,6 +511,7 @@ class FileReader:
         if mapping is None:
             return False
         label = self.source.label
+        self._nul_possible = _holds_byte(self.source.path, b"\x00")
 
         def on_invalid_row(row: arrow_csv.InvalidRow) -> str:
             line = row.number
@@ -682,10 +686,17 @@ class FileReader:
                 continue
             values = raw.get_column(column).cast(pl.String)
             sizes = values.str.len_bytes()
+            longest = sizes.max()
             big = (sizes > self.max_cell_bytes).fill_null(False)
-            nul = values.str.contains("\x00", literal=True).fill_null(False) & ~big
-            big_at = big.arg_true().to_numpy().astype(np.int64)
-            nul_at = nul.arg_true().to_numpy().astype(np.int64)
+            if longest is not None and longest > self.max_cell_bytes:  # type: ignore[operator]
+                big_at = big.arg_true().to_numpy().astype(np.int64)
+            else:
+                big_at = np.empty(0, dtype=np.int64)
+            nul_at = np.empty(0, dtype=np.int64)
+            if self._nul_possible:
+                nul = values.str.contains("\x00", literal=True).fill_null(False)
+                if nul.any():
+                    nul_at = (nul & ~big).arg_true().to_numpy().astype(np.int64)
             if len(big_at):
                 self.log.add_rows(
                     self.source.label,
@@ -719,9 +730,9 @@ class FileReader:
             raw = batch.raw.get_column(column)
             if input_kind(raw.dtype) != "string":
                 continue
-            text = raw.cast(pl.String)
-            changed = (text != text.str.strip_chars()).fill_null(False)
-            changed &= batch.frame.get_column(column).is_not_null()
+            # Trimming shortens a value: comparing lengths is cheaper than comparing text.
+            trimmed = batch.frame.get_column(column).str.len_bytes()
+            changed = (raw.cast(pl.String).str.len_bytes() != trimmed).fill_null(False)
             if changed.any():
                 at = changed.arg_true().to_numpy().astype(np.int64)
                 self._note(self._trimmed, column, batch, at)
@@ -736,6 +747,9 @@ class FileReader:
             low, high = self.dates_from, self.dates_to
             if kind == "datetime":
                 values = values.dt.date()
+            first, last = values.min(), values.max()
+            if first is None or (low <= first and last <= high):  # type: ignore[operator]
+                continue
             odd = ((values < low) | (values > high)).fill_null(False)
             if odd.any():
                 self._note(self._odd_dates, column, batch, odd.arg_true().to_numpy())
@@ -812,6 +826,14 @@ def find_invalid_utf8(path: Path) -> tuple[int, int, str] | None:
             lines += good.count(b"\n")
             if not chunk:
                 return None
+
+
+def _holds_byte(path: Path, byte: bytes) -> bool:
+    with open(path, "rb") as fh:
+        while chunk := fh.read(8 << 20):
+            if byte in chunk:
+                return True
+    return False
 
 
 def _shorten(text: str, limit: int = QUOTE_CHARS) -> str:
