@@ -115,6 +115,12 @@ class Settings(BaseSettings):
     # -- Warehouse and app-store connections: pools, lock timeouts (docs/operations.md) ---------
 
     # -- Uploaded files and model bundles: sizes and archive checks (docs/operations.md) --------
+    max_cell_bytes: int = Field(
+        default=64 << 10,
+        ge=1024,
+        description="Largest value (one cell of a CSV or Parquet file) a load accepts, in bytes; "
+        "a longer one is a problem naming its file, row and column.",
+    )
 
     @field_validator("home", mode="before")
     @classmethod

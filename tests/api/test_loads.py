@@ -153,3 +153,32 @@ def test_two_files_with_the_same_name_are_both_loaded(client: TestClient) -> Non
     assert response.status_code == 201, response.text
     assert response.json()["tables"] == {"customers": 5}
     assert response.json()["files"] == ["customers.csv", "customers.csv"]
+
+
+def test_a_header_field_over_128_kib_is_422_not_500(client: TestClient) -> None:
+    header = "customer_id,signup_date,segment,country,acquisition_channel," + "x" * (200 << 10)
+    content = f"{header}\nC1,2024-01-05,SMB,US,Organic,1\n".encode()
+
+    response = client.post("/api/v1/loads", files=_files(("customers.csv", content)))
+
+    assert response.status_code == 422, response.text
+    (problem,) = response.json()["problems"]
+    assert (problem["file"], problem["row"]) == ("customers.csv", 0)
+    assert problem["message"].startswith("cannot read the header line as CSV")
+    assert client.get("/api/v1/loads").json()["loads"][0]["status"] == "failed"
+
+
+def test_trimmed_ids_are_warnings_in_the_load_result(client: TestClient) -> None:
+    customers = SMALL_COMPANY_CSVS["customers.csv"].replace("C005,", " C005 ,")
+
+    response = client.post("/api/v1/loads", files=_files(("customers.csv", customers.encode())))
+
+    assert response.status_code == 201, response.text
+    (warning,) = response.json()["warnings"]
+    assert (warning["file"], warning["row"], warning["column"], warning["got"]) == (
+        "customers.csv",
+        5,
+        "customer_id",
+        " C005 ",
+    )
+    assert "trimmed" in warning["message"]

@@ -225,9 +225,10 @@ def test_row_numbers_count_skipped_malformed_rows(tmp_path: Path) -> None:
 
     assert batch.height == 2
     assert batch.rows(np.array([0, 1])).tolist() == [1, 4]
+    # The row's text is not quoted (no content beyond an offending cell is echoed).
     assert [(p.row, p.expected, p.got) for p in log.shown()] == [
-        (2, "5 values, one per header column", "4 values on line 3: P2,C1,2024-01-01,1"),
-        (3, "5 values, one per header column", "6 values on line 4: P3,C1,2024-01-01,1,Success,x"),
+        (2, "5 values, one per header column", "4 values on line 3"),
+        (3, "5 values, one per header column", "6 values on line 4"),
     ]
 
 
@@ -358,3 +359,29 @@ def test_header_problems_are_all_listed(tmp_path: Path) -> None:
         (None, "a column has no name in the header (a trailing delimiter?)"),
         ("acquisition_channel", "missing required column for table 'customers'"),
     ]
+
+
+def test_problem_log_lists_causes_before_what_follows_from_them() -> None:
+    log = ProblemLog(4)
+    for row, column in enumerate(["segment", "country", "signup_date", "is_active"], start=1):
+        log.add(Problem("a.csv", "unknown value", row=row, column=column))
+    log.add(
+        Problem("a.csv", "duplicate customer_id", 9, "customer_id"),
+        stage=importer.Stage.KEY,
+        anchor=("a.csv", 2),
+    )
+    log.add(
+        Problem("a.csv", "wrong number of values in the row", row=7), stage=importer.Stage.STRUCTURE
+    )
+
+    shown = [(p.row, p.message) for p in log.shown()]
+
+    # More kinds than room: the earliest stages are picked, and listed first.
+    assert shown == [
+        (7, "wrong number of values in the row"),
+        (1, "unknown value"),
+        (2, "unknown value"),
+        (3, "unknown value"),
+    ]
+    log.limit = 10
+    assert [p.row for p in log.shown()] == [7, 1, 2, 3, 4, 9]

@@ -140,3 +140,58 @@ def test_the_head_revision_is_alembics_and_a_store_behind_it_is_migrated(
     assert store.revision() == HEAD_REVISION
     with store.engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM churn_models")).scalar_one() == 0
+
+
+def _set_process(store: AppStore, run_id: int, **values: object) -> None:
+    from revintel.store.models import LoadRun
+
+    with store.session() as s:
+        run = s.get(LoadRun, run_id)
+        assert run is not None
+        for name, value in values.items():
+            setattr(run, name, value)
+
+
+def test_loads_whose_process_is_gone_are_reconciled_as_interrupted(store: AppStore) -> None:
+    import socket
+    import subprocess
+    import sys
+    from datetime import UTC, timedelta
+
+    import psutil
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()  # its pid no longer runs
+    time_ago = datetime.now(UTC)
+    ended_started = time_ago
+    alive = store.start_load(["alive.csv"], "replace")  # this very process: still running
+    dead = store.start_load(["dead.csv"], "replace")
+    _set_process(store, dead, pid=ended.pid, process_started=ended_started.timestamp())
+    reused = store.start_load(["reused.csv"], "replace")  # our pid, but another process start
+    _set_process(store, reused, process_started=psutil.Process().create_time() - 3600)
+    legacy = store.start_load(["legacy.csv"], "replace")  # before revintel recorded processes
+    _set_process(store, legacy, pid=None, host=None, process_started=None)
+    elsewhere = store.start_load(["elsewhere.csv"], "replace")  # another host: cannot check
+    _set_process(store, elsewhere, host="another-" + socket.gethostname())
+    stale = store.start_load(["stale.csv"], "replace")  # another host, started two days ago
+    _set_process(store, stale, host="another-host", started_at=time_ago - timedelta(days=2))
+    done = store.start_load(["done.csv"], "replace")
+    store.finish_load(done, status="success", tables={"customers": 1})
+
+    found = store.reconcile_loads()
+
+    assert sorted(found) == sorted([dead, reused, legacy, stale])
+    runs = {r["id"]: r for r in store.load_history()}
+    assert {i: runs[i]["status"] for i in runs} == {
+        alive: "running",
+        dead: "interrupted",
+        reused: "interrupted",
+        legacy: "interrupted",
+        elsewhere: "running",
+        stale: "interrupted",
+        done: "success",
+    }
+    assert f"process {ended.pid} on {socket.gethostname()} stopped" in runs[dead]["message"]
+    noticed = datetime.fromisoformat(runs[dead]["finished_at"])
+    assert noticed >= datetime.fromisoformat(runs[dead]["started_at"])
+    assert store.reconcile_loads() == []  # once only

@@ -94,7 +94,9 @@ class LoadRunOut(BaseModel):
     id: int
     started_at: datetime
     finished_at: datetime | None
-    status: str = Field(description="running, success or failed.")
+    status: str = Field(
+        description="running, success, failed, or interrupted (its process stopped mid-way)."
+    )
     mode: str
     source: str
     files: list[str]
@@ -114,3 +116,8 @@ class LoadResultOut(BaseModel):
     files: list[str]
     seconds: float
     mode: LoadMode
+    warnings: list[ProblemOut] = Field(
+        default_factory=list,
+        description="What the load changed or doubts but did not refuse: key values trimmed of "
+        "spaces, implausible dates (with their rows).",
+    )

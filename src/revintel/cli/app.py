@@ -94,6 +94,8 @@ def load(
     ctx = context(home)
     result = load_paths(ctx, paths, table=table, mode="append" if append else "replace")
     emit(result.as_dict(), fmt, title="Loaded", rows_key="tables_rows")
+    for warning in result.warnings:  # also in the JSON output and the load history
+        typer.echo(f"warning: {warning}", err=True)
 
 
 @app.command()

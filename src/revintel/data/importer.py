@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from enum import IntEnum
 from pathlib import Path
 from typing import Literal
 
@@ -41,6 +42,7 @@ from revintel.data.schema import (
     ColumnType,
     ForeignKey,
     TableContract,
+    plausible_dates,
     polars_types,
 )
 from revintel.errors import Problem, ValidationFailed
@@ -52,6 +54,12 @@ FILE_FORMATS: dict[str, FileFormat] = {".csv": "csv", ".parquet": "parquet"}
 # small enough that a 50 MB file is read in several batches.
 CSV_BLOCK_BYTES = 16 << 20
 PARQUET_BATCH_ROWS = 1_000_000
+# Default cap on one value's size (Settings.max_cell_bytes): a longer value is a problem, so no
+# 20 MB cell reaches the warehouse, a page or an export. The header line is read whole: capped too.
+MAX_CELL_BYTES = 64 << 10
+HEADER_LINE_BYTES = 1 << 20
+# A problem quotes at most this many characters of the value it is about, never more of the file.
+QUOTE_CHARS = 80
 
 # Written by SQL and spreadsheet exports for a missing value; read as blank in non-text columns.
 NULL_MARKERS = ("NULL", "null", "Null", "NA", "N/A", "n/a", "None", "none", "NaN", "nan", r"\N")
@@ -90,11 +98,31 @@ HASH_SEED = 0x5EED
 # -- problems -------------------------------------------------------------------------------------
 
 
+class Stage(IntEnum):
+    """Where a problem sits in the chain of causes; a report lists earlier stages first.
+
+    One cause often produces many problems: a row that cannot be split into cells, a value
+    stored twice. Listing by stage puts the cause before what follows from it.
+    """
+
+    FILE = 0  # the file or its header cannot be used (nothing after it is read)
+    STRUCTURE = 1  # a row cannot be split into cells, or a cell cannot be stored (bytes, size)
+    VALUE = 2  # a cell does not parse, or breaks a rule of its column or row
+    KEY = 3  # a key repeats another row's (listed at the row that holds it first)
+    REFERENCE = 4  # a reference to another table, or a table this load needs
+
+
 class ProblemLog:
     """Every problem found in one load: counted all, a few examples of each kind kept.
 
     A kind is (file, column, message); ``limit`` examples are kept per kind and :meth:`shown` picks
-    ``limit`` of them round-robin across kinds, so one bad column cannot hide the others.
+    ``limit`` of them round-robin across kinds (earlier stages first), so one bad column cannot
+    hide the others and a root cause is never crowded out by what follows from it.
+
+    Order of :meth:`shown` (the report's order): by file (load order), then by :class:`Stage`,
+    then by row. A repeated key is anchored at the row that holds the key first (possibly in an
+    earlier file), so the repeats of one key come together, after the problems of that file's
+    earlier stages. Also kept: :attr:`warnings`, notes that do not stop the load.
     """
 
     def __init__(self, limit: int) -> None:
@@ -102,7 +130,9 @@ class ProblemLog:
         self.total = 0
         self.counts: dict[str, int] = {}
         self.by_file: Counter[str] = Counter()
-        self._examples: dict[str, list[Problem]] = {}
+        self.warnings: list[Problem] = []  # one per kind of note; its message carries the count
+        self._examples: dict[str, list[tuple[Problem, tuple[str, int]]]] = {}
+        self._stages: dict[str, Stage] = {}
         self._file_order: dict[str, int] = {}
 
     def register(self, file: str) -> None:
@@ -116,11 +146,24 @@ class ProblemLog:
     def room(self, kind: str) -> int:
         return self.limit - len(self._examples.get(kind, ()))
 
-    def add(self, problem: Problem, count: int = 1) -> None:
-        """Log ``count`` problems of ``problem``'s kind, keeping ``problem`` as an example."""
+    def add(
+        self,
+        problem: Problem,
+        count: int = 1,
+        *,
+        stage: Stage = Stage.VALUE,
+        anchor: tuple[str, int] | None = None,
+    ) -> None:
+        """Log ``count`` problems of ``problem``'s kind, keeping ``problem`` as an example.
+
+        ``anchor`` (file, row) is where the problem's cause is, when elsewhere (a repeated key's
+        first row); the report lists the problem there.
+        """
         kind = self.kind(problem.file, problem.column, problem.message)
+        self._stages.setdefault(kind, stage)
         if self.room(kind) > 0:
-            self._examples.setdefault(kind, []).append(problem)
+            where = anchor or (problem.file, -1 if problem.row is None else problem.row)
+            self._examples.setdefault(kind, []).append((problem, where))
         self.count(kind, problem.file, count)
 
     def add_rows(
@@ -132,17 +175,21 @@ class ProblemLog:
         column: str | None = None,
         expected: str | None = None,
         got: Callable[[int], Sequence[str | None]] | None = None,
+        stage: Stage = Stage.VALUE,
     ) -> None:
         """Log one problem per row; ``got(k)`` returns the values found in the first ``k`` rows."""
         n = len(rows)
         if n == 0:
             return
         kind = self.kind(file, column, message)
+        self._stages.setdefault(kind, stage)
         k = min(n, max(self.room(kind), 0))
         values: Sequence[str | None] = got(k) if got is not None and k else [None] * k
         examples = self._examples.setdefault(kind, [])
         for row, value in zip(rows[:k].tolist(), values, strict=True):
-            examples.append(Problem(file, message, int(row), column, expected, value))
+            examples.append(
+                (Problem(file, message, int(row), column, expected, value), (file, int(row)))
+            )
         self.count(kind, file, n)
 
     def count(self, kind: str, file: str, n: int) -> None:
@@ -152,24 +199,43 @@ class ProblemLog:
         self.counts[kind] = self.counts.get(kind, 0) + n
         self.by_file[file] += n
 
+    def warn(self, problem: Problem) -> None:
+        """Note something the load changed or doubts but does not refuse (trimmed ids, dates)."""
+        self.register(problem.file)
+        self.warnings.append(problem)
+
     def shown(self, file: str | None = None) -> list[Problem]:
-        """At most ``limit`` examples (of one file, if given), round-robin across kinds."""
-        queues = [
-            list(examples)
-            for examples in self._examples.values()
-            if examples and (file is None or examples[0].file == file)
-        ]
-        picked: list[Problem] = []
-        depth = 0
-        while len(picked) < self.limit and any(depth < len(q) for q in queues):
-            for queue in queues:
-                if depth < len(queue) and len(picked) < self.limit:
-                    picked.append(queue[depth])
-            depth += 1
-        return sorted(
-            picked,
-            key=lambda p: (self._file_order.get(p.file, 1 << 30), -1 if p.row is None else p.row),
+        """At most ``limit`` examples (of one file, if given), in the report's order (see class)."""
+        kinds = sorted(
+            (kind for kind, examples in self._examples.items() if examples),
+            key=lambda kind: self._stages.get(kind, Stage.VALUE),
         )
+        queues = [
+            (self._stages.get(kind, Stage.VALUE), self._examples[kind])
+            for kind in kinds
+            if file is None or self._examples[kind][0][0].file == file
+        ]
+        picked: list[tuple[Problem, tuple[str, int], Stage]] = []
+        depth = 0
+        while len(picked) < self.limit and any(depth < len(q) for _, q in queues):
+            for stage, queue in queues:
+                if depth < len(queue) and len(picked) < self.limit:
+                    picked.append((*queue[depth], stage))
+            depth += 1
+        order = self._file_order
+        last = 1 << 30
+
+        def key(entry: tuple[Problem, tuple[str, int], Stage]) -> tuple[int, ...]:
+            problem, (anchor_file, anchor_row), stage = entry
+            return (
+                order.get(anchor_file, last),
+                int(stage),
+                anchor_row,
+                order.get(problem.file, last),
+                -1 if problem.row is None else problem.row,
+            )
+
+        return [problem for problem, *_ in sorted(picked, key=key)]
 
     def error(self) -> ValidationFailed:
         return ValidationFailed(self.shown(), self.total, dict(self.counts))
@@ -232,9 +298,9 @@ class Batch:
         return self.numbers.rows(np.asarray(indices, dtype=np.int64) + self.start)
 
     def texts(self, column: str, indices: np.ndarray) -> list[str | None]:
-        """The values of ``column`` at ``indices`` as the file holds them."""
+        """The values of ``column`` at ``indices`` as the file holds them (long ones cut short)."""
         values = self.raw.get_column(column).gather(pl.Series(indices, dtype=pl.UInt32))
-        return [None if v is None else str(v) for v in values.to_list()]
+        return [None if v is None else _shorten(str(v)) for v in values.to_list()]
 
     def valid_rows(self, columns: Sequence[str]) -> np.ndarray:
         """Mask of rows whose ``columns`` all parsed."""
@@ -243,6 +309,17 @@ class Batch:
             if column in self.failed:
                 mask[self.failed[column]] = False
         return mask
+
+
+@dataclass
+class _Noted:
+    """Cells of one column a load warns about: how many, the first few rows, the first value."""
+
+    ROWS = 5
+
+    count: int = 0
+    rows: list[int] = field(default_factory=list)
+    first: str | None = None
 
 
 class FileReader:
@@ -260,12 +337,16 @@ class FileReader:
         columns: Sequence[str] | None = None,
         csv_block_bytes: int | None = None,
         parquet_batch_rows: int | None = None,
+        max_cell_bytes: int | None = None,
+        today: date | None = None,
     ) -> None:
         self.source = source
         self.log = log
         self.only = tuple(columns) if columns is not None else None
         self.csv_block_bytes = csv_block_bytes or CSV_BLOCK_BYTES
         self.parquet_batch_rows = parquet_batch_rows or PARQUET_BATCH_ROWS
+        self.max_cell_bytes = max_cell_bytes or MAX_CELL_BYTES
+        self.dates_from, self.dates_to = plausible_dates(today or date.today())
         self.rows = 0
         self.batches_read = 0
         self.complete = False
@@ -273,15 +354,21 @@ class FileReader:
         # A Parquet file with exactly the storage schema whose values need no change can be
         # copied into the warehouse as it is instead of being written again.
         self.storage_schema = False
+        # Whether a value may hold a NUL: a CSV file is searched for one once (memchr over the
+        # bytes costs less than a search of every text column of every batch).
+        self._nul_possible = True
         self._numbers = _RowNumbers()
+        # Warnings for the load report, per column.
+        self._trimmed: dict[str, _Noted] = {}
+        self._odd_dates: dict[str, _Noted] = {}
         log.register(source.label)
 
     @property
     def contract(self) -> TableContract:
         return self.source.contract
 
-    def _problem(self, message: str, **where: object) -> None:
-        self.log.add(Problem(self.source.label, message, **where))  # type: ignore[arg-type]
+    def _problem(self, message: str, stage: Stage = Stage.FILE, **where: object) -> None:
+        self.log.add(Problem(self.source.label, message, **where), stage=stage)  # type: ignore[arg-type]
 
     def batches(self) -> Iterator[Batch]:
         """The file's rows, batch by batch; file-level problems go to the log (and end it)."""
@@ -306,6 +393,7 @@ class FileReader:
             )
             ok = False
         self.complete = bool(ok)
+        self._warn()
 
     # -- columns -------------------------------------------------------------------------------
     def _columns_text(self) -> str:
@@ -317,6 +405,15 @@ class FileReader:
     def _match_columns(self, names: Sequence[str]) -> dict[str, str] | None:
         """Map the file's column names to the contract's; log missing, unknown and repeated ones."""
         contract = self.contract
+        if not any(normalise_column_name(n) in contract.column_names for n in names):
+            # Not a header of this table (perhaps not a table at all): none of it is quoted.
+            self._problem(
+                f"the first line names no column of table '{contract.name}' "
+                f"({len(names)} value(s) found): is it the right file?",
+                row=0,
+                expected="a header line with the " + self._columns_text(),
+            )
+            return None
         mapping: dict[str, str] = {}
         seen: dict[str, str] = {}
         ok = True
@@ -326,12 +423,14 @@ class FileReader:
                 self._problem(
                     "a column has no name in the header (a trailing delimiter?)",
                     expected=self._columns_text(),
-                    got=", ".join(names),
+                    got=f"a blank name at position {len(seen) + 1} of {len(names)}",
                 )
                 ok = False
             elif canonical in seen:
                 self._problem(
-                    "column appears twice in the header", column=name, expected=self._columns_text()
+                    "column appears twice in the header",
+                    column=_shorten(name),
+                    expected=self._columns_text(),
                 )
                 ok = False
             elif canonical in contract.column_names:
@@ -340,17 +439,19 @@ class FileReader:
             else:
                 self._problem(
                     f"unknown column for table '{contract.name}'",
-                    column=name,
+                    column=_shorten(name),
                     expected=self._columns_text(),
                 )
                 ok = False
         for required in contract.required_columns:
             if required not in seen:
+                # Only the file's known columns are quoted: the others are problems of their own,
+                # and the header line of a file that is not a table is not echoed.
                 self._problem(
                     f"missing required column for table '{contract.name}'",
                     column=required,
                     expected=self._columns_text(),
-                    got=", ".join(names),
+                    got="columns " + (", ".join(seen) or "(none of this table's)"),
                 )
                 ok = False
         if not ok:
@@ -364,7 +465,14 @@ class FileReader:
     # -- CSV -----------------------------------------------------------------------------------
     def _csv_header(self) -> tuple[list[str], str] | None:
         with open(self.source.path, "rb") as fh:
-            first = fh.readline(1 << 20)
+            first = fh.readline(HEADER_LINE_BYTES)
+        if len(first) == HEADER_LINE_BYTES and not first.endswith(b"\n"):
+            self._problem(
+                f"the header line is longer than {HEADER_LINE_BYTES:,} bytes",
+                row=0,
+                expected="a header line with the " + self._columns_text(),
+            )
+            return None
         try:
             line = first.decode("utf-8").removeprefix("\ufeff")
         except UnicodeDecodeError:
@@ -379,7 +487,15 @@ class FileReader:
         known = set(self.contract.column_names)
         best: tuple[int, str, list[str]] | None = None
         for delimiter in (",", ";", "\t", "|"):
-            names = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter))
+            try:
+                names = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter))
+            except csv.Error as exc:  # a name over 128 KiB, a stray quote: no content in exc
+                self._problem(
+                    f"cannot read the header line as CSV ({exc})",
+                    row=0,
+                    expected="a header line with the " + self._columns_text(),
+                )
+                return None
             score = sum(normalise_column_name(n) in known for n in names)
             if best is None or score > best[0]:
                 best = (score, delimiter, names)
@@ -395,20 +511,24 @@ class FileReader:
         if mapping is None:
             return False
         label = self.source.label
+        self._nul_possible = _holds_byte(self.source.path, b"\x00")
 
         def on_invalid_row(row: arrow_csv.InvalidRow) -> str:
             line = row.number
             if line is not None:
                 self._numbers.skip(line - 2)
             where = f" on line {line}" if line is not None else ""
+            # The row's text is not quoted: no single cell is at fault, and a row whose quote
+            # is never closed runs on over the lines after it.
             self.log.add(
                 Problem(
                     label,
                     "wrong number of values in the row",
                     row=None if line is None else line - 1,
                     expected=f"{row.expected_columns} values, one per header column",
-                    got=f"{row.actual_columns} values{where}: {_shorten(row.text)}",
-                )
+                    got=f"{row.actual_columns} values{where}",
+                ),
+                stage=Stage.STRUCTURE,
             )
             return "skip"
 
@@ -435,11 +555,19 @@ class FileReader:
                 raw = pl.from_arrow(record_batch)
                 assert isinstance(raw, pl.DataFrame)
                 yield self._parsed(raw.rename(mapping))
-        except arrow.ArrowInvalid as exc:
+        except (arrow.ArrowException, OSError) as exc:
             if "UTF8" in str(exc) or "UTF-8" in str(exc):
                 self._report_not_utf8()
             else:
-                self._problem(f"cannot read the file as CSV: {exc}", expected="a CSV file")
+                row, reason = _arrow_csv_error(exc)
+                if "straddl" in reason:  # pyarrow's advice (a bigger block) is not the user's
+                    reason = f"a row longer than {self.csv_block_bytes:,} bytes"
+                self._problem(
+                    f"cannot read the file as CSV ({reason})",
+                    Stage.STRUCTURE,
+                    row=row,
+                    expected="a CSV file with one value per header column on every row",
+                )
             return False
         return True
 
@@ -449,8 +577,12 @@ class FileReader:
             self._problem("the file is not UTF-8 text", expected=UTF8_EXPECTED)
             return
         line, offset, context = found
+        # Only the cell holding the bad byte is quoted, not the rest of its line.
+        cells = re.split(r"[,;\t|]", context)
+        context = next((c for c in cells if "\\x" in c), context)
         self._problem(
             f"the file is not UTF-8 text: invalid byte at line {line} (byte offset {offset})",
+            Stage.STRUCTURE,
             row=line - 1,
             expected=UTF8_EXPECTED,
             got=context,
@@ -466,7 +598,7 @@ class FileReader:
             self._problem(
                 "cannot read the file as Parquet (not a Parquet file, or damaged)",
                 expected="a Parquet file",
-                got=_shorten(str(exc)),
+                got=_shorten(str(exc).replace(str(self.source.path), self.source.path.name)),
             )
             return False
         mapping = self._match_columns(names)
@@ -498,25 +630,35 @@ class FileReader:
                 if raw.height:
                     yield self._parsed(raw)
         except (OSError, pl.exceptions.PolarsError) as exc:
-            self._problem("cannot read the Parquet file (damaged?)", got=_shorten(str(exc)))
+            self._problem(
+                "cannot read the Parquet file (damaged?)",
+                Stage.STRUCTURE,
+                got=_shorten(str(exc).replace(str(self.source.path), self.source.path.name)),
+            )
             return False
         return True
 
     # -- values --------------------------------------------------------------------------------
     def _parsed(self, raw: pl.DataFrame) -> Batch:
         raw = raw.select(self.present)
-        frame, failed = parse_frame(raw, self.contract)
+        frame, unread = parse_frame(raw, self.contract)
         batch = Batch(
             source=self.source,
             number=self.batches_read,
             frame=frame,
             raw=raw,
             start=self.rows,
-            failed=failed,
+            failed={},
             numbers=self._numbers,
-            stored_as_is=self.storage_schema and not failed and frame.equals(raw),
         )
-        for column, indices in failed.items():
+        blocked = self._check_storable(batch)
+        failed = dict(blocked)
+        for column, indices in unread.items():
+            if column in blocked:
+                indices = np.setdiff1d(indices, blocked[column], assume_unique=True)
+                failed[column] = np.union1d(blocked[column], indices)
+            else:
+                failed[column] = indices
             spec = self.contract.column(column)
             self.log.add_rows(
                 self.source.label,
@@ -526,9 +668,126 @@ class FileReader:
                 expected=spec.expected(),
                 got=lambda k, c=column, i=indices: batch.texts(c, i[:k]),
             )
+        batch.failed = failed
+        batch.stored_as_is = self.storage_schema and not failed and frame.equals(raw)
+        self._note_trimmed(batch)
+        self._note_odd_dates(batch)
         self.rows += raw.height
         self.batches_read += 1
         return batch
+
+    def _check_storable(self, batch: Batch) -> dict[str, np.ndarray]:
+        """Text cells no warehouse should take: over the size cap, or holding a NUL character
+        (PostgreSQL's text type cannot store one). Returns column -> batch indices."""
+        blocked: dict[str, np.ndarray] = {}
+        raw = batch.raw
+        for column in raw.columns:
+            if input_kind(raw.schema[column]) != "string":
+                continue
+            values = raw.get_column(column).cast(pl.String)
+            sizes = values.str.len_bytes()
+            longest = sizes.max()
+            big = (sizes > self.max_cell_bytes).fill_null(False)
+            if longest is not None and longest > self.max_cell_bytes:  # type: ignore[operator]
+                big_at = big.arg_true().to_numpy().astype(np.int64)
+            else:
+                big_at = np.empty(0, dtype=np.int64)
+            nul_at = np.empty(0, dtype=np.int64)
+            if self._nul_possible:
+                nul = values.str.contains("\x00", literal=True).fill_null(False)
+                if nul.any():
+                    nul_at = (nul & ~big).arg_true().to_numpy().astype(np.int64)
+            if len(big_at):
+                self.log.add_rows(
+                    self.source.label,
+                    "value too long to store",
+                    rows=batch.rows(big_at),
+                    column=column,
+                    expected=f"at most {self.max_cell_bytes:,} bytes per value "
+                    "(setting REVINTEL_MAX_CELL_BYTES)",
+                    got=lambda k, i=big_at, n=sizes: [f"{n[int(j)]:,} bytes" for j in i[:k]],
+                    stage=Stage.STRUCTURE,
+                )
+            if len(nul_at):
+                self.log.add_rows(
+                    self.source.label,
+                    "value holds a NUL character (byte 0), which the warehouse cannot store",
+                    rows=batch.rows(nul_at),
+                    column=column,
+                    expected="text without NUL characters",
+                    got=lambda k, c=column, i=nul_at: batch.texts(c, i[:k]),
+                    stage=Stage.STRUCTURE,
+                )
+            if len(big_at) or len(nul_at):
+                blocked[column] = np.union1d(big_at, nul_at)
+        return blocked
+
+    def _note_trimmed(self, batch: Batch) -> None:
+        """Count key values that had spaces around them (parse_frame trims them)."""
+        for column in self.contract.key_columns:
+            if column not in batch.raw.columns:
+                continue
+            raw = batch.raw.get_column(column)
+            if input_kind(raw.dtype) != "string":
+                continue
+            # Trimming shortens a value: comparing lengths is cheaper than comparing text.
+            trimmed = batch.frame.get_column(column).str.len_bytes()
+            changed = (raw.cast(pl.String).str.len_bytes() != trimmed).fill_null(False)
+            if changed.any():
+                at = changed.arg_true().to_numpy().astype(np.int64)
+                self._note(self._trimmed, column, batch, at)
+
+    def _note_odd_dates(self, batch: Batch) -> None:
+        """Count dates outside :func:`plausible_dates` (loaded as they are, with a warning)."""
+        for column in batch.frame.columns:
+            kind = self.contract.column(column).type
+            if kind not in ("date", "datetime"):
+                continue
+            values = batch.frame.get_column(column)
+            low, high = self.dates_from, self.dates_to
+            if kind == "datetime":
+                values = values.dt.date()
+            first, last = values.min(), values.max()
+            if first is None or (low <= first and last <= high):  # type: ignore[operator]
+                continue
+            odd = ((values < low) | (values > high)).fill_null(False)
+            if odd.any():
+                self._note(self._odd_dates, column, batch, odd.arg_true().to_numpy())
+
+    @staticmethod
+    def _note(notes: dict[str, _Noted], column: str, batch: Batch, at: np.ndarray) -> None:
+        noted = notes.setdefault(column, _Noted())
+        if not noted.rows:
+            noted.first = batch.texts(column, at[:1])[0]
+        noted.count += len(at)
+        noted.rows = (noted.rows + batch.rows(at[: _Noted.ROWS]).tolist())[: _Noted.ROWS]
+
+    def _warn(self) -> None:
+        label = self.source.label
+        for column, noted in self._trimmed.items():
+            self.log.warn(
+                Problem(
+                    label,
+                    f"{noted.count:,} value(s) had spaces around them and were trimmed (ids and "
+                    "keys are compared without them)",
+                    row=noted.rows[0],
+                    column=column,
+                    got=noted.first,
+                )
+            )
+        for column, noted in self._odd_dates.items():
+            more = ", …" if noted.count > len(noted.rows) else ""
+            self.log.warn(
+                Problem(
+                    label,
+                    f"{noted.count:,} implausible date(s), loaded as they are "
+                    f"(rows {', '.join(map(str, noted.rows))}{more})",
+                    row=noted.rows[0],
+                    column=column,
+                    expected=f"a date from {self.dates_from} to {self.dates_to}",
+                    got=noted.first,
+                )
+            )
 
 
 def normalise_column_name(name: str) -> str:
@@ -569,8 +828,26 @@ def find_invalid_utf8(path: Path) -> tuple[int, int, str] | None:
                 return None
 
 
-def _shorten(text: str, limit: int = 80) -> str:
+def _holds_byte(path: Path, byte: bytes) -> bool:
+    with open(path, "rb") as fh:
+        while chunk := fh.read(8 << 20):
+            if byte in chunk:
+                return True
+    return False
+
+
+def _shorten(text: str, limit: int = QUOTE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _arrow_csv_error(exc: Exception) -> tuple[int | None, str]:
+    """(data row, reason) of a pyarrow CSV error, without the row text pyarrow quotes."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    found = re.search(r"Row #(\d+)", text)
+    row = int(found.group(1)) - 1 if found else None  # pyarrow counts the header as row 1
+    reason = re.sub(r"(got \d+)?: .*$", r"\1", text.removeprefix("CSV parse error: "))
+    reason = re.sub(r"Row #\d+", "", reason).strip(" :")
+    return row, _shorten(reason, 120)
 
 
 # -- parsing values -------------------------------------------------------------------------------
@@ -609,8 +886,15 @@ def parse_frame(
     raw = raw.with_columns(
         pl.col(name).cast(pl.String) for name, kind in kinds.items() if kind == "string"
     )
+    # Ids and keys are compared without surrounding spaces (" C1 " is C1), so they are trimmed.
+    keys = {name for name in contract.key_columns if kinds.get(name) == "string"}
     parsed = raw.select(
-        _fast_parse(pl.col(name), kinds[name], specs[name], raw.get_column(name))
+        _fast_parse(
+            pl.col(name).str.strip_chars() if name in keys else pl.col(name),
+            kinds[name],
+            specs[name],
+            raw.get_column(name),
+        )
         .cast(polars_types()[specs[name].type])
         .alias(name)
         for name in raw.columns
@@ -923,7 +1207,8 @@ class TableValidator:
         quiet = ProblemLog(1)
         found: list[pl.DataFrame] = []
         for order, source in enumerate(self.sources):
-            reader = FileReader(source, quiet, columns=columns)
+            # No cell cap: the cells it blocked were left out of the keys compared already.
+            reader = FileReader(source, quiet, columns=columns, max_cell_bytes=(1 << 32) - 1)
             for batch in reader.batches():
                 indices = np.flatnonzero(pick(batch))
                 if len(indices):
@@ -977,9 +1262,14 @@ class TableValidator:
                 shown.get_column("_first_row").to_list(),
                 strict=True,
             ):
-                also = f"row {first_row} of {self.sources[first_file].label} has it too"
+                first_label = self.sources[first_file].label
+                also = f"row {first_row} of {first_label} has it too"
                 expected = f"a {what} not used by another row ({also})"
-                self.log.add(Problem(label, message, row, what, expected, value))
+                self.log.add(
+                    Problem(label, message, row, what, expected, _shorten(value)),
+                    stage=Stage.KEY,
+                    anchor=(first_label, first_row),
+                )
             if group.height > room:
                 self.log.count(kind, label, group.height - room)
 
@@ -1003,6 +1293,7 @@ class TableValidator:
             column=fk.column,
             expected=expected,
             got=lambda k: batch.texts(fk.column, indices[:k]),
+            stage=Stage.REFERENCE,
         )
 
 

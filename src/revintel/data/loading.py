@@ -39,6 +39,7 @@ from revintel.data.importer import (
     KnownKeys,
     ProblemLog,
     SourceFile,
+    Stage,
     TableValidator,
     key_hashes,
 )
@@ -74,6 +75,8 @@ class LoadResult:
     files: list[str]
     seconds: float
     mode: str
+    # What the load changed or doubts but did not refuse (trimmed ids, implausible dates).
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -88,6 +91,7 @@ class LoadResult:
             "files": list(self.files),
             "tables": dict(self.tables),
             "tables_rows": [{"table": name, "rows": rows} for name, rows in self.tables.items()],
+            "warnings": [str(w) for w in self.warnings],
         }
 
 
@@ -121,6 +125,7 @@ class ValidationReport:
     problems: list[Problem]
     total: int
     counts: dict[str, int]
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -145,6 +150,7 @@ class ValidationReport:
             "files": [f.as_dict() for f in self.files],
             "problems": [asdict(p) for p in self.problems],
             "counts": dict(self.counts),
+            "warnings": [asdict(w) for w in self.warnings],
         }
 
 
@@ -183,6 +189,7 @@ def load_paths(
     # Every file named, including those that could not be used (their problems say why).
     files = [s.label for s in sources]
     files += [p.file for p in problems if p.file not in (*files, *NOT_FILES)]
+    ctx.store.reconcile_loads()  # loads killed before this one show as interrupted
     run_id = ctx.store.start_load(files, mode, source)
     staging = Staging(ctx.settings.home)
     try:
@@ -199,13 +206,15 @@ def load_paths(
         staging.discard()
     ctx.refresh()
     tables = {name: staged[name].rows for name in TABLE_ORDER if name in staged}
-    ctx.store.finish_load(run_id, status="success", tables=tables)
+    notes = "\n".join(f"warning: {w}" for w in report.warnings) or None
+    ctx.store.finish_load(run_id, status="success", tables=tables, message=notes)
     return LoadResult(
         run_id=run_id,
         tables=tables,
         files=files,
         seconds=time.perf_counter() - started,
         mode=mode,
+        warnings=list(report.warnings),
     )
 
 
@@ -234,20 +243,17 @@ def resolve_sources(
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            found = sorted(
-                p
-                for p in path.iterdir()
-                if p.is_file() and p.suffix.lower() in FILE_FORMATS and not p.name.startswith(".")
-            )
-            if not found:
-                problems.append(
-                    Problem(
-                        str(path),
-                        "no .csv or .parquet files in this folder (subfolders are not read)",
-                        expected="a folder holding customers.csv, payments.parquet, …",
-                    )
+            files.extend(_folder_files(path, problems))
+        elif path.is_symlink():
+            # A link given as a file could point anywhere (/etc/passwd): only files named by
+            # their own path are read. (A folder given as a link is the folder the user named.)
+            problems.append(
+                Problem(
+                    str(path),
+                    "a symbolic link; revintel reads a file only by its own path",
+                    expected="the path of the file itself, not of a link to it",
                 )
-            files.extend(found)
+            )
         elif path.is_file():
             if path.suffix.lower() not in FILE_FORMATS:
                 problems.append(
@@ -260,6 +266,8 @@ def resolve_sources(
                 )
             else:
                 files.append(path)
+        elif path.exists():
+            problems.append(_not_a_regular_file(path))
         else:
             problems.append(Problem(str(path), "file or folder not found"))
     sources: list[SourceFile] = []
@@ -289,6 +297,46 @@ def resolve_sources(
     return sources, problems
 
 
+def _folder_files(folder: Path, problems: list[Problem]) -> list[Path]:
+    """The .csv and .parquet files directly in ``folder``. A link in it is followed only to a file
+    inside the folder; one pointing outside it is refused (a problem), never read."""
+    inside = folder.resolve()
+    refused = len(problems)
+    found: list[Path] = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith(".") or entry.suffix.lower() not in FILE_FORMATS:
+            continue
+        if entry.is_symlink() and not entry.resolve().is_relative_to(inside):
+            problems.append(
+                Problem(
+                    str(entry),
+                    f"a symbolic link to a file outside {folder}; it is not read",
+                    expected="files inside the folder given (copy the file in instead)",
+                )
+            )
+        elif entry.is_file():
+            found.append(entry)
+        elif entry.exists() and not entry.is_dir():
+            problems.append(_not_a_regular_file(entry))
+    if not found and len(problems) == refused:
+        problems.append(
+            Problem(
+                str(folder),
+                "no .csv or .parquet files in this folder (subfolders are not read)",
+                expected="a folder holding customers.csv, payments.parquet, …",
+            )
+        )
+    return found
+
+
+def _not_a_regular_file(path: Path) -> Problem:
+    return Problem(
+        str(path),
+        "not a regular file (a device, pipe or socket); it is not read",
+        expected="a .csv or .parquet file",
+    )
+
+
 # -- validation -----------------------------------------------------------------------------------
 
 
@@ -303,7 +351,7 @@ def _validate(
 ) -> ValidationReport:
     log = ProblemLog(ctx.settings.max_problems)
     for problem in problems:
-        log.add(problem)
+        log.add(problem, stage=Stage.FILE)
     tables: dict[str, list[SourceFile]] = {}
     for source in sources:
         log.register(source.label)
@@ -322,7 +370,7 @@ def _validate(
             keep=sorted({column for (t, column) in referenced if t == name}),
         )
         for source in table_sources:
-            reader = FileReader(source, log)
+            reader = FileReader(source, log, max_cell_bytes=ctx.settings.max_cell_bytes)
             for batch in reader.batches():
                 validator.check(batch)
                 if staging is not None and log.total == 0:
@@ -356,7 +404,7 @@ def _validate(
         for p in dict.fromkeys(problems)
         if p.file not in labels
     ]
-    return ValidationReport(files, log.shown(), log.total, dict(log.counts))
+    return ValidationReport(files, log.shown(), log.total, dict(log.counts), list(log.warnings))
 
 
 class _WarehouseKeys:
@@ -431,7 +479,8 @@ def _check_required_table(
             sources[0].label,
             f"table {REQUIRED_TABLE} is not loaded: it is the one table every load needs",
             expected=f"{REQUIRED_TABLE}.csv (or .parquet) in this load, or loaded before",
-        )
+        ),
+        stage=Stage.REFERENCE,
     )
 
 
@@ -462,7 +511,10 @@ def _check_loaded_children(
             )
             expected = f"load {child} again with this file, or load with --append"
             for value in values:
-                log.add(Problem(label, message, column=fk.ref_column, expected=expected, got=value))
+                log.add(
+                    Problem(label, message, column=fk.ref_column, expected=expected, got=value),
+                    stage=Stage.REFERENCE,
+                )
             if len(missing) > len(values):
                 kind = log.kind(label, fk.ref_column, message)
                 log.count(kind, label, len(missing) - len(values))

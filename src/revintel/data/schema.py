@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Literal
 
 import pyarrow as pa_arrow
@@ -69,6 +70,21 @@ EXPECTED_TEXT: dict[ColumnType, str] = {
 }
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+# Dates outside [PLAUSIBLE_FROM, load date + PLAUSIBLE_YEARS_AHEAD years] load with a warning
+# naming their rows (a year typed 9999 or 1900 is a typo or a placeholder, rarely a fact).
+PLAUSIBLE_FROM = date(1990, 1, 1)
+PLAUSIBLE_YEARS_AHEAD = 10
+
+
+def plausible_dates(today: date) -> tuple[date, date]:
+    """The range of dates a load accepts without a warning, as of ``today``."""
+    try:
+        until = today.replace(year=today.year + PLAUSIBLE_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        until = today.replace(year=today.year + PLAUSIBLE_YEARS_AHEAD, day=28)
+    return PLAUSIBLE_FROM, until
+
 
 SEGMENTS = ("SMB", "Mid-Market", "Enterprise")
 PLANS = ("Basic", "Pro", "Enterprise")
@@ -158,6 +174,13 @@ class TableContract:
     @property
     def required_columns(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.required)
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        """Text columns that identify rows (primary key, unique, foreign keys): trimmed on load."""
+        keys = {*self.primary_key, *(fk.column for fk in self.foreign_keys)}
+        keys |= {c.name for c in self.columns if c.unique}
+        return tuple(c.name for c in self.columns if c.name in keys and c.type == "str")
 
     def column(self, name: str) -> ColumnSpec:
         for c in self.columns:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from revintel.config import Settings
 from revintel.store.models import LoadRun
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 """The newest migration's revision (a test checks it is Alembic's head). A store already there
 is not handed to Alembic: importing and configuring it costs ~0.4 s on every command."""
 
@@ -71,6 +72,7 @@ class AppStore:
 
     # -- load history ------------------------------------------------------------------------------
     def start_load(self, files: list[str], mode: str, source: str = "cli") -> int:
+        pid, host, process_started = _this_process()
         with self.session() as s:
             run = LoadRun(
                 started_at=_utcnow(),
@@ -79,6 +81,9 @@ class AppStore:
                 source=source,
                 files=files,
                 tables={},
+                pid=pid,
+                host=host,
+                process_started=process_started,
             )
             s.add(run)
             s.flush()
@@ -101,7 +106,35 @@ class AppStore:
             run.tables = tables or {}
             run.message = message
 
+    def reconcile_loads(self, now: datetime | None = None) -> list[int]:
+        """Mark loads whose process is gone as ``interrupted``; return their ids.
+
+        A ``running`` load is interrupted when it ran on this host and its process (pid, with the
+        process start time recorded, so a reused pid does not count) no longer runs; when it has
+        no process recorded (started by a revintel before 0003); or when it ran on another host
+        and started over :data:`STALE_LOAD_HOURS` hours ago (no load takes that long; a load on
+        another host cannot be checked sooner). Its ``finished_at`` is when this was noticed.
+        """
+        now = now or _utcnow()
+        found: list[int] = []
+        with self.session() as s:
+            running = s.scalars(select(LoadRun).where(LoadRun.status == "running")).all()
+            for run in running:
+                if _load_is_alive(run, now):
+                    continue
+                who = f"process {run.pid} on {run.host}" if run.pid is not None else "its process"
+                run.status = "interrupted"
+                run.finished_at = now
+                run.message = (
+                    f"interrupted: {who} stopped before the load finished (noticed "
+                    f"{now:%Y-%m-%d %H:%M:%S} UTC). A load is atomic: the warehouse holds the "
+                    "data from before it, or all of it."
+                )
+                found.append(run.id)
+        return found
+
     def load_history(self, limit: int = 50) -> list[dict[str, Any]]:
+        self.reconcile_loads()
         with self.session() as s:
             rows = s.scalars(select(LoadRun).order_by(LoadRun.id.desc()).limit(limit)).all()
             return [r.as_dict() for r in rows]
@@ -126,6 +159,37 @@ class AppStore:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+STALE_LOAD_HOURS = 24
+
+
+def _this_process() -> tuple[int, str, float]:
+    import psutil
+
+    me = psutil.Process()
+    return me.pid, socket.gethostname(), me.create_time()
+
+
+def _load_is_alive(run: LoadRun, now: datetime) -> bool:
+    """Whether a running load's process may still be running it (see reconcile_loads)."""
+    if run.pid is None or run.process_started is None:
+        return False
+    if run.host != socket.gethostname():
+        started = _aware(run.started_at)
+        return started is not None and (now - started).total_seconds() < STALE_LOAD_HOURS * 3600
+    import psutil
+
+    try:
+        process = psutil.Process(run.pid)
+        return (
+            abs(process.create_time() - run.process_started) < 1.0
+            and process.status() != psutil.STATUS_ZOMBIE
+        )
+    except psutil.NoSuchProcess:  # gone (a zombie too)
+        return False
+    except psutil.AccessDenied:  # another user's process with that pid: it runs
+        return True
 
 
 def open_store(settings: Settings, *, migrate: bool = True) -> AppStore:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Float, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -21,12 +21,18 @@ class LoadRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    status: Mapped[str] = mapped_column(String(16))  # running | success | failed
+    status: Mapped[str] = mapped_column(String(16))  # running | success | failed | interrupted
     mode: Mapped[str] = mapped_column(String(16))  # replace | append
     source: Mapped[str] = mapped_column(String(32), default="cli")  # cli | upload | demo | api
     files: Mapped[list[str]] = mapped_column(JSON, default=list)
     tables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # table -> rows loaded
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The process running the load, so a later one can tell a live load from a killed one
+    # (AppStore.reconcile_loads): its pid, host name, and start time (seconds since the epoch,
+    # which tells a reused pid apart).
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    process_started: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     def as_dict(self) -> dict[str, Any]:
         return {

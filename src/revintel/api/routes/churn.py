@@ -177,7 +177,7 @@ def score_file(
 ) -> ScoreResponse:
     """Score an uploaded feature table (its columns must include the model's features)."""
     with TemporaryDirectory(prefix="revintel-upload-") as tmp:
-        (path,) = save_uploads([(file.filename, file.file)], Path(tmp))
+        (path,) = save_uploads([(file.filename, file.file)], Path(tmp), field="file")
         with as_422("file"):
             frame = service.score_file(ctx, path, version or None)
     version = frame["model_version"][0] if frame.height else (version or "")

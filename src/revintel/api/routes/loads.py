@@ -15,6 +15,7 @@ from revintel.api.schemas import (
     LoadMode,
     LoadResultOut,
     LoadRunOut,
+    ProblemOut,
     TableName,
 )
 from revintel.api.uploads import save_uploads, without_folder
@@ -67,10 +68,12 @@ def upload_and_load(
             )
         except ValidationFailed as exc:
             raise without_folder(exc, folder) from None
+    warnings = without_folder(ValidationFailed(result.warnings), folder).problems
     return LoadResultOut(
         run_id=result.run_id,
         tables=dict(result.tables),
         files=[Path(f).name for f in result.files],
         seconds=result.seconds,
         mode=result.mode,
+        warnings=[ProblemOut.model_validate(w) for w in warnings],
     )

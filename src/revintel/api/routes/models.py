@@ -54,7 +54,7 @@ def import_model(
 ) -> dict[str, Any]:
     """Register an exported model as a candidate; a file holding untrusted types is refused."""
     with tempfile.TemporaryDirectory(prefix="revintel-upload-") as tmp:
-        (path,) = save_uploads([(file.filename, file.file)], Path(tmp))
+        (path,) = save_uploads([(file.filename, file.file)], Path(tmp), field="file")
         return _record(registry.import_model(ctx, path))
 
 
