@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -378,3 +379,35 @@ def test_readers_of_one_snapshot_reuse_idle_connections_one_at_a_time(tmp_path: 
     assert fourth.con is not con_a and fourth.con is not con_b
     assert fourth.table("customers").count().execute() == 2
     fourth.close()
+
+
+def test_a_snapshot_records_when_each_table_was_loaded(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", warehouse_url=None, database_url=None)
+    writer = ParquetWarehouse(settings)
+    writer.commit({"customers": stage(tmp_path / "s1", "customers", [customer("C1")])})
+    first = writer.loaded_at()
+    assert first is not None and set(first) == {"customers"}
+    writer.commit({"costs": stage(tmp_path / "s2", "costs", [costs("2024-01", 5.0)])})
+    second = writer.loaded_at()
+    assert second is not None
+    assert second["customers"] == first["customers"]  # carried over, not reloaded
+    assert second["costs"] > first["customers"]
+
+
+def test_concurrent_appends_keep_every_row(tmp_path: Path) -> None:
+    # Commits wait for each other: two appends that both built on the same snapshot kept only
+    # the rows of whichever renamed last.
+    settings = Settings(home=tmp_path / "home", warehouse_url=None, database_url=None)
+    first = stage(tmp_path / "s0", "customers", [customer("C0")])
+    ParquetWarehouse(settings).commit({"customers": first})
+    batches = [stage(tmp_path / f"s{i}", "customers", [customer(f"C{i}")]) for i in range(1, 7)]
+    with ThreadPoolExecutor(6) as pool:
+        list(
+            pool.map(
+                lambda b: ParquetWarehouse(settings).commit({"customers": b}, mode="append"),
+                batches,
+            )
+        )
+    reader = ParquetWarehouse(settings)
+    assert reader.table("customers").count().execute() == 7
+    assert not list(reader.snapshots_dir.glob(".tmp-*"))

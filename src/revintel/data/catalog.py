@@ -27,7 +27,9 @@ class TableInfo:
 def table_catalog(ctx: AppContext, *, include_missing: bool = True) -> list[TableInfo]:
     """Every canonical table (loaded ones first in load order), with rows and freshness."""
     counts = ctx.warehouse.row_counts()
-    loaded_at = ctx.store.last_loaded()
+    # Recorded with the snapshot when the warehouse keeps it: rows and load times then come from
+    # one load even while another lands.
+    loaded_at = ctx.warehouse.loaded_at() or ctx.store.last_loaded()
     infos = [
         TableInfo(
             name=name,

@@ -18,15 +18,18 @@ swap them in one transaction.
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import json
 import os
 import shutil
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
-from contextlib import suppress
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -109,6 +112,11 @@ class Warehouse:
         (:meth:`revintel.context.AppContext.refresh`). False unless the warehouse can tell."""
         return False
 
+    def loaded_at(self) -> dict[str, datetime] | None:
+        """When each table's data was loaded, as recorded with the data itself; None when the
+        warehouse keeps no such record (the app store's load history says instead)."""
+        return None
+
     def data_version(self) -> str | None:
         """A name for the immutable state of the data this warehouse reads, under which results
         may be cached; None when the data can change under the reader (a database), so nothing
@@ -137,6 +145,28 @@ class Warehouse:
 
 
 _LOCAL = threading.local()
+LOADED_FILE = "LOADED.json"
+
+
+@functools.lru_cache(maxsize=64)
+def _snapshot_loaded_at(snapshot: Path) -> dict[str, datetime]:
+    """Each table's load time in a snapshot (empty for snapshots written before it was kept)."""
+    try:
+        raw = json.loads((snapshot / LOADED_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {name: datetime.fromisoformat(when) for name, when in raw.items()}
+
+
+@contextmanager
+def _exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive OS lock on ``lock_file`` (waits for another process holding it)."""
+    with open(lock_file, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def local_engine() -> BaseBackend:
@@ -272,8 +302,21 @@ class ParquetWarehouse(Warehouse):
         self.close()
         self._snapshot = None
 
+    def loaded_at(self) -> dict[str, datetime] | None:
+        snapshot = self._pinned_snapshot()
+        return None if snapshot is None else _snapshot_loaded_at(snapshot)
+
     def commit(self, staged: Mapping[str, StagedTable], mode: LoadMode = "replace") -> None:
         self.snapshots_dir.mkdir(parents=True, exist_ok=True)
+        # One commit at a time across processes: a second load waits for the first, so it
+        # neither sweeps the first's folder in progress as stale nor builds on a snapshot the
+        # first is replacing (two appends would each keep only their own rows).
+        with _exclusive(self.root / ".commit.lock"):
+            self._commit(staged, mode)
+            self.refresh()
+            self._collect_garbage()
+
+    def _commit(self, staged: Mapping[str, StagedTable], mode: LoadMode) -> None:
         self._remove_stale_temporaries()
         old = self.current_snapshot()
         # Names sort in commit order (to the nanosecond), which _collect_garbage relies on.
@@ -291,6 +334,13 @@ class ParquetWarehouse(Warehouse):
                     self._append(name, old, staged[name], target)
                 elif old is not None and self.table_files(name, old):
                     self._place(self.table_files(name, old), target, move=False)
+            # When each table was last written, kept with the data it describes (a reader sees
+            # the rows and their load time of one snapshot, never a mix of two loads).
+            loaded = {} if old is None else dict(_snapshot_loaded_at(old))
+            when = datetime.fromtimestamp(now / 10**9, tz=UTC)
+            loaded.update({name: when for name in staged})
+            present = {n: t.isoformat() for n, t in loaded.items() if any((tmp / n).glob("*"))}
+            (tmp / LOADED_FILE).write_text(json.dumps(present, sort_keys=True))
             _fsync_tree(tmp)
             final = self.snapshots_dir / new_id
             os.rename(tmp, final)
@@ -302,8 +352,6 @@ class ParquetWarehouse(Warehouse):
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        self.refresh()
-        self._collect_garbage()
 
     @staticmethod
     def _place(files: Sequence[Path], target: Path, *, move: bool) -> None:
