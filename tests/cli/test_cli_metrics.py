@@ -321,3 +321,11 @@ def test_statistical_detector_finds_the_planted_events_of_the_default_demo(defau
         (a["month"], a["driver"]) for a in result["anomalies"]
     ]
     assert all(a["driver_actual"] > a["driver_expected"] for a in body["anomalies"])
+
+
+def test_a_control_character_in_a_filter_is_a_clear_error_naming_the_option(home: Path) -> None:
+    result = runner.invoke(app, ["metrics", "movements", "--channel", "a\x00b", "--home", home])
+    assert result.exit_code != 0
+    assert "Filter 'channel' value 1 ('a\\x00b') contains the control character U+0000" in str(
+        result.exception
+    )

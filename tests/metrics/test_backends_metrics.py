@@ -310,3 +310,21 @@ def test_service_gives_the_worked_values_on_every_backend(backend):  # noqa: F81
     assert headline["month"] == "2024-02"
     assert headline["metrics"]["arr"]["value"] == pytest.approx(2996 * 12)
     assert headline["metrics"]["nrr_t12m"]["reason"] == "no MRR 12 months earlier"
+
+
+def test_filters_reach_every_backend_as_data(backend):  # noqa: F811
+    # Filter values are in-memory tables (options.wanted_values): an Arrow table on DuckDB and
+    # Spark, rows inserted with bound parameters on PostgreSQL; a value with quotes matches nothing.
+    ctx = backend.ctx
+    us_smb = metrics_service.mrr_movements(
+        ctx, filters={"segment": ["SMB"], "country": ["US"]}, start="2024-02"
+    )
+    assert [r["mrr"] for r in us_smb] == pytest.approx([49])
+    pro = metrics_service.retention(ctx, filters={"plan": ["Pro"]}, start="2024-02")
+    assert [r["mrr"] for r in pro] == pytest.approx([199 + 199])
+    enterprise = metrics_service.revenue(ctx, filters={"segment": ["Enterprise"]}, start="2024-02")
+    assert [r["revenue"] for r in enterprise] == pytest.approx([2500])
+    odd = {"country": ["O'Brien \\ 100%", "'); DROP TABLE customers; --"]}
+    assert {r["mrr"] for r in metrics_service.mrr_movements(ctx, filters=odd)} == {0}
+    assert metrics_service.cohorts(ctx, filters=odd) == []
+    assert backend.ctx.warehouse.has_table("customers")

@@ -59,6 +59,7 @@ from revintel.churn.training import (
     train_model,
 )
 from revintel.context import AppContext
+from revintel.core.text import check_text, check_texts
 from revintel.errors import NoDataError, NotFoundError, RevintelError
 from revintel.metrics.months import month_label, month_last_day
 from revintel.warehouse.cache import ResultCache
@@ -833,7 +834,14 @@ def filter_predictions(
     owner: Sequence[str] | None = None,
     driver_segment: str | None = None,
 ) -> pl.DataFrame:
-    """The High-Risk Customers filters (tier, score range, search, segment, plan, owner)."""
+    """The High-Risk Customers filters (tier, score range, search, segment, plan, owner).
+
+    A text value with a control character (NUL, newline...) is refused with
+    :class:`InvalidText` naming the option."""
+    check_text("search", search)
+    check_text("driver_segment", driver_segment)
+    for name, given in (("segment", segment), ("plan", plan), ("owner", owner)):
+        check_texts(name, list(given or ()))
     out = frame
     if tiers:
         out = out.filter(pl.col("risk_tier").is_in(list(tiers)))

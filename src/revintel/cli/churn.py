@@ -13,6 +13,7 @@ import typer
 
 from revintel.cli.app import context
 from revintel.cli.output import OutputFormat, emit
+from revintel.core.csv_export import to_csv_bytes
 from revintel.errors import RevintelError
 
 churn_app = typer.Typer(
@@ -280,7 +281,7 @@ def score(
         return
     scores = service.score_file(ctx, file, version)
     if out is not None:
-        scores.write_csv(out)
+        out.write_bytes(to_csv_bytes(scores))  # formula-like text escaped for spreadsheets
         typer.echo(f"Wrote {scores.height:,} scores to {out}.")
         return
     emit(_rows(scores), fmt, title=f"{file.name}: {scores.height:,} customers scored")

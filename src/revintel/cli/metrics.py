@@ -262,12 +262,16 @@ def metric_report(
     start = check_month(start, names["start"])
     end = check_month(end, names["end"])
     dimension = check_by(by, names["by"])
-    checked = {FILTER_DIMENSIONS[k]: list(v) for k, v in (filters or {}).items() if v}
     unknown = [k for k in (filters or {}) if k not in FILTER_DIMENSIONS]
     if unknown:
         raise _invalid(
             f"filter {unknown[0]!r} is unknown; expected one of {', '.join(FILTER_DIMENSIONS)}"
         )
+    from revintel.metrics.options import check_filter_values
+
+    checked = {
+        FILTER_DIMENSIONS[k]: check_filter_values(k, v) for k, v in (filters or {}).items() if v
+    }
     options: dict[str, Any] = {"start": start, "end": end}
     if report.breakdown == "none":
         if dimension or checked:

@@ -1,9 +1,11 @@
-"""Printing results as a table, JSON or CSV (every command that prints results takes --format)."""
+"""Printing results as a table, JSON or CSV (every command that prints results takes --format).
+
+CSV is written by :func:`revintel.core.csv_export.to_csv`: text that a spreadsheet would read as a
+formula (``=``, ``+``, ``-``, ``@``...) gets a leading single quote; numbers stay numbers.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -13,6 +15,8 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from revintel.core.csv_export import to_csv
 
 
 class OutputFormat(StrEnum):
@@ -48,11 +52,8 @@ def emit(
     )
     columns = list(rows[0].keys()) if rows else []
     if fmt is OutputFormat.csv:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        sys.stdout.write(buffer.getvalue())
+        # Text a spreadsheet would read as a formula is escaped (revintel.core.csv_export).
+        sys.stdout.write(to_csv(rows, columns))
         return
     table = Table(title=title)
     for column in columns:

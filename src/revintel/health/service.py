@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import ibis
 import polars as pl
 
+from revintel.core.text import check_text, check_texts
 from revintel.errors import NoDataError, NotFoundError, RevintelError
 from revintel.health.backtest import BacktestResult, backtest
 from revintel.health.config import (
@@ -444,7 +445,11 @@ def filter_scores(
     partial: bool | None = None,
     search: str | None = None,
 ) -> pl.DataFrame:
-    """Rows matching every given filter (a list means any of its values)."""
+    """Rows matching every given filter (a list means any of its values).
+
+    A value with a control character (NUL, newline...) is refused with :class:`InvalidText`
+    naming the option (``search`` is the API's ``q``)."""
+    check_text("search (q)", search)
     allowed = {"tier": TIERS, "playbook": PLAYBOOKS}
     for column, value in (
         ("owner", owner),
@@ -456,6 +461,7 @@ def filter_scores(
         if value is None or value == [] or value == "":
             continue
         values = [value] if isinstance(value, str) else list(value)
+        check_texts(column, values)
         if column in allowed:
             bad = [v for v in values if v not in allowed[column]]
             if bad:

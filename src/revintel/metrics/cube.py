@@ -25,7 +25,12 @@ import ibis
 from revintel.metrics.finance import revenue_totals
 from revintel.metrics.months import month_of
 from revintel.metrics.movements import classify_changes, movement_totals
-from revintel.metrics.options import CUSTOMER_DIMENSIONS, Dimension, dimension_value
+from revintel.metrics.options import (
+    CUSTOMER_DIMENSIONS,
+    Dimension,
+    dimension_value,
+    wanted_values,
+)
 from revintel.metrics.ratios import to_micros
 
 
@@ -86,7 +91,7 @@ def slice_cube(
     """
     rows = cube
     for dim, values in filters.items():
-        kept = values if isinstance(values, ibis.Column) else list(values)
+        kept = values if isinstance(values, ibis.Column) else wanted_values(values)
         rows = rows.filter(rows[dim].isin(kept))
     keys = [*([by] if by is not None else []), "month_idx"]
     additive = [c for c in cube.columns if c not in (*CUSTOMER_DIMENSIONS, "month_idx")]

@@ -9,7 +9,9 @@ from collections.abc import Mapping, Sequence
 from typing import Literal, get_args
 
 import ibis
+import pyarrow as pa
 
+from revintel.core.text import control_character
 from revintel.errors import RevintelError
 
 Dimension = Literal["segment", "plan", "country", "acquisition_channel", "industry"]
@@ -39,6 +41,29 @@ class InvalidMetricOption(RevintelError):
     """A metric option (month, breakdown, filter, setting) is not valid."""
 
 
+class InvalidFilterValue(InvalidMetricOption):
+    """A filter value holds a NUL or another control character (no dimension value can)."""
+
+    status_code = 422
+
+
+def check_filter_values(parameter: str, values: Sequence[str]) -> list[str]:
+    """``values`` as text, refused when one holds a control character (NUL, tab, newline...).
+
+    ``parameter`` is the name the caller knows the filter by (``channel``, ``--segment``); the
+    message names it, the value's position among the values given and the character.
+    """
+    checked = [str(v) for v in values]
+    for position, value in enumerate(checked, start=1):
+        found = control_character(value)
+        if found is not None:
+            raise InvalidFilterValue(
+                f"Filter '{parameter}' value {position} ({value!r}) contains the control "
+                f"character {found}; expected text without control characters"
+            )
+    return checked
+
+
 def check_dimension(by: str | None) -> Dimension | None:
     """Return ``by`` if it is a known dimension (or None); raise otherwise."""
     if by is None:
@@ -57,7 +82,7 @@ def check_filters(filters: Mapping[str, Sequence[str]] | None) -> dict[Dimension
         dim = check_dimension(name)
         if isinstance(values, str):
             values = [values]
-        listed = [str(v) for v in values]
+        listed = check_filter_values(name, values)
         if not listed:
             raise InvalidMetricOption(f"Filter '{name}': expected at least one value, got none")
         checked[dim] = listed  # type: ignore[index]
@@ -72,6 +97,17 @@ def dimension_columns(table: ibis.Table) -> list[str]:
 def dimension_value(column: ibis.Value) -> ibis.Value:
     """A dimension as non-null text, so breakdown rows join and group on every backend."""
     return column.cast("string").fill_null(UNKNOWN)
+
+
+def wanted_values(values: Sequence[str]) -> ibis.Column:
+    """A filter's values as a column of an in-memory table, for ``column.isin(...)``.
+
+    The values reach the database as data (an Arrow table on DuckDB and Spark, rows inserted
+    with bound parameters on PostgreSQL), never as literals in the query's text: a value with a
+    quote, a backslash or anything else matches exactly the rows that hold it.
+    """
+    table = pa.table({"value": pa.array([str(v) for v in values], type=pa.string())})
+    return ibis.memtable(table)["value"]
 
 
 def require_columns(table: ibis.Table, columns: Sequence[str], what: str) -> None:
@@ -100,7 +136,7 @@ def with_dimension(
         raise InvalidMetricOption(f"Breaking down or filtering by plan needs {what}.{plan_column}")
     rows = table
     if "plan" in filters:
-        rows = rows.filter(dimension_value(rows[plan_column]).isin(list(filters["plan"])))
+        rows = rows.filter(dimension_value(rows[plan_column]).isin(wanted_values(filters["plan"])))
     if by == "plan":
         rows = rows.mutate(plan=dimension_value(rows[plan_column]))
     customer_dims = [d for d in CUSTOMER_DIMENSIONS if d == by or d in filters]
@@ -121,7 +157,7 @@ def with_dimension(
     )
     for d, values in filters.items():
         if d in customer_dims:
-            joined = joined.filter(joined[f"_dim_{d}"].isin(list(values)))
+            joined = joined.filter(joined[f"_dim_{d}"].isin(wanted_values(values)))
     if by in customer_dims:
         joined = joined.mutate(**{by: joined[f"_dim_{by}"]})
     return joined.select(*table.columns, *([by] if by is not None else []))

@@ -76,7 +76,9 @@ from revintel.metrics.options import (
     Filters,
     InvalidMetricOption,
     check_dimension,
+    check_filter_values,
     check_filters,
+    wanted_values,
     with_dimension,
 )
 from revintel.warehouse import local_engine
@@ -382,6 +384,9 @@ def _cached(
         return build()
     if (id(wh), "cached", *key) not in call.values:
         expr = build()
+        # A filter's values are an in-memory table (options.wanted_values); Ibis 12 registers
+        # those before running a query but not before caching one on PySpark.
+        wh.con._register_in_memory_tables(expr)
         table = expr.cache()
         # Keep the expression (and the in-memory tables it registered) alive while the cached
         # table is in use: Spark caches lazily, on the first query that reads it.
@@ -557,7 +562,8 @@ def customer_mrr(
     by, checked, days = _options(wh, by, filters, delinquency_days)
     subscriptions = wh.table("subscriptions")
     if customer_ids is not None:
-        subscriptions = subscriptions.filter(subscriptions.customer_id.isin(list(customer_ids)))
+        wanted = wanted_values(check_filter_values("customer_ids", customer_ids))
+        subscriptions = subscriptions.filter(subscriptions.customer_id.isin(wanted))
     expr = customer_mrr_expr(
         subscriptions,
         _customers_if_needed(wh, by, checked),
@@ -1381,8 +1387,10 @@ def _merged(rows: list[Record], tables: list[ibis.Table | None]) -> list[Record]
 
 
 # -- warm-up --------------------------------------------------------------------------------------
-_NO_CUSTOMER = "\x00revintel warm-up"
-"""A dimension value no customer has (blanks are ``(unknown)``): the warm-up's filter."""
+_NO_CUSTOMER = "\uffffrevintel warm-up"
+"""A dimension value no customer has (blanks are ``(unknown)``; U+FFFF is a Unicode noncharacter,
+which no text meant for interchange holds): the warm-up's filter. Not a control character, which
+a filter value may not hold (:func:`~revintel.metrics.options.check_filters`)."""
 
 
 def warm(source: AppContext | Warehouse) -> None:

@@ -18,6 +18,7 @@ from revintel.churn import features as F
 from revintel.churn import service
 from revintel.churn.config import config_sources
 from revintel.context import AppContext
+from revintel.core.csv_export import to_csv_bytes
 from revintel.errors import NoDataError
 from revintel.health.service import snapshot_key
 from revintel.ui.components import has_data, render_empty_state
@@ -185,7 +186,7 @@ def crm_csv(frame: pl.DataFrame) -> bytes:
         top_risk_factor=pl.col("top_factor_label"),
         churn_risk_score=pl.col("churn_risk_score").round(4),
     )
-    return out.select(CRM_COLUMNS).write_csv().encode("utf-8")
+    return to_csv_bytes(out.select(CRM_COLUMNS))  # formula-like text escaped for spreadsheets
 
 
 def scored_caption(info: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from revintel.context import AppContext
+from revintel.core.csv_export import to_csv_bytes
 from revintel.errors import RevintelError
 from revintel.metrics import service
 from revintel.metrics.definitions import DEFINITIONS
@@ -432,7 +433,8 @@ def chart_card(
 
 
 def _csv(frame: Callable[[], pd.DataFrame]) -> bytes:
-    return frame().to_csv(index=False).encode()
+    """The card's table as CSV, formula-like text escaped for spreadsheets."""
+    return to_csv_bytes(frame())
 
 
 def layout(figure: go.Figure, *, height: int = CHART_HEIGHT, **extra: Any) -> go.Figure:

@@ -6,6 +6,7 @@ Thin: reads the options, calls :mod:`revintel.clv.service`, draws. Definitions: 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import plotly.express as px
@@ -15,6 +16,7 @@ import streamlit as st
 
 from revintel.clv import service
 from revintel.context import AppContext
+from revintel.core.csv_export import to_csv_bytes
 from revintel.errors import RevintelError
 from revintel.ui.components import current_context, has_data, render_empty_state
 
@@ -240,7 +242,7 @@ def render_rfm(ctx: AppContext) -> None:
     st.caption(f"As of {result['as_of']}; frequency and monetary over the trailing 12 months.")
     st.download_button(
         "Download RFM scores (CSV)",
-        result["customers"].write_csv,  # made on the click, not on every run
+        partial(to_csv_bytes, result["customers"]),  # made on the click, not on every run
         file_name=f"rfm-{result['as_of']}.csv",
         mime="text/csv",
         icon=":material/download:",

@@ -1,0 +1,1 @@
+"""Base helpers every capability and face shares: text checks and CSV exports."""
