@@ -279,3 +279,16 @@ def test_the_lock_is_reentrant_within_a_thread(settings: Settings) -> None:
     with file.locked(settings), file.locked(settings):
         churn_config.save_config(settings, ChurnConfig(threshold=0.4))
     assert churn_config.load_config(settings).threshold == 0.4
+
+
+def test_the_api_shows_which_copy_is_in_use(api: TestClient, tmp_path: Path) -> None:
+    body = health_body(7)
+    assert api.put("/api/v1/health/config", json=body).status_code == 200
+    path = tmp_path / "home" / "health.toml"
+    path.write_text(path.read_text()[:-3])  # cut inside the last action's text
+
+    response = api.get("/api/v1/health/config")
+
+    assert response.status_code == 200, response.text
+    assert response.json()["sources"] == [f"{path}.last-good"]
+    assert response.json()["config"]["no_contact_days"] == body["no_contact_days"]

@@ -184,8 +184,9 @@ def health_file(settings: Settings) -> Path:
 
 
 def config_sources(settings: Settings) -> list[Path]:
-    """The files that override the defaults, in merge order (only those that exist)."""
-    return FILE.sources(settings)
+    """The files that override the defaults, in merge order (only those that exist; the last good
+    copy in place of a bad home file)."""
+    return FILE.load(settings, validate_config)[1]
 
 
 def load_config(settings: Settings) -> HealthConfig:
