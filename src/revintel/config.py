@@ -121,6 +121,30 @@ class Settings(BaseSettings):
         description="Largest value (one cell of a CSV or Parquet file) a load accepts, in bytes; "
         "a longer one is a problem naming its file, row and column.",
     )
+    model_upload_max_bytes: int = Field(
+        default=64 * 1024**2,
+        ge=1,
+        description="Largest model file (.skops) that `models import` accepts, in bytes (64 MiB); "
+        "a larger file is refused with 413 before it is opened.",
+    )
+    model_bundle_max_expanded_bytes: int = Field(
+        default=256 * 1024**2,
+        ge=1,
+        description="Largest total size a model file's archive may expand to, in bytes (256 "
+        "MiB), checked from its directory before any member is read (413).",
+    )
+    model_bundle_max_members: int = Field(
+        default=10_000,
+        ge=1,
+        description="Most files a model file's archive may hold (413); a trained model holds "
+        "about 300.",
+    )
+    model_bundle_max_ratio: float = Field(
+        default=100.0,
+        ge=1,
+        description="Largest compression ratio (expanded / compressed) of a model file and of "
+        "any member over 1 MiB (422: a zip bomb); skops stores members uncompressed (ratio 1).",
+    )
 
     @field_validator("home", mode="before")
     @classmethod

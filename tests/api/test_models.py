@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,3 +122,64 @@ def test_import_of_an_untrusted_file_is_a_422_naming_the_types(
 
     garbage = writable.post(f"{API}/import", files={"file": ("x.skops", b"not a zip")})
     assert garbage.status_code == 422
+
+
+def test_import_of_a_model_that_is_not_revintel_s_is_a_422_and_nothing_is_registered(
+    writable: TestClient, tmp_path: Path
+) -> None:
+    """The issue's file: a bare LogisticRegression with made-up metadata (was 201, then 500s)."""
+    import numpy as np
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.random.default_rng(1).normal(size=(40, 2))
+    meta = {
+        "kind": "warehouse",
+        "horizon_months": 1,
+        "version": "churn-1m-v2",
+        "features": [{"name": "mrr", "kind": "numeric"}, {"name": "seats", "kind": "numeric"}],
+        "metrics": {"roc_auc": 0.99},
+    }
+    path = tmp_path / "lr.skops"
+    sio.dump(
+        {
+            "revintel_model": 1,
+            "meta": meta,
+            "bundle": {"model": LogisticRegression().fit(x, x[:, 0] > 0)},
+        },
+        path,
+    )
+
+    response = writable.post(f"{API}/import", files={"file": ("lr.skops", path.read_bytes())})
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "InvalidModelFile"
+    assert response.json()["detail"].startswith("lr.skops: not a revintel churn model: ")
+    assert statuses(writable) == {"churn-1m-v1": "production", "churn-3m-v1": "production"}
+    assert writable.get(f"{API}/churn-1m-v1/drift").status_code == 200
+
+
+def test_a_zip_bomb_upload_is_a_413_before_anything_is_read(
+    writable: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from revintel.churn import registry
+    from tests.churn.test_registry import write_zip_bomb
+
+    def reached(*_: object, **__: object) -> None:
+        raise AssertionError("skops was called on a zip bomb")
+
+    monkeypatch.setattr(registry.sio, "get_untrusted_types", reached)
+    monkeypatch.setattr(registry.sio, "load", reached)
+    bomb = write_zip_bomb(tmp_path / "bomb.skops").read_bytes()  # 520 KB -> 512 MiB
+
+    started = time.perf_counter()
+    response = writable.post(f"{API}/import", files={"file": ("bomb.skops", bomb)})
+    seconds = time.perf_counter() - started
+
+    assert response.status_code == 413, response.text
+    assert response.json()["detail"] == (
+        "bomb.skops: the archive expands to 536,870,912 bytes; a model file may expand to at "
+        "most 268,435,456 bytes (setting model_bundle_max_expanded_bytes)"
+    )
+    assert seconds < 2.0
+    assert set(statuses(writable)) == {"churn-1m-v1", "churn-3m-v1"}

@@ -377,3 +377,61 @@ class Untrusted:
 
     def __init__(self) -> None:
         self.secret = 1
+
+
+def test_import_of_a_zip_bomb_is_refused_before_anything_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from revintel.churn import registry
+    from tests.churn.test_registry import write_zip_bomb
+
+    def reached(*_: object, **__: object) -> None:
+        raise AssertionError("skops was called on a zip bomb")
+
+    monkeypatch.setattr(registry.sio, "get_untrusted_types", reached)
+    monkeypatch.setattr(registry.sio, "load", reached)
+    bomb = write_zip_bomb(tmp_path / "bomb.skops")
+
+    code = run_main(monkeypatch, "churn", "models", "import", str(bomb), "--home", str(tmp_path))
+
+    assert code == 1
+    err = capsys.readouterr().err
+    assert f"{bomb}: the archive expands to 536,870,912 bytes" in err and "Traceback" not in err
+
+
+_PEAK = """
+import resource, sys
+from revintel.cli import main
+sys.argv = ["revintel", "churn", "models", "import", sys.argv[1], "--home", sys.argv[2]]
+try:
+    main()
+except SystemExit as exit:
+    code = exit.code
+print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+@pytest.mark.chaos
+def test_a_zip_bomb_does_not_raise_the_memory_of_the_import(tmp_path: Path) -> None:
+    """Peak RSS of ``revintel churn models import`` on a 520 KB file that expands to 512 MiB,
+    against the same command on a 9-byte file that is not a zip (ru_maxrss is in KiB)."""
+    import subprocess
+
+    from tests.churn.test_registry import write_zip_bomb
+
+    bomb = write_zip_bomb(tmp_path / "bomb.skops")
+    junk = tmp_path / "junk.skops"
+    junk.write_text("not a zip")
+    peaks = {}
+    for name, path in (("junk", junk), ("bomb", bomb)):
+        done = subprocess.run(
+            [sys.executable, "-c", _PEAK, str(path), str(tmp_path / "home")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        code, peak = done.stdout.split()[-2:]
+        assert code == "1", done.stdout + done.stderr
+        peaks[name] = int(peak)
+    assert peaks["bomb"] - peaks["junk"] < 32 * 1024, peaks  # under 32 MiB more

@@ -8,7 +8,9 @@ overridden in two places, merged in this order (later wins):
    the dashboard is seen by the CLI and the API).
 
 Every value is validated. An invalid file raises :class:`InvalidChurnConfig` naming the file, the
-key and what was expected; a bad file is never silently ignored.
+key and what was expected; a bad file is never silently ignored. When the home file is the bad one
+and revintel wrote a good version before, that last good copy is used and a warning names the bad
+file (:mod:`revintel.settings_files`, which also locks and writes the file atomically).
 """
 
 from __future__ import annotations
@@ -148,7 +150,7 @@ def validate_config(data: dict[str, Any], source: str = "churn settings") -> Chu
         raise InvalidChurnConfig(f"{source}: " + "; ".join(problems)) from exc
 
 
-FILE = SettingsFile("churn", CHURN_FILE, InvalidChurnConfig)
+FILE: SettingsFile[ChurnConfig] = SettingsFile("churn", CHURN_FILE, InvalidChurnConfig)
 
 
 def churn_file(settings: Settings) -> Path:
@@ -157,19 +159,33 @@ def churn_file(settings: Settings) -> Path:
 
 
 def config_sources(settings: Settings) -> list[Path]:
-    """The files that override the defaults, in merge order (only those that exist)."""
-    return FILE.sources(settings)
+    """The files that override the defaults, in merge order (only those that exist; the last good
+    copy in place of a bad home file)."""
+    return FILE.load(settings, validate_config)[1]
 
 
 def load_config(settings: Settings) -> ChurnConfig:
-    """Defaults, then ``revintel.toml`` ``[churn]``, then ``REVINTEL_HOME/churn.toml``."""
-    data, sources = FILE.merged(settings)
-    return validate_config(data, source=" + ".join(str(p) for p in sources) or "churn settings")
+    """Defaults, then ``revintel.toml`` ``[churn]``, then ``REVINTEL_HOME/churn.toml`` (or its
+    last good copy when it is bad: :meth:`SettingsFile.load`)."""
+    return FILE.load(settings, validate_config)[0]
 
 
 def save_config(settings: Settings, config: ChurnConfig) -> Path:
-    """Write ``config`` whole to ``REVINTEL_HOME/churn.toml`` (atomic rename); returns the path."""
+    """Write ``config`` whole to ``REVINTEL_HOME/churn.toml`` (locked, atomic); returns the path."""
     return FILE.save(settings, to_toml(config))
+
+
+def update_config(settings: Settings, **changes: Any) -> ChurnConfig:
+    """Change some settings and save them, holding the settings lock from the read to the write
+    so a change saved meanwhile (another request, the dashboard, the CLI) is not lost.
+
+    The result is validated (:class:`InvalidChurnConfig` naming the key); returns it.
+    """
+
+    def change(current: ChurnConfig) -> ChurnConfig:
+        return validate_config({**current.model_dump(), **changes}, source="churn settings")
+
+    return FILE.update(settings, validate_config, change, to_toml)
 
 
 def reset_config(settings: Settings) -> None:

@@ -12,14 +12,28 @@ a second rollback goes further back instead of returning to the model just rolle
 Files are only ever loaded after :func:`skops.io.get_untrusted_types` has shown that every type in
 them is in :data:`TRUSTED_TYPES` (skops' own defaults trust builtins, numpy and scikit-learn);
 anything else raises :class:`UntrustedModelFile` and nothing is loaded.
+
+An imported file (:func:`import_model`) passes three gates before anything is registered
+(docs/operations.md, Model bundles):
+
+1. the archive, before any member is read: its size, its member count, its total expanded size
+   and its compression ratio, within :class:`BundleLimits` (from the settings);
+2. the trusted types, then the content: the export's structure and metadata, a bundle that is
+   what revintel's training produces (a fitted LightGBM classifier and logistic baseline over the
+   bundle's own feature list; a warehouse model's features are the warehouse features of their
+   kinds, its target the churn label of its horizon);
+3. a trial: the model scores, explains and measures drift on a few synthetic rows built from its
+   feature list, and every probability must be a number in [0, 1].
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 import re
+import struct
 import tempfile
 import zipfile
 from dataclasses import asdict, dataclass, field
@@ -27,6 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import polars as pl
 import skops.io as sio
 from sqlalchemy import select
@@ -37,6 +52,8 @@ from revintel.errors import NotFoundError, RevintelError
 from revintel.store.models import ChurnModelVersion
 
 if TYPE_CHECKING:
+    from revintel.churn.tabular import ColumnSpec
+    from revintel.config import Settings
     from revintel.context import AppContext
 
 ModelKind = Literal["warehouse", "table"]
@@ -71,6 +88,12 @@ class InvalidModelFile(RevintelError):
     """A file is not a revintel model file (not a skops archive, or not the expected layout)."""
 
     status_code = 422
+
+
+class ModelFileTooLarge(InvalidModelFile):
+    """A model file, or what its archive expands to, is over a limit; nothing was read."""
+
+    status_code = 413
 
 
 class ModelStateError(RevintelError):
@@ -230,39 +253,153 @@ def _dump_atomic(obj: Any, path: Path) -> None:
         raise
 
 
-def _untrusted(path: Path) -> list[str]:
+def _untrusted(path: Path, label: str) -> list[str]:
     try:
         types = sio.get_untrusted_types(file=path)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InvalidModelFile(
-            f"{path}: not a readable skops model file ({type(exc).__name__}: {exc})"
+            f"{label}: not a readable skops model file ({type(exc).__name__}: {exc})"
         ) from exc
     return sorted(set(types) - set(TRUSTED_TYPES))
 
 
-def load_trusted(path: Path) -> Any:
+def load_trusted(
+    path: Path, *, limits: BundleLimits | None = None, label: str | None = None
+) -> Any:
     """Load a skops file after checking every type in it is trusted.
 
-    Raises :class:`UntrustedModelFile` naming the file and the untrusted types (nothing is
-    loaded), or :class:`InvalidModelFile` when the file is not a skops archive.
+    With ``limits`` the archive is first checked against them (:func:`check_archive`). Raises
+    :class:`UntrustedModelFile` naming the file and the untrusted types (nothing is loaded),
+    :class:`ModelFileTooLarge` over a limit, or :class:`InvalidModelFile` when the file is not a
+    skops archive. Messages name the file as ``label`` (default: its path).
     """
     path = Path(path)
+    label = label or str(path)
     if not path.is_file():
-        raise NotFoundError(f"{path}: no such model file")
-    if not zipfile.is_zipfile(path):
+        raise NotFoundError(f"{label}: no such model file")
+    if limits is not None:
+        check_archive(path, limits, label)
+    elif not zipfile.is_zipfile(path):
         raise InvalidModelFile(
-            f"{path}: not a skops model file (expected a zip archive written by skops)"
+            f"{label}: not a skops model file (expected a zip archive written by skops)"
         )
-    untrusted = _untrusted(path)
+    untrusted = _untrusted(path, label)
     if untrusted:
         raise UntrustedModelFile(
-            f"{path}: refused to load: it contains untrusted types {', '.join(untrusted)}; "
+            f"{label}: refused to load: it contains untrusted types {', '.join(untrusted)}; "
             f"a churn model may only hold scikit-learn, numpy, LightGBM and plain Python values"
         )
     try:
         return sio.load(path, trusted=list(TRUSTED_TYPES))
     except Exception as exc:  # skops raises many kinds on a corrupt archive
-        raise InvalidModelFile(f"{path}: cannot be loaded ({type(exc).__name__}: {exc})") from exc
+        raise InvalidModelFile(f"{label}: cannot be loaded ({type(exc).__name__}: {exc})") from exc
+
+
+# -- archive limits --------------------------------------------------------------------------------
+
+#: Below this expanded size a member (or a whole archive) is not held to the compression ratio: a
+#: small, very regular member (an array of zeros) legitimately compresses far, and is harmless.
+RATIO_FLOOR_BYTES = 1024 * 1024
+_EOCD = struct.Struct("<4s4H2LH")  # zip end-of-central-directory record (APPNOTE 4.3.16)
+_EOCD_SIGNATURE = b"PK\x05\x06"
+_MAX_COMMENT = 0xFFFF
+
+
+@dataclass(frozen=True)
+class BundleLimits:
+    """What an imported model file may be (settings ``model_upload_max_bytes``,
+    ``model_bundle_max_expanded_bytes``, ``model_bundle_max_members``, ``model_bundle_max_ratio``).
+    """
+
+    max_bytes: int
+    max_expanded_bytes: int
+    max_members: int
+    max_ratio: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BundleLimits:
+        return cls(
+            max_bytes=settings.model_upload_max_bytes,
+            max_expanded_bytes=settings.model_bundle_max_expanded_bytes,
+            max_members=settings.model_bundle_max_members,
+            max_ratio=settings.model_bundle_max_ratio,
+        )
+
+
+def _declared_members(path: Path, label: str) -> int:
+    """The member count of the end-of-central-directory record, read before the directory."""
+    with path.open("rb") as handle:
+        end = handle.seek(0, os.SEEK_END)
+        start = max(0, end - _EOCD.size - _MAX_COMMENT)
+        handle.seek(start)
+        tail = handle.read(end - start)
+    at = tail.rfind(_EOCD_SIGNATURE)
+    if at < 0 or len(tail) - at < _EOCD.size:
+        raise InvalidModelFile(
+            f"{label}: not a skops model file (expected a zip archive written by skops)"
+        )
+    _, _, _, _, members, directory_size, directory_offset, _ = _EOCD.unpack_from(tail, at)
+    if members == 0xFFFF or 0xFFFFFFFF in (directory_size, directory_offset):
+        raise ModelFileTooLarge(
+            f"{label}: a ZIP64 archive (over 65,535 members or 4 GiB); a model file is far "
+            "smaller, so it was not read"
+        )
+    return int(members)
+
+
+def check_archive(path: Path, limits: BundleLimits, label: str | None = None) -> None:
+    """Refuse a model file over ``limits`` before any member is read or decompressed.
+
+    Checks the file size, the member count (from the archive's end record, before the central
+    directory is parsed), the total expanded size (the sum of the members' declared sizes, which
+    Python's zip reader also enforces when it reads) and the compression ratio of the archive
+    and of each member over :data:`RATIO_FLOOR_BYTES`. Raises :class:`ModelFileTooLarge` (413)
+    over a size or count, :class:`InvalidModelFile` (422) for a ratio or a file that is not a
+    zip archive.
+    """
+    label = label or str(path)
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise ModelFileTooLarge(
+            f"{label}: {size:,} bytes; a model file may be at most {limits.max_bytes:,} bytes "
+            "(setting model_upload_max_bytes)"
+        )
+    members = _declared_members(path, label)
+    if members > limits.max_members:
+        raise ModelFileTooLarge(
+            f"{label}: the archive holds {members:,} files; a model file may hold at most "
+            f"{limits.max_members:,} (setting model_bundle_max_members)"
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InvalidModelFile(
+            f"{label}: not a skops model file (not a readable zip archive: {exc})"
+        ) from exc
+    if len(infos) > limits.max_members:
+        raise ModelFileTooLarge(
+            f"{label}: the archive holds {len(infos):,} files; a model file may hold at most "
+            f"{limits.max_members:,} (setting model_bundle_max_members)"
+        )
+    expanded = sum(info.file_size for info in infos)
+    if expanded > limits.max_expanded_bytes:
+        raise ModelFileTooLarge(
+            f"{label}: the archive expands to {expanded:,} bytes; a model file may expand to at "
+            f"most {limits.max_expanded_bytes:,} bytes (setting model_bundle_max_expanded_bytes)"
+        )
+    compressed = sum(info.compress_size for info in infos)
+    suspects = [(label, expanded, compressed)] + [
+        (f"{label}, member {info.filename!r}", info.file_size, info.compress_size) for info in infos
+    ]
+    for where, big, small in suspects:
+        ratio = big / max(small, 1)
+        if big > RATIO_FLOOR_BYTES and ratio > limits.max_ratio:
+            raise InvalidModelFile(
+                f"{where}: compressed {ratio:,.0f} to 1 ({big:,} bytes from {small:,}); a model "
+                f"file's ratio may be at most {limits.max_ratio:g} (setting "
+                "model_bundle_max_ratio), so it was not read"
+            )
 
 
 # -- registering -----------------------------------------------------------------------------------
@@ -520,22 +657,20 @@ def export_model(ctx: AppContext, version: str, path: Path) -> Path:
     return Path(path)
 
 
-def _meta_str(meta: dict[str, Any], key: str, path: Path) -> str | None:
-    value = meta.get(key)
-    if value is not None and not isinstance(value, str):
-        raise InvalidModelFile(f"{path}: meta.{key} must be text, got {value!r}")
-    return value
-
-
-def import_model(ctx: AppContext, path: Path) -> ModelRecord:
+def import_model(ctx: AppContext, path: Path, *, name: str | None = None) -> ModelRecord:
     """Register a file written by :func:`export_model` as a new ``candidate``.
 
-    The file is checked against :data:`TRUSTED_TYPES` before anything is loaded
-    (:class:`UntrustedModelFile` otherwise). It keeps its version unless that is taken (then it
-    gets the next free one); its notes say where it came from.
+    Before anything is registered the file passes the archive limits, the trusted types, the
+    content checks and a trial scoring (module docstring); a refused file raises
+    :class:`ModelFileTooLarge` (413), :class:`UntrustedModelFile` or :class:`InvalidModelFile`
+    (422) naming every problem found, and nothing is written. ``name`` is how messages and notes
+    name the file (default: its path; the API passes the uploaded file's name). The model keeps its
+    version unless that is taken (then it gets the next free one); its notes say where it came
+    from.
     """
     path = Path(path)
-    content = load_trusted(path)
+    label = name or str(path)
+    content = load_trusted(path, limits=BundleLimits.from_settings(ctx.settings), label=label)
     if (
         not isinstance(content, dict)
         or content.get("revintel_model") != EXPORT_FORMAT
@@ -543,18 +678,14 @@ def import_model(ctx: AppContext, path: Path) -> ModelRecord:
         or not isinstance(content.get("bundle"), dict)
     ):
         raise InvalidModelFile(
-            f"{path}: not a revintel model export (expected a skops file written by "
+            f"{label}: not a revintel model export (expected a skops file written by "
             f"'revintel churn models export', holding revintel_model={EXPORT_FORMAT}, meta "
             "and bundle)"
         )
     meta: dict[str, Any] = content["meta"]
-    kind = meta.get("kind")
-    if kind not in KINDS:
-        raise InvalidModelFile(f"{path}: meta.kind is {kind!r}; expected one of {KINDS}")
-    horizon = meta.get("horizon_months")
-    if horizon is not None and (not isinstance(horizon, int) or isinstance(horizon, bool)):
-        raise InvalidModelFile(f"{path}: meta.horizon_months must be a whole number of months")
-    original = _meta_str(meta, "version", path)
+    bundle: dict[str, Any] = content["bundle"]
+    kind, horizon, fields = check_export(meta, bundle, label)
+    original = meta.get("version")
     version: str | None = None
     if original and _VERSION_PATTERN.match(original):
         with ctx.store.session() as s:
@@ -562,24 +693,16 @@ def import_model(ctx: AppContext, path: Path) -> ModelRecord:
                 select(ChurnModelVersion.id).where(ChurnModelVersion.version == original)
             ).first()
         version = None if taken is not None else original
-    note = f"imported from {path.name}" + (f" (exported as {original})" if original else "")
-    old_notes = _meta_str(meta, "notes", path)
-    fields = {
-        "training_from": _meta_str(meta, "training_from", path),
-        "training_to": _meta_str(meta, "training_to", path),
-        "data_hash": _meta_str(meta, "data_hash", path) or "",
-        "source": f"import: {path.name}",
-        "params": _json_dict(meta.get("params")),
-        "features": list(meta.get("features") or []),
-        "metrics": _json_dict(meta.get("metrics")),
-        "importance": {str(k): float(v) for k, v in _json_dict(meta.get("importance")).items()},
-        "reference": _json_dict(meta.get("reference")),
-        "notes": f"{old_notes}\n{note}" if old_notes else note,
-        "parent_version": _meta_str(meta, "parent_version", path),
-    }
+    file_name = Path(label).name
+    note = f"imported from {file_name}" + (f" (exported as {original})" if original else "")
+    old_notes = meta.get("notes")
+    fields.update(
+        source=f"import: {file_name}",
+        notes=f"{old_notes}\n{note}" if old_notes else note,
+    )
     return _insert(
         ctx,
-        content["bundle"],
+        bundle,
         kind=kind,
         horizon=horizon,
         status="candidate",
@@ -588,8 +711,318 @@ def import_model(ctx: AppContext, path: Path) -> ModelRecord:
     )
 
 
-def _json_dict(value: Any) -> dict[str, Any]:
-    return dict(value) if isinstance(value, dict) else {}
+# -- checking an imported file ---------------------------------------------------------------------
+
+_TEXT_META = ("version", "training_from", "training_to", "data_hash", "parent_version", "notes")
+_TRIAL_ROWS = 6
+
+
+class _Problems(list[str]):
+    def need(self, ok: bool, problem: str) -> bool:
+        if not ok:
+            self.append(problem)
+        return ok
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    return "None" if value is None else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_specs(raw: Any, problems: _Problems) -> list[ColumnSpec]:
+    from revintel.churn.tabular import ColumnKind, ColumnSpec
+
+    kinds = ColumnKind.__args__  # type: ignore[attr-defined]
+    if not problems.need(
+        isinstance(raw, list) and len(raw) > 0 and all(isinstance(d, dict) for d in raw),
+        "bundle.specs must be a non-empty list of feature specs ({name, kind, categories})",
+    ):
+        return []
+    specs: list[ColumnSpec] = []
+    for i, spec in enumerate(raw):
+        where = f"bundle.specs[{i}]"
+        name, kind, categories = spec.get("name"), spec.get("kind"), spec.get("categories")
+        ok = problems.need(
+            isinstance(name, str) and name != "", f"{where}.name must be text, got {name!r}"
+        )
+        ok &= problems.need(kind in kinds, f"{where}.kind is {kind!r}; expected one of {kinds}")
+        wanted = kind == "categorical"
+        ok &= problems.need(
+            (categories is None and not wanted)
+            or (isinstance(categories, list) and all(isinstance(c, str) for c in categories)),
+            f"{where}.categories must be a list of text for a categorical feature, else null; "
+            f"got {categories!r}",
+        )
+        if ok:
+            specs.append(ColumnSpec.from_dict(spec))
+    names = [s.name for s in specs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    problems.need(not dupes, f"bundle.specs names features twice: {', '.join(dupes)}")
+    return specs if len(specs) == len(raw) and not dupes else []
+
+
+def _check_estimators(bundle: dict[str, Any], width: int, problems: _Problems) -> None:
+    problems.extend(_lgbm_problems(bundle, width))
+    problems.extend(_baseline_problems(bundle.get("baseline"), width))
+
+
+def _lgbm_problems(bundle: dict[str, Any], width: int) -> list[str]:
+    import lightgbm
+
+    lgbm = bundle.get("lgbm")
+    if not isinstance(lgbm, lightgbm.LGBMClassifier):
+        return [f"bundle.lgbm is {_type_name(lgbm)}; expected a fitted lightgbm.LGBMClassifier"]
+    if not lgbm.__sklearn_is_fitted__():
+        return ["bundle.lgbm is not fitted"]
+    problems = _Problems()
+    got = getattr(lgbm, "n_features_in_", None)
+    problems.need(
+        got == width and lgbm.booster_.num_feature() == width,
+        f"bundle.lgbm takes {got} features; bundle.specs lists {width}",
+    )
+    problems.need(
+        len(getattr(lgbm, "classes_", ())) == 2 and lgbm.objective_ == "binary",
+        f"bundle.lgbm is not a binary classifier (objective {lgbm.objective_!r})",
+    )
+    params = bundle.get("params")
+    best = params.get("best_iteration") if isinstance(params, dict) else None
+    problems.need(
+        best is None or (_is_whole(best) and 0 <= best <= lgbm.booster_.num_trees()),
+        f"bundle.params.best_iteration is {best!r}; expected a round of the model",
+    )
+    return problems
+
+
+def _baseline_problems(baseline: Any, width: int) -> list[str]:
+    from sklearn.exceptions import NotFittedError
+    from sklearn.pipeline import Pipeline
+    from sklearn.utils.validation import check_is_fitted
+
+    if not isinstance(baseline, Pipeline) or not hasattr(baseline, "decision_function"):
+        return [
+            f"bundle.baseline is {_type_name(baseline)}; expected a fitted scikit-learn "
+            "Pipeline ending in a logistic regression"
+        ]
+    try:
+        check_is_fitted(baseline)
+    except NotFittedError:
+        return ["bundle.baseline is not fitted"]
+    problems = _Problems()
+    got = getattr(baseline, "n_features_in_", None)
+    problems.need(got == width, f"bundle.baseline takes {got} features; bundle.specs lists {width}")
+    problems.need(
+        len(getattr(baseline, "classes_", ())) == 2, "bundle.baseline is not a binary classifier"
+    )
+    return problems
+
+
+def _check_reference(reference: Any, names: list[str], problems: _Problems) -> None:
+    if not problems.need(
+        isinstance(reference, dict)
+        and isinstance(reference.get("stats"), dict)
+        and isinstance(reference.get("histograms"), dict),
+        "meta.reference must hold 'stats' and 'histograms' (what explanations and drift use)",
+    ):
+        return
+    stats = reference["stats"].get("features")
+    histograms = reference["histograms"].get("features")
+    for key, table in (("stats", stats), ("histograms", histograms)):
+        if problems.need(isinstance(table, dict), f"meta.reference.{key}.features must be a map"):
+            missing = [n for n in names if n not in table]
+            problems.need(
+                not missing, f"meta.reference.{key} lacks the features {', '.join(missing)}"
+            )
+    if not isinstance(histograms, dict):
+        return
+    for feature, ref in histograms.items():
+        where = f"meta.reference.histograms.features[{feature!r}]"
+        if not problems.need(isinstance(ref, dict), f"{where} must be a map"):
+            continue
+        bins = ref.get("edges") if ref.get("kind") == "numeric" else ref.get("levels")
+        shares = ref.get("shares")
+        problems.need(
+            ref.get("kind") in ("numeric", "categorical")
+            and isinstance(bins, list)
+            and isinstance(shares, list)
+            and len(shares) == len(bins) + 1
+            and all(_is_number(v) for v in shares)
+            and _is_number(ref.get("missing_share")),
+            f"{where} must have kind, edges or levels, one more share than those, and "
+            "missing_share",
+        )
+
+
+def check_export(
+    meta: dict[str, Any], bundle: dict[str, Any], label: str
+) -> tuple[ModelKind, int | None, dict[str, Any]]:
+    """The kind, horizon and registry fields of an exported model that passes the content checks
+    and the trial scoring; otherwise :class:`InvalidModelFile` listing every problem found."""
+    from revintel.churn import features as warehouse_features
+    from revintel.churn.training import BUNDLE_FORMAT
+
+    problems = _Problems()
+    kind = meta.get("kind")
+    horizon = meta.get("horizon_months")
+    problems.need(kind in KINDS, f"meta.kind is {kind!r}; expected one of {KINDS}")
+    if kind == "warehouse":
+        problems.need(
+            horizon in warehouse_features.HORIZONS and _is_whole(horizon),
+            f"meta.horizon_months is {horizon!r}; a warehouse model's horizon is one of "
+            f"{warehouse_features.HORIZONS} months",
+        )
+    elif kind == "table":
+        problems.need(
+            horizon is None, f"meta.horizon_months is {horizon!r}; a table model has none"
+        )
+    for key in _TEXT_META:
+        value = meta.get(key)
+        problems.need(value is None or isinstance(value, str), f"meta.{key} must be text")
+    for key in ("params", "metrics"):
+        value = meta.get(key)
+        problems.need(value is None or isinstance(value, dict), f"meta.{key} must be a map")
+    importance = meta.get("importance") or {}
+    problems.need(
+        isinstance(importance, dict) and all(_is_number(v) for v in importance.values()),
+        "meta.importance must map features to numbers",
+    )
+
+    fmt = bundle.get("format")
+    problems.need(fmt == BUNDLE_FORMAT, f"bundle.format is {fmt!r}; expected {BUNDLE_FORMAT!r}")
+    specs = _check_specs(bundle.get("specs"), problems)
+    names = [s.name for s in specs]
+    target = bundle.get("target")
+    problems.need(isinstance(target, str) and target != "", "bundle.target must be text")
+    for key in ("platt", "baseline_platt"):
+        pair = bundle.get(key)
+        problems.need(
+            isinstance(pair, list | tuple) and len(pair) == 2 and all(map(_is_number, pair)),
+            f"bundle.{key} must be two numbers, got {pair!r}",
+        )
+    problems.need(isinstance(bundle.get("params", {}), dict), "bundle.params must be a map")
+    problems.need(
+        bundle.get("horizon_months") == horizon,
+        f"bundle.horizon_months is {bundle.get('horizon_months')!r} but meta.horizon_months is "
+        f"{horizon!r}",
+    )
+    if specs:
+        _check_estimators(bundle, len(specs), problems)
+        features = meta.get("features")
+        problems.need(
+            isinstance(features, list)
+            and [f.get("name") if isinstance(f, dict) else f for f in features] == names,
+            f"meta.features must list the bundle's features in order ({', '.join(names)})",
+        )
+        _check_reference(meta.get("reference"), names, problems)
+        if isinstance(importance, dict):
+            unknown = sorted(set(importance) - set(names))
+            problems.need(not unknown, f"meta.importance names unknown features {unknown}")
+    if kind == "warehouse" and specs:
+        expected = {
+            name: "categorical"
+            if name in warehouse_features.CATEGORICAL
+            else "boolean"
+            if name in warehouse_features.BOOLEAN
+            else "numeric"
+            for name in warehouse_features.FEATURES
+        }
+        wrong = [
+            f"{s.name} ({s.kind})" if s.name in expected else f"{s.name} (not a warehouse feature)"
+            for s in specs
+            if expected.get(s.name) != s.kind
+        ]
+        problems.need(
+            not wrong,
+            "a warehouse model's features must be warehouse features of their kind; "
+            f"not so: {', '.join(wrong)}",
+        )
+        problems.need(
+            target == f"churned_{horizon}m",
+            f"bundle.target is {target!r}; a warehouse model of {horizon} month(s) predicts "
+            f"churned_{horizon}m",
+        )
+    if problems:
+        raise InvalidModelFile(f"{label}: not a revintel churn model: " + "; ".join(problems))
+    _trial(bundle, specs, meta["reference"], label)
+    assert kind in KINDS
+    fields = {
+        **{key: meta.get(key) for key in ("training_from", "training_to", "parent_version")},
+        "data_hash": meta.get("data_hash") or "",
+        "params": dict(meta.get("params") or {}),
+        "features": [s.as_dict() for s in specs],
+        "metrics": dict(meta.get("metrics") or {}),
+        "importance": {str(k): float(v) for k, v in importance.items()},
+        "reference": dict(meta["reference"]),
+    }
+    return kind, horizon, fields  # type: ignore[return-value]
+
+
+def _trial_rows(specs: list[ColumnSpec]) -> pl.DataFrame:
+    """A few rows over every feature: ordinary, extreme, missing and unseen values."""
+    from datetime import date
+
+    n = _TRIAL_ROWS
+    columns: dict[str, pl.Series] = {}
+    for spec in specs:
+        if spec.kind == "numeric":
+            values: list[Any] = [0.0, 1.0, -1.0, 1e6, None, 0.5]
+            series = pl.Series(spec.name, values, dtype=pl.Float64)
+        elif spec.kind == "boolean":
+            series = pl.Series(spec.name, [True, False, None, True, False, True], dtype=pl.Boolean)
+        elif spec.kind == "date":
+            days = [date(2024, 1, 31), date(2020, 6, 1), None, date(2026, 12, 31)]
+            series = pl.Series(spec.name, (days * n)[:n], dtype=pl.Date)
+        else:
+            levels = [*(spec.categories or [])[:3], None, "__unseen__"]
+            series = pl.Series(spec.name, (levels * n)[:n], dtype=pl.String)
+        columns[spec.name] = series
+    return pl.DataFrame(columns)
+
+
+def _trial(
+    bundle: dict[str, Any], specs: list[ColumnSpec], reference: dict[str, Any], label: str
+) -> None:
+    """Score, explain and measure drift on :func:`_trial_rows`, as scoring and drift will."""
+    from revintel.churn.drift import data_quality, drift_report
+    from revintel.churn.explain import ReferenceStats, explain, explain_many
+    from revintel.churn.training import ChurnModel
+
+    rows = _trial_rows(specs)
+    try:
+        model = ChurnModel.from_bundle(bundle)
+        scores = {
+            "probabilities": model.predict_proba(rows),
+            "baseline probabilities": model.baseline_proba(rows),
+        }
+        contributions = model.contributions(rows)
+        explain_many(model, rows, top=3, contributions=contributions)
+        explain(model, rows.head(1), ReferenceStats.from_dict(reference["stats"]))
+        drift_report(reference["histograms"], rows)
+        data_quality(rows)
+    except Exception as exc:  # anything a model file can make scoring raise
+        raise InvalidModelFile(
+            f"{label}: not a usable churn model: scoring {rows.height} trial rows failed "
+            f"({type(exc).__name__}: {exc})"
+        ) from exc
+    for what, p in scores.items():
+        p = np.asarray(p, dtype=np.float64)
+        if p.shape != (rows.height,) or not np.all((p >= 0.0) & (p <= 1.0)):
+            raise InvalidModelFile(
+                f"{label}: not a usable churn model: trial {what} {p.tolist()!r}; expected "
+                f"{rows.height} numbers in [0, 1]"
+            )
+    if contributions.shape != (rows.height, len(specs) + 1):
+        raise InvalidModelFile(
+            f"{label}: not a usable churn model: contributions of shape {contributions.shape}; "
+            f"expected ({rows.height}, {len(specs) + 1})"
+        )
 
 
 # -- comparing -------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ import polars as pl
 
 from revintel.churn import features as F
 from revintel.churn import registry
-from revintel.churn.config import ChurnConfig, config_sources, load_config, save_config
+from revintel.churn.config import ChurnConfig, config_sources, load_config, update_config
 from revintel.churn.drift import (
     data_quality,
     drift_report,
@@ -1174,7 +1174,6 @@ def apply_threshold(
 ) -> ChurnConfig:
     """Save the decision threshold (a number, or chosen by a method on the held-out rows); every
     page and endpoint reads it from the settings."""
-    cfg = load_config(ctx.settings)
     if method == "manual":
         if threshold is None or not (0.0 < threshold < 1.0):
             raise RevintelError(f"threshold = {threshold!r}: expected a number between 0 and 1")
@@ -1201,13 +1200,11 @@ def apply_threshold(
                 "min_precision or choose another method"
             )
         chosen = float(picked)
-    data = cfg.model_dump() if hasattr(cfg, "model_dump") else asdict(cfg)
-    data.update(threshold=chosen, threshold_method=method)
+    changes: dict[str, Any] = {"threshold": chosen, "threshold_method": method}
     if min_precision is not None:
-        data["min_precision"] = min_precision
-    new = type(cfg)(**data)
-    save_config(ctx.settings, new)
-    return new
+        changes["min_precision"] = min_precision
+    # Re-read under the settings lock: a concurrent change to another key is kept.
+    return update_config(ctx.settings, **changes)
 
 
 # -- lifecycle ------------------------------------------------------------------------------------

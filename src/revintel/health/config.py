@@ -8,7 +8,9 @@ They can be overridden in two places, merged in this order (later wins):
    /api/v1/health/config`` (so an edit made in the dashboard is seen by the CLI and the API).
 
 Every value is validated; the weights must sum to 100%. An invalid file or request raises
-:class:`InvalidHealthConfig` naming the field and what was expected.
+:class:`InvalidHealthConfig` naming the field and what was expected. When the home file is the bad
+one and revintel wrote a good version before, that last good copy is used and a warning names the
+bad file (:mod:`revintel.settings_files`, which also locks and writes the file atomically).
 """
 
 from __future__ import annotations
@@ -171,7 +173,9 @@ def validate_config(data: dict[str, Any], source: str = "health settings") -> He
         raise InvalidHealthConfig(f"{source}: " + "; ".join(problems)) from exc
 
 
-FILE = SettingsFile("health", HEALTH_FILE, InvalidHealthConfig, whole_tables=("actions",))
+FILE: SettingsFile[HealthConfig] = SettingsFile(
+    "health", HEALTH_FILE, InvalidHealthConfig, whole_tables=("actions",)
+)
 
 
 def health_file(settings: Settings) -> Path:
@@ -180,18 +184,20 @@ def health_file(settings: Settings) -> Path:
 
 
 def config_sources(settings: Settings) -> list[Path]:
-    """The files that override the defaults, in merge order (only those that exist)."""
-    return FILE.sources(settings)
+    """The files that override the defaults, in merge order (only those that exist; the last good
+    copy in place of a bad home file)."""
+    return FILE.load(settings, validate_config)[1]
 
 
 def load_config(settings: Settings) -> HealthConfig:
-    """Defaults, then ``revintel.toml`` ``[health]``, then ``REVINTEL_HOME/health.toml``."""
-    data, sources = FILE.merged(settings)
-    return validate_config(data, source=" + ".join(str(p) for p in sources))
+    """Defaults, then ``revintel.toml`` ``[health]``, then ``REVINTEL_HOME/health.toml`` (or its
+    last good copy when it is bad: :meth:`SettingsFile.load`)."""
+    return FILE.load(settings, validate_config)[0]
 
 
 def save_config(settings: Settings, config: HealthConfig) -> Path:
-    """Write ``config`` whole to ``REVINTEL_HOME/health.toml`` (atomic rename); returns the path."""
+    """Write ``config`` whole to ``REVINTEL_HOME/health.toml`` (locked, atomic); returns the
+    path."""
     return FILE.save(settings, to_toml(config))
 
 

@@ -46,16 +46,20 @@ def list_models(
 @router.post(
     "/import",
     status_code=status.HTTP_201_CREATED,
-    responses={422: {"model": ErrorResponse, "description": "Untrusted or invalid model file."}},
+    responses={
+        413: {"model": ErrorResponse, "description": "Model file or its archive over a limit."},
+        422: {"model": ErrorResponse, "description": "Untrusted or invalid model file."},
+    },
 )
 def import_model(
     ctx: ContextDep,
     file: Annotated[UploadFile, File(description="A .skops file written by a model export.")],
 ) -> dict[str, Any]:
-    """Register an exported model as a candidate; a file holding untrusted types is refused."""
+    """Register an exported model as a candidate once it passes the archive limits, the trusted
+    types, the content checks and a trial scoring; otherwise nothing is registered."""
     with tempfile.TemporaryDirectory(prefix="revintel-upload-") as tmp:
         (path,) = save_uploads([(file.filename, file.file)], Path(tmp), field="file")
-        return _record(registry.import_model(ctx, path))
+        return _record(registry.import_model(ctx, path, name=path.name))
 
 
 @router.get("/{version}", responses=NOT_FOUND)

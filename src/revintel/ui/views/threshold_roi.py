@@ -16,7 +16,7 @@ import polars as pl
 import streamlit as st
 
 from revintel.churn import registry, service
-from revintel.churn.config import InvalidChurnConfig, load_config, save_config
+from revintel.churn.config import InvalidChurnConfig, load_config, update_config
 from revintel.context import AppContext
 from revintel.errors import RevintelError
 from revintel.ui.components import current_context, flash, has_data, render_empty_state
@@ -470,16 +470,11 @@ def apply(
     """Save the ROI inputs (so a method chooses on what the page shows), apply the threshold, and
     say how many customers are now predicted to churn."""
     try:
-        cfg = load_config(ctx.settings)
-        save_config(
+        update_config(
             ctx.settings,
-            cfg.model_copy(
-                update={
-                    "cost_per_action": inputs["cost_per_action"],
-                    "value_per_save": inputs["value_per_save"],
-                    "success_rate": inputs["success_rate"],
-                }
-            ),
+            cost_per_action=inputs["cost_per_action"],
+            value_per_save=inputs["value_per_save"],
+            success_rate=inputs["success_rate"],
         )
         new = service.apply_threshold(
             ctx,
