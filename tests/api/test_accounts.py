@@ -56,6 +56,12 @@ def test_bad_query_is_422_naming_the_field(demo_client: TestClient) -> None:
     assert r.status_code == 422 and "expected a month from" in r.json()["detail"]
 
 
+def test_a_page_past_the_end_is_empty(demo_client: TestClient) -> None:
+    r = demo_client.get("/api/v1/accounts", params={"page": 10**22, "page_size": 1000})
+    assert r.status_code == 200, r.text
+    assert r.json()["items"] == [] and r.json()["total"] > 0
+
+
 def test_account_360(demo_client: TestClient) -> None:
     account = demo_client.get("/api/v1/accounts", params={"page_size": 1}).json()["items"][0]
     body = demo_client.get(f"/api/v1/accounts/{account['account_id']}").json()

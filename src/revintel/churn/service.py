@@ -1201,6 +1201,12 @@ def apply_threshold(
                 "min_precision or choose another method"
             )
         chosen = float(picked)
+        if not 0.0 < chosen < 1.0:
+            raise InvalidChurnRequest(
+                f"method = {method} chose the threshold {chosen:g}, which flags "
+                f"{'no' if chosen >= 1.0 else 'every'} customer; set a threshold between 0 and 1 "
+                "or choose another method"
+            )
     data = cfg.model_dump() if hasattr(cfg, "model_dump") else asdict(cfg)
     data.update(threshold=chosen, threshold_method=method)
     if min_precision is not None:

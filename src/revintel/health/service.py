@@ -665,7 +665,8 @@ def list_accounts(
         raise InvalidHealthOption("page must be ≥ 1 and page_size between 1 and 1000")
     frame = filter_scores(scores.frame, **filters)
     frame = frame.sort([sort, "account_id"], descending=[descending, False], nulls_last=True)
-    rows = frame.slice((page - 1) * page_size, page_size)
+    # A page past the end is empty; the offset is capped so a huge page number cannot overflow.
+    rows = frame.slice(min((page - 1) * page_size, frame.height), page_size)
     return account_rows(rows), frame.height
 
 
