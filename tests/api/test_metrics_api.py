@@ -98,6 +98,8 @@ def test_bad_month_names_the_field(api: TestClient) -> None:
     assert get(api, "/api/v1/metrics/mrr?from=%202024-01", 422)["fields"][0]["field"] == "from"
     body = get(api, "/api/v1/metrics/mrr?from=2024-04&to=2024-02", 400)
     assert "2024-04" in body["detail"] and "2024-02" in body["detail"]
+    # Well-formed months the data does not reach: the data, not the request, lacks them.
+    assert "outside the data" in get(api, "/api/v1/metrics/mrr?from=2099-01", 409)["detail"]
 
 
 def test_missing_table_is_a_409_naming_it(api: TestClient) -> None:

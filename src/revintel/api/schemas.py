@@ -76,7 +76,8 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "A body that cannot be parsed, or an option this request cannot take (`detail` says "
     "which).",
     404: "The named account, customer or model does not exist.",
-    409: "The data does not allow it yet: a table it needs is not loaded, or a model's state.",
+    409: "The data does not allow it: a table it needs is not loaded, a month outside the data, "
+    "or a model's state.",
     413: "The request body is larger than the server accepts.",
     422: "The request is invalid: `fields` names each invalid field, or `problems` each problem "
     "in an uploaded file.",

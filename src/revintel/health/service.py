@@ -97,6 +97,12 @@ class InvalidHealthOption(RevintelError):
     status_code = 422
 
 
+class MonthOutsideTheData(InvalidHealthOption):
+    """A well-formed month the data does not cover: a 409 like a table not loaded."""
+
+    status_code = 409
+
+
 # -- what is loaded -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Coverage:
@@ -210,7 +216,7 @@ def resolve_month(cov: Coverage, month: str | None) -> int:
     except RevintelError as exc:
         raise InvalidHealthOption(str(exc)) from exc
     if not cov.first_month <= number <= cov.last_month:
-        raise InvalidHealthOption(
+        raise MonthOutsideTheData(
             f"month {month}: no health data that month; expected a month from "
             f"{month_label(cov.first_month)} to {month_label(cov.last_month)}"
         )

@@ -42,8 +42,7 @@ FROM_WAREHOUSE = error_responses(
     422,
     503,
     descriptions={
-        400: "No complete month of data as of `as_of`.",
-        409: "A table it needs is not loaded.",
+        409: "A table it needs is not loaded, or no month of the data is complete by `as_of`."
     },
 )
 
