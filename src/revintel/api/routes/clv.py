@@ -35,6 +35,11 @@ AsOfQuery = Annotated[
     Query(description="Date the data is as of, no later than today; default the latest."),
 ]
 DiscountQuery = Annotated[float, Query(ge=0, lt=10, description="Annual discount rate.")]
+# A customer's remaining lifetime is a discounted sum that needs a rate above 0, one that stays
+# above 0 as a monthly rate (an annual 1e-300 is 0 a month).
+PositiveDiscountQuery = Annotated[
+    float, Query(ge=0.0001, lt=10, description="Annual discount rate, at least 0.0001.")
+]
 
 FROM_WAREHOUSE = error_responses(
     400,
@@ -102,7 +107,7 @@ def customer(
     customer_id: str,
     by: Annotated[service.GroupBy, Query(description="Group whose sBG curve is used.")] = "segment",
     as_of: AsOfQuery = None,
-    discount_rate: DiscountQuery = 0.10,
+    discount_rate: PositiveDiscountQuery = 0.10,
     prediction_horizon: Annotated[
         int, Query(ge=1, le=36, description="Months the churn scores cover.")
     ] = service.DEFAULT_PREDICTION_HORIZON,
