@@ -52,8 +52,21 @@ def test_bad_query_is_422_naming_the_field(demo_client: TestClient) -> None:
     assert r.status_code == 422 and "tier" in r.json()["detail"]
     r = demo_client.get("/api/v1/accounts", params={"sort": "colour"})
     assert r.status_code == 422 and "sort" in r.json()["detail"]
-    r = demo_client.get("/api/v1/accounts", params={"month": "1999-01"})
-    assert r.status_code == 422 and "expected a month from" in r.json()["detail"]
+    r = demo_client.get("/api/v1/accounts", params={"month": "1999-0"})
+    assert r.status_code == 422 and r.json()["fields"][0]["field"] == "month"
+
+
+def test_a_month_outside_the_data_is_a_409(demo_client: TestClient) -> None:
+    # Well-formed, so the spec allows it: the data, not the request, lacks the month.
+    for path in ("/api/v1/accounts", "/api/v1/health/summary"):
+        r = demo_client.get(path, params={"month": "1999-01"})
+        assert r.status_code == 409 and "expected a month from" in r.json()["detail"], path
+
+
+def test_a_page_past_the_end_is_empty(demo_client: TestClient) -> None:
+    r = demo_client.get("/api/v1/accounts", params={"page": 10**22, "page_size": 1000})
+    assert r.status_code == 200, r.text
+    assert r.json()["items"] == [] and r.json()["total"] > 0
 
 
 def test_account_360(demo_client: TestClient) -> None:

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from revintel.api.app import create_app
+from revintel.churn import service as churn_service
 from revintel.context import AppContext
 from tests.conftest import isolated_settings
 
@@ -50,6 +51,20 @@ def test_predictions_page_and_total(client: TestClient) -> None:
     item = body["items"][0]
     assert {"account_id", "churn_risk_score", "risk_tier", "prediction", "scored_at"} <= set(item)
     assert isinstance(item["scored_at"], str)  # dates as ISO text
+
+
+def test_an_offset_past_the_end_is_an_empty_page(client: TestClient) -> None:
+    page = client.get(f"{API}/predictions", params={"offset": 10**22})
+    assert page.status_code == 200, page.text
+    assert page.json()["items"] == [] and page.json()["total"] > 0
+
+
+def test_threshold_of_a_horizon(client: TestClient) -> None:
+    # Query values are text: a horizon of "1" or "3" is the 1- or 3-month model, not a 422.
+    for horizon in (1, 3):
+        response = client.get(f"{API}/threshold", params={"horizon": horizon})
+        assert response.status_code == 200, response.text
+    assert client.get(f"{API}/threshold", params={"horizon": 2}).status_code == 422
 
 
 def test_predictions_filters(client: TestClient) -> None:
@@ -218,3 +233,17 @@ def test_applying_a_threshold_changes_the_prediction_counts(writable: TestClient
 )
 def test_bad_threshold_update_is_a_422(writable: TestClient, body: dict[str, object]) -> None:
     assert writable.put(f"{API}/threshold", json=body).status_code == 422
+
+
+def test_a_method_choosing_a_threshold_of_1_is_a_422(
+    writable: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a small company max_net_value can pick 1.0 (flag nobody), which the settings cannot hold.
+    def flag_nobody(*_args: object, **_kwargs: object) -> dict[str, object]:
+        return {"choices": {"max_net_value": {"threshold": 1.0}}, "inputs": {}}
+
+    monkeypatch.setattr(churn_service, "threshold_analysis", flag_nobody)
+    response = writable.put(f"{API}/threshold", json={"method": "max_net_value"})
+    assert response.status_code == 422, response.text
+    assert response.json()["fields"][0]["field"] == "method"
+    assert "flags no customer" in response.json()["detail"]

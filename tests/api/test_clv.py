@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -50,3 +52,20 @@ def test_segments_customer_rfm(client: TestClient) -> None:
     response = client.get("/api/v1/clv/rfm")
     assert response.status_code == 200
     assert sum(s["customers"] for s in response.json()["segments"]) == 4
+
+
+@pytest.mark.parametrize("path", ["/api/v1/clv/segments", "/api/v1/clv/customers/C001"])
+def test_as_of_after_today_is_a_422(client: TestClient, path: str) -> None:
+    tomorrow = date.today() + timedelta(days=1)
+    response = client.get(path, params={"as_of": tomorrow.isoformat()})
+    assert response.status_code == 422, response.text
+    assert response.json()["fields"][0]["field"] == "as_of"
+
+
+def test_a_customer_needs_a_discount_rate_above_0(client: TestClient) -> None:
+    # The spec allowed 0, which the remaining-lifetime sum refused with a 400.
+    response = client.get("/api/v1/clv/customers/C001", params={"discount_rate": 0})
+    assert response.status_code == 422, response.text
+    assert response.json()["fields"][0]["field"] == "discount_rate"
+    response = client.get("/api/v1/clv/customers/C001", params={"discount_rate": 0.0001})
+    assert response.status_code == 200, response.text

@@ -92,10 +92,14 @@ def test_unknown_metric_or_dimension_names_field_and_allowed_values(api: TestCli
 
 
 def test_bad_month_names_the_field(api: TestClient) -> None:
-    body = get(api, "/api/v1/metrics/mrr?from=2024-13", 400)
-    assert body["detail"] == "from = '2024-13': expected a month YYYY-MM, e.g. 2024-03"
+    body = get(api, "/api/v1/metrics/mrr?from=2024-13", 422)
+    assert body["detail"] == "query field 'from': expected a month YYYY-MM, e.g. 2024-03"
+    # The spec's pattern is the server's: a padded month is refused, not trimmed.
+    assert get(api, "/api/v1/metrics/mrr?from=%202024-01", 422)["fields"][0]["field"] == "from"
     body = get(api, "/api/v1/metrics/mrr?from=2024-04&to=2024-02", 400)
     assert "2024-04" in body["detail"] and "2024-02" in body["detail"]
+    # Well-formed months the data does not reach: the data, not the request, lacks them.
+    assert "outside the data" in get(api, "/api/v1/metrics/mrr?from=2099-01", 409)["detail"]
 
 
 def test_missing_table_is_a_409_naming_it(api: TestClient) -> None:

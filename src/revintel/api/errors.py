@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import replace
 from http import HTTPStatus
 from typing import Any
@@ -13,7 +14,9 @@ import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from revintel.api.schemas import ErrorResponse, FieldProblem, ProblemOut
 from revintel.errors import Problem, RevintelError, ValidationFailed
@@ -67,11 +70,25 @@ def _request_validation_error(_request: Request, exc: Exception) -> JSONResponse
     return _json(422, body)
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at the request's path (Starlette's 405 names only the first
+    route that matched the path, so ``GET`` alone where ``GET`` and ``POST`` are two routes)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):  # included routers' routes too
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= set(route.methods or ())
+    return ", ".join(sorted(methods))
+
+
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     error = HTTPStatus(exc.status_code).phrase.title().replace(" ", "").replace("-", "")
     body = ErrorResponse(error=error, detail=_public(request, str(exc.detail)))
-    return _json(exc.status_code, body, dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    return _json(exc.status_code, body, headers)
 
 
 def _backend_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -101,11 +118,48 @@ def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return _json(500, body)
 
 
+_COMPONENTS = "#/components/schemas/"
+
+
+def _error_bodies_in_openapi(schema: dict[str, Any]) -> None:
+    """Document 422s as the :class:`ErrorResponse` they are, in place of FastAPI's default
+    ``HTTPValidationError`` (``{"detail": [{"loc", "msg", "type"}]}``), which is never sent."""
+    default = f"{_COMPONENTS}HTTPValidationError"
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for response in operation.get("responses", {}).values():
+                for media in response.get("content", {}).values():
+                    if media.get("schema", {}).get("$ref") == default:
+                        media["schema"] = {"$ref": f"{_COMPONENTS}ErrorResponse"}
+    if "ErrorResponse" not in components:
+        own = ErrorResponse.model_json_schema(
+            ref_template=f"{_COMPONENTS}{{model}}", mode="serialization"
+        )
+        components.update(own.pop("$defs", {}))
+        components["ErrorResponse"] = own
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+
+
+def _openapi_with_error_bodies(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _error_bodies_in_openapi(build())
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    return openapi
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Answer every error as an :class:`ErrorResponse`."""
+    """Answer every error as an :class:`ErrorResponse`, and document it so in the OpenAPI."""
     app.add_exception_handler(RevintelError, _revintel_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     for unavailable in (sqlalchemy.exc.OperationalError, psycopg.OperationalError):
         app.add_exception_handler(unavailable, _backend_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)
+    app.openapi = _openapi_with_error_bodies(app)  # type: ignore[method-assign]

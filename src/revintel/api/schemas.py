@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from revintel.data.schema import CONTRACTS
 
 # A closed set (shown as a dropdown in /docs); an unknown name is a 422 naming the field.
 TableName = StrEnum("TableName", {name: name for name in CONTRACTS})  # type: ignore[misc]
 LoadMode = Literal["replace", "append"]
+
+# A month, YYYY-MM. ASCII digits only: JSON Schema's `\d` and Python's differ on other scripts'
+# digits, and the spec must allow exactly what the server accepts.
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+
+
+def _check_month(value: str) -> str:
+    if re.fullmatch(MONTH_PATTERN, value) is None:
+        raise PydanticCustomError("month", "expected a month YYYY-MM, e.g. 2024-03")
+    return value
+
+
+Month = Annotated[
+    str, AfterValidator(_check_month), WithJsonSchema({"type": "string", "pattern": MONTH_PATTERN})
+]
+"""A month parameter: the spec's pattern, enforced with a 422 that says what a month looks like."""
 
 
 class ProblemOut(BaseModel):
@@ -51,6 +70,28 @@ class ErrorResponse(BaseModel):
     fields: list[FieldProblem] | None = Field(
         None, description="RequestValidationError: each invalid field."
     )
+
+
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "A body that cannot be parsed, or an option this request cannot take (`detail` says "
+    "which).",
+    404: "The named account, customer or model does not exist.",
+    409: "The data does not allow it: a table it needs is not loaded, a month outside the data, "
+    "or a model's state.",
+    413: "The request body is larger than the server accepts.",
+    422: "The request is invalid: `fields` names each invalid field, or `problems` each problem "
+    "in an uploaded file.",
+    503: "A database did not answer; GET /health shows which one.",
+}
+
+
+def error_responses(
+    *statuses: int, descriptions: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` for error statuses a route can return, each an :class:`ErrorResponse`
+    (``descriptions`` overrides the general text of a status for one route)."""
+    texts = {**ERROR_DESCRIPTIONS, **(descriptions or {})}
+    return {status: {"model": ErrorResponse, "description": texts[status]} for status in statuses}
 
 
 class ComponentHealth(BaseModel):

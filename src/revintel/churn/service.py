@@ -1200,6 +1200,12 @@ def apply_threshold(
                 "min_precision or choose another method"
             )
         chosen = float(picked)
+        if not 0.0 < chosen < 1.0:
+            raise InvalidChurnRequest(
+                f"method = {method} chose the threshold {chosen:g}, which flags "
+                f"{'no' if chosen >= 1.0 else 'every'} customer; set a threshold between 0 and 1 "
+                "or choose another method"
+            )
     changes: dict[str, Any] = {"threshold": chosen, "threshold_method": method}
     if min_precision is not None:
         changes["min_precision"] = min_precision

@@ -97,6 +97,12 @@ class InvalidHealthOption(RevintelError):
     status_code = 422
 
 
+class MonthOutsideTheData(InvalidHealthOption):
+    """A well-formed month the data does not cover: a 409 like a table not loaded."""
+
+    status_code = 409
+
+
 # -- what is loaded -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Coverage:
@@ -200,7 +206,7 @@ def resolve_month(cov: Coverage, month: str | None) -> int:
     except RevintelError as exc:
         raise InvalidHealthOption(str(exc)) from exc
     if not cov.first_month <= number <= cov.last_month:
-        raise InvalidHealthOption(
+        raise MonthOutsideTheData(
             f"month {month}: no health data that month; expected a month from "
             f"{month_label(cov.first_month)} to {month_label(cov.last_month)}"
         )
@@ -646,7 +652,8 @@ def list_accounts(
         raise InvalidHealthOption("page must be ≥ 1 and page_size between 1 and 1000")
     frame = filter_scores(scores.frame, **filters)
     frame = frame.sort([sort, "account_id"], descending=[descending, False], nulls_last=True)
-    rows = frame.slice((page - 1) * page_size, page_size)
+    # A page past the end is empty; the offset is capped so a huge page number cannot overflow.
+    rows = frame.slice(min((page - 1) * page_size, frame.height), page_size)
     return account_rows(rows), frame.height
 
 

@@ -16,6 +16,13 @@ import ibis
 
 from revintel.metrics.options import InvalidMetricOption
 
+
+class MonthsOutsideTheData(InvalidMetricOption):
+    """Well-formed months that the data does not reach: a 409 like a table not loaded."""
+
+    status_code = 409
+
+
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 OPEN_END = 10_000_000
 """Month number standing for "never" (an open-ended interval); far beyond any real month."""
@@ -166,20 +173,25 @@ def resolve_period(
 ) -> Period:
     """Clamp ``start``..``end`` to the data: its first month to its last complete month.
 
-    Raise :class:`InvalidMetricOption` when nothing is left (the range is outside the data, or no
-    month is complete yet).
+    Raise :class:`MonthsOutsideTheData` when nothing is left because the range is outside the
+    data or no month is complete yet, :class:`InvalidMetricOption` when ``start`` is after ``end``.
     """
     data_first = date_month_number(first_date)
     data_last = last_complete_month(as_of)
-    lo = data_first if start is None else max(month_number(start, "start"), data_first)
-    hi = data_last if end is None else min(month_number(end, "end"), data_last)
+    start_number = None if start is None else month_number(start, "start")
+    end_number = None if end is None else month_number(end, "end")
+    lo = data_first if start_number is None else max(start_number, data_first)
+    hi = data_last if end_number is None else min(end_number, data_last)
     if data_last < data_first:
-        raise InvalidMetricOption(
+        raise MonthsOutsideTheData(
             f"No complete month in the data yet: it runs from {first_date} to {as_of}; a month "
             "counts once the as-of date reaches its last day"
         )
     if lo > hi:
-        raise InvalidMetricOption(
+        reversed_range = (
+            start_number is not None and end_number is not None and start_number > end_number
+        )
+        raise (InvalidMetricOption if reversed_range else MonthsOutsideTheData)(
             f"The requested months {start or month_label(data_first)}.."
             f"{end or month_label(data_last)} "
             f"are outside the data's complete months {month_label(data_first)}.."

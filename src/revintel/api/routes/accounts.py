@@ -9,13 +9,16 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from revintel.api.deps import ContextDep
+from revintel.api.schemas import Month, error_responses
 from revintel.health import service
 from revintel.health.config import Playbook, Tier
 
-router = APIRouter(prefix="/accounts", tags=["accounts"])
+router = APIRouter(prefix="/accounts", tags=["accounts"], responses=error_responses(409, 422, 503))
+
+MonthQuery = Annotated[Month | None, Query(description="YYYY-MM; default the latest month.")]
 
 
 class AccountOut(BaseModel):
@@ -75,7 +78,13 @@ class HistoryPoint(BaseModel):
 
 
 class TimelineEvent(BaseModel):
-    date: datetime
+    # The data's timestamps carry no time zone, so this is not an RFC 3339 `date-time`.
+    date: Annotated[
+        datetime,
+        WithJsonSchema(
+            {"type": "string", "description": "ISO 8601 date and time as in the data, no zone."}
+        ),
+    ]
     kind: str
     event: str
     detail: str
@@ -102,7 +111,7 @@ class AccountDetail(BaseModel):
 @router.get("")
 def list_accounts(
     ctx: ContextDep,
-    month: Annotated[str | None, Query(description="YYYY-MM; default the latest month.")] = None,
+    month: MonthQuery = None,
     owner: Annotated[list[str] | None, Query()] = None,
     tier: Annotated[list[Tier] | None, Query()] = None,
     playbook: Annotated[list[Playbook] | None, Query()] = None,
@@ -141,11 +150,10 @@ def list_accounts(
     )
 
 
-@router.get("/{account_id}", responses={404: {"description": "No such scored account."}})
-def get_account(
-    ctx: ContextDep,
-    account_id: str,
-    month: Annotated[str | None, Query(description="YYYY-MM; default the latest month.")] = None,
-) -> AccountDetail:
+@router.get(
+    "/{account_id}",
+    responses=error_responses(404, descriptions={404: "No such scored account."}),
+)
+def get_account(ctx: ContextDep, account_id: str, month: MonthQuery = None) -> AccountDetail:
     """One account's 360: header, pillars with inputs, actions, health history and timeline."""
     return AccountDetail.model_validate(service.account_detail(ctx, account_id, month))

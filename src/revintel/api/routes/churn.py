@@ -5,25 +5,40 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import IntEnum
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from revintel.api.deps import ContextDep
-from revintel.api.schemas import ErrorResponse
+from revintel.api.schemas import error_responses
 from revintel.api.uploads import save_uploads
 from revintel.churn import service
 from revintel.churn.config import RiskTier
+from revintel.churn.features import HORIZONS
 from revintel.errors import RevintelError
 from revintel.jsonable import jsonable
 
 router = APIRouter(prefix="/churn", tags=["churn"])
 
 Feature = float | int | bool | str | None
+
+# Query values arrive as text, which a Literal[1, 3] never equals; an IntEnum parses "1".
+Horizon = IntEnum("Horizon", {f"months_{h}": h for h in HORIZONS})  # type: ignore[misc]
+
+NEEDS_MODEL = error_responses(
+    404,
+    409,
+    503,
+    descriptions={
+        404: "No such account or model version, or no model in production.",
+        409: "A table it needs is not loaded.",
+    },
+)
 
 
 plain = jsonable
@@ -79,6 +94,28 @@ class WhatIfRequest(BaseModel):
 class ThresholdUpdate(BaseModel):
     """Either a threshold, or a method that chooses it on the held-out rows."""
 
+    # The rule of ``_one_way``, in the spec too.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "required": ["threshold"],
+                    "properties": {
+                        "threshold": {"type": "number"},
+                        "method": {"enum": ["manual", None]},
+                    },
+                },
+                {
+                    "required": ["method"],
+                    "properties": {
+                        "threshold": {"type": "null"},
+                        "method": {"enum": ["max_f1", "max_net_value", "recall_at_precision"]},
+                    },
+                },
+            ]
+        }
+    )
+
     threshold: float | None = Field(default=None, gt=0, lt=1)
     method: Literal["manual", "max_f1", "max_net_value", "recall_at_precision"] | None = None
     min_precision: float | None = Field(default=None, gt=0, le=1)
@@ -95,7 +132,7 @@ class ThresholdUpdate(BaseModel):
 
 
 # -- reading --------------------------------------------------------------------------------------
-@router.get("/predictions")
+@router.get("/predictions", responses={**NEEDS_MODEL, **error_responses(422)})
 def predictions(
     ctx: ContextDep,
     tier: Annotated[list[RiskTier] | None, Query(description="Repeatable.")] = None,
@@ -125,23 +162,23 @@ def predictions(
         total=frame.height,
         limit=limit,
         offset=offset,
-        items=plain(frame.slice(offset, limit)),
+        items=plain(frame.slice(min(offset, frame.height), limit)),
     )
 
 
-@router.get("/overview")
+@router.get("/overview", responses=NEEDS_MODEL)
 def overview(ctx: ContextDep) -> dict[str, Any]:
     """KPI cards and tier counts, plus the production 1- and 3-month models side by side."""
     return plain({**service.overview(ctx), "horizons": service.compare_horizons(ctx)})
 
 
-@router.get("/segments")
+@router.get("/segments", responses=NEEDS_MODEL)
 def segments(ctx: ContextDep) -> list[dict[str, Any]]:
     """Driver segments: customers at risk, average risk, MRR and the recommended action."""
     return plain(service.driver_segments(ctx))
 
 
-@router.get("/customers/{account_id}", responses={404: {"model": ErrorResponse}})
+@router.get("/customers/{account_id}", responses={**NEEDS_MODEL, **error_responses(422)})
 def customer(
     ctx: ContextDep, account_id: str, top: Annotated[int, Query(ge=1, le=100)] = 10
 ) -> dict[str, Any]:
@@ -149,7 +186,7 @@ def customer(
     return plain(service.customer(ctx, account_id, top=top))
 
 
-@router.get("/customers/{account_id}/similar", responses={404: {"model": ErrorResponse}})
+@router.get("/customers/{account_id}/similar", responses={**NEEDS_MODEL, **error_responses(422)})
 def similar(
     ctx: ContextDep, account_id: str, n: Annotated[int, Query(ge=1, le=100)] = 5
 ) -> list[dict[str, Any]]:
@@ -158,7 +195,7 @@ def similar(
 
 
 # -- scoring and what-if --------------------------------------------------------------------------
-@router.post("/score", responses={422: {"model": ErrorResponse}})
+@router.post("/score", responses={**NEEDS_MODEL, **error_responses(400, 413, 422)})
 def score(ctx: ContextDep, body: ScoreRequest) -> ScoreResponse:
     """Score feature rows; missing features are missing values, unknown ones a 422."""
     with as_422("rows"):
@@ -167,7 +204,7 @@ def score(ctx: ContextDep, body: ScoreRequest) -> ScoreResponse:
     return ScoreResponse(version=version, count=frame.height, scores=plain(frame))
 
 
-@router.post("/score/file", responses={422: {"model": ErrorResponse}})
+@router.post("/score/file", responses={**NEEDS_MODEL, **error_responses(400, 413, 422)})
 def score_file(
     ctx: ContextDep,
     file: Annotated[UploadFile, File(description="A CSV or Parquet feature table.")],
@@ -184,7 +221,7 @@ def score_file(
     return ScoreResponse(version=version, count=frame.height, scores=plain(frame))
 
 
-@router.post("/what-if", responses={404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})
+@router.post("/what-if", responses={**NEEDS_MODEL, **error_responses(400, 413, 422)})
 def what_if(ctx: ContextDep, body: WhatIfRequest) -> dict[str, Any]:
     """The customer's probability with ``changes`` applied, and the changes that lower it most."""
     with as_422("changes"):
@@ -193,18 +230,21 @@ def what_if(ctx: ContextDep, body: WhatIfRequest) -> dict[str, Any]:
 
 
 # -- threshold ------------------------------------------------------------------------------------
-@router.get("/threshold")
+@router.get("/threshold", responses={**NEEDS_MODEL, **error_responses(400, 422)})
 def threshold(
     ctx: ContextDep,
     version: str | None = None,
-    horizon: Annotated[Literal[1, 3] | None, Query()] = None,
+    horizon: Annotated[
+        Horizon | None,
+        Query(description="Model horizon, months; default: the churn settings' default."),
+    ] = None,
     cost_per_action: Annotated[float | None, Query(ge=0)] = None,
     value_per_save: Annotated[float | None, Query(gt=0)] = None,
     success_rate: Annotated[float | None, Query(ge=0, le=1)] = None,
     min_precision: Annotated[float | None, Query(gt=0, le=1)] = None,
 ) -> dict[str, Any]:
     """Threshold table, the max-F1 / max-net-value / recall-at-precision choices, PR curve."""
-    record = service.resolve_model(ctx, version, horizon)
+    record = service.resolve_model(ctx, version, int(horizon) if horizon else None)
     return plain(
         service.threshold_analysis(
             ctx,
@@ -217,7 +257,7 @@ def threshold(
     )
 
 
-@router.put("/threshold", responses={422: {"model": ErrorResponse}})
+@router.put("/threshold", responses={**NEEDS_MODEL, **error_responses(400, 413, 422)})
 def put_threshold(ctx: ContextDep, body: ThresholdUpdate) -> dict[str, Any]:
     """Save the decision threshold every page and endpoint uses."""
     with as_422("method" if body.method not in (None, "manual") else "threshold"):

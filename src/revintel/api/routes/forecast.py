@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from revintel.api.deps import ContextDep
+from revintel.api.schemas import error_responses
 from revintel.cli.metrics import AnomalySeries, find_anomalies, forecast_report
 from revintel.forecast.anomalies import Detector
 from revintel.forecast.service import HORIZON_MAX, HORIZON_MIN, MetricSeries
 
-router = APIRouter(tags=["forecasts and anomalies"])
+router = APIRouter(tags=["forecasts and anomalies"], responses=error_responses(400, 409, 422, 503))
 
 
 class ForecastOut(BaseModel):
@@ -77,7 +78,14 @@ class AnomaliesOut(BaseModel):
 
 @router.get(
     "/forecast/{series}",
-    responses={409: {"description": "The table the series comes from is not loaded."}},
+    responses=error_responses(
+        409,
+        422,
+        descriptions={
+            409: "The table the series comes from is not loaded.",
+            422: "An invalid field, or too little history to forecast.",
+        },
+    ),
 )
 def forecast(
     ctx: ContextDep,

@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 
 from revintel.api.deps import ContextDep
 from revintel.api.routes import accounts
+from revintel.api.routes.accounts import MonthQuery
+from revintel.api.schemas import error_responses
 from revintel.health import service
 from revintel.health.config import HealthConfig, config_sources, load_config, save_config
 
@@ -50,10 +52,10 @@ class HealthConfigOut(BaseModel):
     sources: list[str]
 
 
-@health.get("/summary")
+@health.get("/summary", responses=error_responses(409, 422, 503))
 def summary(
     ctx: ContextDep,
-    month: Annotated[str | None, Query(description="YYYY-MM; default the latest month.")] = None,
+    month: MonthQuery = None,
     owner: Annotated[list[str] | None, Query()] = None,
 ) -> HealthSummary:
     """Total ARR, capital at risk, ARR share by tier, accounts per playbook, average health."""
@@ -61,13 +63,13 @@ def summary(
     return HealthSummary.model_validate(service.portfolio_summary(scores, owner=owner))
 
 
-@health.get("/backtest")
+@health.get("/backtest", responses=error_responses(409, 422, 503))
 def backtest(ctx: ContextDep, horizon: Annotated[int, Query(ge=1, le=12)] = 3) -> dict[str, Any]:
     """Per-month ROC AUC of the scores against churn, churn by tier, suggested weights."""
     return service.run_backtest(ctx, horizon=horizon).as_dict()
 
 
-@health.get("/config")
+@health.get("/config", responses=error_responses(422))
 def get_config(ctx: ContextDep) -> HealthConfigOut:
     """The health settings in effect."""
     settings = ctx.settings
@@ -76,7 +78,12 @@ def get_config(ctx: ContextDep) -> HealthConfigOut:
     )
 
 
-@health.put("/config", responses={422: {"description": "Invalid settings, e.g. weights ≠ 100%."}})
+@health.put(
+    "/config",
+    responses=error_responses(
+        400, 413, 422, descriptions={422: "Invalid settings, e.g. weights that do not sum to 100%."}
+    ),
+)
 def put_config(ctx: ContextDep, config: HealthConfig) -> HealthConfigOut:
     """Replace the saved settings (validated: weights must sum to 100%)."""
     save_config(ctx.settings, config)

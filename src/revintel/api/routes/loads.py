@@ -10,19 +10,19 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
 from revintel.api.deps import ContextDep
 from revintel.api.schemas import (
-    ErrorResponse,
     LoadHistoryResponse,
     LoadMode,
     LoadResultOut,
     LoadRunOut,
     ProblemOut,
     TableName,
+    error_responses,
 )
 from revintel.api.uploads import save_uploads, without_folder
 from revintel.data.loading import load_paths
 from revintel.errors import ValidationFailed
 
-router = APIRouter(prefix="/loads", tags=["data"])
+router = APIRouter(prefix="/loads", tags=["data"], responses=error_responses(422, 503))
 
 
 @router.get("")
@@ -37,9 +37,9 @@ def load_history(
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={
-        422: {"model": ErrorResponse, "description": "A file broke its table contract."},
-    },
+    responses=error_responses(
+        400, 413, 422, descriptions={422: "A file broke its table contract, or a field is invalid."}
+    ),
 )
 def upload_and_load(
     ctx: ContextDep,

@@ -2,8 +2,8 @@
 
 The routes parse and validate the request and answer through the same reports as ``revintel
 metrics`` (:mod:`revintel.cli.metrics`). A metric whose table was never loaded answers 409 naming
-the table; an unknown metric or breakdown answers 422 and a malformed month 400, each naming
-the field.
+the table; an unknown metric or breakdown, or a malformed month, answers 422 naming the field; an
+option the metric does not take answers 400.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from revintel.api.deps import ContextDep
+from revintel.api.schemas import Month, error_responses
 from revintel.cli.metrics import REPORTS, ByName, MetricName, metric_report
 from revintel.metrics import service
 
@@ -80,7 +81,7 @@ def list_metrics() -> list[MetricInfo]:
     ]
 
 
-@router.get("/summary")
+@router.get("/summary", responses=error_responses(409, 503))
 def summary(ctx: ContextDep) -> Summary:
     """Headline figures of the latest complete month (MRR, ARR, customers, churn, NRR, ...)."""
     return Summary.model_validate(service.summary(ctx))
@@ -89,17 +90,24 @@ def summary(ctx: ContextDep) -> Summary:
 @router.get(
     "/{name}",
     response_model_by_alias=True,
-    responses={
-        409: {"description": "A table the metric needs has not been loaded."},
-        400: {"description": "A malformed month or an option the metric does not take."},
-        422: {"description": "Unknown metric or breakdown."},
-    },
+    responses=error_responses(
+        400,
+        409,
+        422,
+        503,
+        descriptions={
+            400: "An option the metric does not take, or `from` after `to`.",
+            409: "A table the metric needs has not been loaded, or no month of the data falls "
+            "in `from`..`to`.",
+            422: "An unknown metric or breakdown, or a malformed month.",
+        },
+    ),
 )
 def metric(
     ctx: ContextDep,
     name: MetricName,
-    start: Annotated[str | None, Query(alias="from", description="First month, YYYY-MM.")] = None,
-    end: Annotated[str | None, Query(alias="to", description="Last month, YYYY-MM.")] = None,
+    start: Annotated[Month | None, Query(alias="from", description="First month, YYYY-MM.")] = None,
+    end: Annotated[Month | None, Query(alias="to", description="Last month, YYYY-MM.")] = None,
     by: Annotated[ByName | None, Query(description="Break down by this dimension.")] = None,
     segment: Values = None,
     plan: Values = None,

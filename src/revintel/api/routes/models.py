@@ -15,14 +15,14 @@ from starlette.background import BackgroundTask
 
 from revintel.api.deps import ContextDep
 from revintel.api.routes.churn import plain
-from revintel.api.schemas import ErrorResponse
+from revintel.api.schemas import error_responses
 from revintel.api.uploads import save_uploads
 from revintel.churn import registry, service
 
-router = APIRouter(prefix="/models", tags=["churn models"])
+router = APIRouter(prefix="/models", tags=["churn models"], responses=error_responses(422, 503))
 
-NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such model version."}}
-CONFLICT = {409: {"model": ErrorResponse, "description": "Not possible in the model's state."}}
+NOT_FOUND = error_responses(404, descriptions={404: "No such model version."})
+CONFLICT = error_responses(409, descriptions={409: "Not possible in the model's state."})
 
 
 class RejectRequest(BaseModel):
@@ -46,10 +46,15 @@ def list_models(
 @router.post(
     "/import",
     status_code=status.HTTP_201_CREATED,
-    responses={
-        413: {"model": ErrorResponse, "description": "Model file or its archive over a limit."},
-        422: {"model": ErrorResponse, "description": "Untrusted or invalid model file."},
-    },
+    responses=error_responses(
+        400,
+        413,
+        422,
+        descriptions={
+            413: "Model file or its archive over a limit.",
+            422: "An untrusted or invalid model file, or an invalid field.",
+        },
+    ),
 )
 def import_model(
     ctx: ContextDep,
@@ -80,7 +85,7 @@ def promote(ctx: ContextDep, version: str) -> dict[str, Any]:
     return _record(registry.promote(ctx, version))
 
 
-@router.post("/{version}/reject", responses={**NOT_FOUND, **CONFLICT})
+@router.post("/{version}/reject", responses={**NOT_FOUND, **CONFLICT, **error_responses(400, 413)})
 def reject(ctx: ContextDep, version: str, body: RejectRequest) -> dict[str, Any]:
     """Reject a model that is not in production, keeping the reason in its notes."""
     return _record(registry.reject(ctx, version, body.reason))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from revintel.api.deps import ContextDep
-from revintel.api.schemas import TableOut, TablesResponse
+from revintel.api.schemas import TableOut, TablesResponse, error_responses
 from revintel.data.catalog import table_catalog
 
-router = APIRouter(prefix="/tables", tags=["data"])
+router = APIRouter(prefix="/tables", tags=["data"], responses=error_responses(422, 503))
 
 
 @router.get("")
