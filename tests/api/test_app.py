@@ -77,3 +77,20 @@ def test_create_app_without_context_reads_the_environment(
     assert app.state.context.settings.home == tmp_path
     with TestClient(app) as client:
         assert client.get("/health").status_code == 200
+
+
+def test_the_server_reconciles_interrupted_loads_at_start(empty_context: AppContext) -> None:
+    from sqlalchemy import select
+
+    from revintel.store.models import LoadRun
+
+    store = empty_context.store
+    run_id = store.start_load(["customers.csv"], "replace")
+    with store.session() as s:  # a load from a process that no longer exists
+        run = s.get(LoadRun, run_id)
+        assert run is not None
+        run.pid, run.host, run.process_started = None, None, None
+    with TestClient(create_app(empty_context)):
+        with store.session() as s:  # read directly: reading the history would reconcile too
+            status = s.scalar(select(LoadRun.status).where(LoadRun.id == run_id))
+    assert status == "interrupted"

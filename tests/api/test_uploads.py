@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from revintel.api.uploads import MAX_NAME_CHARS, save_uploads
+from revintel.api.uploads import save_uploads
+from revintel.data.names import MAX_NAME_CHARS
 from tests.conftest import SMALL_COMPANY_CSVS
 
 BOUNDARY = "revintel-test-boundary"

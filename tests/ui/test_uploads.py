@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from revintel.context import AppContext
+from revintel.data.names import InvalidFileName
 from revintel.errors import ValidationFailed
 from revintel.ui.uploads import UPLOAD_PREFIX, load_upload, save_uploads, validate_uploads
 from tests.conftest import SMALL_COMPANY_CSVS, SMALL_COMPANY_ROWS
@@ -22,7 +23,6 @@ def test_save_uploads_keeps_names_drops_directories_and_keeps_repeats(tmp_path: 
             ("../../etc/payments.csv", b"b"),
             ("C:\\exports\\costs.csv", b"c"),
             ("customers.csv", b"d"),
-            ("", b"e"),
         ],
         tmp_path,
     )
@@ -31,9 +31,8 @@ def test_save_uploads_keeps_names_drops_directories_and_keeps_repeats(tmp_path: 
         "payments.csv",
         "costs.csv",
         "4/customers.csv",
-        "upload-5",
     ]
-    assert [p.read_bytes() for p in paths] == [b"a", b"b", b"c", b"d", b"e"]
+    assert [p.read_bytes() for p in paths] == [b"a", b"b", b"c", b"d"]
 
 
 def test_validate_then_load(empty_context: AppContext) -> None:
@@ -83,3 +82,12 @@ def test_validating_removes_uploads_abandoned_for_a_day(
     assert not old.exists()
     assert recent.exists()
     assert pending.folder.parent == tmp_path
+
+
+@pytest.mark.parametrize("name", ["..", "a/..", "", "cust\x00omers.csv", "x" * 300 + ".csv"])
+def test_a_name_that_cannot_be_a_file_is_refused_before_anything_is_written(
+    tmp_path: Path, name: str
+) -> None:
+    with pytest.raises(InvalidFileName, match="expected a file name such as customers.csv"):
+        save_uploads([("customers.csv", b"a\n"), (name, b"b\n")], tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,6 +20,7 @@ from revintel.api.routes import models as models_routes
 from revintel.context import AppContext
 
 API_PREFIX = "/api/v1"
+log = logging.getLogger("revintel.api")
 
 DESCRIPTION = """\
 revintel's REST API, for CRMs, scripts and other services. It calls the same services as the
@@ -43,6 +45,7 @@ def create_app(ctx: AppContext | None = None, *, bind_host: str | None = None) -
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        _reconcile_loads(context)
         yield
         context.close()
 
@@ -66,3 +69,15 @@ def create_app(ctx: AppContext | None = None, *, bind_host: str | None = None) -
     app.include_router(churn_routes.router, prefix=API_PREFIX)
     app.include_router(models_routes.router, prefix=API_PREFIX)
     return app
+
+
+def _reconcile_loads(context: AppContext) -> None:
+    """At start, loads whose process died are marked ``interrupted`` in the history (a store that
+    cannot be reached yet is reported by /health, not here)."""
+    try:
+        interrupted = context.store.reconcile_loads()
+    except Exception:  # the server still starts; /health says what is down
+        log.warning("could not check the load history at start", exc_info=True)
+        return
+    if interrupted:
+        log.warning("loads %s were interrupted (their process is gone)", interrupted)

@@ -2,7 +2,7 @@
 
 A client's file name is only ever used as one plain name inside a fresh temporary folder: its
 directory part is dropped, and a name that is empty, ``.``, ``..``, holds a NUL or another control
-character, or is longer than :data:`MAX_NAME_CHARS` is refused with a 422 naming the form field.
+character, or is too long (:mod:`revintel.data.names`) is refused with a 422 naming the form field.
 """
 
 from __future__ import annotations
@@ -16,38 +16,18 @@ from typing import BinaryIO
 
 from fastapi.exceptions import RequestValidationError
 
+from revintel.data.names import InvalidFileName, plain_name
 from revintel.errors import ValidationFailed
-
-# Below every common filesystem's limit of 255 bytes per name, with room for UTF-8.
-MAX_NAME_CHARS = 120
-NAME_EXPECTED = (
-    f"a file name such as customers.csv (at most {MAX_NAME_CHARS} characters, no control "
-    "characters, not '.' or '..')"
-)
 
 
 def upload_name(filename: str | None, field: str = "files") -> str:
     """The base name of a client-sent file name, or a 422 on form field ``field``."""
-    base = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
-    problem = None
-    if base in ("", ".", ".."):
-        problem = f"the file name {filename!r} names no file"
-    elif any(ord(ch) < 32 or ord(ch) == 127 for ch in base):
-        problem = "the file name holds a NUL or another control character"
-    elif len(base) > MAX_NAME_CHARS:
-        problem = f"the file name is {len(base)} characters long"
-    if problem is not None:
+    try:
+        return plain_name(filename)
+    except InvalidFileName as exc:
         raise RequestValidationError(
-            [
-                {
-                    "type": "value_error",
-                    "loc": ("body", field),
-                    "msg": f"{problem}; expected {NAME_EXPECTED}",
-                    "input": None,
-                }
-            ]
-        )
-    return base
+            [{"type": "value_error", "loc": ("body", field), "msg": str(exc), "input": None}]
+        ) from None
 
 
 def save_uploads(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from revintel.context import AppContext
 from revintel.data.loading import LoadMode, LoadResult, ValidationReport, load_paths, validate_paths
+from revintel.data.names import plain_name
 
 UPLOAD_PREFIX = "revintel-dashboard-upload-"
 ABANDONED_AFTER = 24 * 3600  # seconds; a validated upload nobody loaded (its session ended)
@@ -36,10 +37,12 @@ class PendingUpload:
 
 
 def save_uploads(files: Iterable[tuple[str, bytes]], folder: Path) -> list[Path]:
-    """Write each ``(name, content)`` under its own name (the loader reads the table from it)."""
+    """Write each ``(name, content)`` under its own name (the loader reads the table from it);
+    :class:`~revintel.data.names.InvalidFileName` for a name that cannot be one, before anything
+    is written."""
+    named = [(plain_name(name), content) for name, content in files]
     paths: list[Path] = []
-    for index, (name, content) in enumerate(files, start=1):
-        filename = Path(name.replace("\\", "/")).name or f"upload-{index}"
+    for index, (filename, content) in enumerate(named, start=1):
         path = folder / filename
         if path.exists():  # the same name twice: keep both
             path = folder / str(index) / filename

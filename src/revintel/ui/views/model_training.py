@@ -235,7 +235,11 @@ def render_upload(ctx: AppContext) -> dict[str, Any] | None:
     saved = st.session_state.get(TABLE_KEY)
     if not saved or saved["id"] != upload.file_id:
         folder = Path(tempfile.mkdtemp(prefix=UPLOAD_PREFIX))
-        path = save_uploads([(upload.name, upload.getvalue())], folder)[0]
+        try:
+            path = save_uploads([(upload.name, upload.getvalue())], folder)[0]
+        except RevintelError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return None
         saved = {"id": upload.file_id, "path": str(path), "name": upload.name}
         st.session_state[TABLE_KEY] = saved
     try:
@@ -620,8 +624,8 @@ def render_import(ctx: AppContext) -> None:
         st.warning("Choose a .skops file to import.")
         return
     with tempfile.TemporaryDirectory(prefix=UPLOAD_PREFIX) as folder:
-        path = save_uploads([(upload.name, upload.getvalue())], Path(folder))[0]
         try:
+            path = save_uploads([(upload.name, upload.getvalue())], Path(folder))[0]
             record = registry.import_model(ctx, path)
         except registry.UntrustedModelFile as exc:
             st.error(
