@@ -90,7 +90,7 @@ def test_the_server_reconciles_interrupted_loads_at_start(empty_context: AppCont
         run = s.get(LoadRun, run_id)
         assert run is not None
         run.pid, run.host, run.process_started = None, None, None
-    with TestClient(create_app(empty_context)):
-        with store.session() as s:  # read directly: reading the history would reconcile too
-            status = s.scalar(select(LoadRun.status).where(LoadRun.id == run_id))
+    # read directly: reading the history would reconcile too
+    with TestClient(create_app(empty_context)), store.session() as s:
+        status = s.scalar(select(LoadRun.status).where(LoadRun.id == run_id))
     assert status == "interrupted"

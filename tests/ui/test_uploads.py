@@ -88,6 +88,6 @@ def test_validating_removes_uploads_abandoned_for_a_day(
 def test_a_name_that_cannot_be_a_file_is_refused_before_anything_is_written(
     tmp_path: Path, name: str
 ) -> None:
-    with pytest.raises(InvalidFileName, match="expected a file name such as customers.csv"):
+    with pytest.raises(InvalidFileName, match=r"expected a file name such as customers\.csv"):
         save_uploads([("customers.csv", b"a\n"), (name, b"b\n")], tmp_path)
     assert list(tmp_path.iterdir()) == []
