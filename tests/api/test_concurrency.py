@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +20,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.api.serving import Served, revintel_serve, serving
 
 pytestmark = pytest.mark.chaos
 
@@ -42,29 +42,15 @@ SNAPSHOT_ENDPOINTS = [
 REQUEST_TIMEOUT = 60.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _revintel(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "REVINTEL_HOME": str(home)}
     return subprocess.run(
         [sys.executable, "-m", "revintel", *args],
-        env=env,
+        env={**os.environ, "REVINTEL_HOME": str(home)},
         capture_output=True,
         text=True,
         check=True,
         timeout=300,
     )
-
-
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
 
 
 @pytest.fixture(scope="module")
@@ -78,45 +64,16 @@ def companies(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return root / "old", root / "new"
 
 
-def _start_server(home: Path, log: Path) -> Server:
-    port = _free_port()
-    env = {**os.environ, "REVINTEL_HOME": str(home)}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "revintel", "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
-                return Server(url, process, log)
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            break
-        time.sleep(0.2)
-    process.kill()
-    raise AssertionError(f"revintel serve did not start:\n{log.read_text()[-3000:]}")
+@pytest.fixture
+def home(tmp_path: Path, companies: tuple[Path, Path]) -> Path:
+    _revintel("load", str(companies[0]), home=tmp_path / "home")
+    return tmp_path / "home"
 
 
 @pytest.fixture
-def server(tmp_path: Path, companies: tuple[Path, Path]) -> Iterator[Server]:
-    home = tmp_path / "home"
-    _revintel("load", str(companies[0]), home=home)
-    started = _start_server(home, tmp_path / "server.log")
-    try:
-        yield started
-    finally:
-        started.process.terminate()
-        try:
-            started.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            started.process.kill()
-            started.process.wait()
+def server(home: Path, tmp_path: Path) -> Iterator[Served]:
+    with serving(revintel_serve(home), tmp_path) as served:
+        yield served
 
 
 @dataclass
@@ -143,7 +100,7 @@ def _canonical(payload: object) -> str:
     return json.dumps(payload, sort_keys=True)
 
 
-def _hammer(server: Server, answers: Answers, rounds: int, threads: int = 50) -> None:
+def _hammer(server: Served, answers: Answers, rounds: int, threads: int = 50) -> None:
     paths = [SNAPSHOT_ENDPOINTS[i % len(SNAPSHOT_ENDPOINTS)] for i in range(rounds)]
     limits = httpx.Limits(max_connections=threads, max_keepalive_connections=threads)
     with (
@@ -176,7 +133,7 @@ class HealthWatch(threading.Thread):
                 self.stop.wait(0.25)
 
 
-def test_cold_server_answers_eight_concurrent_account_pages(server: Server) -> None:
+def test_cold_server_answers_eight_concurrent_account_pages(server: Served) -> None:
     answers = Answers()
     with (
         httpx.Client(base_url=server.url, timeout=REQUEST_TIMEOUT) as client,
@@ -189,7 +146,7 @@ def test_cold_server_answers_eight_concurrent_account_pages(server: Server) -> N
 
 
 def test_concurrent_reads_on_a_cold_server_and_during_a_load(
-    server: Server, companies: tuple[Path, Path], tmp_path: Path
+    server: Served, companies: tuple[Path, Path], home: Path
 ) -> None:
     watch = HealthWatch(server.url)
     watch.start()
@@ -204,10 +161,9 @@ def test_concurrent_reads_on_a_cold_server_and_during_a_load(
         old = {path: bodies[0] for path, bodies in before.bodies.items()}
 
         # A load replacing every table while 50 threads keep reading.
-        env = {**os.environ, "REVINTEL_HOME": str(server.log.parent / "home")}
         loading = subprocess.Popen(
             [sys.executable, "-m", "revintel", "load", str(companies[1])],
-            env=env,
+            env={**os.environ, "REVINTEL_HOME": str(home)},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
