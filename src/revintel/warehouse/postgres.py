@@ -286,6 +286,10 @@ def _create_statement(name: str, table: str) -> str:
     return sge.Create(kind="TABLE", this=target).sql("postgres")
 
 
+class _Stopped(Exception):
+    """Raised in a copying thread when another one failed."""
+
+
 def _copy_table(
     conn: psycopg.Connection[Any], name: str, staged: StagedTable, stop: threading.Event
 ) -> None:
@@ -310,7 +314,7 @@ def _copy_table(
                 parquet = pq.ParquetFile(path)
                 for batch in parquet.iter_batches(batch_size=COPY_BATCH_ROWS, columns=columns):
                     if stop.is_set():
-                        raise InterruptedError("another table of this load failed")
+                        raise _Stopped
                     chunk = pa.BufferOutputStream()
                     pacsv.write_csv(batch, chunk, options)
                     writer.write(memoryview(chunk.getvalue()))
@@ -347,9 +351,13 @@ def copy_tables(
 
     with ThreadPoolExecutor(len(groups), thread_name_prefix="revintel-copy") as pool:
         futures = [pool.submit(work, g) for g in groups if g]
-        errors = [f.exception() for f in futures]
-    first = next((e for e in errors if e and not isinstance(e, InterruptedError)), None)
-    first = first or next((e for e in errors if e), None)
+        try:
+            errors = [f.exception() for f in futures]
+        except BaseException:  # interrupted: the workers stop after their current batch
+            stop.set()
+            raise
+    # The error that stopped the load, not the others' _Stopped.
+    first = next((e for e in errors if e and not isinstance(e, _Stopped)), None)
     if first is not None:
         raise first
 
