@@ -256,6 +256,7 @@ def test_leftovers_are_swept_at_start_and_by_a_load_but_not_under_a_running_load
         assert starting.list_tables() == ["customers"]
         assert staging_left(pg_url) == [leftover]  # it may be that load's: kept
         starting.close()
+        running_load.execute("SELECT pg_advisory_unlock(%s)", [LOAD_LOCK])  # that load ends
 
     close_pools(pg_url)  # the next process to start
     restarted = connect(settings)
@@ -509,7 +510,7 @@ def test_a_restart_gives_clear_errors_while_down_and_service_after(
     proxy = PostgresProxy()
     proxy.start()
     url = proxy.url(database)
-    settings = settings_for(url, tmp_path / "home", warehouse_pool_timeout=1.0)
+    settings = settings_for(url, tmp_path / "home", warehouse_pool_timeout=3.0)
     root = AppContext(settings)
     try:
         root.warehouse.commit({"customers": stage(tmp_path / "s1", "customers", [customer("C1")])})
@@ -520,10 +521,17 @@ def test_a_restart_gives_clear_errors_while_down_and_service_after(
         started = time.monotonic()
         with pytest.raises(WarehouseUnavailable, match="does not answer") as down:
             ctx.warehouse.row_counts()
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 1.5  # not the whole pool timeout per request
         assert down.value.status_code == 503
         assert f"127.0.0.1:{proxy.port}/{database}" in str(down.value)
         ctx.close()
+        for _ in range(3):  # and every request while it stays down: at once
+            ctx = root.fork()
+            started = time.monotonic()
+            with pytest.raises(WarehouseUnavailable, match="does not answer"):
+                ctx.warehouse.list_tables()
+            assert time.monotonic() - started < 0.5
+            ctx.close()
 
         proxy.start()  # and comes back: no restart of revintel
         ctx = root.fork()
@@ -549,3 +557,19 @@ def test_a_warehouse_collected_unclosed_gives_its_connection_back(
     again = connect(settings)
     assert again.list_tables() == []  # with a pool of 1, only if the first connection came back
     again.close()
+
+
+def test_a_busy_pool_says_so_after_its_timeout(pg_url: str, tmp_path: Path) -> None:
+    settings = settings_for(
+        pg_url, tmp_path / "home", warehouse_pool_size=1, warehouse_pool_timeout=0.5
+    )
+    holder = connect(settings)
+    holder.list_tables()  # holds the pool's one connection
+    waiting = connect(settings)
+    started = time.monotonic()
+    with pytest.raises(WarehouseUnavailable, match=r"All 1 connections .* stayed in use"):
+        waiting.list_tables()
+    assert 0.5 <= time.monotonic() - started < 3
+    holder.close()
+    assert waiting.list_tables() == []
+    waiting.close()

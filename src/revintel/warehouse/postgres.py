@@ -102,6 +102,8 @@ _pools_lock = threading.Lock()
 # inside the pool's own critical section (a collection can start anywhere), so it only queues
 # the connection; the next acquire returns it.
 _orphans: deque[tuple[ConnectionPool, psycopg.Connection[Any]]] = deque()
+# Pools whose server did not answer: the next request checks with a new connection first.
+_down: set[ConnectionPool] = set()
 
 
 def _reset(conn: psycopg.Connection[Any]) -> None:
@@ -153,18 +155,28 @@ def _key_of(pool: ConnectionPool) -> PoolKey | None:
 def acquire(url: str, settings: Settings) -> tuple[ConnectionPool, psycopg.Connection[Any]]:
     """A checked connection from the URL's pool; give it back with :func:`release`.
 
-    Raises :class:`WarehouseUnavailable` when none comes within ``warehouse_pool_timeout``.
+    Raises :class:`WarehouseUnavailable` when none comes within ``warehouse_pool_timeout``, and
+    at once when the server does not answer (rather than after the timeout, request after
+    request, for as long as it is down).
     """
     while _orphans:
         with suppress(Exception):
             pool, orphan = _orphans.popleft()
             pool.putconn(orphan)
     pool = pool_for(url, settings)
-    for _ in range(pool.max_size + 2):
+    if pool in _down:
+        _probe(url)  # raises while the server is still down
+        _down.discard(pool)
+    deadline = time.monotonic() + settings.warehouse_pool_timeout
+    errors = _connection_errors(pool)
+    while True:
         try:
-            conn = pool.getconn()
+            # In slices, to notice between them that the pool fails to connect.
+            conn = pool.getconn(timeout=max(0.01, min(0.25, deadline - time.monotonic())))
         except PoolTimeout:
-            raise _unavailable(url, settings, pool) from None
+            if _connection_errors(pool) > errors or time.monotonic() >= deadline:
+                raise _unavailable(url, settings, pool) from None
+            continue
         try:
             conn.execute("")
         except psycopg.Error:
@@ -172,10 +184,29 @@ def acquire(url: str, settings: Settings) -> tuple[ConnectionPool, psycopg.Conne
             # siblings most likely broke with it: check them all now rather than one per request.
             pool.putconn(conn)
             pool.check()
+            if time.monotonic() >= deadline:
+                raise _unavailable(url, settings, pool) from None
             continue
         _sweep_once(pool, conn)
         return pool, conn
-    raise _unavailable(url, settings, pool)
+
+
+def _connection_errors(pool: ConnectionPool) -> int:
+    return int(pool.get_stats().get("connections_errors", 0))
+
+
+def _probe(url: str) -> None:
+    """Raise :class:`WarehouseUnavailable` unless the server accepts a new connection."""
+    info, kwargs = conninfo(url)
+    try:
+        with psycopg.connect(info, connect_timeout=2, **kwargs) as probe:
+            probe.execute("")
+    except psycopg.Error as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+        raise WarehouseUnavailable(
+            f"The PostgreSQL warehouse at {describe(url)} does not answer ({reason}); "
+            "requests will succeed again once it is back, without restarting revintel."
+        ) from None
 
 
 def release(pool: ConnectionPool, conn: psycopg.Connection[Any]) -> None:
@@ -194,6 +225,7 @@ def close_pools(url: str | None = None) -> None:
         keys = [k for k in _pools if url is None or k[1] == url]
         closing = [_pools.pop(k) for k in keys]
         _swept.difference_update(keys)
+        _down.difference_update(closing)
     for pool in closing:
         with suppress(Exception):
             pool.close(timeout=1.0)
@@ -204,16 +236,11 @@ atexit.register(close_pools)
 
 def _unavailable(url: str, settings: Settings, pool: ConnectionPool) -> WarehouseUnavailable:
     """Why no connection came: the server does not answer, or every pooled one is in use."""
-    info, kwargs = conninfo(url)
     try:
-        with psycopg.connect(info, connect_timeout=2, **kwargs) as probe:
-            probe.execute("")
-    except psycopg.Error as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
-        return WarehouseUnavailable(
-            f"The PostgreSQL warehouse at {describe(url)} does not answer ({reason}); "
-            "requests will succeed again once it is back, without restarting revintel."
-        )
+        _probe(url)
+    except WarehouseUnavailable as down:
+        _down.add(pool)
+        return down
     stats = pool.get_stats()
     return WarehouseUnavailable(
         f"All {pool.max_size} connections to the PostgreSQL warehouse at {describe(url)} "
