@@ -380,7 +380,7 @@ def test_a_swap_held_up_by_a_long_reader_gives_up_clearly_and_changes_nothing(
         message = str(outcome[0])
         assert "'customers'" in message and "long-running query" in message
         assert "previous data is unchanged" in message
-        assert max(waits) < 1.5  # new readers waited at most about one lock timeout
+        assert max(waits) < 2.0  # new readers waited about one lock timeout (0.2 s), not for good
     finally:
         reader.rollback()
         reader.close()
@@ -498,7 +498,7 @@ def test_the_first_request_after_sessions_are_ended_succeeds_at_once(
     ctx = root.fork()
     started = time.monotonic()
     assert ctx.warehouse.row_counts() == {"customers": 1}
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.0  # psycopg_pool.check waits 1, 2, 4 s between
     ctx.close()
     root.close()
 
@@ -510,7 +510,7 @@ def test_a_restart_gives_clear_errors_while_down_and_service_after(
     proxy = PostgresProxy()
     proxy.start()
     url = proxy.url(database)
-    settings = settings_for(url, tmp_path / "home", warehouse_pool_timeout=3.0)
+    settings = settings_for(url, tmp_path / "home", warehouse_pool_timeout=6.0)
     root = AppContext(settings)
     try:
         root.warehouse.commit({"customers": stage(tmp_path / "s1", "customers", [customer("C1")])})
@@ -521,7 +521,7 @@ def test_a_restart_gives_clear_errors_while_down_and_service_after(
         started = time.monotonic()
         with pytest.raises(WarehouseUnavailable, match="does not answer") as down:
             ctx.warehouse.row_counts()
-        assert time.monotonic() - started < 1.5  # not the whole pool timeout per request
+        assert time.monotonic() - started < 3  # not the whole pool timeout (6 s)
         assert down.value.status_code == 503
         assert f"127.0.0.1:{proxy.port}/{database}" in str(down.value)
         ctx.close()
@@ -530,7 +530,7 @@ def test_a_restart_gives_clear_errors_while_down_and_service_after(
             started = time.monotonic()
             with pytest.raises(WarehouseUnavailable, match="does not answer"):
                 ctx.warehouse.list_tables()
-            assert time.monotonic() - started < 0.5
+            assert time.monotonic() - started < 1.0
             ctx.close()
 
         proxy.start()  # and comes back: no restart of revintel
