@@ -113,6 +113,52 @@ class Settings(BaseSettings):
     )
 
     # -- Warehouse and app-store connections: pools, lock timeouts (docs/operations.md) ---------
+    warehouse_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="Most connections one process holds to a PostgreSQL warehouse (each API "
+        "request and dashboard run borrows one while it is open).",
+    )
+    warehouse_pool_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds a request waits for a pooled PostgreSQL warehouse connection before "
+        "a 503 that says whether the server is down or every connection busy.",
+    )
+    warehouse_load_connections: int = Field(
+        default=2,
+        ge=1,
+        description="Connections a PostgreSQL warehouse load uses to COPY its tables in parallel "
+        "(besides its pooled one).",
+    )
+    warehouse_lock_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds the swap at the end of a PostgreSQL load waits for a table that a "
+        "running query holds before giving way to the queries queued behind it and retrying.",
+    )
+    warehouse_lock_retries: int = Field(
+        default=3,
+        ge=0,
+        description="Retries of a PostgreSQL load's swap (after 0.5 s, 1 s, 2 s, ...) before the "
+        "load fails with the previous data unchanged.",
+    )
+    database_pool_size: int = Field(
+        default=5,
+        ge=1,
+        description="Connections one process keeps to a PostgreSQL app database.",
+    )
+    database_pool_overflow: int = Field(
+        default=5,
+        ge=0,
+        description="Extra app-database connections opened under load beyond database_pool_size "
+        "(closed when returned).",
+    )
+    database_pool_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a request waits for a pooled app-database connection.",
+    )
 
     # -- Uploaded files and model bundles: sizes and archive checks (docs/operations.md) --------
     max_cell_bytes: int = Field(

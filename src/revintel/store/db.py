@@ -17,6 +17,7 @@ from revintel.config import Settings
 from revintel.store.models import LoadRun
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+APPLICATION_NAME = "revintel app store"  # as PostgreSQL's pg_stat_activity shows its connections
 HEAD_REVISION = "0003"
 """The newest migration's revision (a test checks it is Alembic's head). A store already there
 is not handed to Alembic: importing and configuring it costs ~0.4 s on every command."""
@@ -193,12 +194,25 @@ def _load_is_alive(run: LoadRun, now: datetime) -> bool:
 
 
 def open_store(settings: Settings, *, migrate: bool = True) -> AppStore:
-    """Connect to the app database named by the settings and bring its schema up to date."""
+    """Connect to the app database named by the settings and bring its schema up to date.
+
+    Every connection is checked before use (``pool_pre_ping``): after a PostgreSQL restart the
+    first request reconnects instead of failing. A PostgreSQL store keeps at most
+    ``database_pool_size`` + ``database_pool_overflow`` connections per process.
+    """
     url = settings.sqlalchemy_url
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if url.startswith("sqlite"):
         settings.home.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    else:
+        kwargs.update(
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_pool_overflow,
+            pool_timeout=settings.database_pool_timeout,
+        )
+        if url.startswith("postgresql"):
+            kwargs["connect_args"] = {"application_name": APPLICATION_NAME}
     store = AppStore(create_engine(url, **kwargs))
     if migrate:
         store.migrate()

@@ -6,14 +6,16 @@ Backends, chosen by ``REVINTEL_WAREHOUSE_URL`` (DESIGN.md, Storage):
   through an in-memory DuckDB, so any number of processes can read at once;
 * ``pyspark://`` (optionally ``pyspark://local[4]``): the same Parquet folder read by Spark;
 * ``duckdb:///path/file.db``: a DuckDB database file (one writing process at a time);
-* ``postgres://user@host:port/db``: PostgreSQL.
+* ``postgres://user@host:port/db``: PostgreSQL, on pooled connections, loaded with ``COPY``
+  (:mod:`revintel.warehouse.postgres`).
 
 Writes are atomic. The Parquet warehouse keeps immutable snapshots (``snapshots/<id>/<table>/``)
 and a ``CURRENT`` file naming the live one; a load builds a new snapshot in a temporary folder
 (unchanged tables are hard-linked, not copied), renames it into place and then replaces
 ``CURRENT`` with ``os.replace``. A load that fails or is interrupted at any point leaves
 ``CURRENT`` and the snapshot it names untouched. Database backends load into staging tables and
-swap them in one transaction.
+swap them in one transaction; PostgreSQL's staging tables left by a killed load are dropped by
+the next load, or when a process first connects.
 """
 
 from __future__ import annotations
@@ -482,7 +484,8 @@ class SparkWarehouse(ParquetWarehouse):
 
 
 class DatabaseWarehouse(Warehouse):
-    """Canonical tables stored in a DuckDB file or a PostgreSQL database."""
+    """Canonical tables stored in a database: a DuckDB file here, PostgreSQL in
+    :class:`revintel.warehouse.postgres.PostgresWarehouse` (pooled connections, COPY loads)."""
 
     def __init__(self, settings: Settings, url: str) -> None:
         super().__init__(settings)
@@ -490,13 +493,10 @@ class DatabaseWarehouse(Warehouse):
         self.kind = "postgres" if url.startswith(("postgres://", "postgresql://")) else "duckdb"
 
     def _connect(self) -> BaseBackend:
-        if self.kind == "duckdb":
-            path = self.url.split("://", 1)[1].lstrip("/")
-            path = "/" + path if self.url.startswith("duckdb:////") else path
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            return ibis.duckdb.connect(path)
-        url = "postgres://" + self.url.split("://", 1)[1]
-        return ibis.connect(url)
+        path = self.url.split("://", 1)[1].lstrip("/")
+        path = "/" + path if self.url.startswith("duckdb:////") else path
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return ibis.duckdb.connect(path)
 
     def list_tables(self) -> list[str]:
         present = set(self.con.list_tables())
@@ -530,20 +530,6 @@ class DatabaseWarehouse(Warehouse):
 
     def _swap(self, staging: Mapping[str, str], present: set[str]) -> None:
         """Drop the live tables and rename the staging tables in one transaction."""
-        if self.kind == "postgres":
-            from psycopg import sql
-
-            raw = self.con.con
-            with raw.transaction():
-                for name, tmp in staging.items():
-                    if name in present:
-                        raw.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(name)))
-                    raw.execute(
-                        sql.SQL("ALTER TABLE {} RENAME TO {}").format(
-                            sql.Identifier(tmp), sql.Identifier(name)
-                        )
-                    )
-            return
         raw = self.con.con
         raw.execute("BEGIN TRANSACTION")
         try:
@@ -565,7 +551,11 @@ def connect(settings: Settings) -> Warehouse:
         return ParquetWarehouse(settings)
     if url.startswith("pyspark://"):
         return SparkWarehouse(settings)
-    if url.startswith(("duckdb://", "postgres://", "postgresql://")):
+    if url.startswith(("postgres://", "postgresql://")):
+        from revintel.warehouse.postgres import PostgresWarehouse
+
+        return PostgresWarehouse(settings, url)
+    if url.startswith("duckdb://"):
         return DatabaseWarehouse(settings, url)
     raise ConfigError(f"REVINTEL_WAREHOUSE_URL {url!r} is not a supported warehouse")
 
