@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from revintel.cli import main
-from revintel.config import load_settings
+from revintel.config import Settings, load_settings
 from revintel.errors import ConfigError
 from revintel.redact import public_text, redact_credentials
 
@@ -100,3 +100,8 @@ def test_well_formed_urls_are_kept(clean_env: pytest.MonkeyPatch) -> None:
     settings = load_settings()
     assert settings.warehouse_url == "postgres://u:pw@db:5432/w"  # scheme lower-cased
     assert settings.database_url == "postgresql+psycopg://u:pw@db/app"
+
+
+@pytest.mark.parametrize("url", ["pyspark://", "pyspark://local[2]", "pyspark://local[*]"])
+def test_a_spark_master_is_not_read_as_a_host_and_port(url: str) -> None:
+    assert Settings(warehouse_url=url).warehouse_url == url

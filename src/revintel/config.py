@@ -317,6 +317,8 @@ def normalise_origin(text: str) -> str | None:
 
 
 def _check_port(setting: str, url: str) -> None:
+    if url.lower().startswith("pyspark://"):  # a Spark master (local[4]), not a host and port
+        return
     try:
         urlsplit(url).port  # noqa: B018 (parsing the port is the check)
     except ValueError as exc:

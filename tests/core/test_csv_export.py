@@ -76,7 +76,8 @@ def test_categorical_text_and_a_column_subset() -> None:
 
 def test_no_csv_is_written_outside_the_export_function() -> None:
     """Every CSV for people goes through ``to_csv``; ``revintel.data`` writes data files (the
-    demo company, staging) that are loaded back, not opened in spreadsheets."""
+    demo company, staging) that are loaded back, and the PostgreSQL warehouse streams CSV to
+    ``COPY``: neither is opened in a spreadsheet."""
     import re
     from pathlib import Path
 
@@ -87,7 +88,9 @@ def test_no_csv_is_written_outside_the_export_function() -> None:
     found = [
         f"{path.relative_to(root)}:{number}"
         for path in root.rglob("*.py")
-        if path.parts[len(root.parts)] not in ("data",) and path.name != "csv_export.py"
+        if path.parts[len(root.parts)] not in ("data",)
+        and path.name != "csv_export.py"
+        and path.relative_to(root).as_posix() != "warehouse/postgres.py"
         for number, line in enumerate(path.read_text().splitlines(), start=1)
         if writers.search(line)
     ]
