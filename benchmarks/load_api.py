@@ -207,7 +207,9 @@ def main() -> None:
                     env = {**os.environ, "REVINTEL_HOME": str(home)}
                     loader = subprocess.Popen(
                         f"while true; do {sys.executable} -m revintel load {root / 'b'} "
-                        f"&& {sys.executable} -m revintel load {root / 'a'}; done",
+                        f"&& echo b >> {root / 'loads.log'} "
+                        f"&& {sys.executable} -m revintel load {root / 'a'} "
+                        f"&& echo a >> {root / 'loads.log'}; done",
                         shell=True,
                         env=env,
                         stdout=subprocess.DEVNULL,
@@ -223,7 +225,9 @@ def main() -> None:
                 if loader is not None:
                     os.killpg(loader.pid, 15)
                     loader.wait()
-                    loads = len(list((home / "warehouse" / "snapshots").iterdir()))
+                    log = root / "loads.log"
+                    loads = len(log.read_text().split()) if log.exists() else 0
+                    log.unlink(missing_ok=True)
                 requests = int(result["requests"]) or 1  # type: ignore[call-overload]
                 print(
                     json.dumps(
@@ -237,7 +241,7 @@ def main() -> None:
                             **result,
                             "server_cpu_ms_per_request": round(1000 * cpu / requests, 2),
                             "server_rss_mb": round(process.memory_info().rss / 2**20),
-                            "snapshots_kept_after": loads if loader is not None else None,
+                            "loads_completed": loads if loader is not None else None,
                         }
                     ),
                     flush=True,

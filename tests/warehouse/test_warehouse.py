@@ -15,6 +15,7 @@ from revintel.config import Settings
 from revintel.data.loading import storage_table
 from revintel.data.schema import contract_for
 from revintel.warehouse import (
+    SNAPSHOTS_KEPT,
     DatabaseWarehouse,
     ParquetWarehouse,
     StagedTable,
@@ -411,3 +412,20 @@ def test_concurrent_appends_keep_every_row(tmp_path: Path) -> None:
     reader = ParquetWarehouse(settings)
     assert reader.table("customers").count().execute() == 7
     assert not list(reader.snapshots_dir.glob(".tmp-*"))
+
+
+def test_a_snapshot_is_kept_while_a_reader_reads_it(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", warehouse_url=None, database_url=None)
+    writer, reader = ParquetWarehouse(settings), ParquetWarehouse(settings)
+    writer.commit({"customers": stage(tmp_path / "s0", "customers", [customer("C0")])})
+    assert reader.table("customers").count().execute() == 1
+    read = reader.current_snapshot()
+    for i in range(1, SNAPSHOTS_KEPT + 2):  # enough loads to make the reader's snapshot old
+        rows = [customer(f"C{j}") for j in range(i + 1)]
+        writer.commit({"customers": stage(tmp_path / f"s{i}", "customers", rows)})
+    assert read is not None and read.is_dir()
+    assert reader.table("customers").customer_id.count().execute() == 1  # still its own rows
+
+    reader.close()
+    writer.commit({"customers": stage(tmp_path / "last", "customers", [customer("C0")])})
+    assert not read.exists()  # no reader left: the next load deletes it

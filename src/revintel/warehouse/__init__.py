@@ -33,7 +33,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 import ibis
 import pyarrow.parquet as pq
@@ -160,6 +160,24 @@ def _snapshot_loaded_at(snapshot: Path) -> dict[str, datetime]:
     return {name: datetime.fromisoformat(when) for name, when in raw.items()}
 
 
+class _Lease:
+    """A shared OS lock on a snapshot's lease file, held while a reader reads the snapshot; a load
+    deletes an old snapshot only when it can lock the file exclusively (no reader left)."""
+
+    def __init__(self, path: Path) -> None:
+        self._handle: BinaryIO | None = open(path, "a+b")  # noqa: SIM115 (held until release)
+        fcntl.flock(self._handle.fileno(), fcntl.LOCK_SH)
+
+    def release(self) -> None:
+        if self._handle is not None:
+            with suppress(OSError):
+                self._handle.close()  # closing the file releases its lock
+            self._handle = None
+
+    def __del__(self) -> None:
+        self.release()
+
+
 @contextmanager
 def _exclusive(lock_file: Path) -> Iterator[None]:
     """Hold an exclusive OS lock on ``lock_file`` (waits for another process holding it)."""
@@ -210,6 +228,7 @@ class ParquetWarehouse(Warehouse):
         self.root = settings.warehouse_dir
         self._snapshot: Path | None = None
         self._pinned = False
+        self._lease: _Lease | None = None
         self._tables: dict[str, tuple[BaseBackend, ibis.Table]] = {}
 
     @property
@@ -228,9 +247,22 @@ class ParquetWarehouse(Warehouse):
         # snapshot, so what is cached under its name and what a query reads never come from two
         # loads (a load landing between the two reads once put new data under the old name).
         if not self._pinned:
-            self._snapshot = self.current_snapshot()
+            self._snapshot, self._lease = self._lease_current()
             self._pinned = True
         return self._snapshot
+
+    def _lease_current(self) -> tuple[Path | None, _Lease | None]:
+        """The newest snapshot, with a shared lock that keeps a load from deleting it while this
+        reader reads it (a reader slower than three loads once found its files gone)."""
+        for _ in range(5):
+            snapshot = self.current_snapshot()
+            if snapshot is None:
+                return None, None
+            lease = _Lease(self.snapshots_dir / f".lease-{snapshot.name}")
+            if snapshot.is_dir():
+                return snapshot, lease
+            lease.release()  # deleted between reading CURRENT and taking the lock: read again
+        return self.current_snapshot(), None
 
     def data_version(self) -> str | None:
         snapshot = self._pinned_snapshot()
@@ -258,6 +290,9 @@ class ParquetWarehouse(Warehouse):
                 con.disconnect()
         self._tables = {}
         self._pinned = False
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
 
     def table_files(self, name: str, snapshot: Path | None = None) -> list[Path]:
         snapshot = snapshot or self._pinned_snapshot()
@@ -394,8 +429,16 @@ class ParquetWarehouse(Warehouse):
         snapshots = sorted(p for p in self.snapshots_dir.iterdir() if not p.name.startswith("."))
         current = self.current_snapshot()
         for old in snapshots[:-SNAPSHOTS_KEPT]:
-            if old != current:
+            if old == current:
+                continue
+            lease = self.snapshots_dir / f".lease-{old.name}"
+            with open(lease, "a+b") as handle:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a reader still reads it: a later load deletes it
                 shutil.rmtree(old, ignore_errors=True)
+                lease.unlink(missing_ok=True)
 
 
 class _IdleConnections:
