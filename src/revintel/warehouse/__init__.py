@@ -251,6 +251,12 @@ class ParquetWarehouse(Warehouse):
             self._pinned = True
         return self._snapshot
 
+    def _lease_file(self, snapshot: Path) -> Path:
+        """The file whose lock marks ``snapshot`` as being read (``warehouse/leases/<id>``)."""
+        folder = self.root / "leases"
+        folder.mkdir(exist_ok=True)
+        return folder / snapshot.name
+
     def _lease_current(self) -> tuple[Path | None, _Lease | None]:
         """The newest snapshot, with a shared lock that keeps a load from deleting it while this
         reader reads it (a reader slower than three loads once found its files gone)."""
@@ -258,7 +264,7 @@ class ParquetWarehouse(Warehouse):
             snapshot = self.current_snapshot()
             if snapshot is None:
                 return None, None
-            lease = _Lease(self.snapshots_dir / f".lease-{snapshot.name}")
+            lease = _Lease(self._lease_file(snapshot))
             if snapshot.is_dir():
                 return snapshot, lease
             lease.release()  # deleted between reading CURRENT and taking the lock: read again
@@ -431,7 +437,7 @@ class ParquetWarehouse(Warehouse):
         for old in snapshots[:-SNAPSHOTS_KEPT]:
             if old == current:
                 continue
-            lease = self.snapshots_dir / f".lease-{old.name}"
+            lease = self._lease_file(old)
             with open(lease, "a+b") as handle:
                 try:
                     fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
