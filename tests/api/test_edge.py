@@ -369,3 +369,12 @@ def test_the_access_log_shows_values_when_the_setting_says_so(tmp_path: Path) ->
     assert logged_target(scope, values=True) == "/api/v1/accounts/CUS-1?q=Secret+Corp"
     assert logged_target(scope, values=False) == "/api/v1/accounts/{account_id}?q=…"
     assert _settings(tmp_path, access_log_values=True).access_log_values
+
+
+def test_the_edges_refusals_are_in_the_openapi_spec(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "421" in paths["/health"]["get"]["responses"]
+    assert {"403", "408", "413", "421"} <= set(paths["/api/v1/churn/threshold"]["put"]["responses"])
+    assert "403" not in paths["/api/v1/tables"]["get"]["responses"]
+    refused = paths["/api/v1/loads"]["post"]["responses"]["403"]
+    assert refused["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")

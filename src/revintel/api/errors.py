@@ -132,6 +132,7 @@ def _error_bodies_in_openapi(schema: dict[str, Any]) -> None:
                 for media in response.get("content", {}).values():
                     if media.get("schema", {}).get("$ref") == default:
                         media["schema"] = {"$ref": f"{_COMPONENTS}ErrorResponse"}
+    _edge_statuses_in_openapi(schema)
     if "ErrorResponse" not in components:
         own = ErrorResponse.model_json_schema(
             ref_template=f"{_COMPONENTS}{{model}}", mode="serialization"
@@ -140,6 +141,29 @@ def _error_bodies_in_openapi(schema: dict[str, Any]) -> None:
         components["ErrorResponse"] = own
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
+
+
+# What the API's edge (api/edge.py) answers before any route: to every request, and to writes.
+_EDGE_STATUSES = {421: "Host header not an allowed host (REVINTEL_ALLOWED_HOSTS)."}
+_EDGE_WRITE_STATUSES = {
+    403: "A write sent by a browser page of another origin (REVINTEL_ALLOWED_ORIGINS).",
+    408: "The request body stopped arriving (REVINTEL_BODY_READ_TIMEOUT_SECONDS).",
+    413: "The request body is over its limit (REVINTEL_MAX_JSON_BODY_BYTES, "
+    "REVINTEL_MAX_UPLOAD_BODY_BYTES).",
+}
+
+
+def _edge_statuses_in_openapi(schema: dict[str, Any]) -> None:
+    """Document the edge's refusals on every operation they can reach, as error bodies."""
+    body = {"application/json": {"schema": {"$ref": f"{_COMPONENTS}ErrorResponse"}}}
+    for path_item in schema.get("paths", {}).values():
+        for method, operation in path_item.items():
+            statuses = dict(_EDGE_STATUSES)
+            if method.lower() in ("post", "put", "patch", "delete"):
+                statuses |= _EDGE_WRITE_STATUSES
+            responses = operation.setdefault("responses", {})
+            for status, description in statuses.items():
+                responses.setdefault(str(status), {"description": description, "content": body})
 
 
 def _openapi_with_error_bodies(app: FastAPI) -> Callable[[], dict[str, Any]]:
