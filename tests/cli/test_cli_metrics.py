@@ -329,3 +329,14 @@ def test_a_control_character_in_a_filter_is_a_clear_error_naming_the_option(home
     assert "Filter 'channel' value 1 ('a\\x00b') contains the control character U+0000" in str(
         result.exception
     )
+
+
+@pytest.mark.parametrize("series", ["mrr", "revenue", "paying_customers", "new_mrr", "churned_mrr"])
+def test_forecast_title_prints_the_backtest_mape_as_the_percent_it_is(
+    demo_home: Path, series: str
+) -> None:
+    # backtest_mape is in percent (3.63 means 3.63%): the title once printed it as 363.0%.
+    mape = run_json("forecast", series, "--horizon", "3", "--home", demo_home)["backtest_mape"]
+    title = " ".join(run("forecast", series, "--horizon", "3", "--home", demo_home).stdout.split())
+    expected = "n/a" if mape is None else f"{mape:.2f}%"
+    assert f"backtest MAPE {expected}," in title

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 import typer
 
 from revintel.cli.app import context
-from revintel.cli.output import OutputFormat, emit
+from revintel.cli.output import OutputFormat, emit, percent
 from revintel.errors import NoDataError, RevintelError
 
 if TYPE_CHECKING:  # the context imports Ibis, SQLAlchemy and PyArrow: not for --help
@@ -468,7 +468,7 @@ def _print_report(result: dict[str, Any], fmt: OutputFormat) -> None:
                 undefined.setdefault(f"{reason}", []).append(f"{column} {where}")
                 cells[column] = "—"
             elif value is not None and _is_ratio(column):
-                cells[column] = f"{value:.1%}"
+                cells[column] = percent(value)
             else:
                 cells[column] = value
         shown.append(cells)
@@ -566,7 +566,8 @@ def forecast_command(
     if fmt is OutputFormat.csv:
         emit(rows, fmt)
         return
-    mape = "n/a" if result["backtest_mape"] is None else f"{result['backtest_mape']:.1%}"
+    mape_points = result["backtest_mape"]  # in percent, like the reason's figures
+    mape = percent(None if mape_points is None else mape_points / 100, digits=2)
     mase = "n/a" if result["backtest_mase"] is None else f"{result['backtest_mase']:.2f}"
     detail = f" ({result['model_detail']})" if result["model_detail"] else ""
     title = (

@@ -63,6 +63,13 @@ def emit(
     Console().print(table)
 
 
+def percent(fraction: float | None, digits: int = 1) -> str:
+    """A share for people: ``0.0363`` → ``3.6%``; None → ``n/a``. Every percentage the CLI
+    prints goes through here; a value already in percent (a MAPE of 3.63) is divided by 100
+    first."""
+    return "n/a" if fraction is None else f"{fraction:.{digits}%}"
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
