@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -80,6 +81,37 @@ def _start(home: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
             time.sleep(0.2)
     server.kill()
     raise SystemExit(f"revintel serve did not start; see {log}")
+
+
+class _Loader(threading.Thread):
+    """``revintel load`` of each folder in turn, back to back, until :meth:`finish`."""
+
+    def __init__(self, home: Path, folders: list[Path]) -> None:
+        super().__init__(daemon=True)
+        self.home, self.folders = home, folders
+        self.stopping = threading.Event()
+        self.completed = 0
+        self.current: subprocess.Popen[bytes] | None = None
+
+    def run(self) -> None:
+        env = {**os.environ, "REVINTEL_HOME": str(self.home)}
+        i = 0
+        while not self.stopping.is_set():
+            command = [sys.executable, "-m", "revintel", "load", str(self.folders[i % 2])]
+            self.current = subprocess.Popen(
+                command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            if self.current.wait() == 0 and not self.stopping.is_set():
+                self.completed += 1
+            i += 1
+
+    def finish(self) -> int:
+        """Stop (the load under way is ended) and return how many loads completed."""
+        self.stopping.set()
+        if self.current is not None:
+            self.current.terminate()
+        self.join()
+        return self.completed
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -202,32 +234,18 @@ def main() -> None:
                     http.get(path)
             for phase in args.phases.split(","):
                 loader = None
-                loads = 0
                 if phase == "during_load":
-                    env = {**os.environ, "REVINTEL_HOME": str(home)}
-                    loader = subprocess.Popen(
-                        f"while true; do {sys.executable} -m revintel load {root / 'b'} "
-                        f"&& echo b >> {root / 'loads.log'} "
-                        f"&& {sys.executable} -m revintel load {root / 'a'} "
-                        f"&& echo a >> {root / 'loads.log'}; done",
-                        shell=True,
-                        env=env,
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                        start_new_session=True,
-                    )
+                    loader = _Loader(home, [root / "b", root / "a"])
+                    loader.start()
                 cpu_before = sum(process.cpu_times()[:2])
                 if args.client == "wrk":
                     result = _run_wrk(url, args.clients, args.seconds, root / "mix.lua")
                 else:
                     result = asyncio.run(_run(url, args.clients, args.seconds))
                 cpu = sum(process.cpu_times()[:2]) - cpu_before
+                loads = None
                 if loader is not None:
-                    os.killpg(loader.pid, 15)
-                    loader.wait()
-                    log = root / "loads.log"
-                    loads = len(log.read_text().split()) if log.exists() else 0
-                    log.unlink(missing_ok=True)
+                    loads = loader.finish()
                 requests = int(result["requests"]) or 1  # type: ignore[call-overload]
                 print(
                     json.dumps(
@@ -241,7 +259,7 @@ def main() -> None:
                             **result,
                             "server_cpu_ms_per_request": round(1000 * cpu / requests, 2),
                             "server_rss_mb": round(process.memory_info().rss / 2**20),
-                            "loads_completed": loads if loader is not None else None,
+                            "loads_completed": loads,
                         }
                     ),
                     flush=True,
