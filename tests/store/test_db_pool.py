@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ from sqlalchemy import text
 from revintel.config import Settings
 from revintel.store import open_store
 from revintel.store.db import APPLICATION_NAME
+from tests.postgres_sessions import most_sessions_while
 from tests.warehouse.proxy import PostgresProxy
 
 pytestmark = pytest.mark.postgres
@@ -32,7 +32,7 @@ def test_concurrent_sessions_never_exceed_the_pool(
         database_pool_overflow=1,
     )
     store = open_store(settings)
-    most, done, errors = 0, threading.Event(), []
+    errors: list[Exception] = []
 
     def use() -> None:
         try:
@@ -41,26 +41,7 @@ def test_concurrent_sessions_never_exceed_the_pool(
         except Exception as exc:
             errors.append(exc)
 
-    def watch() -> None:
-        nonlocal most
-        with psycopg.connect(url, autocommit=True) as conn:
-            while not done.is_set():
-                found = conn.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND pid <> pg_backend_pid()"
-                ).fetchone()
-                most = max(most, found[0] if found else 0)
-                time.sleep(0.02)
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    users = [threading.Thread(target=use) for _ in range(8)]
-    for u in users:
-        u.start()
-    for u in users:
-        u.join()
-    done.set()
-    watcher.join()
+    most = most_sessions_while(url, use, threads=8)
     with psycopg.connect(url, autocommit=True) as conn:
         names = conn.execute(
             "SELECT DISTINCT application_name FROM pg_stat_activity "

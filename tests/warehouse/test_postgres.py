@@ -33,6 +33,7 @@ from revintel.warehouse.postgres import (
     WarehouseUnavailable,
     close_pools,
 )
+from tests.postgres_sessions import most_sessions_while
 from tests.warehouse.proxy import PostgresProxy
 from tests.warehouse.test_warehouse import customer, stage
 
@@ -410,22 +411,6 @@ def test_a_swap_retries_until_the_reader_is_done(pg_url: str, tmp_path: Path) ->
 # -- item 11: one bounded pool per process, checked before use ------------------------------------
 
 
-def _sessions(url: str) -> Callable[[], int]:
-    with admin(url) as conn:
-        database = conn.info.dbname
-
-    def count() -> int:
-        with admin(url) as conn:
-            found = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
-                "AND pid <> pg_backend_pid()",
-                [database],
-            ).fetchone()
-        return int(found[0]) if found else 0
-
-    return count
-
-
 def test_concurrent_requests_never_hold_more_connections_than_the_pool(
     pg_url: str, tmp_path: Path
 ) -> None:
@@ -433,8 +418,7 @@ def test_concurrent_requests_never_hold_more_connections_than_the_pool(
     root = AppContext(settings)
     root.warehouse.commit({"customers": stage(tmp_path / "s1", "customers", [customer("C1")])})
     root.refresh()
-    sessions = _sessions(pg_url)
-    most, done, errors = 0, threading.Event(), []
+    errors: list[Exception] = []
 
     def request() -> None:  # what each API request does: a fork, a query, close
         ctx = root.fork()
@@ -446,21 +430,7 @@ def test_concurrent_requests_never_hold_more_connections_than_the_pool(
         finally:
             ctx.close()
 
-    def watch() -> None:
-        nonlocal most
-        while not done.is_set():
-            most = max(most, sessions())
-            time.sleep(0.02)
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    clients = [threading.Thread(target=request) for _ in range(12)]
-    for c in clients:
-        c.start()
-    for c in clients:
-        c.join()
-    done.set()
-    watcher.join()
+    most = most_sessions_while(pg_url, request, threads=12)
     root.close()
 
     assert errors == []
