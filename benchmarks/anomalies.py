@@ -107,10 +107,10 @@ def _round(value: float | None) -> float | None:
 
 def company_series(seed: int, customers: int, months: int) -> tuple[dict, list[dict[str, Any]]]:
     """The monthly MRR and revenue rows of one generated company, and its planted anomalies."""
-    from revintel.config import Settings
-    from revintel.context import AppContext
+    from revintel.app.context import AppContext
+    from revintel.app.ingest import load_paths
+    from revintel.core.config import Settings
     from revintel.data.generator import generate_company, write_company
-    from revintel.data.loading import load_paths
     from revintel.metrics.service import rows_with_drivers
 
     company = generate_company(customers=customers, months=months, seed=seed)
@@ -129,7 +129,7 @@ def company_series(seed: int, customers: int, months: int) -> tuple[dict, list[d
 
 def score(flags: dict[str, set[str]], planted: Sequence[dict[str, Any]], detector: str) -> Score:
     """Match one detector's flagged months per series with the planted anomalies (module doc)."""
-    from revintel.metrics.months import month_label, month_number
+    from revintel.core.calendar import month_label, month_number
 
     result = Score()
     targets = {(p["series"], p["month"]) for p in planted}

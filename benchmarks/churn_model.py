@@ -42,15 +42,15 @@ SCORE_ROWS = 1_000_000
 
 
 def _settings(home: Path):
-    from revintel.config import Settings
+    from revintel.core.config import Settings
 
     return Settings(home=home, warehouse_url=None, database_url=None)
 
 
 def prepare(home: Path, customers: int, months: int, seed: int) -> dict:
-    from revintel.context import AppContext
+    from revintel.app.context import AppContext
+    from revintel.app.ingest import load_paths
     from revintel.data.generator import generate_company, write_company
-    from revintel.data.loading import load_paths
 
     ctx = AppContext(_settings(home))
     try:
@@ -78,10 +78,10 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=None)
     args = parser.parse_args()
 
+    from revintel.app.context import AppContext
     from revintel.churn import service as churn
     from revintel.churn.tabular import encode
     from revintel.churn.training import TrainConfig, _baseline_pipeline
-    from revintel.context import AppContext
 
     home = args.home or Path(tempfile.mkdtemp(prefix="revintel-churn-bench-"))
     emit(step="prepare", home=str(home), **prepare(home, args.customers, args.months, args.seed))

@@ -62,10 +62,10 @@ START_TIMEOUT = 180.0
 
 def prepare(customers: int, months: int, root: Path) -> Path:
     """Generate and load a company into ``root/home``; return the home."""
-    from revintel.config import Settings
-    from revintel.context import AppContext
+    from revintel.app.context import AppContext
+    from revintel.app.ingest import load_paths
+    from revintel.core.config import Settings
     from revintel.data.generator import generate_company, write_company
-    from revintel.data.loading import load_paths
 
     files, home = root / "files", root / "home"
     write_company(generate_company(customers=customers, months=months, seed=42), files, "parquet")

@@ -96,10 +96,10 @@ def time_scoring(accounts: int, months: int, target: float) -> dict:
 
 
 def time_warehouse(customers: int, months: int) -> list[dict]:
-    from revintel.config import Settings
-    from revintel.context import AppContext
+    from revintel.app.context import AppContext
+    from revintel.app.ingest import load_paths
+    from revintel.core.config import Settings
     from revintel.data.generator import generate_company, write_company
-    from revintel.data.loading import load_paths
     from revintel.health import service
 
     with tempfile.TemporaryDirectory() as tmp:

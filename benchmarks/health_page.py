@@ -63,14 +63,14 @@ SETTLED_JS = """
 
 
 def _settings(home: Path):
-    from revintel.config import Settings
+    from revintel.core.config import Settings
 
     return Settings(home=home, warehouse_url=None, database_url=None)
 
 
 def accounts_loaded(home: Path) -> int | None:
     """Rows of ``accounts`` in the home's warehouse, None when it is not loaded."""
-    from revintel.context import AppContext
+    from revintel.app.context import AppContext
 
     ctx = AppContext(_settings(home))
     try:
@@ -83,9 +83,9 @@ def accounts_loaded(home: Path) -> int | None:
 
 def prepare(home: Path, customers: int, months: int, seed: int) -> dict:
     """Generate and load the company into ``home`` unless it is loaded already."""
-    from revintel.context import AppContext
+    from revintel.app.context import AppContext
+    from revintel.app.ingest import load_paths
     from revintel.data.generator import generate_company, write_company
-    from revintel.data.loading import load_paths
 
     existing = accounts_loaded(home) if home.exists() else None
     if existing is not None:

@@ -43,15 +43,15 @@ SETTLED_JS = """
 
 
 def _settings(home: Path):
-    from revintel.config import Settings
+    from revintel.core.config import Settings
 
     return Settings(home=home, warehouse_url=None, database_url=None)
 
 
 def prepare(home: Path, customers: int, months: int, seed: int) -> dict:
     from benchmarks.churn_model import prepare as load_company
+    from revintel.app.context import AppContext
     from revintel.churn import service as churn
-    from revintel.context import AppContext
 
     info = load_company(home, customers, months, seed)
     ctx = AppContext(_settings(home))

@@ -48,9 +48,9 @@ def generate(customers: int, months: int, out: Path, fmt: FileFormat, seed: int 
 
 def measure(folder: Path, home: Path, warehouse_url: str | None = None) -> dict[str, Any]:
     """Load every table file in ``folder`` into a new home at ``home``; time it in this process."""
-    from revintel.config import Settings
-    from revintel.context import AppContext
-    from revintel.data.loading import load_paths
+    from revintel.app.context import AppContext
+    from revintel.app.ingest import load_paths
+    from revintel.core.config import Settings
 
     ctx = AppContext(Settings(home=home, warehouse_url=warehouse_url, database_url=None))
     ctx.store  # noqa: B018 - open and migrate the app database before the clock starts

@@ -59,10 +59,10 @@ TABLES = ("subscriptions", "payments", "trials", "costs", "marketing_spend", "cu
 # -- children -------------------------------------------------------------------------------------
 def prepare(customers: int, months: int, data: Path, home: Path, seed: int = 42) -> dict[str, Any]:
     """Generate the company, write it as Parquet to ``data`` and load it into ``home``."""
-    from revintel.config import Settings
-    from revintel.context import AppContext
+    from revintel.app.context import AppContext
+    from revintel.app.ingest import load_paths
+    from revintel.core.config import Settings
     from revintel.data.generator import generate_company, write_company
-    from revintel.data.loading import load_paths
 
     started = time.perf_counter()
     company = generate_company(customers=customers, months=months, seed=seed)
@@ -81,8 +81,8 @@ def engine(home: Path, days: int | None, out: Path | None) -> dict[str, Any]:
     """Every service function once, no filters, on a freshly opened warehouse; timed here."""
     import ibis
 
-    from revintel.config import Settings
-    from revintel.context import AppContext
+    from revintel.app.context import AppContext
+    from revintel.core.config import Settings
     from revintel.metrics import service as s
 
     # Python imports are outside the clock (module doc): Ibis imports a backend (and the SQL

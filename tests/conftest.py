@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from revintel.config import Settings
-from revintel.context import AppContext
+from revintel.app.context import AppContext
+from revintel.core.config import Settings
 
 # -- Ibis's default backend is off limits -------------------------------------------------------
 
@@ -154,7 +154,7 @@ def empty_context(tmp_path: Path) -> Iterator[AppContext]:
 @pytest.fixture
 def loaded_context(empty_context: AppContext, company_csvs: Path) -> AppContext:
     """An AppContext whose warehouse holds the small company."""
-    from revintel.data.loading import load_paths
+    from revintel.app.ingest import load_paths
 
     load_paths(empty_context, [company_csvs], source="test")
     return empty_context
@@ -165,8 +165,8 @@ def generated_company(
     root: Path, *, customers: int, months: int, seed: int
 ) -> Iterator[AppContext]:
     """An AppContext over a new home under ``root`` holding a generated company (Parquet)."""
+    from revintel.app.ingest import load_paths
     from revintel.data.generator import generate_company, write_company
-    from revintel.data.loading import load_paths
 
     folder = root / "company"
     folder.mkdir()
@@ -194,9 +194,9 @@ def churn_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Session-scoped and READ-ONLY: a test that changes anything uses ``churn_context`` (a copy).
     """
+    from revintel.app.ingest import load_paths
     from revintel.churn import service as churn
     from revintel.data.generator import generate_company, write_company
-    from revintel.data.loading import load_paths
 
     home = tmp_path_factory.mktemp("churn") / "home"
     demo = home / "demo"

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from revintel.api.app import create_app
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 from tests.health.demo import copy_home, demo_home, settings_for
 
 

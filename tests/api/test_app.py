@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 from revintel.api.app import create_app
 from revintel.api.routes import tables as tables_route
-from revintel.context import AppContext
-from revintel.errors import NoDataError
+from revintel.app.context import AppContext
+from revintel.core.errors import NoDataError
 
 
 def test_docs_and_openapi(client: TestClient) -> None:

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from revintel.api.app import create_app
+from revintel.app.context import AppContext
 from revintel.churn import service as churn_service
-from revintel.context import AppContext
 from tests.conftest import isolated_settings
 
 API = "/api/v1/churn"

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from revintel.api.app import create_app
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 
 from revintel.api.app import create_app
 from revintel.api.edge import BodyLimits, EdgePolicy, logged_target
-from revintel.config import Settings
-from revintel.context import AppContext
+from revintel.app.context import AppContext
+from revintel.core.config import Settings
 
 EVIL = "http://evil.example"
 CRM = "https://crm.example.com"

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from revintel.api.app import create_app
 from revintel.api.routes import tables as tables_route
-from revintel.context import AppContext
-from revintel.errors import NotFoundError, Problem, ValidationFailed
+from revintel.app.context import AppContext
+from revintel.core.errors import NotFoundError, Problem, ValidationFailed
 from revintel.warehouse import ParquetWarehouse
 
 UPLOAD = Path(tempfile.gettempdir()) / "revintel-upload-k2j4h1" / "customers.csv"

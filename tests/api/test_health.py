@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 from revintel import __version__
 from revintel.api.app import create_app
-from revintel.config import Settings
-from revintel.context import AppContext
+from revintel.app.context import AppContext
+from revintel.core.config import Settings
 from revintel.warehouse import ParquetWarehouse
 
 UNREACHABLE_POSTGRES = "postgresql://revintel@127.0.0.1:1/revintel"  # nothing listens on port 1

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from revintel.api.app import create_app
-from revintel.context import AppContext
-from revintel.data.loading import load_paths
+from revintel.app.context import AppContext
+from revintel.app.ingest import load_paths
 from tests.cli.test_cli_metrics import BRIEF_001, MONTHS
 from tests.conftest import isolated_settings
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from revintel.api.app import create_app
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 from tests.conftest import isolated_settings
 
 API = "/api/v1/models"

@@ -21,7 +21,7 @@ from schemathesis.engine import events, from_schema
 
 from revintel.api.app import create_app
 from revintel.api.schemas import ErrorResponse
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 from tests.conftest import generated_company, isolated_settings
 
 CONTRACT_DEMO = {"customers": 400, "months": 30, "seed": 7}

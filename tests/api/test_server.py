@@ -91,8 +91,8 @@ def test_a_stuck_shutdown_is_cut_short_with_every_threads_stack(tmp_path: Path) 
         import sys, time
         from revintel.api import server
         from revintel.api.app import create_app
-        from revintel.config import Settings
-        from revintel.context import AppContext
+        from revintel.core.config import Settings
+        from revintel.app.context import AppContext
 
         settings = Settings(home=sys.argv[2])
         ctx = AppContext(settings)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from revintel.context import AppContext
-from revintel.data.loading import load_paths
+from revintel.app.context import AppContext
+from revintel.app.ingest import load_paths
 from revintel.data.schema import CONTRACTS
 from tests.conftest import SMALL_COMPANY_ROWS
 

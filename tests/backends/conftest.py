@@ -19,9 +19,9 @@ from pathlib import Path
 import ibis
 import pytest
 
-from revintel.config import Settings
-from revintel.context import AppContext
-from revintel.data.loading import load_paths
+from revintel.app.context import AppContext
+from revintel.app.ingest import load_paths
+from revintel.core.config import Settings
 
 BACKENDS = ["duckdb", "postgres", "pyspark"]
 

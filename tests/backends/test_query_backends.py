@@ -134,7 +134,7 @@ def test_boolean_cast_to_integer(backend: Backend) -> None:
 def test_append_through_each_backend(
     backend: Backend, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    from revintel.data.loading import load_paths
+    from revintel.app.ingest import load_paths
 
     folder = tmp_path_factory.mktemp(f"append-{backend.name}")
     (folder / "payments.csv").write_text(

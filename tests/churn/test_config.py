@@ -18,7 +18,7 @@ from revintel.churn.config import (
     to_toml,
     validate_config,
 )
-from revintel.config import Settings
+from revintel.core.config import Settings
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from revintel.app.context import AppContext
+from revintel.app.ingest import load_paths
 from revintel.churn import features as F
-from revintel.context import AppContext
-from revintel.data.loading import load_paths
-from revintel.errors import NoDataError
-from revintel.metrics.months import month_number
+from revintel.core.calendar import month_number
+from revintel.core.errors import NoDataError
 from tests.conftest import isolated_settings
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from revintel.app.context import AppContext
+from revintel.app.ingest import load_paths
 from revintel.churn import service
-from revintel.context import AppContext
-from revintel.data.loading import load_paths
-from revintel.errors import NotFoundError, ValidationFailed
+from revintel.core.errors import NotFoundError, ValidationFailed
 
 PREDICTIONS = """\
 account_id,churn_risk_score,risk_tier,prediction

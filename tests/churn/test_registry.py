@@ -20,6 +20,7 @@ import pytest
 import skops.io as sio
 from sklearn.linear_model import LogisticRegression
 
+from revintel.app.context import AppContext
 from revintel.churn import registry
 from revintel.churn.drift import histogram_reference
 from revintel.churn.explain import reference_stats
@@ -31,9 +32,8 @@ from revintel.churn.registry import (
 )
 from revintel.churn.tabular import ColumnSpec
 from revintel.churn.training import ChurnModel, TrainConfig, train_model
-from revintel.config import Settings
-from revintel.context import AppContext
-from revintel.errors import NotFoundError, RevintelError
+from revintel.core.config import Settings
+from revintel.core.errors import NotFoundError, RevintelError
 from tests.conftest import isolated_settings
 
 

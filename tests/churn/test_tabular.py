@@ -16,7 +16,7 @@ from revintel.churn.tabular import (
     parse_target,
     read_table,
 )
-from revintel.errors import RevintelError, ValidationFailed
+from revintel.core.errors import RevintelError, ValidationFailed
 
 
 def _kinds(frame: pl.DataFrame, exclude: list[str] | None = None) -> dict[str, str]:

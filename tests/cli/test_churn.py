@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from revintel.app.context import AppContext
 from revintel.cli import app, main
-from revintel.context import AppContext
 
 runner = CliRunner()
 HEADLINE = ("roc_auc", "pr_auc", "precision", "recall", "f1", "brier")

@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from revintel.app.context import AppContext
+from revintel.app.ingest import load_paths
 from revintel.cli import app
-from revintel.config import Settings
-from revintel.context import AppContext
-from revintel.data.loading import load_paths
+from revintel.core.config import Settings
 
 BRIEF_001 = {
     "customers.csv": """\

@@ -7,10 +7,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from revintel.app.context import AppContext
 from revintel.cli.app import app
 from revintel.clv.sbg import InvalidSurvivors
 from revintel.clv.service import InvalidClvOption
-from revintel.context import AppContext
 
 runner = CliRunner()
 

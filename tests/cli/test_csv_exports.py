@@ -15,11 +15,11 @@ import pyarrow.compute as pc
 import pytest
 from typer.testing import CliRunner
 
+from revintel.app.context import AppContext
+from revintel.app.ingest import load_paths
 from revintel.cli import app
 from revintel.cli.output import OutputFormat, emit
-from revintel.context import AppContext
 from revintel.data.generator import GeneratedCompany, write_company
-from revintel.data.loading import load_paths
 from tests.health.demo import company, settings_for
 
 EVIL = '=HYPERLINK("http://evil.example","x")'

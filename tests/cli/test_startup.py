@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-HEAVY = ("ibis", "sqlalchemy", "pyarrow", "pandas", "duckdb", "revintel.context")
+HEAVY = ("ibis", "sqlalchemy", "pyarrow", "pandas", "duckdb", "revintel.app.context")
 
 PROBE = """
 import json, sys

@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from revintel.app.context import AppContext
 from revintel.clv import service
-from revintel.context import AppContext
-from revintel.errors import NotFoundError
+from revintel.core.errors import NotFoundError
 
 
 def test_lifetimes_from_hand_made_months() -> None:
@@ -77,7 +77,7 @@ def test_churn_probability_conversion() -> None:
 
 
 def test_predictions_drive_customer_clv(loaded_context: AppContext, tmp_path) -> None:
-    from revintel.data.loading import load_paths
+    from revintel.app.ingest import load_paths
 
     path = tmp_path / "predictions.csv"
     path.write_text("account_id,churn_risk_score\nC001,0.271\n")

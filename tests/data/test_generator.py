@@ -11,9 +11,9 @@ import numpy as np
 import polars as pl
 import pytest
 
+from revintel.core.errors import ConfigError
 from revintel.data.generator import GeneratedCompany, generate_company, write_company
 from revintel.data.schema import CONTRACTS, TABLE_ORDER
-from revintel.errors import ConfigError
 
 SMALL = {"customers": 300, "months": 24, "start": "2023-01", "seed": 11}
 MID = {"customers": 3000, "months": 36, "start": "2023-01", "seed": 5}
@@ -496,9 +496,9 @@ def test_anomalies_are_recorded_and_visible() -> None:
 def test_written_folder_loads_as_it_is(small: GeneratedCompany, tmp_path: Path) -> None:
     """`revintel generate --out D` then `revintel load D` works: the folder holds only loadable
     tables (truth/ is a subfolder, which a folder load skips)."""
-    from revintel.config import Settings
-    from revintel.context import AppContext
-    from revintel.data.loading import load_paths
+    from revintel.app.context import AppContext
+    from revintel.app.ingest import load_paths
+    from revintel.core.config import Settings
 
     write_company(small, tmp_path / "out", "csv")
     ctx = AppContext(Settings(home=tmp_path / "home", warehouse_url=None, database_url=None))

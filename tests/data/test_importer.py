@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from revintel.core.errors import Problem
 from revintel.data import importer
 from revintel.data.importer import (
     FileReader,
@@ -20,7 +21,6 @@ from revintel.data.importer import (
     parse_frame,
 )
 from revintel.data.schema import contract_for
-from revintel.errors import Problem
 
 
 def parse(table: str, **columns: list[object]) -> tuple[pl.DataFrame, dict[str, list[int]]]:

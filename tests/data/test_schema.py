@@ -9,8 +9,8 @@ import pandera.errors
 import polars as pl
 import pytest
 
+from revintel.core.errors import NotFoundError
 from revintel.data.schema import CONTRACTS, TABLE_ORDER, contract_for, data_model_markdown
-from revintel.errors import NotFoundError
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 from revintel.forecast import detect_anomalies
 from revintel.forecast.anomalies import rule_anomalies
 from revintel.forecast.series import as_monthly_series

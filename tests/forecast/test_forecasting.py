@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 from revintel.forecast import (
     DEFAULT_CANDIDATES,
     SHORT_HISTORY_CANDIDATES,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 from revintel.forecast import SERIES, forecast_metric, metric_anomalies
 
 from .conftest import month_labels

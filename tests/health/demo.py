@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from revintel.config import Settings
-from revintel.context import AppContext
+from revintel.app.context import AppContext
+from revintel.core.config import Settings
 from revintel.data.generator import GeneratedCompany, generate_company, write_company
 
 CUSTOMERS = 400
@@ -42,7 +42,7 @@ def demo_home(without: tuple[str, ...] = ()) -> Path:
     """A home with the demo company loaded, minus the tables in ``without``. Do not write to it."""
     key = tuple(sorted(without))
     if key not in _HOMES:
-        from revintel.data.loading import load_paths
+        from revintel.app.ingest import load_paths
 
         data = company()
         name = "full" if not key else "without-" + "-".join(key)

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 from revintel.health import service
 from revintel.health.backtest import (
     churn_labels,

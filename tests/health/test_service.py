@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from revintel.context import AppContext
-from revintel.errors import NoDataError, NotFoundError
+from revintel.app.context import AppContext
+from revintel.core.errors import NoDataError, NotFoundError
 from revintel.health import service
 from revintel.health.config import PLAYBOOKS, TIERS
 from revintel.health.service import InvalidHealthOption

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 from revintel.metrics import service
 from tests.conftest import isolated_settings
 from tests.health.demo import demo_home

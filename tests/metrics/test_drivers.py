@@ -12,7 +12,7 @@ from datetime import date as D
 import ibis
 import pytest
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 from revintel.metrics import mrr_changes
 from revintel.metrics.drivers import collections, movement_spread, trials_ending
 from revintel.metrics.service import rows_with_drivers

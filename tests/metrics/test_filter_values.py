@@ -17,9 +17,9 @@ import sqlglot
 from fastapi.testclient import TestClient
 
 from revintel.api.app import create_app
+from revintel.app.context import AppContext
+from revintel.app.ingest import load_paths
 from revintel.cli.metrics import REPORTS
-from revintel.context import AppContext
-from revintel.data.loading import load_paths
 from revintel.metrics import service
 from revintel.metrics.options import InvalidFilterValue, check_filters
 from tests.cli.test_cli_metrics import BRIEF_001

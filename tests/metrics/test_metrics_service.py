@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from revintel.config import Settings
-from revintel.context import AppContext
-from revintel.data.loading import load_paths
-from revintel.errors import NoDataError
+from revintel.app.context import AppContext
+from revintel.app.ingest import load_paths
+from revintel.core.config import Settings
+from revintel.core.errors import NoDataError, OutsideTheData
 from revintel.metrics import InvalidMetricOption
 from revintel.metrics import service as metrics
 
@@ -92,7 +92,7 @@ def test_period_defaults_to_the_complete_months_of_the_data(ctx):
     assert (p.from_month, p.to_month, p.as_of) == ("2024-01", "2024-03", date(2024, 4, 10))
     assert metrics.period(ctx, start="2023-06", end="2025-01").to_month == "2024-03"
     assert metrics.period(ctx, as_of="2024-04-30").to_month == "2024-04"
-    with pytest.raises(InvalidMetricOption, match="outside the data"):
+    with pytest.raises(OutsideTheData, match="outside the data"):
         metrics.period(ctx, start="2025-01")
     with pytest.raises(InvalidMetricOption, match="YYYY-MM-DD"):
         metrics.period(ctx, as_of="April")

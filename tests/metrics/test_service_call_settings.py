@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import ibis
 import pytest
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 from revintel.metrics import service as metrics
 from revintel.metrics.options import InvalidMetricOption
 from tests.conftest import isolated_settings

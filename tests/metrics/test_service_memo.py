@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 from revintel.metrics import service as metrics
 from tests.conftest import generated_company
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 from revintel.metrics import (
     cohort_retention,
     movement_rates,

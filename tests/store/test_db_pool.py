@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy.exc
 from sqlalchemy import text
 
-from revintel.config import Settings
+from revintel.core.config import Settings
 from revintel.store import open_store
 from revintel.store.db import APPLICATION_NAME
 from tests.postgres_sessions import most_sessions_while

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from revintel.config import Settings
+from revintel.core.config import Settings
 from revintel.store import AppStore, open_store
 
 
@@ -87,9 +87,9 @@ def test_migrating_again_is_harmless(store: AppStore) -> None:
 def test_load_paths_records_in_postgres(
     tmp_path: Path, postgres_databases: Callable[[], str]
 ) -> None:
-    from revintel.context import AppContext
-    from revintel.data.loading import load_paths
-    from revintel.errors import ValidationFailed
+    from revintel.app.context import AppContext
+    from revintel.app.ingest import load_paths
+    from revintel.core.errors import ValidationFailed
 
     folder = tmp_path / "in"
     folder.mkdir()

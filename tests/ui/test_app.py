@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 from revintel.data.schema import CONTRACTS
 from tests.conftest import SMALL_COMPANY_CSVS, SMALL_COMPANY_ROWS
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from revintel.config import Settings
-from revintel.context import AppContext
+from revintel.app.context import AppContext
+from revintel.core.config import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(

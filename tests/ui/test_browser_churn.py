@@ -17,8 +17,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from revintel.app.context import AppContext
 from revintel.churn import service
-from revintel.context import AppContext
 from tests.conftest import isolated_settings
 from tests.ui.test_browser import ARTIFACTS, CHROMIUM, running_dashboard
 
@@ -248,7 +248,7 @@ def test_churn_overview_kpis_and_charts(churn_dashboard, browser_page) -> None:
 @pytest.fixture
 def own_predictions_dashboard(tmp_path: Path, company_csvs: Path) -> Iterator[tuple[str, Path]]:
     """The dashboard over a home holding the small company and an imported predictions CSV."""
-    from revintel.data.loading import load_paths
+    from revintel.app.ingest import load_paths
     from tests.churn.test_own_predictions import load_own_predictions
 
     home = tmp_path / "own-home"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 from revintel.health import service
 from tests.health.demo import settings_for
 from tests.ui.test_browser import ARTIFACTS, CHROMIUM, demo_dashboard  # noqa: F401 (fixture)

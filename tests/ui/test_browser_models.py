@@ -17,10 +17,10 @@ import polars as pl
 import pytest
 import skops.io as sio
 
+from revintel.app.context import AppContext
 from revintel.churn import registry
 from revintel.churn import service as churn
 from revintel.churn.config import load_config
-from revintel.context import AppContext
 from tests.conftest import isolated_settings
 from tests.ui.test_browser import ARTIFACTS, CHROMIUM, running_dashboard
 from tests.ui.test_browser_health import _full_page_shot

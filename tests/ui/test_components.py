@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from revintel.context import AppContext
-from revintel.data.loading import load_paths
+from revintel.app.context import AppContext
+from revintel.app.ingest import load_paths
 from revintel.ui.components import ASSETS, asset_url, last_load_time
 from revintel.ui.revenue import data_version
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from revintel.data.catalog import TableInfo
-from revintel.data.loading import FileReport
+from revintel.app.catalog import TableInfo
+from revintel.app.ingest import FileReport
+from revintel.core.errors import Problem
 from revintel.data.schema import CONTRACTS
-from revintel.errors import Problem
 from revintel.ui import frames
 from revintel.ui.components import age_text
 

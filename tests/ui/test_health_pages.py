@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 from streamlit.testing.v1 import AppTest
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 from revintel.health import service
 from revintel.health.config import load_config
 from tests.health.demo import copy_home, demo_home, settings_for

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from revintel.config import Settings, load_settings
+from revintel.core.config import Settings, load_settings
 from revintel.ui import launch
 from revintel.ui.theme import THEME
 

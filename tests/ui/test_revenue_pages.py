@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 from revintel.metrics import service
 from revintel.metrics.definitions import DEFINITIONS
 from revintel.ui.revenue import formatted

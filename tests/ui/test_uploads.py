@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
+from revintel.core.errors import ValidationFailed
 from revintel.data.names import InvalidFileName
-from revintel.errors import ValidationFailed
 from revintel.ui.uploads import UPLOAD_PREFIX, load_upload, save_uploads, validate_uploads
 from tests.conftest import SMALL_COMPANY_CSVS, SMALL_COMPANY_ROWS
 

@@ -15,7 +15,7 @@ import pytest
 from altair.utils.schemapi import validate_jsonschema
 from altair.vegalite.v6.schema import load_schema
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 from revintel.forecast.anomalies import Anomaly, Detector
 from revintel.metrics import service
 from revintel.ui import vega

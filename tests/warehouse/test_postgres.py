@@ -20,8 +20,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from revintel.config import Settings
-from revintel.context import AppContext
+from revintel.app.context import AppContext
+from revintel.core.config import Settings
 from revintel.data.schema import contract_for
 from revintel.warehouse import StagedTable, Warehouse, connect
 from revintel.warehouse.postgres import (
@@ -279,8 +279,8 @@ def test_kill_9_of_a_cli_load_keeps_the_data_and_the_next_start_sweeps(
 ) -> None:
     """`revintel load` killed while it writes to PostgreSQL: the previous data stays; whatever
     staging tables it committed are dropped when the next process connects."""
+    from revintel.app.ingest import load_paths
     from revintel.data.generator import generate_company, write_company
-    from revintel.data.loading import load_paths
 
     before, after = tmp_path / "before", tmp_path / "after"
     write_company(generate_company(customers=500, months=12, seed=1), before, "parquet")

@@ -11,8 +11,8 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from revintel.config import Settings
-from revintel.data.loading import storage_table
+from revintel.app.ingest import storage_table
+from revintel.core.config import Settings
 from revintel.data.schema import contract_for
 from revintel.warehouse import (
     SNAPSHOTS_KEPT,
@@ -335,8 +335,8 @@ def test_a_failed_duckdb_swap_changes_nothing(
 
 
 def test_duckdb_file_warehouse_through_load_paths(tmp_path: Path) -> None:
-    from revintel.context import AppContext
-    from revintel.data.loading import load_paths
+    from revintel.app.context import AppContext
+    from revintel.app.ingest import load_paths
 
     folder = tmp_path / "in"
     folder.mkdir()

@@ -17,7 +17,7 @@ from revintel.api.routes import forecast as forecast_routes
 from revintel.api.routes import health, health_scores, loads, tables
 from revintel.api.routes import metrics as metrics_routes
 from revintel.api.routes import models as models_routes
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger("revintel.api")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 
 
 def get_context(request: Request) -> Iterator[AppContext]:

@@ -34,7 +34,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from revintel.config import Settings, normalise_origin
+from revintel.core.config import Settings, normalise_origin
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

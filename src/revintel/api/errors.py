@@ -19,14 +19,14 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from revintel.api.schemas import ErrorResponse, FieldProblem, ProblemOut
-from revintel.errors import Problem, RevintelError, ValidationFailed
-from revintel.redact import public_text
+from revintel.core.errors import Problem, RevintelError, ValidationFailed
+from revintel.core.redact import public_text
 
 _LOG = logging.getLogger("revintel.api")
 
 
 def _public(request: Request, text: str) -> str:
-    """``text`` without credentials or server paths (revintel.redact): a body names the problem,
+    """``text`` without credentials or server paths (core/redact.py): a body names the problem,
     not the server's files."""
     return public_text(text, request.app.state.context.settings.home)
 

@@ -27,7 +27,7 @@ from fastapi import FastAPI
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from revintel.config import Settings
+from revintel.core.config import Settings
 
 HARD_STOP_AFTER_GRACE = 1.0
 

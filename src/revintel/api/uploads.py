@@ -16,8 +16,8 @@ from typing import BinaryIO
 
 from fastapi.exceptions import RequestValidationError
 
+from revintel.core.errors import ValidationFailed
 from revintel.data.names import InvalidFileName, plain_name
-from revintel.errors import ValidationFailed
 
 
 def upload_name(filename: str | None, field: str = "files") -> str:

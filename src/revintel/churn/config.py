@@ -3,14 +3,14 @@
 Defaults are brief 004's (tiers: High > 0.7, Medium 0.4–0.7, Low 0.2–0.4, Safe < 0.2). They can be
 overridden in two places, merged in this order (later wins):
 
-1. the ``[churn]`` table of ``revintel.toml`` (the file :mod:`revintel.config` reads);
+1. the ``[churn]`` table of ``revintel.toml`` (the file :mod:`revintel.core.config` reads);
 2. ``REVINTEL_HOME/churn.toml``, written by the dashboard and the API (so a threshold applied in
    the dashboard is seen by the CLI and the API).
 
 Every value is validated. An invalid file raises :class:`InvalidChurnConfig` naming the file, the
 key and what was expected; a bad file is never silently ignored. When the home file is the bad one
 and revintel wrote a good version before, that last good copy is used and a warning names the bad
-file (:mod:`revintel.settings_files`, which also locks and writes the file atomically).
+file (:mod:`revintel.store.settings_files`, which also locks and writes the file atomically).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from revintel.config import Settings
-from revintel.errors import ConfigError
-from revintel.settings_files import SettingsFile, toml_value
+from revintel.core.config import Settings
+from revintel.core.errors import ConfigError
+from revintel.store.settings_files import SettingsFile, toml_value
 
 CHURN_FILE = "churn.toml"
 

@@ -21,7 +21,7 @@ import polars as pl
 
 from revintel.churn.tabular import ColumnSpec, encode
 from revintel.churn.training import ChurnModel, sigmoid
-from revintel.errors import Problem, ValidationFailed
+from revintel.core.errors import Problem, ValidationFailed
 
 _EPOCH = date(1970, 1, 1)
 

@@ -12,7 +12,7 @@ Two layers, as in ``revintel.health``:
 A customer is *at risk* at cut-off ``M`` when its MRR at the end of ``M`` is > 0 (the logo-churn
 denominator of ``metric-definitions.md``); it *churned within h months* when its MRR is 0 at the
 end of any month ``M+1 .. M+h``. A label is null when ``M+h`` is past the last month of data.
-Months are month numbers ``year * 12 + month - 1`` (``revintel.metrics.months``).
+Months are month numbers ``year * 12 + month - 1`` (``revintel.core.calendar``).
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ import ibis
 import numpy as np
 import polars as pl
 
-from revintel.errors import NoDataError
+from revintel.core.calendar import month_label, month_of, number_spine
+from revintel.core.errors import NoDataError
 from revintel.health.pillars import month_of_text, sentiment_inputs, support_inputs
-from revintel.metrics.months import month_label, month_of, number_spine
 from revintel.metrics.mrr import customer_mrr
 from revintel.warehouse import Warehouse
 

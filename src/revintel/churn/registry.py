@@ -48,13 +48,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from revintel.errors import NotFoundError, RevintelError
+from revintel.core.errors import NotFoundError, RevintelError
 from revintel.store.models import ChurnModelVersion
 
 if TYPE_CHECKING:
+    from revintel.app.context import AppContext
     from revintel.churn.tabular import ColumnSpec
-    from revintel.config import Settings
-    from revintel.context import AppContext
+    from revintel.core.config import Settings
 
 ModelKind = Literal["warehouse", "table"]
 KINDS: tuple[ModelKind, ...] = ("warehouse", "table")

@@ -32,6 +32,7 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
+from revintel.app.context import AppContext
 from revintel.churn import features as F
 from revintel.churn import registry
 from revintel.churn.config import ChurnConfig, config_sources, load_config, update_config
@@ -58,10 +59,9 @@ from revintel.churn.training import (
     split_random,
     train_model,
 )
-from revintel.context import AppContext
+from revintel.core.calendar import month_label, month_last_day
+from revintel.core.errors import NoDataError, NotFoundError, RevintelError
 from revintel.core.text import check_text, check_texts
-from revintel.errors import NoDataError, NotFoundError, RevintelError
-from revintel.metrics.months import month_label, month_last_day
 from revintel.warehouse.cache import ResultCache
 
 Progress = Callable[[float, str], None]
@@ -674,7 +674,7 @@ def _top_factors(mdl: ChurnModel, frame: pl.DataFrame, low: float) -> pl.DataFra
 
 
 def _load_predictions(ctx: AppContext, frame: pl.DataFrame) -> None:
-    from revintel.data.loading import load_paths
+    from revintel.app.ingest import load_paths
 
     with tempfile.TemporaryDirectory(dir=_ctx_home(ctx)) as tmp:
         path = Path(tmp) / "predictions.parquet"

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from revintel.errors import Problem, RevintelError, ValidationFailed
+from revintel.core.errors import Problem, RevintelError, ValidationFailed
 
 ColumnKind = Literal["numeric", "boolean", "categorical", "date"]
 

@@ -40,7 +40,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from revintel.churn.tabular import ColumnSpec, encode, parse_target
-from revintel.errors import Problem, ValidationFailed
+from revintel.core.errors import Problem, ValidationFailed
 
 Progress = Callable[[float, str], None]
 

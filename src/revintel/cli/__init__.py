@@ -7,7 +7,7 @@ import sys
 import typer
 
 from revintel.cli.app import app
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 
 
 def main() -> None:
@@ -15,7 +15,7 @@ def main() -> None:
     try:
         app()
     except RevintelError as exc:
-        from revintel.redact import redact_credentials
+        from revintel.core.redact import redact_credentials
 
         typer.echo(f"Error: {redact_credentials(str(exc))}", err=True)
         sys.exit(1)

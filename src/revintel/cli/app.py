@@ -11,7 +11,7 @@ from revintel import __version__
 from revintel.cli.output import OutputFormat, emit
 
 if TYPE_CHECKING:  # the context imports Ibis, SQLAlchemy and PyArrow: not for --help
-    from revintel.context import AppContext
+    from revintel.app.context import AppContext
 
 app = typer.Typer(
     name="revintel",
@@ -31,7 +31,7 @@ FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Outp
 def context(home: Path | None) -> AppContext:
     """The context of ``--home`` (or the configured home), for a command that reads data. Imported
     here, not with the CLI: ``revintel --help`` needs none of the data stack."""
-    from revintel.context import AppContext
+    from revintel.app.context import AppContext
 
     return AppContext.from_options(home=home)
 
@@ -89,7 +89,7 @@ def load(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Validate files against their table contracts, then load them atomically."""
-    from revintel.data.loading import load_paths
+    from revintel.app.ingest import load_paths
 
     ctx = context(home)
     result = load_paths(ctx, paths, table=table, mode="append" if append else "replace")
@@ -101,7 +101,7 @@ def load(
 @app.command()
 def info(home: HomeOption = None, fmt: FormatOption = OutputFormat.table) -> None:
     """Each table with its row count and last load time."""
-    from revintel.data.catalog import table_catalog
+    from revintel.app.catalog import table_catalog
 
     ctx = context(home)
     tables = table_catalog(ctx)
@@ -180,7 +180,7 @@ def demo(
     home: HomeOption = None,
 ) -> None:
     """Generate a demo company (if none is loaded), load it and open the dashboard."""
-    from revintel.data.demo import ensure_demo_data
+    from revintel.app.demo import ensure_demo_data
     from revintel.ui.launch import run_dashboard
 
     ctx = context(home)
@@ -194,7 +194,7 @@ def demo(
 def _check_month(value: str, option: str) -> None:
     import re
 
-    from revintel.errors import RevintelError
+    from revintel.core.errors import RevintelError
 
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
         raise RevintelError(f"{option} {value!r}: expected a month YYYY-MM, e.g. 2023-01")

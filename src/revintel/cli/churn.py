@@ -14,7 +14,7 @@ import typer
 from revintel.cli.app import context
 from revintel.cli.output import OutputFormat, emit
 from revintel.core.csv_export import to_csv_bytes
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 
 churn_app = typer.Typer(
     help="Churn prediction: train, evaluate, score, explain, thresholds and ROI, model registry.",
@@ -72,8 +72,8 @@ KEY_METRICS = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "br
 
 
 def _plain(value: Any) -> Any:
-    """JSON-able (``revintel.jsonable``), imported when a command prints."""
-    from revintel.jsonable import jsonable
+    """JSON-able (``revintel.core.jsonable``), imported when a command prints."""
+    from revintel.core.jsonable import jsonable
 
     return jsonable(value)
 

@@ -16,10 +16,10 @@ import typer
 
 from revintel.cli.app import context
 from revintel.cli.output import OutputFormat, emit, percent
-from revintel.errors import NoDataError, RevintelError
+from revintel.core.errors import NoDataError, RevintelError
 
 if TYPE_CHECKING:  # the context imports Ibis, SQLAlchemy and PyArrow: not for --help
-    from revintel.context import AppContext
+    from revintel.app.context import AppContext
 
 DOC = "docs/metrics.md"
 
@@ -215,7 +215,7 @@ def check_month(value: str | None, field: str) -> str | None:
     """``value`` if it is a month ``YYYY-MM`` (or None); the error names ``field``."""
     if value is None:
         return None
-    from revintel.metrics.months import month_number
+    from revintel.core.calendar import month_number
 
     month_number(value, field)
     return value.strip()
@@ -253,7 +253,7 @@ def metric_report(
     ``filters`` are keyed by filter option (``channel``, not ``acquisition_channel``);
     ``field_names`` say how the caller spells ``start``, ``end`` and ``by`` in error messages
     (``--from`` on the command line, ``from`` in the API). A metric whose table was never loaded
-    raises :class:`~revintel.errors.NoDataError` naming the metric and the table.
+    raises :class:`~revintel.core.errors.NoDataError` naming the metric and the table.
     """
     names = {"start": "from", "end": "to", "by": "by", **(field_names or {})}
     if name not in REPORTS:

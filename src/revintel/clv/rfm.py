@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from revintel.errors import NoDataError
+from revintel.core.errors import NoDataError
 
 TRAILING_DAYS = 365
 

@@ -25,7 +25,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import betaln
 
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 
 LOG_BOUND = 12.0
 """α and β are searched in [e⁻¹², e¹²] (≈ 6e-6 … 163,000). This keeps the optimiser finite when a

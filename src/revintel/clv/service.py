@@ -23,12 +23,12 @@ import numpy as np
 import polars as pl
 
 from revintel.clv import rfm, sbg
-from revintel.errors import NoDataError, NotFoundError, RevintelError
+from revintel.core.errors import NoDataError, NotFoundError, RevintelError
 from revintel.metrics import service as metrics
 from revintel.warehouse.cache import ResultCache
 
 if TYPE_CHECKING:
-    from revintel.context import AppContext
+    from revintel.app.context import AppContext
     from revintel.warehouse import Warehouse
 
 GroupBy = Literal["cohort", "quarter", "segment", "plan", "channel"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 
 
 class InvalidText(RevintelError):

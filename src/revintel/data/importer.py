@@ -36,6 +36,7 @@ import pyarrow as arrow
 import pyarrow.csv as arrow_csv
 import pyarrow.parquet as pq
 
+from revintel.core.errors import Problem, ValidationFailed
 from revintel.data.schema import (
     MONTH_PATTERN,
     ColumnSpec,
@@ -45,7 +46,6 @@ from revintel.data.schema import (
     plausible_dates,
     polars_types,
 )
-from revintel.errors import Problem, ValidationFailed
 
 FileFormat = Literal["csv", "parquet"]
 FILE_FORMATS: dict[str, FileFormat] = {".csv": "csv", ".parquet": "parquet"}

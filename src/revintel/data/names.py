@@ -7,7 +7,7 @@ than :data:`MAX_NAME_CHARS`.
 
 from __future__ import annotations
 
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 
 # Below every common filesystem's limit of 255 bytes per name, with room for UTF-8.
 MAX_NAME_CHARS = 120

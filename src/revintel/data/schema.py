@@ -679,7 +679,7 @@ def contract_for(name: str) -> TableContract:
     for contract in CONTRACTS.values():
         if key == contract.name or key in contract.aliases:
             return contract
-    from revintel.errors import NotFoundError
+    from revintel.core.errors import NotFoundError
 
     raise NotFoundError(f"Unknown table {name!r}; expected one of: {', '.join(CONTRACTS)}")
 

@@ -46,7 +46,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 from revintel.forecast.insample import in_sample_band
 from revintel.forecast.models import check_candidates
 from revintel.forecast.series import as_monthly_series

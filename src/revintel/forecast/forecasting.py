@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 from revintel.forecast.backtest import (
     BacktestScore,
     FoldPlan,

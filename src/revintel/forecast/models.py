@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 
 
 @dataclass(frozen=True)

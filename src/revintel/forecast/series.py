@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 
 MIN_MONTHS = 4
 """Fewest months any forecast or anomaly detection accepts (three to fit, one to test)."""

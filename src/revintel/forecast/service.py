@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 from revintel.forecast.anomalies import (
     DEFAULT_MOM_THRESHOLD,
     DETECTORS,

@@ -3,14 +3,14 @@
 Defaults are brief 000's (``docs/health.md``, Settings; ``metric-definitions.md``, Health score).
 They can be overridden in two places, merged in this order (later wins):
 
-1. the ``[health]`` table of ``revintel.toml`` (the file :mod:`revintel.config` reads);
+1. the ``[health]`` table of ``revintel.toml`` (the file :mod:`revintel.core.config` reads);
 2. ``REVINTEL_HOME/health.toml``, written by the Health settings page and ``PUT
    /api/v1/health/config`` (so an edit made in the dashboard is seen by the CLI and the API).
 
 Every value is validated; the weights must sum to 100%. An invalid file or request raises
 :class:`InvalidHealthConfig` naming the field and what was expected. When the home file is the bad
 one and revintel wrote a good version before, that last good copy is used and a warning names the
-bad file (:mod:`revintel.settings_files`, which also locks and writes the file atomically).
+bad file (:mod:`revintel.store.settings_files`, which also locks and writes the file atomically).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from revintel.config import Settings
-from revintel.errors import ConfigError
-from revintel.settings_files import SettingsFile, toml_value
+from revintel.core.config import Settings
+from revintel.core.errors import ConfigError
+from revintel.store.settings_files import SettingsFile, toml_value
 
 Pillar = Literal["engagement", "sentiment", "support"]
 PILLARS: tuple[Pillar, ...] = ("engagement", "sentiment", "support")

@@ -21,12 +21,11 @@ import math
 import ibis
 import polars as pl
 
-from revintel.errors import RevintelError
-from revintel.health.config import HealthConfig
-
 # One month arithmetic for the whole product (docs/metrics.md); health keeps only its own
 # month_number, whose error is a 422 on the health API.
-from revintel.metrics.months import MONTH_RE, month_label, month_last_day, month_of
+from revintel.core.calendar import MONTH_RE, month_label, month_last_day, month_of
+from revintel.core.errors import RevintelError
+from revintel.health.config import HealthConfig
 
 LOGIN_LOOKBACK_MONTHS = 3
 ENGAGEMENT_PARTS: dict[str, float] = {

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import ibis
 import polars as pl
 
+from revintel.core.errors import NoDataError, NotFoundError, RevintelError
 from revintel.core.text import check_text, check_texts
-from revintel.errors import NoDataError, NotFoundError, RevintelError
 from revintel.health.backtest import BacktestResult, backtest
 from revintel.health.config import (
     PILLARS,
@@ -45,7 +45,7 @@ from revintel.metrics.mrr import customer_mrr
 from revintel.warehouse.cache import ResultCache
 
 if TYPE_CHECKING:
-    from revintel.context import AppContext
+    from revintel.app.context import AppContext
     from revintel.warehouse import Warehouse
 
 PILLAR_TABLES: dict[Pillar, str] = {

@@ -6,6 +6,7 @@ PySpark or any Ibis backend. :mod:`revintel.metrics.service` executes them for t
 and the dashboard.
 """
 
+from revintel.core.calendar import Period, data_period, month_spine
 from revintel.metrics.churn import movement_rates, trailing_retention
 from revintel.metrics.cohorts import cohort_retention
 from revintel.metrics.conversion import trial_conversion
@@ -17,7 +18,6 @@ from revintel.metrics.finance import (
     profitability,
     revenue,
 )
-from revintel.metrics.months import Period, data_period, month_spine
 from revintel.metrics.movements import mrr_movements
 from revintel.metrics.mrr import customer_mrr, first_paid_dates, mrr_changes
 from revintel.metrics.options import DIMENSIONS, Dimension, Filters, InvalidMetricOption

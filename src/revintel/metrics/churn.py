@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ibis
 
-from revintel.metrics.months import check_range, month_text
+from revintel.core.calendar import check_range, month_text
 from revintel.metrics.mrr import positive_intervals
 from revintel.metrics.options import dimension_columns
 from revintel.metrics.ratios import from_micros, ratio

@@ -12,7 +12,7 @@ from datetime import date
 
 import ibis
 
-from revintel.metrics.months import check_range, month_of, month_text, number_spine
+from revintel.core.calendar import check_range, month_of, month_text, number_spine
 from revintel.metrics.mrr import first_paid_dates
 from revintel.metrics.options import (
     Dimension,

@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 
 import ibis
 
+from revintel.core.calendar import month_of
 from revintel.metrics.finance import revenue_totals
-from revintel.metrics.months import month_of
 from revintel.metrics.movements import classify_changes, movement_totals
 from revintel.metrics.options import (
     CUSTOMER_DIMENSIONS,

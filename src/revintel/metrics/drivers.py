@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ibis
 
-from revintel.metrics.months import check_range, month_of, month_text
+from revintel.core.calendar import check_range, month_of, month_text
 from revintel.metrics.movements import MONEY_FLOWS, classify_changes
 from revintel.metrics.options import dimension_columns
 from revintel.metrics.ratios import from_micros
@@ -136,7 +136,7 @@ def _on_spine(
 
     With breakdown ``dims`` the rows are only those of ``table``, with ``month`` for ``month_idx``.
     """
-    from revintel.metrics.months import number_spine
+    from revintel.core.calendar import number_spine
 
     if dims:
         result = table.select(

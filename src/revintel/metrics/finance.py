@@ -16,7 +16,7 @@ from typing import Literal
 
 import ibis
 
-from revintel.metrics.months import check_range, month_of, month_text
+from revintel.core.calendar import check_range, month_of, month_text
 from revintel.metrics.options import (
     Dimension,
     Filters,

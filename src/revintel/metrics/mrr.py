@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ibis
 
-from revintel.metrics.months import (
+from revintel.core.calendar import (
     OPEN_END,
     check_range,
     month_after_day,
@@ -290,7 +290,7 @@ def mrr_changes(
 def positive_intervals(changes: ibis.Table) -> ibis.Table:
     """The months ``[start_idx, end_idx)`` during which a unit has a constant MRR > 0.
 
-    ``end_idx`` is :data:`~revintel.metrics.months.OPEN_END` for an interval still open.
+    ``end_idx`` is :data:`~revintel.core.calendar.OPEN_END` for an interval still open.
     """
     dims = dimension_columns(changes)
     positive = changes.filter(changes.mrr_micros > 0)

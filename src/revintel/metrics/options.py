@@ -11,8 +11,8 @@ from typing import Literal, get_args
 import ibis
 import pyarrow as pa
 
+from revintel.core.errors import InvalidOption
 from revintel.core.text import control_character
-from revintel.errors import RevintelError
 
 Dimension = Literal["segment", "plan", "country", "acquisition_channel", "industry"]
 """What a metric can be broken down or filtered by."""
@@ -37,8 +37,8 @@ Filters = Mapping[Dimension, Sequence[str]]
 """Keep rows whose dimension value is one of the listed values: ``{"segment": ["SMB"]}``."""
 
 
-class InvalidMetricOption(RevintelError):
-    """A metric option (month, breakdown, filter, setting) is not valid."""
+InvalidMetricOption = InvalidOption
+"""A metric option (month, breakdown, filter, setting) is not valid: the core kind itself."""
 
 
 class InvalidFilterValue(InvalidMetricOption):

@@ -4,7 +4,7 @@ The CLI, the API and the dashboard call these functions; each returns plain reco
 dicts with Python values: ``None`` where a value is undefined, next to its ``*_reason``). Months
 are ``"YYYY-MM"``. Definitions: ``docs/metrics.md``.
 
-Every function takes an :class:`~revintel.context.AppContext` or a
+Every function takes an :class:`~revintel.app.context.AppContext` or a
 :class:`~revintel.warehouse.Warehouse` and these common options:
 
 ``start``, ``end``
@@ -49,6 +49,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
+from revintel.core.calendar import Period, data_period, month_label, resolve_period
 from revintel.metrics.churn import movement_rates, trailing_retention
 from revintel.metrics.cohorts import cohort_retention
 from revintel.metrics.conversion import DEFAULT_WINDOW_DAYS
@@ -65,7 +66,6 @@ from revintel.metrics.finance import (
     revenue_rows,
 )
 from revintel.metrics.finance import revenue as revenue_expr
-from revintel.metrics.months import Period, data_period, month_label, resolve_period
 from revintel.metrics.movements import movement_rows
 from revintel.metrics.movements import mrr_movements as movements_expr
 from revintel.metrics.mrr import customer_mrr as customer_mrr_expr
@@ -84,7 +84,7 @@ from revintel.metrics.options import (
 from revintel.warehouse import local_engine
 
 if TYPE_CHECKING:
-    from revintel.context import AppContext
+    from revintel.app.context import AppContext
     from revintel.warehouse import Warehouse
 
 Record = dict[str, Any]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import ibis
 
-from revintel.metrics.months import number_spine
+from revintel.core.calendar import number_spine
 from revintel.metrics.options import dimension_columns
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from revintel.config import Settings
+from revintel.core.config import Settings
 from revintel.store.models import LoadRun
 
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -14,12 +14,12 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from revintel.app.context import AppContext
 from revintel.churn import features as F
 from revintel.churn import service
 from revintel.churn.config import config_sources
-from revintel.context import AppContext
 from revintel.core.csv_export import to_csv_bytes
-from revintel.errors import NoDataError
+from revintel.core.errors import NoDataError
 from revintel.health.service import snapshot_key
 from revintel.ui.components import has_data, render_empty_state
 from revintel.ui.views import PAGES, page_path

@@ -11,9 +11,9 @@ from pathlib import Path
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from revintel.config import Settings, load_settings
-from revintel.context import AppContext
-from revintel.errors import RevintelError
+from revintel.app.context import AppContext
+from revintel.core.config import Settings, load_settings
+from revintel.core.errors import RevintelError
 from revintel.ui.views import page_path
 
 ASSETS = Path(__file__).parent / "assets"
@@ -159,7 +159,7 @@ def render_empty_state(ctx: AppContext) -> None:
 
 def generate_demo(ctx: AppContext) -> None:
     """Generate and load a small demo company, showing progress; then rerun to show it."""
-    from revintel.data.demo import ensure_demo_data
+    from revintel.app.demo import ensure_demo_data
 
     with st.status("Generating a demo company…", expanded=True) as status:
         try:

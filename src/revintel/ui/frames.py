@@ -8,10 +8,10 @@ from typing import Any
 
 import pandas as pd
 
-from revintel.data.catalog import TableInfo
-from revintel.data.loading import FileReport
+from revintel.app.catalog import TableInfo
+from revintel.app.ingest import FileReport
+from revintel.core.errors import Problem
 from revintel.data.schema import TableContract
-from revintel.errors import Problem
 
 
 def catalog_frame(tables: Sequence[TableInfo]) -> pd.DataFrame:

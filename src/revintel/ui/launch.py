@@ -14,7 +14,7 @@ import webbrowser
 from collections.abc import Mapping
 from pathlib import Path
 
-from revintel.config import Settings
+from revintel.core.config import Settings
 from revintel.ui.theme import theme_flags
 
 APP_SCRIPT = Path(__file__).with_name("app.py")

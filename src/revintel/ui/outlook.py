@@ -26,7 +26,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 
 Record = dict[str, Any]
 _LOG = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class Outlook:
 class DriverSource:
     """Where the worker reads a series' drivers from: the home, data and options."""
 
-    settings: Any  # revintel.config.Settings
+    settings: Any  # revintel.core.config.Settings
     version: str
     end: str | None
     filters: str  # JSON of the sidebar's dimension filters
@@ -62,7 +62,7 @@ _FORKS: dict[tuple[str, str], Any] = {}  # the worker's own AppContext per home 
 
 def _driver_rows(source: DriverSource, series: str) -> list[Record]:
     """The series' rows with their drivers, on the worker's own warehouse connection."""
-    from revintel.context import AppContext
+    from revintel.app.context import AppContext
     from revintel.metrics import service
 
     key = (str(source.settings.home), source.version)
@@ -149,7 +149,7 @@ _THREAD = ThreadPoolExecutor(
 
 def _prepare() -> None:
     """The worker's imports (the forecasting stack, Ibis, DuckDB): seconds, done once."""
-    import revintel.context
+    import revintel.app.context
     import revintel.forecast.service
     import revintel.metrics.service  # noqa: F401
 

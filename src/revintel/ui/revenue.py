@@ -25,12 +25,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
+from revintel.core.calendar import month_label
 from revintel.core.csv_export import to_csv_bytes
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 from revintel.metrics import service
 from revintel.metrics.definitions import DEFINITIONS
-from revintel.metrics.months import month_label
 from revintel.ui import outlook as outlook_worker
 from revintel.ui import theme, vega
 from revintel.ui.components import last_load_time, page_controls

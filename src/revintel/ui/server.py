@@ -78,8 +78,8 @@ def _warm_caches() -> None:
     usual landing page) monthly rows, whose forecasts the worker then computes meanwhile; then the
     revenue pages' cubes, account health and churn."""
     try:
-        from revintel.context import AppContext
-        from revintel.errors import RevintelError
+        from revintel.app.context import AppContext
+        from revintel.core.errors import RevintelError
         from revintel.health import service as health
         from revintel.metrics import service as metrics
 
@@ -110,8 +110,8 @@ def _warm_outlook(ctx) -> None:
     """The Executive Overview's forecasts and anomalies for the view it opens on (every customer,
     up to the last complete month), started in the forecasting worker (revintel.ui.outlook): the
     first visitor's page then finds them computed, or computing."""
+    from revintel.core.calendar import month_label
     from revintel.metrics import service as metrics
-    from revintel.metrics.months import month_label
     from revintel.ui import revenue
 
     p = metrics.period(ctx)

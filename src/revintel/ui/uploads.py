@@ -10,8 +10,8 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from revintel.context import AppContext
-from revintel.data.loading import LoadMode, LoadResult, ValidationReport, load_paths, validate_paths
+from revintel.app.context import AppContext
+from revintel.app.ingest import LoadMode, LoadResult, ValidationReport, load_paths, validate_paths
 from revintel.data.names import plain_name
 
 UPLOAD_PREFIX = "revintel-dashboard-upload-"

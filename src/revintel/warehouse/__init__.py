@@ -38,9 +38,9 @@ from typing import TYPE_CHECKING, BinaryIO, Literal
 import ibis
 import pyarrow.parquet as pq
 
-from revintel.config import Settings
+from revintel.core.config import Settings
+from revintel.core.errors import ConfigError, NoDataError
 from revintel.data.schema import CONTRACTS, TABLE_ORDER, contract_for
-from revintel.errors import ConfigError, NoDataError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -111,7 +111,7 @@ class Warehouse:
 
     def is_current(self) -> bool:
         """Whether the open connection already sees the newest load, so that keeping it is safe
-        (:meth:`revintel.context.AppContext.refresh`). False unless the warehouse can tell."""
+        (:meth:`revintel.app.context.AppContext.refresh`). False unless the warehouse can tell."""
         return False
 
     def loaded_at(self) -> dict[str, datetime] | None:

@@ -38,14 +38,14 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from revintel.core.errors import RevintelError
 from revintel.data.schema import CONTRACTS, TABLE_ORDER
-from revintel.errors import RevintelError
 from revintel.warehouse import DatabaseWarehouse, LoadMode, StagedTable
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
-    from revintel.config import Settings
+    from revintel.core.config import Settings
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from revintel.api.uploads import save_uploads
 from revintel.churn import service
 from revintel.churn.config import RiskTier
 from revintel.churn.features import HORIZONS
-from revintel.errors import RevintelError
-from revintel.jsonable import jsonable
+from revintel.core.errors import RevintelError
+from revintel.core.jsonable import jsonable
 
 router = APIRouter(prefix="/churn", tags=["churn"])
 
@@ -42,7 +42,7 @@ NEEDS_MODEL = error_responses(
 
 
 plain = jsonable
-"""JSON-able results (``revintel.jsonable``); the models routes use it too."""
+"""JSON-able results (``revintel.core.jsonable``); the models routes use it too."""
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from revintel import __version__
 from revintel.api.schemas import ComponentHealth, HealthResponse
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 
 router = APIRouter(tags=["health"])
 
@@ -23,7 +23,7 @@ def _probe(kind: str, ping: Callable[[], object]) -> ComponentHealth:
     try:
         ping()
     except Exception as exc:  # a health check reports every failure, it never raises
-        from revintel.redact import public_text  # no password or server path in the answer
+        from revintel.core.redact import public_text  # no password or server path in the answer
 
         first_line = public_text((str(exc).strip().splitlines() or [""])[0][:300])
         return ComponentHealth(

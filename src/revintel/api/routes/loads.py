@@ -19,8 +19,8 @@ from revintel.api.schemas import (
     error_responses,
 )
 from revintel.api.uploads import save_uploads, without_folder
-from revintel.data.loading import load_paths
-from revintel.errors import ValidationFailed
+from revintel.app.ingest import load_paths
+from revintel.core.errors import ValidationFailed
 
 router = APIRouter(prefix="/loads", tags=["data"], responses=error_responses(422, 503))
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from revintel.api.deps import ContextDep
 from revintel.api.schemas import TableOut, TablesResponse, error_responses
-from revintel.data.catalog import table_catalog
+from revintel.app.catalog import table_catalog
 
 router = APIRouter(prefix="/tables", tags=["data"], responses=error_responses(422, 503))
 

@@ -66,6 +66,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from revintel.core.errors import ConfigError
 from revintel.data.generator.anomalies import plan_anomalies
 from revintel.data.generator.marketing import (
     build_conversions,
@@ -85,7 +86,6 @@ from revintel.data.generator.tables import (
 )
 from revintel.data.generator.timeline import Timeline
 from revintel.data.schema import TABLE_ORDER
-from revintel.errors import ConfigError
 
 __all__ = ["GeneratedCompany", "generate_company", "write_company"]
 

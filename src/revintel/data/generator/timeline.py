@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from revintel.errors import ConfigError
+from revintel.core.errors import ConfigError
 
 # Months kept beyond the window, for renewal, discount-end and expected-close dates.
 HORIZON_MONTHS = 40

@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from revintel.context import AppContext
-from revintel.errors import NoDataError, NotFoundError
+from revintel.app.context import AppContext
+from revintel.core.errors import NoDataError, NotFoundError
 from revintel.health import service
 from revintel.ui.components import current_context, has_data, render_empty_state
 

@@ -12,8 +12,8 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from revintel.app.context import AppContext
 from revintel.churn import service
-from revintel.context import AppContext
 from revintel.ui import churn as ui
 from revintel.ui.components import current_context
 

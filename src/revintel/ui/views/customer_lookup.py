@@ -15,11 +15,11 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from revintel.app.context import AppContext
 from revintel.churn import service
 from revintel.churn.config import load_config
 from revintel.churn.explain import waterfall
-from revintel.context import AppContext
-from revintel.errors import NoDataError, NotFoundError, RevintelError
+from revintel.core.errors import NoDataError, NotFoundError, RevintelError
 from revintel.ui import churn as ui
 from revintel.ui.components import current_context, has_data, render_empty_state
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from revintel.context import AppContext
-from revintel.data.catalog import TableInfo, table_catalog
-from revintel.data.loading import LOAD_MODES
+from revintel.app.catalog import TableInfo, table_catalog
+from revintel.app.context import AppContext
+from revintel.app.ingest import LOAD_MODES
+from revintel.core.errors import Problem, RevintelError, ValidationFailed
 from revintel.data.schema import CONTRACTS
-from revintel.errors import Problem, RevintelError, ValidationFailed
 from revintel.ui import frames
 from revintel.ui.components import age_text, current_context, flash, last_load_time
 from revintel.ui.uploads import PendingUpload, load_upload, validate_uploads

@@ -13,7 +13,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 from revintel.forecast.anomalies import DEFAULT_MOM_THRESHOLD
 from revintel.ui import revenue as rv
 from revintel.ui import vega

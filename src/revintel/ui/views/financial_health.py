@@ -12,7 +12,7 @@ from functools import partial
 
 import streamlit as st
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 from revintel.ui import revenue as rv
 from revintel.ui.components import current_context, has_data, render_empty_state
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 from revintel.health.config import (
     PLAYBOOKS,
     InvalidHealthConfig,

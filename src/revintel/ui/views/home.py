@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from revintel.context import AppContext
-from revintel.data.catalog import table_catalog
+from revintel.app.catalog import table_catalog
+from revintel.app.context import AppContext
 from revintel.ui.components import (
     PRODUCT,
     TAGLINE,

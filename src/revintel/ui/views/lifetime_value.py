@@ -14,10 +14,10 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from revintel.app.context import AppContext
 from revintel.clv import service
-from revintel.context import AppContext
 from revintel.core.csv_export import to_csv_bytes
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 from revintel.ui.components import current_context, has_data, render_empty_state
 
 GROUP_LABELS = {

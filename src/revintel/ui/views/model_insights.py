@@ -13,9 +13,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from revintel.app.context import AppContext
 from revintel.churn import registry, service
-from revintel.context import AppContext
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 from revintel.ui.components import current_context, has_data, render_empty_state
 from revintel.ui.views import page_path
 from revintel.ui.views.threshold_roi import at_threshold

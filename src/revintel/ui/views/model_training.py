@@ -18,13 +18,13 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from revintel.app.context import AppContext
 from revintel.churn import registry, service
 from revintel.churn.config import InvalidChurnConfig, load_config
 from revintel.churn.drift import data_quality, drift_report
 from revintel.churn.tabular import parse_target, read_table
 from revintel.churn.training import TrainConfig
-from revintel.context import AppContext
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 from revintel.health.service import snapshot_key
 from revintel.ui.components import current_context, flash, has_data, render_empty_state
 from revintel.ui.uploads import UPLOAD_PREFIX, save_uploads

@@ -15,10 +15,10 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from revintel.app.context import AppContext
 from revintel.churn import registry, service
 from revintel.churn.config import InvalidChurnConfig, load_config, update_config
-from revintel.context import AppContext
-from revintel.errors import RevintelError
+from revintel.core.errors import RevintelError
 from revintel.ui.components import current_context, flash, has_data, render_empty_state
 
 APPLIED_KEY = "roi_applied"

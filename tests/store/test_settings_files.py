@@ -17,13 +17,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from revintel.api.app import create_app
+from revintel.app.context import AppContext
 from revintel.churn import config as churn_config
 from revintel.churn.config import ChurnConfig, InvalidChurnConfig, update_config
-from revintel.config import Settings
-from revintel.context import AppContext
+from revintel.core.config import Settings
 from revintel.health import config as health_config
 from revintel.health.config import HealthConfig
-from revintel.settings_files import SettingsFile
+from revintel.store.settings_files import SettingsFile
 from tests.conftest import isolated_settings
 
 WRITES = 60  # of each kind: the race the issue measured (28 × 500, a corrupted churn.toml)
@@ -147,7 +147,7 @@ def test_a_read_modify_write_loses_no_concurrent_update(settings: Settings) -> N
 _COUNTER = """
 import sys
 from revintel.churn import config
-from revintel.config import Settings
+from revintel.core.config import Settings
 settings = Settings(home=sys.argv[1], warehouse_url=None, database_url=None)
 for _ in range(int(sys.argv[2])):
     config.FILE.update(
@@ -187,7 +187,7 @@ def test_a_truncated_file_falls_back_to_the_last_good_copy(
     text = path.read_text()
     path.write_text(text[: text.index("0.42") + 2])  # "threshold = 0." : not valid TOML
 
-    with caplog.at_level(logging.WARNING, logger="revintel.settings_files"):
+    with caplog.at_level(logging.WARNING, logger="revintel.store.settings_files"):
         assert churn_config.load_config(settings) == saved
         assert churn_config.load_config(settings) == saved
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 
 
 def ensure_demo_data(
@@ -21,8 +21,8 @@ def ensure_demo_data(
 
     The generated files stay in ``REVINTEL_HOME/demo/`` so a user can open them and see the formats.
     """
+    from revintel.app.ingest import load_paths
     from revintel.data.generator import generate_company, write_company
-    from revintel.data.loading import load_paths
 
     if ctx.warehouse.has_table("customers") and not force:
         rows = ctx.warehouse.row_counts().get("customers", 0)
@@ -50,7 +50,7 @@ def train_demo_churn_models(ctx: AppContext, *, echo: Callable[[str], object] = 
     is not an error: the churn pages then say how to train one.
     """
     from revintel.churn import service as churn
-    from revintel.errors import RevintelError
+    from revintel.core.errors import RevintelError
 
     reports = []
     for horizon in (1, 3):

@@ -12,12 +12,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from revintel.config import Settings
-from revintel.context import AppContext
-from revintel.data import importer, loading
-from revintel.data.loading import LoadProgress, load_paths, storage_table, validate_paths
+from revintel.app import ingest as loading
+from revintel.app.context import AppContext
+from revintel.app.ingest import LoadProgress, load_paths, storage_table, validate_paths
+from revintel.core.config import Settings
+from revintel.core.errors import ValidationFailed
+from revintel.data import importer
 from revintel.data.schema import contract_for
-from revintel.errors import ValidationFailed
 
 # Brief 001's four CSVs, with exactly its columns.
 BRIEF_001 = {

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from revintel.config import Settings, _toml_file
-from revintel.errors import ConfigError
+from revintel.core.config import Settings, _toml_file
+from revintel.core.errors import ConfigError
 
 try:
     import fcntl

@@ -19,6 +19,10 @@ class ConfigError(RevintelError):
     """A setting is missing or invalid."""
 
 
+class InvalidOption(RevintelError):
+    """A request option or field (a month, a breakdown, a filter, a page) is not valid."""
+
+
 class NotFoundError(RevintelError):
     """A named thing (table, account, model) does not exist."""
 
@@ -27,6 +31,12 @@ class NotFoundError(RevintelError):
 
 class NoDataError(RevintelError):
     """A capability needs a table that has not been loaded."""
+
+    status_code = 409
+
+
+class OutsideTheData(InvalidOption):
+    """A well-formed option (a month, a range) that the loaded data does not reach."""
 
     status_code = 409
 

@@ -13,10 +13,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from revintel.context import AppContext
-from revintel.data.loading import load_paths
+from revintel.app.context import AppContext
+from revintel.app.ingest import load_paths
+from tests.app.test_ingest import BRIEF_001, warehouse_state, write_files
 from tests.conftest import isolated_settings
-from tests.data.test_loading import BRIEF_001, warehouse_state, write_files
 
 ROWS = 200_000
 

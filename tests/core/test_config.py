@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from revintel.config import load_settings
-from revintel.errors import ConfigError
+from revintel.core.config import load_settings
+from revintel.core.errors import ConfigError
 
 
 @pytest.fixture(autouse=True)

@@ -14,13 +14,11 @@ from datetime import date
 
 import ibis
 
-from revintel.metrics.options import InvalidMetricOption
+from revintel.core.errors import InvalidOption, OutsideTheData
 
 
-class MonthsOutsideTheData(InvalidMetricOption):
+class MonthsOutsideTheData(OutsideTheData):
     """Well-formed months that the data does not reach: a 409 like a table not loaded."""
-
-    status_code = 409
 
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -29,10 +27,10 @@ OPEN_END = 10_000_000
 
 
 def month_number(label: str, field: str = "month") -> int:
-    """The month number of a ``"YYYY-MM"`` label; :class:`InvalidMetricOption` if malformed."""
+    """The month number of a ``"YYYY-MM"`` label; :class:`InvalidOption` if malformed."""
     match = MONTH_RE.match(str(label).strip())
     if match is None:
-        raise InvalidMetricOption(f"{field} = {label!r}: expected a month YYYY-MM, e.g. 2024-03")
+        raise InvalidOption(f"{field} = {label!r}: expected a month YYYY-MM, e.g. 2024-03")
     return int(match.group(1)) * 12 + int(match.group(2)) - 1
 
 
@@ -60,7 +58,7 @@ def check_range(from_month: str, to_month: str) -> tuple[int, int]:
     """Month numbers of a ``from_month``..``to_month`` range; raise if empty or malformed."""
     lo, hi = month_number(from_month, "from_month"), month_number(to_month, "to_month")
     if lo > hi:
-        raise InvalidMetricOption(
+        raise InvalidOption(
             f"from_month {from_month} is after to_month {to_month}; expected from_month <= to_month"
         )
     return lo, hi
@@ -174,7 +172,7 @@ def resolve_period(
     """Clamp ``start``..``end`` to the data: its first month to its last complete month.
 
     Raise :class:`MonthsOutsideTheData` when nothing is left because the range is outside the
-    data or no month is complete yet, :class:`InvalidMetricOption` when ``start`` is after ``end``.
+    data or no month is complete yet, :class:`InvalidOption` when ``start`` is after ``end``.
     """
     data_first = date_month_number(first_date)
     data_last = last_complete_month(as_of)
@@ -191,7 +189,7 @@ def resolve_period(
         reversed_range = (
             start_number is not None and end_number is not None and start_number > end_number
         )
-        raise (InvalidMetricOption if reversed_range else MonthsOutsideTheData)(
+        raise (InvalidOption if reversed_range else MonthsOutsideTheData)(
             f"The requested months {start or month_label(data_first)}.."
             f"{end or month_label(data_last)} "
             f"are outside the data's complete months {month_label(data_first)}.."

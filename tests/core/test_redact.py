@@ -1,5 +1,5 @@
-"""Credentials and server paths never reach a person (revintel.redact), and the settings that hold
-URLs never echo a password when they are mistyped (revintel.config)."""
+"""Credentials and server paths never reach a person (revintel.core.redact), and the settings that
+hold URLs never echo a password when they are mistyped (revintel.core.config)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from revintel.cli import main
-from revintel.config import Settings, load_settings
-from revintel.errors import ConfigError
-from revintel.redact import public_text, redact_credentials
+from revintel.core.config import Settings, load_settings
+from revintel.core.errors import ConfigError
+from revintel.core.redact import public_text, redact_credentials
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
-from revintel.config import Settings, load_settings
+from revintel.core.config import Settings, load_settings
 from revintel.store import AppStore, open_store
 from revintel.warehouse import Warehouse, connect
 

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
 from revintel.data.schema import CONTRACTS
 
 

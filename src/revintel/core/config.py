@@ -24,8 +24,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from revintel.errors import ConfigError
-from revintel.redact import redact_credentials
+from revintel.core.errors import ConfigError
+from revintel.core.redact import redact_credentials
 
 WAREHOUSE_SCHEMES = ("parquet", "duckdb", "postgres", "postgresql", "pyspark")
 MIB = 1024 * 1024

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from revintel.context import AppContext
-from revintel.data.loading import load_paths
+from revintel.app.context import AppContext
+from revintel.app.ingest import load_paths
 
 
 def test_a_refresh_if_stale_keeps_a_connection_on_the_newest_load(

@@ -1,7 +1,7 @@
 """`revintel load`: validate CSV and Parquet files against the table contracts, then load them.
 
-Every file is checked before anything is written; a load with any problem changes nothing and
-raises :class:`~revintel.errors.ValidationFailed` listing the problems (file, row, column, expected,
+Every file is checked before anything is written; a load with any problem changes nothing and raises
+:class:`~revintel.core.errors.ValidationFailed` listing the problems (file, row, column, expected,
 got). Valid rows are written batch by batch to staging Parquet files under ``REVINTEL_HOME`` and
 handed to :meth:`Warehouse.commit`, which makes them live all at once (a failed or interrupted load
 leaves the previous data exactly as it was). Each load, good or bad, is recorded in the app store's
@@ -31,7 +31,8 @@ import polars as pl
 import pyarrow as arrow
 import pyarrow.parquet as pq
 
-from revintel.context import AppContext
+from revintel.app.context import AppContext
+from revintel.core.errors import NotFoundError, Problem, RevintelError, ValidationFailed
 from revintel.data.importer import (
     FILE_FORMATS,
     Batch,
@@ -44,7 +45,6 @@ from revintel.data.importer import (
     key_hashes,
 )
 from revintel.data.schema import CONTRACTS, TABLE_ORDER, TableContract, contract_for, polars_types
-from revintel.errors import NotFoundError, Problem, RevintelError, ValidationFailed
 from revintel.warehouse import StagedTable
 
 LoadMode = Literal["replace", "append"]

@@ -1,0 +1,1 @@
+"""Use cases the faces share, and the only place capabilities meet."""
