@@ -52,9 +52,9 @@ from revintel.core.errors import NotFoundError, RevintelError
 from revintel.store.models import ChurnModelVersion
 
 if TYPE_CHECKING:
-    from revintel.app.context import AppContext
     from revintel.churn.tabular import ColumnSpec
     from revintel.core.config import Settings
+    from revintel.core.runtime import Runtime
 
 ModelKind = Literal["warehouse", "table"]
 KINDS: tuple[ModelKind, ...] = ("warehouse", "table")
@@ -213,7 +213,7 @@ def _next_version(session: Session, kind: ModelKind, horizon: int | None) -> str
     return f"{prefix}{max(numbers, default=0) + 1}"
 
 
-def next_version(ctx: AppContext, kind: ModelKind, horizon: int | None) -> str:
+def next_version(ctx: Runtime, kind: ModelKind, horizon: int | None) -> str:
     """The next free version: ``churn-1m-v3`` after ``churn-1m-v2``, ``custom-v1`` for a first
     user-table model (one more than the highest number with that prefix)."""
     with ctx.store.session() as s:
@@ -406,7 +406,7 @@ def check_archive(path: Path, limits: BundleLimits, label: str | None = None) ->
 
 
 def _insert(
-    ctx: AppContext,
+    ctx: Runtime,
     bundle: dict[str, Any],
     *,
     kind: ModelKind,
@@ -466,7 +466,7 @@ def _insert(
 
 
 def register(
-    ctx: AppContext,
+    ctx: Runtime,
     model_bundle: dict[str, Any],
     *,
     kind: ModelKind,
@@ -515,7 +515,7 @@ def register(
 
 
 def list_models(
-    ctx: AppContext, kind: ModelKind | None = None, horizon: int | None = None
+    ctx: Runtime, kind: ModelKind | None = None, horizon: int | None = None
 ) -> list[ModelRecord]:
     """Registered models, newest first; optionally of one kind and/or horizon."""
     query = select(ChurnModelVersion).order_by(ChurnModelVersion.id.desc())
@@ -527,14 +527,14 @@ def list_models(
         return [_record(r) for r in s.scalars(query).all()]
 
 
-def get(ctx: AppContext, version: str) -> ModelRecord:
+def get(ctx: Runtime, version: str) -> ModelRecord:
     """One model version; :class:`NotFoundError` naming it when it is not registered."""
     with ctx.store.session() as s:
         return _record(_row(s, version))
 
 
 def production(
-    ctx: AppContext, kind: ModelKind = "warehouse", horizon: int | None = 1
+    ctx: Runtime, kind: ModelKind = "warehouse", horizon: int | None = 1
 ) -> ModelRecord | None:
     """The production model of this kind and horizon, if any."""
     with ctx.store.session() as s:
@@ -548,7 +548,7 @@ def production(
         return None if row is None else _record(row)
 
 
-def load_bundle(ctx: AppContext, version: str) -> dict[str, Any]:
+def load_bundle(ctx: Runtime, version: str) -> dict[str, Any]:
     """The fitted model bundle of a version (for ``ChurnModel.from_bundle``), trusted types only."""
     record = get(ctx, version)
     bundle = load_trusted(record.artifact_path(ctx.settings.home))
@@ -579,7 +579,7 @@ def _promote(session: Session, row: ChurnModelVersion) -> None:
     row.promoted_at = _utcnow()
 
 
-def promote(ctx: AppContext, version: str) -> ModelRecord:
+def promote(ctx: Runtime, version: str) -> ModelRecord:
     """Make ``version`` the production model of its kind and horizon; the previous one is
     archived. Promoting the production model again changes nothing."""
     with ctx.store.session() as s:
@@ -590,7 +590,7 @@ def promote(ctx: AppContext, version: str) -> ModelRecord:
         return _record(row)
 
 
-def reject(ctx: AppContext, version: str, reason: str) -> ModelRecord:
+def reject(ctx: Runtime, version: str, reason: str) -> ModelRecord:
     """Mark a model rejected, keeping ``reason`` in its notes. The production model cannot be
     rejected: roll back or promote another first."""
     with ctx.store.session() as s:
@@ -606,7 +606,7 @@ def reject(ctx: AppContext, version: str, reason: str) -> ModelRecord:
         return _record(row)
 
 
-def rollback(ctx: AppContext, kind: ModelKind, horizon: int | None) -> ModelRecord:
+def rollback(ctx: Runtime, kind: ModelKind, horizon: int | None) -> ModelRecord:
     """Re-promote the most recently promoted archived model of this kind and horizon.
 
     The production model it replaces is marked ``rejected`` (with a note). Raises
@@ -645,7 +645,7 @@ def rollback(ctx: AppContext, kind: ModelKind, horizon: int | None) -> ModelReco
 # -- export / import -------------------------------------------------------------------------------
 
 
-def export_model(ctx: AppContext, version: str, path: Path) -> Path:
+def export_model(ctx: Runtime, version: str, path: Path) -> Path:
     """Write one ``.skops`` file holding the fitted model and its registry metadata:
     ``{"revintel_model": 1, "meta": {...}, "bundle": {...}}``. Returns the path."""
     record = get(ctx, version)
@@ -657,7 +657,7 @@ def export_model(ctx: AppContext, version: str, path: Path) -> Path:
     return Path(path)
 
 
-def import_model(ctx: AppContext, path: Path, *, name: str | None = None) -> ModelRecord:
+def import_model(ctx: Runtime, path: Path, *, name: str | None = None) -> ModelRecord:
     """Register a file written by :func:`export_model` as a new ``candidate``.
 
     Before anything is registered the file passes the archive limits, the trusted types, the
@@ -1049,7 +1049,7 @@ def _confusion(metrics: dict[str, Any]) -> Any:
     return None
 
 
-def compare(ctx: AppContext, a: str, b: str) -> dict[str, Any]:
+def compare(ctx: Runtime, a: str, b: str) -> dict[str, Any]:
     """Two versions side by side: metrics with deltas (b − a), importance (top 15 of each, union,
     by the larger of the two) and confusion matrices."""
     ra, rb = get(ctx, a), get(ctx, b)

@@ -32,7 +32,6 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from revintel.app.context import AppContext
 from revintel.churn import features as F
 from revintel.churn import registry
 from revintel.churn.config import ChurnConfig, config_sources, load_config, update_config
@@ -61,6 +60,7 @@ from revintel.churn.training import (
 )
 from revintel.core.calendar import month_label, month_last_day
 from revintel.core.errors import NoDataError, NotFoundError, RevintelError
+from revintel.core.runtime import Runtime
 from revintel.core.text import check_text, check_texts
 from revintel.warehouse.cache import ResultCache
 
@@ -111,11 +111,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _ctx_home(ctx: AppContext) -> Path:
+def _ctx_home(ctx: Runtime) -> Path:
     return ctx.settings.home
 
 
-def truth_dir(ctx: AppContext) -> Path:
+def truth_dir(ctx: Runtime) -> Path:
     """Where ``revintel demo`` leaves the demo company's ground truth."""
     return _ctx_home(ctx) / "demo" / "truth"
 
@@ -126,11 +126,11 @@ _PANELS: ResultCache[tuple[F.Panel, pl.DataFrame]] = ResultCache(size=2)
 _LOCK = threading.RLock()
 
 
-def _snapshot(ctx: AppContext) -> str | None:
+def _snapshot(ctx: Runtime) -> str | None:
     return ctx.warehouse.data_version()
 
 
-def feature_frame(ctx: AppContext) -> tuple[F.Panel, pl.DataFrame]:
+def feature_frame(ctx: Runtime) -> tuple[F.Panel, pl.DataFrame]:
     """The panel and the features at every cut-off month (cached per Parquet snapshot)."""
 
     def compute() -> tuple[F.Panel, pl.DataFrame]:
@@ -217,11 +217,11 @@ def _labels(frame: pl.DataFrame, column: str) -> np.ndarray:
     return frame[column].cast(pl.Boolean).to_numpy().astype(bool)
 
 
-def _holdout_path(ctx: AppContext, version: str) -> Path:
+def _holdout_path(ctx: Runtime, version: str) -> Path:
     return _ctx_home(ctx) / "models" / f"{version}.holdout.parquet"
 
 
-def _write_holdout(ctx: AppContext, version: str, frame: pl.DataFrame) -> None:
+def _write_holdout(ctx: Runtime, version: str, frame: pl.DataFrame) -> None:
     path = _holdout_path(ctx, version)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -230,7 +230,7 @@ def _write_holdout(ctx: AppContext, version: str, frame: pl.DataFrame) -> None:
 
 
 def _finish_registration(
-    ctx: AppContext,
+    ctx: Runtime,
     model: ChurnModel,
     *,
     kind: str,
@@ -279,7 +279,7 @@ def _finish_registration(
 
 
 def train_warehouse_model(
-    ctx: AppContext,
+    ctx: Runtime,
     horizon: int = 1,
     *,
     config: TrainConfig | None = None,
@@ -412,7 +412,7 @@ def train_warehouse_model(
 
 
 def train_table_model(
-    ctx: AppContext,
+    ctx: Runtime,
     path: Path,
     target: str,
     id_column: str | None = None,
@@ -515,14 +515,14 @@ def train_table_model(
 
 
 # -- models ---------------------------------------------------------------------------------------
-def _load_model_uncached(ctx: AppContext, version: str) -> ChurnModel:
+def _load_model_uncached(ctx: Runtime, version: str) -> ChurnModel:
     return ChurnModel.from_bundle(registry.load_bundle(ctx, version))
 
 
 _MODEL_CACHE: OrderedDict[tuple[str, str], ChurnModel] = OrderedDict()
 
 
-def _load_model(ctx: AppContext, version: str) -> ChurnModel:
+def _load_model(ctx: Runtime, version: str) -> ChurnModel:
     key = (str(_ctx_home(ctx)), version)
     with _LOCK:
         if key in _MODEL_CACHE:
@@ -536,7 +536,7 @@ def _load_model(ctx: AppContext, version: str) -> ChurnModel:
 
 
 def resolve_model(
-    ctx: AppContext, version: str | None = None, horizon: int | None = None, kind: str = "warehouse"
+    ctx: Runtime, version: str | None = None, horizon: int | None = None, kind: str = "warehouse"
 ) -> registry.ModelRecord:
     """The named version, else the production model of ``kind`` and ``horizon``."""
     if version:
@@ -557,12 +557,12 @@ def resolve_model(
     return record
 
 
-def model(ctx: AppContext, version: str) -> ChurnModel:
+def model(ctx: Runtime, version: str) -> ChurnModel:
     return _load_model(ctx, version)
 
 
 # -- scoring --------------------------------------------------------------------------------------
-def _scores_path(ctx: AppContext, version: str) -> Path:
+def _scores_path(ctx: Runtime, version: str) -> Path:
     return _ctx_home(ctx) / "churn" / "scores" / f"{version}.parquet"
 
 
@@ -595,7 +595,7 @@ class ScoreRun:
 
 
 def score_warehouse(
-    ctx: AppContext,
+    ctx: Runtime,
     version: str | None = None,
     *,
     months: int = TREND_MONTHS,
@@ -673,7 +673,7 @@ def _top_factors(mdl: ChurnModel, frame: pl.DataFrame, low: float) -> pl.DataFra
     return pl.DataFrame(columns)
 
 
-def _load_predictions(ctx: AppContext, frame: pl.DataFrame) -> None:
+def _load_predictions(ctx: Runtime, frame: pl.DataFrame) -> None:
     from revintel.app.ingest import load_paths
 
     with tempfile.TemporaryDirectory(dir=_ctx_home(ctx)) as tmp:
@@ -690,7 +690,7 @@ def _load_predictions(ctx: AppContext, frame: pl.DataFrame) -> None:
     ctx.refresh()
 
 
-def score_file(ctx: AppContext, path: Path, version: str | None = None) -> pl.DataFrame:
+def score_file(ctx: Runtime, path: Path, version: str | None = None) -> pl.DataFrame:
     """Score an uploaded feature table with a model (its columns must include the model's)."""
     record = (
         resolve_model(ctx, version, kind="table") if version is None else registry.get(ctx, version)
@@ -714,7 +714,7 @@ def score_file(ctx: AppContext, path: Path, version: str | None = None) -> pl.Da
 
 
 # -- reading predictions (ours or brought) --------------------------------------------------------
-def _attributes(ctx: AppContext) -> pl.DataFrame:
+def _attributes(ctx: Runtime) -> pl.DataFrame:
     """Per account: name, industry, segment, owner (customers, and accounts when loaded)."""
     from revintel.health.service import account_attributes
 
@@ -724,7 +724,7 @@ def _attributes(ctx: AppContext) -> pl.DataFrame:
 _PREDICTIONS: OrderedDict[tuple[Any, ...], pl.DataFrame] = OrderedDict()
 
 
-def _raw_predictions(ctx: AppContext) -> pl.DataFrame:
+def _raw_predictions(ctx: Runtime) -> pl.DataFrame:
     """The whole ``predictions`` table (cached per Parquet snapshot); NoDataError if empty."""
     snapshot = _snapshot(ctx)
     key = ("raw", snapshot)
@@ -751,7 +751,7 @@ def _raw_predictions(ctx: AppContext) -> pl.DataFrame:
     return raw
 
 
-def current_predictions(ctx: AppContext) -> pl.DataFrame:
+def current_predictions(ctx: Runtime) -> pl.DataFrame:
     """The latest prediction per account, tiered and thresholded with the current settings.
 
     Columns: ``account_id``, ``account_name``, ``segment``, ``industry``, ``owner``,
@@ -866,7 +866,7 @@ def filter_predictions(
     return out
 
 
-def overview(ctx: AppContext, frame: pl.DataFrame | None = None) -> dict[str, Any]:
+def overview(ctx: Runtime, frame: pl.DataFrame | None = None) -> dict[str, Any]:
     """Churn Overview: the six KPI cards and the tier distribution."""
     frame = current_predictions(ctx) if frame is None else frame
     cfg = load_config(ctx.settings)
@@ -889,7 +889,7 @@ def overview(ctx: AppContext, frame: pl.DataFrame | None = None) -> dict[str, An
     }
 
 
-def driver_segments(ctx: AppContext, frame: pl.DataFrame | None = None) -> list[dict[str, Any]]:
+def driver_segments(ctx: Runtime, frame: pl.DataFrame | None = None) -> list[dict[str, Any]]:
     """Payment issues, support issues, declining engagement, revenue decline: customers at risk
     (tier above Safe) whose top risk-raising factor is of that group."""
     frame = current_predictions(ctx) if frame is None else frame
@@ -911,7 +911,7 @@ def driver_segments(ctx: AppContext, frame: pl.DataFrame | None = None) -> list[
 
 
 # -- one customer ---------------------------------------------------------------------------------
-def _scores_frame(ctx: AppContext, version: str) -> pl.DataFrame:
+def _scores_frame(ctx: Runtime, version: str) -> pl.DataFrame:
     path = _scores_path(ctx, version)
     if not path.exists():
         raise NotFoundError(
@@ -929,9 +929,7 @@ def _stats(record: registry.ModelRecord) -> ReferenceStats:
     return ReferenceStats.from_dict(record.reference["stats"])
 
 
-def _row(
-    ctx: AppContext, account_id: str
-) -> tuple[registry.ModelRecord, pl.DataFrame, pl.DataFrame]:
+def _row(ctx: Runtime, account_id: str) -> tuple[registry.ModelRecord, pl.DataFrame, pl.DataFrame]:
     preds = current_predictions(ctx)
     hit = preds.filter(pl.col("account_id") == account_id)
     if hit.height == 0:
@@ -955,7 +953,7 @@ def _row(
     return record, hit, row
 
 
-def customer(ctx: AppContext, account_id: str, top: int = 10) -> dict[str, Any]:
+def customer(ctx: Runtime, account_id: str, top: int = 10) -> dict[str, Any]:
     """Score, tier, explanation (top factors), trend, recommended actions and similar customers."""
     record, hit, row = _row(ctx, account_id)
     mdl = _load_model(ctx, record.version)
@@ -994,7 +992,7 @@ def customer(ctx: AppContext, account_id: str, top: int = 10) -> dict[str, Any]:
     }
 
 
-def risk_trend(ctx: AppContext, account_id: str) -> list[dict[str, Any]]:
+def risk_trend(ctx: Runtime, account_id: str) -> list[dict[str, Any]]:
     """The account's scores over the scored months (``predictions`` history)."""
     raw = _raw_predictions(ctx)
     rows = raw.filter(pl.col("account_id") == account_id).sort("scored_at").to_dicts()
@@ -1008,7 +1006,7 @@ def risk_trend(ctx: AppContext, account_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def similar_customers(ctx: AppContext, account_id: str, n: int = 5) -> pl.DataFrame:
+def similar_customers(ctx: Runtime, account_id: str, n: int = 5) -> pl.DataFrame:
     """The ``n`` nearest customers of the same segment in standardised numeric feature space."""
     record, _, row = _row(ctx, account_id)
     scores = _scores_frame(ctx, record.version)
@@ -1048,7 +1046,7 @@ def similar_customers(ctx: AppContext, account_id: str, n: int = 5) -> pl.DataFr
     return picked.select(cols)
 
 
-def customer_what_if(ctx: AppContext, account_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+def customer_what_if(ctx: Runtime, account_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     """The account's probability with ``changes`` applied to its latest features."""
     record, _, row = _row(ctx, account_id)
     mdl = _load_model(ctx, record.version)
@@ -1069,14 +1067,14 @@ def search_accounts(frame: pl.DataFrame, text: str, limit: int = 10) -> list[str
 
 
 # -- thresholds and ROI ---------------------------------------------------------------------------
-def _holdout(ctx: AppContext, version: str) -> pl.DataFrame:
+def _holdout(ctx: Runtime, version: str) -> pl.DataFrame:
     path = _holdout_path(ctx, version)
     if not path.exists():
         raise NotFoundError(f"{version} has no held-out predictions ({path.name} is missing)")
     return pl.read_parquet(path)
 
 
-def clv_per_mrr(ctx: AppContext) -> tuple[float, str]:
+def clv_per_mrr(ctx: Runtime) -> tuple[float, str]:
     """Lifetime value of one dollar of MRR: gross margin × discounted expected lifetime (months)
     of the whole base's shifted-beta-geometric fit (``docs/clv.md``), and how it was derived."""
     from revintel.clv.service import report as clv_report
@@ -1094,7 +1092,7 @@ def clv_per_mrr(ctx: AppContext) -> tuple[float, str]:
 
 
 def _values(
-    ctx: AppContext, holdout: pl.DataFrame, value_per_save: float | None
+    ctx: Runtime, holdout: pl.DataFrame, value_per_save: float | None
 ) -> tuple[np.ndarray | float, str]:
     """The value of saving each held-out customer: a fixed amount, or their own CLV (their MRR
     at the cut-off × gross margin × the base's discounted expected lifetime)."""
@@ -1109,7 +1107,7 @@ def _values(
 
 
 def threshold_analysis(
-    ctx: AppContext,
+    ctx: Runtime,
     version: str | None = None,
     *,
     cost_per_action: float | None = None,
@@ -1162,7 +1160,7 @@ def threshold_analysis(
 
 
 def apply_threshold(
-    ctx: AppContext,
+    ctx: Runtime,
     threshold: float | None = None,
     *,
     method: str = "manual",
@@ -1214,7 +1212,7 @@ def apply_threshold(
 
 
 # -- lifecycle ------------------------------------------------------------------------------------
-def drift(ctx: AppContext, version: str | None = None) -> dict[str, Any]:
+def drift(ctx: Runtime, version: str | None = None) -> dict[str, Any]:
     """PSI per feature (latest month vs training) and the latest month's data-quality report."""
     record = resolve_model(ctx, version)
     panel, frame = feature_frame(ctx)
@@ -1232,7 +1230,7 @@ def drift(ctx: AppContext, version: str | None = None) -> dict[str, Any]:
 
 
 def retrain(
-    ctx: AppContext,
+    ctx: Runtime,
     horizon: int | None = None,
     *,
     force: bool = False,
@@ -1273,7 +1271,7 @@ def retrain(
     }
 
 
-def model_insights(ctx: AppContext, version: str | None = None) -> dict[str, Any]:
+def model_insights(ctx: Runtime, version: str | None = None) -> dict[str, Any]:
     """Model Insights: metrics, importance, curves, confusion matrix, calibration of a model."""
     record = resolve_model(ctx, version)
     importance = sorted(record.importance.items(), key=lambda kv: -kv[1])
@@ -1286,7 +1284,7 @@ def model_insights(ctx: AppContext, version: str | None = None) -> dict[str, Any
     }
 
 
-def compare_horizons(ctx: AppContext) -> list[dict[str, Any]]:
+def compare_horizons(ctx: Runtime) -> list[dict[str, Any]]:
     """The production 1-month and 3-month models side by side (Churn Overview)."""
     out = []
     for h in F.HORIZONS:
@@ -1340,7 +1338,7 @@ __all__ = [
 
 
 def score_records(
-    ctx: AppContext, records: Sequence[dict[str, Any]], version: str | None = None
+    ctx: Runtime, records: Sequence[dict[str, Any]], version: str | None = None
 ) -> pl.DataFrame:
     """Score feature rows given as dicts (the API's one-customer scoring). Missing features are
     missing values to the model; unknown keys other than ``account_id`` are refused."""

@@ -28,7 +28,7 @@ from revintel.metrics import service as metrics
 from revintel.warehouse.cache import ResultCache
 
 if TYPE_CHECKING:
-    from revintel.app.context import AppContext
+    from revintel.core.runtime import Runtime
     from revintel.warehouse import Warehouse
 
 GroupBy = Literal["cohort", "quarter", "segment", "plan", "channel"]
@@ -70,7 +70,7 @@ def monthly_churn_probability(p: float | pl.Expr, horizon_months: int) -> Any:
     return 1.0 - (1.0 - p) ** (1.0 / horizon_months)
 
 
-def _warehouse(source: AppContext | Warehouse) -> Warehouse:
+def _warehouse(source: Runtime | Warehouse) -> Warehouse:
     return getattr(source, "warehouse", source)
 
 
@@ -164,7 +164,7 @@ class Pricing:
     notes: tuple[str, ...] = ()
 
 
-def _pricing(ctx: AppContext | Warehouse, month: str, as_of: Any) -> Pricing:
+def _pricing(ctx: Runtime | Warehouse, month: str, as_of: Any) -> Pricing:
     wh = _warehouse(ctx)
     has_costs = wh.has_table("costs")
     basis = "gross_margin" if has_costs else "arpa"
@@ -239,13 +239,13 @@ class ClvBase:
 _CACHE: ResultCache[ClvBase] = ResultCache(size=8)
 
 
-def snapshot_key(source: AppContext | Warehouse) -> str | None:
+def snapshot_key(source: Runtime | Warehouse) -> str | None:
     """The warehouse's immutable snapshot name (Parquet), None when the data can change."""
     return _warehouse(source).data_version()
 
 
 def load_base(
-    ctx: AppContext | Warehouse,
+    ctx: Runtime | Warehouse,
     *,
     as_of: date | str | None = None,
     discount_rate: float = DEFAULT_ANNUAL_DISCOUNT,
@@ -259,7 +259,7 @@ def load_base(
 
 
 def _load_base(
-    ctx: AppContext | Warehouse, *, as_of: date | str | None, discount_rate: float
+    ctx: Runtime | Warehouse, *, as_of: date | str | None, discount_rate: float
 ) -> ClvBase:
     d_month = monthly_discount_rate(discount_rate)
     wh = _warehouse(ctx)
@@ -406,7 +406,7 @@ def _group_row(g: GroupFit, base: ClvBase) -> dict[str, Any]:
 
 
 def report(
-    ctx: AppContext | Warehouse,
+    ctx: Runtime | Warehouse,
     *,
     by: GroupBy = "cohort",
     as_of: date | str | None = None,
@@ -467,7 +467,7 @@ def report(
 
 
 def _simple_ltv_by_group(
-    ctx: AppContext | Warehouse, base: ClvBase, by: str
+    ctx: Runtime | Warehouse, base: ClvBase, by: str
 ) -> dict[str, float | None]:
     dimension = METRIC_DIMENSION.get(by)
     if dimension is None:
@@ -485,7 +485,7 @@ def _simple_ltv_by_group(
 
 # -- per customer ---------------------------------------------------------------------------------
 def customer_values(
-    ctx: AppContext | Warehouse,
+    ctx: Runtime | Warehouse,
     *,
     by: GroupBy = "segment",
     as_of: date | str | None = None,
@@ -562,7 +562,7 @@ def customer_values(
 
 
 def customer_value(
-    ctx: AppContext | Warehouse,
+    ctx: Runtime | Warehouse,
     customer_id: str,
     *,
     by: GroupBy = "segment",
@@ -585,7 +585,7 @@ def customer_value(
 
 
 # -- RFM ------------------------------------------------------------------------------------------
-def rfm_analysis(ctx: AppContext | Warehouse, *, as_of: date | str | None = None) -> dict[str, Any]:
+def rfm_analysis(ctx: Runtime | Warehouse, *, as_of: date | str | None = None) -> dict[str, Any]:
     """RFM scores per customer and the segment summary, from ``payments``."""
     wh = _warehouse(ctx)
     table = wh.table("payments")

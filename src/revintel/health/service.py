@@ -45,7 +45,7 @@ from revintel.metrics.mrr import customer_mrr
 from revintel.warehouse.cache import ResultCache
 
 if TYPE_CHECKING:
-    from revintel.app.context import AppContext
+    from revintel.core.runtime import Runtime
     from revintel.warehouse import Warehouse
 
 PILLAR_TABLES: dict[Pillar, str] = {
@@ -144,7 +144,7 @@ class Coverage:
         return notes
 
 
-def _warehouse(source: AppContext | Warehouse) -> Warehouse:
+def _warehouse(source: Runtime | Warehouse) -> Warehouse:
     return getattr(source, "warehouse", source)
 
 
@@ -152,7 +152,7 @@ def _scalar(wh: Warehouse, expr: ibis.Value) -> Any:
     return wh.to_arrow(expr).as_py()
 
 
-def coverage(source: AppContext | Warehouse) -> Coverage:
+def coverage(source: Runtime | Warehouse) -> Coverage:
     """What the health engine can use; :class:`NoDataError` when no pillar table is loaded.
 
     Cached per Parquet snapshot (immutable): six min/max queries are not repeated per request.
@@ -227,7 +227,7 @@ def _snapshot_key(wh: Warehouse) -> tuple[Any, ...] | None:
     return None if version is None else (version,)
 
 
-def snapshot_key(source: AppContext | Warehouse) -> str | None:
+def snapshot_key(source: Runtime | Warehouse) -> str | None:
     """The name of the warehouse's current immutable snapshot (Parquet), None for a database.
 
     Two calls returning the same string see the same data, so it can key a cache (the dashboard
@@ -322,7 +322,7 @@ def _attributes(wh: Warehouse, loaded: Collection[str]) -> pl.DataFrame:
 
 
 def health_inputs(
-    source: AppContext | Warehouse,
+    source: Runtime | Warehouse,
     lo: int,
     hi: int,
     config: HealthConfig,
@@ -390,12 +390,12 @@ class HealthScores:
         return bool(self.coverage.missing)
 
 
-def _config(source: AppContext | Warehouse, config: HealthConfig | None) -> HealthConfig:
+def _config(source: Runtime | Warehouse, config: HealthConfig | None) -> HealthConfig:
     return config if config is not None else load_config(_warehouse(source).settings)
 
 
 def score_month(
-    source: AppContext | Warehouse,
+    source: Runtime | Warehouse,
     month: str | None = None,
     config: HealthConfig | None = None,
 ) -> HealthScores:
@@ -421,7 +421,7 @@ def score_month(
 
 
 def score_history(
-    source: AppContext | Warehouse,
+    source: Runtime | Warehouse,
     *,
     start: str | None = None,
     end: str | None = None,
@@ -694,7 +694,7 @@ PILLAR_INPUTS: dict[Pillar, tuple[str, ...]] = {
 }
 
 
-def account_timeline(source: AppContext | Warehouse, account_id: str) -> pl.DataFrame:
+def account_timeline(source: Runtime | Warehouse, account_id: str) -> pl.DataFrame:
     """Subscription changes, support tickets and NPS responses of one account, newest first.
 
     Columns: ``date`` (datetime), ``kind`` (subscription, ticket, nps), ``event``, ``detail``.
@@ -756,7 +756,7 @@ def account_timeline(source: AppContext | Warehouse, account_id: str) -> pl.Data
 
 
 def account_detail(
-    source: AppContext | Warehouse,
+    source: Runtime | Warehouse,
     account_id: str,
     month: str | None = None,
     config: HealthConfig | None = None,
@@ -812,7 +812,7 @@ def account_detail(
 
 
 def run_backtest(
-    source: AppContext | Warehouse,
+    source: Runtime | Warehouse,
     config: HealthConfig | None = None,
     horizon: int = 3,
 ) -> BacktestResult:

@@ -4,7 +4,7 @@ The CLI, the API and the dashboard call these functions; each returns plain reco
 dicts with Python values: ``None`` where a value is undefined, next to its ``*_reason``). Months
 are ``"YYYY-MM"``. Definitions: ``docs/metrics.md``.
 
-Every function takes an :class:`~revintel.app.context.AppContext` or a
+Every function takes an :class:`~revintel.core.runtime.Runtime` or a
 :class:`~revintel.warehouse.Warehouse` and these common options:
 
 ``start``, ``end``
@@ -84,7 +84,7 @@ from revintel.metrics.options import (
 from revintel.warehouse import local_engine
 
 if TYPE_CHECKING:
-    from revintel.app.context import AppContext
+    from revintel.core.runtime import Runtime
     from revintel.warehouse import Warehouse
 
 Record = dict[str, Any]
@@ -94,8 +94,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 # -- inputs ---------------------------------------------------------------------------------------
-def _warehouse(source: AppContext | Warehouse) -> Warehouse:
-    return getattr(source, "warehouse", source)  # an AppContext has .warehouse
+def _warehouse(source: Runtime | Warehouse) -> Warehouse:
+    return getattr(source, "warehouse", source)  # an Runtime has .warehouse
 
 
 def _optional(wh: Warehouse, name: str) -> ibis.Table | None:
@@ -414,7 +414,7 @@ def _data_bounds(wh: Warehouse) -> tuple[date, date]:
 
 @_service
 def period(
-    source: AppContext | Warehouse,
+    source: Runtime | Warehouse,
     *,
     start: str | None = None,
     end: str | None = None,
@@ -543,7 +543,7 @@ def _arrow_records(table: pa.Table) -> list[Record]:
 # -- recurring revenue ----------------------------------------------------------------------------
 @_service
 def customer_mrr(
-    source: AppContext | Warehouse,
+    source: Runtime | Warehouse,
     *,
     start: str | None = None,
     end: str | None = None,
@@ -879,7 +879,7 @@ def _movement_rows(
 
 @_service
 def mrr_movements(
-    source: AppContext | Warehouse,
+    source: Runtime | Warehouse,
     *,
     start: str | None = None,
     end: str | None = None,
@@ -932,7 +932,7 @@ RETENTION_RATES = (
 
 @_service
 def retention(
-    source: AppContext | Warehouse,
+    source: Runtime | Warehouse,
     *,
     start: str | None = None,
     end: str | None = None,
@@ -979,7 +979,7 @@ def _key(row: Record, by: str | None) -> tuple[str, str]:
 
 @_service
 def cohorts(
-    source: AppContext | Warehouse,
+    source: Runtime | Warehouse,
     *,
     start: str | None = None,
     end: str | None = None,
@@ -1022,7 +1022,7 @@ def cohort_triangle(
 # -- conversion -----------------------------------------------------------------------------------
 @_service
 def trial_conversion(
-    source: AppContext | Warehouse,
+    source: Runtime | Warehouse,
     *,
     start: str | None = None,
     end: str | None = None,
@@ -1087,7 +1087,7 @@ def _revenue(
 
 @_service
 def revenue(
-    source: AppContext | Warehouse,
+    source: Runtime | Warehouse,
     *,
     start: str | None = None,
     end: str | None = None,
@@ -1137,7 +1137,7 @@ def _margins(wh: Warehouse, full: Period) -> ibis.Table:
 
 @_service
 def financials(
-    source: AppContext | Warehouse,
+    source: Runtime | Warehouse,
     *,
     start: str | None = None,
     end: str | None = None,
@@ -1162,7 +1162,7 @@ def financials(
 
 @_service
 def acquisition(
-    source: AppContext | Warehouse,
+    source: Runtime | Warehouse,
     *,
     start: str | None = None,
     end: str | None = None,
@@ -1199,7 +1199,7 @@ def acquisition(
 
 @_service
 def ltv(
-    source: AppContext | Warehouse,
+    source: Runtime | Warehouse,
     *,
     start: str | None = None,
     end: str | None = None,
@@ -1257,7 +1257,7 @@ _HEADLINES: dict[str, str] = {
 
 @_service
 def summary(
-    source: AppContext | Warehouse,
+    source: Runtime | Warehouse,
     *,
     as_of: date | str | None = None,
     delinquency_days: int | None = None,
@@ -1334,7 +1334,7 @@ __all__ = [
 # -- anomaly drivers ------------------------------------------------------------------------------
 @_service
 def rows_with_drivers(
-    source: AppContext | Warehouse,
+    source: Runtime | Warehouse,
     series: str,
     *,
     end: str | None = None,
@@ -1393,7 +1393,7 @@ which no text meant for interchange holds): the warm-up's filter. Not a control 
 a filter value may not hold (:func:`~revintel.metrics.options.check_filters`)."""
 
 
-def warm(source: AppContext | Warehouse) -> None:
+def warm(source: Runtime | Warehouse) -> None:
     """Compute what the revenue pages open with, for the data loaded now (the dashboard server
     calls it before the first visitor): the monthly movements and revenue, and the
     customer-dimension cubes that answer filter changes, and one filter on each dimension and

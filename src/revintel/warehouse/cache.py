@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -75,3 +75,57 @@ class ResultCache(Generic[T]):
     def __len__(self) -> int:
         with self._lock:
             return len(self._values)
+
+
+_REGISTRY: list[SnapshotCache[object]] = []
+_REGISTRY_LOCK = threading.Lock()
+
+
+class _Versioned(Protocol):
+    def data_version(self) -> str | None: ...
+
+
+class SnapshotCache(Generic[T]):
+    """The one way a service keeps a result for the data a warehouse reads.
+
+    A result is keyed by the warehouse's :meth:`~revintel.warehouse.Warehouse.data_version`
+    and the caller's own key (the options and settings the result depends on); a warehouse
+    without a version (a database whose rows can change) computes every time. Each cache is
+    named and registered, so :func:`clear_all` forgets every result at once (after a settings
+    change, or between tests). Concurrent callers of one key compute it once
+    (:class:`ResultCache`).
+
+    >>> SCORES: SnapshotCache[pl.DataFrame] = SnapshotCache("health.scores", size=16)
+    >>> SCORES.get(ctx.warehouse, ("2024-03", weights), lambda: compute_scores(...))
+    """
+
+    def __init__(self, name: str, size: int) -> None:
+        self.name = name
+        self._results: ResultCache[T] = ResultCache(size)
+        with _REGISTRY_LOCK:
+            _REGISTRY.append(self)  # type: ignore[arg-type]
+
+    def get(self, warehouse: _Versioned, key: Hashable, compute: Callable[[], T]) -> T:
+        version = warehouse.data_version()
+        if version is None:
+            return compute()
+        return self._results.get((version, key), compute)
+
+    def peek(self, warehouse: _Versioned, key: Hashable) -> T | None:
+        """The cached value, without computing or waiting; None if absent or uncacheable."""
+        version = warehouse.data_version()
+        return None if version is None else self._results.peek((version, key))
+
+    def clear(self) -> None:
+        self._results.clear()
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+
+def clear_all() -> None:
+    """Forget every result of every :class:`SnapshotCache`."""
+    with _REGISTRY_LOCK:
+        caches = list(_REGISTRY)
+    for cache in caches:
+        cache.clear()

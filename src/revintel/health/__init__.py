@@ -1,0 +1,1 @@
+"""Account health: pillars, scores, playbooks and capital at risk (docs/health.md)."""
