@@ -20,9 +20,9 @@ CONTRACTS = ("layers", "capabilities-alone", "api-alone")
 
 def lint_imports(src: Path, config: Path, *, cwd: Path) -> subprocess.CompletedProcess[str]:
     """``lint-imports`` over the ``revintel`` package found in ``src``."""
+    command = "from importlinter.cli import lint_imports_command; lint_imports_command()"
     return subprocess.run(
-        [sys.executable, "-c", "from importlinter.cli import lint_imports_command; lint_imports_command()",
-         "--config", str(config), "--no-cache"],
+        [sys.executable, "-c", command, "--config", str(config), "--no-cache"],
         cwd=cwd,
         env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"},
         capture_output=True,
