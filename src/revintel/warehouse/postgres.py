@@ -40,7 +40,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from revintel.core.errors import RevintelError
 from revintel.data.schema import CONTRACTS, TABLE_ORDER
-from revintel.warehouse import DatabaseWarehouse, LoadMode, StagedTable
+from revintel.warehouse.base import LoadMode, StagedTable
+from revintel.warehouse.database import DatabaseWarehouse
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
