@@ -40,7 +40,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from revintel.core.errors import RevintelError
 from revintel.data.schema import CONTRACTS, TABLE_ORDER
-from revintel.warehouse import DatabaseWarehouse, LoadMode, StagedTable
+from revintel.warehouse.base import LoadMode, StagedTable
+from revintel.warehouse.database import DatabaseWarehouse
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
@@ -335,7 +336,7 @@ def _copy_table(
         sql.Identifier(name), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
     with conn.transaction():
-        conn.execute(_create_statement(name, staged.name))  # type: ignore[arg-type]
+        conn.execute(_create_statement(name, staged.name))
         with conn.cursor() as cursor, cursor.copy(copy) as writer:
             for path in staged.files:
                 parquet = pq.ParquetFile(path)
@@ -553,12 +554,12 @@ class PostgresWarehouse(DatabaseWarehouse):
         if finalizer is not None:
             finalizer.detach()
         if backend is not None:
-            backend.con = ReturnedConnection()  # type: ignore[attr-defined]
+            backend.con = ReturnedConnection()
         if lease is not None:
             release(*lease)
 
     def commit(self, staged: Mapping[str, StagedTable], mode: LoadMode = "replace") -> None:
-        conn: psycopg.Connection[Any] = self.con.con  # type: ignore[attr-defined]
+        conn: psycopg.Connection[Any] = self.con.con
         token = uuid.uuid4().hex[:8]
         names = {name: f"{STAGING_PREFIX}{name}_{token}" for name in staged}
         settings = self.settings
