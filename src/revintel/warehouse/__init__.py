@@ -33,20 +33,20 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO
 
 import ibis
 import pyarrow.parquet as pq
 
 from revintel.core.config import Settings
 from revintel.core.errors import ConfigError, NoDataError
+from revintel.core.vocabulary import LoadMode
 from revintel.data.schema import CONTRACTS, TABLE_ORDER, contract_for
 
 if TYPE_CHECKING:
     import pyarrow as pa
     from ibis.backends import BaseBackend
 
-LoadMode = Literal["replace", "append"]
 SNAPSHOTS_KEPT = 3  # older snapshots are deleted; readers still on one of the last 3 keep working
 
 

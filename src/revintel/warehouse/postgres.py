@@ -39,8 +39,9 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from revintel.core.errors import RevintelError
+from revintel.core.vocabulary import LoadMode
 from revintel.data.schema import CONTRACTS, TABLE_ORDER
-from revintel.warehouse import DatabaseWarehouse, LoadMode, StagedTable
+from revintel.warehouse import DatabaseWarehouse, StagedTable
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend

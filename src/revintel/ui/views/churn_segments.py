@@ -16,11 +16,12 @@ import streamlit as st
 
 from revintel.app.context import AppContext
 from revintel.churn import service
+from revintel.core.vocabulary import AT_RISK_TIERS
 from revintel.ui import churn as ui
 from revintel.ui.components import current_context
 
 MAX_ROWS = 1_000
-AT_RISK = ["High", "Medium", "Low"]
+AT_RISK = list(AT_RISK_TIERS)
 ICONS = {
     "payment": ":material/credit_card_off:",
     "support": ":material/support_agent:",
