@@ -40,19 +40,6 @@ DEFAULT_ACTION = "Monitor: no risk-raising factor stands out."
 CacheKey = tuple[str, tuple[tuple[str, float], ...]]
 
 
-def money(value: float | None) -> str:
-    if value is None:
-        return "—"
-    for size, suffix in ((1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"${value / size:,.1f}{suffix}"
-    return f"${value:,.0f}"
-
-
-def pct(value: float | None, digits: int = 1) -> str:
-    return "—" if value is None else f"{100 * value:.{digits}f}%"
-
-
 def settings_stamp(ctx: AppContext) -> tuple[tuple[str, float], ...]:
     """(path, mtime) of each churn settings file that exists: part of every cache key."""
     stamps = []
