@@ -38,9 +38,7 @@ THRESHOLD_METHODS: tuple[ThresholdMethod, ...] = (
 
 
 class InvalidChurnConfig(ConfigError):
-    """A churn setting is invalid (a 422 in the API)."""
-
-    status_code = 422
+    """A churn setting is invalid."""
 
 
 class RiskTiers(BaseModel):

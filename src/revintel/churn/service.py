@@ -59,7 +59,7 @@ from revintel.churn.training import (
     train_model,
 )
 from revintel.core.calendar import month_label, month_last_day
-from revintel.core.errors import NoDataError, NotFoundError, RevintelError
+from revintel.core.errors import InvalidOption, NoDataError, NotFoundError, RevintelError
 from revintel.core.runtime import Runtime
 from revintel.core.text import check_text, check_texts
 from revintel.core.vocabulary import RISK_TIERS
@@ -68,10 +68,8 @@ from revintel.warehouse.cache import ResultCache
 Progress = Callable[[float, str], None]
 
 
-class InvalidChurnRequest(RevintelError):
-    """A churn request names unknown features or an invalid option (HTTP 422)."""
-
-    status_code = 422
+class InvalidChurnRequest(InvalidOption):
+    """A churn request names unknown features or an invalid option."""
 
 
 DriverSegment = Literal[

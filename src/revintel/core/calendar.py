@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # imported where an expression is built: the pattern and labe
 
 
 class MonthsOutsideTheData(OutsideTheData):
-    """Well-formed months that the data does not reach: a 409 like a table not loaded."""
+    """Well-formed months that the data does not reach: the data, not the request, lacks them."""
 
 
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"

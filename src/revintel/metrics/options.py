@@ -33,8 +33,6 @@ InvalidMetricOption = InvalidOption
 class InvalidFilterValue(InvalidMetricOption):
     """A filter value holds a NUL or another control character (no dimension value can)."""
 
-    status_code = 422
-
 
 def check_filter_values(parameter: str, values: Sequence[str]) -> list[str]:
     """``values`` as text, refused when one holds a control character (NUL, tab, newline...).
