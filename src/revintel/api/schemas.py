@@ -76,8 +76,8 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     409: "The data does not allow it: a table it needs is not loaded, a month outside the data, "
     "or a model's state.",
     413: "The request body is larger than the server accepts.",
-    422: "The request is invalid: `fields` names each invalid field, or `problems` each problem "
-    "in an uploaded file.",
+    422: "The request is invalid: an option or field (`detail` says which; `fields` names each "
+    "invalid field), or an uploaded file (`problems` lists each problem).",
     503: "A database did not answer; GET /health shows which one.",
 }
 
