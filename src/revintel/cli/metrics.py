@@ -17,6 +17,7 @@ import typer
 from revintel.cli.app import context
 from revintel.cli.output import OutputFormat, emit, percent
 from revintel.core.errors import NoDataError, RevintelError
+from revintel.core.vocabulary import DIMENSION_OPTIONS
 
 if TYPE_CHECKING:  # the context imports Ibis, SQLAlchemy and PyArrow: not for --help
     from revintel.app.context import AppContext
@@ -40,13 +41,7 @@ METRIC_NAMES: tuple[str, ...] = get_args(MetricName)
 ByName = Literal["segment", "plan", "country", "channel", "acquisition_channel", "industry"]
 """Breakdowns as a user names them; ``channel`` is short for ``acquisition_channel``."""
 BY_NAMES: tuple[str, ...] = get_args(ByName)
-FILTER_DIMENSIONS = {
-    "segment": "segment",
-    "plan": "plan",
-    "country": "country",
-    "channel": "acquisition_channel",
-    "industry": "industry",
-}
+FILTER_DIMENSIONS: dict[str, str] = dict(DIMENSION_OPTIONS)
 """Filter option (``--channel``, ``?channel=``) -> the metrics engine's dimension."""
 
 AnomalySeries = Literal["mrr", "revenue"]

@@ -23,7 +23,8 @@ import numpy as np
 import polars as pl
 
 from revintel.clv import rfm, sbg
-from revintel.core.errors import NoDataError, NotFoundError, RevintelError
+from revintel.core.errors import InvalidOption, NoDataError, NotFoundError
+from revintel.core.vocabulary import dimension_named
 from revintel.metrics import service as metrics
 from revintel.warehouse.cache import ResultCache
 
@@ -33,11 +34,7 @@ if TYPE_CHECKING:
 
 GroupBy = Literal["cohort", "quarter", "segment", "plan", "channel"]
 GROUP_BYS: tuple[str, ...] = get_args(GroupBy)
-METRIC_DIMENSION: dict[str, str] = {
-    "segment": "segment",
-    "plan": "plan",
-    "channel": "acquisition_channel",
-}
+METRIC_DIMENSION: dict[str, str] = {g: dimension_named(g) for g in ("segment", "plan", "channel")}
 DEFAULT_ANNUAL_DISCOUNT = 0.10
 DEFAULT_PREDICTION_HORIZON = 3
 """Months over which ``predictions.churn_risk_score`` is a churn probability (the churn model's
@@ -48,10 +45,8 @@ MIN_GROUP_CUSTOMERS = 5
 """Groups with fewer customers are not fitted (reported with a reason)."""
 
 
-class InvalidClvOption(RevintelError):
+class InvalidClvOption(InvalidOption):
     """A CLV request option is invalid."""
-
-    status_code = 422
 
 
 def monthly_discount_rate(annual: float) -> float:

@@ -14,19 +14,18 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import ibis
 
 from revintel.core.config import Settings
 from revintel.core.errors import NoDataError
+from revintel.core.vocabulary import LoadMode
 from revintel.data.schema import contract_for
 
 if TYPE_CHECKING:
     import pyarrow as pa
     from ibis.backends import BaseBackend
-
-LoadMode = Literal["replace", "append"]
 
 
 @dataclass(frozen=True)

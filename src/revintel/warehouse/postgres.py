@@ -38,9 +38,10 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from revintel.core.errors import RevintelError
+from revintel.core.errors import BackendUnavailable, RevintelError
+from revintel.core.vocabulary import LoadMode
 from revintel.data.schema import CONTRACTS, TABLE_ORDER
-from revintel.warehouse.base import LoadMode, StagedTable
+from revintel.warehouse.base import StagedTable
 from revintel.warehouse.database import DatabaseWarehouse
 
 if TYPE_CHECKING:
@@ -57,16 +58,12 @@ LOAD_APPLICATION_NAME = "revintel load"  # and the connections that COPY a load'
 COPY_BATCH_ROWS = 131_072
 
 
-class WarehouseUnavailable(RevintelError):
+class WarehouseUnavailable(BackendUnavailable):
     """The PostgreSQL warehouse gave no connection (server down, or every pooled one busy)."""
 
-    status_code = 503
 
-
-class WarehouseBusy(RevintelError):
+class WarehouseBusy(BackendUnavailable):
     """A load could not swap its tables in: a long-running query held one of them."""
-
-    status_code = 503
 
 
 # -- where to connect ----------------------------------------------------------------------------

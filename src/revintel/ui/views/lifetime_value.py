@@ -18,6 +18,7 @@ from revintel.app.context import AppContext
 from revintel.clv import service
 from revintel.core.csv_export import to_csv_bytes
 from revintel.core.errors import RevintelError
+from revintel.core.formatting import money, percent
 from revintel.ui.components import current_context, has_data, render_empty_state
 
 GROUP_LABELS = {
@@ -33,15 +34,6 @@ TABLE_COLUMNS = (
     "group", "customers", "churned", "alpha", "beta", "mean_monthly_churn", "retention_12m",
     "del_months", "arpa", "clv", "simple_ltv", "reason",
 )  # fmt: skip
-
-
-def _money(value: float | None) -> str:
-    if value is None:
-        return "—"
-    for size, suffix in ((1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"${value / size:,.1f}{suffix}"
-    return f"${value:,.0f}"
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -99,7 +91,7 @@ def render_kpis(result: dict[str, Any]) -> None:
     cols = st.columns(4)
     cols[0].metric(
         "Average CLV",
-        _money(overall["clv"]),
+        money(overall["clv"]),
         help="ARPA × gross margin × discounted expected lifetime of the whole base "
         f"({result['month']}).",
         border=True,
@@ -114,7 +106,7 @@ def render_kpis(result: dict[str, Any]) -> None:
         "sBG α / β (whole base)",
         "—" if overall["alpha"] is None else f"{overall['alpha']:.3g} / {overall['beta']:.3g}",
         help="Churn probability θ ~ Beta(α, β); mean churn α/(α+β) = "
-        + ("—" if overall["mean_monthly_churn"] is None else f"{overall['mean_monthly_churn']:.2%}")
+        + percent(overall["mean_monthly_churn"], 2)
         + " a month.",
         border=True,
     )
@@ -122,19 +114,15 @@ def render_kpis(result: dict[str, Any]) -> None:
     basis = "ARPA × gross margin" if pricing["simple_ltv_basis"] == "gross_margin" else "ARPA"
     cols[3].metric(
         "Simple LTV",
-        _money(simple) if simple is not None else "undefined",
+        money(simple) if simple is not None else "undefined",
         help=f"{basis} ÷ average logo churn of the 6 months before {pricing['month']}"
         + ("" if simple is not None else f" ({pricing['simple_ltv_reason']})"),
         border=True,
     )
     st.caption(
         f"Simple LTV = {basis} ÷ 6-month average logo churn "
-        f"({_money(pricing['arpa'])} ARPA, "
-        + (
-            "—"
-            if pricing["average_logo_churn_6m"] is None
-            else f"{pricing['average_logo_churn_6m']:.2%}"
-        )
+        f"({money(pricing['arpa'])} ARPA, "
+        + percent(pricing["average_logo_churn_6m"], 2)
         + " churn a month): it assumes constant churn, where the sBG CLV lets churn fall as "
         "riskier customers leave."
     )
@@ -267,8 +255,8 @@ def render_lookup(ctx: AppContext, by: str, discount: float) -> None:
         st.warning(str(exc), icon=":material/info:")
         return
     cols = st.columns(4)
-    cols[0].metric("Remaining CLV", _money(row["clv"]), border=True)
-    cols[1].metric("Current MRR", _money(row["current_mrr"]), border=True)
+    cols[0].metric("Remaining CLV", money(row["clv"]), border=True)
+    cols[1].metric("Current MRR", money(row["current_mrr"]), border=True)
     cols[2].metric("DEL", f"{row['del_months']:.1f} months", border=True)
     cols[3].metric("Method", row["method"], border=True)
     if row["method"] == "churn model":
