@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from revintel.clv import rfm, sbg
-from revintel.core.errors import NoDataError, NotFoundError, RevintelError
+from revintel.core.errors import InvalidOption, NoDataError, NotFoundError
 from revintel.metrics import service as metrics
 from revintel.warehouse.cache import ResultCache
 
@@ -48,7 +48,7 @@ MIN_GROUP_CUSTOMERS = 5
 """Groups with fewer customers are not fitted (reported with a reason)."""
 
 
-class InvalidClvOption(RevintelError):
+class InvalidClvOption(InvalidOption):
     """A CLV request option is invalid."""
 
     status_code = 422

@@ -24,7 +24,7 @@ import polars as pl
 # One month arithmetic for the whole product (docs/metrics.md); health keeps only its own
 # month_number, whose error is a 422 on the health API.
 from revintel.core.calendar import MONTH_RE, month_label, month_last_day, month_of
-from revintel.core.errors import RevintelError
+from revintel.core.errors import InvalidOption
 from revintel.health.config import HealthConfig
 
 LOGIN_LOOKBACK_MONTHS = 3
@@ -45,7 +45,7 @@ OPEN_END = 10_000_000
 """Month number standing for "never" (an open-ended interval)."""
 
 
-class InvalidMonth(RevintelError):
+class InvalidMonth(InvalidOption):
     """A month option is not a month ``YYYY-MM``."""
 
     status_code = 422

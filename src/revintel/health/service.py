@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import ibis
 import polars as pl
 
-from revintel.core.errors import NoDataError, NotFoundError, RevintelError
+from revintel.core.errors import (
+    InvalidOption,
+    NoDataError,
+    NotFoundError,
+    OutsideTheData,
+    RevintelError,
+)
 from revintel.core.text import check_text, check_texts
 from revintel.health.backtest import BacktestResult, backtest
 from revintel.health.config import (
@@ -91,13 +97,13 @@ ACCOUNT_COLUMNS = (
 """Per-account columns of ``revintel health score`` and ``GET /api/v1/accounts``."""
 
 
-class InvalidHealthOption(RevintelError):
+class InvalidHealthOption(InvalidOption):
     """A health request option (month, sort, filter, page) is invalid."""
 
     status_code = 422
 
 
-class MonthOutsideTheData(InvalidHealthOption):
+class MonthOutsideTheData(InvalidHealthOption, OutsideTheData):
     """A well-formed month the data does not cover: a 409 like a table not loaded."""
 
     status_code = 409
