@@ -1,9 +1,9 @@
 """Customer lifetime value as a service: what the CLI, the API and the dashboard call.
 
-Reads MRR per customer and month from :func:`revintel.metrics.service.customer_mrr`, turns it into
-lifetimes, fits the sBG model (:mod:`revintel.clv.sbg`) per group and prices the lifetimes with
-ARPA and gross margin from :func:`revintel.metrics.service.ltv`. RFM comes from payments
-(:mod:`revintel.clv.rfm`). Every definition: ``docs/clv.md``.
+Reads MRR per customer and month (the revenue metrics plugged into :mod:`revintel.clv.ports`),
+turns it into lifetimes, fits the sBG model (:mod:`revintel.clv.sbg`) per group and prices the
+lifetimes with the month's ARPA and gross margin (the metrics ``ltv`` figures). RFM comes from
+payments (:mod:`revintel.clv.rfm`). Every definition: ``docs/clv.md``.
 
 Lifetimes. Month 0 of a customer is their first month with MRR > 0; they survive month t while
 they have MRR > 0 in every month 0 … t (a later reactivation does not revive the lifetime, as the
@@ -23,8 +23,8 @@ import numpy as np
 import polars as pl
 
 from revintel.clv import rfm, sbg
+from revintel.clv.ports import revenue_metrics
 from revintel.core.errors import InvalidOption, NoDataError, NotFoundError
-from revintel.metrics import service as metrics
 from revintel.warehouse.cache import ResultCache
 
 if TYPE_CHECKING:
@@ -164,13 +164,13 @@ class Pricing:
     notes: tuple[str, ...] = ()
 
 
-def _pricing(ctx: Runtime | Warehouse, month: str, as_of: Any) -> Pricing:
+def _pricing(ctx: Runtime | Warehouse, month: str, as_of: date) -> Pricing:
     wh = _warehouse(ctx)
     has_costs = wh.has_table("costs")
     basis = "gross_margin" if has_costs else "arpa"
-    rows = metrics.ltv(ctx, start=month, end=month, as_of=as_of, basis=basis)
-    row = rows[0] if rows else {}
-    margin = row.get("gross_margin") if has_costs else None
+    figures = revenue_metrics().ltv(ctx, month=month, as_of=as_of, basis=basis)
+    row = figures[0] if figures else None
+    margin = row.gross_margin if has_costs and row is not None else None
     notes: list[str] = []
     if margin is None:
         notes.append(
@@ -179,12 +179,12 @@ def _pricing(ctx: Runtime | Warehouse, month: str, as_of: Any) -> Pricing:
         )
     return Pricing(
         month=month,
-        arpa=row.get("arpa"),
+        arpa=row.arpa if row is not None else None,
         gross_margin=margin,
         margin_used=1.0 if margin is None else float(margin),
-        simple_ltv=row.get("ltv"),
-        simple_ltv_reason=row.get("ltv_reason"),
-        average_logo_churn_6m=row.get("average_logo_churn_6m"),
+        simple_ltv=row.ltv if row is not None else None,
+        simple_ltv_reason=row.ltv_reason if row is not None else None,
+        average_logo_churn_6m=row.average_logo_churn_6m if row is not None else None,
         basis=basis,
         notes=tuple(notes),
     )
@@ -265,17 +265,17 @@ def _load_base(
     wh = _warehouse(ctx)
     if not wh.has_table("subscriptions"):
         wh.table("subscriptions")  # NoDataError naming the table
-    p = metrics.period(ctx, as_of=as_of)
-    rows = metrics.customer_mrr(ctx, as_of=p.as_of)
-    if not rows:
+    revenue = revenue_metrics()
+    p = revenue.report_month(ctx, as_of=as_of)
+    months = revenue.customer_mrr(ctx, as_of=p.as_of)
+    if months.height == 0:
         raise NoDataError("CLV needs paying customers: no customer has MRR > 0 in the data.")
-    months = pl.DataFrame(rows).select("customer_id", "month", pl.col("mrr").cast(pl.Float64))
-    life = lifetimes(months, p.to_month).join(_attributes(wh), on="customer_id", how="left")
+    life = lifetimes(months, p.month).join(_attributes(wh), on="customer_id", how="left")
     base = ClvBase(
-        month=p.to_month,
+        month=p.month,
         as_of=p.as_of,
         lifetimes=life,
-        pricing=_pricing(ctx, p.to_month, p.as_of),
+        pricing=_pricing(ctx, p.month, p.as_of),
         monthly_discount=d_month,
         annual_discount=discount_rate,
         predictions=_predictions(wh),
@@ -472,15 +472,14 @@ def _simple_ltv_by_group(
     dimension = METRIC_DIMENSION.get(by)
     if dimension is None:
         return {}
-    rows = metrics.ltv(
+    figures = revenue_metrics().ltv(
         ctx,
-        start=base.month,
-        end=base.month,
+        month=base.month,
         as_of=base.as_of,
-        by=dimension,  # type: ignore[arg-type]
         basis=base.pricing.basis,  # type: ignore[arg-type]
+        by=dimension,
     )
-    return {str(r.get(dimension)): r.get("ltv") for r in rows}
+    return {str(f.group): f.ltv for f in figures}
 
 
 # -- per customer ---------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from revintel.core.errors import (
     RevintelError,
 )
 from revintel.core.text import check_text, check_texts
+from revintel.health import ports
 from revintel.health.backtest import BacktestResult, backtest
 from revintel.health.config import (
     PILLARS,
@@ -47,7 +48,6 @@ from revintel.health.pillars import (
     support_inputs,
 )
 from revintel.health.scoring import BIG_DROP_POINTS, score_accounts
-from revintel.metrics.mrr import customer_mrr
 from revintel.warehouse.cache import ResultCache
 
 if TYPE_CHECKING:
@@ -259,7 +259,7 @@ def _population(wh: Warehouse, cov: Coverage, lo: int, hi: int) -> pl.DataFrame:
     """Accounts scored per month: ``account_id``, ``month_idx``, ``arr``."""
     if cov.has_subscriptions:
         payments = wh.table("payments") if wh.has_table("payments") else None
-        mrr = customer_mrr(
+        mrr = ports.customer_mrr()(
             wh.table("subscriptions"),
             from_month=month_label(lo),
             to_month=month_label(hi),
