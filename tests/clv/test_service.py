@@ -8,6 +8,7 @@ import pytest
 from revintel.app.context import AppContext
 from revintel.clv import service
 from revintel.core.errors import NotFoundError
+from revintel.warehouse.cache import clear_all
 
 
 def test_lifetimes_from_hand_made_months() -> None:
@@ -82,7 +83,7 @@ def test_predictions_drive_customer_clv(loaded_context: AppContext, tmp_path) ->
     path = tmp_path / "predictions.csv"
     path.write_text("account_id,churn_risk_score\nC001,0.271\n")
     load_paths(loaded_context, [path], source="test")
-    service.clear_caches()
+    clear_all()
     row = service.customer_value(loaded_context, "C001", as_of="2024-12-31", prediction_horizon=3)
     p_month = 1 - 0.729 ** (1 / 3)
     d = 1.1 ** (1 / 12) - 1

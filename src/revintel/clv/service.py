@@ -25,7 +25,7 @@ import polars as pl
 from revintel.clv import rfm, sbg
 from revintel.clv.ports import revenue_metrics
 from revintel.core.errors import InvalidOption, NoDataError, NotFoundError
-from revintel.warehouse.cache import ResultCache
+from revintel.warehouse.cache import SnapshotCache
 
 if TYPE_CHECKING:
     from revintel.core.runtime import Runtime
@@ -236,7 +236,7 @@ class ClvBase:
 
 
 # One base per snapshot, date and rate, computed once while other requests wait for it.
-_CACHE: ResultCache[ClvBase] = ResultCache(size=8)
+_BASES: SnapshotCache[ClvBase] = SnapshotCache("clv.bases", size=8)
 
 
 def snapshot_key(source: Runtime | Warehouse) -> str | None:
@@ -251,11 +251,11 @@ def load_base(
     discount_rate: float = DEFAULT_ANNUAL_DISCOUNT,
 ) -> ClvBase:
     """Lifetimes, groups, pricing and predictions, cached per Parquet snapshot."""
-    wh = _warehouse(ctx)
-    key = (snapshot_key(wh), str(as_of), discount_rate)
-    if key[0] is None:
-        return _load_base(ctx, as_of=as_of, discount_rate=discount_rate)
-    return _CACHE.get(key, lambda: _load_base(ctx, as_of=as_of, discount_rate=discount_rate))
+    return _BASES.get(
+        _warehouse(ctx),
+        (str(as_of), discount_rate),
+        lambda: _load_base(ctx, as_of=as_of, discount_rate=discount_rate),
+    )
 
 
 def _load_base(
@@ -612,11 +612,6 @@ def rfm_analysis(ctx: Runtime | Warehouse, *, as_of: date | str | None = None) -
         "customers": scores,
         "segments": rfm.rfm_segments(scores),
     }
-
-
-def clear_caches() -> None:
-    """Forget cached lifetimes (tests and benchmarks)."""
-    _CACHE.clear()
 
 
 def month_label(index: int) -> str:

@@ -48,7 +48,7 @@ from revintel.health.pillars import (
     support_inputs,
 )
 from revintel.health.scoring import BIG_DROP_POINTS, score_accounts
-from revintel.warehouse.cache import ResultCache
+from revintel.warehouse.cache import SnapshotCache
 
 if TYPE_CHECKING:
     from revintel.core.runtime import Runtime
@@ -164,10 +164,7 @@ def coverage(source: Runtime | Warehouse) -> Coverage:
     Cached per Parquet snapshot (immutable): six min/max queries are not repeated per request.
     """
     wh = _warehouse(source)
-    snapshot = _snapshot_key(wh)
-    if snapshot is None:
-        return _coverage(wh)
-    return _COVERAGE_CACHE.get(snapshot, lambda: _coverage(wh))
+    return _COVERAGE.get(wh, (), lambda: _coverage(wh))
 
 
 def _coverage(wh: Warehouse) -> Coverage:
@@ -220,17 +217,11 @@ def resolve_month(cov: Coverage, month: str | None) -> int:
 
 
 # -- inputs (cached per warehouse snapshot) --------------------------------------------------------
-# Each computed once per key while requests wait for it (a load empties them for everyone).
-_CACHE_SIZE = 8
-_CACHE: ResultCache[pl.DataFrame] = ResultCache(_CACHE_SIZE)
-_COVERAGE_CACHE: ResultCache[Coverage] = ResultCache(_CACHE_SIZE)
-_SCORES_CACHE: ResultCache[HealthScores] = ResultCache(_CACHE_SIZE)
-
-
-def _snapshot_key(wh: Warehouse) -> tuple[Any, ...] | None:
-    """A key naming an immutable state of the data (Parquet snapshots), else None (no cache)."""
-    version = wh.data_version()
-    return None if version is None else (version,)
+# Each computed once per snapshot and key while requests wait for it (a load empties them for
+# everyone); a key holds every setting its result depends on.
+_COVERAGE: SnapshotCache[Coverage] = SnapshotCache("health.coverage", size=8)
+_INPUTS: SnapshotCache[pl.DataFrame] = SnapshotCache("health.inputs", size=8)
+_SCORES: SnapshotCache[HealthScores] = SnapshotCache("health.scores", size=8)
 
 
 def snapshot_key(source: Runtime | Warehouse) -> str | None:
@@ -239,15 +230,7 @@ def snapshot_key(source: Runtime | Warehouse) -> str | None:
     Two calls returning the same string see the same data, so it can key a cache (the dashboard
     keys ``st.cache_data`` with it); None means "do not cache".
     """
-    key = _snapshot_key(_warehouse(source))
-    return None if key is None else key[0]
-
-
-def clear_caches() -> None:
-    """Forget every cached input, coverage and score (benchmarks time the queries with it)."""
-    _CACHE.clear()
-    _COVERAGE_CACHE.clear()
-    _SCORES_CACHE.clear()
+    return _warehouse(source).data_version()
 
 
 def _fetch(wh: Warehouse, expr: ibis.Table) -> pl.DataFrame:
@@ -341,11 +324,8 @@ def health_inputs(
     """
     wh = _warehouse(source)
     cov = cov or coverage(wh)
-    snapshot = _snapshot_key(wh)
-    if snapshot is None:
-        return _health_inputs(wh, lo, hi, config, cov)
-    key = (*snapshot, lo, hi, config.support_window_days, config.aged_ticket_days)
-    return _CACHE.get(key, lambda: _health_inputs(wh, lo, hi, config, cov))
+    key = (lo, hi, config.support_window_days, config.aged_ticket_days)
+    return _INPUTS.get(wh, key, lambda: _health_inputs(wh, lo, hi, config, cov))
 
 
 def _health_inputs(
@@ -411,7 +391,6 @@ def score_month(
     config = _config(wh, config)
     cov = coverage(wh)
     m = resolve_month(cov, month)
-    snapshot = _snapshot_key(wh)
 
     def compute() -> HealthScores:
         inputs = health_inputs(wh, max(m - 1, cov.first_month), m, config, cov)
@@ -419,9 +398,7 @@ def score_month(
         frame = scored.filter(pl.col("month_idx") == m)
         return HealthScores(month_label(m), frame, config, cov, cov.notes())
 
-    if snapshot is None:
-        return compute()
-    hit = _SCORES_CACHE.get((*snapshot, m, config.model_dump_json()), compute)
+    hit = _SCORES.get(wh, (m, config.model_dump_json()), compute)
     # a copy per caller: the notes list is the caller's to extend
     return HealthScores(hit.month, hit.frame, config, hit.coverage, list(hit.notes))
 
