@@ -152,9 +152,8 @@ def backtest(
 @health_app.command("config")
 def show_config(home: HomeOption = None) -> None:
     """The health settings in effect (defaults, revintel.toml, REVINTEL_HOME/health.toml)."""
-    from revintel.health.config import config_sources, load_config, to_toml
+    from revintel.app import settings as app_settings
 
-    settings = context(home).settings
-    sources = config_sources(settings)
-    typer.echo(f"# sources: {', '.join(map(str, sources)) or 'defaults only'}")
-    typer.echo(to_toml(load_config(settings)), nl=False)
+    in_effect = app_settings.read(context(home).settings, app_settings.HEALTH)
+    typer.echo(f"# sources: {', '.join(map(str, in_effect.sources)) or 'defaults only'}")
+    typer.echo(app_settings.HEALTH.render(in_effect.value), nl=False)
