@@ -61,7 +61,7 @@ def summary(
 ) -> HealthSummary:
     """Total ARR, capital at risk, ARR share by tier, accounts per playbook, average health."""
     scores = service.score_month(ctx, month)
-    return HealthSummary.model_validate(service.portfolio_summary(scores, owner=owner))
+    return HealthSummary.model_validate(service.portfolio_summary(scores, owner=owner).to_dict())
 
 
 @health.get("/backtest", responses=error_responses(409, 422, 503))
