@@ -15,7 +15,7 @@ period after their last paid month.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -162,6 +162,19 @@ class Pricing:
     average_logo_churn_6m: float | None
     basis: str
     notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The pricing as the CLV report's JSON shows it (``basis`` as ``simple_ltv_basis``)."""
+        return {
+            "month": self.month,
+            "arpa": self.arpa,
+            "gross_margin": self.gross_margin,
+            "margin_used": self.margin_used,
+            "simple_ltv": self.simple_ltv,
+            "simple_ltv_reason": self.simple_ltv_reason,
+            "simple_ltv_basis": self.basis,
+            "average_logo_churn_6m": self.average_logo_churn_6m,
+        }
 
 
 def _pricing(ctx: Runtime | Warehouse, month: str, as_of: date) -> Pricing:
@@ -360,32 +373,65 @@ def _fit_groups(base: ClvBase, by: GroupBy | Literal["all"]) -> list[GroupFit]:
     return out
 
 
-def _group_row(g: GroupFit, base: ClvBase) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class GroupValue:
+    """One group's sBG fit and value (``docs/clv.md``); fit fields are None when not fitted, and
+    ``reason`` says why (or why the value is not to be trusted)."""
+
+    group: str
+    customers: int
+    churned: int
+    alive: int
+    alpha: float | None
+    beta: float | None
+    log_likelihood: float | None
+    mean_monthly_churn: float | None
+    retention_12m: float | None
+    expected_lifetime_months: float | None  # None: infinite (α ≤ 1) or not fitted
+    del_months: float | None
+    arpa: float | None
+    gross_margin: float
+    clv: float | None
+    at_bound: bool | None
+    reason: str | None
+    simple_ltv: float | None = None  # the metrics LTV of the group (segment, plan, channel)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _group_row(g: GroupFit, base: ClvBase) -> GroupValue:
     margin = base.pricing.margin_used
-    row: dict[str, Any] = {
-        "group": g.group,
-        "customers": g.customers,
-        "churned": g.churned,
-        "alive": g.alive,
-        "alpha": None,
-        "beta": None,
-        "log_likelihood": None,
-        "mean_monthly_churn": None,
-        "retention_12m": None,
-        "expected_lifetime_months": None,
-        "del_months": None,
-        "arpa": g.arpa,
-        "gross_margin": margin,
-        "clv": None,
-        "at_bound": None,
-        "reason": g.reason,
-    }
+    row = GroupValue(
+        group=g.group,
+        customers=g.customers,
+        churned=g.churned,
+        alive=g.alive,
+        alpha=None,
+        beta=None,
+        log_likelihood=None,
+        mean_monthly_churn=None,
+        retention_12m=None,
+        expected_lifetime_months=None,
+        del_months=None,
+        arpa=g.arpa,
+        gross_margin=margin,
+        clv=None,
+        at_bound=None,
+        reason=g.reason,
+    )
     if g.fit is None:
         return row
     f = g.fit
     life = f.expected_lifetime()
     del_months = f.discounted_expected_lifetime(base.monthly_discount)
-    row.update(
+    reason = g.reason
+    if g.arpa is None:
+        reason = "no customer of the group is paying in the month (no ARPA)"
+    elif f.at_bound:
+        reason = "α, β at the search bound: churn looks alike across customers (geometric limit)"
+    return replace(
+        row,
         alpha=f.alpha,
         beta=f.beta,
         log_likelihood=f.log_likelihood,
@@ -395,14 +441,58 @@ def _group_row(g: GroupFit, base: ClvBase) -> dict[str, Any]:
         del_months=del_months,
         clv=None if g.arpa is None else g.arpa * margin * del_months,
         at_bound=f.at_bound,
+        reason=reason,
     )
-    if g.arpa is None:
-        row["reason"] = "no customer of the group is paying in the month (no ARPA)"
-    elif f.at_bound:
-        row["reason"] = (
-            "α, β at the search bound: churn looks alike across customers (geometric limit)"
-        )
-    return row
+
+
+@dataclass(frozen=True, slots=True)
+class DiscountRate:
+    """The annual discount rate asked for and the monthly rate worth the same."""
+
+    annual: float
+    monthly: float
+
+
+CURVE_SCHEMA = {"group": pl.String, "month": pl.Int64, "observed": pl.Float64, "fitted": pl.Float64}
+
+
+@dataclass(frozen=True, slots=True)
+class ClvReport:
+    """CLV per group and for the whole base (:func:`report`).
+
+    ``curves`` has one row per group and month: ``group``, ``month`` (age), ``observed``
+    (Kaplan–Meier) and ``fitted`` (sBG) survival, each None past its own length.
+    """
+
+    month: str
+    as_of: date
+    by: GroupBy
+    discount_rate: DiscountRate
+    pricing: Pricing
+    overall: GroupValue
+    groups: list[GroupValue]
+    curves: pl.DataFrame
+    notes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as the CLI's and the API's JSON (the whole base has no ``simple_ltv`` of
+        its own: it is ``pricing.simple_ltv``)."""
+        overall = self.overall.to_dict()
+        del overall["simple_ltv"]
+        return {
+            "month": self.month,
+            "as_of": self.as_of.isoformat(),
+            "by": self.by,
+            "discount_rate": {
+                "annual": self.discount_rate.annual,
+                "monthly": self.discount_rate.monthly,
+            },
+            "pricing": self.pricing.to_dict(),
+            "overall": overall,
+            "groups": [g.to_dict() for g in self.groups],
+            "curves": self.curves.to_dicts(),
+            "notes": self.notes,
+        }
 
 
 def report(
@@ -412,25 +502,19 @@ def report(
     as_of: date | str | None = None,
     discount_rate: float = DEFAULT_ANNUAL_DISCOUNT,
     curve_months: int = CURVE_MONTHS,
-) -> dict[str, Any]:
-    """CLV per group and for the whole base, with curves and the simple metric LTV beside it.
-
-    Returns ``month``, ``as_of``, ``by``, ``discount_rate`` (annual and monthly), ``pricing``
-    (ARPA, gross margin, simple LTV of the month), ``overall`` (the whole base as one group),
-    ``groups`` (one row each), ``curves`` (group, month, observed, fitted) and ``notes``.
-    """
+) -> ClvReport:
+    """CLV per group and for the whole base, with curves and the simple metric LTV beside it."""
     by = _check_by(by)
     base = load_base(ctx, as_of=as_of, discount_rate=discount_rate)
     overall_fit = fit_groups(base, "all")[0]
     overall = _group_row(overall_fit, base)
-    overall["arpa"] = base.pricing.arpa if base.pricing.arpa is not None else overall["arpa"]
-    if overall["del_months"] is not None and overall["arpa"] is not None:
-        overall["clv"] = overall["arpa"] * base.pricing.margin_used * overall["del_months"]
+    if base.pricing.arpa is not None:
+        overall = replace(overall, arpa=base.pricing.arpa)
+    if overall.del_months is not None and overall.arpa is not None:
+        overall = replace(overall, clv=overall.arpa * base.pricing.margin_used * overall.del_months)
     groups = fit_groups(base, by)
-    rows = [_group_row(g, base) for g in groups]
     simple = _simple_ltv_by_group(ctx, base, by)
-    for row in rows:
-        row["simple_ltv"] = simple.get(row["group"])
+    rows = [replace(_group_row(g, base), simple_ltv=simple.get(g.group)) for g in groups]
     curves: list[dict[str, Any]] = []
     for g in [overall_fit, *groups]:
         fitted = g.fit.survival(curve_months) if g.fit is not None else []
@@ -443,27 +527,17 @@ def report(
                     "fitted": fitted[t] if t < len(fitted) else None,
                 }
             )
-    pricing = base.pricing
-    return {
-        "month": base.month,
-        "as_of": base.as_of.isoformat(),
-        "by": by,
-        "discount_rate": {"annual": base.annual_discount, "monthly": base.monthly_discount},
-        "pricing": {
-            "month": pricing.month,
-            "arpa": pricing.arpa,
-            "gross_margin": pricing.gross_margin,
-            "margin_used": pricing.margin_used,
-            "simple_ltv": pricing.simple_ltv,
-            "simple_ltv_reason": pricing.simple_ltv_reason,
-            "simple_ltv_basis": pricing.basis,
-            "average_logo_churn_6m": pricing.average_logo_churn_6m,
-        },
-        "overall": overall,
-        "groups": rows,
-        "curves": curves,
-        "notes": list(base.notes),
-    }
+    return ClvReport(
+        month=base.month,
+        as_of=base.as_of,
+        by=by,
+        discount_rate=DiscountRate(base.annual_discount, base.monthly_discount),
+        pricing=base.pricing,
+        overall=overall,
+        groups=rows,
+        curves=pl.DataFrame(curves, schema=CURVE_SCHEMA),
+        notes=list(base.notes),
+    )
 
 
 def _simple_ltv_by_group(
@@ -560,6 +634,32 @@ def customer_values(
     ).sort("clv", descending=True, nulls_last=True)  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerValue:
+    """One customer's remaining CLV: a row of :func:`customer_values` and what it was asked for."""
+
+    customer_id: str
+    group: str
+    first_month: str
+    age: int
+    churned: bool
+    current_mrr: float
+    churn_risk_score: float | None
+    monthly_churn_probability: float | None
+    method: Literal["churned", "churn model", "sBG"]
+    sbg_alpha: float | None
+    sbg_beta: float | None
+    del_months: float | None
+    gross_margin: float
+    clv: float | None
+    month: str
+    by: GroupBy
+    prediction_horizon_months: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
 def customer_value(
     ctx: Runtime | Warehouse,
     customer_id: str,
@@ -568,7 +668,7 @@ def customer_value(
     as_of: date | str | None = None,
     discount_rate: float = DEFAULT_ANNUAL_DISCOUNT,
     prediction_horizon: int = DEFAULT_PREDICTION_HORIZON,
-) -> dict[str, Any]:
+) -> CustomerValue:
     """One customer's row of :func:`customer_values`; :class:`NotFoundError` if they never paid."""
     frame = customer_values(
         ctx, by=by, as_of=as_of, discount_rate=discount_rate, prediction_horizon=prediction_horizon
@@ -577,14 +677,26 @@ def customer_value(
         raise NotFoundError(
             f"customer_id {customer_id!r}: no such customer with MRR > 0 in the data"
         )
-    row = frame.row(0, named=True)
     base = load_base(ctx, as_of=as_of, discount_rate=discount_rate)
-    row.update(month=base.month, by=by, prediction_horizon_months=prediction_horizon)
-    return row
+    return CustomerValue(
+        **frame.row(0, named=True),
+        month=base.month,
+        by=by,
+        prediction_horizon_months=prediction_horizon,
+    )
 
 
 # -- RFM ------------------------------------------------------------------------------------------
-def rfm_analysis(ctx: Runtime | Warehouse, *, as_of: date | str | None = None) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class RfmAnalysis:
+    """RFM scores per customer and the segment summary (:mod:`revintel.clv.rfm`), as of a day."""
+
+    as_of: str  # YYYY-MM-DD
+    customers: pl.DataFrame
+    segments: pl.DataFrame
+
+
+def rfm_analysis(ctx: Runtime | Warehouse, *, as_of: date | str | None = None) -> RfmAnalysis:
     """RFM scores per customer and the segment summary, from ``payments``."""
     wh = _warehouse(ctx)
     table = wh.table("payments")
@@ -607,11 +719,7 @@ def rfm_analysis(ctx: Runtime | Warehouse, *, as_of: date | str | None = None) -
         .cast(pl.Date)
         .max()
     )
-    return {
-        "as_of": str(as_of_date),
-        "customers": scores,
-        "segments": rfm.rfm_segments(scores),
-    }
+    return RfmAnalysis(as_of=str(as_of_date), customers=scores, segments=rfm.rfm_segments(scores))
 
 
 def month_label(index: int) -> str:
