@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from revintel.clv import rfm, sbg
-from revintel.clv.ports import revenue_metrics
+from revintel.clv.ports import LtvBasis, revenue_metrics
 from revintel.core.errors import InvalidOption, NoDataError, NotFoundError
 from revintel.warehouse.cache import SnapshotCache
 
@@ -160,7 +160,7 @@ class Pricing:
     simple_ltv: float | None
     simple_ltv_reason: str | None
     average_logo_churn_6m: float | None
-    basis: str
+    basis: LtvBasis
     notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -180,7 +180,7 @@ class Pricing:
 def _pricing(ctx: Runtime | Warehouse, month: str, as_of: date) -> Pricing:
     wh = _warehouse(ctx)
     has_costs = wh.has_table("costs")
-    basis = "gross_margin" if has_costs else "arpa"
+    basis: LtvBasis = "gross_margin" if has_costs else "arpa"
     figures = revenue_metrics().ltv(ctx, month=month, as_of=as_of, basis=basis)
     row = figures[0] if figures else None
     margin = row.gross_margin if has_costs and row is not None else None
@@ -550,7 +550,7 @@ def _simple_ltv_by_group(
         ctx,
         month=base.month,
         as_of=base.as_of,
-        basis=base.pricing.basis,  # type: ignore[arg-type]
+        basis=base.pricing.basis,
         by=dimension,
     )
     return {str(f.group): f.ltv for f in figures}

@@ -908,8 +908,9 @@ def account_detail(
         )
         for pillar in PILLARS
     }
+    row: dict[str, Any] = {k: latest.get(k) for k in ACCOUNT_COLUMNS}
     header = AccountHeader(
-        *(latest.get(k) for k in ACCOUNT_COLUMNS),
+        **row,
         scored_month=latest["month"],
         previous_score=latest["previous_score"],
         silent=latest["silent"],

@@ -14,6 +14,7 @@ import streamlit as st
 from revintel.app.context import AppContext
 from revintel.core.errors import NoDataError, NotFoundError
 from revintel.health import service
+from revintel.health.config import Pillar
 from revintel.ui.components import current_context, has_data, render_empty_state
 
 BADGE_COLOURS = {"Healthy": "green", "At Risk": "orange", "Critical": "red"}
@@ -138,7 +139,7 @@ def render_history(frame: pl.DataFrame) -> None:
     st.plotly_chart(figure, key="a360_history")
 
 
-def render_pillars(pillars: dict[str, service.PillarDetail]) -> None:
+def render_pillars(pillars: dict[Pillar, service.PillarDetail]) -> None:
     """Each pillar's score, weight and the inputs that produced it."""
     st.subheader("Pillars", anchor=False)
     cols = st.columns(3)
