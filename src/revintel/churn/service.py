@@ -1078,7 +1078,7 @@ def clv_per_mrr(ctx: Runtime) -> tuple[float, str]:
     of the whole base's shifted-beta-geometric fit (``docs/clv.md``), and how it was derived."""
     from revintel.clv.service import report as clv_report
 
-    overall = clv_report(ctx, by="segment")["overall"]
+    overall = clv_report(ctx, by="segment").overall.to_dict()
     if overall.get("del_months") is None:
         raise NoDataError(
             "value_per_save: the customers' CLV cannot be estimated (no retention fit: "

@@ -648,14 +648,14 @@ def rollback_command(
     home: HomeOption = None,
 ) -> None:
     """Re-promote the previous production model (the current one is marked rejected)."""
+    from revintel.app import settings as app_settings
     from revintel.churn import registry
-    from revintel.churn.config import load_config
 
     ctx = context(home)
     if kind is KindChoice.table:
         horizon = None
     elif horizon is None:
-        horizon = load_config(ctx.settings).default_horizon
+        horizon = app_settings.load(ctx.settings, app_settings.CHURN).default_horizon
     record = registry.rollback(ctx, kind.value, horizon)  # type: ignore[arg-type]
     typer.echo(f"Rolled back: {record.version} is {record.status} again.")
 

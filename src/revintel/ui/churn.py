@@ -14,10 +14,10 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from revintel.app import settings as app_settings
 from revintel.app.context import AppContext
 from revintel.churn import features as F
 from revintel.churn import service
-from revintel.churn.config import config_sources
 from revintel.core.csv_export import to_csv_bytes
 from revintel.core.errors import NoDataError
 from revintel.core.vocabulary import RISK_TIERS
@@ -43,7 +43,7 @@ CacheKey = tuple[str, tuple[tuple[str, float], ...]]
 def settings_stamp(ctx: AppContext) -> tuple[tuple[str, float], ...]:
     """(path, mtime) of each churn settings file that exists: part of every cache key."""
     stamps = []
-    for path in config_sources(ctx.settings):
+    for path in app_settings.read(ctx.settings, app_settings.CHURN).sources:
         p = Path(path)
         if p.exists():
             stamps.append((str(p), p.stat().st_mtime))

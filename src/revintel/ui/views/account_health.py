@@ -6,8 +6,6 @@ treemap account or a table row opens the Account 360. Formulas: ``docs/health.md
 
 from __future__ import annotations
 
-from typing import Any
-
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
@@ -157,26 +155,26 @@ def _cached_page(key: CacheKey, page: int, _scores: service.HealthScores) -> pl.
     return table_page(_scores, key[3], page)
 
 
-def render_kpis(summary: dict[str, Any]) -> None:
+def render_kpis(summary: service.PortfolioSummary) -> None:
     """Total ARR, capital at risk, ARR share per tier, average health and accounts per playbook."""
     cols = st.columns(5)
-    cols[0].metric("Total ARR", money(summary["total_arr"]), border=True)
+    cols[0].metric("Total ARR", money(summary.total_arr), border=True)
     cols[1].metric(
         "Capital at risk",
-        money(summary["capital_at_risk"]),
+        money(summary.capital_at_risk),
         help="ARR of At Risk and Critical accounts (docs/health.md).",
         border=True,
     )
-    cols[1].caption(f"{percent(summary['capital_at_risk_share'], 0)} of ARR")
-    change = summary["average_health_change"]
-    avg = summary["average_health"]
+    cols[1].caption(f"{percent(summary.capital_at_risk_share, 0)} of ARR")
+    change = summary.average_health_change
+    avg = summary.average_health
     cols[2].metric(
         "Average health",
         "—" if avg is None else f"{avg:.1f}",
         delta=None if change is None else f"{change:+.1f} vs last month",
         border=True,
     )
-    shares = summary["arr_share_by_tier"]
+    shares = summary.arr_share_by_tier
     cols[3].metric(
         "Healthy ARR",
         percent(shares["Healthy"], 0),
@@ -188,15 +186,15 @@ def render_kpis(summary: dict[str, Any]) -> None:
     )
     cols[4].metric(
         "Accounts",
-        f"{summary['accounts']:,}",
-        delta=f"{summary['dropped_accounts']} dropped ≥ 20 pts",
-        delta_color="inverse" if summary["dropped_accounts"] else "off",
+        f"{summary.accounts:,}",
+        delta=f"{summary.dropped_accounts} dropped ≥ 20 pts",
+        delta_color="inverse" if summary.dropped_accounts else "off",
         border=True,
     )
-    per = summary["accounts_by_playbook"]
+    per = summary.accounts_by_playbook
     st.caption(
         " · ".join(f"**{p}** {per[p]:,}" for p in PLAYBOOKS)
-        + (f" · {summary['partial_accounts']:,} scored on partial data" if summary else "")
+        + f" · {summary.partial_accounts:,} scored on partial data"
     )
 
 

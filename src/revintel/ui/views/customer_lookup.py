@@ -15,9 +15,9 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from revintel.app import settings as app_settings
 from revintel.app.context import AppContext
 from revintel.churn import service
-from revintel.churn.config import load_config
 from revintel.churn.explain import waterfall
 from revintel.core.errors import NoDataError, NotFoundError, RevintelError
 from revintel.core.formatting import money, percent
@@ -91,7 +91,7 @@ def render(ctx: AppContext) -> None:
         st.title("Customer Lookup", anchor=False)
         st.error(f"account_id {choice!r} has no churn prediction.", icon=":material/error:")
         return
-    threshold = load_config(ctx.settings).threshold
+    threshold = app_settings.load(ctx.settings, app_settings.CHURN).threshold
     try:
         detail = customer(ctx, choice)
     except NotFoundError as exc:

@@ -15,9 +15,10 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from revintel.app import settings as app_settings
 from revintel.app.context import AppContext
 from revintel.churn import registry, service
-from revintel.churn.config import InvalidChurnConfig, load_config, update_config
+from revintel.churn.config import InvalidChurnConfig
 from revintel.core.errors import RevintelError
 from revintel.core.formatting import money, percent
 from revintel.ui.components import current_context, flash, has_data, render_empty_state
@@ -91,7 +92,7 @@ def render(ctx: AppContext) -> None:
         render_empty_state(ctx)
         return
     try:
-        cfg = load_config(ctx.settings)
+        cfg = app_settings.load(ctx.settings, app_settings.CHURN)
     except InvalidChurnConfig as exc:
         st.error(str(exc), icon=":material/error:")
         return
@@ -456,8 +457,9 @@ def apply(
     """Save the ROI inputs (so a method chooses on what the page shows), apply the threshold, and
     say how many customers are now predicted to churn."""
     try:
-        update_config(
+        app_settings.update(
             ctx.settings,
+            app_settings.CHURN,
             cost_per_action=inputs["cost_per_action"],
             value_per_save=inputs["value_per_save"],
             success_rate=inputs["success_rate"],
