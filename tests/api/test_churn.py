@@ -242,7 +242,7 @@ def test_a_method_choosing_a_threshold_of_1_is_a_422(
     def flag_nobody(*_args: object, **_kwargs: object) -> dict[str, object]:
         return {"choices": {"max_net_value": {"threshold": 1.0}}, "inputs": {}}
 
-    monkeypatch.setattr(churn_service, "threshold_analysis", flag_nobody)
+    monkeypatch.setattr(churn_service.thresholds, "threshold_analysis", flag_nobody)
     response = writable.put(f"{API}/threshold", json={"method": "max_net_value"})
     assert response.status_code == 422, response.text
     assert response.json()["fields"][0]["field"] == "method"

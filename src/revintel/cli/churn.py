@@ -257,6 +257,7 @@ def score(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Score every customer into the predictions table, or score a feature file."""
+    from revintel.app import churn as app_churn
     from revintel.churn import service
 
     ctx = context(home)
@@ -264,7 +265,7 @@ def score(
         if out is not None:
             raise RevintelError("--out needs --file (warehouse scores go to `predictions`)")
         with _progress(fmt is OutputFormat.table) as progress:
-            run = service.score_warehouse(ctx, version, progress=progress)
+            run = app_churn.score_warehouse(ctx, version, progress=progress)
         result = {
             "version": run.version,
             "scored": run.scored,

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from revintel.app import churn as app_churn
 from revintel.app.context import AppContext
 from revintel.churn import registry, service
 from revintel.churn.config import InvalidChurnConfig, load_config
@@ -593,7 +594,7 @@ def render_version_actions(ctx: AppContext, records: list[registry.ModelRecord])
         if st.button(f"Score every customer with {version}", key="mt_score"):
             with st.spinner("Scoring…"):
                 try:
-                    run = service.score_warehouse(ctx, version)
+                    run = app_churn.score_warehouse(ctx, version)
                 except RevintelError as exc:
                     st.error(str(exc), icon=":material/error:")
                     return
