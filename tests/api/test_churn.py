@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,6 +53,28 @@ def test_predictions_page_and_total(client: TestClient) -> None:
     item = body["items"][0]
     assert {"account_id", "churn_risk_score", "risk_tier", "prediction", "scored_at"} <= set(item)
     assert isinstance(item["scored_at"], str)  # dates as ISO text
+
+
+def test_predictions_carry_the_dashboards_recommended_action(
+    client: TestClient, churn_home: Path
+) -> None:
+    from revintel.churn.actions import DRIVER_SEGMENTS
+    from revintel.ui import churn as churn_ui
+
+    items = client.get(f"{API}/predictions", params={"limit": 1000}).json()["items"]
+    ctx = AppContext(isolated_settings(churn_home))
+    try:
+        export = churn_ui.crm_csv(churn_ui.predictions(ctx)).decode("utf-8")
+    finally:
+        ctx.close()
+    dashboard = {
+        r["account_id"]: r["recommended_action"] for r in csv.DictReader(io.StringIO(export))
+    }
+    assert items and all(r["recommended_action"] == dashboard[r["account_id"]] for r in items)
+    segment_actions = {name: action for name, action in DRIVER_SEGMENTS.values()}
+    for item in items:
+        if item["driver_segment"] is not None:
+            assert item["recommended_action"] == segment_actions[item["driver_segment"]]
 
 
 def test_an_offset_past_the_end_is_an_empty_page(client: TestClient) -> None:

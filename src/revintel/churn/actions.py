@@ -90,7 +90,7 @@ def factor_actions(factors: Iterable[Mapping[str, Any]], limit: int = 3) -> list
         if factor["contribution"] <= 0:
             continue
         info = F.FEATURES.get(factor["feature"])
-        action = FACTOR_ACTIONS[info.group if info else "profile"]
+        action = FACTOR_ACTIONS[(info.group if info else None) or "profile"]
         if action not in actions:
             actions.append(action)
         if len(actions) == limit:

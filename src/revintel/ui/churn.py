@@ -17,6 +17,7 @@ import streamlit as st
 from revintel.app.context import AppContext
 from revintel.churn import features as F
 from revintel.churn import service
+from revintel.churn.actions import with_recommended_action
 from revintel.churn.config import config_sources
 from revintel.core.csv_export import to_csv_bytes
 from revintel.core.errors import NoDataError
@@ -34,7 +35,6 @@ CRM_COLUMNS = (
     "recommended_action",
 )  # fmt: skip
 """The CSV export ready for CRM import (High-Risk Customers, Churn Segments)."""
-DEFAULT_ACTION = "Monitor: no risk-raising factor stands out."
 
 CacheKey = tuple[str, tuple[tuple[str, float], ...]]
 
@@ -162,27 +162,9 @@ def feature_label(name: str | None) -> str | None:
     return info.label if info else name
 
 
-_SEGMENT_ACTIONS = {name: action for name, action in service.DRIVER_SEGMENTS.values()}
-_GROUP_ACTIONS = {k: service.FACTOR_ACTIONS[v.group] for k, v in F.FEATURES.items()}
-
-
-def with_actions(frame: pl.DataFrame) -> pl.DataFrame:
-    """``recommended_action``: the driver segment's action, else the top factor group's."""
-    return frame.with_columns(
-        recommended_action=pl.col("driver_segment")
-        .replace_strict(_SEGMENT_ACTIONS, default=None, return_dtype=pl.String)
-        .fill_null(
-            pl.col("top_risk_factor").replace_strict(
-                _GROUP_ACTIONS, default=None, return_dtype=pl.String
-            )
-        )
-        .fill_null(DEFAULT_ACTION)
-    )
-
-
 def crm_csv(frame: pl.DataFrame) -> bytes:
     """The rows as a CSV ready for CRM import: id, name, owner, score, tier, factor, action."""
-    out = with_actions(frame).with_columns(
+    out = with_recommended_action(frame).with_columns(
         top_risk_factor=pl.col("top_factor_label"),
         churn_risk_score=pl.col("churn_risk_score").round(4),
     )

@@ -9,12 +9,11 @@ import polars as pl
 
 from revintel.churn import features as F
 from revintel.churn import registry
-from revintel.churn.actions import FACTOR_ACTIONS
+from revintel.churn.actions import factor_actions
 from revintel.churn.explain import explain, what_if
 from revintel.churn.service.common import (
     FileVersion,
     InvalidChurnRequest,
-    factor_group,
     scores_path,
 )
 from revintel.churn.service.models import load_model, reference_of
@@ -72,16 +71,7 @@ def customer(ctx: Runtime, account_id: str, top: int = 10) -> dict[str, Any]:
     explanation = explain(mdl, row, stats, top=top, labels=labels)
     info = hit.row(0, named=True)
     factors = explanation["factors"]
-    actions = []
-    for factor in factors:
-        if factor["contribution"] <= 0:
-            continue
-        group = factor_group(factor["feature"]) or "profile"
-        action = FACTOR_ACTIONS[group]
-        if action not in actions:
-            actions.append(action)
-        if len(actions) == 3:
-            break
+    actions = factor_actions(factors)
     return {
         "account_id": account_id,
         "account_name": info.get("account_name"),
