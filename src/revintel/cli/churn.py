@@ -214,9 +214,9 @@ def evaluate(
     ctx = context(home)
     record = service.resolve_model(ctx, version, horizon)
     insights = service.model_insights(ctx, record.version)
-    metrics = insights["metrics"]
+    metrics = insights.metrics
     if fmt is OutputFormat.json:
-        emit(_plain({"version": record.version, **insights}), fmt)
+        emit(_plain({"version": record.version, **insights.to_dict()}), fmt)
         return
     if fmt is OutputFormat.csv:
         emit(_metric_rows(metrics, metrics.get("baseline"), metrics.get("oracle_roc_auc")), fmt)
@@ -240,7 +240,8 @@ def evaluate(
         )
     if metrics.get("calibration"):
         emit(_rows(metrics["calibration"]), fmt, title="Calibration (deciles of predicted risk)")
-    emit(_rows(insights["importance"][:10]), fmt, title="Top features")
+    top = [i.to_row() for i in insights.importance[:10]]
+    emit(_rows(top), fmt, title="Top features")
 
 
 # -- scoring and predictions ----------------------------------------------------------------------
@@ -352,7 +353,8 @@ def segments(home: HomeOption = None, fmt: FormatOption = OutputFormat.table) ->
     """Driver segments (payment, support, engagement, revenue): customers, risk, action."""
     from revintel.churn import service
 
-    emit(_rows(service.driver_segments(context(home))), fmt, title="Churn driver segments")
+    rows = [s.to_dict() for s in service.driver_segments(context(home))]
+    emit(_rows(rows), fmt, title="Churn driver segments")
 
 
 def _parse_changes(pairs: list[str]) -> dict[str, Any]:
@@ -693,12 +695,12 @@ def drift_command(
 
     result = service.drift(context(home), version)
     if fmt is OutputFormat.json:
-        emit(_plain(result), fmt)
+        emit(_plain(result.to_dict()), fmt)
         return
-    title = f"{result['version']}: drift, {result['month']} vs training {result['training']}"
-    emit(_rows(result["drift"]), fmt, title=title)
+    title = f"{result.version}: drift, {result.month} vs training {result.training}"
+    emit(_rows(result.drift), fmt, title=title)
     if fmt is OutputFormat.table:
-        emit(_rows(result["quality"]), fmt, title=f"Data quality, {result['month']}")
+        emit(_rows(result.quality), fmt, title=f"Data quality, {result.month}")
 
 
 @models_app.command("retrain")
@@ -714,12 +716,12 @@ def retrain_command(
     with _progress(fmt is not OutputFormat.json) as progress:
         result = service.retrain(context(home), horizon, force=force, progress=progress)
     if fmt is OutputFormat.json:
-        emit(_plain(result), fmt)
+        emit(_plain(result.to_dict()), fmt)
         return
-    if not result["retrained"]:
-        typer.echo(f"Not retrained: {result['reason']} (production: {result['production']}).")
+    if not result.retrained:
+        typer.echo(f"Not retrained: {result.reason} (production: {result.production}).")
         return
     typer.echo(
-        f"Retrained ({result['reason']}): {result['candidate']} — {result['decision']}; "
-        f"production is {result['production']}."
+        f"Retrained ({result.reason}): {result.candidate} — {result.decision}; "
+        f"production is {result.production}."
     )

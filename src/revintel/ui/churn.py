@@ -9,7 +9,6 @@ warehouse (no snapshot) is read on every run.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -171,8 +170,8 @@ def crm_csv(frame: pl.DataFrame) -> bytes:
     return to_csv_bytes(out.select(CRM_COLUMNS))  # formula-like text escaped for spreadsheets
 
 
-def scored_caption(info: dict[str, Any]) -> str:
+def scored_caption(info: service.ChurnOverview) -> str:
     """ "Scored 2025-06-30 by churn-1m-v1" from :func:`revintel.churn.service.overview`."""
-    versions = info.get("model_versions") or []
+    versions = info.model_versions or []
     by = f" by {', '.join(versions)}" if versions else " (imported predictions)"
-    return f"Scored {info.get('scored_at') or '—'}{by} · threshold {info['threshold']:.2f}"
+    return f"Scored {info.scored_at or '—'}{by} · threshold {info.threshold:.2f}"

@@ -169,13 +169,14 @@ def predictions(
 @router.get("/overview", responses=NEEDS_MODEL)
 def overview(ctx: ContextDep) -> dict[str, Any]:
     """KPI cards and tier counts, plus the production 1- and 3-month models side by side."""
-    return plain({**service.overview(ctx), "horizons": service.compare_horizons(ctx)})
+    horizons = [m.to_dict() for m in service.compare_horizons(ctx)]
+    return plain({**service.overview(ctx).to_dict(), "horizons": horizons})
 
 
 @router.get("/segments", responses=NEEDS_MODEL)
 def segments(ctx: ContextDep) -> list[dict[str, Any]]:
     """Driver segments: customers at risk, average risk, MRR and the recommended action."""
-    return plain(service.driver_segments(ctx))
+    return plain([s.to_dict() for s in service.driver_segments(ctx)])
 
 
 @router.get("/customers/{account_id}", responses={**NEEDS_MODEL, **error_responses(422)})

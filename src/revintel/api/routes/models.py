@@ -107,7 +107,7 @@ def rollback(ctx: ContextDep, version: str) -> dict[str, Any]:
 @router.get("/{version}/drift", responses=NOT_FOUND)
 def drift(ctx: ContextDep, version: str) -> dict[str, Any]:
     """PSI per feature (latest month vs training) and the data-quality report."""
-    return plain(service.drift(ctx, version))
+    return plain(service.drift(ctx, version).to_dict())
 
 
 @router.get(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 import polars as pl
@@ -165,7 +166,43 @@ def filter_predictions(
     return out
 
 
-def overview(ctx: Runtime, frame: pl.DataFrame | None = None) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class ChurnOverview:
+    """Churn Overview: the six KPI cards and the tier distribution."""
+
+    customers: int
+    tiers: dict[str, int]
+    """Customers per tier: High, Medium, Low, Safe."""
+    average_risk: float | None
+    predicted_churners: int
+    threshold: float
+    expected_churners: float
+    """The sum of the probabilities."""
+    expected_mrr_lost: float | None
+    """Σ MRR × probability; None when no prediction has an MRR (imported predictions)."""
+    scored_at: str | None
+    model_versions: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class DriverSegmentSummary:
+    """The customers at risk of one driver segment and what to do about them."""
+
+    segment: str
+    group: str
+    customers: int
+    average_risk: float | None
+    mrr: float
+    recommended_action: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def overview(ctx: Runtime, frame: pl.DataFrame | None = None) -> ChurnOverview:
     """Churn Overview: the six KPI cards and the tier distribution."""
     frame = current_predictions(ctx) if frame is None else frame
     cfg = load_config(ctx.settings)
@@ -175,20 +212,20 @@ def overview(ctx: Runtime, frame: pl.DataFrame | None = None) -> dict[str, Any]:
     mrr_at_risk = None
     if frame["mrr"].null_count() < frame.height:
         mrr_at_risk = float((frame["mrr"].fill_null(0) * frame["churn_risk_score"]).sum())
-    return {
-        "customers": frame.height,
-        "tiers": counts,
-        "average_risk": float(frame["churn_risk_score"].mean()) if frame.height else None,
-        "predicted_churners": int(frame["prediction"].sum()),
-        "threshold": cfg.threshold,
-        "expected_churners": float(frame["churn_risk_score"].sum()),
-        "expected_mrr_lost": mrr_at_risk,
-        "scored_at": str(frame["scored_at"].max()) if frame.height else None,
-        "model_versions": sorted(frame["model_version"].drop_nulls().unique().to_list()),
-    }
+    return ChurnOverview(
+        customers=frame.height,
+        tiers=counts,
+        average_risk=float(frame["churn_risk_score"].mean()) if frame.height else None,  # type: ignore[arg-type]
+        predicted_churners=int(frame["prediction"].sum()),
+        threshold=cfg.threshold,
+        expected_churners=float(frame["churn_risk_score"].sum()),
+        expected_mrr_lost=mrr_at_risk,
+        scored_at=str(frame["scored_at"].max()) if frame.height else None,
+        model_versions=sorted(frame["model_version"].drop_nulls().unique().to_list()),
+    )
 
 
-def driver_segments(ctx: Runtime, frame: pl.DataFrame | None = None) -> list[dict[str, Any]]:
+def driver_segments(ctx: Runtime, frame: pl.DataFrame | None = None) -> list[DriverSegmentSummary]:
     """Payment issues, support issues, declining engagement, revenue decline: customers at risk
     (tier above Safe) whose top risk-raising factor is of that group."""
     frame = current_predictions(ctx) if frame is None else frame
@@ -197,14 +234,14 @@ def driver_segments(ctx: Runtime, frame: pl.DataFrame | None = None) -> list[dic
     for group, (name, action) in DRIVER_SEGMENTS.items():
         rows = at_risk.filter(pl.col("driver_segment") == name)
         out.append(
-            {
-                "segment": name,
-                "group": group,
-                "customers": rows.height,
-                "average_risk": float(rows["churn_risk_score"].mean()) if rows.height else None,
-                "mrr": float(rows["mrr"].fill_null(0).sum()) if rows.height else 0.0,
-                "recommended_action": action,
-            }
+            DriverSegmentSummary(
+                segment=name,
+                group=group,
+                customers=rows.height,
+                average_risk=float(rows["churn_risk_score"].mean()) if rows.height else None,  # type: ignore[arg-type]
+                mrr=float(rows["mrr"].fill_null(0).sum()) if rows.height else 0.0,
+                recommended_action=action,
+            )
         )
     return out
 

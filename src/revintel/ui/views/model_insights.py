@@ -106,12 +106,12 @@ def render(ctx: AppContext) -> None:
     except RevintelError as exc:
         st.error(str(exc), icon=":material/error:")
         return
-    record: dict[str, Any] = insights["record"]
-    metrics: dict[str, Any] = insights["metrics"]
+    record: dict[str, Any] = insights.record.as_dict()
+    metrics: dict[str, Any] = insights.metrics
     render_summary(record, metrics)
     left, right = st.columns(2)
     with left:
-        render_importance(insights["importance"])
+        render_importance([i.to_row() for i in insights.importance])
     with right:
         render_confusion(ctx, version, metrics)
     render_curves(metrics)

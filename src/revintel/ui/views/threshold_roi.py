@@ -487,7 +487,7 @@ def apply(
         st.error(f"Not applied. {exc}", icon=":material/error:")
         return
     try:
-        churners: int | None = service.overview(ctx)["predicted_churners"]
+        churners: int | None = service.overview(ctx).predicted_churners
     except RevintelError:
         churners = None
     message = f"Threshold {new.threshold:.3f} applied ({label}). " + (
