@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -263,8 +264,8 @@ def test_a_method_choosing_a_threshold_of_1_is_a_422(
     writable: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # On a small company max_net_value can pick 1.0 (flag nobody), which the settings cannot hold.
-    def flag_nobody(*_args: object, **_kwargs: object) -> dict[str, object]:
-        return {"choices": {"max_net_value": {"threshold": 1.0}}, "inputs": {}}
+    def flag_nobody(*_args: object, **_kwargs: object) -> SimpleNamespace:
+        return SimpleNamespace(choices={"max_net_value": {"threshold": 1.0}}, inputs=None)
 
     monkeypatch.setattr(churn_service.thresholds, "threshold_analysis", flag_nobody)
     response = writable.put(f"{API}/threshold", json={"method": "max_net_value"})

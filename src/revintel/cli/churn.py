@@ -506,23 +506,21 @@ def threshold(
         min_precision=min_precision,
     )
     if fmt is OutputFormat.json:
-        emit(_plain(analysis), fmt)
+        emit(_plain(analysis.to_dict()), fmt)
         return
     if fmt is OutputFormat.csv:
-        emit(_rows(analysis["table"]), fmt)
+        emit(_rows(analysis.table), fmt)
         return
     emit(
-        _rows(analysis["table"]),
+        _rows(analysis.table),
         fmt,
-        title=f"{analysis['version']}: thresholds on {analysis['held_out_rows']:,} held-out "
-        f"rows ({analysis['held_out_churners']:,} churners)",
+        title=f"{analysis.version}: thresholds on {analysis.held_out_rows:,} held-out "
+        f"rows ({analysis.held_out_churners:,} churners)",
     )
-    choices = [{"choice": k, **v} for k, v in analysis["choices"].items()]
+    choices = [{"choice": k, **v} for k, v in analysis.choices.items()]
+    emit(_rows(choices), fmt, title=f"Optimal thresholds (current: {analysis.current_threshold})")
     emit(
-        _rows(choices), fmt, title=f"Optimal thresholds (current: {analysis['current_threshold']})"
-    )
-    emit(
-        _rows([{"input": k, "value": v} for k, v in analysis["inputs"].items()]),
+        _rows([{"input": k, "value": v} for k, v in analysis.inputs.to_dict().items()]),
         fmt,
         title="ROI inputs",
     )

@@ -254,7 +254,7 @@ def threshold(
             value_per_save=value_per_save,
             success_rate=success_rate,
             min_precision=min_precision,
-        )
+        ).to_dict()
     )
 
 

@@ -34,8 +34,10 @@ __all__ = [
     "ModelInsights",
     "Progress",
     "RetrainResult",
+    "RoiInputs",
     "ScoreRun",
     "TableDrift",
+    "ThresholdAnalysis",
     "TrainingReport",
     "apply_threshold",
     "clear_caches",
@@ -109,7 +111,13 @@ from revintel.churn.service.predictions import (
     search_accounts,
 )
 from revintel.churn.service.scoring import ScoreRun, score_file, score_records, score_warehouse
-from revintel.churn.service.thresholds import apply_threshold, clv_per_mrr, threshold_analysis
+from revintel.churn.service.thresholds import (
+    RoiInputs,
+    ThresholdAnalysis,
+    apply_threshold,
+    clv_per_mrr,
+    threshold_analysis,
+)
 from revintel.churn.service.training import (
     TrainingReport,
     train_table_model,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 import numpy as np
@@ -58,6 +59,44 @@ def _values(
     return holdout["mrr"].fill_null(0.0).to_numpy() * factor, f"each customer's CLV: {how}"
 
 
+@dataclass(frozen=True, slots=True)
+class RoiInputs:
+    """What a flagged customer costs and a saved one is worth, as the analysis used them."""
+
+    cost_per_action: float
+    value_per_save: float | None
+    """The fixed value per saved customer; None when each customer's own CLV was used."""
+    value_basis: str
+    """How the value was derived, in words."""
+    average_value_per_save: float
+    success_rate: float
+    min_precision: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdAnalysis:
+    """A model's held-out threshold table, its optimal thresholds and precision-recall curve."""
+
+    version: str
+    current_threshold: float
+    inputs: RoiInputs
+    choices: dict[str, dict[str, Any]]
+    """Method (max_f1, max_net_value, recall_at_precision) → its
+    :func:`revintel.churn.evaluation.choose_threshold` row (threshold None when none qualifies)."""
+    table: pl.DataFrame
+    pr_curve: pl.DataFrame
+    held_out_rows: int
+    held_out_churners: int
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["inputs"] = self.inputs.to_dict()
+        return out
+
+
 def threshold_analysis(
     ctx: Runtime,
     version: str | None = None,
@@ -66,7 +105,7 @@ def threshold_analysis(
     value_per_save: float | Literal["clv"] | None = None,
     success_rate: float | None = None,
     min_precision: float | None = None,
-) -> dict[str, Any]:
+) -> ThresholdAnalysis:
     """Threshold table, the three optimal thresholds and the precision-recall curve on the held-out
     rows of a model, with the ROI inputs of the settings unless given."""
     record = resolve_model(ctx, version)
@@ -90,25 +129,23 @@ def threshold_analysis(
             y, p, "recall_at_precision", min_precision=minp, **kw
         )
     table = threshold_table(y, p, **kw)
-    return {
-        "version": record.version,
-        "current_threshold": cfg.threshold,
-        "inputs": {
-            "cost_per_action": cost,
-            "value_per_save": None if not isinstance(value, float) else value,
-            "value_basis": value_basis,
-            "average_value_per_save": float(np.mean(value))
-            if not isinstance(value, float)
-            else value,
-            "success_rate": rate,
-            "min_precision": minp,
-        },
-        "choices": choices,
-        "table": table,
-        "pr_curve": pr_curve_table(y, p),
-        "held_out_rows": int(hold.height),
-        "held_out_churners": int(y.sum()),
-    }
+    return ThresholdAnalysis(
+        version=record.version,
+        current_threshold=cfg.threshold,
+        inputs=RoiInputs(
+            cost_per_action=cost,
+            value_per_save=None if not isinstance(value, float) else value,
+            value_basis=value_basis,
+            average_value_per_save=float(np.mean(value)) if not isinstance(value, float) else value,
+            success_rate=rate,
+            min_precision=minp,
+        ),
+        choices=choices,
+        table=table,
+        pr_curve=pr_curve_table(y, p),
+        held_out_rows=int(hold.height),
+        held_out_churners=int(y.sum()),
+    )
 
 
 def apply_threshold(
@@ -137,16 +174,16 @@ def apply_threshold(
             value_per_save=value_per_save,
             success_rate=success_rate,
         )
-        if method not in analysis["choices"]:
+        if method not in analysis.choices:
             raise RevintelError(
                 f"method = {method!r}: expected manual, max_f1, max_net_value or "
                 "recall_at_precision (with min_precision)"
             )
-        picked = analysis["choices"][method]["threshold"]
+        picked = analysis.choices[method]["threshold"]
         if picked is None:
             raise InvalidChurnRequest(
                 f"method = {method}: no threshold reaches a precision of "
-                f"{analysis['inputs']['min_precision']} on the held-out customers; lower "
+                f"{analysis.inputs.min_precision} on the held-out customers; lower "
                 "min_precision or choose another method"
             )
         chosen = float(picked)

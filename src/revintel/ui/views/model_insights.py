@@ -242,7 +242,7 @@ def applied_confusion(ctx: AppContext, version: str) -> tuple[dict[str, int], fl
     """The confusion matrix at the applied threshold, read off the model's held-out
     precision-recall curve (:func:`service.threshold_analysis`); None without held-out rows."""
     try:
-        analysis = service.threshold_analysis(ctx, version, value_per_save=1.0)
+        analysis = service.threshold_analysis(ctx, version, value_per_save=1.0).to_dict()
     except RevintelError:
         return None
     rows, churners = analysis["held_out_rows"], analysis["held_out_churners"]

@@ -120,7 +120,7 @@ def render(ctx: AppContext) -> None:
     version = choose_model(ctx, records)
     inputs = render_inputs(cfg)
     try:
-        analysis = service.threshold_analysis(ctx, version, **inputs)
+        analysis = service.threshold_analysis(ctx, version, **inputs).to_dict()
     except RevintelError as exc:
         st.error(str(exc), icon=":material/error:")
         return
