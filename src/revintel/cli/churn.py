@@ -395,30 +395,30 @@ def explain(
     if set_:
         result = service.customer_what_if(ctx, account_id, _parse_changes(set_))
         if fmt is OutputFormat.json:
-            emit(_plain(result), fmt)
+            emit(_plain(result.to_dict()), fmt)
             return
         emit(
             [
                 _round(
                     {
                         "account_id": account_id,
-                        "probability": result["probability"],
-                        "new_probability": result["new_probability"],
-                        "delta": result["delta"],
+                        "probability": result.probability,
+                        "new_probability": result.new_probability,
+                        "delta": result.delta,
                     }
                 )
             ],
             fmt,
-            title="What-if: " + ", ".join(f"{k} = {v}" for k, v in result["changes"].items()),
+            title="What-if: " + ", ".join(f"{k} = {v}" for k, v in result.changes.items()),
         )
-        if result["suggestions"] and fmt is OutputFormat.table:
-            emit(_rows(result["suggestions"]), fmt, title="Changes that lower the risk most")
+        if result.suggestions and fmt is OutputFormat.table:
+            emit(_rows(result.suggestions), fmt, title="Changes that lower the risk most")
         return
-    result = service.customer(ctx, account_id, top=top)
+    detail = service.customer(ctx, account_id, top=top)
     if fmt is OutputFormat.json:
-        emit(_plain(result), fmt)
+        emit(_plain(detail.to_dict()), fmt)
         return
-    factors = result["explanation"]["factors"]
+    factors = detail.explanation.factors
     columns = ("label", "value", "retained_avg", "churned_avg", "z_score", "contribution")
     rows = [{c: f.get(c) for c in columns} for f in factors]
     if fmt is OutputFormat.csv:
@@ -426,17 +426,17 @@ def explain(
         return
     typer.echo(
         f"{account_id}"
-        + (f" ({result['account_name']})" if result.get("account_name") else "")
-        + f": churn risk {result['churn_risk_score']:.1%}, tier {result['risk_tier']}, "
-        f"model {result['model_version']}"
+        + (f" ({detail.account_name})" if detail.account_name else "")
+        + f": churn risk {detail.churn_risk_score:.1%}, tier {detail.risk_tier}, "
+        f"model {detail.model_version}"
     )
     emit(_rows(rows), fmt, title="Top risk factors (contribution in log-odds)")
     for factor in factors:
         if factor.get("sentence"):
             typer.echo(f"  • {factor['sentence']}")
-    if result["recommended_actions"]:
+    if detail.recommended_actions:
         typer.echo("Recommended actions:")
-        for action in result["recommended_actions"]:
+        for action in detail.recommended_actions:
             typer.echo(f"  → {action}")
 
 

@@ -184,7 +184,7 @@ def customer(
     ctx: ContextDep, account_id: str, top: Annotated[int, Query(ge=1, le=100)] = 10
 ) -> dict[str, Any]:
     """Score, tier, explanation (top factors), risk trend and recommended actions."""
-    return plain(service.customer(ctx, account_id, top=top))
+    return plain(service.customer(ctx, account_id, top=top).to_dict())
 
 
 @router.get("/customers/{account_id}/similar", responses={**NEEDS_MODEL, **error_responses(422)})
@@ -227,7 +227,7 @@ def what_if(ctx: ContextDep, body: WhatIfRequest) -> dict[str, Any]:
     """The customer's probability with ``changes`` applied, and the changes that lower it most."""
     with as_422("changes"):
         result = service.customer_what_if(ctx, body.account_id, dict(body.changes))
-    return plain({"account_id": body.account_id, **result})
+    return plain({"account_id": body.account_id, **result.to_dict()})
 
 
 # -- threshold ------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ __all__ = [
     "FACTOR_ACTIONS",
     "TREND_MONTHS",
     "ChurnOverview",
+    "CustomerRisk",
     "DriftReport",
     "DriverSegment",
     "DriverSegmentSummary",
@@ -34,6 +35,7 @@ __all__ = [
     "ModelInsights",
     "Progress",
     "RetrainResult",
+    "RiskPoint",
     "RoiInputs",
     "ScoreRun",
     "TableDrift",
@@ -80,6 +82,8 @@ from revintel.churn.service.common import (
 )
 from revintel.churn.service.customers import (
     SCORES_FILES,
+    CustomerRisk,
+    RiskPoint,
     customer,
     customer_what_if,
     risk_trend,
@@ -134,6 +138,8 @@ def clear_caches() -> None:
         ChurnOverview,
         DriverSegmentSummary,
         SCORES_FILES,
+        CustomerRisk,
+        RiskPoint,
         LOADED_MODELS,
     ):
         cache.clear()

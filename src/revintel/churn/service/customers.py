@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import polars as pl
 from revintel.churn import features as F
 from revintel.churn import registry
 from revintel.churn.actions import factor_actions
-from revintel.churn.explain import explain, what_if
+from revintel.churn.explain import Explanation, WhatIf, explain, what_if
 from revintel.churn.service.common import (
     FileVersion,
     InvalidChurnRequest,
@@ -62,7 +63,48 @@ def _row(ctx: Runtime, account_id: str) -> tuple[registry.ModelRecord, pl.DataFr
     return record, hit, row
 
 
-def customer(ctx: Runtime, account_id: str, top: int = 10) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class RiskPoint:
+    """One scored month of an account (the ``predictions`` history)."""
+
+    scored_at: str | None
+    churn_risk_score: float
+    model_version: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRisk:
+    """One customer's latest score, its explanation, actions and risk trend (Customer Lookup)."""
+
+    account_id: str
+    account_name: str | None
+    segment: str | None
+    owner: str | None
+    plan_type: str | None
+    mrr: float | None
+    churn_risk_score: float
+    risk_tier: str
+    prediction: int
+    scored_at: str | None
+    model_version: str
+    horizon_months: int | None
+    explanation: Explanation
+    recommended_actions: list[str]
+    """Up to three actions for the risk-raising factors (``churn.actions.factor_actions``)."""
+    trend: list[RiskPoint]
+    driver_segment: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["explanation"] = self.explanation.to_dict()
+        out["trend"] = [p.to_dict() for p in self.trend]
+        return out
+
+
+def customer(ctx: Runtime, account_id: str, top: int = 10) -> CustomerRisk:
     """Score, tier, explanation (top factors), trend, recommended actions and similar customers."""
     record, hit, row = _row(ctx, account_id)
     mdl = load_model(ctx, record.version)
@@ -70,38 +112,36 @@ def customer(ctx: Runtime, account_id: str, top: int = 10) -> dict[str, Any]:
     labels = {k: v.label for k, v in F.FEATURES.items()}
     explanation = explain(mdl, row, stats, top=top, labels=labels)
     info = hit.row(0, named=True)
-    factors = explanation["factors"]
-    actions = factor_actions(factors)
-    return {
-        "account_id": account_id,
-        "account_name": info.get("account_name"),
-        "segment": info.get("segment"),
-        "owner": info.get("owner"),
-        "plan_type": info.get("plan_type"),
-        "mrr": info.get("mrr"),
-        "churn_risk_score": info["churn_risk_score"],
-        "risk_tier": info["risk_tier"],
-        "prediction": info["prediction"],
-        "scored_at": str(info["scored_at"]) if info.get("scored_at") else None,
-        "model_version": record.version,
-        "horizon_months": record.horizon_months,
-        "explanation": explanation,
-        "recommended_actions": actions,
-        "trend": risk_trend(ctx, account_id),
-        "driver_segment": info.get("driver_segment"),
-    }
+    return CustomerRisk(
+        account_id=account_id,
+        account_name=info.get("account_name"),
+        segment=info.get("segment"),
+        owner=info.get("owner"),
+        plan_type=info.get("plan_type"),
+        mrr=info.get("mrr"),
+        churn_risk_score=info["churn_risk_score"],
+        risk_tier=info["risk_tier"],
+        prediction=info["prediction"],
+        scored_at=str(info["scored_at"]) if info.get("scored_at") else None,
+        model_version=record.version,
+        horizon_months=record.horizon_months,
+        explanation=explanation,
+        recommended_actions=factor_actions(explanation.factors),
+        trend=risk_trend(ctx, account_id),
+        driver_segment=info.get("driver_segment"),
+    )
 
 
-def risk_trend(ctx: Runtime, account_id: str) -> list[dict[str, Any]]:
+def risk_trend(ctx: Runtime, account_id: str) -> list[RiskPoint]:
     """The account's scores over the scored months (``predictions`` history)."""
     raw = raw_predictions(ctx)
     rows = raw.filter(pl.col("account_id") == account_id).sort("scored_at").to_dicts()
     return [
-        {
-            "scored_at": str(r["scored_at"]) if r["scored_at"] else None,
-            "churn_risk_score": r["churn_risk_score"],
-            "model_version": r.get("model_version"),
-        }
+        RiskPoint(
+            scored_at=str(r["scored_at"]) if r["scored_at"] else None,
+            churn_risk_score=r["churn_risk_score"],
+            model_version=r.get("model_version"),
+        )
         for r in rows
     ]
 
@@ -146,7 +186,7 @@ def similar_customers(ctx: Runtime, account_id: str, n: int = 5) -> pl.DataFrame
     return picked.select(cols)
 
 
-def customer_what_if(ctx: Runtime, account_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+def customer_what_if(ctx: Runtime, account_id: str, changes: dict[str, Any]) -> WhatIf:
     """The account's probability with ``changes`` applied to its latest features."""
     record, _, row = _row(ctx, account_id)
     mdl = load_model(ctx, record.version)
