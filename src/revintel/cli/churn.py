@@ -603,12 +603,12 @@ def compare_command(
 
     result = registry.compare(context(home), a, b)
     if fmt is OutputFormat.json:
-        emit(_plain(result), fmt)
+        emit(_plain(result.to_dict()), fmt)
         return
-    emit(_rows(result["metrics"]), fmt, title=f"Metrics: a = {a}, b = {b}")
+    emit(_rows(result.metrics), fmt, title=f"Metrics: a = {a}, b = {b}")
     if fmt is OutputFormat.table:
-        emit(_rows(result["importance"]), fmt, title="Importance (mean |SHAP|)")
-        confusion = result["confusion"]
+        emit(_rows(result.importance), fmt, title="Importance (mean |SHAP|)")
+        confusion = result.confusion
         emit(
             _rows([{"model": a, **(confusion["a"] or {})}, {"model": b, **(confusion["b"] or {})}]),
             fmt,

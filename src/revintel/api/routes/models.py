@@ -76,7 +76,7 @@ def get_model(ctx: ContextDep, version: str) -> dict[str, Any]:
 @router.get("/{a}/compare/{b}", responses=NOT_FOUND)
 def compare(ctx: ContextDep, a: str, b: str) -> dict[str, Any]:
     """Metrics with deltas (b − a), importance and confusion matrices of two versions."""
-    return plain(registry.compare(ctx, a, b))
+    return plain(registry.compare(ctx, a, b).to_dict())
 
 
 @router.post("/{version}/promote", responses=NOT_FOUND)

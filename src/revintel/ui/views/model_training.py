@@ -382,13 +382,13 @@ def render_comparison(ctx: AppContext, trained: dict[str, Any]) -> None:
         )
         left, right = st.columns([2, 3])
         with left:
-            render_metric_deltas(comparison["metrics"], old.version, new.version)
+            render_metric_deltas(comparison.metrics, old.version, new.version)
         with right:
             st.plotly_chart(
-                importance_comparison(comparison["importance"], old.version, new.version),
+                importance_comparison(comparison.importance, old.version, new.version),
                 key="mt_importance",
             )
-        render_confusions(comparison["confusion"], old.version, new.version)
+        render_confusions(comparison.confusion, old.version, new.version)
     if new.status == "candidate":
         left, middle, right = st.columns([1, 1, 2])
         if left.button("Promote to production", type="primary", key="mt_promote"):
