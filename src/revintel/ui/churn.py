@@ -1,14 +1,13 @@
 """Pieces the churn pages share: cached predictions, tier colours, formats and empty states.
 
-The predictions frame (:func:`revintel.churn.service.current_predictions`) is cached with
-``st.cache_data`` keyed by the warehouse snapshot and the churn settings files' modification
-times, so a new load, a new scoring run or a changed threshold is seen at once; a database
+The predictions frame (:func:`revintel.churn.service.current_predictions`) is kept by the
+service per data snapshot and the threshold and tier bounds it applies; one customer's details
+are cached with ``st.cache_data`` under :func:`cache_key` (the snapshot and the same setting
+values), so a new load, a new scoring run or a changed threshold is seen at once; a database
 warehouse (no snapshot) is read on every run.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import polars as pl
 import streamlit as st
@@ -17,7 +16,7 @@ from revintel.app.context import AppContext
 from revintel.churn import features as F
 from revintel.churn import service
 from revintel.churn.actions import with_recommended_action
-from revintel.churn.config import config_sources
+from revintel.churn.config import load_config
 from revintel.core.csv_export import to_csv_bytes
 from revintel.core.errors import NoDataError
 from revintel.health.service import snapshot_key
@@ -35,7 +34,7 @@ CRM_COLUMNS = (
 )  # fmt: skip
 """The CSV export ready for CRM import (High-Risk Customers, Churn Segments)."""
 
-CacheKey = tuple[str, tuple[tuple[str, float], ...]]
+CacheKey = tuple[str, tuple[float, ...]]
 
 
 def money(value: float | None) -> str:
@@ -51,18 +50,15 @@ def pct(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{100 * value:.{digits}f}%"
 
 
-def settings_stamp(ctx: AppContext) -> tuple[tuple[str, float], ...]:
-    """(path, mtime) of each churn settings file that exists: part of every cache key."""
-    stamps = []
-    for path in config_sources(ctx.settings):
-        p = Path(path)
-        if p.exists():
-            stamps.append((str(p), p.stat().st_mtime))
-    return tuple(stamps)
+def settings_stamp(ctx: AppContext) -> tuple[float, ...]:
+    """The churn settings a page's figures depend on (threshold, tier bounds): part of every
+    cache key."""
+    cfg = load_config(ctx.settings)
+    return (cfg.threshold, cfg.tiers.high, cfg.tiers.medium, cfg.tiers.low)
 
 
 def cache_key(ctx: AppContext) -> CacheKey | None:
-    """(snapshot, settings files' mtimes); None when the data can change (no cache)."""
+    """(snapshot, settings values); None when the data can change (no cache)."""
     snapshot = snapshot_key(ctx)
     if snapshot is None:
         return None
@@ -72,7 +68,7 @@ def cache_key(ctx: AppContext) -> CacheKey | None:
 def predictions(ctx: AppContext) -> pl.DataFrame:
     """The latest prediction per account (raises :class:`NoDataError` when there are none).
 
-    The service keeps it in memory per snapshot and settings files, shared by every session;
+    The service keeps it in memory per snapshot and settings values, shared by every session;
     ``st.cache_data`` would copy the frame (pickle) on every rerun instead.
     """
     return service.current_predictions(ctx)
