@@ -265,7 +265,8 @@ def test_a_method_choosing_a_threshold_of_1_is_a_422(
 ) -> None:
     # On a small company max_net_value can pick 1.0 (flag nobody), which the settings cannot hold.
     def flag_nobody(*_args: object, **_kwargs: object) -> SimpleNamespace:
-        return SimpleNamespace(choices={"max_net_value": {"threshold": 1.0}}, inputs=None)
+        choice = SimpleNamespace(threshold=1.0)
+        return SimpleNamespace(choices={"max_net_value": choice}, inputs=None)
 
     monkeypatch.setattr(churn_service.thresholds, "threshold_analysis", flag_nobody)
     response = writable.put(f"{API}/threshold", json={"method": "max_net_value"})

@@ -182,7 +182,7 @@ def test_threshold_flow_applies_max_f1_everywhere(
         )
     finally:
         ctx.close()
-    expected = analysis.choices["max_f1"]["threshold"]
+    expected = analysis.choices["max_f1"].threshold
     assert expected is not None and abs(expected - before) > 1e-6
     page.locator(".st-key-roi_apply_max_f1 button").click()
     message = page.locator('[data-testid="stAlertContentSuccess"]').filter(has_text="applied")

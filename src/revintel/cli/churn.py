@@ -517,7 +517,7 @@ def threshold(
         title=f"{analysis.version}: thresholds on {analysis.held_out_rows:,} held-out "
         f"rows ({analysis.held_out_churners:,} churners)",
     )
-    choices = [{"choice": k, **v} for k, v in analysis.choices.items()]
+    choices = [{"choice": k, **v.to_dict()} for k, v in analysis.choices.items()]
     emit(_rows(choices), fmt, title=f"Optimal thresholds (current: {analysis.current_threshold})")
     emit(
         _rows([{"input": k, "value": v} for k, v in analysis.inputs.to_dict().items()]),

@@ -10,6 +10,7 @@ import polars as pl
 
 from revintel.churn.config import ChurnConfig, load_config, update_config
 from revintel.churn.evaluation import (
+    ThresholdChoice,
     choose_threshold,
     pr_curve_table,
     threshold_table,
@@ -83,9 +84,9 @@ class ThresholdAnalysis:
     version: str
     current_threshold: float
     inputs: RoiInputs
-    choices: dict[str, dict[str, Any]]
-    """Method (max_f1, max_net_value, recall_at_precision) → its
-    :func:`revintel.churn.evaluation.choose_threshold` row (threshold None when none qualifies)."""
+    choices: dict[str, ThresholdChoice]
+    """Method (max_f1, max_net_value, recall_at_precision) → its choice (threshold None when
+    none qualifies)."""
     table: pl.DataFrame
     pr_curve: pl.DataFrame
     held_out_rows: int
@@ -94,6 +95,7 @@ class ThresholdAnalysis:
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["inputs"] = self.inputs.to_dict()
+        out["choices"] = {method: choice.to_dict() for method, choice in self.choices.items()}
         return out
 
 
@@ -179,7 +181,7 @@ def apply_threshold(
                 f"method = {method!r}: expected manual, max_f1, max_net_value or "
                 "recall_at_precision (with min_precision)"
             )
-        picked = analysis.choices[method]["threshold"]
+        picked = analysis.choices[method].threshold
         if picked is None:
             raise InvalidChurnRequest(
                 f"method = {method}: no threshold reaches a precision of "
