@@ -20,8 +20,9 @@ version it is registered as: a file replaced under the same version (an import) 
 
 def load_model(ctx: Runtime, version: str) -> ChurnModel:
     """The fitted model of ``version``, loaded once per model file."""
-    record = registry.get(ctx, version)
-    path = record.artifact_path(ctx.settings.home)
+    # Where the registry writes every version's file (registry.register, registry.import_model);
+    # known without a registry query, so a cached model costs no query at all.
+    path = ctx.settings.home / registry.MODELS_DIR / f"{version}.skops"
     return LOADED_MODELS.get(
         FileVersion(path),
         (str(path), version),
