@@ -121,7 +121,7 @@ def metrics_suite(side: Side, scale: dict[str, Any]) -> Figures:
         "engine cold, failed-payment rule off, s": off["seconds"],
     }
     for name, seconds in default.get("per_call_seconds", {}).items():
-        out[f"  {name}, s"] = seconds
+        out[f"engine call {name}, s"] = seconds
     return out
 
 
@@ -221,8 +221,8 @@ def prepare(a: Side, b: Side, scale: dict[str, Any], root: Path, wanted: list[st
 
 def table(results: dict[str, dict[str, dict[str, list[float]]]], a: Side, b: Side) -> str:
     lines = [
-        f"| benchmark | figure | before median ({a.label}) | after median ({b.label}) "
-        "| after/before | |",
+        f"| benchmark | figure | before median ({a.checkout.name}) "
+        f"| after median ({b.checkout.name}) | after/before | |",
         "|---|---|---:|---:|---:|---|",
     ]
     for bench, figures in results.items():
