@@ -9,7 +9,7 @@ code after, on identical copies of the same home, then diff the two folders.
         [--revintel "CMD"] [--groups metrics,health,churn,clv] [--no-writes] [--no-api]
 
     # diff: JSON-aware, volatile values normalised; prints every difference, exit 1 if any
-    uv run python -m benchmarks compare_outputs diff DIR_A DIR_B
+    uv run python -m benchmarks compare_outputs diff DIR_A DIR_B [--rtol 1e-12]
 
 ``capture`` copies ``H`` afresh (the home itself is never written) and runs each command as
 ``uv run --frozen --project CHECKOUT revintel …`` (or ``--revintel CMD``), so the same script
@@ -31,7 +31,12 @@ the capture's start time). The copy's path is replaced by ``$HOME`` in what is s
 JSON as data (every differing value printed with its path), text line by line. Normalised before
 comparing: timestamps at or after the capture's start (written by the capture itself), values of
 keys that measure time (``seconds``, ``*_seconds``, ``duration``, ``elapsed``, ``*_ms``) and
-request ids, and ``file.py:123:`` locations in warnings.
+request ids, and ``file.py:123:`` locations in warnings. A zip body (a model download is a
+``.skops`` zip written afresh per request) is compared member by member: contents in order, with
+the member names (object ids of the writing process) and dates left out. ``--rtol`` compares
+numbers within a relative tolerance (default 0: exactly) and prints the largest gap it allowed:
+the health backtest's coefficients (a logistic fit on sums DuckDB adds up in thread order) vary in
+their last digits between two runs of the same code, ~1e-14 relative.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import io
 import json
 import os
 import re
@@ -52,6 +58,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -91,6 +98,7 @@ VOLATILE_KEY = re.compile(
 )
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
 WARNING_AT = re.compile(r"\S+\.py:\d+: ")
+OBJECT_ID = re.compile(rb'"__id__": (\d+)')
 
 INTROSPECT = r"""
 import json, sys, typer
@@ -448,23 +456,66 @@ def _normalise_text(text: str, since: datetime) -> str:
     return WARNING_AT.sub("<file>:<line>: ", TIMESTAMP.sub(now_or_kept, text))
 
 
-def _walk_diff(a: Any, b: Any, where: str, found: list[str]) -> None:
+class Numbers:
+    """How numbers compare: within ``rtol`` relative (0: exactly); the largest gap allowed."""
+
+    def __init__(self, rtol: float = 0.0) -> None:
+        self.rtol = rtol
+        self.largest = 0.0
+
+    def same(self, a: Any, b: Any) -> bool:
+        numbers = (int, float)
+        if not (isinstance(a, numbers) and isinstance(b, numbers)) or isinstance(a, bool):
+            return type(a) is type(b) and a == b
+        if a == b:
+            return True
+        gap = abs(a - b) / max(abs(a), abs(b))
+        if gap <= self.rtol:
+            self.largest = max(self.largest, gap)
+            return True
+        return False
+
+
+def _walk_diff(a: Any, b: Any, where: str, found: list[str], numbers: Numbers) -> None:
     if isinstance(a, dict) and isinstance(b, dict):
         for k in a.keys() - b.keys():
             found.append(f"{where}.{k}: only in A: {_short(a[k])}")
         for k in b.keys() - a.keys():
             found.append(f"{where}.{k}: only in B: {_short(b[k])}")
-        for k in a.keys() & b.keys():
-            _walk_diff(a[k], b[k], f"{where}.{k}", found)
+        for k in [k for k in a if k in b]:
+            _walk_diff(a[k], b[k], f"{where}.{k}", found, numbers)
         if a.keys() == b.keys() and list(a) != list(b):
             found.append(f"{where}: key order {list(a)} != {list(b)}")
     elif isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             found.append(f"{where}: {len(a)} items != {len(b)} items")
         for i, (x, y) in enumerate(zip(a, b, strict=False)):
-            _walk_diff(x, y, f"{where}[{i}]", found)
-    elif type(a) is not type(b) or a != b:
+            _walk_diff(x, y, f"{where}[{i}]", found, numbers)
+    elif not numbers.same(a, b):
         found.append(f"{where}: {_short(a)} != {_short(b)}")
+
+
+def _zip_members(body: bytes) -> list[bytes] | None:
+    """A zip's member contents in order, each member's name in the others replaced by its
+    position and object ids (skops' ``"__id__": 1405…``) by their order of appearance; None when
+    ``body`` is not a zip."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(body))
+    except zipfile.BadZipFile:
+        return None
+    names = [info.filename for info in archive.infolist()]
+    ids: dict[bytes, int] = {}
+
+    def renumber(match: re.Match[bytes]) -> bytes:
+        return b'"__id__": <%d>' % ids.setdefault(match.group(1), len(ids))
+
+    members = []
+    for info in archive.infolist():
+        data = archive.read(info)
+        for i, name in sorted(enumerate(names), key=lambda n: -len(n[1])):
+            data = data.replace(name.encode(), f"<member {i}>".encode())
+        members.append(OBJECT_ID.sub(renumber, data))
+    return members
 
 
 def _short(value: Any, width: int = 160) -> str:
@@ -479,11 +530,12 @@ def _text_diff(a: str, b: str, name: str) -> list[str]:
     return list(lines)
 
 
-def diff_folders(a: Path, b: Path) -> list[str]:
+def diff_folders(a: Path, b: Path, numbers: Numbers | None = None) -> list[str]:
     ma = json.loads((a / "manifest.json").read_text())
     mb = json.loads((b / "manifest.json").read_text())
     since_a = datetime.fromisoformat(ma["started_at"]) - timedelta(seconds=5)
     since_b = datetime.fromisoformat(mb["started_at"]) - timedelta(seconds=5)
+    numbers = numbers or Numbers()
     found: list[str] = []
     for key in ("values",):
         if ma.get(key) != mb.get(key):
@@ -505,11 +557,13 @@ def diff_folders(a: Path, b: Path) -> list[str]:
             ja = _normalise(json.loads(fa.read_text()), since_a)
             jb = _normalise(json.loads(fb.read_text()), since_b)
             mine: list[str] = []
-            _walk_diff(ja, jb, "$", mine)
+            _walk_diff(ja, jb, "$", mine, numbers)
             found += [f"{name}: {line}" for line in mine]
         elif fa.read_bytes() != fb.read_bytes():
             if ea["file"].endswith(".bin") or eb["file"].endswith(".bin"):
-                found.append(f"{name}: binary bodies differ")
+                za, zb = _zip_members(fa.read_bytes()), _zip_members(fb.read_bytes())
+                if za is None or za != zb:
+                    found.append(f"{name}: binary bodies differ")
             else:
                 ta = _normalise_text(fa.read_text(), since_a)
                 tb = _normalise_text(fb.read_text(), since_b)
@@ -523,9 +577,14 @@ def diff_folders(a: Path, b: Path) -> list[str]:
 
 
 def diff(args: argparse.Namespace) -> int:
-    found = diff_folders(args.a, args.b)
+    numbers = Numbers(args.rtol)
+    found = diff_folders(args.a, args.b, numbers)
     for line in found:
         print(line)
+    if numbers.largest:
+        print(
+            f"numbers equal within rtol {args.rtol:g}; largest relative gap {numbers.largest:.3g}"
+        )
     count = len(json.loads((args.a / "manifest.json").read_text())["outputs"])
     print(
         f"{len(found)} difference(s) over {count} outputs"
@@ -553,6 +612,7 @@ def main(argv: list[str] | None = None) -> int:
     dif = sub.add_parser("diff", help="compare two capture folders")
     dif.add_argument("a", type=Path)
     dif.add_argument("b", type=Path)
+    dif.add_argument("--rtol", type=float, default=0.0, help="relative tolerance for numbers")
     args = parser.parse_args(argv)
     return capture(args) if args.action == "capture" else diff(args)
 
