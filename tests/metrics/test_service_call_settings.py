@@ -1,8 +1,5 @@
-"""A service call pauses the garbage collector and Ibis's select fusion, and puts both back.
-
-The settings are process-wide (see ``revintel.metrics.service``), so a call must leave them as it
-found them, also when it fails and when the caller had changed them itself.
-"""
+"""A service call changes no process-wide setting: the garbage collector and Ibis's options are
+the caller's, during the call and after it, also when it fails."""
 
 from __future__ import annotations
 
@@ -15,6 +12,8 @@ import pytest
 from revintel.app.context import AppContext
 from revintel.metrics import service as metrics
 from revintel.metrics.options import InvalidMetricOption
+from revintel.metrics.service import MetricQuery, tables
+from revintel.warehouse.cache import clear_all
 from tests.conftest import isolated_settings
 from tests.health.demo import demo_home
 
@@ -28,7 +27,7 @@ def ctx() -> Iterator[AppContext]:
         context.close()
 
 
-def test_settings_are_restored_after_a_call(ctx: AppContext) -> None:
+def test_settings_are_untouched_by_a_call(ctx: AppContext) -> None:
     assert gc.isenabled() and ibis.options.sql.fuse_selects
     rows = metrics.mrr_movements(ctx)
     assert rows
@@ -36,9 +35,9 @@ def test_settings_are_restored_after_a_call(ctx: AppContext) -> None:
     assert ibis.options.sql.fuse_selects
 
 
-def test_settings_are_restored_after_a_failing_call(ctx: AppContext) -> None:
+def test_settings_are_untouched_by_a_failing_call(ctx: AppContext) -> None:
     with pytest.raises(InvalidMetricOption):
-        metrics.mrr_movements(ctx, by="no such dimension")
+        metrics.mrr_movements(ctx, MetricQuery(by="no such dimension"))  # type: ignore[arg-type]
     assert gc.isenabled()
     assert ibis.options.sql.fuse_selects
 
@@ -55,17 +54,17 @@ def test_settings_the_caller_chose_are_kept(ctx: AppContext) -> None:
         ibis.options.sql.fuse_selects = True
 
 
-def test_settings_are_paused_during_a_call(
+def test_settings_are_the_callers_during_a_call(
     ctx: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[tuple[bool, bool]] = []
-    records = metrics._records
+    records = tables.records
 
     def spy(expr: ibis.Table) -> list[dict]:
         seen.append((gc.isenabled(), ibis.options.sql.fuse_selects))
         return records(expr)
 
-    monkeypatch.setattr(metrics, "_records", spy)
-    metrics._SNAPSHOT_RESULTS.clear()  # computed here, not read from the shared results
-    metrics.cohorts(ctx, delinquency_days=45)
-    assert seen and all(state == (False, False) for state in seen)
+    monkeypatch.setattr("revintel.metrics.service.retention.records", spy)
+    clear_all()  # computed here, not read from the kept results
+    metrics.cohorts(ctx, MetricQuery(delinquency_days=45))
+    assert seen and all(state == (True, True) for state in seen)

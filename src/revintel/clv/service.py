@@ -168,7 +168,7 @@ def _pricing(ctx: Runtime | Warehouse, month: str, as_of: Any) -> Pricing:
     wh = _warehouse(ctx)
     has_costs = wh.has_table("costs")
     basis = "gross_margin" if has_costs else "arpa"
-    rows = metrics.ltv(ctx, start=month, end=month, as_of=as_of, basis=basis)
+    rows = metrics.ltv(ctx, metrics.MetricQuery(start=month, end=month, as_of=as_of), basis=basis)
     row = rows[0] if rows else {}
     margin = row.get("gross_margin") if has_costs else None
     notes: list[str] = []
@@ -265,8 +265,8 @@ def _load_base(
     wh = _warehouse(ctx)
     if not wh.has_table("subscriptions"):
         wh.table("subscriptions")  # NoDataError naming the table
-    p = metrics.period(ctx, as_of=as_of)
-    rows = metrics.customer_mrr(ctx, as_of=p.as_of)
+    p = metrics.period(ctx, metrics.MetricQuery(as_of=as_of))
+    rows = metrics.customer_mrr(ctx, metrics.MetricQuery(as_of=p.as_of))
     if not rows:
         raise NoDataError("CLV needs paying customers: no customer has MRR > 0 in the data.")
     months = pl.DataFrame(rows).select("customer_id", "month", pl.col("mrr").cast(pl.Float64))
@@ -474,10 +474,7 @@ def _simple_ltv_by_group(
         return {}
     rows = metrics.ltv(
         ctx,
-        start=base.month,
-        end=base.month,
-        as_of=base.as_of,
-        by=dimension,  # type: ignore[arg-type]
+        metrics.MetricQuery(start=base.month, end=base.month, as_of=base.as_of, by=dimension),  # type: ignore[arg-type]
         basis=base.pricing.basis,  # type: ignore[arg-type]
     )
     return {str(r.get(dimension)): r.get("ltv") for r in rows}
