@@ -64,7 +64,7 @@ def test_settings_are_the_callers_during_a_call(
         seen.append((gc.isenabled(), ibis.options.sql.fuse_selects))
         return records(expr)
 
-    monkeypatch.setattr("revintel.metrics.service.retention.records", spy)
+    monkeypatch.setattr("revintel.metrics.service.retention_cohorts.records", spy)
     clear_all()  # computed here, not read from the kept results
     metrics.cohorts(ctx, MetricQuery(delinquency_days=45))
     assert seen and all(state == (True, True) for state in seen)

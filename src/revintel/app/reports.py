@@ -363,7 +363,7 @@ def _shape(row: Mapping[str, Any], report: MetricReport, by: str | None) -> dict
 
 
 def headlines(ctx: Runtime) -> Summary:
-    """The latest complete month's headline figures (:func:`revintel.metrics.service.summary`)."""
+    """The latest complete month's headline figures (:func:`revintel.metrics.service.headlines`)."""
     from revintel.metrics import service
 
     return service.summary(ctx)

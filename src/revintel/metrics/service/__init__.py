@@ -8,10 +8,10 @@ rows (:data:`Row`: plain Python values, ``None`` where a value is undefined, nex
 ``docs/metrics.md``.
 
 Modules: :mod:`.query` (the options, the months a report covers), :mod:`.recurring` (MRR and
-movements), :mod:`.retention` (retention, cohorts, trial conversion), :mod:`.finance` (revenue,
-margins, CAC, LTV), :mod:`.summary` (headline figures), :mod:`.drivers` (rows for the anomaly
-detector), :mod:`.engine` (the cube engine that answers filters), :mod:`.tables` (the shared
-base tables), :mod:`.scope` (what is kept, for how long), :mod:`.warmup` (the dashboard's
+movements), :mod:`.retention_cohorts` (retention, cohorts, trial conversion), :mod:`.finance`
+(revenue, margins, CAC, LTV), :mod:`.headlines` (headline figures), :mod:`.drivers` (rows for
+the anomaly detector), :mod:`.engine` (the cube engine that answers filters), :mod:`.tables` (the
+shared base tables), :mod:`.scope` (what is kept, for how long), :mod:`.warmup` (the dashboard's
 warm-up).
 """
 
@@ -37,17 +37,17 @@ __all__ = [
 
 from revintel.metrics.service.drivers import rows_with_drivers as rows_with_drivers
 from revintel.metrics.service.finance import acquisition, financials, ltv, revenue
+from revintel.metrics.service.headlines import Headline, Summary, summary
 from revintel.metrics.service.query import MetricQuery, period
 from revintel.metrics.service.query import Row as Row
 from revintel.metrics.service.query import Value as Value
 from revintel.metrics.service.recurring import customer_mrr, mrr_movements
-from revintel.metrics.service.retention import RETENTION_RATES as RETENTION_RATES
-from revintel.metrics.service.retention import CohortValue as CohortValue
-from revintel.metrics.service.retention import (
+from revintel.metrics.service.retention_cohorts import RETENTION_RATES as RETENTION_RATES
+from revintel.metrics.service.retention_cohorts import CohortValue as CohortValue
+from revintel.metrics.service.retention_cohorts import (
     cohort_triangle,
     cohorts,
     retention,
     trial_conversion,
 )
-from revintel.metrics.service.summary import Headline, Summary, summary
 from revintel.metrics.service.warmup import warm as warm

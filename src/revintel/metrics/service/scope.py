@@ -98,7 +98,8 @@ def remember(wh: Warehouse, key: tuple[Any, ...], compute: Callable[[], T]) -> T
     ``compute`` must not return anything that refers to a connection (an Ibis table does): the
     result outlives the connection. Concurrent callers of one key compute it once.
     """
-    return RESULTS.get(wh, key, lambda: once_per_call(wh, key, compute))  # type: ignore[no-any-return]
+    value: T = RESULTS.get(wh, key, lambda: once_per_call(wh, key, compute))
+    return value
 
 
 # -- materialised tables ---------------------------------------------------------------------------

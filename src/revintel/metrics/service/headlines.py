@@ -20,7 +20,7 @@ from revintel.metrics.service.query import (
     warehouse_of,
 )
 from revintel.metrics.service.recurring import movement_rows
-from revintel.metrics.service.retention import trailing_rows
+from revintel.metrics.service.retention_cohorts import trailing_rows
 from revintel.metrics.service.scope import service
 
 if TYPE_CHECKING:
