@@ -1,5 +1,8 @@
-"""A service call changes no process-wide setting: the garbage collector and Ibis's options are
-the caller's, during the call and after it, also when it fails."""
+"""A service call pauses the garbage collector and Ibis's select fusion, and puts both back.
+
+The settings are process-wide (see ``revintel.metrics.service.scope``), so a call must leave them
+as it found them, also when it fails and when the caller had changed them itself.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ def ctx() -> Iterator[AppContext]:
         context.close()
 
 
-def test_settings_are_untouched_by_a_call(ctx: AppContext) -> None:
+def test_settings_are_restored_after_a_call(ctx: AppContext) -> None:
     assert gc.isenabled() and ibis.options.sql.fuse_selects
     rows = metrics.mrr_movements(ctx)
     assert rows
@@ -35,7 +38,7 @@ def test_settings_are_untouched_by_a_call(ctx: AppContext) -> None:
     assert ibis.options.sql.fuse_selects
 
 
-def test_settings_are_untouched_by_a_failing_call(ctx: AppContext) -> None:
+def test_settings_are_restored_after_a_failing_call(ctx: AppContext) -> None:
     with pytest.raises(InvalidMetricOption):
         metrics.mrr_movements(ctx, MetricQuery(by="no such dimension"))  # type: ignore[arg-type]
     assert gc.isenabled()
@@ -54,7 +57,7 @@ def test_settings_the_caller_chose_are_kept(ctx: AppContext) -> None:
         ibis.options.sql.fuse_selects = True
 
 
-def test_settings_are_the_callers_during_a_call(
+def test_settings_are_paused_during_a_call(
     ctx: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[tuple[bool, bool]] = []
@@ -65,6 +68,6 @@ def test_settings_are_the_callers_during_a_call(
         return records(expr)
 
     monkeypatch.setattr("revintel.metrics.service.retention_cohorts.records", spy)
-    clear_all()  # computed here, not read from the kept results
+    clear_all()  # computed here, not read from the shared results
     metrics.cohorts(ctx, MetricQuery(delinquency_days=45))
-    assert seen and all(state == (True, True) for state in seen)
+    assert seen and all(state == (False, False) for state in seen)
