@@ -41,9 +41,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(command: list[str], workdir: Path, **env: str) -> Iterator[Served]:
+def serving(
+    command: list[str], workdir: Path, *, health_path: str = "/health", **env: str
+) -> Iterator[Served]:
     """``command`` (a server on ``{port}``) with REVINTEL_* variables of the machine ignored; waits
-    for /health, yields, and kills whatever is left at the end."""
+    for ``health_path`` to answer, yields, and kills whatever is left at the end."""
     port = _free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("REVINTEL_")}
     environ |= {"REVINTEL_CONFIG": str(workdir / "absent.toml"), **env}
@@ -64,7 +66,7 @@ def serving(command: list[str], workdir: Path, **env: str) -> Iterator[Served]:
                 pytest.fail(f"the server exited with {process.returncode}:\n{served.text()}")
             with (
                 suppress(urllib.error.URLError, OSError),
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5),
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{health_path}", timeout=5),
             ):
                 break
             if time.monotonic() > deadline:

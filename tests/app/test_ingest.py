@@ -721,7 +721,7 @@ def test_missing_path_is_reported(ctx: AppContext, tmp_path: Path) -> None:
 def test_interrupted_commit_leaves_current_untouched(
     loaded: AppContext, brief: Path, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
-    import revintel.warehouse as warehouse_module
+    import revintel.warehouse.parquet as warehouse_module
 
     before = warehouse_state(loaded)
     snapshots_before = sorted(

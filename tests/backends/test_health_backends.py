@@ -145,4 +145,5 @@ def test_portfolio_summary(health_backend: Backend, duckdb_health: Backend, mont
     got = service.portfolio_summary(service.score_month(health_backend.ctx, month, config))
     want = service.portfolio_summary(service.score_month(duckdb_health.ctx, month, config))
 
+    got, want = got.to_dict(), want.to_dict()
     assert {k: _value(v) for k, v in got.items()} == {k: _value(v) for k, v in want.items()}

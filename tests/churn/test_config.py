@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from revintel.api.errors import status_of
 from revintel.churn.config import (
     ChurnConfig,
     InvalidChurnConfig,
@@ -109,7 +110,7 @@ def test_a_bad_file_names_the_key_and_what_was_expected(
 
     assert str(churn_file(settings)) in str(caught.value)
     assert expected in str(caught.value)
-    assert caught.value.status_code == 422
+    assert status_of(caught.value) == 422
 
 
 def test_a_file_that_is_not_toml_is_an_error(settings: Settings) -> None:

@@ -20,6 +20,7 @@ import pytest
 import skops.io as sio
 from sklearn.linear_model import LogisticRegression
 
+from revintel.api.errors import status_of
 from revintel.app.context import AppContext
 from revintel.churn import registry
 from revintel.churn.drift import histogram_reference
@@ -311,7 +312,7 @@ def test_an_untrusted_file_is_refused_and_nothing_is_registered(
     message = str(caught.value)
     assert str(path) in message and "untrusted types" in message
     assert ("functools.partial" in message) or ("NotAModelPart" in message)
-    assert caught.value.status_code == 422 and isinstance(caught.value, RevintelError)
+    assert status_of(caught.value) == 422 and isinstance(caught.value, RevintelError)
     assert registry.list_models(ctx) == []
     assert not (ctx.settings.home / "models").exists() or not any(
         (ctx.settings.home / "models").iterdir()
@@ -442,7 +443,7 @@ def test_a_bare_logistic_regression_with_made_up_metadata_is_refused(
         registry.import_model(ctx, path)
 
     message = str(caught.value)
-    assert caught.value.status_code == 422
+    assert status_of(caught.value) == 422
     assert message.startswith(f"{path}: not a revintel churn model")
     assert "bundle.format is None" in message and "bundle.specs must be" in message
     assert "bundle.target must be text" in message
@@ -549,7 +550,7 @@ def test_a_file_that_is_not_what_training_produces_is_refused(
     with pytest.raises(InvalidModelFile) as caught:
         registry.import_model(ctx, path, name="model.skops")
 
-    assert caught.value.status_code == 422
+    assert status_of(caught.value) == 422
     assert str(caught.value).startswith("model.skops: not a revintel churn model: ")
     assert expected in str(caught.value)
     assert nothing_registered(ctx)
@@ -656,7 +657,7 @@ def test_a_zip_bomb_is_refused_before_anything_is_read(
         registry.import_model(ctx, path, name="bomb.skops")
     assert time.perf_counter() - started < 1.0
 
-    assert caught.value.status_code == 413
+    assert status_of(caught.value) == 413
     assert str(caught.value) == (
         "bomb.skops: the archive expands to 536,870,912 bytes; a model file may expand to at "
         "most 268,435,456 bytes (setting model_bundle_max_expanded_bytes)"
@@ -670,7 +671,7 @@ def test_a_small_bomb_is_refused_by_its_compression_ratio(
     path = write_zip_bomb(tmp_path / "ratio.skops", expanded_mib=8)
     with pytest.raises(InvalidModelFile, match=r"ratio\.skops: compressed 1,0\d\d to 1") as caught:
         registry.import_model(ctx, path)
-    assert caught.value.status_code == 422 and "model_bundle_max_ratio" in str(caught.value)
+    assert status_of(caught.value) == 422 and "model_bundle_max_ratio" in str(caught.value)
     assert nothing_registered(ctx)
 
 

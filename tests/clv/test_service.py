@@ -8,6 +8,7 @@ import pytest
 from revintel.app.context import AppContext
 from revintel.clv import service
 from revintel.core.errors import NotFoundError
+from revintel.warehouse.cache import clear_all
 
 
 def test_lifetimes_from_hand_made_months() -> None:
@@ -55,17 +56,17 @@ def test_small_company(loaded_context: AppContext) -> None:
 
 def test_report_and_customer_value(loaded_context: AppContext) -> None:
     result = service.report(loaded_context, by="segment", as_of="2024-12-31")
-    assert result["overall"]["customers"] == 4
-    assert result["overall"]["alpha"] is None  # 4 customers: too few to fit
-    assert "fewer than 5" in result["overall"]["reason"]
-    assert {g["group"] for g in result["groups"]} == {"SMB", "Mid-Market", "Enterprise"}
-    assert all(g["reason"] for g in result["groups"])  # each has < 5 customers
-    assert result["notes"]  # no costs loaded: 100% margin
+    assert result.overall.customers == 4
+    assert result.overall.alpha is None  # 4 customers: too few to fit
+    assert "fewer than 5" in result.overall.reason
+    assert {g.group for g in result.groups} == {"SMB", "Mid-Market", "Enterprise"}
+    assert all(g.reason for g in result.groups)  # each has < 5 customers
+    assert result.notes  # no costs loaded: 100% margin
     row = service.customer_value(loaded_context, "C001", as_of="2024-12-31")
-    assert row["method"] == "sBG" and row["current_mrr"] == 49.0
-    assert row["del_months"] is None  # no group could be fitted: no value rather than a guess
+    assert row.method == "sBG" and row.current_mrr == 49.0
+    assert row.del_months is None  # no group could be fitted: no value rather than a guess
     churned = service.customer_value(loaded_context, "C002", as_of="2024-12-31")
-    assert (churned["clv"], churned["method"]) == (0.0, "churned")
+    assert (churned.clv, churned.method) == (0.0, "churned")
     with pytest.raises(NotFoundError, match="C005"):
         service.customer_value(loaded_context, "C005", as_of="2024-12-31")
 
@@ -82,17 +83,35 @@ def test_predictions_drive_customer_clv(loaded_context: AppContext, tmp_path) ->
     path = tmp_path / "predictions.csv"
     path.write_text("account_id,churn_risk_score\nC001,0.271\n")
     load_paths(loaded_context, [path], source="test")
-    service.clear_caches()
+    clear_all()
     row = service.customer_value(loaded_context, "C001", as_of="2024-12-31", prediction_horizon=3)
     p_month = 1 - 0.729 ** (1 / 3)
     d = 1.1 ** (1 / 12) - 1
-    assert row["method"] == "churn model"
-    assert row["monthly_churn_probability"] == pytest.approx(p_month)
-    assert row["del_months"] == pytest.approx((1 + d) / (d + p_month))
+    assert row.method == "churn model"
+    assert row.monthly_churn_probability == pytest.approx(p_month)
+    assert row.del_months == pytest.approx((1 + d) / (d + p_month))
 
 
 def test_rfm_on_small_company(loaded_context: AppContext) -> None:
     result = service.rfm_analysis(loaded_context)
-    assert result["as_of"] == "2024-03-05"
-    assert result["customers"].height == 4  # C004's failed attempt is not a payment
-    assert result["segments"]["customers"].sum() == 4
+    assert result.as_of == "2024-03-05"
+    assert result.customers.height == 4  # C004's failed attempt is not a payment
+    assert result.segments["customers"].sum() == 4
+
+
+def test_report_json_keeps_its_keys(loaded_context: AppContext) -> None:
+    result = service.report(loaded_context, by="segment", as_of="2024-12-31")
+    data = result.to_dict()
+    assert list(data) == [
+        "month", "as_of", "by", "discount_rate", "pricing", "overall", "groups", "curves", "notes",
+    ]  # fmt: skip
+    assert data["as_of"] == "2024-12-31" and data["by"] == "segment"
+    assert list(data["discount_rate"]) == ["annual", "monthly"]
+    assert "simple_ltv" not in data["overall"]
+    assert list(data["groups"][0])[-2:] == ["reason", "simple_ltv"]
+    assert data["pricing"]["simple_ltv_basis"] == result.pricing.basis
+    assert list(data["curves"][0]) == ["group", "month", "observed", "fitted"]
+    assert len(data["curves"]) == result.curves.height
+    row = service.customer_value(loaded_context, "C001", as_of="2024-12-31").to_dict()
+    assert list(row)[-3:] == ["month", "by", "prediction_horizon_months"]
+    assert next(iter(row)) == "customer_id"

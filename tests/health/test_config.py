@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from revintel.api.errors import status_of
 from revintel.health.config import (
     DEFAULT_ACTIONS,
     PLAYBOOKS,
@@ -48,7 +49,7 @@ def test_weights_must_sum_to_100(weights: tuple[float, float, float], total: str
         validate_config({"weights": {"engagement": e, "sentiment": s, "support": p}})
     assert "weights must sum to 100%" in str(info.value)
     assert f"= {total}%" in str(info.value)
-    assert info.value.status_code == 422
+    assert status_of(info.value) == 422
 
 
 def test_weights_summing_to_100_are_accepted() -> None:

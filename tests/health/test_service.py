@@ -67,15 +67,15 @@ def test_change_is_this_month_minus_last(ctx: AppContext, scores) -> None:
 def test_summary_adds_up(scores) -> None:
     s = service.portfolio_summary(scores)
     frame = scores.frame
-    assert s["total_arr"] == pytest.approx(frame["arr"].sum())
-    assert s["capital_at_risk"] == pytest.approx(
+    assert s.total_arr == pytest.approx(frame["arr"].sum())
+    assert s.capital_at_risk == pytest.approx(
         frame.filter(pl.col("tier").is_in(["At Risk", "Critical"]))["arr"].sum()
     )
-    assert sum(s["accounts_by_playbook"].values()) == frame.height
-    assert sum(s["arr_share_by_tier"].values()) == pytest.approx(1.0)
+    assert sum(s.accounts_by_playbook.values()) == frame.height
+    assert sum(s.arr_share_by_tier.values()) == pytest.approx(1.0)
     owner = frame["owner"][0]
     mine = service.portfolio_summary(scores, owner=owner)
-    assert mine["accounts"] == frame.filter(pl.col("owner") == owner).height < frame.height
+    assert mine.accounts == frame.filter(pl.col("owner") == owner).height < frame.height
 
 
 def test_capital_at_risk_tree_keeps_top_n_and_others(scores) -> None:
@@ -110,14 +110,15 @@ def test_renewals_are_cumulative_by_horizon(scores) -> None:
 
 
 def test_list_accounts_pages_filters_and_sorts(scores) -> None:
-    rows, total = service.list_accounts(scores, sort="arr", descending=True, page_size=7)
+    first = service.list_accounts(scores, sort="arr", descending=True, page_size=7)
+    rows, total = first.items, first.total
     assert total == scores.frame.height and len(rows) == 7
-    assert [r["arr"] for r in rows] == sorted((r["arr"] for r in rows), reverse=True)
-    rows2, _ = service.list_accounts(scores, sort="arr", descending=True, page=2, page_size=7)
-    assert not {r["account_id"] for r in rows} & {r["account_id"] for r in rows2}
-    crit, n = service.list_accounts(scores, tier="Critical", page_size=1000)
-    assert n == scores.frame.filter(pl.col("tier") == "Critical").height
-    assert all(r["tier"] == "Critical" for r in crit)
+    assert [r.arr for r in rows] == sorted((r.arr for r in rows), reverse=True)
+    rows2 = service.list_accounts(scores, sort="arr", descending=True, page=2, page_size=7).items
+    assert not {r.account_id for r in rows} & {r.account_id for r in rows2}
+    crit = service.list_accounts(scores, tier="Critical", page_size=1000)
+    assert crit.total == scores.frame.filter(pl.col("tier") == "Critical").height
+    assert all(r.tier == "Critical" for r in crit.items)
     with pytest.raises(InvalidHealthOption, match="sort"):
         service.list_accounts(scores, sort="colour")
     with pytest.raises(InvalidHealthOption, match="tier 'Fine'"):
@@ -127,13 +128,18 @@ def test_list_accounts_pages_filters_and_sorts(scores) -> None:
 def test_account_detail(ctx: AppContext, scores) -> None:
     account = scores.frame.sort("arr", descending=True)["account_id"][0]
     detail = service.account_detail(ctx, account)
-    assert detail["account"]["account_id"] == account
-    assert detail["account"]["current"] is True
-    assert detail["history"][-1]["health_score"] == detail["account"]["health_score"]
-    assert detail["pillars"]["engagement"]["inputs"]["licensed_seats"] is not None
-    kinds = {e["kind"] for e in detail["timeline"]}
+    assert detail.account.account_id == account
+    assert detail.account.current is True
+    assert detail.history["health_score"][-1] == detail.account.health_score
+    assert detail.pillars["engagement"].inputs["licensed_seats"] is not None
+    kinds = set(detail.timeline["kind"])
     assert "subscription" in kinds
-    assert detail["actions"]
+    assert detail.actions
+    as_json = detail.to_dict()
+    assert list(as_json) == ["account", "pillars", "actions", "history", "timeline", "notes"]
+    assert as_json["account"]["account_id"] == account
+    assert as_json["history"][-1]["health_score"] == as_json["account"]["health_score"]
+    assert {e["kind"] for e in as_json["timeline"]} == kinds
     with pytest.raises(NotFoundError, match="NOPE"):
         service.account_detail(ctx, "NOPE")
 

@@ -39,11 +39,11 @@ def test_account_health_page_shows_the_portfolio(dashboard: Dashboard) -> None:
     assert at.title[0].value == "Account Health"
     summary = service.portfolio_summary(_latest(home))
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Accounts"] == f"{summary['accounts']:,}"
-    assert metrics["Average health"] == f"{summary['average_health']:.1f}"
+    assert metrics["Accounts"] == f"{summary.accounts:,}"
+    assert metrics["Average health"] == f"{summary.average_health:.1f}"
     assert not at.warning  # every health table is loaded
     table = next(df.value for df in at.dataframe if "reason" in df.value.columns)
-    assert len(table) == summary["accounts"]
+    assert len(table) == summary.accounts
     assert table["health_score"].is_monotonic_increasing
 
     # An account manager's own book
@@ -51,7 +51,7 @@ def test_account_health_page_shows_the_portfolio(dashboard: Dashboard) -> None:
     at.multiselect(key="health_owner").set_value([owner]).run()
     _no_exception(at)
     mine = service.portfolio_summary(_latest(home), owner=[owner])
-    assert {m.label: m.value for m in at.metric}["Accounts"] == f"{mine['accounts']:,}"
+    assert {m.label: m.value for m in at.metric}["Accounts"] == f"{mine.accounts:,}"
 
 
 def test_missing_tables_are_said_on_the_page(dashboard: Dashboard) -> None:

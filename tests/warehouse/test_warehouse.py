@@ -249,7 +249,7 @@ def test_leftovers_of_a_killed_commit_are_removed(
 def test_a_failed_parquet_commit_changes_nothing(
     parquet: ParquetWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import revintel.warehouse as warehouse_module
+    import revintel.warehouse.parquet as warehouse_module
 
     parquet.commit({"customers": stage(tmp_path / "s1", "customers", [customer("C1")])})
     pointer = (parquet.root / "CURRENT").read_text()

@@ -1,4 +1,8 @@
-"""Every error as JSON: ``{"error": class name, "detail": message, ...}`` with its status code."""
+"""Every error as JSON: ``{"error": class name, "detail": message, ...}`` with its status code.
+
+:data:`ERROR_STATUSES` is the one place an error kind meets an HTTP status; the kinds themselves
+(``revintel/core/errors.py`` and the capabilities' subclasses of them) carry none.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +23,54 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from revintel.api.schemas import ErrorResponse, FieldProblem, ProblemOut
-from revintel.core.errors import Problem, RevintelError, ValidationFailed
+from revintel.churn.config import InvalidChurnConfig
+from revintel.churn.registry import (
+    InvalidModelFile,
+    ModelFileTooLarge,
+    ModelStateError,
+    UntrustedModelFile,
+)
+from revintel.core.errors import (
+    BackendUnavailable,
+    ConfigError,
+    InvalidOption,
+    NoDataError,
+    NotFoundError,
+    OutsideTheData,
+    Problem,
+    RevintelError,
+    ValidationFailed,
+)
 from revintel.core.redact import public_text
+from revintel.forecast.series import NotEnoughHistoryError
+from revintel.health.config import InvalidHealthConfig
 
 _LOG = logging.getLogger("revintel.api")
+
+ERROR_STATUSES: tuple[tuple[type[RevintelError], int], ...] = (
+    (ModelFileTooLarge, 413),  # an InvalidModelFile
+    (InvalidModelFile, 422),
+    (UntrustedModelFile, 422),
+    (ModelStateError, 409),
+    (InvalidChurnConfig, 422),  # a ConfigError: settings sent in a request
+    (InvalidHealthConfig, 422),  # a ConfigError: settings sent in a request
+    (NotEnoughHistoryError, 422),
+    (ValidationFailed, 422),
+    (NotFoundError, 404),
+    (NoDataError, 409),
+    (OutsideTheData, 409),  # an InvalidOption: well formed, but the data does not reach it
+    (InvalidOption, 422),
+    (BackendUnavailable, 503),
+    (ConfigError, 400),
+    (RevintelError, 400),
+)
+"""The HTTP status of each error kind, the most specific kind first: an error answers with the
+status of the first kind it is an instance of."""
+
+
+def status_of(error: RevintelError) -> int:
+    """The HTTP status an error answers with (:data:`ERROR_STATUSES`)."""
+    return next(status for kind, status in ERROR_STATUSES if isinstance(error, kind))
 
 
 def _public(request: Request, text: str) -> str:
@@ -52,7 +100,7 @@ def _revintel_error(request: Request, exc: Exception) -> JSONResponse:
         ]
         body.total = exc.total
         body.counts = {_public(request, kind): n for kind, n in exc.counts.items()} or None
-    return _json(exc.status_code, body)
+    return _json(status_of(exc), body)
 
 
 def _field_problem(error: dict[str, Any]) -> FieldProblem:

@@ -11,15 +11,12 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from revintel.core.calendar import MONTH_PATTERN
+from revintel.core.vocabulary import LoadMode
 from revintel.data.schema import CONTRACTS
 
 # A closed set (shown as a dropdown in /docs); an unknown name is a 422 naming the field.
 TableName = StrEnum("TableName", {name: name for name in CONTRACTS})  # type: ignore[misc]
-LoadMode = Literal["replace", "append"]
-
-# A month, YYYY-MM. ASCII digits only: JSON Schema's `\d` and Python's differ on other scripts'
-# digits, and the spec must allow exactly what the server accepts.
-MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
 
 def _check_month(value: str) -> str:
@@ -79,8 +76,8 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     409: "The data does not allow it: a table it needs is not loaded, a month outside the data, "
     "or a model's state.",
     413: "The request body is larger than the server accepts.",
-    422: "The request is invalid: `fields` names each invalid field, or `problems` each problem "
-    "in an uploaded file.",
+    422: "The request is invalid: an option or field (`detail` says which; `fields` names each "
+    "invalid field), or an uploaded file (`problems` lists each problem).",
     503: "A database did not answer; GET /health shows which one.",
 }
 

@@ -25,7 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 import pyarrow as arrow
@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from revintel.app.context import AppContext
 from revintel.core.errors import NotFoundError, Problem, RevintelError, ValidationFailed
+from revintel.core.vocabulary import LOAD_MODES, LoadMode
 from revintel.data.importer import (
     FILE_FORMATS,
     Batch,
@@ -47,8 +48,6 @@ from revintel.data.importer import (
 from revintel.data.schema import CONTRACTS, TABLE_ORDER, TableContract, contract_for, polars_types
 from revintel.warehouse import StagedTable
 
-LoadMode = Literal["replace", "append"]
-LOAD_MODES: tuple[LoadMode, ...] = ("replace", "append")
 REQUIRED_TABLE = "customers"
 NOT_FILES = ("--table", "(no files)")  # what a problem names when no file is to blame
 

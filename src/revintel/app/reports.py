@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from revintel.core.errors import InvalidOption, NoDataError, RevintelError
+from revintel.core.vocabulary import DIMENSION_OPTIONS
 
 if TYPE_CHECKING:  # the metrics service imports Ibis and PyArrow: not for --help
     from revintel.core.runtime import Runtime
@@ -54,13 +55,7 @@ METRIC_NAMES: tuple[str, ...] = get_args(MetricName)
 ByName = Literal["segment", "plan", "country", "channel", "acquisition_channel", "industry"]
 """Breakdowns as a user names them; ``channel`` is short for ``acquisition_channel``."""
 BY_NAMES: tuple[str, ...] = get_args(ByName)
-FILTER_DIMENSIONS = {
-    "segment": "segment",
-    "plan": "plan",
-    "country": "country",
-    "channel": "acquisition_channel",
-    "industry": "industry",
-}
+FILTER_DIMENSIONS: dict[str, str] = dict(DIMENSION_OPTIONS)
 """Filter option (``--channel``, ``?channel=``) -> the metrics engine's dimension."""
 
 Fetch = Callable[["Runtime", "MetricQuery"], list["Row"]]

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from revintel.core.config import Settings
 from revintel.core.errors import ConfigError
+from revintel.core.vocabulary import RiskTier
 from revintel.store.settings_files import SettingsFile, toml_value
 
 CHURN_FILE = "churn.toml"
@@ -34,14 +35,10 @@ THRESHOLD_METHODS: tuple[ThresholdMethod, ...] = (
     "recall_at_precision",
     "max_net_value",
 )
-RiskTier = Literal["High", "Medium", "Low", "Safe"]
-RISK_TIERS: tuple[RiskTier, ...] = ("High", "Medium", "Low", "Safe")
 
 
 class InvalidChurnConfig(ConfigError):
-    """A churn setting is invalid (a 422 in the API)."""
-
-    status_code = 422
+    """A churn setting is invalid."""
 
 
 class RiskTiers(BaseModel):

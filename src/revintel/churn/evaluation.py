@@ -27,7 +27,6 @@ import polars as pl
 
 ThresholdMethod = Literal["max_f1", "recall_at_precision", "max_net_value"]
 
-TIERS: tuple[str, ...] = ("High", "Medium", "Low", "Safe")
 DEFAULT_TIER_BOUNDS: dict[str, float] = {"High": 0.7, "Medium": 0.4, "Low": 0.2}  # brief 004
 DEFAULT_GRID: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9)  # + 3 optimal ≤ 10 rows
 MAX_CURVE_POINTS = 200

@@ -81,25 +81,17 @@ _TOP_IMPORTANCE = 15
 class UntrustedModelFile(RevintelError):
     """A model file holds types that are not trusted; it was not loaded."""
 
-    status_code = 422
-
 
 class InvalidModelFile(RevintelError):
     """A file is not a revintel model file (not a skops archive, or not the expected layout)."""
-
-    status_code = 422
 
 
 class ModelFileTooLarge(InvalidModelFile):
     """A model file, or what its archive expands to, is over a limit; nothing was read."""
 
-    status_code = 413
-
 
 class ModelStateError(RevintelError):
-    """The registry cannot do this to the model in its current state (a 409 in the API)."""
-
-    status_code = 409
+    """The registry cannot do this to the model in its current state."""
 
 
 @dataclass(frozen=True)

@@ -59,18 +59,17 @@ from revintel.churn.training import (
     train_model,
 )
 from revintel.core.calendar import month_label, month_last_day
-from revintel.core.errors import NoDataError, NotFoundError, RevintelError
+from revintel.core.errors import InvalidOption, NoDataError, NotFoundError, RevintelError
 from revintel.core.runtime import Runtime
 from revintel.core.text import check_text, check_texts
+from revintel.core.vocabulary import RISK_TIERS
 from revintel.warehouse.cache import ResultCache
 
 Progress = Callable[[float, str], None]
 
 
-class InvalidChurnRequest(RevintelError):
-    """A churn request names unknown features or an invalid option (HTTP 422)."""
-
-    status_code = 422
+class InvalidChurnRequest(InvalidOption):
+    """A churn request names unknown features or an invalid option."""
 
 
 DriverSegment = Literal[
@@ -870,7 +869,7 @@ def overview(ctx: Runtime, frame: pl.DataFrame | None = None) -> dict[str, Any]:
     """Churn Overview: the six KPI cards and the tier distribution."""
     frame = current_predictions(ctx) if frame is None else frame
     cfg = load_config(ctx.settings)
-    counts = {t: 0 for t in ("High", "Medium", "Low", "Safe")}
+    counts = {t: 0 for t in RISK_TIERS}
     for row in frame.group_by("risk_tier").len().iter_rows():
         counts[row[0]] = row[1]
     mrr_at_risk = None
@@ -1079,7 +1078,7 @@ def clv_per_mrr(ctx: Runtime) -> tuple[float, str]:
     of the whole base's shifted-beta-geometric fit (``docs/clv.md``), and how it was derived."""
     from revintel.clv.service import report as clv_report
 
-    overall = clv_report(ctx, by="segment")["overall"]
+    overall = clv_report(ctx, by="segment").overall.to_dict()
     if overall.get("del_months") is None:
         raise NoDataError(
             "value_per_save: the customers' CLV cannot be estimated (no retention fit: "

@@ -192,11 +192,10 @@ def demo(
 
 
 def _check_month(value: str, option: str) -> None:
-    import re
-
+    from revintel.core.calendar import MONTH_RE
     from revintel.core.errors import RevintelError
 
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+    if not MONTH_RE.fullmatch(value):
         raise RevintelError(f"{option} {value!r}: expected a month YYYY-MM, e.g. 2023-01")
 
 

@@ -15,6 +15,7 @@ from revintel.cli.app import context
 from revintel.cli.output import OutputFormat, emit
 from revintel.core.csv_export import to_csv_bytes
 from revintel.core.errors import RevintelError
+from revintel.core.vocabulary import RISK_TIERS
 
 churn_app = typer.Typer(
     help="Churn prediction: train, evaluate, score, explain, thresholds and ROI, model registry.",
@@ -290,7 +291,10 @@ def score(
 @churn_app.command()
 def predictions(
     tier: Annotated[
-        list[str] | None, typer.Option("--tier", help="High, Medium, Low or Safe (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--tier", help=f"{', '.join(RISK_TIERS[:-1])} or {RISK_TIERS[-1]} (repeatable)."
+        ),
     ] = None,
     min_score: Annotated[float | None, typer.Option("--min-score", min=0, max=1)] = None,
     max_score: Annotated[float | None, typer.Option("--max-score", min=0, max=1)] = None,
@@ -644,14 +648,14 @@ def rollback_command(
     home: HomeOption = None,
 ) -> None:
     """Re-promote the previous production model (the current one is marked rejected)."""
+    from revintel.app import settings as app_settings
     from revintel.churn import registry
-    from revintel.churn.config import load_config
 
     ctx = context(home)
     if kind is KindChoice.table:
         horizon = None
     elif horizon is None:
-        horizon = load_config(ctx.settings).default_horizon
+        horizon = app_settings.load(ctx.settings, app_settings.CHURN).default_horizon
     record = registry.rollback(ctx, kind.value, horizon)  # type: ignore[arg-type]
     typer.echo(f"Rolled back: {record.version} is {record.status} again.")
 

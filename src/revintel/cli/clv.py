@@ -111,7 +111,7 @@ def report(
 
     result = service.report(
         context(home), by=service._check_by(by), as_of=as_of, discount_rate=discount_rate
-    )
+    ).to_dict()
     if fmt is OutputFormat.json:
         emit(result, fmt)
         return
@@ -155,7 +155,7 @@ def customer(
         as_of=as_of,
         discount_rate=discount_rate,
         prediction_horizon=horizon,
-    )
+    ).to_dict()
     if fmt is OutputFormat.json:
         emit(row, fmt)
         return
@@ -175,9 +175,9 @@ def rfm(
     from revintel.clv import service
 
     result = service.rfm_analysis(context(home), as_of=as_of)
-    frame = result["customers"] if customers else result["segments"]
+    frame = result.customers if customers else result.segments
     rows = [_round(r) for r in frame.to_dicts()]
     if fmt is OutputFormat.json:
-        emit({"as_of": result["as_of"], "customers" if customers else "segments": rows}, fmt)
+        emit({"as_of": result.as_of, "customers" if customers else "segments": rows}, fmt)
         return
-    emit(rows, fmt, title=f"RFM {'customers' if customers else 'segments'} as of {result['as_of']}")
+    emit(rows, fmt, title=f"RFM {'customers' if customers else 'segments'} as of {result.as_of}")

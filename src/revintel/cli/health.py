@@ -57,7 +57,7 @@ def score(
     scores = service.score_month(context(home), month)
     frame = service.filter_scores(scores.frame, owner=owner, tier=tier)
     frame = frame.sort(["health_score", "account_id"], nulls_last=True)
-    rows = [_round(r) for r in service.account_rows(frame)]
+    rows = [_round(r.to_dict()) for r in service.account_rows(frame)]
     if fmt is OutputFormat.table:
         columns = (
             "account_id", "health_score", "health_change", "tier", "playbook",
@@ -81,30 +81,30 @@ def summary(
     scores = service.score_month(context(home), month)
     result = service.portfolio_summary(scores, owner=owner)
     if fmt is OutputFormat.json:
-        emit(result, fmt)
+        emit(result.to_dict(), fmt)
         return
     rows: list[dict[str, Any]] = [
-        {"measure": "month", "value": result["month"]},
-        {"measure": "accounts", "value": result["accounts"]},
-        {"measure": "partial accounts", "value": result["partial_accounts"]},
-        {"measure": "total ARR", "value": result["total_arr"]},
-        {"measure": "capital at risk (At Risk + Critical ARR)", "value": result["capital_at_risk"]},
-        {"measure": "average health", "value": result["average_health"]},
-        {"measure": "average health change", "value": result["average_health_change"]},
-        {"measure": "accounts dropped ≥ 20 points", "value": result["dropped_accounts"]},
-        {"measure": "silent accounts (no contact)", "value": result["silent_accounts"]},
+        {"measure": "month", "value": result.month},
+        {"measure": "accounts", "value": result.accounts},
+        {"measure": "partial accounts", "value": result.partial_accounts},
+        {"measure": "total ARR", "value": result.total_arr},
+        {"measure": "capital at risk (At Risk + Critical ARR)", "value": result.capital_at_risk},
+        {"measure": "average health", "value": result.average_health},
+        {"measure": "average health change", "value": result.average_health_change},
+        {"measure": "accounts dropped ≥ 20 points", "value": result.dropped_accounts},
+        {"measure": "silent accounts (no contact)", "value": result.silent_accounts},
     ]
-    for t, arr in result["arr_by_tier"].items():
-        share = result["arr_share_by_tier"][t]
-        rows.append({"measure": f"{t}: accounts", "value": result["accounts_by_tier"][t]})
+    for t, arr in result.arr_by_tier.items():
+        share = result.arr_share_by_tier[t]
+        rows.append({"measure": f"{t}: accounts", "value": result.accounts_by_tier[t]})
         rows.append({"measure": f"{t}: ARR", "value": arr})
         rows.append(
             {"measure": f"{t}: ARR share %", "value": None if share is None else 100 * share}
         )
-    for p, n in result["accounts_by_playbook"].items():
+    for p, n in result.accounts_by_playbook.items():
         rows.append({"measure": f"{p}: accounts", "value": n})
-    _notes(result["notes"], fmt)
-    title = f"Portfolio health, {result['month']}" + (f" ({owner})" if owner else "")
+    _notes(result.notes, fmt)
+    title = f"Portfolio health, {result.month}" + (f" ({owner})" if owner else "")
     emit([_round(r) for r in rows], fmt, title=title)
 
 
@@ -152,9 +152,8 @@ def backtest(
 @health_app.command("config")
 def show_config(home: HomeOption = None) -> None:
     """The health settings in effect (defaults, revintel.toml, REVINTEL_HOME/health.toml)."""
-    from revintel.health.config import config_sources, load_config, to_toml
+    from revintel.app import settings as app_settings
 
-    settings = context(home).settings
-    sources = config_sources(settings)
-    typer.echo(f"# sources: {', '.join(map(str, sources)) or 'defaults only'}")
-    typer.echo(to_toml(load_config(settings)), nl=False)
+    in_effect = app_settings.read(context(home).settings, app_settings.HEALTH)
+    typer.echo(f"# sources: {', '.join(map(str, in_effect.sources)) or 'defaults only'}")
+    typer.echo(app_settings.HEALTH.render(in_effect.value), nl=False)

@@ -16,6 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from revintel.core import formatting
 from revintel.core.csv_export import to_csv
 
 
@@ -64,10 +65,10 @@ def emit(
 
 
 def percent(fraction: float | None, digits: int = 1) -> str:
-    """A share for people: ``0.0363`` → ``3.6%``; None → ``n/a``. Every percentage the CLI
-    prints goes through here; a value already in percent (a MAPE of 3.63) is divided by 100
-    first."""
-    return "n/a" if fraction is None else f"{fraction:.{digits}%}"
+    """A share for people: ``0.0363`` → ``3.6%``; undefined → ``n/a``. Every percentage the CLI
+    prints goes through here (:func:`revintel.core.formatting.percent`, as the dashboard's); a
+    value already in percent (a MAPE of 3.63) is divided by 100 first."""
+    return formatting.percent(fraction, digits, missing="n/a")
 
 
 def _cell(value: Any) -> str:

@@ -25,7 +25,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import betaln
 
-from revintel.core.errors import RevintelError
+from revintel.core.errors import InvalidOption, RevintelError
 
 LOG_BOUND = 12.0
 """α and β are searched in [e⁻¹², e¹²] (≈ 6e-6 … 163,000). This keeps the optimiser finite when a
@@ -36,10 +36,8 @@ DEL_TOLERANCE = 1e-10
 MAX_DEL_PERIODS = 1_000_000
 
 
-class InvalidSurvivors(RevintelError):
+class InvalidSurvivors(InvalidOption):
     """Survivor counts that the sBG model cannot be fitted to."""
-
-    status_code = 422
 
 
 def check_survivors(survivors: Sequence[Any], field: str = "survivors") -> list[int]:

@@ -1,9 +1,9 @@
 """Customer lifetime value as a service: what the CLI, the API and the dashboard call.
 
-Reads MRR per customer and month from :func:`revintel.metrics.service.customer_mrr`, turns it into
-lifetimes, fits the sBG model (:mod:`revintel.clv.sbg`) per group and prices the lifetimes with
-ARPA and gross margin from :func:`revintel.metrics.service.ltv`. RFM comes from payments
-(:mod:`revintel.clv.rfm`). Every definition: ``docs/clv.md``.
+Reads MRR per customer and month (the revenue metrics plugged into :mod:`revintel.clv.ports`),
+turns it into lifetimes, fits the sBG model (:mod:`revintel.clv.sbg`) per group and prices the
+lifetimes with the month's ARPA and gross margin (the metrics ``ltv`` figures). RFM comes from
+payments (:mod:`revintel.clv.rfm`). Every definition: ``docs/clv.md``.
 
 Lifetimes. Month 0 of a customer is their first month with MRR > 0; they survive month t while
 they have MRR > 0 in every month 0 … t (a later reactivation does not revive the lifetime, as the
@@ -15,7 +15,7 @@ period after their last paid month.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -23,9 +23,10 @@ import numpy as np
 import polars as pl
 
 from revintel.clv import rfm, sbg
-from revintel.core.errors import NoDataError, NotFoundError, RevintelError
-from revintel.metrics import service as metrics
-from revintel.warehouse.cache import ResultCache
+from revintel.clv.ports import LtvBasis, revenue_metrics
+from revintel.core.errors import InvalidOption, NoDataError, NotFoundError
+from revintel.core.vocabulary import dimension_named
+from revintel.warehouse.cache import SnapshotCache
 
 if TYPE_CHECKING:
     from revintel.core.runtime import Runtime
@@ -33,11 +34,7 @@ if TYPE_CHECKING:
 
 GroupBy = Literal["cohort", "quarter", "segment", "plan", "channel"]
 GROUP_BYS: tuple[str, ...] = get_args(GroupBy)
-METRIC_DIMENSION: dict[str, str] = {
-    "segment": "segment",
-    "plan": "plan",
-    "channel": "acquisition_channel",
-}
+METRIC_DIMENSION: dict[str, str] = {g: dimension_named(g) for g in ("segment", "plan", "channel")}
 DEFAULT_ANNUAL_DISCOUNT = 0.10
 DEFAULT_PREDICTION_HORIZON = 3
 """Months over which ``predictions.churn_risk_score`` is a churn probability (the churn model's
@@ -48,10 +45,8 @@ MIN_GROUP_CUSTOMERS = 5
 """Groups with fewer customers are not fitted (reported with a reason)."""
 
 
-class InvalidClvOption(RevintelError):
+class InvalidClvOption(InvalidOption):
     """A CLV request option is invalid."""
-
-    status_code = 422
 
 
 def monthly_discount_rate(annual: float) -> float:
@@ -160,17 +155,30 @@ class Pricing:
     simple_ltv: float | None
     simple_ltv_reason: str | None
     average_logo_churn_6m: float | None
-    basis: str
+    basis: LtvBasis
     notes: tuple[str, ...] = ()
 
+    def to_dict(self) -> dict[str, Any]:
+        """The pricing as the CLV report's JSON shows it (``basis`` as ``simple_ltv_basis``)."""
+        return {
+            "month": self.month,
+            "arpa": self.arpa,
+            "gross_margin": self.gross_margin,
+            "margin_used": self.margin_used,
+            "simple_ltv": self.simple_ltv,
+            "simple_ltv_reason": self.simple_ltv_reason,
+            "simple_ltv_basis": self.basis,
+            "average_logo_churn_6m": self.average_logo_churn_6m,
+        }
 
-def _pricing(ctx: Runtime | Warehouse, month: str, as_of: Any) -> Pricing:
+
+def _pricing(ctx: Runtime | Warehouse, month: str, as_of: date) -> Pricing:
     wh = _warehouse(ctx)
     has_costs = wh.has_table("costs")
-    basis = "gross_margin" if has_costs else "arpa"
-    rows = metrics.ltv(ctx, metrics.MetricQuery(start=month, end=month, as_of=as_of), basis=basis)
-    row = rows[0] if rows else {}
-    margin = row.get("gross_margin") if has_costs else None
+    basis: LtvBasis = "gross_margin" if has_costs else "arpa"
+    figures = revenue_metrics().ltv(ctx, month=month, as_of=as_of, basis=basis)
+    row = figures[0] if figures else None
+    margin = row.gross_margin if has_costs and row is not None else None
     notes: list[str] = []
     if margin is None:
         notes.append(
@@ -179,12 +187,12 @@ def _pricing(ctx: Runtime | Warehouse, month: str, as_of: Any) -> Pricing:
         )
     return Pricing(
         month=month,
-        arpa=row.get("arpa"),
+        arpa=row.arpa if row is not None else None,
         gross_margin=margin,
         margin_used=1.0 if margin is None else float(margin),
-        simple_ltv=row.get("ltv"),
-        simple_ltv_reason=row.get("ltv_reason"),
-        average_logo_churn_6m=row.get("average_logo_churn_6m"),
+        simple_ltv=row.ltv if row is not None else None,
+        simple_ltv_reason=row.ltv_reason if row is not None else None,
+        average_logo_churn_6m=row.average_logo_churn_6m if row is not None else None,
         basis=basis,
         notes=tuple(notes),
     )
@@ -236,7 +244,7 @@ class ClvBase:
 
 
 # One base per snapshot, date and rate, computed once while other requests wait for it.
-_CACHE: ResultCache[ClvBase] = ResultCache(size=8)
+_BASES: SnapshotCache[ClvBase] = SnapshotCache("clv.bases", size=8)
 
 
 def snapshot_key(source: Runtime | Warehouse) -> str | None:
@@ -251,11 +259,11 @@ def load_base(
     discount_rate: float = DEFAULT_ANNUAL_DISCOUNT,
 ) -> ClvBase:
     """Lifetimes, groups, pricing and predictions, cached per Parquet snapshot."""
-    wh = _warehouse(ctx)
-    key = (snapshot_key(wh), str(as_of), discount_rate)
-    if key[0] is None:
-        return _load_base(ctx, as_of=as_of, discount_rate=discount_rate)
-    return _CACHE.get(key, lambda: _load_base(ctx, as_of=as_of, discount_rate=discount_rate))
+    return _BASES.get(
+        _warehouse(ctx),
+        (str(as_of), discount_rate),
+        lambda: _load_base(ctx, as_of=as_of, discount_rate=discount_rate),
+    )
 
 
 def _load_base(
@@ -265,17 +273,17 @@ def _load_base(
     wh = _warehouse(ctx)
     if not wh.has_table("subscriptions"):
         wh.table("subscriptions")  # NoDataError naming the table
-    p = metrics.period(ctx, metrics.MetricQuery(as_of=as_of))
-    rows = metrics.customer_mrr(ctx, metrics.MetricQuery(as_of=p.as_of))
-    if not rows:
+    revenue = revenue_metrics()
+    p = revenue.report_month(ctx, as_of=as_of)
+    months = revenue.customer_mrr(ctx, as_of=p.as_of)
+    if months.height == 0:
         raise NoDataError("CLV needs paying customers: no customer has MRR > 0 in the data.")
-    months = pl.DataFrame(rows).select("customer_id", "month", pl.col("mrr").cast(pl.Float64))
-    life = lifetimes(months, p.to_month).join(_attributes(wh), on="customer_id", how="left")
+    life = lifetimes(months, p.month).join(_attributes(wh), on="customer_id", how="left")
     base = ClvBase(
-        month=p.to_month,
+        month=p.month,
         as_of=p.as_of,
         lifetimes=life,
-        pricing=_pricing(ctx, p.to_month, p.as_of),
+        pricing=_pricing(ctx, p.month, p.as_of),
         monthly_discount=d_month,
         annual_discount=discount_rate,
         predictions=_predictions(wh),
@@ -360,32 +368,65 @@ def _fit_groups(base: ClvBase, by: GroupBy | Literal["all"]) -> list[GroupFit]:
     return out
 
 
-def _group_row(g: GroupFit, base: ClvBase) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class GroupValue:
+    """One group's sBG fit and value (``docs/clv.md``); fit fields are None when not fitted, and
+    ``reason`` says why (or why the value is not to be trusted)."""
+
+    group: str
+    customers: int
+    churned: int
+    alive: int
+    alpha: float | None
+    beta: float | None
+    log_likelihood: float | None
+    mean_monthly_churn: float | None
+    retention_12m: float | None
+    expected_lifetime_months: float | None  # None: infinite (α ≤ 1) or not fitted
+    del_months: float | None
+    arpa: float | None
+    gross_margin: float
+    clv: float | None
+    at_bound: bool | None
+    reason: str | None
+    simple_ltv: float | None = None  # the metrics LTV of the group (segment, plan, channel)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _group_row(g: GroupFit, base: ClvBase) -> GroupValue:
     margin = base.pricing.margin_used
-    row: dict[str, Any] = {
-        "group": g.group,
-        "customers": g.customers,
-        "churned": g.churned,
-        "alive": g.alive,
-        "alpha": None,
-        "beta": None,
-        "log_likelihood": None,
-        "mean_monthly_churn": None,
-        "retention_12m": None,
-        "expected_lifetime_months": None,
-        "del_months": None,
-        "arpa": g.arpa,
-        "gross_margin": margin,
-        "clv": None,
-        "at_bound": None,
-        "reason": g.reason,
-    }
+    row = GroupValue(
+        group=g.group,
+        customers=g.customers,
+        churned=g.churned,
+        alive=g.alive,
+        alpha=None,
+        beta=None,
+        log_likelihood=None,
+        mean_monthly_churn=None,
+        retention_12m=None,
+        expected_lifetime_months=None,
+        del_months=None,
+        arpa=g.arpa,
+        gross_margin=margin,
+        clv=None,
+        at_bound=None,
+        reason=g.reason,
+    )
     if g.fit is None:
         return row
     f = g.fit
     life = f.expected_lifetime()
     del_months = f.discounted_expected_lifetime(base.monthly_discount)
-    row.update(
+    reason = g.reason
+    if g.arpa is None:
+        reason = "no customer of the group is paying in the month (no ARPA)"
+    elif f.at_bound:
+        reason = "α, β at the search bound: churn looks alike across customers (geometric limit)"
+    return replace(
+        row,
         alpha=f.alpha,
         beta=f.beta,
         log_likelihood=f.log_likelihood,
@@ -395,14 +436,58 @@ def _group_row(g: GroupFit, base: ClvBase) -> dict[str, Any]:
         del_months=del_months,
         clv=None if g.arpa is None else g.arpa * margin * del_months,
         at_bound=f.at_bound,
+        reason=reason,
     )
-    if g.arpa is None:
-        row["reason"] = "no customer of the group is paying in the month (no ARPA)"
-    elif f.at_bound:
-        row["reason"] = (
-            "α, β at the search bound: churn looks alike across customers (geometric limit)"
-        )
-    return row
+
+
+@dataclass(frozen=True, slots=True)
+class DiscountRate:
+    """The annual discount rate asked for and the monthly rate worth the same."""
+
+    annual: float
+    monthly: float
+
+
+CURVE_SCHEMA = {"group": pl.String, "month": pl.Int64, "observed": pl.Float64, "fitted": pl.Float64}
+
+
+@dataclass(frozen=True, slots=True)
+class ClvReport:
+    """CLV per group and for the whole base (:func:`report`).
+
+    ``curves`` has one row per group and month: ``group``, ``month`` (age), ``observed``
+    (Kaplan–Meier) and ``fitted`` (sBG) survival, each None past its own length.
+    """
+
+    month: str
+    as_of: date
+    by: GroupBy
+    discount_rate: DiscountRate
+    pricing: Pricing
+    overall: GroupValue
+    groups: list[GroupValue]
+    curves: pl.DataFrame
+    notes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as the CLI's and the API's JSON (the whole base has no ``simple_ltv`` of
+        its own: it is ``pricing.simple_ltv``)."""
+        overall = self.overall.to_dict()
+        del overall["simple_ltv"]
+        return {
+            "month": self.month,
+            "as_of": self.as_of.isoformat(),
+            "by": self.by,
+            "discount_rate": {
+                "annual": self.discount_rate.annual,
+                "monthly": self.discount_rate.monthly,
+            },
+            "pricing": self.pricing.to_dict(),
+            "overall": overall,
+            "groups": [g.to_dict() for g in self.groups],
+            "curves": self.curves.to_dicts(),
+            "notes": self.notes,
+        }
 
 
 def report(
@@ -412,25 +497,19 @@ def report(
     as_of: date | str | None = None,
     discount_rate: float = DEFAULT_ANNUAL_DISCOUNT,
     curve_months: int = CURVE_MONTHS,
-) -> dict[str, Any]:
-    """CLV per group and for the whole base, with curves and the simple metric LTV beside it.
-
-    Returns ``month``, ``as_of``, ``by``, ``discount_rate`` (annual and monthly), ``pricing``
-    (ARPA, gross margin, simple LTV of the month), ``overall`` (the whole base as one group),
-    ``groups`` (one row each), ``curves`` (group, month, observed, fitted) and ``notes``.
-    """
+) -> ClvReport:
+    """CLV per group and for the whole base, with curves and the simple metric LTV beside it."""
     by = _check_by(by)
     base = load_base(ctx, as_of=as_of, discount_rate=discount_rate)
     overall_fit = fit_groups(base, "all")[0]
     overall = _group_row(overall_fit, base)
-    overall["arpa"] = base.pricing.arpa if base.pricing.arpa is not None else overall["arpa"]
-    if overall["del_months"] is not None and overall["arpa"] is not None:
-        overall["clv"] = overall["arpa"] * base.pricing.margin_used * overall["del_months"]
+    if base.pricing.arpa is not None:
+        overall = replace(overall, arpa=base.pricing.arpa)
+    if overall.del_months is not None and overall.arpa is not None:
+        overall = replace(overall, clv=overall.arpa * base.pricing.margin_used * overall.del_months)
     groups = fit_groups(base, by)
-    rows = [_group_row(g, base) for g in groups]
     simple = _simple_ltv_by_group(ctx, base, by)
-    for row in rows:
-        row["simple_ltv"] = simple.get(row["group"])
+    rows = [replace(_group_row(g, base), simple_ltv=simple.get(g.group)) for g in groups]
     curves: list[dict[str, Any]] = []
     for g in [overall_fit, *groups]:
         fitted = g.fit.survival(curve_months) if g.fit is not None else []
@@ -443,27 +522,17 @@ def report(
                     "fitted": fitted[t] if t < len(fitted) else None,
                 }
             )
-    pricing = base.pricing
-    return {
-        "month": base.month,
-        "as_of": base.as_of.isoformat(),
-        "by": by,
-        "discount_rate": {"annual": base.annual_discount, "monthly": base.monthly_discount},
-        "pricing": {
-            "month": pricing.month,
-            "arpa": pricing.arpa,
-            "gross_margin": pricing.gross_margin,
-            "margin_used": pricing.margin_used,
-            "simple_ltv": pricing.simple_ltv,
-            "simple_ltv_reason": pricing.simple_ltv_reason,
-            "simple_ltv_basis": pricing.basis,
-            "average_logo_churn_6m": pricing.average_logo_churn_6m,
-        },
-        "overall": overall,
-        "groups": rows,
-        "curves": curves,
-        "notes": list(base.notes),
-    }
+    return ClvReport(
+        month=base.month,
+        as_of=base.as_of,
+        by=by,
+        discount_rate=DiscountRate(base.annual_discount, base.monthly_discount),
+        pricing=base.pricing,
+        overall=overall,
+        groups=rows,
+        curves=pl.DataFrame(curves, schema=CURVE_SCHEMA),
+        notes=list(base.notes),
+    )
 
 
 def _simple_ltv_by_group(
@@ -472,12 +541,14 @@ def _simple_ltv_by_group(
     dimension = METRIC_DIMENSION.get(by)
     if dimension is None:
         return {}
-    rows = metrics.ltv(
+    figures = revenue_metrics().ltv(
         ctx,
-        metrics.MetricQuery(start=base.month, end=base.month, as_of=base.as_of, by=dimension),  # type: ignore[arg-type]
-        basis=base.pricing.basis,  # type: ignore[arg-type]
+        month=base.month,
+        as_of=base.as_of,
+        basis=base.pricing.basis,
+        by=dimension,
     )
-    return {str(r.get(dimension)): r.get("ltv") for r in rows}
+    return {str(f.group): f.ltv for f in figures}
 
 
 # -- per customer ---------------------------------------------------------------------------------
@@ -558,6 +629,32 @@ def customer_values(
     ).sort("clv", descending=True, nulls_last=True)  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerValue:
+    """One customer's remaining CLV: a row of :func:`customer_values` and what it was asked for."""
+
+    customer_id: str
+    group: str
+    first_month: str
+    age: int
+    churned: bool
+    current_mrr: float
+    churn_risk_score: float | None
+    monthly_churn_probability: float | None
+    method: Literal["churned", "churn model", "sBG"]
+    sbg_alpha: float | None
+    sbg_beta: float | None
+    del_months: float | None
+    gross_margin: float
+    clv: float | None
+    month: str
+    by: GroupBy
+    prediction_horizon_months: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
 def customer_value(
     ctx: Runtime | Warehouse,
     customer_id: str,
@@ -566,7 +663,7 @@ def customer_value(
     as_of: date | str | None = None,
     discount_rate: float = DEFAULT_ANNUAL_DISCOUNT,
     prediction_horizon: int = DEFAULT_PREDICTION_HORIZON,
-) -> dict[str, Any]:
+) -> CustomerValue:
     """One customer's row of :func:`customer_values`; :class:`NotFoundError` if they never paid."""
     frame = customer_values(
         ctx, by=by, as_of=as_of, discount_rate=discount_rate, prediction_horizon=prediction_horizon
@@ -575,14 +672,26 @@ def customer_value(
         raise NotFoundError(
             f"customer_id {customer_id!r}: no such customer with MRR > 0 in the data"
         )
-    row = frame.row(0, named=True)
     base = load_base(ctx, as_of=as_of, discount_rate=discount_rate)
-    row.update(month=base.month, by=by, prediction_horizon_months=prediction_horizon)
-    return row
+    return CustomerValue(
+        **frame.row(0, named=True),
+        month=base.month,
+        by=by,
+        prediction_horizon_months=prediction_horizon,
+    )
 
 
 # -- RFM ------------------------------------------------------------------------------------------
-def rfm_analysis(ctx: Runtime | Warehouse, *, as_of: date | str | None = None) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class RfmAnalysis:
+    """RFM scores per customer and the segment summary (:mod:`revintel.clv.rfm`), as of a day."""
+
+    as_of: str  # YYYY-MM-DD
+    customers: pl.DataFrame
+    segments: pl.DataFrame
+
+
+def rfm_analysis(ctx: Runtime | Warehouse, *, as_of: date | str | None = None) -> RfmAnalysis:
     """RFM scores per customer and the segment summary, from ``payments``."""
     wh = _warehouse(ctx)
     table = wh.table("payments")
@@ -605,16 +714,7 @@ def rfm_analysis(ctx: Runtime | Warehouse, *, as_of: date | str | None = None) -
         .cast(pl.Date)
         .max()
     )
-    return {
-        "as_of": str(as_of_date),
-        "customers": scores,
-        "segments": rfm.rfm_segments(scores),
-    }
-
-
-def clear_caches() -> None:
-    """Forget cached lifetimes (tests and benchmarks)."""
-    _CACHE.clear()
+    return RfmAnalysis(as_of=str(as_of_date), customers=scores, segments=rfm.rfm_segments(scores))
 
 
 def month_label(index: int) -> str:

@@ -1,1 +1,2 @@
-"""Base helpers every capability and face shares: text checks and CSV exports."""
+"""The base every layer shares: error kinds, vocabulary, calendar, settings, formatting, text
+checks and CSV exports."""

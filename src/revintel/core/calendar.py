@@ -11,27 +11,40 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
-
-import ibis
+from typing import TYPE_CHECKING
 
 from revintel.core.errors import InvalidOption, OutsideTheData
 
+if TYPE_CHECKING:  # imported where an expression is built: the pattern and labels need no Ibis
+    import ibis
+
 
 class MonthsOutsideTheData(OutsideTheData):
-    """Well-formed months that the data does not reach: a 409 like a table not loaded."""
+    """Well-formed months that the data does not reach: the data, not the request, lacks them."""
 
 
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+"""A month ``YYYY-MM``, everywhere one is read: options, API parameters, month columns of files.
+ASCII digits only, so a JSON Schema (the API's spec) and Python allow exactly the same text."""
+MONTH_RE = re.compile(MONTH_PATTERN)
 OPEN_END = 10_000_000
 """Month number standing for "never" (an open-ended interval); far beyond any real month."""
 
 
+def parsed_month(label: str) -> int | None:
+    """The month number of a ``"YYYY-MM"`` label (surrounding spaces ignored); None if malformed."""
+    text = str(label).strip()
+    if MONTH_RE.match(text) is None:
+        return None
+    return int(text[:4]) * 12 + int(text[5:7]) - 1
+
+
 def month_number(label: str, field: str = "month") -> int:
     """The month number of a ``"YYYY-MM"`` label; :class:`InvalidOption` if malformed."""
-    match = MONTH_RE.match(str(label).strip())
-    if match is None:
+    number = parsed_month(label)
+    if number is None:
         raise InvalidOption(f"{field} = {label!r}: expected a month YYYY-MM, e.g. 2024-03")
-    return int(match.group(1)) * 12 + int(match.group(2)) - 1
+    return number
 
 
 def month_label(number: int) -> str:
@@ -75,6 +88,8 @@ def month_after_day(day: ibis.Value) -> ibis.Value:
 
     A rule "X holds while ``day`` >= end of M" holds exactly for months M < this number.
     """
+    import ibis
+
     return month_of(day + ibis.interval(days=1))
 
 
@@ -97,6 +112,8 @@ def month_spine(from_month: str, to_month: str) -> ibis.Table:
 
 def number_spine(lo: int, hi: int) -> ibis.Table:
     """:func:`month_spine` from month numbers (``lo`` > ``hi`` gives no rows)."""
+    import ibis
+
     numbers = list(range(lo, hi + 1))
     return ibis.memtable(
         {
@@ -110,6 +127,8 @@ def number_spine(lo: int, hi: int) -> ibis.Table:
 
 def integer_spine(name: str, lo: int, hi: int) -> ibis.Table:
     """A one-column table of the integers ``lo``..``hi`` (for ages, offsets)."""
+    import ibis
+
     return ibis.memtable({name: list(range(lo, hi + 1))}, schema={name: "int64"})
 
 
@@ -125,6 +144,8 @@ def data_period(
     a payment or a trial start. Cancellation, discount-end and due dates are left out because
     they may be scheduled in the future. See ``docs/metrics.md`` (As-of date).
     """
+    import ibis
+
     # Each table's extremes (one cheap aggregate per table, rather than a union of all their
     # rows), then the extremes of those; LEAST and GREATEST skip nulls, as MIN and MAX do.
     starts = subscriptions.start_date.cast("date")

@@ -15,7 +15,7 @@ import csv
 import io
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:  # imported where used: `revintel --help` does not load the data stack
     import pandas as pd
@@ -80,11 +80,15 @@ def to_csv(
     """
     library = type(data).__module__.split(".")[0]
     if library == "polars":
-        frame = data if columns is None else data.select(columns)  # type: ignore[union-attr]
-        return _safe_polars(frame).write_csv()  # type: ignore[arg-type]
+        polars_frame = cast("pl.DataFrame", data)
+        if columns is not None:
+            polars_frame = polars_frame.select(columns)
+        return _safe_polars(polars_frame).write_csv()
     if library == "pandas":
-        frame = data if columns is None else data[list(columns)]  # type: ignore[index]
-        return str(_safe_pandas(frame).to_csv(index=False))  # type: ignore[arg-type]
+        pandas_frame = cast("pd.DataFrame", data)
+        if columns is not None:
+            pandas_frame = pandas_frame[list(columns)]
+        return str(_safe_pandas(pandas_frame).to_csv(index=False))
     assert isinstance(data, Sequence)
     names = list(columns) if columns is not None else (list(data[0].keys()) if data else [])
     buffer = io.StringIO()

@@ -1,7 +1,7 @@
 """Errors a user can cause. Each message names the file, row, column or field and what was expected.
 
 The CLI prints these without a traceback and exits non-zero; the API returns them as 4xx with the
-same text.
+same text. The kinds carry no HTTP status: ``revintel/api/errors.py`` maps each kind to its status.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from dataclasses import dataclass
 class RevintelError(Exception):
     """Base class for every error caused by user input or configuration."""
 
-    status_code: int = 400
-
 
 class ConfigError(RevintelError):
     """A setting is missing or invalid."""
@@ -23,22 +21,20 @@ class InvalidOption(RevintelError):
     """A request option or field (a month, a breakdown, a filter, a page) is not valid."""
 
 
+class BackendUnavailable(RevintelError):
+    """A database (or a lock it holds) could not serve the request now; a retry may succeed."""
+
+
 class NotFoundError(RevintelError):
     """A named thing (table, account, model) does not exist."""
-
-    status_code = 404
 
 
 class NoDataError(RevintelError):
     """A capability needs a table that has not been loaded."""
 
-    status_code = 409
-
 
 class OutsideTheData(InvalidOption):
     """A well-formed option (a month, a range) that the loaded data does not reach."""
-
-    status_code = 409
 
 
 @dataclass(frozen=True)
@@ -72,8 +68,6 @@ class ValidationFailed(RevintelError):
     ``problems`` holds at most ``shown`` problems; ``total`` counts them all, and ``counts`` counts
     them by (file, column, message) so a file with a million bad rows gives a short, useful report.
     """
-
-    status_code = 422
 
     def __init__(
         self,

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import unicodedata
 
-from revintel.core.errors import RevintelError
+from revintel.core.errors import InvalidOption
 
 
-class InvalidText(RevintelError):
+class InvalidText(InvalidOption):
     """A free-text option holds a NUL or another control character."""
-
-    status_code = 422
 
 
 def control_character(value: str) -> str | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import IntEnum
@@ -502,7 +502,7 @@ class FileReader:
         assert best is not None
         return best[2], best[1]
 
-    def _csv_batches(self) -> Iterator[Batch]:
+    def _csv_batches(self) -> Generator[Batch, None, bool]:
         header = self._csv_header()
         if header is None:
             return False
@@ -589,7 +589,7 @@ class FileReader:
         )
 
     # -- Parquet -------------------------------------------------------------------------------
-    def _parquet_batches(self) -> Iterator[Batch]:
+    def _parquet_batches(self) -> Generator[Batch, None, bool]:
         try:
             arrow_schema = pq.ParquetFile(self.source.path).schema_arrow
             schema = pl.read_parquet_schema(self.source.path)
@@ -666,7 +666,7 @@ class FileReader:
                 rows=batch.rows(indices),
                 column=column,
                 expected=spec.expected(),
-                got=lambda k, c=column, i=indices: batch.texts(c, i[:k]),
+                got=_texts_of(batch, column, indices),
             )
         batch.failed = failed
         batch.stored_as_is = self.storage_schema and not failed and frame.equals(raw)
@@ -705,7 +705,7 @@ class FileReader:
                     column=column,
                     expected=f"at most {self.max_cell_bytes:,} bytes per value "
                     "(setting REVINTEL_MAX_CELL_BYTES)",
-                    got=lambda k, i=big_at, n=sizes: [f"{n[int(j)]:,} bytes" for j in i[:k]],
+                    got=_sizes_of(big_at, sizes),
                     stage=Stage.STRUCTURE,
                 )
             if len(nul_at):
@@ -715,7 +715,7 @@ class FileReader:
                     rows=batch.rows(nul_at),
                     column=column,
                     expected="text without NUL characters",
-                    got=lambda k, c=column, i=nul_at: batch.texts(c, i[:k]),
+                    got=_texts_of(batch, column, nul_at),
                     stage=Stage.STRUCTURE,
                 )
             if len(big_at) or len(nul_at):
@@ -1182,9 +1182,7 @@ class TableValidator:
                     rows=batch.rows(indices),
                     column=spec.name,
                     expected=spec.expected(),
-                    got=lambda k, c=spec.name, i=indices: [
-                        "" if v is None else v for v in batch.texts(c, i[:k])
-                    ],
+                    got=_texts_of(batch, spec.name, indices, missing=""),
                 )
             elif check in rules:
                 rule = rules[str(check)]
@@ -1193,7 +1191,7 @@ class TableValidator:
                     rule.message,
                     rows=batch.rows(indices),
                     column=rule.columns[0],
-                    got=lambda k, r=rule, i=indices: _row_texts(batch, r.columns, i[:k]),
+                    got=_row_texts_of(batch, rule.columns, indices),
                 )
             else:  # pragma: no cover - every check of the schema is handled above
                 self.log.add_rows(label, str(check), rows=batch.rows(indices))
@@ -1248,7 +1246,7 @@ class TableValidator:
         message = f"duplicate {what}"
         repeats = rows.filter(pl.col("_nth") > 0).sort("_file", "_row")
         for (order,), group in repeats.group_by(["_file"], maintain_order=True):
-            label = self.sources[int(order)].label  # type: ignore[call-overload]
+            label = self.sources[int(order)].label
             kind = self.log.kind(label, what, message)
             room = min(group.height, max(self.log.room(kind), 0))
             shown = group.head(room)
@@ -1311,6 +1309,26 @@ def _check_message(spec: ColumnSpec, check: str) -> str:
     if spec.type == "month":
         return "not a valid month"
     return "value out of range"
+
+
+def _texts_of(
+    batch: Batch, column: str, indices: np.ndarray, *, missing: str | None = None
+) -> Callable[[int], list[str | None]]:
+    """The first ``k`` values of ``column`` at ``indices``, read when the log shows them (a
+    missing value as ``missing``)."""
+    return lambda k: [missing if v is None else v for v in batch.texts(column, indices[:k])]
+
+
+def _sizes_of(indices: np.ndarray, sizes: pl.Series) -> Callable[[int], list[str | None]]:
+    """The first ``k`` byte sizes at ``indices``, as the log shows them."""
+    return lambda k: [f"{sizes[int(j)]:,} bytes" for j in indices[:k]]
+
+
+def _row_texts_of(
+    batch: Batch, columns: Sequence[str], indices: np.ndarray
+) -> Callable[[int], list[str | None]]:
+    """The first ``k`` rows at ``indices`` as ``column=value`` texts, read when shown."""
+    return lambda k: _row_texts(batch, columns, indices[:k])
 
 
 def _row_texts(batch: Batch, columns: Sequence[str], indices: np.ndarray) -> list[str | None]:

@@ -21,6 +21,9 @@ from typing import TYPE_CHECKING, Literal
 
 import pyarrow as pa_arrow
 
+from revintel.core.calendar import MONTH_PATTERN
+from revintel.core.vocabulary import RISK_TIERS
+
 if TYPE_CHECKING:
     import pandera.polars as pa
     import polars as pl
@@ -69,8 +72,6 @@ EXPECTED_TEXT: dict[ColumnType, str] = {
     "month": "a month YYYY-MM",
 }
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
-
 # Dates outside [PLAUSIBLE_FROM, load date + PLAUSIBLE_YEARS_AHEAD years] load with a warning
 # naming their rows (a year typed 9999 or 1900 is a typo or a placeholder, rarely a fact).
 PLAUSIBLE_FROM = date(1990, 1, 1)
@@ -102,7 +103,6 @@ DEAL_STAGES = (
 )
 FORECAST_CATEGORIES = ("Pipeline", "Best Case", "Commit", "Closed", "Omitted")
 DEAL_TYPES = ("New Business", "Expansion", "Renewal")
-RISK_TIERS = ("High", "Medium", "Low", "Safe")
 CONVERSION_TYPES = ("signup", "trial", "paid")
 
 

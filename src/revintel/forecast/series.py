@@ -27,8 +27,6 @@ class ForecastInputError(RevintelError):
 class NotEnoughHistoryError(RevintelError):
     """A monthly series is too short to fit and test any model."""
 
-    status_code = 422
-
 
 def as_monthly_series(
     values: pd.Series | Sequence[float] | np.ndarray,

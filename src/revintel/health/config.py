@@ -71,9 +71,7 @@ DEFAULT_ACTIONS: dict[Playbook, list[str]] = {
 
 
 class InvalidHealthConfig(ConfigError):
-    """A health setting is invalid (a 422 in the API)."""
-
-    status_code = 422
+    """A health setting is invalid."""
 
 
 class PillarWeights(BaseModel):

@@ -23,8 +23,8 @@ import polars as pl
 
 # One month arithmetic for the whole product (docs/metrics.md); health keeps only its own
 # month_number, whose error is a 422 on the health API.
-from revintel.core.calendar import MONTH_RE, month_label, month_last_day, month_of
-from revintel.core.errors import RevintelError
+from revintel.core.calendar import month_label, month_last_day, month_of, parsed_month
+from revintel.core.errors import InvalidOption
 from revintel.health.config import HealthConfig
 
 LOGIN_LOOKBACK_MONTHS = 3
@@ -45,18 +45,16 @@ OPEN_END = 10_000_000
 """Month number standing for "never" (an open-ended interval)."""
 
 
-class InvalidMonth(RevintelError):
+class InvalidMonth(InvalidOption):
     """A month option is not a month ``YYYY-MM``."""
-
-    status_code = 422
 
 
 def month_number(label: str, field: str = "month") -> int:
     """The month number of ``"YYYY-MM"``."""
-    match = MONTH_RE.match(str(label).strip())
-    if match is None:
+    number = parsed_month(label)
+    if number is None:
         raise InvalidMonth(f"{field} = {label!r}: expected a month YYYY-MM, e.g. 2024-03")
-    return int(match.group(1)) * 12 + int(match.group(2)) - 1
+    return number
 
 
 def month_of_text(label: ibis.Value) -> ibis.Value:

@@ -13,15 +13,22 @@ contact come from ``accounts`` (industry falls back to ``customers.industry``).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import ibis
 import polars as pl
 
-from revintel.core.errors import NoDataError, NotFoundError, RevintelError
+from revintel.core.errors import (
+    InvalidOption,
+    NoDataError,
+    NotFoundError,
+    OutsideTheData,
+    RevintelError,
+)
 from revintel.core.text import check_text, check_texts
+from revintel.health import ports
 from revintel.health.backtest import BacktestResult, backtest
 from revintel.health.config import (
     PILLARS,
@@ -41,8 +48,7 @@ from revintel.health.pillars import (
     support_inputs,
 )
 from revintel.health.scoring import BIG_DROP_POINTS, score_accounts
-from revintel.metrics.mrr import customer_mrr
-from revintel.warehouse.cache import ResultCache
+from revintel.warehouse.cache import SnapshotCache
 
 if TYPE_CHECKING:
     from revintel.core.runtime import Runtime
@@ -91,16 +97,12 @@ ACCOUNT_COLUMNS = (
 """Per-account columns of ``revintel health score`` and ``GET /api/v1/accounts``."""
 
 
-class InvalidHealthOption(RevintelError):
+class InvalidHealthOption(InvalidOption):
     """A health request option (month, sort, filter, page) is invalid."""
 
-    status_code = 422
 
-
-class MonthOutsideTheData(InvalidHealthOption):
-    """A well-formed month the data does not cover: a 409 like a table not loaded."""
-
-    status_code = 409
+class MonthOutsideTheData(InvalidHealthOption, OutsideTheData):
+    """A well-formed month the data does not cover: the data, not the request, lacks it."""
 
 
 # -- what is loaded -------------------------------------------------------------------------------
@@ -158,10 +160,7 @@ def coverage(source: Runtime | Warehouse) -> Coverage:
     Cached per Parquet snapshot (immutable): six min/max queries are not repeated per request.
     """
     wh = _warehouse(source)
-    snapshot = _snapshot_key(wh)
-    if snapshot is None:
-        return _coverage(wh)
-    return _COVERAGE_CACHE.get(snapshot, lambda: _coverage(wh))
+    return _COVERAGE.get(wh, (), lambda: _coverage(wh))
 
 
 def _coverage(wh: Warehouse) -> Coverage:
@@ -214,17 +213,11 @@ def resolve_month(cov: Coverage, month: str | None) -> int:
 
 
 # -- inputs (cached per warehouse snapshot) --------------------------------------------------------
-# Each computed once per key while requests wait for it (a load empties them for everyone).
-_CACHE_SIZE = 8
-_CACHE: ResultCache[pl.DataFrame] = ResultCache(_CACHE_SIZE)
-_COVERAGE_CACHE: ResultCache[Coverage] = ResultCache(_CACHE_SIZE)
-_SCORES_CACHE: ResultCache[HealthScores] = ResultCache(_CACHE_SIZE)
-
-
-def _snapshot_key(wh: Warehouse) -> tuple[Any, ...] | None:
-    """A key naming an immutable state of the data (Parquet snapshots), else None (no cache)."""
-    version = wh.data_version()
-    return None if version is None else (version,)
+# Each computed once per snapshot and key while requests wait for it (a load empties them for
+# everyone); a key holds every setting its result depends on.
+_COVERAGE: SnapshotCache[Coverage] = SnapshotCache("health.coverage", size=8)
+_INPUTS: SnapshotCache[pl.DataFrame] = SnapshotCache("health.inputs", size=8)
+_SCORES: SnapshotCache[HealthScores] = SnapshotCache("health.scores", size=8)
 
 
 def snapshot_key(source: Runtime | Warehouse) -> str | None:
@@ -233,15 +226,7 @@ def snapshot_key(source: Runtime | Warehouse) -> str | None:
     Two calls returning the same string see the same data, so it can key a cache (the dashboard
     keys ``st.cache_data`` with it); None means "do not cache".
     """
-    key = _snapshot_key(_warehouse(source))
-    return None if key is None else key[0]
-
-
-def clear_caches() -> None:
-    """Forget every cached input, coverage and score (benchmarks time the queries with it)."""
-    _CACHE.clear()
-    _COVERAGE_CACHE.clear()
-    _SCORES_CACHE.clear()
+    return _warehouse(source).data_version()
 
 
 def _fetch(wh: Warehouse, expr: ibis.Table) -> pl.DataFrame:
@@ -253,7 +238,7 @@ def _population(wh: Warehouse, cov: Coverage, lo: int, hi: int) -> pl.DataFrame:
     """Accounts scored per month: ``account_id``, ``month_idx``, ``arr``."""
     if cov.has_subscriptions:
         payments = wh.table("payments") if wh.has_table("payments") else None
-        mrr = customer_mrr(
+        mrr = ports.customer_mrr()(
             wh.table("subscriptions"),
             from_month=month_label(lo),
             to_month=month_label(hi),
@@ -335,11 +320,8 @@ def health_inputs(
     """
     wh = _warehouse(source)
     cov = cov or coverage(wh)
-    snapshot = _snapshot_key(wh)
-    if snapshot is None:
-        return _health_inputs(wh, lo, hi, config, cov)
-    key = (*snapshot, lo, hi, config.support_window_days, config.aged_ticket_days)
-    return _CACHE.get(key, lambda: _health_inputs(wh, lo, hi, config, cov))
+    key = (lo, hi, config.support_window_days, config.aged_ticket_days)
+    return _INPUTS.get(wh, key, lambda: _health_inputs(wh, lo, hi, config, cov))
 
 
 def _health_inputs(
@@ -405,7 +387,6 @@ def score_month(
     config = _config(wh, config)
     cov = coverage(wh)
     m = resolve_month(cov, month)
-    snapshot = _snapshot_key(wh)
 
     def compute() -> HealthScores:
         inputs = health_inputs(wh, max(m - 1, cov.first_month), m, config, cov)
@@ -413,9 +394,7 @@ def score_month(
         frame = scored.filter(pl.col("month_idx") == m)
         return HealthScores(month_label(m), frame, config, cov, cov.notes())
 
-    if snapshot is None:
-        return compute()
-    hit = _SCORES_CACHE.get((*snapshot, m, config.model_dump_json()), compute)
+    hit = _SCORES.get(wh, (m, config.model_dump_json()), compute)
     # a copy per caller: the notes list is the caller's to extend
     return HealthScores(hit.month, hit.frame, config, hit.coverage, list(hit.notes))
 
@@ -490,43 +469,76 @@ def _share(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
-def portfolio_summary(scores: HealthScores, owner: str | Sequence[str] | None = None) -> dict:
+@dataclass(frozen=True, slots=True)
+class PortfolioSummary:
+    """Portfolio KPIs of one month (``docs/health.md``, Portfolio); tier and playbook maps are
+    keyed by :data:`~revintel.health.config.TIERS` and :data:`~revintel.health.config.PLAYBOOKS`
+    in that order."""
+
+    month: str
+    owner: str | Sequence[str] | None
+    accounts: int
+    scored_accounts: int
+    partial_accounts: int
+    total_arr: float
+    capital_at_risk: float
+    capital_at_risk_share: float | None
+    arr_by_tier: dict[str, float]
+    arr_share_by_tier: dict[str, float | None]
+    accounts_by_tier: dict[str, int]
+    accounts_by_playbook: dict[str, int]
+    arr_by_playbook: dict[str, float]
+    average_health: float | None
+    average_health_change: float | None
+    dropped_accounts: int
+    silent_accounts: int
+    missing_tables: list[str]
+    notes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields in order, as the CLI's and the API's JSON."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def portfolio_summary(
+    scores: HealthScores, owner: str | Sequence[str] | None = None
+) -> PortfolioSummary:
     """Portfolio KPIs: ARR, capital at risk, ARR share per tier, accounts per playbook, average
     health and its change (``docs/health.md``, Portfolio)."""
     frame = filter_scores(scores.frame, owner=owner)
     total_arr = float(frame["arr"].fill_null(0).sum())
     by_tier = {t: frame.filter(pl.col("tier") == t) for t in TIERS}
-    arr_by_tier = {t: float(f["arr"].fill_null(0).sum()) for t, f in by_tier.items()}
+    arr_by_tier: dict[str, float] = {
+        t: float(f["arr"].fill_null(0).sum()) for t, f in by_tier.items()
+    }
     at_risk = arr_by_tier["At Risk"] + arr_by_tier["Critical"]
     scored = frame.filter(pl.col("health_score").is_not_null())
     both = scored.filter(pl.col("previous_score").is_not_null())
     average = scored["health_score"].mean() if scored.height else None
-    return {
-        "month": scores.month,
-        "owner": owner,
-        "accounts": frame.height,
-        "scored_accounts": scored.height,
-        "partial_accounts": int(frame["partial"].sum()),
-        "total_arr": total_arr,
-        "capital_at_risk": at_risk,
-        "capital_at_risk_share": _share(at_risk, total_arr),
-        "arr_by_tier": arr_by_tier,
-        "arr_share_by_tier": {t: _share(v, total_arr) for t, v in arr_by_tier.items()},
-        "accounts_by_tier": {t: f.height for t, f in by_tier.items()},
-        "accounts_by_playbook": {
-            p: frame.filter(pl.col("playbook") == p).height for p in PLAYBOOKS
-        },
-        "arr_by_playbook": {
+    return PortfolioSummary(
+        month=scores.month,
+        owner=owner,
+        accounts=frame.height,
+        scored_accounts=scored.height,
+        partial_accounts=int(frame["partial"].sum()),
+        total_arr=total_arr,
+        capital_at_risk=at_risk,
+        capital_at_risk_share=_share(at_risk, total_arr),
+        arr_by_tier=arr_by_tier,
+        arr_share_by_tier={t: _share(v, total_arr) for t, v in arr_by_tier.items()},
+        accounts_by_tier={t: f.height for t, f in by_tier.items()},
+        accounts_by_playbook={p: frame.filter(pl.col("playbook") == p).height for p in PLAYBOOKS},
+        arr_by_playbook={
             p: float(frame.filter(pl.col("playbook") == p)["arr"].fill_null(0).sum())
             for p in PLAYBOOKS
         },
-        "average_health": float(average) if average is not None else None,
-        "average_health_change": float(both["health_change"].mean()) if both.height else None,
-        "dropped_accounts": int((frame["health_change"] <= -BIG_DROP_POINTS).sum()),
-        "silent_accounts": int(frame["silent"].sum()),
-        "missing_tables": list(scores.coverage.missing),
-        "notes": scores.notes,
-    }
+        average_health=float(average) if average is not None else None,
+        average_health_change=float(both["health_change"].mean()) if both.height else None,
+        dropped_accounts=int((frame["health_change"] <= -BIG_DROP_POINTS).sum()),
+        silent_accounts=int(frame["silent"].sum()),
+        missing_tables=list(scores.coverage.missing),
+        notes=scores.notes,
+    )
 
 
 def capital_at_risk_tree(frame: pl.DataFrame, top_n: int = 15) -> pl.DataFrame:
@@ -630,10 +642,48 @@ def silent_accounts(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.filter(pl.col("silent")).sort("days_since_contact", descending=True)
 
 
-def account_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    """The per-account columns as plain records (pillars and change rounded to 0.1 points)."""
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    """One account's health in a month: the columns :data:`ACCOUNT_COLUMNS`, in that order."""
+
+    account_id: str
+    account_name: str | None
+    month: str
+    health_score: float | None
+    tier: str | None
+    playbook: str | None
+    reason: str
+    engagement: float | None
+    sentiment: float | None
+    support: float | None
+    arr: float | None
+    partial: bool
+    health_change: float | None
+    owner: str | None
+    industry: str | None
+    segment: str | None
+    renewal_date: date | None
+    last_contact_date: date | None
+    days_since_contact: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields in order, as the CLI's and the API's JSON."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def account_rows(frame: pl.DataFrame) -> list[AccountRow]:
+    """The per-account columns as rows (pillars and change rounded to 0.1 points)."""
     rounded = [pl.col(c).round(1) for c in ("engagement", "sentiment", "support", "health_change")]
-    return frame.select(ACCOUNT_COLUMNS).with_columns(*rounded, pl.col("arr").round(2)).to_dicts()
+    table = frame.select(ACCOUNT_COLUMNS).with_columns(*rounded, pl.col("arr").round(2))
+    return [AccountRow(*row) for row in table.iter_rows()]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPage:
+    """One page of accounts (:func:`list_accounts`) and how many accounts match."""
+
+    items: list[AccountRow]
+    total: int
 
 
 def list_accounts(
@@ -644,7 +694,7 @@ def list_accounts(
     page: int = 1,
     page_size: int = 50,
     **filters: Any,
-) -> tuple[list[dict[str, Any]], int]:
+) -> AccountPage:
     """One page of accounts (filtered, sorted) and the number of matching accounts."""
     if sort not in SORT_KEYS:
         raise InvalidHealthOption(f"sort {sort!r}: expected one of {', '.join(SORT_KEYS)}")
@@ -654,7 +704,7 @@ def list_accounts(
     frame = frame.sort([sort, "account_id"], descending=[descending, False], nulls_last=True)
     # A page past the end is empty; the offset is capped so a huge page number cannot overflow.
     rows = frame.slice(min((page - 1) * page_size, frame.height), page_size)
-    return account_rows(rows), frame.height
+    return AccountPage(account_rows(rows), frame.height)
 
 
 # -- account 360 ----------------------------------------------------------------------------------
@@ -755,12 +805,78 @@ def account_timeline(source: Runtime | Warehouse, account_id: str) -> pl.DataFra
     return pl.DataFrame(events, schema=schema).sort("date", descending=True)
 
 
+@dataclass(frozen=True, slots=True)
+class AccountHeader(AccountRow):
+    """The account's row in the month it was last scored, with its standing then."""
+
+    scored_month: str
+    previous_score: float | None
+    silent: bool
+    current: bool  # scored in the requested (default: latest) month
+
+
+@dataclass(frozen=True, slots=True)
+class PillarDetail:
+    """One pillar of one account: score, weight, where its data comes from and its inputs."""
+
+    score: float | None
+    weight: float
+    has_data: bool
+    source_table: str
+    table_loaded: bool
+    inputs: dict[str, Any]  # :data:`PILLAR_INPUTS` of the pillar, by name
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+HISTORY_COLUMNS = (
+    "month",
+    "health_score",
+    "tier",
+    "engagement",
+    "sentiment",
+    "support",
+    "arr",
+    "playbook",
+    "partial",
+)
+"""Columns of :attr:`AccountDetail.history`."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountDetail:
+    """Everything the Account 360 shows.
+
+    ``history`` has :data:`HISTORY_COLUMNS`, one row per month scored, oldest first;
+    ``timeline`` is :func:`account_timeline`.
+    """
+
+    account: AccountHeader
+    pillars: dict[Pillar, PillarDetail]
+    actions: list[str]
+    history: pl.DataFrame
+    timeline: pl.DataFrame
+    notes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The account 360 as plain data (the API's JSON)."""
+        return {
+            "account": self.account.to_dict(),
+            "pillars": {name: pillar.to_dict() for name, pillar in self.pillars.items()},
+            "actions": self.actions,
+            "history": self.history.to_dicts(),
+            "timeline": self.timeline.to_dicts(),
+            "notes": self.notes,
+        }
+
+
 def account_detail(
     source: Runtime | Warehouse,
     account_id: str,
     month: str | None = None,
     config: HealthConfig | None = None,
-) -> dict[str, Any]:
+) -> AccountDetail:
     """Everything the Account 360 shows: header, pillars with inputs, actions, history, timeline.
 
     :class:`NotFoundError` when the account is not scored in any month of the data.
@@ -776,39 +892,34 @@ def account_detail(
         )
     latest = rows.row(-1, named=True)
     cov = coverage(wh)
-    pillars = {}
-    for pillar in PILLARS:
-        pillars[pillar] = {
-            "score": latest[pillar],
-            "weight": config.weights.as_dict()[pillar],
-            "has_data": latest[pillar] is not None,
-            "source_table": PILLAR_TABLES[pillar],
-            "table_loaded": PILLAR_TABLES[pillar] in cov.loaded,
-            "inputs": {k: latest.get(k) for k in PILLAR_INPUTS[pillar]},
-        }
-    header = {k: latest.get(k) for k in ACCOUNT_COLUMNS}
-    header["scored_month"] = latest["month"]
-    header["previous_score"] = latest["previous_score"]
-    header["silent"] = latest["silent"]
-    header["current"] = latest["month_idx"] == resolve_month(cov, month)
-    return {
-        "account": header,
-        "pillars": pillars,
-        "actions": config.actions.get(latest["playbook"], []) if latest["playbook"] else [],
-        "history": rows.select(
-            "month",
-            "health_score",
-            "tier",
-            "engagement",
-            "sentiment",
-            "support",
-            "arr",
-            "playbook",
-            "partial",
-        ).to_dicts(),
-        "timeline": account_timeline(wh, account_id).to_dicts(),
-        "notes": cov.notes(),
+    weights = config.weights.as_dict()
+    pillars = {
+        pillar: PillarDetail(
+            score=latest[pillar],
+            weight=weights[pillar],
+            has_data=latest[pillar] is not None,
+            source_table=PILLAR_TABLES[pillar],
+            table_loaded=PILLAR_TABLES[pillar] in cov.loaded,
+            inputs={k: latest.get(k) for k in PILLAR_INPUTS[pillar]},
+        )
+        for pillar in PILLARS
     }
+    row: dict[str, Any] = {k: latest.get(k) for k in ACCOUNT_COLUMNS}
+    header = AccountHeader(
+        **row,
+        scored_month=latest["month"],
+        previous_score=latest["previous_score"],
+        silent=latest["silent"],
+        current=latest["month_idx"] == resolve_month(cov, month),
+    )
+    return AccountDetail(
+        account=header,
+        pillars=pillars,
+        actions=config.actions.get(latest["playbook"], []) if latest["playbook"] else [],
+        history=rows.select(HISTORY_COLUMNS),
+        timeline=account_timeline(wh, account_id),
+        notes=cov.notes(),
+    )
 
 
 def run_backtest(

@@ -6,26 +6,15 @@ See ``docs/metrics.md`` (Breakdowns and filters).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal, get_args
 
 import ibis
 import pyarrow as pa
 
 from revintel.core.errors import InvalidOption
 from revintel.core.text import control_character
-
-Dimension = Literal["segment", "plan", "country", "acquisition_channel", "industry"]
-"""What a metric can be broken down or filtered by."""
-
-DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)
-
-CUSTOMER_DIMENSIONS: tuple[Dimension, ...] = (
-    "segment",
-    "country",
-    "acquisition_channel",
-    "industry",
-)
-"""Dimensions that are columns of ``customers`` (fixed per customer)."""
+from revintel.core.vocabulary import CUSTOMER_DIMENSIONS as CUSTOMER_DIMENSIONS
+from revintel.core.vocabulary import DIMENSIONS as DIMENSIONS
+from revintel.core.vocabulary import Dimension as Dimension
 
 PLAN_COLUMN = "plan_type"
 """``plan`` is a property of a subscription (and of a trial), not of a customer."""
@@ -43,8 +32,6 @@ InvalidMetricOption = InvalidOption
 
 class InvalidFilterValue(InvalidMetricOption):
     """A filter value holds a NUL or another control character (no dimension value can)."""
-
-    status_code = 422
 
 
 def check_filter_values(parameter: str, values: Sequence[str]) -> list[str]:

@@ -14,17 +14,18 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from revintel.app import settings as app_settings
 from revintel.app.context import AppContext
 from revintel.churn import features as F
 from revintel.churn import service
-from revintel.churn.config import config_sources
 from revintel.core.csv_export import to_csv_bytes
 from revintel.core.errors import NoDataError
+from revintel.core.vocabulary import RISK_TIERS
 from revintel.health.service import snapshot_key
 from revintel.ui.components import has_data, render_empty_state
 from revintel.ui.views import PAGES, page_path
 
-TIERS: tuple[str, ...] = ("High", "Medium", "Low", "Safe")
+TIERS: tuple[str, ...] = RISK_TIERS
 TIER_COLOURS = {"High": "#DC2626", "Medium": "#F97316", "Low": "#FACC15", "Safe": "#16A34A"}
 """Red High, orange Medium, yellow Low, green Safe (brief 004)."""
 BADGE_COLOURS = {"High": "red", "Medium": "orange", "Low": "yellow", "Safe": "green"}
@@ -39,23 +40,10 @@ DEFAULT_ACTION = "Monitor: no risk-raising factor stands out."
 CacheKey = tuple[str, tuple[tuple[str, float], ...]]
 
 
-def money(value: float | None) -> str:
-    if value is None:
-        return "—"
-    for size, suffix in ((1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"${value / size:,.1f}{suffix}"
-    return f"${value:,.0f}"
-
-
-def pct(value: float | None, digits: int = 1) -> str:
-    return "—" if value is None else f"{100 * value:.{digits}f}%"
-
-
 def settings_stamp(ctx: AppContext) -> tuple[tuple[str, float], ...]:
     """(path, mtime) of each churn settings file that exists: part of every cache key."""
     stamps = []
-    for path in config_sources(ctx.settings):
+    for path in app_settings.read(ctx.settings, app_settings.CHURN).sources:
         p = Path(path)
         if p.exists():
             stamps.append((str(p), p.stat().st_mtime))

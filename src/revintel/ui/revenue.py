@@ -29,6 +29,7 @@ from revintel.app.context import AppContext
 from revintel.core.calendar import month_label
 from revintel.core.csv_export import to_csv_bytes
 from revintel.core.errors import RevintelError
+from revintel.core.formatting import NULL, money, percent
 from revintel.metrics import service
 from revintel.metrics.definitions import DEFINITIONS
 from revintel.ui import outlook as outlook_worker
@@ -54,7 +55,6 @@ MOVEMENT_COLOURS = {
     "churn": RED,
 }
 CHART_HEIGHT = 340
-NULL = "—"
 
 # -- filters --------------------------------------------------------------------------------------
 FILTER_DIMENSIONS: dict[str, str] = {
@@ -199,18 +199,6 @@ def filter_note(filters: RevenueFilters, applies: Sequence[str], what: str) -> N
 
 
 # -- values ---------------------------------------------------------------------------------------
-def money(value: float | None) -> str:
-    """``$1.2M``, ``$48.3k``, ``$950``; ``—`` when undefined."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return NULL
-    sign = "-" if value < 0 else ""
-    size = abs(value)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if size >= limit:
-            return f"{sign}${size / limit:,.1f}{suffix}"
-    return f"{sign}${size:,.0f}"
-
-
 def formatted(value: float | None, unit: Unit) -> str:
     """A value for a tile or a hover, by unit; ``—`` when undefined (never inf or nan)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
@@ -223,7 +211,7 @@ def formatted(value: float | None, unit: Unit) -> str:
         return f"{value:,.1f} mo"
     if unit == "multiple":
         return f"{value:,.2f}×"
-    return f"{100 * value:.1f}%"
+    return percent(value)
 
 
 def definition_help(name: str) -> str:

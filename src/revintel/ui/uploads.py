@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from revintel.app.context import AppContext
-from revintel.app.ingest import LoadMode, LoadResult, ValidationReport, load_paths, validate_paths
+from revintel.app.ingest import LoadResult, ValidationReport, load_paths, validate_paths
+from revintel.core.vocabulary import LoadMode
 from revintel.data.names import plain_name
 
 UPLOAD_PREFIX = "revintel-dashboard-upload-"

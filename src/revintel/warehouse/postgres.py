@@ -38,9 +38,11 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from revintel.core.errors import RevintelError
+from revintel.core.errors import BackendUnavailable, RevintelError
+from revintel.core.vocabulary import LoadMode
 from revintel.data.schema import CONTRACTS, TABLE_ORDER
-from revintel.warehouse import DatabaseWarehouse, LoadMode, StagedTable
+from revintel.warehouse.base import StagedTable
+from revintel.warehouse.database import DatabaseWarehouse
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
@@ -56,16 +58,12 @@ LOAD_APPLICATION_NAME = "revintel load"  # and the connections that COPY a load'
 COPY_BATCH_ROWS = 131_072
 
 
-class WarehouseUnavailable(RevintelError):
+class WarehouseUnavailable(BackendUnavailable):
     """The PostgreSQL warehouse gave no connection (server down, or every pooled one busy)."""
 
-    status_code = 503
 
-
-class WarehouseBusy(RevintelError):
+class WarehouseBusy(BackendUnavailable):
     """A load could not swap its tables in: a long-running query held one of them."""
-
-    status_code = 503
 
 
 # -- where to connect ----------------------------------------------------------------------------
@@ -335,7 +333,7 @@ def _copy_table(
         sql.Identifier(name), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
     with conn.transaction():
-        conn.execute(_create_statement(name, staged.name))  # type: ignore[arg-type]
+        conn.execute(_create_statement(name, staged.name))
         with conn.cursor() as cursor, cursor.copy(copy) as writer:
             for path in staged.files:
                 parquet = pq.ParquetFile(path)
@@ -553,12 +551,12 @@ class PostgresWarehouse(DatabaseWarehouse):
         if finalizer is not None:
             finalizer.detach()
         if backend is not None:
-            backend.con = ReturnedConnection()  # type: ignore[attr-defined]
+            backend.con = ReturnedConnection()
         if lease is not None:
             release(*lease)
 
     def commit(self, staged: Mapping[str, StagedTable], mode: LoadMode = "replace") -> None:
-        conn: psycopg.Connection[Any] = self.con.con  # type: ignore[attr-defined]
+        conn: psycopg.Connection[Any] = self.con.con
         token = uuid.uuid4().hex[:8]
         names = {name: f"{STAGING_PREFIX}{name}_{token}" for name in staged}
         settings = self.settings

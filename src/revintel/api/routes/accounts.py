@@ -126,7 +126,7 @@ def list_accounts(
 ) -> AccountsPage:
     """Accounts scored for a month; repeat a filter to allow several values."""
     scores = service.score_month(ctx, month)
-    rows, total = service.list_accounts(
+    found = service.list_accounts(
         scores,
         sort=sort,
         descending=descending,
@@ -142,10 +142,10 @@ def list_accounts(
     )
     return AccountsPage(
         month=scores.month,
-        total=total,
+        total=found.total,
         page=page,
         page_size=page_size,
-        items=[AccountOut.model_validate(r) for r in rows],
+        items=[AccountOut.model_validate(r.to_dict()) for r in found.items],
         notes=scores.notes,
     )
 
@@ -156,4 +156,4 @@ def list_accounts(
 )
 def get_account(ctx: ContextDep, account_id: str, month: MonthQuery = None) -> AccountDetail:
     """One account's 360: header, pillars with inputs, actions, health history and timeline."""
-    return AccountDetail.model_validate(service.account_detail(ctx, account_id, month))
+    return AccountDetail.model_validate(service.account_detail(ctx, account_id, month).to_dict())

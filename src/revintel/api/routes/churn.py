@@ -18,10 +18,10 @@ from revintel.api.deps import ContextDep
 from revintel.api.schemas import error_responses
 from revintel.api.uploads import save_uploads
 from revintel.churn import service
-from revintel.churn.config import RiskTier
 from revintel.churn.features import HORIZONS
 from revintel.core.errors import RevintelError
 from revintel.core.jsonable import jsonable
+from revintel.core.vocabulary import RiskTier
 
 router = APIRouter(prefix="/churn", tags=["churn"])
 

@@ -95,7 +95,7 @@ def segments(
     discount_rate: DiscountQuery = 0.10,
 ) -> dict[str, Any]:
     """CLV per group: sBG α/β, DEL, ARPA × gross margin × DEL, curves, simple LTV beside it."""
-    return service.report(ctx, by=by, as_of=as_of, discount_rate=discount_rate)
+    return service.report(ctx, by=by, as_of=as_of, discount_rate=discount_rate).to_dict()
 
 
 @router.get(
@@ -120,7 +120,7 @@ def customer(
         as_of=as_of,
         discount_rate=discount_rate,
         prediction_horizon=prediction_horizon,
-    )
+    ).to_dict()
 
 
 @router.get("/rfm", responses=FROM_WAREHOUSE)
@@ -132,11 +132,11 @@ def rfm(
     """RFM segments (count, monetary share, strategy) and optionally each customer's scores."""
     result = service.rfm_analysis(ctx, as_of=as_of)
     out: dict[str, Any] = {
-        "as_of": result["as_of"],
-        "segments": result["segments"].to_dicts(),
+        "as_of": result.as_of,
+        "segments": result.segments.to_dicts(),
     }
     if customers:
-        out["customers"] = result["customers"].to_dicts()
+        out["customers"] = result.customers.to_dicts()
     return out
 
 

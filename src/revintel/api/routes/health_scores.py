@@ -14,8 +14,9 @@ from revintel.api.deps import ContextDep
 from revintel.api.routes import accounts
 from revintel.api.routes.accounts import MonthQuery
 from revintel.api.schemas import error_responses
+from revintel.app import settings as app_settings
 from revintel.health import service
-from revintel.health.config import HealthConfig, config_sources, load_config, save_config
+from revintel.health.config import HealthConfig
 
 router = APIRouter()
 health = APIRouter(prefix="/health", tags=["health scores"])
@@ -60,7 +61,7 @@ def summary(
 ) -> HealthSummary:
     """Total ARR, capital at risk, ARR share by tier, accounts per playbook, average health."""
     scores = service.score_month(ctx, month)
-    return HealthSummary.model_validate(service.portfolio_summary(scores, owner=owner))
+    return HealthSummary.model_validate(service.portfolio_summary(scores, owner=owner).to_dict())
 
 
 @health.get("/backtest", responses=error_responses(409, 422, 503))
@@ -72,10 +73,8 @@ def backtest(ctx: ContextDep, horizon: Annotated[int, Query(ge=1, le=12)] = 3) -
 @health.get("/config", responses=error_responses(422))
 def get_config(ctx: ContextDep) -> HealthConfigOut:
     """The health settings in effect."""
-    settings = ctx.settings
-    return HealthConfigOut(
-        config=load_config(settings), sources=[str(p) for p in config_sources(settings)]
-    )
+    in_effect = app_settings.read(ctx.settings, app_settings.HEALTH)
+    return HealthConfigOut(config=in_effect.value, sources=[str(p) for p in in_effect.sources])
 
 
 @health.put(
@@ -86,7 +85,7 @@ def get_config(ctx: ContextDep) -> HealthConfigOut:
 )
 def put_config(ctx: ContextDep, config: HealthConfig) -> HealthConfigOut:
     """Replace the saved settings (validated: weights must sum to 100%)."""
-    save_config(ctx.settings, config)
+    app_settings.save(ctx.settings, app_settings.HEALTH, config)
     return get_config(ctx)
 
 

@@ -11,7 +11,6 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from revintel.api.deps import ContextDep
 from revintel.api.schemas import (
     LoadHistoryResponse,
-    LoadMode,
     LoadResultOut,
     LoadRunOut,
     ProblemOut,
@@ -21,6 +20,7 @@ from revintel.api.schemas import (
 from revintel.api.uploads import save_uploads, without_folder
 from revintel.app.ingest import load_paths
 from revintel.core.errors import ValidationFailed
+from revintel.core.vocabulary import LoadMode
 
 router = APIRouter(prefix="/loads", tags=["data"], responses=error_responses(422, 503))
 

@@ -2,8 +2,8 @@
 
 The routes parse and validate the request and answer through the same reports as ``revintel
 metrics`` (:mod:`revintel.app.reports`). A metric whose table was never loaded answers 409 naming
-the table; an unknown metric or breakdown, or a malformed month, answers 422 naming the field; an
-option the metric does not take answers 400.
+the table; an unknown metric or breakdown, a malformed month, an option the metric does not take,
+or ``from`` after ``to``, answers 422 naming the field.
 """
 
 from __future__ import annotations
@@ -90,15 +90,14 @@ def summary(ctx: ContextDep) -> Summary:
     "/{name}",
     response_model_by_alias=True,
     responses=error_responses(
-        400,
         409,
         422,
         503,
         descriptions={
-            400: "An option the metric does not take, or `from` after `to`.",
             409: "A table the metric needs has not been loaded, or no month of the data falls "
             "in `from`..`to`.",
-            422: "An unknown metric or breakdown, or a malformed month.",
+            422: "An unknown metric or breakdown, a malformed month, an option the metric does "
+            "not take, or `from` after `to`.",
         },
     ),
 )

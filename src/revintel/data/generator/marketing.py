@@ -49,7 +49,7 @@ def source_names() -> tuple[list[str], np.ndarray]:
 
 
 def campaign_names(first_year: int, years: int) -> list[str]:
-    out = []
+    out: list[str] = []
     for y in range(years):
         for q in range(4):
             for ch in P.TOUCH_CHANNELS:

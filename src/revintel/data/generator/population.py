@@ -9,8 +9,10 @@ Paid Ads).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol, cast
 
 import numpy as np
 from faker import Generator
@@ -48,7 +50,7 @@ def categorical(rng: np.random.Generator, probs: np.ndarray, rows: np.ndarray | 
     return np.minimum(out, probs.shape[1] - 1)
 
 
-def draw(rng: np.random.Generator, probs: np.ndarray, n: int) -> np.ndarray:
+def draw(rng: np.random.Generator, probs: np.ndarray | Sequence[float], n: int) -> np.ndarray:
     """``n`` draws from one categorical distribution."""
     cdf = np.cumsum(np.asarray(probs, dtype=np.float64) / np.sum(probs))
     return np.minimum(np.searchsorted(cdf, rng.random(n), side="right"), len(cdf) - 1)
@@ -69,7 +71,16 @@ class NamePool:
         return self.country_offset[country] + (rng.random(len(country)) * size).astype(np.int64)
 
 
-def _person_faker(locale: str, seed: int) -> Generator:
+class _PersonNames(Protocol):
+    """What a Faker generator with a person-name provider draws (its methods come from the
+    provider at run time, so the type checker cannot see them on :class:`faker.Generator`)."""
+
+    def first_name(self) -> str: ...
+    def last_name(self) -> str: ...
+    def last_romanized_name(self) -> str: ...
+
+
+def _person_faker(locale: str, seed: int) -> _PersonNames:
     """A seeded Faker generator with only the locale's person-name provider (fast to build)."""
     try:
         module = importlib.import_module(f"faker.providers.person.{locale}")
@@ -78,7 +89,7 @@ def _person_faker(locale: str, seed: int) -> Generator:
     fake = Generator()
     fake.add_provider(module.Provider(fake))
     fake.seed_instance(seed)
-    return fake
+    return cast(_PersonNames, fake)
 
 
 @lru_cache(maxsize=8)

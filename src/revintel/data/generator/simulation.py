@@ -95,7 +95,7 @@ class Chunks:
 
     def result(self, **dtypes: type) -> dict[str, np.ndarray]:
         """The named columns (``name=dtype``), empty with that dtype when no rows came."""
-        out = {}
+        out: dict[str, np.ndarray] = {}
         for name, dtype in dtypes.items():
             parts = self._parts.get(name, [])
             out[name] = (
@@ -438,7 +438,8 @@ class CompanySimulation:
         rng = self.rng
         ep = self.episode_left[idx]
         begin = (ep == 0) & (rng.random(len(idx)) < P.EPISODE_START_MONTHLY)
-        ep = np.where(begin, rng.integers(*P.EPISODE_MONTHS, size=len(idx)), ep)
+        length = rng.integers(P.EPISODE_MONTHS[0], P.EPISODE_MONTHS[1], size=len(idx))
+        ep = np.where(begin, length, ep)
         drift = np.where(ep > 0, P.EPISODE_DRIFT, 0.0)
         h = self.health[idx]
         h = h + P.HEALTH_REVERSION * (self.baseline[idx] - h) + drift

@@ -14,6 +14,7 @@ import streamlit as st
 from revintel.app.context import AppContext
 from revintel.core.errors import NoDataError, NotFoundError
 from revintel.health import service
+from revintel.health.config import Pillar
 from revintel.ui.components import current_context, has_data, render_empty_state
 
 BADGE_COLOURS = {"Healthy": "green", "At Risk": "orange", "Critical": "red"}
@@ -69,57 +70,54 @@ def render(ctx: AppContext) -> None:
         st.title("Account 360", anchor=False)
         st.error(str(exc), icon=":material/error:")
         return
-    for note in detail["notes"]:
+    for note in detail.notes:
         st.warning(note, icon=":material/warning:")
     render_header(detail)
-    render_history(detail["history"])
-    render_pillars(detail["pillars"])
-    render_timeline(detail["timeline"])
+    render_history(detail.history)
+    render_pillars(detail.pillars)
+    render_timeline(detail.timeline)
 
 
-def render_header(detail: dict[str, Any]) -> None:
+def render_header(detail: service.AccountDetail) -> None:
     """Name, tier badge, ARR, renewal, owner, playbook with its reason and actions."""
-    a = detail["account"]
-    st.title(a["account_name"] or a["account_id"], anchor=False)
-    tier = a["tier"]
+    a = detail.account
+    st.title(a.account_name or a.account_id, anchor=False)
+    tier = a.tier
     badges = st.container(horizontal=True)
     with badges:
         if tier:
             st.badge(tier, color=BADGE_COLOURS[tier], icon=":material/monitor_heart:")
         else:
             st.badge("Not scored", color="gray")
-        if a["partial"]:
+        if a.partial:
             st.badge("Partial data", color="gray", icon=":material/help:")
-        if a["silent"]:
+        if a.silent:
             st.badge("Silent: no recent contact", color="violet")
-        st.caption(f"{a['account_id']} · {a['segment']} · {a['industry']} · scored {a['month']}")
+        st.caption(f"{a.account_id} · {a.segment} · {a.industry} · scored {a.month}")
     cols = st.columns(4)
-    change = a["health_change"]
+    change = a.health_change
     cols[0].metric(
         "Health",
-        "—" if a["health_score"] is None else f"{a['health_score']:.1f}",
+        "—" if a.health_score is None else f"{a.health_score:.1f}",
         delta=None if change is None else f"{change:+.1f} since last month",
         border=True,
     )
-    cols[1].metric("ARR", f"${a['arr']:,.0f}" if a["arr"] is not None else "—", border=True)
-    renewal = a["renewal_date"]
+    cols[1].metric("ARR", f"${a.arr:,.0f}" if a.arr is not None else "—", border=True)
+    renewal = a.renewal_date
     cols[2].metric("Renewal", renewal.isoformat() if renewal else "—", border=True)
-    cols[3].metric("Owner", a["owner"] or "—", border=True)
+    cols[3].metric("Owner", a.owner or "—", border=True)
     with st.container(border=True):
-        st.markdown(f"**Playbook: {a['playbook'] or 'none'}** — {a['reason']}")
-        for action in detail["actions"]:
+        st.markdown(f"**Playbook: {a.playbook or 'none'}** — {a.reason}")
+        for action in detail.actions:
             st.markdown(f"- {action}")
-        contact = a["last_contact_date"]
+        contact = a.last_contact_date
         if contact:
-            st.caption(
-                f"Last contact {contact.isoformat()} ({a['days_since_contact']} days before)"
-            )
+            st.caption(f"Last contact {contact.isoformat()} ({a.days_since_contact} days before)")
 
 
-def render_history(history: list[dict[str, Any]]) -> None:
+def render_history(frame: pl.DataFrame) -> None:
     """Monthly health with the three pillars."""
     st.subheader("Health history", anchor=False)
-    frame = pl.DataFrame(history)
     figure = go.Figure()
     figure.add_hrect(y0=0, y1=40, fillcolor="#FEE2E2", line_width=0, opacity=0.5)
     figure.add_hrect(y0=40, y1=70, fillcolor="#FEF3C7", line_width=0, opacity=0.5)
@@ -141,33 +139,33 @@ def render_history(history: list[dict[str, Any]]) -> None:
     st.plotly_chart(figure, key="a360_history")
 
 
-def render_pillars(pillars: dict[str, dict[str, Any]]) -> None:
+def render_pillars(pillars: dict[Pillar, service.PillarDetail]) -> None:
     """Each pillar's score, weight and the inputs that produced it."""
     st.subheader("Pillars", anchor=False)
     cols = st.columns(3)
     for col, (name, pillar) in zip(cols, pillars.items(), strict=True):
         with col.container(border=True):
-            score = pillar["score"]
+            score = pillar.score
             st.metric(
-                f"{PILLAR_TITLES[name]} · weight {pillar['weight']:g}%",
+                f"{PILLAR_TITLES[name]} · weight {pillar.weight:g}%",
                 "no data" if score is None else f"{score:.1f}",
             )
-            if not pillar["table_loaded"]:
-                st.caption(f"Table {pillar['source_table']} is not loaded: left out.")
+            if not pillar.table_loaded:
+                st.caption(f"Table {pillar.source_table} is not loaded: left out.")
             elif score is None:
                 st.caption("No data for this account: left out, weights renormalised.")
-            inputs = [{"input": k, "value": _fmt(v)} for k, v in pillar["inputs"].items()]
+            inputs = [{"input": k, "value": _fmt(v)} for k, v in pillar.inputs.items()]
             st.dataframe(inputs, hide_index=True, key=f"a360_inputs_{name}")
 
 
-def render_timeline(events: list[dict[str, Any]]) -> None:
+def render_timeline(events: pl.DataFrame) -> None:
     """Subscription changes, tickets and NPS responses, newest first."""
     st.subheader("Timeline", anchor=False)
-    if not events:
+    if events.is_empty():
         st.info("No subscription, ticket or NPS events.")
         return
     st.dataframe(
-        pl.DataFrame(events).to_pandas(),
+        events.to_pandas(),
         hide_index=True,
         key="a360_timeline",
         column_config={"date": st.column_config.DatetimeColumn("date", format="YYYY-MM-DD")},

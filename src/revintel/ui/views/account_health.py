@@ -6,14 +6,13 @@ treemap account or a table row opens the Account 360. Formulas: ``docs/health.md
 
 from __future__ import annotations
 
-from typing import Any
-
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
 from revintel.app.context import AppContext
 from revintel.core.errors import NoDataError
+from revintel.core.formatting import money, percent
 from revintel.health import service
 from revintel.health.config import PLAYBOOKS, TIERS
 from revintel.ui.components import current_context, has_data, render_empty_state
@@ -36,19 +35,6 @@ SILENT_COLUMNS = (
     "account_id", "account_name", "days_since_contact", "last_contact_date", "tier",
     "health_score", "arr", "owner",
 )  # fmt: skip
-
-
-def _money(value: float | None) -> str:
-    if value is None:
-        return "—"
-    for size, suffix in ((1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"${value / size:,.1f}{suffix}"
-    return f"${value:,.0f}"
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{100 * value:.0f}%"
 
 
 def open_account(account_id: str) -> None:
@@ -169,44 +155,46 @@ def _cached_page(key: CacheKey, page: int, _scores: service.HealthScores) -> pl.
     return table_page(_scores, key[3], page)
 
 
-def render_kpis(summary: dict[str, Any]) -> None:
+def render_kpis(summary: service.PortfolioSummary) -> None:
     """Total ARR, capital at risk, ARR share per tier, average health and accounts per playbook."""
     cols = st.columns(5)
-    cols[0].metric("Total ARR", _money(summary["total_arr"]), border=True)
+    cols[0].metric("Total ARR", money(summary.total_arr), border=True)
     cols[1].metric(
         "Capital at risk",
-        _money(summary["capital_at_risk"]),
+        money(summary.capital_at_risk),
         help="ARR of At Risk and Critical accounts (docs/health.md).",
         border=True,
     )
-    cols[1].caption(f"{_pct(summary['capital_at_risk_share'])} of ARR")
-    change = summary["average_health_change"]
-    avg = summary["average_health"]
+    cols[1].caption(f"{percent(summary.capital_at_risk_share, 0)} of ARR")
+    change = summary.average_health_change
+    avg = summary.average_health
     cols[2].metric(
         "Average health",
         "—" if avg is None else f"{avg:.1f}",
         delta=None if change is None else f"{change:+.1f} vs last month",
         border=True,
     )
-    shares = summary["arr_share_by_tier"]
+    shares = summary.arr_share_by_tier
     cols[3].metric(
         "Healthy ARR",
-        _pct(shares["Healthy"]),
+        percent(shares["Healthy"], 0),
         help="Share of ARR in Healthy accounts.",
         border=True,
     )
-    cols[3].caption(f"At Risk {_pct(shares['At Risk'])} · Critical {_pct(shares['Critical'])}")
+    cols[3].caption(
+        f"At Risk {percent(shares['At Risk'], 0)} · Critical {percent(shares['Critical'], 0)}"
+    )
     cols[4].metric(
         "Accounts",
-        f"{summary['accounts']:,}",
-        delta=f"{summary['dropped_accounts']} dropped ≥ 20 pts",
-        delta_color="inverse" if summary["dropped_accounts"] else "off",
+        f"{summary.accounts:,}",
+        delta=f"{summary.dropped_accounts} dropped ≥ 20 pts",
+        delta_color="inverse" if summary.dropped_accounts else "off",
         border=True,
     )
-    per = summary["accounts_by_playbook"]
+    per = summary.accounts_by_playbook
     st.caption(
         " · ".join(f"**{p}** {per[p]:,}" for p in PLAYBOOKS)
-        + (f" · {summary['partial_accounts']:,} scored on partial data" if summary else "")
+        + f" · {summary.partial_accounts:,} scored on partial data"
     )
 
 
@@ -235,7 +223,7 @@ def treemap_figure(tree: pl.DataFrame) -> go.Figure:
         values.append(arr)
         colours.append(health)
         hover.append(
-            f"<b>{playbook}</b><br>ARR {_money(arr)}<br>{int(part['accounts'].sum())} accounts"
+            f"<b>{playbook}</b><br>ARR {money(arr)}<br>{int(part['accounts'].sum())} accounts"
         )
         for row in part.iter_rows(named=True):
             leaf = row["account_id"] or f"others::{playbook}"
@@ -251,7 +239,7 @@ def treemap_figure(tree: pl.DataFrame) -> go.Figure:
             renewal = row["renewal_date"].isoformat() if row["renewal_date"] else "—"
             score = "n/a" if row["health_score"] is None else f"{row['health_score']:.0f}"
             hover.append(
-                f"<b>{row['label']}</b><br>ARR {_money(row['arr'])} · health {score}"
+                f"<b>{row['label']}</b><br>ARR {money(row['arr'])} · health {score}"
                 f"<br>{pillars}<br>renewal {renewal}"
             )
     figure = go.Figure(

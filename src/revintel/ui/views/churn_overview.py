@@ -14,6 +14,7 @@ import streamlit as st
 
 from revintel.app.context import AppContext
 from revintel.churn import service
+from revintel.core.formatting import money, percent
 from revintel.ui import churn as ui
 from revintel.ui.components import current_context
 
@@ -65,7 +66,7 @@ def render_kpis(info: dict[str, Any]) -> None:
         col.metric(
             f"{tier} risk",
             f"{tiers[tier]:,}",
-            help=f"{ui.pct(tiers[tier] / total if total else None)} of customers",
+            help=f"{percent(tiers[tier] / total if total else None)} of customers",
             border=True,
         )
     cols[3].metric(
@@ -77,7 +78,7 @@ def render_kpis(info: dict[str, Any]) -> None:
         help="Customers in the Low tier; below, those in the Safe tier.",
         border=True,
     )
-    cols[4].metric("Average risk", ui.pct(info["average_risk"]), border=True)
+    cols[4].metric("Average risk", percent(info["average_risk"]), border=True)
     cols[5].metric(
         "Predicted churners",
         f"{info['predicted_churners']:,}",
@@ -87,7 +88,7 @@ def render_kpis(info: dict[str, Any]) -> None:
     expected = info.get("expected_mrr_lost")
     st.caption(
         f"Expected churners (sum of probabilities): {info['expected_churners']:,.1f}"
-        + (f" · expected MRR lost: {ui.money(expected)}" if expected is not None else "")
+        + (f" · expected MRR lost: {money(expected)}" if expected is not None else "")
     )
 
 
@@ -181,7 +182,7 @@ def render_comparison(models: list[dict[str, Any]]) -> None:
                 )
             st.markdown("| metric | held-out |\n|---|---|\n" + "\n".join(rows))
             extra = [
-                f"base rate {ui.pct(model.get('base_rate'))}" if model.get("base_rate") else None,
+                f"base rate {percent(model.get('base_rate'))}" if model.get("base_rate") else None,
                 f"baseline ROC AUC {_fmt(model.get('baseline_roc_auc'))}",
                 f"oracle ROC AUC {_fmt(model.get('oracle_roc_auc'))}"
                 if model.get("oracle_roc_auc") is not None

@@ -16,11 +16,13 @@ import streamlit as st
 
 from revintel.app.context import AppContext
 from revintel.churn import service
+from revintel.core.formatting import money, percent
+from revintel.core.vocabulary import AT_RISK_TIERS
 from revintel.ui import churn as ui
 from revintel.ui.components import current_context
 
 MAX_ROWS = 1_000
-AT_RISK = ["High", "Medium", "Low"]
+AT_RISK = list(AT_RISK_TIERS)
 ICONS = {
     "payment": ":material/credit_card_off:",
     "support": ":material/support_agent:",
@@ -78,8 +80,8 @@ def render_cards(segments: list[dict[str, Any]]) -> None:
             st.markdown(f"**{ICONS.get(seg['group'], '')} {seg['segment']}**")
             inner = st.columns(2)
             inner[0].metric("Customers", f"{seg['customers']:,}")
-            inner[1].metric("Average risk", ui.pct(seg["average_risk"], 0))
-            st.caption(f"MRR at stake: **{ui.money(seg['mrr'])}**")
+            inner[1].metric("Average risk", percent(seg["average_risk"], 0))
+            st.caption(f"MRR at stake: **{money(seg['mrr'])}**")
             st.caption(f":material/lightbulb: {seg['recommended_action']}")
 
 

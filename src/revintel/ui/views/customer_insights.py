@@ -12,6 +12,7 @@ from functools import partial
 import streamlit as st
 
 from revintel.app.context import AppContext
+from revintel.core.formatting import money
 from revintel.metrics.service import cohort_triangle
 from revintel.ui import revenue as rv
 from revintel.ui.components import current_context, has_data, render_empty_state
@@ -174,7 +175,7 @@ def render_arpa_by(ctx: AppContext, filters: rv.RevenueFilters, by: str, title: 
     rows = rv.metric(ctx, "mrr_movements", start=filters.end, end=filters.end, by=by,
                      filters=filters.dimensions)  # fmt: skip
     labels = [str(r[by]) for r in rows]
-    notes = [f"{r['customers']:,} paying customers · MRR {rv.money(r['mrr'])}" for r in rows]
+    notes = [f"{r['customers']:,} paying customers · MRR {money(r['mrr'])}" for r in rows]
     rv.chart_card(
         title,
         rv.ranked_bars(

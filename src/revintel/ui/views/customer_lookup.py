@@ -15,11 +15,12 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from revintel.app import settings as app_settings
 from revintel.app.context import AppContext
 from revintel.churn import service
-from revintel.churn.config import load_config
 from revintel.churn.explain import waterfall
 from revintel.core.errors import NoDataError, NotFoundError, RevintelError
+from revintel.core.formatting import money, percent
 from revintel.ui import churn as ui
 from revintel.ui.components import current_context, has_data, render_empty_state
 
@@ -90,7 +91,7 @@ def render(ctx: AppContext) -> None:
         st.title("Customer Lookup", anchor=False)
         st.error(f"account_id {choice!r} has no churn prediction.", icon=":material/error:")
         return
-    threshold = load_config(ctx.settings).threshold
+    threshold = app_settings.load(ctx.settings, app_settings.CHURN).threshold
     try:
         detail = customer(ctx, choice)
     except NotFoundError as exc:
@@ -149,7 +150,7 @@ def pick_customer(frame: pl.DataFrame) -> str | None:
 def _risk_card(row: dict[str, Any], threshold: float) -> None:
     score = row["churn_risk_score"]
     with st.container(border=True):
-        st.metric("Churn probability", ui.pct(score))
+        st.metric("Churn probability", percent(score))
         badges = st.container(horizontal=True)
         with badges:
             ui.tier_badge(row.get("risk_tier"))
@@ -167,7 +168,7 @@ def render_header(detail: dict[str, Any], threshold: float) -> None:
         detail["account_id"],
         detail.get("segment"),
         detail.get("plan_type"),
-        f"MRR {ui.money(detail['mrr'])}" if detail.get("mrr") is not None else None,
+        f"MRR {money(detail['mrr'])}" if detail.get("mrr") is not None else None,
         f"owner {detail['owner']}" if detail.get("owner") else None,
         f"scored {detail['scored_at']} by {detail['model_version']}",
     ]
@@ -299,8 +300,8 @@ def render_waterfall(explanation: dict[str, Any]) -> None:
     )
     st.plotly_chart(figure, key="cl_waterfall")
     st.caption(
-        f"Average customer {ui.pct(steps['base_probability'])} → this customer "
-        f"{ui.pct(steps['final_probability'])}. Red steps raise risk, green lower it."
+        f"Average customer {percent(steps['base_probability'])} → this customer "
+        f"{percent(steps['final_probability'])}. Red steps raise risk, green lower it."
     )
 
 
@@ -388,7 +389,7 @@ def render_what_if(ctx: AppContext, detail: dict[str, Any]) -> None:
     out = st.columns([1, 2])
     out[0].metric(
         "Churn probability with these changes",
-        ui.pct(result["new_probability"]),
+        percent(result["new_probability"]),
         delta=f"{100 * result['delta']:+.1f} pts" if changes else None,
         delta_color="inverse",
         border=True,
@@ -401,7 +402,7 @@ def render_what_if(ctx: AppContext, detail: dict[str, Any]) -> None:
             st.markdown(
                 f":material/tips_and_updates: **Lowers risk most:** move **{label}** from "
                 f"{_fmt(best['from'])} to {_fmt(best['to'])} (the retained customers' average) → "
-                f"{ui.pct(best['new_probability'])} ({100 * best['delta']:+.1f} pts)."
+                f"{percent(best['new_probability'])} ({100 * best['delta']:+.1f} pts)."
             )
             more = [
                 {

@@ -6,8 +6,8 @@ import streamlit as st
 
 from revintel.app.catalog import TableInfo, table_catalog
 from revintel.app.context import AppContext
-from revintel.app.ingest import LOAD_MODES
 from revintel.core.errors import Problem, RevintelError, ValidationFailed
+from revintel.core.vocabulary import LOAD_MODES
 from revintel.data.schema import CONTRACTS
 from revintel.ui import frames
 from revintel.ui.components import age_text, current_context, flash, last_load_time

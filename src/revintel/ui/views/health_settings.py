@@ -1,23 +1,17 @@
 """Health settings: pillar weights, tier cut-offs, playbook thresholds and actions (validated).
 
-Saved to ``REVINTEL_HOME/health.toml`` (see :mod:`revintel.health.config`, docs/health.md).
+Saved to ``REVINTEL_HOME/health.toml`` through the settings service (:mod:`revintel.app.settings`;
+the fields: :mod:`revintel.health.config`, docs/health.md).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from revintel.app import settings as app_settings
 from revintel.app.context import AppContext
-from revintel.health.config import (
-    PLAYBOOKS,
-    InvalidHealthConfig,
-    config_sources,
-    health_file,
-    load_config,
-    reset_config,
-    save_config,
-    validate_config,
-)
+from revintel.app.settings import HEALTH
+from revintel.health.config import PLAYBOOKS, InvalidHealthConfig
 from revintel.ui.components import current_context, flash
 
 
@@ -26,18 +20,18 @@ def render(ctx: AppContext) -> None:
     st.title("Health settings", anchor=False)
     settings = ctx.settings
     try:
-        config = load_config(settings)
+        in_effect = app_settings.read(settings, HEALTH)
     except InvalidHealthConfig as exc:
         st.error(str(exc), icon=":material/error:")
         if st.button("Reset to defaults", key="hs_reset_broken"):
-            reset_config(settings)
+            app_settings.reset(settings, HEALTH)
             st.rerun()
         return
-    sources = config_sources(settings)
+    config = in_effect.value
     st.caption(
         "In effect: defaults"
-        + "".join(f" + `{p}`" for p in sources)
-        + f". Saving writes `{health_file(settings)}`."
+        + "".join(f" + `{p}`" for p in in_effect.sources)
+        + f". Saving writes `{app_settings.home_file(settings, HEALTH)}`."
     )
     with st.form("health_settings"):
         st.subheader("Pillar weights (%)", anchor=False)
@@ -76,7 +70,9 @@ def render(ctx: AppContext) -> None:
         saved = st.form_submit_button("Save settings", type="primary")
     if saved:
         try:
-            new = validate_config(
+            app_settings.save(
+                settings,
+                HEALTH,
                 {
                     "weights": {
                         "engagement": engagement,
@@ -94,16 +90,17 @@ def render(ctx: AppContext) -> None:
                         p: [line.strip() for line in text.splitlines() if line.strip()]
                         for p, text in actions.items()
                     },
-                }
+                },
             )
         except InvalidHealthConfig as exc:
             st.error(f"Not saved. {exc}", icon=":material/error:")
         else:
-            save_config(settings, new)
             flash("Health settings saved.")
             st.rerun()
-    if health_file(settings).exists() and st.button("Reset to defaults", key="hs_reset"):
-        reset_config(settings)
+    if app_settings.home_file(settings, HEALTH).exists() and st.button(
+        "Reset to defaults", key="hs_reset"
+    ):
+        app_settings.reset(settings, HEALTH)
         flash("Health settings reset to the defaults.")
         st.rerun()
 

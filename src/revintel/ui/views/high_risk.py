@@ -14,6 +14,7 @@ import streamlit as st
 
 from revintel.app.context import AppContext
 from revintel.churn import service
+from revintel.core.vocabulary import AT_RISK_TIERS
 from revintel.ui import churn as ui
 from revintel.ui.components import current_context
 
@@ -50,7 +51,7 @@ def render(ctx: AppContext) -> None:
     tiers = top[0].multiselect(
         "Risk tier",
         list(ui.TIERS),
-        default=["High", "Medium", "Low"],
+        default=list(AT_RISK_TIERS),
         key="hr_tiers",
         placeholder="All",
     )

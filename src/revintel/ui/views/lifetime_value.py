@@ -18,6 +18,7 @@ from revintel.app.context import AppContext
 from revintel.clv import service
 from revintel.core.csv_export import to_csv_bytes
 from revintel.core.errors import RevintelError
+from revintel.core.formatting import money, percent
 from revintel.ui.components import current_context, has_data, render_empty_state
 
 GROUP_LABELS = {
@@ -35,21 +36,12 @@ TABLE_COLUMNS = (
 )  # fmt: skip
 
 
-def _money(value: float | None) -> str:
-    if value is None:
-        return "—"
-    for size, suffix in ((1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"${value / size:,.1f}{suffix}"
-    return f"${value:,.0f}"
-
-
 @st.cache_data(max_entries=16, show_spinner=False)
-def _cached_report(_ctx: AppContext, key: tuple[Any, ...]) -> dict[str, Any]:
+def _cached_report(_ctx: AppContext, key: tuple[Any, ...]) -> service.ClvReport:
     return service.report(_ctx, by=key[1], discount_rate=key[2])
 
 
-def _report(ctx: AppContext, by: str, discount: float) -> dict[str, Any]:
+def _report(ctx: AppContext, by: str, discount: float) -> service.ClvReport:
     snapshot = service.snapshot_key(ctx)
     if snapshot is None:
         return service.report(ctx, by=by, discount_rate=discount)  # type: ignore[arg-type]
@@ -85,7 +77,7 @@ def render(ctx: AppContext) -> None:
     except RevintelError as exc:
         st.warning(str(exc), icon=":material/info:")
         return
-    for note in result["notes"]:
+    for note in result.notes:
         st.warning(note, icon=":material/warning:")
     render_kpis(result)
     render_curves(result)
@@ -94,57 +86,53 @@ def render(ctx: AppContext) -> None:
     render_lookup(ctx, by, float(discount))
 
 
-def render_kpis(result: dict[str, Any]) -> None:
-    overall, pricing = result["overall"], result["pricing"]
+def render_kpis(result: service.ClvReport) -> None:
+    overall, pricing = result.overall, result.pricing
     cols = st.columns(4)
     cols[0].metric(
         "Average CLV",
-        _money(overall["clv"]),
+        money(overall.clv),
         help="ARPA × gross margin × discounted expected lifetime of the whole base "
-        f"({result['month']}).",
+        f"({result.month}).",
         border=True,
     )
     cols[1].metric(
         "Discounted expected lifetime",
-        "—" if overall["del_months"] is None else f"{overall['del_months']:.1f} months",
-        help=f"Σ S(t)/(1+d)^t at {result['discount_rate']['annual']:.0%} a year.",
+        "—" if overall.del_months is None else f"{overall.del_months:.1f} months",
+        help=f"Σ S(t)/(1+d)^t at {result.discount_rate.annual:.0%} a year.",
         border=True,
     )
     cols[2].metric(
         "sBG α / β (whole base)",
-        "—" if overall["alpha"] is None else f"{overall['alpha']:.3g} / {overall['beta']:.3g}",
+        "—" if overall.alpha is None else f"{overall.alpha:.3g} / {overall.beta:.3g}",
         help="Churn probability θ ~ Beta(α, β); mean churn α/(α+β) = "
-        + ("—" if overall["mean_monthly_churn"] is None else f"{overall['mean_monthly_churn']:.2%}")
+        + percent(overall.mean_monthly_churn, 2)
         + " a month.",
         border=True,
     )
-    simple = pricing["simple_ltv"]
-    basis = "ARPA × gross margin" if pricing["simple_ltv_basis"] == "gross_margin" else "ARPA"
+    simple = pricing.simple_ltv
+    basis = "ARPA × gross margin" if pricing.basis == "gross_margin" else "ARPA"
     cols[3].metric(
         "Simple LTV",
-        _money(simple) if simple is not None else "undefined",
-        help=f"{basis} ÷ average logo churn of the 6 months before {pricing['month']}"
-        + ("" if simple is not None else f" ({pricing['simple_ltv_reason']})"),
+        money(simple) if simple is not None else "undefined",
+        help=f"{basis} ÷ average logo churn of the 6 months before {pricing.month}"
+        + ("" if simple is not None else f" ({pricing.simple_ltv_reason})"),
         border=True,
     )
     st.caption(
         f"Simple LTV = {basis} ÷ 6-month average logo churn "
-        f"({_money(pricing['arpa'])} ARPA, "
-        + (
-            "—"
-            if pricing["average_logo_churn_6m"] is None
-            else f"{pricing['average_logo_churn_6m']:.2%}"
-        )
+        f"({money(pricing.arpa)} ARPA, "
+        + percent(pricing.average_logo_churn_6m, 2)
         + " churn a month): it assumes constant churn, where the sBG CLV lets churn fall as "
         "riskier customers leave."
     )
 
 
-def render_curves(result: dict[str, Any]) -> None:
+def render_curves(result: service.ClvReport) -> None:
     st.subheader("Retention: observed vs fitted", anchor=False)
-    curves = pl.DataFrame(result["curves"], infer_schema_length=None)
-    sizes = sorted(result["groups"], key=lambda r: -r["customers"])[:MAX_CURVES]
-    shown = ["All customers", *[g["group"] for g in sizes]]
+    curves = result.curves
+    sizes = sorted(result.groups, key=lambda r: -r.customers)[:MAX_CURVES]
+    shown = ["All customers", *[g.group for g in sizes]]
     fig = go.Figure()
     palette = px.colors.qualitative.Plotly
     for i, name in enumerate(shown):
@@ -178,9 +166,9 @@ def render_curves(result: dict[str, Any]) -> None:
     st.plotly_chart(fig, width="stretch", key="clv_curves")
 
 
-def render_table(result: dict[str, Any]) -> None:
-    st.subheader(f"CLV by {GROUP_LABELS[result['by']].lower()}", anchor=False)
-    rows = [{c: r.get(c) for c in TABLE_COLUMNS} for r in [result["overall"], *result["groups"]]]
+def render_table(result: service.ClvReport) -> None:
+    st.subheader(f"CLV by {GROUP_LABELS[result.by].lower()}", anchor=False)
+    rows = [{c: getattr(r, c) for c in TABLE_COLUMNS} for r in [result.overall, *result.groups]]
     st.dataframe(
         pl.DataFrame(rows, infer_schema_length=None),
         hide_index=True,
@@ -199,7 +187,7 @@ def render_table(result: dict[str, Any]) -> None:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _cached_rfm(_ctx: AppContext, snapshot: str) -> dict[str, Any]:
+def _cached_rfm(_ctx: AppContext, snapshot: str) -> service.RfmAnalysis:
     return service.rfm_analysis(_ctx)
 
 
@@ -214,7 +202,7 @@ def render_rfm(ctx: AppContext) -> None:
     except RevintelError as exc:
         st.warning(str(exc), icon=":material/info:")
         return
-    segments: pl.DataFrame = result["segments"]
+    segments = result.segments
     present = segments.filter(pl.col("customers") > 0)
     chart, table = st.columns([1, 1])
     with chart:
@@ -239,11 +227,11 @@ def render_rfm(ctx: AppContext) -> None:
                 "monetary_share": st.column_config.NumberColumn("revenue %", format="percent"),
             },
         )
-    st.caption(f"As of {result['as_of']}; frequency and monetary over the trailing 12 months.")
+    st.caption(f"As of {result.as_of}; frequency and monetary over the trailing 12 months.")
     st.download_button(
         "Download RFM scores (CSV)",
-        partial(to_csv_bytes, result["customers"]),  # made on the click, not on every run
-        file_name=f"rfm-{result['as_of']}.csv",
+        partial(to_csv_bytes, result.customers),  # made on the click, not on every run
+        file_name=f"rfm-{result.as_of}.csv",
         mime="text/csv",
         icon=":material/download:",
         key="clv_rfm_csv",
@@ -267,19 +255,19 @@ def render_lookup(ctx: AppContext, by: str, discount: float) -> None:
         st.warning(str(exc), icon=":material/info:")
         return
     cols = st.columns(4)
-    cols[0].metric("Remaining CLV", _money(row["clv"]), border=True)
-    cols[1].metric("Current MRR", _money(row["current_mrr"]), border=True)
-    cols[2].metric("DEL", f"{row['del_months']:.1f} months", border=True)
-    cols[3].metric("Method", row["method"], border=True)
-    if row["method"] == "churn model":
+    cols[0].metric("Remaining CLV", money(row.clv), border=True)
+    cols[1].metric("Current MRR", money(row.current_mrr), border=True)
+    cols[2].metric("DEL", f"{row.del_months:.1f} months", border=True)
+    cols[3].metric("Method", row.method, border=True)
+    if row.method == "churn model":
         st.caption(
-            f"Churn score {row['churn_risk_score']:.2f} over {row['prediction_horizon_months']} "
-            f"months → {row['monthly_churn_probability']:.2%} a month."
+            f"Churn score {row.churn_risk_score:.2f} over {row.prediction_horizon_months} "
+            f"months → {row.monthly_churn_probability:.2%} a month."
         )
-    elif row["method"] == "sBG":
+    elif row.method == "sBG":
         st.caption(
-            f"{row['group']} sBG curve (α {row['sbg_alpha']:.3g}, β {row['sbg_beta']:.3g}) "
-            f"at age {row['age']} months."
+            f"{row.group} sBG curve (α {row.sbg_alpha:.3g}, β {row.sbg_beta:.3g}) "
+            f"at age {row.age} months."
         )
 
 

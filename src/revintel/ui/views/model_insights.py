@@ -16,6 +16,7 @@ import streamlit as st
 from revintel.app.context import AppContext
 from revintel.churn import registry, service
 from revintel.core.errors import RevintelError
+from revintel.core.formatting import percent
 from revintel.ui.components import current_context, has_data, render_empty_state
 from revintel.ui.views import page_path
 from revintel.ui.views.threshold_roi import at_threshold
@@ -159,7 +160,7 @@ def render_summary(record: dict[str, Any], metrics: dict[str, Any]) -> None:
     capture = metrics.get("capture_top_decile")
     cols[4].metric(
         "Capture, top decile",
-        "—" if capture is None else f"{capture:.0%}",
+        percent(capture, 0),
         help="Share of all churners found among the 10% riskiest customers.",
         border=True,
     )

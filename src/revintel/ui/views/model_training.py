@@ -18,9 +18,10 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from revintel.app import settings as app_settings
 from revintel.app.context import AppContext
 from revintel.churn import registry, service
-from revintel.churn.config import InvalidChurnConfig, load_config
+from revintel.churn.config import InvalidChurnConfig
 from revintel.churn.drift import data_quality, drift_report
 from revintel.churn.tabular import parse_target, read_table
 from revintel.churn.training import TrainConfig
@@ -646,7 +647,7 @@ def render_retraining(ctx: AppContext) -> None:
     """The policy from the churn settings and a button that runs the check now."""
     st.subheader("Scheduled retraining", anchor=False)
     try:
-        cfg = load_config(ctx.settings)
+        cfg = app_settings.load(ctx.settings, app_settings.CHURN)
     except InvalidChurnConfig as exc:
         st.error(str(exc), icon=":material/error:")
         return

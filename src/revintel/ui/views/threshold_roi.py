@@ -15,10 +15,12 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from revintel.app import settings as app_settings
 from revintel.app.context import AppContext
 from revintel.churn import registry, service
-from revintel.churn.config import InvalidChurnConfig, load_config, update_config
+from revintel.churn.config import InvalidChurnConfig
 from revintel.core.errors import RevintelError
+from revintel.core.formatting import money, percent
 from revintel.ui.components import current_context, flash, has_data, render_empty_state
 
 APPLIED_KEY = "roi_applied"
@@ -39,21 +41,6 @@ MARKERS = {
     "max_net_value": ("#16A34A", "star"),
 }
 CURVE_COLOUR = "#2563EB"
-
-
-def _money(value: float | None) -> str:
-    if value is None:
-        return "—"
-    sign = "−" if value < 0 else ""
-    value = abs(value)
-    for size, suffix in ((1e6, "M"), (1e3, "k")):
-        if value >= size:
-            return f"{sign}${value / size:,.1f}{suffix}"
-    return f"{sign}${value:,.0f}"
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
 
 
 def at_threshold(
@@ -105,7 +92,7 @@ def render(ctx: AppContext) -> None:
         render_empty_state(ctx)
         return
     try:
-        cfg = load_config(ctx.settings)
+        cfg = app_settings.load(ctx.settings, app_settings.CHURN)
     except InvalidChurnConfig as exc:
         st.error(str(exc), icon=":material/error:")
         return
@@ -128,7 +115,7 @@ def render(ctx: AppContext) -> None:
         # threshold_analysis reads "no value given" as "the saved value"
         st.caption(
             f"The saved settings value a saved customer at "
-            f"{_money(analysis['inputs']['average_value_per_save'])}: the figures below use it "
+            f"{money(analysis['inputs']['average_value_per_save'])}: the figures below use it "
             "until a threshold is applied with each customer's CLV (applying saves the inputs)."
         )
     render_summary(analysis, cfg)
@@ -234,7 +221,7 @@ def render_summary(analysis: dict[str, Any], cfg: Any) -> None:
     clv = _uses_clv(inputs)
     cols[3].metric(
         "Value per saved customer" + (" (average)" if clv else ""),
-        _money(inputs["average_value_per_save"]),
+        money(inputs["average_value_per_save"]),
         help=str(inputs.get("value_basis") or ("Each customer's CLV" if clv else "A fixed amount")),
         border=True,
     )
@@ -268,8 +255,8 @@ def render_slider(analysis: dict[str, Any]) -> float:
         analysis["inputs"],
     )
     cols = st.columns(5)
-    cols[0].metric("Precision", _pct(stats["precision"]), border=True)
-    cols[1].metric("Recall", _pct(stats["recall"]), border=True)
+    cols[0].metric("Precision", percent(stats["precision"], 0), border=True)
+    cols[1].metric("Recall", percent(stats["recall"], 0), border=True)
     cols[2].metric("F1", "—" if stats["f1"] is None else f"{stats['f1']:.3f}", border=True)
     cols[3].metric(
         "Flagged",
@@ -283,7 +270,7 @@ def render_slider(analysis: dict[str, Any]) -> float:
     approx = _uses_clv(analysis["inputs"])
     cols[4].metric(
         "Net value" + (" (≈)" if approx else ""),
-        _money(stats["net_value"]),
+        money(stats["net_value"]),
         help="success rate × churners caught × value per save − flagged × cost per action"
         + ("; at the average CLV" if approx else ""),
         border=True,
@@ -444,9 +431,9 @@ def render_choices(
                 )
                 continue
             st.markdown(
-                f"Threshold **{threshold:.3f}** · precision {_pct(choice['precision'])} · "
-                f"recall {_pct(choice['recall'])}  \n{choice['flagged']:,} flagged · net value "
-                f"{_money(choice['net_value'])}"
+                f"Threshold **{threshold:.3f}** · precision {percent(choice['precision'], 0)} · "
+                f"recall {percent(choice['recall'], 0)}  \n{choice['flagged']:,} flagged · "
+                f"net value {money(choice['net_value'])}"
             )
             if st.button("Apply", key=f"roi_apply_{method}", type="primary"):
                 apply(ctx, inputs, method=method, version=version, label=label)
@@ -470,8 +457,9 @@ def apply(
     """Save the ROI inputs (so a method chooses on what the page shows), apply the threshold, and
     say how many customers are now predicted to churn."""
     try:
-        update_config(
+        app_settings.update(
             ctx.settings,
+            app_settings.CHURN,
             cost_per_action=inputs["cost_per_action"],
             value_per_save=inputs["value_per_save"],
             success_rate=inputs["success_rate"],

@@ -1,0 +1,98 @@
+"""Where capabilities meet: each one's ports (``<capability>/ports.py``) get their implementations.
+
+:func:`wire` runs once when :mod:`revintel.app` is imported, so every face has wired the
+capabilities before it calls a service. Each section is short and self-contained; the adapters
+import the implementing capability only when first called, so ``revintel --help`` stays light.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ibis
+    import polars as pl
+
+    from revintel.clv.ports import LtvBasis, LtvFigures, ReportMonth
+
+
+def wire() -> None:
+    """Plug every capability's ports."""
+    _wire_health()
+    _wire_clv()
+
+
+# -- health ---------------------------------------------------------------------------------------
+def _wire_health() -> None:
+    from revintel.health import ports
+
+    ports.plug_customer_mrr(_health_customer_mrr)
+
+
+def _health_customer_mrr(
+    subscriptions: ibis.Table,
+    *,
+    from_month: str,
+    to_month: str,
+    payments: ibis.Table | None,
+) -> ibis.Table:
+    from revintel.metrics.mrr import customer_mrr
+
+    return customer_mrr(subscriptions, from_month=from_month, to_month=to_month, payments=payments)
+
+
+# -- clv ------------------------------------------------------------------------------------------
+def _wire_clv() -> None:
+    from revintel.clv import ports
+
+    ports.plug_revenue_metrics(_ClvRevenueMetrics())
+
+
+class _ClvRevenueMetrics:
+    """CLV's revenue metrics from :mod:`revintel.metrics.service`."""
+
+    def report_month(self, source: Any, *, as_of: date | str | None) -> ReportMonth:
+        from revintel.clv.ports import ReportMonth
+        from revintel.metrics import service as metrics
+
+        p = metrics.period(source, metrics.MetricQuery(as_of=as_of))
+        return ReportMonth(month=p.to_month, as_of=p.as_of)
+
+    def customer_mrr(self, source: Any, *, as_of: date) -> pl.DataFrame:
+        import polars as pl
+
+        from revintel.metrics import service as metrics
+
+        rows = metrics.customer_mrr(source, metrics.MetricQuery(as_of=as_of))
+        if not rows:
+            schema = {"customer_id": pl.String, "month": pl.String, "mrr": pl.Float64}
+            return pl.DataFrame(schema=schema)
+        frame = pl.DataFrame(rows)
+        return frame.select("customer_id", "month", pl.col("mrr").cast(pl.Float64))
+
+    def ltv(
+        self,
+        source: Any,
+        *,
+        month: str,
+        as_of: date,
+        basis: LtvBasis,
+        by: str | None = None,
+    ) -> list[LtvFigures]:
+        from revintel.clv.ports import LtvFigures
+        from revintel.metrics import service as metrics
+
+        query = metrics.MetricQuery(start=month, end=month, as_of=as_of, by=by)  # type: ignore[arg-type]
+        rows = metrics.ltv(source, query, basis=basis)
+        return [
+            LtvFigures(
+                group=None if by is None else str(row.get(by)),
+                arpa=row.get("arpa"),
+                gross_margin=row.get("gross_margin"),
+                ltv=row.get("ltv"),
+                ltv_reason=row.get("ltv_reason"),
+                average_logo_churn_6m=row.get("average_logo_churn_6m"),
+            )
+            for row in rows
+        ]
