@@ -78,6 +78,7 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=None)
     args = parser.parse_args()
 
+    from revintel.app import churn as app_churn
     from revintel.app.context import AppContext
     from revintel.churn import service as churn
     from revintel.churn.tabular import encode
@@ -136,7 +137,7 @@ def main() -> None:
         churn.feature_frame(ctx)  # the score step is timed with features cold below as well
         churn.clear_caches()
         started = time.perf_counter()
-        run = churn.score_warehouse(ctx, report.version, months=months)
+        run = app_churn.score_warehouse(ctx, report.version, months=months)
         score_s = time.perf_counter() - started
         scored_rows = ctx.warehouse.row_counts().get("predictions", 0)
         sample = rows.filter(pl.col("cutoff") > panel.last_month - months)

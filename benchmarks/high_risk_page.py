@@ -50,6 +50,7 @@ def _settings(home: Path):
 
 def prepare(home: Path, customers: int, months: int, seed: int) -> dict:
     from benchmarks.churn_model import prepare as load_company
+    from revintel.app import churn as app_churn
     from revintel.app.context import AppContext
     from revintel.churn import service as churn
 
@@ -58,7 +59,7 @@ def prepare(home: Path, customers: int, months: int, seed: int) -> dict:
     try:
         if ctx.warehouse.row_counts().get("predictions", 0) == 0:
             churn.train_warehouse_model(ctx, 3, promote="always")
-            churn.score_warehouse(ctx)
+            app_churn.score_warehouse(ctx)
         scored = churn.current_predictions(ctx).height
     finally:
         ctx.close()

@@ -194,6 +194,7 @@ def churn_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Session-scoped and READ-ONLY: a test that changes anything uses ``churn_context`` (a copy).
     """
+    from revintel.app import churn as app_churn
     from revintel.app.ingest import load_paths
     from revintel.churn import service as churn
     from revintel.data.generator import generate_company, write_company
@@ -208,7 +209,7 @@ def churn_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ctx.refresh()
         for horizon in (1, 3):
             churn.train_warehouse_model(ctx, horizon)
-        churn.score_warehouse(ctx)
+        app_churn.score_warehouse(ctx)
     finally:
         ctx.close()
     return home

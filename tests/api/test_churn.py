@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -51,6 +54,28 @@ def test_predictions_page_and_total(client: TestClient) -> None:
     item = body["items"][0]
     assert {"account_id", "churn_risk_score", "risk_tier", "prediction", "scored_at"} <= set(item)
     assert isinstance(item["scored_at"], str)  # dates as ISO text
+
+
+def test_predictions_carry_the_dashboards_recommended_action(
+    client: TestClient, churn_home: Path
+) -> None:
+    from revintel.churn.actions import DRIVER_SEGMENTS
+    from revintel.ui import churn as churn_ui
+
+    items = client.get(f"{API}/predictions", params={"limit": 1000}).json()["items"]
+    ctx = AppContext(isolated_settings(churn_home))
+    try:
+        export = churn_ui.crm_csv(churn_ui.predictions(ctx)).decode("utf-8")
+    finally:
+        ctx.close()
+    dashboard = {
+        r["account_id"]: r["recommended_action"] for r in csv.DictReader(io.StringIO(export))
+    }
+    assert items and all(r["recommended_action"] == dashboard[r["account_id"]] for r in items)
+    segment_actions = {name: action for name, action in DRIVER_SEGMENTS.values()}
+    for item in items:
+        if item["driver_segment"] is not None:
+            assert item["recommended_action"] == segment_actions[item["driver_segment"]]
 
 
 def test_an_offset_past_the_end_is_an_empty_page(client: TestClient) -> None:
@@ -239,10 +264,11 @@ def test_a_method_choosing_a_threshold_of_1_is_a_422(
     writable: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # On a small company max_net_value can pick 1.0 (flag nobody), which the settings cannot hold.
-    def flag_nobody(*_args: object, **_kwargs: object) -> dict[str, object]:
-        return {"choices": {"max_net_value": {"threshold": 1.0}}, "inputs": {}}
+    def flag_nobody(*_args: object, **_kwargs: object) -> SimpleNamespace:
+        choice = SimpleNamespace(threshold=1.0)
+        return SimpleNamespace(choices={"max_net_value": choice}, inputs=None)
 
-    monkeypatch.setattr(churn_service, "threshold_analysis", flag_nobody)
+    monkeypatch.setattr(churn_service.thresholds, "threshold_analysis", flag_nobody)
     response = writable.put(f"{API}/threshold", json={"method": "max_net_value"})
     assert response.status_code == 422, response.text
     assert response.json()["fields"][0]["field"] == "method"

@@ -78,11 +78,12 @@ def failures(app: FastAPI, select: Callable[[Any], Any]) -> list[str]:
 def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     """The API over a generated company (400 customers, 30 months) with a 3-month churn model
     trained, promoted and scored, so churn and model routes answer with data."""
+    from revintel.app import churn as app_churn
     from revintel.churn import service as churn
 
     with generated_company(tmp_path_factory.mktemp("contract"), **CONTRACT_DEMO) as ctx:
         churn.train_warehouse_model(ctx, 3)
-        churn.score_warehouse(ctx)
+        app_churn.score_warehouse(ctx)
         yield create_app(ctx)
 
 

@@ -59,34 +59,34 @@ def test_max_f1_is_maximal_over_every_threshold() -> None:
     y = rng.random(400) < 0.3
     p = np.round(np.clip(rng.random(400) * 0.7 + y * 0.3, 0, 1), 2)  # ties on purpose
     best = choose_threshold(y, p, "max_f1")
-    every = [threshold_stats(y, p, t)["f1"] for t in np.unique(p)]
-    assert best["f1"] == pytest.approx(max(every))
-    assert threshold_stats(y, p, best["threshold"])["f1"] == pytest.approx(best["f1"])
+    every = [threshold_stats(y, p, t).f1 for t in np.unique(p)]
+    assert best.f1 == pytest.approx(max(every))
+    assert threshold_stats(y, p, best.threshold).f1 == pytest.approx(best.f1)
 
 
 def test_recall_at_precision() -> None:
     # 0.6 and 0.5 both catch 3 of 4 churners (precision 3/4 and 3/5): the higher one wins
     best = choose_threshold(Y, P, "recall_at_precision", min_precision=0.6)
-    assert best["threshold"] == 0.6 and best["recall"] == 0.75 and best["precision"] == 0.75
+    assert best.threshold == 0.6 and best.recall == 0.75 and best.precision == 0.75
     best = choose_threshold(Y, P, "recall_at_precision", min_precision=0.55)
-    assert best["threshold"] == 0.3 and best["recall"] == 1.0  # 4 of 7 flagged
-    assert choose_threshold(Y, P, "recall_at_precision", min_precision=1.01)["threshold"] is None
+    assert best.threshold == 0.3 and best.recall == 1.0  # 4 of 7 flagged
+    assert choose_threshold(Y, P, "recall_at_precision", min_precision=1.01).threshold is None
 
 
 def test_net_value_by_hand() -> None:
     value = np.array([100, 500, 0, 50, 0, 0, 1000, 0, 0, 0], dtype=float)
     stats = threshold_stats(Y, P, 0.6, cost_per_action=20, value_per_save=value, success_rate=0.5)
     # flagged 0.9, 0.8, 0.7, 0.6 → churners worth 100 + 500 + 50
-    assert stats["flagged"] == 4 and stats["churners_caught"] == 3
-    assert stats["net_value"] == pytest.approx(0.5 * 650 - 20 * 4)
-    assert stats["expected_saves"] == pytest.approx(1.5)
+    assert stats.flagged == 4 and stats.churners_caught == 3
+    assert stats.net_value == pytest.approx(0.5 * 650 - 20 * 4)
+    assert stats.expected_saves == pytest.approx(1.5)
     best = choose_threshold(
         Y, P, "max_net_value", cost_per_action=20, value_per_save=value, success_rate=0.5
     )
     # flagging down to 0.3 adds the 1000 customer: 0.5 × 1650 − 20 × 7 = 685, the maximum
-    assert best["threshold"] == 0.3 and best["net_value"] == pytest.approx(685)
+    assert best.threshold == 0.3 and best.net_value == pytest.approx(685)
     nobody = choose_threshold(Y, P, "max_net_value", cost_per_action=1e6, value_per_save=1.0)
-    assert nobody["flagged"] == 0 and nobody["net_value"] == 0
+    assert nobody.flagged == 0 and nobody.net_value == 0
 
 
 def test_threshold_table() -> None:

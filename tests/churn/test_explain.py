@@ -47,9 +47,9 @@ def test_explain_one_customer(setup: tuple[ChurnModel, ReferenceStats, pl.DataFr
     model, stats, frame = setup
     row = frame.sort("late_payments", descending=True).head(1)
     out = explain(model, row, stats, top=3, labels={"late_payments": "Late payments"})
-    assert out["probability"] == pytest.approx(model.predict_proba(row)[0])
-    assert out["log_odds"] == pytest.approx(logit(np.array([out["probability"]]))[0])
-    factors = out["factors"]
+    assert out.probability == pytest.approx(model.predict_proba(row)[0])
+    assert out.log_odds == pytest.approx(logit(np.array([out.probability]))[0])
+    factors = out.factors
     assert len(factors) == 3
     contributions = [abs(f["contribution"]) for f in factors]
     assert contributions == sorted(contributions, reverse=True)
@@ -57,8 +57,8 @@ def test_explain_one_customer(setup: tuple[ChurnModel, ReferenceStats, pl.DataFr
     assert late["direction"] == "raises risk" and late["z_score"] > 2
     assert late["sentence"].startswith("Late payments is ")
     assert "σ above average" in late["sentence"] and "for retained customers" in late["sentence"]
-    total = out["bias"] + sum(f["contribution"] for f in factors) + out["other_contribution"]
-    assert total == pytest.approx(out["log_odds"])
+    total = out.bias + sum(f["contribution"] for f in factors) + out.other_contribution
+    assert total == pytest.approx(out.log_odds)
 
 
 def test_waterfall_walks_from_base_to_final(
@@ -66,10 +66,10 @@ def test_waterfall_walks_from_base_to_final(
 ) -> None:
     model, stats, frame = setup
     w = waterfall(explain(model, frame.head(1), stats, top=2))
-    assert w["scale"] == "log-odds"
-    assert w["steps"][0]["start"] == w["base"]
-    assert w["steps"][-1]["end"] == pytest.approx(w["final"])
-    assert w["steps"][-1]["end_probability"] == pytest.approx(w["final_probability"])
+    assert w.scale == "log-odds"
+    assert w.steps[0]["start"] == w.base
+    assert w.steps[-1]["end"] == pytest.approx(w.final)
+    assert w.steps[-1]["end_probability"] == pytest.approx(w.final_probability)
 
 
 def test_explain_many_matches_single_explanations(
@@ -98,13 +98,13 @@ def test_what_if(setup: tuple[ChurnModel, ReferenceStats, pl.DataFrame]) -> None
     model, stats, frame = setup
     row = frame.sort("late_payments", descending=True).head(1)
     out = what_if(model, row, {"late_payments": 0}, stats)
-    assert out["new_probability"] < out["probability"]
-    assert out["delta"] == pytest.approx(out["new_probability"] - out["probability"])
+    assert out.new_probability < out.probability
+    assert out.delta == pytest.approx(out.new_probability - out.probability)
     expected = model.predict_proba(row.with_columns(late_payments=pl.lit(0)))[0]
-    assert out["new_probability"] == pytest.approx(expected)
-    deltas = [s["delta"] for s in out["suggestions"]]
+    assert out.new_probability == pytest.approx(expected)
+    deltas = [s["delta"] for s in out.suggestions]
     assert deltas == sorted(deltas) and all(d < 0 for d in deltas)
-    first = what_if(model, row, {}, stats)["suggestions"][0]
+    first = what_if(model, row, {}, stats).suggestions[0]
     assert first["feature"] == "late_payments"  # the planted strongest driver
     with pytest.raises(Exception, match="not a model feature"):
         what_if(model, row, {"nope": 1}, stats)

@@ -35,12 +35,12 @@ def test_every_view_works_on_imported_predictions(loaded_context: AppContext, tm
     assert frame["account_id"].to_list() == ["C001", "C002", "C003", "C004"]  # riskiest first
     assert frame["risk_tier"].to_list() == ["High", "Medium", "Low", "Safe"]
     info = service.overview(loaded_context, frame)
-    assert info["tiers"] == {"High": 1, "Medium": 1, "Low": 1, "Safe": 1}
-    assert info["predicted_churners"] == 2  # threshold 0.5
-    assert info["model_versions"] == []
+    assert info.tiers == {"High": 1, "Medium": 1, "Low": 1, "Safe": 1}
+    assert info.predicted_churners == 2  # threshold 0.5
+    assert info.model_versions == []
     high = service.filter_predictions(frame, tiers=["High", "Medium"], search="c00")
     assert high["account_id"].to_list() == ["C001", "C002"]
-    assert all(s["customers"] == 0 for s in service.driver_segments(loaded_context, frame))
+    assert all(s.customers == 0 for s in service.driver_segments(loaded_context, frame))
     with pytest.raises(NotFoundError, match="imported predictions"):
         service.customer(loaded_context, "C001")
 

@@ -372,7 +372,7 @@ def test_compare_sets_two_versions_side_by_side(ctx: AppContext, trained: Traine
 
     result = registry.compare(ctx, a.version, b.version)
 
-    metrics = {m["metric"]: m for m in result["metrics"]}
+    metrics = {m["metric"]: m for m in result.metrics}
     assert metrics["roc_auc"]["delta"] == pytest.approx(0.03)
     assert metrics["baseline.roc_auc"] == {
         "metric": "baseline.roc_auc",
@@ -381,12 +381,12 @@ def test_compare_sets_two_versions_side_by_side(ctx: AppContext, trained: Traine
         "delta": None,
     }
     assert metrics["brier"]["a"] is None
-    features = [row["feature"] for row in result["importance"]]
+    features = [row["feature"] for row in result.importance]
     assert features[0] == "f19" and "late_payments" in features and "f4" not in features
     assert len(features) == 15 + 2
-    assert result["confusion"] == {"a": [[80, 5], [6, 9]], "b": [[81, 4], [5, 10]]}
-    assert (result["a"]["version"], result["b"]["version"]) == (a.version, b.version)
-    json.dumps(result)
+    assert result.confusion == {"a": [[80, 5], [6, 9]], "b": [[81, 4], [5, 10]]}
+    assert (result.a.version, result.b.version) == (a.version, b.version)
+    json.dumps(result.to_dict())
 
 
 # -- what an import must pass -------------------------------------------------------------------

@@ -181,6 +181,29 @@ def test_predictions_filters_and_csv_export(churn_home: Path) -> None:
     assert all(r["churn_risk_score"] >= 0.2 for r in limited)
 
 
+def test_the_crm_export_carries_the_dashboards_recommended_action(churn_home: Path) -> None:
+    from revintel.ui import churn as churn_ui
+    from tests.conftest import isolated_settings
+
+    out = invoke("churn", "predictions", "--format", "csv", "--home", str(churn_home))
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert all(r["recommended_action"] for r in rows)
+    ctx = AppContext(isolated_settings(churn_home))
+    try:
+        dashboard = churn_ui.crm_csv(churn_ui.predictions(ctx)).decode("utf-8")
+    finally:
+        ctx.close()
+    expected = {
+        r["account_id"]: r["recommended_action"] for r in csv.DictReader(io.StringIO(dashboard))
+    }
+    assert {r["account_id"]: r["recommended_action"] for r in rows} == expected
+    assert len(set(expected.values())) > 1  # segment and factor actions, not only the default
+    as_json = json.loads(
+        invoke("churn", "predictions", "--format", "json", "--home", str(churn_home))
+    )
+    assert {r["account_id"]: r["recommended_action"] for r in as_json} == expected
+
+
 def test_segments_list_the_four_drivers(churn_home: Path) -> None:
     rows = json.loads(invoke("churn", "segments", "--home", str(churn_home), "--format", "json"))
     assert [r["segment"] for r in rows] == [

@@ -194,7 +194,7 @@ def test_flow_3_segments_table_and_export(churn_dashboard, browser_page) -> None
         segments = service.driver_segments(ctx)
     finally:
         ctx.close()
-    counts = {s["segment"]: s["customers"] for s in segments}
+    counts = {s.segment: s.customers for s in segments}
     name = "Payment issues" if counts.get("Payment issues") else max(counts, key=counts.get)
     assert counts[name] > 0
     page = browser_page
@@ -204,7 +204,7 @@ def test_flow_3_segments_table_and_export(churn_dashboard, browser_page) -> None
     page.get_by_role("heading", name=f"{name}: {counts[name]:,} customers").wait_for(
         timeout=TIMEOUT
     )
-    group = next(s["group"] for s in segments if s["segment"] == name)
+    group = next(s.group for s in segments if s.segment == name)
     _grid_cells(page, f"seg_table_{group}").first.wait_for(state="attached", timeout=TIMEOUT)
     export = page.locator(".st-key-seg_export button")
     with page.expect_download() as info:

@@ -182,7 +182,7 @@ def test_threshold_flow_applies_max_f1_everywhere(
         )
     finally:
         ctx.close()
-    expected = analysis["choices"]["max_f1"]["threshold"]
+    expected = analysis.choices["max_f1"].threshold
     assert expected is not None and abs(expected - before) > 1e-6
     page.locator(".st-key-roi_apply_max_f1 button").click()
     message = page.locator('[data-testid="stAlertContentSuccess"]').filter(has_text="applied")
@@ -200,8 +200,8 @@ def test_threshold_flow_applies_max_f1_everywhere(
     finally:
         ctx.close()
     flagged_now = predictions.filter(pl.col("churn_risk_score") >= expected).height
-    assert int(predictions["prediction"].sum()) == flagged_now == overview["predicted_churners"]
-    assert overview["threshold"] == pytest.approx(expected)
+    assert int(predictions["prediction"].sum()) == flagged_now == overview.predicted_churners
+    assert overview.threshold == pytest.approx(expected)
     expect(message).to_contain_text(f"{flagged_now:,} customers are now predicted to churn")
     expect(
         page.locator('[data-testid="stMetric"]').filter(has_text="Applied threshold")

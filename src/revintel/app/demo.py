@@ -49,6 +49,7 @@ def train_demo_churn_models(ctx: AppContext, *, echo: Callable[[str], object] = 
     A demo too short or too small for a model (``--months`` under 13, or no churners in a split)
     is not an error: the churn pages then say how to train one.
     """
+    from revintel.app import churn as app_churn
     from revintel.churn import service as churn
     from revintel.core.errors import RevintelError
 
@@ -67,6 +68,6 @@ def train_demo_churn_models(ctx: AppContext, *, echo: Callable[[str], object] = 
         churn.apply_threshold(ctx, method="max_f1", version=chosen)
     except RevintelError as exc:
         echo(f"  kept the default threshold: {exc}")
-    run = churn.score_warehouse(ctx, chosen)
+    run = app_churn.score_warehouse(ctx, chosen)
     aucs = ", ".join(f"{r.horizon}-month ROC AUC {r.metrics['roc_auc']:.3f}" for r in reports)
     return f"Churn models trained ({aucs}, held out); {run.scored:,} customers scored."

@@ -20,6 +20,7 @@ raising.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 import numpy as np
@@ -185,6 +186,34 @@ def _sweep(y: np.ndarray, p: np.ndarray, values: np.ndarray) -> dict[str, np.nda
     return {"threshold": ps[last_of_group], "flagged": flagged, "tp": tp, "value_tp": value_tp}
 
 
+@dataclass(frozen=True, slots=True)
+class ThresholdStats:
+    """Counts, precision/recall/F1 and ROI when flagging every customer scoring ≥ ``threshold``."""
+
+    threshold: float | None
+    flagged: int
+    churners_caught: int
+    false_alarms: int
+    missed: int
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    cost: float
+    expected_saves: float
+    saved_value: float
+    net_value: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdChoice(ThresholdStats):
+    """The threshold a method chose (``threshold`` None when none qualifies), and its figures."""
+
+    method: str
+
+
 def _stats(
     threshold: float | None,
     flagged: int,
@@ -193,25 +222,29 @@ def _stats(
     value_tp: float,
     cost_per_action: float,
     success_rate: float,
-) -> dict[str, Any]:
+) -> ThresholdStats:
     precision = _ratio(tp, flagged)
     recall = _ratio(tp, positives)
     cost = cost_per_action * flagged
     saved_value = success_rate * value_tp
-    return {
-        "threshold": threshold,
-        "flagged": int(flagged),
-        "churners_caught": int(tp),
-        "false_alarms": int(flagged - tp),
-        "missed": int(positives - tp),
-        "precision": precision,
-        "recall": recall,
-        "f1": _f1(precision, recall),
-        "cost": float(cost),
-        "expected_saves": float(success_rate * tp),
-        "saved_value": float(saved_value),
-        "net_value": float(saved_value - cost),
-    }
+    return ThresholdStats(
+        threshold=threshold,
+        flagged=int(flagged),
+        churners_caught=int(tp),
+        false_alarms=int(flagged - tp),
+        missed=int(positives - tp),
+        precision=precision,
+        recall=recall,
+        f1=_f1(precision, recall),
+        cost=float(cost),
+        expected_saves=float(success_rate * tp),
+        saved_value=float(saved_value),
+        net_value=float(saved_value - cost),
+    )
+
+
+def _chosen(stats: ThresholdStats, method: str) -> ThresholdChoice:
+    return ThresholdChoice(**stats.to_dict(), method=method)
 
 
 def threshold_stats(
@@ -221,7 +254,7 @@ def threshold_stats(
     cost_per_action: float = 0.0,
     value_per_save: float | Any = 0.0,
     success_rate: float = 1.0,
-) -> dict[str, Any]:
+) -> ThresholdStats:
     """Counts, precision/recall/F1 and ROI when flagging every customer with p ≥ ``threshold``."""
     y, p = _arrays(y, p)
     values = _values(value_per_save, len(y))
@@ -245,7 +278,7 @@ def choose_threshold(
     cost_per_action: float = 0.0,
     value_per_save: float | Any = 0.0,
     success_rate: float = 1.0,
-) -> dict[str, Any]:
+) -> ThresholdChoice:
     """The threshold maximising F1, recall subject to precision ≥ ``min_precision``, or net value.
 
     Candidates are the distinct scores (flag everyone scoring at least that much). Returns the
@@ -257,7 +290,7 @@ def choose_threshold(
     values = _values(value_per_save, len(y))
     positives = int(y.sum())
     s = _sweep(y, p, values)
-    stats_at: dict[str, Any]
+    stats_at: ThresholdStats
     best: int | None = None
     if method == "max_f1":
         if positives and len(s["tp"]):
@@ -280,7 +313,7 @@ def choose_threshold(
                 top = float(p.max())
                 nobody = 1.0 if top < 1.0 else float(np.nextafter(top, np.inf))
                 stats_at = _stats(nobody, 0, 0, positives, 0.0, cost_per_action, success_rate)
-                return {**stats_at, "method": method}
+                return _chosen(stats_at, method)
     else:
         raise ValueError(f"unknown threshold method {method!r}")
     if best is None:
@@ -295,7 +328,7 @@ def choose_threshold(
             cost_per_action,
             success_rate,
         )
-    return {**stats_at, "method": method}
+    return _chosen(stats_at, method)
 
 
 def threshold_table(
@@ -331,15 +364,15 @@ def threshold_table(
                 value_per_save=value_per_save,
                 success_rate=success_rate,
             )
-            if choice["threshold"] is not None:
-                t = round(float(choice["threshold"]), 6)
+            if choice.threshold is not None:
+                t = round(float(choice.threshold), 6)
                 notes[t] = f"{notes[t]}; {label}" if t in notes else label
                 grid.append(t)
         thresholds = grid
     ts = sorted({round(float(t), 6) for t in thresholds})
     rows = [
         {
-            **threshold_stats(y, p, t, cost_per_action, value_per_save, success_rate),
+            **threshold_stats(y, p, t, cost_per_action, value_per_save, success_rate).to_dict(),
             "note": notes.get(t),
         }
         for t in ts

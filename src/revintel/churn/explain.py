@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -200,13 +200,69 @@ def _one_row(model: ChurnModel, row_frame: pl.DataFrame) -> np.ndarray:
 # -- explanations ----------------------------------------------------------------------------------
 
 
+def _fields(result: object) -> dict[str, Any]:
+    return {f.name: getattr(result, f.name) for f in fields(result)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """One customer's probability and its top factors (:func:`explain`)."""
+
+    probability: float
+    log_odds: float
+    bias: float
+    """The average customer's log-odds."""
+    other_contribution: float
+    """The contribution of the factors not shown."""
+    scale: str
+    """``"log-odds"``: contributions add up on this scale."""
+    factors: list[dict[str, Any]]
+    """Each with ``feature``, ``label``, ``kind``, ``value``, ``retained_avg``, ``churned_avg``,
+    ``z_score``, ``contribution``, ``direction`` and ``sentence``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return _fields(self)
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """A customer's probability before and after some changes, and changes that lower it."""
+
+    probability: float
+    new_probability: float
+    delta: float
+    changes: dict[str, Any]
+    suggestions: list[dict[str, Any]]
+    """Each with ``feature``, ``label``, ``from``, ``to``, ``new_probability``, ``delta``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return _fields(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Waterfall:
+    """Steps from the average customer's log-odds to one customer's (:func:`waterfall`)."""
+
+    scale: str
+    base: float
+    base_probability: float
+    steps: list[dict[str, Any]]
+    """Each with ``feature``, ``label``, ``contribution``, ``start``, ``end`` and both ends as
+    probabilities."""
+    final: float
+    final_probability: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return _fields(self)
+
+
 def explain(
     model: ChurnModel,
     row_frame: pl.DataFrame,
     stats: ReferenceStats,
     top: int = 10,
     labels: dict[str, str] | None = None,
-) -> dict[str, Any]:
+) -> Explanation:
     """One customer's probability and its ``top`` factors by |contribution|.
 
     Returns ``probability``, ``log_odds``, ``bias`` (the average log-odds), ``other_contribution``
@@ -251,14 +307,14 @@ def explain(
         )
     shown = sum(f["contribution"] for f in factors)
     bias = float(contrib[-1])
-    return {
-        "probability": float(sigmoid(np.array([log_odds]))[0]),
-        "log_odds": log_odds,
-        "bias": bias,
-        "other_contribution": log_odds - bias - shown,
-        "scale": "log-odds",
-        "factors": factors,
-    }
+    return Explanation(
+        probability=float(sigmoid(np.array([log_odds]))[0]),
+        log_odds=log_odds,
+        bias=bias,
+        other_contribution=log_odds - bias - shown,
+        scale="log-odds",
+        factors=factors,
+    )
 
 
 def explain_many(
@@ -305,7 +361,7 @@ def what_if(
     changes: dict[str, Any],
     stats: ReferenceStats,
     labels: dict[str, str] | None = None,
-) -> dict[str, Any]:
+) -> WhatIf:
     """The customer's probability after ``changes`` (feature → new raw value), and the single
     changes that would lower it most.
 
@@ -364,28 +420,27 @@ def what_if(
                 }
             )
         suggestions.sort(key=lambda s: s["delta"])
-    return {
-        "probability": p0,
-        "new_probability": p1,
-        "delta": p1 - p0,
-        "changes": dict(changes),
-        "suggestions": suggestions,
-    }
+    return WhatIf(
+        probability=p0,
+        new_probability=p1,
+        delta=p1 - p0,
+        changes=dict(changes),
+        suggestions=suggestions,
+    )
 
 
-def waterfall(explanation: dict[str, Any]) -> dict[str, Any]:
+def waterfall(explanation: Explanation) -> Waterfall:
     """Steps from the average customer's log-odds (``base``) to this customer's, one per factor
     in the explanation's order, then "other factors"; each step also in probability.
 
     ``scale`` is "log-odds": contributions add up there (probabilities do not).
     """
-    start = float(explanation["bias"])
+    start = float(explanation.bias)
     steps: list[dict[str, Any]] = []
     pairs = [
-        (f["feature"], f.get("label", f["feature"]), f["contribution"])
-        for f in explanation["factors"]
+        (f["feature"], f.get("label", f["feature"]), f["contribution"]) for f in explanation.factors
     ]
-    other = float(explanation.get("other_contribution", 0.0))
+    other = float(explanation.other_contribution)
     if abs(other) > 1e-12:
         pairs.append(("other factors", "Other factors", other))
     for feature, label, c in pairs:
@@ -402,11 +457,11 @@ def waterfall(explanation: dict[str, Any]) -> dict[str, Any]:
             }
         )
         start = end
-    return {
-        "scale": "log-odds",
-        "base": float(explanation["bias"]),
-        "base_probability": float(sigmoid(np.array([float(explanation["bias"])]))[0]),
-        "steps": steps,
-        "final": float(explanation["log_odds"]),
-        "final_probability": float(explanation["probability"]),
-    }
+    return Waterfall(
+        scale="log-odds",
+        base=float(explanation.bias),
+        base_probability=float(sigmoid(np.array([float(explanation.bias)]))[0]),
+        steps=steps,
+        final=float(explanation.log_odds),
+        final_probability=float(explanation.probability),
+    )

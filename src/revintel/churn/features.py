@@ -26,10 +26,9 @@ import ibis
 import numpy as np
 import polars as pl
 
-from revintel.core.calendar import month_label, month_of, number_spine
+from revintel.churn.ports import providers
+from revintel.core.calendar import month_label, month_of, month_of_text, number_spine
 from revintel.core.errors import NoDataError
-from revintel.health.pillars import month_of_text, sentiment_inputs, support_inputs
-from revintel.metrics.mrr import customer_mrr
 from revintel.warehouse import Warehouse
 
 Group = Literal["payment", "support", "engagement", "revenue", "profile"]
@@ -192,7 +191,7 @@ def data_months(wh: Warehouse) -> tuple[int, int]:
 
 def _mrr_panel(wh: Warehouse, lo: int, hi: int) -> pl.DataFrame:
     payments = wh.table("payments") if wh.has_table("payments") else None
-    mrr = customer_mrr(
+    mrr = providers().monthly_mrr(
         wh.table("subscriptions"),
         from_month=month_label(lo),
         to_month=month_label(hi),
@@ -345,13 +344,13 @@ def monthly_panel(wh: Warehouse, lo: int | None = None, hi: int | None = None) -
         frame = frame.join(payments, on=keys, how="full", coalesce=True)
         used.append("payments")
     if wh.has_table("nps_responses"):
-        nps = _fetch(sentiment_inputs(wh.table("nps_responses"), lo, hi)).select(
+        nps = _fetch(providers().nps_inputs(wh.table("nps_responses"), lo, hi)).select(
             *keys, "nps_score", "nps_previous"
         )
         frame = frame.join(nps, on=keys, how="left")
         used.append("nps_responses")
     if wh.has_table("support_tickets"):
-        tickets = _fetch(support_inputs(wh.table("support_tickets"), lo, hi)).select(
+        tickets = _fetch(providers().ticket_inputs(wh.table("support_tickets"), lo, hi)).select(
             *keys,
             "tickets",
             (pl.col("tickets_high") + pl.col("tickets_urgent")).alias("urgent_tickets"),

@@ -1041,7 +1041,30 @@ def _confusion(metrics: dict[str, Any]) -> Any:
     return None
 
 
-def compare(ctx: Runtime, a: str, b: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class ModelComparison:
+    """Two registered versions side by side (:func:`compare`)."""
+
+    a: ModelRecord
+    b: ModelRecord
+    metrics: list[dict[str, Any]]
+    """Rows of ``metric``, ``a``, ``b``, ``delta`` (b − a; None when either is missing)."""
+    importance: list[dict[str, Any]]
+    """Rows of ``feature``, ``a``, ``b`` (mean |SHAP|), most important first."""
+    confusion: dict[str, Any]
+    """``a`` and ``b``: each version's confusion matrix as registered (None if absent)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "a": self.a.as_dict(reference=False),
+            "b": self.b.as_dict(reference=False),
+            "metrics": self.metrics,
+            "importance": self.importance,
+            "confusion": self.confusion,
+        }
+
+
+def compare(ctx: Runtime, a: str, b: str) -> ModelComparison:
     """Two versions side by side: metrics with deltas (b − a), importance (top 15 of each, union,
     by the larger of the two) and confusion matrices."""
     ra, rb = get(ctx, a), get(ctx, b)
@@ -1060,10 +1083,10 @@ def compare(ctx: Runtime, a: str, b: str) -> dict[str, Any]:
         ({"feature": f, "a": ra.importance.get(f), "b": rb.importance.get(f)} for f in features),
         key=lambda row: (-max(row["a"] or 0.0, row["b"] or 0.0), row["feature"]),
     )
-    return {
-        "a": ra.as_dict(reference=False),
-        "b": rb.as_dict(reference=False),
-        "metrics": metrics,
-        "importance": importance,
-        "confusion": {"a": _confusion(ra.metrics), "b": _confusion(rb.metrics)},
-    }
+    return ModelComparison(
+        a=ra,
+        b=rb,
+        metrics=metrics,
+        importance=importance,
+        confusion={"a": _confusion(ra.metrics), "b": _confusion(rb.metrics)},
+    )

@@ -215,9 +215,9 @@ def evaluate(
     ctx = context(home)
     record = service.resolve_model(ctx, version, horizon)
     insights = service.model_insights(ctx, record.version)
-    metrics = insights["metrics"]
+    metrics = insights.metrics
     if fmt is OutputFormat.json:
-        emit(_plain({"version": record.version, **insights}), fmt)
+        emit(_plain({"version": record.version, **insights.to_dict()}), fmt)
         return
     if fmt is OutputFormat.csv:
         emit(_metric_rows(metrics, metrics.get("baseline"), metrics.get("oracle_roc_auc")), fmt)
@@ -241,7 +241,8 @@ def evaluate(
         )
     if metrics.get("calibration"):
         emit(_rows(metrics["calibration"]), fmt, title="Calibration (deciles of predicted risk)")
-    emit(_rows(insights["importance"][:10]), fmt, title="Top features")
+    top = [i.to_row() for i in insights.importance[:10]]
+    emit(_rows(top), fmt, title="Top features")
 
 
 # -- scoring and predictions ----------------------------------------------------------------------
@@ -258,6 +259,7 @@ def score(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Score every customer into the predictions table, or score a feature file."""
+    from revintel.app import churn as app_churn
     from revintel.churn import service
 
     ctx = context(home)
@@ -265,7 +267,7 @@ def score(
         if out is not None:
             raise RevintelError("--out needs --file (warehouse scores go to `predictions`)")
         with _progress(fmt is OutputFormat.table) as progress:
-            run = service.score_warehouse(ctx, version, progress=progress)
+            run = app_churn.score_warehouse(ctx, version, progress=progress)
         result = {
             "version": run.version,
             "scored": run.scored,
@@ -355,7 +357,8 @@ def segments(home: HomeOption = None, fmt: FormatOption = OutputFormat.table) ->
     """Driver segments (payment, support, engagement, revenue): customers, risk, action."""
     from revintel.churn import service
 
-    emit(_rows(service.driver_segments(context(home))), fmt, title="Churn driver segments")
+    rows = [s.to_dict() for s in service.driver_segments(context(home))]
+    emit(_rows(rows), fmt, title="Churn driver segments")
 
 
 def _parse_changes(pairs: list[str]) -> dict[str, Any]:
@@ -396,30 +399,30 @@ def explain(
     if set_:
         result = service.customer_what_if(ctx, account_id, _parse_changes(set_))
         if fmt is OutputFormat.json:
-            emit(_plain(result), fmt)
+            emit(_plain(result.to_dict()), fmt)
             return
         emit(
             [
                 _round(
                     {
                         "account_id": account_id,
-                        "probability": result["probability"],
-                        "new_probability": result["new_probability"],
-                        "delta": result["delta"],
+                        "probability": result.probability,
+                        "new_probability": result.new_probability,
+                        "delta": result.delta,
                     }
                 )
             ],
             fmt,
-            title="What-if: " + ", ".join(f"{k} = {v}" for k, v in result["changes"].items()),
+            title="What-if: " + ", ".join(f"{k} = {v}" for k, v in result.changes.items()),
         )
-        if result["suggestions"] and fmt is OutputFormat.table:
-            emit(_rows(result["suggestions"]), fmt, title="Changes that lower the risk most")
+        if result.suggestions and fmt is OutputFormat.table:
+            emit(_rows(result.suggestions), fmt, title="Changes that lower the risk most")
         return
-    result = service.customer(ctx, account_id, top=top)
+    detail = service.customer(ctx, account_id, top=top)
     if fmt is OutputFormat.json:
-        emit(_plain(result), fmt)
+        emit(_plain(detail.to_dict()), fmt)
         return
-    factors = result["explanation"]["factors"]
+    factors = detail.explanation.factors
     columns = ("label", "value", "retained_avg", "churned_avg", "z_score", "contribution")
     rows = [{c: f.get(c) for c in columns} for f in factors]
     if fmt is OutputFormat.csv:
@@ -427,17 +430,17 @@ def explain(
         return
     typer.echo(
         f"{account_id}"
-        + (f" ({result['account_name']})" if result.get("account_name") else "")
-        + f": churn risk {result['churn_risk_score']:.1%}, tier {result['risk_tier']}, "
-        f"model {result['model_version']}"
+        + (f" ({detail.account_name})" if detail.account_name else "")
+        + f": churn risk {detail.churn_risk_score:.1%}, tier {detail.risk_tier}, "
+        f"model {detail.model_version}"
     )
     emit(_rows(rows), fmt, title="Top risk factors (contribution in log-odds)")
     for factor in factors:
         if factor.get("sentence"):
             typer.echo(f"  • {factor['sentence']}")
-    if result["recommended_actions"]:
+    if detail.recommended_actions:
         typer.echo("Recommended actions:")
-        for action in result["recommended_actions"]:
+        for action in detail.recommended_actions:
             typer.echo(f"  → {action}")
 
 
@@ -507,23 +510,21 @@ def threshold(
         min_precision=min_precision,
     )
     if fmt is OutputFormat.json:
-        emit(_plain(analysis), fmt)
+        emit(_plain(analysis.to_dict()), fmt)
         return
     if fmt is OutputFormat.csv:
-        emit(_rows(analysis["table"]), fmt)
+        emit(_rows(analysis.table), fmt)
         return
     emit(
-        _rows(analysis["table"]),
+        _rows(analysis.table),
         fmt,
-        title=f"{analysis['version']}: thresholds on {analysis['held_out_rows']:,} held-out "
-        f"rows ({analysis['held_out_churners']:,} churners)",
+        title=f"{analysis.version}: thresholds on {analysis.held_out_rows:,} held-out "
+        f"rows ({analysis.held_out_churners:,} churners)",
     )
-    choices = [{"choice": k, **v} for k, v in analysis["choices"].items()]
+    choices = [{"choice": k, **v.to_dict()} for k, v in analysis.choices.items()]
+    emit(_rows(choices), fmt, title=f"Optimal thresholds (current: {analysis.current_threshold})")
     emit(
-        _rows(choices), fmt, title=f"Optimal thresholds (current: {analysis['current_threshold']})"
-    )
-    emit(
-        _rows([{"input": k, "value": v} for k, v in analysis["inputs"].items()]),
+        _rows([{"input": k, "value": v} for k, v in analysis.inputs.to_dict().items()]),
         fmt,
         title="ROI inputs",
     )
@@ -606,12 +607,12 @@ def compare_command(
 
     result = registry.compare(context(home), a, b)
     if fmt is OutputFormat.json:
-        emit(_plain(result), fmt)
+        emit(_plain(result.to_dict()), fmt)
         return
-    emit(_rows(result["metrics"]), fmt, title=f"Metrics: a = {a}, b = {b}")
+    emit(_rows(result.metrics), fmt, title=f"Metrics: a = {a}, b = {b}")
     if fmt is OutputFormat.table:
-        emit(_rows(result["importance"]), fmt, title="Importance (mean |SHAP|)")
-        confusion = result["confusion"]
+        emit(_rows(result.importance), fmt, title="Importance (mean |SHAP|)")
+        confusion = result.confusion
         emit(
             _rows([{"model": a, **(confusion["a"] or {})}, {"model": b, **(confusion["b"] or {})}]),
             fmt,
@@ -696,12 +697,12 @@ def drift_command(
 
     result = service.drift(context(home), version)
     if fmt is OutputFormat.json:
-        emit(_plain(result), fmt)
+        emit(_plain(result.to_dict()), fmt)
         return
-    title = f"{result['version']}: drift, {result['month']} vs training {result['training']}"
-    emit(_rows(result["drift"]), fmt, title=title)
+    title = f"{result.version}: drift, {result.month} vs training {result.training}"
+    emit(_rows(result.drift), fmt, title=title)
     if fmt is OutputFormat.table:
-        emit(_rows(result["quality"]), fmt, title=f"Data quality, {result['month']}")
+        emit(_rows(result.quality), fmt, title=f"Data quality, {result.month}")
 
 
 @models_app.command("retrain")
@@ -717,12 +718,12 @@ def retrain_command(
     with _progress(fmt is not OutputFormat.json) as progress:
         result = service.retrain(context(home), horizon, force=force, progress=progress)
     if fmt is OutputFormat.json:
-        emit(_plain(result), fmt)
+        emit(_plain(result.to_dict()), fmt)
         return
-    if not result["retrained"]:
-        typer.echo(f"Not retrained: {result['reason']} (production: {result['production']}).")
+    if not result.retrained:
+        typer.echo(f"Not retrained: {result.reason} (production: {result.production}).")
         return
     typer.echo(
-        f"Retrained ({result['reason']}): {result['candidate']} — {result['decision']}; "
-        f"production is {result['production']}."
+        f"Retrained ({result.reason}): {result.candidate} — {result.decision}; "
+        f"production is {result.production}."
     )

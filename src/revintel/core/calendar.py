@@ -83,6 +83,13 @@ def month_of(day: ibis.Value) -> ibis.Value:
     return (day.year() * 12 + day.month() - 1).cast("int64")
 
 
+def month_of_text(label: ibis.Value) -> ibis.Value:
+    """Month number of a ``"YYYY-MM"`` text expression (such as ``usage.month``)."""
+    year = label.substr(0, 4).cast("int64")
+    month = label.substr(5, 2).cast("int64")
+    return (year * 12 + month - 1).cast("int64")
+
+
 def month_after_day(day: ibis.Value) -> ibis.Value:
     """Month number of the first month-end *not* on or before ``day`` (``month_of(day + 1)``).
 

@@ -24,6 +24,7 @@ import polars as pl
 # One month arithmetic for the whole product (docs/metrics.md); health keeps only its own
 # month_number, whose error is a 422 on the health API.
 from revintel.core.calendar import month_label, month_last_day, month_of, parsed_month
+from revintel.core.calendar import month_of_text as month_of_text  # re-exported
 from revintel.core.errors import InvalidOption
 from revintel.health.config import HealthConfig
 
@@ -55,13 +56,6 @@ def month_number(label: str, field: str = "month") -> int:
     if number is None:
         raise InvalidMonth(f"{field} = {label!r}: expected a month YYYY-MM, e.g. 2024-03")
     return number
-
-
-def month_of_text(label: ibis.Value) -> ibis.Value:
-    """Month number of a ``"YYYY-MM"`` text expression (such as ``usage.month``)."""
-    year = label.substr(0, 4).cast("int64")
-    month = label.substr(5, 2).cast("int64")
-    return (year * 12 + month - 1).cast("int64")
 
 
 def month_spine(lo: int, hi: int) -> ibis.Table:

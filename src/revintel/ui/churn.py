@@ -1,15 +1,13 @@
 """Pieces the churn pages share: cached predictions, tier colours, formats and empty states.
 
-The predictions frame (:func:`revintel.churn.service.current_predictions`) is cached with
-``st.cache_data`` keyed by the warehouse snapshot and the churn settings files' modification
-times, so a new load, a new scoring run or a changed threshold is seen at once; a database
+The predictions frame (:func:`revintel.churn.service.current_predictions`) is kept by the
+service per data snapshot and the threshold and tier bounds it applies; one customer's details
+are cached with ``st.cache_data`` under :func:`cache_key` (the snapshot and the same setting
+values), so a new load, a new scoring run or a changed threshold is seen at once; a database
 warehouse (no snapshot) is read on every run.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
-from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -18,6 +16,7 @@ from revintel.app import settings as app_settings
 from revintel.app.context import AppContext
 from revintel.churn import features as F
 from revintel.churn import service
+from revintel.churn.actions import with_recommended_action
 from revintel.core.csv_export import to_csv_bytes
 from revintel.core.errors import NoDataError
 from revintel.core.vocabulary import RISK_TIERS
@@ -35,23 +34,19 @@ CRM_COLUMNS = (
     "recommended_action",
 )  # fmt: skip
 """The CSV export ready for CRM import (High-Risk Customers, Churn Segments)."""
-DEFAULT_ACTION = "Monitor: no risk-raising factor stands out."
 
-CacheKey = tuple[str, tuple[tuple[str, float], ...]]
+CacheKey = tuple[str, tuple[float, ...]]
 
 
-def settings_stamp(ctx: AppContext) -> tuple[tuple[str, float], ...]:
-    """(path, mtime) of each churn settings file that exists: part of every cache key."""
-    stamps = []
-    for path in app_settings.read(ctx.settings, app_settings.CHURN).sources:
-        p = Path(path)
-        if p.exists():
-            stamps.append((str(p), p.stat().st_mtime))
-    return tuple(stamps)
+def settings_stamp(ctx: AppContext) -> tuple[float, ...]:
+    """The churn settings a page's figures depend on (threshold, tier bounds): part of every
+    cache key."""
+    cfg = app_settings.load(ctx.settings, app_settings.CHURN)
+    return (cfg.threshold, cfg.tiers.high, cfg.tiers.medium, cfg.tiers.low)
 
 
 def cache_key(ctx: AppContext) -> CacheKey | None:
-    """(snapshot, settings files' mtimes); None when the data can change (no cache)."""
+    """(snapshot, settings values); None when the data can change (no cache)."""
     snapshot = snapshot_key(ctx)
     if snapshot is None:
         return None
@@ -61,7 +56,7 @@ def cache_key(ctx: AppContext) -> CacheKey | None:
 def predictions(ctx: AppContext) -> pl.DataFrame:
     """The latest prediction per account (raises :class:`NoDataError` when there are none).
 
-    The service keeps it in memory per snapshot and settings files, shared by every session;
+    The service keeps it in memory per snapshot and settings values, shared by every session;
     ``st.cache_data`` would copy the frame (pickle) on every rerun instead.
     """
     return service.current_predictions(ctx)
@@ -150,35 +145,17 @@ def feature_label(name: str | None) -> str | None:
     return info.label if info else name
 
 
-_SEGMENT_ACTIONS = {name: action for name, action in service.DRIVER_SEGMENTS.values()}
-_GROUP_ACTIONS = {k: service.FACTOR_ACTIONS[v.group] for k, v in F.FEATURES.items()}
-
-
-def with_actions(frame: pl.DataFrame) -> pl.DataFrame:
-    """``recommended_action``: the driver segment's action, else the top factor group's."""
-    return frame.with_columns(
-        recommended_action=pl.col("driver_segment")
-        .replace_strict(_SEGMENT_ACTIONS, default=None, return_dtype=pl.String)
-        .fill_null(
-            pl.col("top_risk_factor").replace_strict(
-                _GROUP_ACTIONS, default=None, return_dtype=pl.String
-            )
-        )
-        .fill_null(DEFAULT_ACTION)
-    )
-
-
 def crm_csv(frame: pl.DataFrame) -> bytes:
     """The rows as a CSV ready for CRM import: id, name, owner, score, tier, factor, action."""
-    out = with_actions(frame).with_columns(
+    out = with_recommended_action(frame).with_columns(
         top_risk_factor=pl.col("top_factor_label"),
         churn_risk_score=pl.col("churn_risk_score").round(4),
     )
     return to_csv_bytes(out.select(CRM_COLUMNS))  # formula-like text escaped for spreadsheets
 
 
-def scored_caption(info: dict[str, Any]) -> str:
+def scored_caption(info: service.ChurnOverview) -> str:
     """ "Scored 2025-06-30 by churn-1m-v1" from :func:`revintel.churn.service.overview`."""
-    versions = info.get("model_versions") or []
+    versions = info.model_versions or []
     by = f" by {', '.join(versions)}" if versions else " (imported predictions)"
-    return f"Scored {info.get('scored_at') or '—'}{by} · threshold {info['threshold']:.2f}"
+    return f"Scored {info.scored_at or '—'}{by} · threshold {info.threshold:.2f}"

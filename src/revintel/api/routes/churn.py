@@ -169,13 +169,14 @@ def predictions(
 @router.get("/overview", responses=NEEDS_MODEL)
 def overview(ctx: ContextDep) -> dict[str, Any]:
     """KPI cards and tier counts, plus the production 1- and 3-month models side by side."""
-    return plain({**service.overview(ctx), "horizons": service.compare_horizons(ctx)})
+    horizons = [m.to_dict() for m in service.compare_horizons(ctx)]
+    return plain({**service.overview(ctx).to_dict(), "horizons": horizons})
 
 
 @router.get("/segments", responses=NEEDS_MODEL)
 def segments(ctx: ContextDep) -> list[dict[str, Any]]:
     """Driver segments: customers at risk, average risk, MRR and the recommended action."""
-    return plain(service.driver_segments(ctx))
+    return plain([s.to_dict() for s in service.driver_segments(ctx)])
 
 
 @router.get("/customers/{account_id}", responses={**NEEDS_MODEL, **error_responses(422)})
@@ -183,7 +184,7 @@ def customer(
     ctx: ContextDep, account_id: str, top: Annotated[int, Query(ge=1, le=100)] = 10
 ) -> dict[str, Any]:
     """Score, tier, explanation (top factors), risk trend and recommended actions."""
-    return plain(service.customer(ctx, account_id, top=top))
+    return plain(service.customer(ctx, account_id, top=top).to_dict())
 
 
 @router.get("/customers/{account_id}/similar", responses={**NEEDS_MODEL, **error_responses(422)})
@@ -226,7 +227,7 @@ def what_if(ctx: ContextDep, body: WhatIfRequest) -> dict[str, Any]:
     """The customer's probability with ``changes`` applied, and the changes that lower it most."""
     with as_422("changes"):
         result = service.customer_what_if(ctx, body.account_id, dict(body.changes))
-    return plain({"account_id": body.account_id, **result})
+    return plain({"account_id": body.account_id, **result.to_dict()})
 
 
 # -- threshold ------------------------------------------------------------------------------------
@@ -253,7 +254,7 @@ def threshold(
             value_per_save=value_per_save,
             success_rate=success_rate,
             min_precision=min_precision,
-        )
+        ).to_dict()
     )
 
 

@@ -76,7 +76,7 @@ def get_model(ctx: ContextDep, version: str) -> dict[str, Any]:
 @router.get("/{a}/compare/{b}", responses=NOT_FOUND)
 def compare(ctx: ContextDep, a: str, b: str) -> dict[str, Any]:
     """Metrics with deltas (b − a), importance and confusion matrices of two versions."""
-    return plain(registry.compare(ctx, a, b))
+    return plain(registry.compare(ctx, a, b).to_dict())
 
 
 @router.post("/{version}/promote", responses=NOT_FOUND)
@@ -107,7 +107,7 @@ def rollback(ctx: ContextDep, version: str) -> dict[str, Any]:
 @router.get("/{version}/drift", responses=NOT_FOUND)
 def drift(ctx: ContextDep, version: str) -> dict[str, Any]:
     """PSI per feature (latest month vs training) and the data-quality report."""
-    return plain(service.drift(ctx, version))
+    return plain(service.drift(ctx, version).to_dict())
 
 
 @router.get(

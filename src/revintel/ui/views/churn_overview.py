@@ -52,14 +52,14 @@ def render(ctx: AppContext) -> None:
     with left:
         render_distribution(info)
     with right:
-        render_histogram(frame, info["threshold"])
-    render_comparison(service.compare_horizons(ctx))
+        render_histogram(frame, info.threshold)
+    render_comparison([m.to_dict() for m in service.compare_horizons(ctx)])
 
 
-def render_kpis(info: dict[str, Any]) -> None:
+def render_kpis(info: service.ChurnOverview) -> None:
     """Customers scored, High, Medium, Low / Safe, average risk, predicted churners."""
-    tiers = info["tiers"]
-    total = info["customers"]
+    tiers = info.tiers
+    total = info.customers
     cols = st.columns(6)
     cols[0].metric("Customers scored", f"{total:,}", border=True)
     for col, tier in zip(cols[1:3], ("High", "Medium"), strict=True):
@@ -78,25 +78,25 @@ def render_kpis(info: dict[str, Any]) -> None:
         help="Customers in the Low tier; below, those in the Safe tier.",
         border=True,
     )
-    cols[4].metric("Average risk", percent(info["average_risk"]), border=True)
+    cols[4].metric("Average risk", percent(info.average_risk), border=True)
     cols[5].metric(
         "Predicted churners",
-        f"{info['predicted_churners']:,}",
-        help=f"Customers with a churn probability ≥ the threshold {info['threshold']:.2f}.",
+        f"{info.predicted_churners:,}",
+        help=f"Customers with a churn probability ≥ the threshold {info.threshold:.2f}.",
         border=True,
     )
-    expected = info.get("expected_mrr_lost")
+    expected = info.expected_mrr_lost
     st.caption(
-        f"Expected churners (sum of probabilities): {info['expected_churners']:,.1f}"
+        f"Expected churners (sum of probabilities): {info.expected_churners:,.1f}"
         + (f" · expected MRR lost: {money(expected)}" if expected is not None else "")
     )
 
 
-def render_distribution(info: dict[str, Any]) -> None:
+def render_distribution(info: service.ChurnOverview) -> None:
     """Customers per tier, coloured by tier; counts and shares on hover."""
     st.subheader("Risk distribution", anchor=False)
-    counts = [info["tiers"][t] for t in ui.TIERS]
-    total = max(info["customers"], 1)
+    counts = [info.tiers[t] for t in ui.TIERS]
+    total = max(info.customers, 1)
     shares = [100 * c / total for c in counts]
     figure = go.Figure(
         go.Bar(

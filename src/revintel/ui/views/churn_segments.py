@@ -9,7 +9,6 @@ segment when it is not Safe and its top risk-raising factor belongs to that grou
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -54,12 +53,10 @@ def render(ctx: AppContext) -> None:
         return
     segments = service.driver_segments(ctx, frame)
     render_cards(segments)
-    names = [s["segment"] for s in segments]
+    names = [s.segment for s in segments]
     wanted = st.query_params.get("segment")
     default = (
-        wanted
-        if wanted in names
-        else next((s["segment"] for s in segments if s["customers"]), names[0])
+        wanted if wanted in names else next((s.segment for s in segments if s.customers), names[0])
     )
     choice = st.segmented_control(
         "Segment", names, default=default, key="seg_choice", width="stretch"
@@ -67,30 +64,30 @@ def render(ctx: AppContext) -> None:
     choice = choice or default
     if choice != wanted:
         st.query_params["segment"] = choice
-    segment = next(s for s in segments if s["segment"] == choice)
+    segment = next(s for s in segments if s.segment == choice)
     rows = service.filter_predictions(frame, tiers=AT_RISK, driver_segment=choice)
     render_segment(segment, rows)
 
 
-def render_cards(segments: list[dict[str, Any]]) -> None:
+def render_cards(segments: list[service.DriverSegmentSummary]) -> None:
     """One card per driver segment: customers, average risk, MRR, recommended action."""
     cols = st.columns(len(segments))
     for col, seg in zip(cols, segments, strict=True):
         with col.container(border=True, height="stretch"):
-            st.markdown(f"**{ICONS.get(seg['group'], '')} {seg['segment']}**")
+            st.markdown(f"**{ICONS.get(seg.group, '')} {seg.segment}**")
             inner = st.columns(2)
-            inner[0].metric("Customers", f"{seg['customers']:,}")
-            inner[1].metric("Average risk", percent(seg["average_risk"], 0))
-            st.caption(f"MRR at stake: **{money(seg['mrr'])}**")
-            st.caption(f":material/lightbulb: {seg['recommended_action']}")
+            inner[0].metric("Customers", f"{seg.customers:,}")
+            inner[1].metric("Average risk", percent(seg.average_risk, 0))
+            st.caption(f"MRR at stake: **{money(seg.mrr)}**")
+            st.caption(f":material/lightbulb: {seg.recommended_action}")
 
 
-def render_segment(segment: dict[str, Any], rows: pl.DataFrame) -> None:
+def render_segment(segment: service.DriverSegmentSummary, rows: pl.DataFrame) -> None:
     """The segment's customers (a row opens Customer Lookup), its export and notes."""
-    name = segment["segment"]
+    name = segment.segment
     st.subheader(f"{name}: {rows.height:,} customers", anchor=False)
     with st.container(border=True):
-        st.markdown(f":material/campaign: **Recommended action** — {segment['recommended_action']}")
+        st.markdown(f":material/campaign: **Recommended action** — {segment.recommended_action}")
     head = st.columns([3, 1])
     if rows.height > MAX_ROWS:
         head[0].caption(
@@ -99,7 +96,7 @@ def render_segment(segment: dict[str, Any], rows: pl.DataFrame) -> None:
     head[1].download_button(
         f"Export segment ({rows.height:,} rows)",
         data=partial(ui.crm_csv, rows),  # made on the click, not on every run
-        file_name=f"churn_segment_{segment['group']}.csv",
+        file_name=f"churn_segment_{segment.group}.csv",
         mime="text/csv",
         icon=":material/download:",
         key="seg_export",
@@ -112,7 +109,7 @@ def render_segment(segment: dict[str, Any], rows: pl.DataFrame) -> None:
         table = rows.head(MAX_ROWS).select(TABLE_COLUMNS)
         event = st.dataframe(
             table.to_pandas(),
-            key=f"seg_table_{segment['group']}",
+            key=f"seg_table_{segment.group}",
             on_select="rerun",
             selection_mode="single-row",
             hide_index=True,
@@ -134,7 +131,7 @@ def render_segment(segment: dict[str, Any], rows: pl.DataFrame) -> None:
             ui.open_customer(table["account_id"][selected[0]])
     st.text_area(
         f"Campaign notes: {name}",
-        key=f"seg_notes_{segment['group']}",
+        key=f"seg_notes_{segment.group}",
         placeholder="Plan the retention campaign for this segment…",
         help="Kept for this browser session only (not saved to disk).",
     )

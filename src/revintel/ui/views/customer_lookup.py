@@ -18,7 +18,7 @@ import streamlit as st
 from revintel.app import settings as app_settings
 from revintel.app.context import AppContext
 from revintel.churn import service
-from revintel.churn.explain import waterfall
+from revintel.churn.explain import Explanation, waterfall
 from revintel.core.errors import NoDataError, NotFoundError, RevintelError
 from revintel.core.formatting import money, percent
 from revintel.ui import churn as ui
@@ -33,7 +33,7 @@ RADAR_FACTORS = 8
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _cached_customer(key: ui.CacheKey, account_id: str, _ctx: AppContext) -> dict[str, Any]:
+def _cached_customer(key: ui.CacheKey, account_id: str, _ctx: AppContext) -> service.CustomerRisk:
     return service.customer(_ctx, account_id)
 
 
@@ -42,7 +42,7 @@ def _cached_similar(key: ui.CacheKey, account_id: str, _ctx: AppContext) -> pl.D
     return service.similar_customers(_ctx, account_id)
 
 
-def customer(ctx: AppContext, account_id: str) -> dict[str, Any]:
+def customer(ctx: AppContext, account_id: str) -> service.CustomerRisk:
     key = ui.cache_key(ctx)
     if key is None:
         return service.customer(ctx, account_id)
@@ -98,12 +98,12 @@ def render(ctx: AppContext) -> None:
         render_score_only(ctx, hit.row(0, named=True), threshold, str(exc))
         return
     render_header(detail, threshold)
-    render_factors(detail["explanation"])
+    render_factors(detail.explanation)
     left, right = st.columns(2)
     with left:
-        render_waterfall(detail["explanation"])
+        render_waterfall(detail.explanation)
     with right:
-        render_radar(detail["explanation"])
+        render_radar(detail.explanation)
     render_what_if(ctx, detail)
     render_similar(ctx, choice)
     render_actions(detail)
@@ -161,28 +161,30 @@ def _risk_card(row: dict[str, Any], threshold: float) -> None:
         st.caption(f"at the threshold {threshold:.2f}")
 
 
-def render_header(detail: dict[str, Any], threshold: float) -> None:
+def render_header(detail: service.CustomerRisk, threshold: float) -> None:
     """Name, risk card and the risk trend over the scored months."""
-    st.title(detail["account_name"] or detail["account_id"], anchor=False)
+    st.title(detail.account_name or detail.account_id, anchor=False)
     facts = [
-        detail["account_id"],
-        detail.get("segment"),
-        detail.get("plan_type"),
-        f"MRR {money(detail['mrr'])}" if detail.get("mrr") is not None else None,
-        f"owner {detail['owner']}" if detail.get("owner") else None,
-        f"scored {detail['scored_at']} by {detail['model_version']}",
+        detail.account_id,
+        detail.segment,
+        detail.plan_type,
+        f"MRR {money(detail.mrr)}" if detail.mrr is not None else None,
+        f"owner {detail.owner}" if detail.owner else None,
+        f"scored {detail.scored_at} by {detail.model_version}",
     ]
     st.caption(" · ".join(f for f in facts if f))
     left, right = st.columns([1, 2])
     with left:
-        _risk_card(detail, threshold)
-        if detail.get("driver_segment"):
-            st.caption(f"Driver segment: **{detail['driver_segment']}**")
+        _risk_card(
+            {"churn_risk_score": detail.churn_risk_score, "risk_tier": detail.risk_tier}, threshold
+        )
+        if detail.driver_segment:
+            st.caption(f"Driver segment: **{detail.driver_segment}**")
     with right:
-        render_trend(detail["trend"], threshold)
+        render_trend(detail.trend, threshold)
 
 
-def render_trend(trend: list[dict[str, Any]], threshold: float) -> None:
+def render_trend(trend: list[service.RiskPoint], threshold: float) -> None:
     """The churn probability at each scored month."""
     if not trend:
         st.caption("No scoring history.")
@@ -191,8 +193,8 @@ def render_trend(trend: list[dict[str, Any]], threshold: float) -> None:
     for lo, hi, tier in ((0.7, 1.0, "High"), (0.4, 0.7, "Medium"), (0.2, 0.4, "Low")):
         figure.add_hrect(y0=lo, y1=hi, fillcolor=ui.TIER_COLOURS[tier], opacity=0.08, line_width=0)
     figure.add_scatter(
-        x=[(t["scored_at"] or "")[:7] for t in trend],
-        y=[t["churn_risk_score"] for t in trend],
+        x=[(t.scored_at or "")[:7] for t in trend],
+        y=[t.churn_risk_score for t in trend],
         mode="lines+markers",
         line={"width": 3, "color": "#2563EB"},
         name="churn probability",
@@ -239,7 +241,7 @@ def _row_colours(row: pd.Series) -> list[str]:
     return [colour] * len(row)
 
 
-def render_factors(explanation: dict[str, Any]) -> None:
+def render_factors(explanation: Explanation) -> None:
     """The top factors: value beside retained and churned averages, z-score, contribution."""
     st.subheader("Top risk factors", anchor=False)
     rows = [
@@ -252,7 +254,7 @@ def render_factors(explanation: dict[str, Any]) -> None:
             "contribution": f["contribution"],
             "effect": f["sentence"],
         }
-        for f in explanation["factors"]
+        for f in explanation.factors
     ]
     table = pd.DataFrame(rows)
     styled = table.style.apply(_row_colours, axis=1).format(
@@ -267,22 +269,22 @@ def render_factors(explanation: dict[str, Any]) -> None:
     )
 
 
-def render_waterfall(explanation: dict[str, Any]) -> None:
+def render_waterfall(explanation: Explanation) -> None:
     """From the average customer's risk to this customer's, one step per factor (log-odds)."""
     st.subheader("How the risk adds up", anchor=False)
     steps = waterfall(explanation)
-    labels = ["Average customer"] + [s["label"] for s in steps["steps"]] + ["This customer"]
-    y = [steps["base"]] + [s["contribution"] for s in steps["steps"]] + [0.0]
+    labels = ["Average customer"] + [s["label"] for s in steps.steps] + ["This customer"]
+    y = [steps.base] + [s["contribution"] for s in steps.steps] + [0.0]
     probs = (
-        [steps["base_probability"]]
-        + [s["end_probability"] for s in steps["steps"]]
-        + [steps["final_probability"]]
+        [steps.base_probability]
+        + [s["end_probability"] for s in steps.steps]
+        + [steps.final_probability]
     )
     figure = go.Figure(
         go.Waterfall(
             x=labels,
             y=y,
-            measure=["absolute"] + ["relative"] * len(steps["steps"]) + ["total"],
+            measure=["absolute"] + ["relative"] * len(steps.steps) + ["total"],
             customdata=probs,
             hovertemplate="%{x}<br>%{delta:+.2f} log-odds<br>P(churn) %{customdata:.1%}"
             "<extra></extra>",
@@ -300,18 +302,18 @@ def render_waterfall(explanation: dict[str, Any]) -> None:
     )
     st.plotly_chart(figure, key="cl_waterfall")
     st.caption(
-        f"Average customer {percent(steps['base_probability'])} → this customer "
-        f"{percent(steps['final_probability'])}. Red steps raise risk, green lower it."
+        f"Average customer {percent(steps.base_probability)} → this customer "
+        f"{percent(steps.final_probability)}. Red steps raise risk, green lower it."
     )
 
 
-def render_radar(explanation: dict[str, Any]) -> None:
+def render_radar(explanation: Explanation) -> None:
     """The customer against retained and churned averages on the top numeric factors; each axis
     divided by the largest of the three values."""
     st.subheader("Against retained and churned customers", anchor=False)
     factors = [
         f
-        for f in explanation["factors"]
+        for f in explanation.factors
         if f["kind"] in ("numeric", "boolean")
         and isinstance(f["value"], int | float)
         and isinstance(f["retained_avg"], int | float)
@@ -355,13 +357,13 @@ def render_radar(explanation: dict[str, Any]) -> None:
     st.plotly_chart(figure, key="cl_radar")
 
 
-def render_what_if(ctx: AppContext, detail: dict[str, Any]) -> None:
+def render_what_if(ctx: AppContext, detail: service.CustomerRisk) -> None:
     """Change the top numeric factors and see the new probability; the best single change."""
     st.subheader("What if", anchor=False)
-    account = detail["account_id"]
+    account = detail.account_id
     factors = [
         f
-        for f in detail["explanation"]["factors"]
+        for f in detail.explanation.factors
         if f["kind"] == "numeric" and isinstance(f["value"], int | float)
     ][:WHAT_IF_FACTORS]
     if not factors:
@@ -389,13 +391,13 @@ def render_what_if(ctx: AppContext, detail: dict[str, Any]) -> None:
     out = st.columns([1, 2])
     out[0].metric(
         "Churn probability with these changes",
-        percent(result["new_probability"]),
-        delta=f"{100 * result['delta']:+.1f} pts" if changes else None,
+        percent(result.new_probability),
+        delta=f"{100 * result.delta:+.1f} pts" if changes else None,
         delta_color="inverse",
         border=True,
     )
     with out[1]:
-        suggestions = result["suggestions"]
+        suggestions = result.suggestions
         if suggestions:
             best = suggestions[0]
             label = ui.feature_label(best["feature"])
@@ -457,10 +459,10 @@ def render_similar(ctx: AppContext, account_id: str) -> None:
         ui.open_customer(table["account_id"][selected[0]])
 
 
-def render_actions(detail: dict[str, Any]) -> None:
+def render_actions(detail: service.CustomerRisk) -> None:
     """Recommended actions from the top risk-raising factors, and notes."""
     st.subheader("Recommended actions", anchor=False)
-    actions = detail["recommended_actions"]
+    actions = detail.recommended_actions
     with st.container(border=True):
         if actions:
             for action in actions:
@@ -469,7 +471,7 @@ def render_actions(detail: dict[str, Any]) -> None:
             st.markdown("No factor raises this customer's risk: keep the regular cadence.")
     st.text_area(
         "Notes",
-        key=f"cl_notes_{detail['account_id']}",
+        key=f"cl_notes_{detail.account_id}",
         placeholder="Call outcome, next step…",
         help="Kept for this browser session only (not saved to disk).",
     )

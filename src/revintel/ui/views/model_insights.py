@@ -107,12 +107,12 @@ def render(ctx: AppContext) -> None:
     except RevintelError as exc:
         st.error(str(exc), icon=":material/error:")
         return
-    record: dict[str, Any] = insights["record"]
-    metrics: dict[str, Any] = insights["metrics"]
+    record: dict[str, Any] = insights.record.as_dict()
+    metrics: dict[str, Any] = insights.metrics
     render_summary(record, metrics)
     left, right = st.columns(2)
     with left:
-        render_importance(insights["importance"])
+        render_importance([i.to_row() for i in insights.importance])
     with right:
         render_confusion(ctx, version, metrics)
     render_curves(metrics)
@@ -243,7 +243,7 @@ def applied_confusion(ctx: AppContext, version: str) -> tuple[dict[str, int], fl
     """The confusion matrix at the applied threshold, read off the model's held-out
     precision-recall curve (:func:`service.threshold_analysis`); None without held-out rows."""
     try:
-        analysis = service.threshold_analysis(ctx, version, value_per_save=1.0)
+        analysis = service.threshold_analysis(ctx, version, value_per_save=1.0).to_dict()
     except RevintelError:
         return None
     rows, churners = analysis["held_out_rows"], analysis["held_out_churners"]

@@ -18,11 +18,11 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from revintel.app import churn as app_churn
 from revintel.app import settings as app_settings
 from revintel.app.context import AppContext
 from revintel.churn import registry, service
 from revintel.churn.config import InvalidChurnConfig
-from revintel.churn.drift import data_quality, drift_report
 from revintel.churn.tabular import parse_target, read_table
 from revintel.churn.training import TrainConfig
 from revintel.core.errors import RevintelError
@@ -104,11 +104,11 @@ def render_train(ctx: AppContext) -> None:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _cached_drift(_ctx: AppContext, key: tuple[str, str]) -> dict[str, Any]:
+def _cached_drift(_ctx: AppContext, key: tuple[str, str]) -> service.DriftReport:
     return service.drift(_ctx, key[1])
 
 
-def warehouse_drift(ctx: AppContext, version: str) -> dict[str, Any]:
+def warehouse_drift(ctx: AppContext, version: str) -> service.DriftReport:
     """:func:`service.drift`, cached per data snapshot and model version."""
     snapshot = snapshot_key(ctx)
     if snapshot is None:
@@ -133,10 +133,10 @@ def render_warehouse_report(ctx: AppContext, horizon: int) -> None:
         st.warning(f"No drift report: {exc}", icon=":material/warning:")
         return
     render_drift_and_quality(
-        report["drift"],
-        report["quality"],
-        f"Latest month {report['month']} against {production.version}'s training data "
-        f"({report['training']}).",
+        report.drift,
+        report.quality,
+        f"Latest month {report.month} against {production.version}'s training data "
+        f"({report.training}).",
     )
 
 
@@ -270,15 +270,12 @@ def render_upload(ctx: AppContext) -> dict[str, Any] | None:
         st.error("The id column and the target must differ.", icon=":material/error:")
         return None
     st.caption(f"Target {target}: {int(y.sum()):,} churners ({y.mean():.1%}).")
-    features = frame.drop([c for c in (target, id_column) if c])
-    production = registry.production(ctx, kind="table", horizon=None)
-    if production is not None and production.reference.get("histograms"):
-        drift = drift_report(production.reference["histograms"], features)
-        caption = f"{saved['name']} against {production.version}'s training data."
+    report = service.table_drift(ctx, frame, exclude=(target, id_column))
+    if report.reference_version is not None:
+        caption = f"{saved['name']} against {report.reference_version}'s training data."
     else:
-        drift = drift_report({}, features)
         caption = "No custom-table model in production: no reference for drift yet."
-    render_drift_and_quality(drift, data_quality(features), caption)
+    render_drift_and_quality(report.drift, report.quality, caption)
     return {"kind": "table", "path": saved["path"], "target": target, "id": id_column}
 
 
@@ -386,13 +383,13 @@ def render_comparison(ctx: AppContext, trained: dict[str, Any]) -> None:
         )
         left, right = st.columns([2, 3])
         with left:
-            render_metric_deltas(comparison["metrics"], old.version, new.version)
+            render_metric_deltas(comparison.metrics, old.version, new.version)
         with right:
             st.plotly_chart(
-                importance_comparison(comparison["importance"], old.version, new.version),
+                importance_comparison(comparison.importance, old.version, new.version),
                 key="mt_importance",
             )
-        render_confusions(comparison["confusion"], old.version, new.version)
+        render_confusions(comparison.confusion, old.version, new.version)
     if new.status == "candidate":
         left, middle, right = st.columns([1, 1, 2])
         if left.button("Promote to production", type="primary", key="mt_promote"):
@@ -594,7 +591,7 @@ def render_version_actions(ctx: AppContext, records: list[registry.ModelRecord])
         if st.button(f"Score every customer with {version}", key="mt_score"):
             with st.spinner("Scoring…"):
                 try:
-                    run = service.score_warehouse(ctx, version)
+                    run = app_churn.score_warehouse(ctx, version)
                 except RevintelError as exc:
                     st.error(str(exc), icon=":material/error:")
                     return
@@ -704,16 +701,16 @@ def render_retraining(ctx: AppContext) -> None:
             st.error(f"Retraining check failed. {exc}", icon=":material/error:")
             return
         bar.progress(1.0, text="Done")
-        if not result["retrained"]:
+        if not result.retrained:
             st.info(
-                f"Not retrained: {result['reason']}. Production: {result['production']}.",
+                f"Not retrained: {result.reason}. Production: {result.production}.",
                 icon=":material/info:",
             )
         else:
             st.success(
-                f"Retrained ({result['reason']}): {result['candidate']} was "
-                f"{'promoted' if result['promoted'] else 'not promoted'} — {result['decision']}. "
-                f"Production: {result['production']}.",
+                f"Retrained ({result.reason}): {result.candidate} was "
+                f"{'promoted' if result.promoted else 'not promoted'} — {result.decision}. "
+                f"Production: {result.production}.",
                 icon=":material/check_circle:",
             )
 

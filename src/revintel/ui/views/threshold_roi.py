@@ -107,7 +107,7 @@ def render(ctx: AppContext) -> None:
     version = choose_model(ctx, records)
     inputs = render_inputs(cfg)
     try:
-        analysis = service.threshold_analysis(ctx, version, **inputs)
+        analysis = service.threshold_analysis(ctx, version, **inputs).to_dict()
     except RevintelError as exc:
         st.error(str(exc), icon=":material/error:")
         return
@@ -475,7 +475,7 @@ def apply(
         st.error(f"Not applied. {exc}", icon=":material/error:")
         return
     try:
-        churners: int | None = service.overview(ctx)["predicted_churners"]
+        churners: int | None = service.overview(ctx).predicted_churners
     except RevintelError:
         churners = None
     message = f"Threshold {new.threshold:.3f} applied ({label}). " + (

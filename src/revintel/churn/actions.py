@@ -1,0 +1,98 @@
+"""What to do about a customer at risk: the action of each driver segment and factor group.
+
+One rule for every face: the CRM export (``revintel churn predictions``, the API's predictions,
+the High-Risk Customers and Churn Segments downloads) carries :func:`recommended_action` for each
+account, and Customer Lookup lists :func:`factor_actions` for one customer's explanation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import polars as pl
+
+from revintel.churn import features as F
+
+__all__ = [
+    "DEFAULT_ACTION",
+    "DRIVER_SEGMENTS",
+    "FACTOR_ACTIONS",
+    "factor_actions",
+    "recommended_action",
+    "with_recommended_action",
+]
+
+DRIVER_SEGMENTS: dict[str, tuple[str, str]] = {
+    "payment": (
+        "Payment issues",
+        "Offer a flexible payment plan, update the card on file and call the billing contact.",
+    ),
+    "support": (
+        "Support issues",
+        "Escalate open tickets to a senior engineer and schedule a success check-in.",
+    ),
+    "engagement": (
+        "Declining engagement",
+        "Run a product training session and re-onboard inactive seats with the champion.",
+    ),
+    "revenue": (
+        "Revenue decline",
+        "Review the account's ROI with the economic buyer and propose the right-sized plan.",
+    ),
+}
+"""Driver group → (segment name, recommended action) (brief 004, Customer Segments)."""
+FACTOR_ACTIONS: dict[str, str] = {
+    "payment": "Call the billing contact: offer a payment plan and update the card on file.",
+    "support": "Escalate the open tickets and have the CSM confirm the fix with the customer.",
+    "engagement": "Book a training session and show the ROI of the unused key features.",
+    "revenue": "Meet the economic buyer: review value delivered and right-size the plan.",
+    "profile": "Plan the renewal conversation early with the account owner.",
+}
+"""Factor group → the action for a customer whose explanation that factor raises."""
+DEFAULT_ACTION = "Monitor: no risk-raising factor stands out."
+"""The action of an account with neither a driver segment nor a known top risk factor."""
+
+_SEGMENT_ACTIONS = {name: action for name, action in DRIVER_SEGMENTS.values()}
+_FEATURE_ACTIONS = {name: FACTOR_ACTIONS[info.group] for name, info in F.FEATURES.items()}
+
+
+def recommended_action() -> pl.Expr:
+    """The ``recommended_action`` of a predictions frame's rows: the driver segment's action,
+    else the action of the top risk factor's group, else :data:`DEFAULT_ACTION`.
+
+    Reads the columns ``driver_segment`` and ``top_risk_factor`` (a feature name) of
+    :func:`revintel.churn.service.current_predictions`.
+    """
+    return (
+        pl.col("driver_segment")
+        .replace_strict(_SEGMENT_ACTIONS, default=None, return_dtype=pl.String)
+        .fill_null(
+            pl.col("top_risk_factor").replace_strict(
+                _FEATURE_ACTIONS, default=None, return_dtype=pl.String
+            )
+        )
+        .fill_null(DEFAULT_ACTION)
+        .alias("recommended_action")
+    )
+
+
+def with_recommended_action(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its :func:`recommended_action` column (replaced if present)."""
+    return frame.with_columns(recommended_action())
+
+
+def factor_actions(factors: Iterable[Mapping[str, Any]], limit: int = 3) -> list[str]:
+    """Up to ``limit`` distinct actions for the risk-raising factors of one explanation, in the
+    explanation's order (``feature`` and ``contribution`` of each factor)."""
+    actions: list[str] = []
+    for factor in factors:
+        if factor["contribution"] <= 0:
+            continue
+        info = F.FEATURES.get(factor["feature"])
+        action = FACTOR_ACTIONS[(info.group if info else None) or "profile"]
+        if action not in actions:
+            actions.append(action)
+        if len(actions) == limit:
+            break
+    return actions

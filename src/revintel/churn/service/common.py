@@ -1,0 +1,141 @@
+"""What the churn service modules share: progress reports, the request error, file paths under
+``REVINTEL_HOME``, the feature frame cached per data snapshot, tiers and factor labels.
+
+Files under ``REVINTEL_HOME``:
+
+* ``models/<version>.skops``: the model (``revintel/churn/registry.py``);
+* ``models/<version>.holdout.parquet``: its held-out rows (``y``, ``p``, baseline, oracle,
+  ``value``) for threshold and ROI analysis, so a threshold can be chosen again without retraining;
+* ``churn/scores/<version>.parquet``: the latest scoring run: per account and cut-off the score,
+  the top factors and the latest features (for explanations, what-if and similar customers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+from revintel.churn import features as F
+from revintel.churn.config import ChurnConfig
+from revintel.churn.evaluation import risk_tier
+from revintel.core.errors import InvalidOption
+from revintel.core.runtime import Runtime
+from revintel.warehouse.cache import SnapshotCache
+
+__all__ = [
+    "TREND_MONTHS",
+    "DriverSegment",
+    "FileVersion",
+    "InvalidChurnRequest",
+    "Progress",
+    "factor_group",
+    "factor_label",
+    "feature_frame",
+    "holdout_path",
+    "now",
+    "report_progress",
+    "scaled",
+    "scores_path",
+    "tiers_of",
+    "truth_dir",
+]
+
+Progress = Callable[[float, str], None]
+"""``progress(fraction, message)``: how a long run reports how far it is."""
+
+
+class InvalidChurnRequest(InvalidOption):
+    """A churn request names unknown features or an invalid option."""
+
+
+DriverSegment = Literal[
+    "Payment issues", "Support issues", "Declining engagement", "Revenue decline"
+]
+
+TREND_MONTHS = 6
+"""Months of history scored with each run (the risk trend of Customer Lookup)."""
+
+FEATURE_FRAMES: SnapshotCache[tuple[F.Panel, pl.DataFrame]] = SnapshotCache(
+    "churn.feature_frame", size=2
+)
+"""The panel and features of a data snapshot; they depend on the data only."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileVersion:
+    """A file as a :class:`~revintel.warehouse.cache.SnapshotCache` data version: its size and
+    modification time, so a result read from it is kept until the file is replaced."""
+
+    path: Path
+
+    def data_version(self) -> str | None:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None  # missing: the reader raises its own error and nothing is kept
+        return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def truth_dir(ctx: Runtime) -> Path:
+    """Where ``revintel demo`` leaves the demo company's ground truth."""
+    return ctx.settings.home / "demo" / "truth"
+
+
+def holdout_path(ctx: Runtime, version: str) -> Path:
+    return ctx.settings.home / "models" / f"{version}.holdout.parquet"
+
+
+def scores_path(ctx: Runtime, version: str) -> Path:
+    return ctx.settings.home / "churn" / "scores" / f"{version}.parquet"
+
+
+def feature_frame(ctx: Runtime) -> tuple[F.Panel, pl.DataFrame]:
+    """The panel and the features at every cut-off month (computed once per data snapshot)."""
+
+    def compute() -> tuple[F.Panel, pl.DataFrame]:
+        panel = F.monthly_panel(ctx.warehouse)
+        return panel, F.features_at(panel)
+
+    return FEATURE_FRAMES.get(ctx.warehouse, (), compute)
+
+
+def report_progress(progress: Progress | None, fraction: float, message: str) -> None:
+    if progress is not None:
+        progress(max(0.0, min(1.0, fraction)), message)
+
+
+def scaled(progress: Progress | None, lo: float, hi: float) -> Progress | None:
+    """``progress`` for a step that covers ``lo``..``hi`` of the whole run."""
+    if progress is None:
+        return None
+    return lambda f, m: progress(lo + (hi - lo) * f, m)
+
+
+def tiers_of(scores: pl.Series | np.ndarray, cfg: ChurnConfig) -> pl.Series:
+    """The risk tier of each score under the settings' tier bounds."""
+    bounds = {"High": cfg.tiers.high, "Medium": cfg.tiers.medium, "Low": cfg.tiers.low}
+    return risk_tier(np.asarray(scores, dtype=float), bounds)
+
+
+def factor_group(factor: str | None) -> str | None:
+    if factor is None:
+        return None
+    info = F.FEATURES.get(factor)
+    return info.group if info else None
+
+
+def factor_label(name: str | None) -> str | None:
+    if name is None:
+        return None
+    info = F.FEATURES.get(name)
+    return info.label if info else name

@@ -1,0 +1,261 @@
+"""The model lifecycle: drift, scheduled retraining, a model's insights, horizons compared."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import polars as pl
+
+from revintel.churn import features as F
+from revintel.churn import registry
+from revintel.churn.config import load_config
+from revintel.churn.drift import (
+    data_quality,
+    drift_report,
+    retraining_due,
+)
+from revintel.churn.service.common import (
+    Progress,
+    factor_label,
+    feature_frame,
+    now,
+)
+from revintel.churn.service.models import resolve_model
+from revintel.churn.service.training import train_warehouse_model
+from revintel.core.calendar import month_label
+from revintel.core.runtime import Runtime
+
+__all__ = [
+    "DriftReport",
+    "FeatureImportance",
+    "HorizonModel",
+    "ModelInsights",
+    "RetrainResult",
+    "TableDrift",
+    "compare_horizons",
+    "drift",
+    "model_insights",
+    "retrain",
+    "table_drift",
+]
+
+
+def _shallow(result: object) -> dict[str, Any]:
+    """A dataclass's fields in order, values as they are (frames are not copied)."""
+    return {f.name: getattr(result, f.name) for f in fields(result)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class DriftReport:
+    """PSI per feature of the latest month against a model's training data, and data quality."""
+
+    version: str
+    month: str
+    training: str
+    """The training window, ``YYYY-MM..YYYY-MM``."""
+    drift: pl.DataFrame
+    """:func:`revintel.churn.drift.drift_report`, worst first."""
+    quality: pl.DataFrame
+    """:func:`revintel.churn.drift.data_quality` of the month's features."""
+    max_psi: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _shallow(self)
+
+
+@dataclass(frozen=True, slots=True)
+class TableDrift:
+    """An uploaded feature table against the production table model's training data."""
+
+    reference_version: str | None
+    """The production table model compared against; None when there is none (no reference)."""
+    drift: pl.DataFrame
+    quality: pl.DataFrame
+
+
+@dataclass(frozen=True, slots=True)
+class RetrainResult:
+    """What a retraining check did: nothing (not due), or a candidate promoted or rejected."""
+
+    retrained: bool
+    reason: str
+    production: str | None
+    candidate: str | None = None
+    promoted: bool | None = None
+    decision: str | None = None
+    metrics: dict[str, Any] | None = None
+    """The candidate's headline held-out figures (:meth:`TrainingReport.summary`)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        if not self.retrained:
+            return {"retrained": False, "reason": self.reason, "production": self.production}
+        return {
+            "retrained": True,
+            "reason": self.reason,
+            "candidate": self.candidate,
+            "promoted": self.promoted,
+            "decision": self.decision,
+            "production": self.production,
+            "metrics": self.metrics,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureImportance:
+    """A feature's mean absolute SHAP value over the held-out rows."""
+
+    feature: str
+    label: str | None
+    mean_abs_shap: float
+
+    def to_row(self) -> dict[str, Any]:
+        return _shallow(self)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInsights:
+    """A model's registry record, held-out metrics and global importance, most important first."""
+
+    record: registry.ModelRecord
+    metrics: dict[str, Any]
+    """Held-out metrics as registered (:func:`revintel.churn.evaluation.evaluate`)."""
+    importance: list[FeatureImportance]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "record": self.record.as_dict(),
+            "metrics": self.metrics,
+            "importance": [i.to_row() for i in self.importance],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HorizonModel:
+    """The production model of one horizon and its held-out headline figures."""
+
+    horizon_months: int
+    version: str
+    roc_auc: float | None
+    pr_auc: float | None
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    brier: float | None
+    base_rate: float | None
+    oracle_roc_auc: float | None
+    baseline_roc_auc: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _shallow(self)
+
+
+def drift(ctx: Runtime, version: str | None = None) -> DriftReport:
+    """PSI per feature (latest month vs training) and the latest month's data-quality report."""
+    record = resolve_model(ctx, version)
+    panel, frame = feature_frame(ctx)
+    current = frame.filter(pl.col("cutoff") == panel.last_month)
+    report = drift_report(record.reference["histograms"], current)
+    quality = data_quality(current.select([s["name"] for s in record.features]))
+    return DriftReport(
+        version=record.version,
+        month=month_label(panel.last_month),
+        training=f"{record.training_from}..{record.training_to}",
+        drift=report,
+        quality=quality,
+        max_psi=float(report["psi"].max()) if report.height else None,  # type: ignore[arg-type]
+    )
+
+
+def table_drift(
+    ctx: Runtime, frame: pl.DataFrame, exclude: Sequence[str | None] = ()
+) -> TableDrift:
+    """PSI per feature of an uploaded table (without the ``exclude`` columns: target, id)
+    against the production table model's training data, and the table's data quality."""
+    features = frame.drop([c for c in exclude if c])
+    production = registry.production(ctx, kind="table", horizon=None)
+    histograms = production.reference.get("histograms") if production is not None else None
+    return TableDrift(
+        reference_version=production.version if production is not None and histograms else None,
+        drift=drift_report(histograms or {}, features),
+        quality=data_quality(features),
+    )
+
+
+def retrain(
+    ctx: Runtime,
+    horizon: int | None = None,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> RetrainResult:
+    """Scheduled retraining: retrain when due (monthly or on drift) and promote only if the new
+    model beats production by the configured margin."""
+    cfg = load_config(ctx.settings)
+    horizon = horizon or cfg.default_horizon
+    current = registry.production(ctx, kind="warehouse", horizon=horizon)
+    max_psi = None
+    if current is not None:
+        max_psi = drift(ctx, current.version).max_psi
+    due, reason = retraining_due(
+        current.created_at if current else None,
+        now(),
+        cfg.retrain_every_months,
+        max_psi,
+        cfg.drift_psi_threshold,
+    )
+    if not (due or force):
+        return RetrainResult(
+            retrained=False, reason=reason, production=current.version if current else None
+        )
+    report = train_warehouse_model(ctx, horizon, progress=progress, promote="if_better")
+    if not report.promoted:
+        registry.reject(ctx, report.version, report.decision)
+    production = registry.production(ctx, kind="warehouse", horizon=horizon)
+    return RetrainResult(
+        retrained=True,
+        reason=reason if due else "forced",
+        production=production.version if production is not None else None,
+        candidate=report.version,
+        promoted=report.promoted,
+        decision=report.decision,
+        metrics=report.summary(),
+    )
+
+
+def model_insights(ctx: Runtime, version: str | None = None) -> ModelInsights:
+    """Model Insights: metrics, importance, curves, confusion matrix, calibration of a model."""
+    record = resolve_model(ctx, version)
+    importance = sorted(record.importance.items(), key=lambda kv: -kv[1])
+    return ModelInsights(
+        record=record,
+        metrics=record.metrics,
+        importance=[FeatureImportance(k, factor_label(k), v) for k, v in importance],
+    )
+
+
+def compare_horizons(ctx: Runtime) -> list[HorizonModel]:
+    """The production 1-month and 3-month models side by side (Churn Overview)."""
+    out = []
+    for h in F.HORIZONS:
+        record = registry.production(ctx, kind="warehouse", horizon=h)
+        if record is None:
+            continue
+        m = record.metrics
+        out.append(
+            HorizonModel(
+                horizon_months=h,
+                version=record.version,
+                roc_auc=m.get("roc_auc"),
+                pr_auc=m.get("pr_auc"),
+                precision=m.get("precision"),
+                recall=m.get("recall"),
+                f1=m.get("f1"),
+                brier=m.get("brier"),
+                base_rate=m.get("base_rate"),
+                oracle_roc_auc=m.get("oracle_roc_auc"),
+                baseline_roc_auc=(m.get("baseline") or {}).get("roc_auc"),
+            )
+        )
+    return out

@@ -1,0 +1,202 @@
+"""The decision threshold: the held-out threshold table, ROI inputs and saving a threshold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+
+from revintel.churn.config import ChurnConfig, load_config, update_config
+from revintel.churn.evaluation import (
+    ThresholdChoice,
+    choose_threshold,
+    pr_curve_table,
+    threshold_table,
+)
+from revintel.churn.ports import providers
+from revintel.churn.service.common import InvalidChurnRequest, holdout_path
+from revintel.churn.service.models import resolve_model
+from revintel.core.errors import NoDataError, NotFoundError, RevintelError
+from revintel.core.runtime import Runtime
+
+
+# -- thresholds and ROI ---------------------------------------------------------------------------
+def _holdout(ctx: Runtime, version: str) -> pl.DataFrame:
+    path = holdout_path(ctx, version)
+    if not path.exists():
+        raise NotFoundError(f"{version} has no held-out predictions ({path.name} is missing)")
+    return pl.read_parquet(path)
+
+
+def clv_per_mrr(ctx: Runtime) -> tuple[float, str]:
+    """Lifetime value of one dollar of MRR: gross margin × discounted expected lifetime (months)
+    of the whole base's shifted-beta-geometric fit (``docs/clv.md``), and how it was derived."""
+    base = providers().base_lifetime(ctx)
+    if base.discounted_lifetime_months is None or base.gross_margin is None:
+        raise NoDataError(
+            "value_per_save: the customers' CLV cannot be estimated (no retention fit: "
+            f"{base.reason}); give a value per saved customer instead"
+        )
+    margin = float(base.gross_margin)
+    months = float(base.discounted_lifetime_months)
+    how = f"MRR × gross margin {margin:.0%} × discounted lifetime {months:.1f} months"
+    return margin * months, how
+
+
+def _values(
+    ctx: Runtime, holdout: pl.DataFrame, value_per_save: float | None
+) -> tuple[np.ndarray | float, str]:
+    """The value of saving each held-out customer: a fixed amount, or their own CLV (their MRR
+    at the cut-off × gross margin × the base's discounted expected lifetime)."""
+    if value_per_save is not None:
+        return float(value_per_save), "fixed value per saved customer"
+    if holdout["mrr"].null_count() == holdout.height:
+        raise RevintelError(
+            "value_per_save is required for a model trained on a file (no MRR to derive CLV from)"
+        )
+    factor, how = clv_per_mrr(ctx)
+    return holdout["mrr"].fill_null(0.0).to_numpy() * factor, f"each customer's CLV: {how}"
+
+
+@dataclass(frozen=True, slots=True)
+class RoiInputs:
+    """What a flagged customer costs and a saved one is worth, as the analysis used them."""
+
+    cost_per_action: float
+    value_per_save: float | None
+    """The fixed value per saved customer; None when each customer's own CLV was used."""
+    value_basis: str
+    """How the value was derived, in words."""
+    average_value_per_save: float
+    success_rate: float
+    min_precision: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdAnalysis:
+    """A model's held-out threshold table, its optimal thresholds and precision-recall curve."""
+
+    version: str
+    current_threshold: float
+    inputs: RoiInputs
+    choices: dict[str, ThresholdChoice]
+    """Method (max_f1, max_net_value, recall_at_precision) → its choice (threshold None when
+    none qualifies)."""
+    table: pl.DataFrame
+    pr_curve: pl.DataFrame
+    held_out_rows: int
+    held_out_churners: int
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["inputs"] = self.inputs.to_dict()
+        out["choices"] = {method: choice.to_dict() for method, choice in self.choices.items()}
+        return out
+
+
+def threshold_analysis(
+    ctx: Runtime,
+    version: str | None = None,
+    *,
+    cost_per_action: float | None = None,
+    value_per_save: float | Literal["clv"] | None = None,
+    success_rate: float | None = None,
+    min_precision: float | None = None,
+) -> ThresholdAnalysis:
+    """Threshold table, the three optimal thresholds and the precision-recall curve on the held-out
+    rows of a model, with the ROI inputs of the settings unless given."""
+    record = resolve_model(ctx, version)
+    cfg = load_config(ctx.settings)
+    hold = _holdout(ctx, record.version)
+    y = hold["y"].to_numpy().astype(bool)
+    p = hold["p"].to_numpy()
+    cost = cfg.cost_per_action if cost_per_action is None else cost_per_action
+    rate = cfg.success_rate if success_rate is None else success_rate
+    # None: the saved setting; "clv": each customer's own CLV whatever the setting says.
+    wanted = cfg.value_per_save if value_per_save is None else value_per_save
+    value, value_basis = _values(ctx, hold, None if wanted == "clv" else wanted)
+    minp = cfg.min_precision if min_precision is None else min_precision
+    kw = {"cost_per_action": cost, "value_per_save": value, "success_rate": rate}
+    choices = {
+        "max_f1": choose_threshold(y, p, "max_f1", **kw),
+        "max_net_value": choose_threshold(y, p, "max_net_value", **kw),
+    }
+    if minp is not None:
+        choices["recall_at_precision"] = choose_threshold(
+            y, p, "recall_at_precision", min_precision=minp, **kw
+        )
+    table = threshold_table(y, p, **kw)
+    return ThresholdAnalysis(
+        version=record.version,
+        current_threshold=cfg.threshold,
+        inputs=RoiInputs(
+            cost_per_action=cost,
+            value_per_save=None if not isinstance(value, float) else value,
+            value_basis=value_basis,
+            average_value_per_save=float(np.mean(value)) if not isinstance(value, float) else value,
+            success_rate=rate,
+            min_precision=minp,
+        ),
+        choices=choices,
+        table=table,
+        pr_curve=pr_curve_table(y, p),
+        held_out_rows=int(hold.height),
+        held_out_churners=int(y.sum()),
+    )
+
+
+def apply_threshold(
+    ctx: Runtime,
+    threshold: float | None = None,
+    *,
+    method: str = "manual",
+    version: str | None = None,
+    min_precision: float | None = None,
+    cost_per_action: float | None = None,
+    value_per_save: float | Literal["clv"] | None = None,
+    success_rate: float | None = None,
+) -> ChurnConfig:
+    """Save the decision threshold (a number, or chosen by a method on the held-out rows); every
+    page and endpoint reads it from the settings."""
+    if method == "manual":
+        if threshold is None or not (0.0 < threshold < 1.0):
+            raise RevintelError(f"threshold = {threshold!r}: expected a number between 0 and 1")
+        chosen = float(threshold)
+    else:
+        analysis = threshold_analysis(
+            ctx,
+            version,
+            min_precision=min_precision,
+            cost_per_action=cost_per_action,
+            value_per_save=value_per_save,
+            success_rate=success_rate,
+        )
+        if method not in analysis.choices:
+            raise RevintelError(
+                f"method = {method!r}: expected manual, max_f1, max_net_value or "
+                "recall_at_precision (with min_precision)"
+            )
+        picked = analysis.choices[method].threshold
+        if picked is None:
+            raise InvalidChurnRequest(
+                f"method = {method}: no threshold reaches a precision of "
+                f"{analysis.inputs.min_precision} on the held-out customers; lower "
+                "min_precision or choose another method"
+            )
+        chosen = float(picked)
+        if not 0.0 < chosen < 1.0:
+            raise InvalidChurnRequest(
+                f"method = {method} chose the threshold {chosen:g}, which flags "
+                f"{'no' if chosen >= 1.0 else 'every'} customer; set a threshold between 0 and 1 "
+                "or choose another method"
+            )
+    changes: dict[str, Any] = {"threshold": chosen, "threshold_method": method}
+    if min_precision is not None:
+        changes["min_precision"] = min_precision
+    # Re-read under the settings lock: a concurrent change to another key is kept.
+    return update_config(ctx.settings, **changes)

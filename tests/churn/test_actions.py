@@ -1,0 +1,42 @@
+"""The recommended action of a prediction (churn/actions.py): one rule for every face."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from revintel.churn.actions import (
+    DEFAULT_ACTION,
+    DRIVER_SEGMENTS,
+    FACTOR_ACTIONS,
+    factor_actions,
+    with_recommended_action,
+)
+
+
+def test_the_driver_segment_then_the_factor_group_then_the_default() -> None:
+    payment_segment, payment_action = DRIVER_SEGMENTS["payment"]
+    frame = pl.DataFrame(
+        {
+            "driver_segment": [payment_segment, None, None, None],
+            "top_risk_factor": ["tickets_3m", "tickets_3m", "no_such_feature", None],
+        },
+        schema={"driver_segment": pl.String, "top_risk_factor": pl.String},
+    )
+    actions = with_recommended_action(frame)["recommended_action"].to_list()
+    assert actions == [payment_action, FACTOR_ACTIONS["support"], DEFAULT_ACTION, DEFAULT_ACTION]
+
+
+def test_factor_actions_keep_the_explanations_order_without_repeats() -> None:
+    factors = [
+        {"feature": "late_payments_3m", "contribution": 0.9},
+        {"feature": "failed_payments_3m", "contribution": 0.5},  # same group: no repeat
+        {"feature": "tenure_months", "contribution": -0.4},  # lowers the risk: no action
+        {"feature": "urgent_tickets_3m", "contribution": 0.3},
+        {"feature": "an_unknown_feature", "contribution": 0.2},
+        {"feature": "logins_per_day", "contribution": 0.1},  # beyond the limit of three
+    ]
+    assert factor_actions(factors) == [
+        FACTOR_ACTIONS["payment"],
+        FACTOR_ACTIONS["support"],
+        FACTOR_ACTIONS["profile"],
+    ]
