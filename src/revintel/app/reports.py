@@ -67,7 +67,7 @@ def _service(name: str) -> Fetch:
     def fetch(ctx: Runtime, query: MetricQuery) -> list[Row]:
         from revintel.metrics import service
 
-        return getattr(service, name)(ctx, query)  # type: ignore[no-any-return]
+        return getattr(service, name)(ctx, query)
 
     return fetch
 

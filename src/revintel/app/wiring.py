@@ -88,7 +88,7 @@ class _ClvRevenueMetrics:
         from revintel.metrics import service as metrics
 
         query = metrics.MetricQuery(start=month, end=month, as_of=as_of, by=by)  # type: ignore[arg-type]
-        rows = metrics.ltv(source, query, basis=basis)
+        rows: list[dict[str, Any]] = metrics.ltv(source, query, basis=basis)
         return [
             LtvFigures(
                 group=None if by is None else str(row.get(by)),

@@ -61,7 +61,7 @@ def _driver_rows(source: DriverSource, series: str) -> list[Record]:
             _FORKS.pop(old).close()
         ctx = _FORKS[key] = AppContext(source.settings)
     query = service.MetricQuery(end=source.end, filters=json.loads(source.filters))
-    return service.rows_with_drivers(ctx, series, query)
+    return service.rows_with_drivers(ctx, series, query)  # type: ignore[arg-type]
 
 
 def compute(

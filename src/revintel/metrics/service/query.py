@@ -22,7 +22,7 @@ __all__ = [
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -80,11 +80,11 @@ class MetricQuery:
 
     def checked(self) -> tuple[Dimension | None, dict[Dimension, list[str]]]:
         """The breakdown and filters, validated (:mod:`revintel.metrics.options`)."""
-        return check_dimension(self.by), check_filters(self.filters)
+        return check_dimension(self.by), check_filters(self.filters)  # type: ignore[arg-type]
 
 
 def warehouse_of(source: Runtime | Warehouse) -> Warehouse:
-    return getattr(source, "warehouse", source)  # a Runtime has .warehouse
+    return cast("Warehouse", getattr(source, "warehouse", source))  # a Runtime has .warehouse
 
 
 def optional_table(wh: Warehouse, name: str) -> ibis.Table | None:

@@ -138,7 +138,7 @@ def once_per_call(wh: Warehouse, key: tuple[Any, ...], compute: Callable[[], T])
     scoped = (id(wh), *key)
     if scoped not in call.values:
         call.values[scoped] = compute()
-    return call.values[scoped]  # type: ignore[no-any-return]
+    return call.values[scoped]
 
 
 def remember(wh: Warehouse, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
@@ -226,4 +226,4 @@ def materialised(
         call.cached.append(table)
         call.keep.append(expr)
         call.values[scoped] = table
-    return call.values[scoped]  # type: ignore[no-any-return]
+    return call.values[scoped]
