@@ -111,22 +111,22 @@ def engine(
             "--driver-memory 4g --conf spark.sql.shuffle.partitions=8 pyspark-shell",
         )
 
-    d = {"delinquency_days": days}
+    d = s.MetricQuery(delinquency_days=days)
     calls: list[tuple[str, Any]] = [
         ("period", lambda wh: s.period(wh)),
-        ("mrr_movements", lambda wh: s.mrr_movements(wh, **d)),
-        ("retention", lambda wh: s.retention(wh, **d)),
-        ("cohorts", lambda wh: s.cohorts(wh, **d)),
+        ("mrr_movements", lambda wh: s.mrr_movements(wh, d)),
+        ("retention", lambda wh: s.retention(wh, d)),
+        ("cohorts", lambda wh: s.cohorts(wh, d)),
         ("trial_conversion", lambda wh: s.trial_conversion(wh)),
         ("revenue", lambda wh: s.revenue(wh)),
         ("financials", lambda wh: s.financials(wh)),
-        ("acquisition", lambda wh: s.acquisition(wh, **d)),
+        ("acquisition", lambda wh: s.acquisition(wh, d)),
         (
             "acquisition_by_channel",
-            lambda wh: s.acquisition(wh, by="acquisition_channel", **d),
+            lambda wh: s.acquisition(wh, d.but(by="acquisition_channel")),
         ),
-        ("ltv", lambda wh: s.ltv(wh, **d)),
-        ("summary", lambda wh: s.summary(wh, **d)),
+        ("ltv", lambda wh: s.ltv(wh, d)),
+        ("summary", lambda wh: s.summary(wh, d)),
     ]
     results: dict[str, Any] = {}
     per_call: dict[str, float] = {}

@@ -19,8 +19,6 @@ import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
-import pytest
-
 from tests.api.serving import serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,11 +54,6 @@ def imported_in(log: str) -> list[str]:
     return IMPORTED.findall(log)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/routes/metrics.py and api/routes/forecast.py still import revintel.cli.metrics "
-    "(and so Typer); passes once the report catalogue and forecast step are in app/",
-)
 def test_the_api_imports_neither_the_command_line_nor_the_dashboard() -> None:
     loaded = modules_after("import revintel.api.app, revintel.api.server")
     assert "revintel.api.app" in loaded

@@ -34,7 +34,7 @@ def test_dimensions_and_their_option_names() -> None:
 
 
 def test_every_channel_alias_is_the_vocabulary_s() -> None:
-    from revintel.cli.metrics import FILTER_DIMENSIONS
+    from revintel.app.reports import FILTER_DIMENSIONS
     from revintel.clv.service import METRIC_DIMENSION
 
     assert FILTER_DIMENSIONS == DIMENSION_OPTIONS

@@ -34,6 +34,7 @@ from revintel.metrics import (
     trial_conversion,
 )
 from revintel.metrics import service as metrics_service
+from revintel.metrics.service import MetricQuery
 from tests.backends.conftest import (  # noqa: F401 (fixtures)
     backend,
     company_folder,
@@ -302,14 +303,16 @@ def test_service_gives_the_worked_values_on_every_backend(backend):  # noqa: F81
     )
     income = {r["month"]: r["revenue"] for r in metrics_service.revenue(backend.ctx)}
     assert income == pytest.approx({"2024-01": 447.0, "2024-02": 2748.0})
-    by_segment = metrics_service.mrr_movements(backend.ctx, by="segment", start="2024-02")
+    by_segment = metrics_service.mrr_movements(
+        backend.ctx, MetricQuery(by="segment", start="2024-02")
+    )
     assert {r["segment"]: r["mrr"] for r in by_segment} == pytest.approx(
         {"SMB": 49 + 199, "Mid-Market": 199 + 49, "Enterprise": 2500}
     )
     headline = metrics_service.summary(backend.ctx)
-    assert headline["month"] == "2024-02"
-    assert headline["metrics"]["arr"]["value"] == pytest.approx(2996 * 12)
-    assert headline["metrics"]["nrr_t12m"]["reason"] == "no MRR 12 months earlier"
+    assert headline.month == "2024-02"
+    assert headline.metrics["arr"].value == pytest.approx(2996 * 12)
+    assert headline.metrics["nrr_t12m"].reason == "no MRR 12 months earlier"
 
 
 def test_filters_reach_every_backend_as_data(backend):  # noqa: F811
@@ -317,14 +320,16 @@ def test_filters_reach_every_backend_as_data(backend):  # noqa: F811
     # Spark, rows inserted with bound parameters on PostgreSQL; a value with quotes matches nothing.
     ctx = backend.ctx
     us_smb = metrics_service.mrr_movements(
-        ctx, filters={"segment": ["SMB"], "country": ["US"]}, start="2024-02"
+        ctx, MetricQuery(filters={"segment": ["SMB"], "country": ["US"]}, start="2024-02")
     )
     assert [r["mrr"] for r in us_smb] == pytest.approx([49])
-    pro = metrics_service.retention(ctx, filters={"plan": ["Pro"]}, start="2024-02")
+    pro = metrics_service.retention(ctx, MetricQuery(filters={"plan": ["Pro"]}, start="2024-02"))
     assert [r["mrr"] for r in pro] == pytest.approx([199 + 199])
-    enterprise = metrics_service.revenue(ctx, filters={"segment": ["Enterprise"]}, start="2024-02")
+    enterprise = metrics_service.revenue(
+        ctx, MetricQuery(filters={"segment": ["Enterprise"]}, start="2024-02")
+    )
     assert [r["revenue"] for r in enterprise] == pytest.approx([2500])
     odd = {"country": ["O'Brien \\ 100%", "'); DROP TABLE customers; --"]}
-    assert {r["mrr"] for r in metrics_service.mrr_movements(ctx, filters=odd)} == {0}
-    assert metrics_service.cohorts(ctx, filters=odd) == []
+    assert {r["mrr"] for r in metrics_service.mrr_movements(ctx, MetricQuery(filters=odd))} == {0}
+    assert metrics_service.cohorts(ctx, MetricQuery(filters=odd)) == []
     assert backend.ctx.warehouse.has_table("customers")

@@ -14,6 +14,9 @@ import pytest
 
 from revintel.app.context import AppContext
 from revintel.metrics import service
+from revintel.metrics.service import MetricQuery, engine
+from revintel.metrics.service.query import full_period
+from revintel.warehouse.cache import clear_all
 from tests.conftest import isolated_settings
 from tests.health.demo import demo_home
 
@@ -29,36 +32,34 @@ CASES = [
 
 @pytest.fixture
 def fresh() -> Iterator[AppContext]:
-    service._SNAPSHOT_RESULTS.clear()
-    service._CUBE_ASKED.clear()
+    clear_all()
     ctx = AppContext(isolated_settings(demo_home()))
     yield ctx
     ctx.close()
-    service._SNAPSHOT_RESULTS.clear()
-    service._CUBE_ASKED.clear()
+    clear_all()
 
 
 def _build_cubes(ctx: AppContext) -> None:
     """Both cubes built, as the dashboard's warm-up does (the revenue cube ignores the rule)."""
     wh = ctx.warehouse
-    full = service._full(service.period(wh), wh)
-    service._cube_totals(wh, "movements", full, 30)
-    service._cube_totals(wh, "revenue", full, None)
+    full = full_period(service.period(wh), wh)
+    engine.cube_totals(wh, "movements", full, 30)
+    engine.cube_totals(wh, "revenue", full, None)
 
 
 def _both(ctx: AppContext, name: str, options: dict, monkeypatch) -> tuple[list, list]:
     _build_cubes(ctx)
     sliced = []
-    original = service._on_cube
-    monkeypatch.setattr(service, "_on_cube", lambda *a, **k: sliced.append(1) or original(*a, **k))
-    with_cube = getattr(service, name)(ctx, **options)
+    original = engine.on_cube
+    monkeypatch.setattr(engine, "on_cube", lambda *a, **k: sliced.append(1) or original(*a, **k))
+    with_cube = getattr(service, name)(ctx, MetricQuery(**options))
     monkeypatch.undo()
     assert sliced  # the cube path was taken
     other = AppContext(ctx.settings)
-    service._SNAPSHOT_RESULTS.clear()
-    monkeypatch.setattr(service, "_cube", lambda *args, **kwargs: None)
+    clear_all()
+    monkeypatch.setattr(engine, "cube_for", lambda *args, **kwargs: None)
     try:
-        direct = getattr(service, name)(other, **options)
+        direct = getattr(service, name)(other, MetricQuery(**options))
     finally:
         monkeypatch.undo()
         other.close()
@@ -88,29 +89,33 @@ def test_cube_rows_equal_the_direct_computation(fresh, monkeypatch, name, option
 
 
 def test_a_plan_filter_does_not_use_the_cube(fresh):
-    full = service._full(service.period(fresh.warehouse), fresh.warehouse)
-    assert service._cube(fresh.warehouse, "movements", full, None, {"plan": ["Pro"]}, 30) is None
-    assert service._cube(fresh.warehouse, "movements", full, None, {}, 30) is None
+    full = full_period(service.period(fresh.warehouse), fresh.warehouse)
+    assert engine.cube_for(fresh.warehouse, "movements", full, None, {"plan": ["Pro"]}, 30) is None
+    assert engine.cube_for(fresh.warehouse, "movements", full, None, {}, 30) is None
 
 
 def test_a_one_off_question_is_computed_directly_and_the_second_builds_the_cube(fresh):
     wh = fresh.warehouse
-    full = service._full(service.period(wh), wh)
-    built = (service._snapshot(wh), "cube", "movements", full.first, full.last, 30)
-    by_segment = service.mrr_movements(fresh, by="segment")  # _cube asked twice in this call
-    assert built not in service._SNAPSHOT_RESULTS
-    assert service.revenue(fresh, by="segment")  # the revenue cube is counted on its own
-    revenue_cube = (service._snapshot(wh), "cube", "revenue", full.first, full.last, None)
-    assert revenue_cube not in service._SNAPSHOT_RESULTS
-    smb = service.mrr_movements(fresh, filters={"segment": ["SMB"]})
-    assert built in service._SNAPSHOT_RESULTS
+    full = full_period(service.period(wh), wh)
+    built = engine.cube_key("movements", full, 30)
+    by_segment = service.mrr_movements(
+        fresh, MetricQuery(by="segment")
+    )  # _cube asked twice in this call
+    assert engine.RESULTS.peek(wh, built) is None
+    assert service.revenue(
+        fresh, MetricQuery(by="segment")
+    )  # the revenue cube is counted on its own
+    revenue_cube = engine.cube_key("revenue", full, None)
+    assert engine.RESULTS.peek(wh, revenue_cube) is None
+    smb = service.mrr_movements(fresh, MetricQuery(filters={"segment": ["SMB"]}))
+    assert engine.RESULTS.peek(wh, built) is not None
     assert [r["mrr"] for r in smb] == [r["mrr"] for r in by_segment if r["segment"] == "SMB"]
-    service._CUBE_ASKED.clear()  # a built cube is used whoever asks
-    assert service._cube(wh, "movements", full, "segment", {}, 30) is not None
+    engine._ASKED.clear()  # a built cube is used whoever asks
+    assert engine.cube_for(wh, "movements", full, "segment", {}, 30) is not None
 
 
 def test_a_new_value_on_a_filtered_dimension_reuses_the_compiled_query(fresh, monkeypatch):
-    service._PREPARED.clear()
+    engine.COMPILED.clear()
     _build_cubes(fresh)
     con = fresh.warehouse.con
     compiled = []
@@ -118,13 +123,13 @@ def test_a_new_value_on_a_filtered_dimension_reuses_the_compiled_query(fresh, mo
     monkeypatch.setattr(
         type(con), "compile", lambda self, *a, **k: compiled.append(1) or original(self, *a, **k)
     )
-    service.mrr_movements(fresh, filters={"segment": ["SMB"]})
+    service.mrr_movements(fresh, MetricQuery(filters={"segment": ["SMB"]}))
     first = len(compiled)
     assert first >= 1
-    service.mrr_movements(fresh, filters={"segment": ["Enterprise"]})
-    service.mrr_movements(fresh, filters={"segment": ["Enterprise", "Mid-Market"]})
+    service.mrr_movements(fresh, MetricQuery(filters={"segment": ["Enterprise"]}))
+    service.mrr_movements(fresh, MetricQuery(filters={"segment": ["Enterprise", "Mid-Market"]}))
     assert len(compiled) == first  # same shape: the SQL is reused, the values are data
-    service.mrr_movements(fresh, filters={"country": ["US"]})
+    service.mrr_movements(fresh, MetricQuery(filters={"country": ["US"]}))
     assert len(compiled) > first  # a new shape is compiled
     monkeypatch.undo()
     # ... and the reused query answers for its own values.
@@ -140,22 +145,22 @@ def test_concurrent_filters_on_one_cube_each_get_their_own_values(fresh):
     from concurrent.futures import ThreadPoolExecutor
 
     wh = fresh.warehouse
-    full = service._full(service.period(wh), wh)
-    cube = service._cube_totals(wh, "movements", full, 30)
+    full = full_period(service.period(wh), wh)
+    cube = engine.cube_totals(wh, "movements", full, 30)
     asked = [
         {"segment": ["SMB"]},
         {"segment": ["Enterprise"]},
         {"segment": ["Mid-Market"], "country": ["US"]},
         {"country": ["DE", "FR"]},
     ]
-    expected = [service._sliced(wh, "movements", cube, full, None, f).to_pylist() for f in asked]
+    expected = [engine.sliced(wh, "movements", cube, full, None, f).to_pylist() for f in asked]
     assert len({str(rows) for rows in expected}) == len(asked)  # different answers
 
     def ask(worker: int) -> list[bool]:
         ctx = AppContext(fresh.settings)  # a session of its own
         try:
             return [
-                service._sliced(
+                engine.sliced(
                     ctx.warehouse, "movements", cube, full, None, asked[i % 4]
                 ).to_pylist()
                 == expected[i % 4]
@@ -182,23 +187,23 @@ def test_filter_values_are_passed_as_data_not_sql(fresh, monkeypatch, name):
 def test_without_duckdb_the_slice_runs_as_an_ibis_expression(fresh):
     """Spark reads the same snapshots; there the slice is an Ibis expression on memtables."""
     wh = fresh.warehouse
-    full = service._full(service.period(wh), wh)
-    cube = service._cube_totals(wh, "movements", full, 30)
+    full = full_period(service.period(wh), wh)
+    cube = engine.cube_totals(wh, "movements", full, 30)
     kept = {"segment": ["SMB", "Enterprise"]}
-    rows = service._growth_rows("mrr", "country")
+    rows = engine.growth_rows("mrr", "country")
 
     class NotDuckDB:
         kind = "pyspark"
 
     then = (("rows", 12), rows)
-    on_duckdb = service._sliced(wh, "movements", cube, full, "country", kept, then)
-    elsewhere = service._sliced(NotDuckDB(), "movements", cube, full, "country", kept, then)
+    on_duckdb = engine.sliced(wh, "movements", cube, full, "country", kept, then)
+    elsewhere = engine.sliced(NotDuckDB(), "movements", cube, full, "country", kept, then)
     assert on_duckdb.num_rows > 0
     assert elsewhere.to_pylist() == on_duckdb.to_pylist()
 
 
 def test_the_warm_up_compiles_a_filter_on_every_dimension_and_pair(fresh, monkeypatch):
-    service._PREPARED.clear()
+    engine.COMPILED.clear()
     service.warm(fresh)
     con = fresh.warehouse.con
     compiled = []
@@ -209,11 +214,13 @@ def test_the_warm_up_compiles_a_filter_on_every_dimension_and_pair(fresh, monkey
     dims = ("segment", "country", "acquisition_channel", "industry")
     for picked in [*itertools.combinations(dims, 1), *itertools.combinations(dims, 2)]:
         filters = {dim: ["SMB", "US", "Partner"] for dim in picked}
-        assert service.mrr_movements(fresh, filters=filters)
-        service.revenue(fresh, filters=filters)
+        assert service.mrr_movements(fresh, MetricQuery(filters=filters))
+        service.revenue(fresh, MetricQuery(filters=filters))
     assert compiled == []
     # Three dimensions at once are not compiled ahead: the first such filter compiles its query.
-    service.mrr_movements(fresh, filters={dim: ["SMB", "US", "Partner"] for dim in dims[:3]})
+    service.mrr_movements(
+        fresh, MetricQuery(filters={dim: ["SMB", "US", "Partner"] for dim in dims[:3]})
+    )
     assert compiled
 
 
@@ -224,10 +231,12 @@ def test_a_session_filters_a_warmed_snapshot_without_a_connection_of_its_own(fre
     session = fresh.fork()
     try:
         filters = {"segment": ["SMB"], "country": ["US"]}
-        rows = service.mrr_movements(session, filters=filters)
-        service.revenue(session, filters=filters)
+        rows = service.mrr_movements(session, MetricQuery(filters=filters))
+        service.revenue(session, MetricQuery(filters=filters))
         assert session.warehouse._con is None
-        assert rows == service.mrr_movements(fresh, filters=filters, delinquency_days=30)
+        assert rows == service.mrr_movements(
+            fresh, MetricQuery(filters=filters, delinquency_days=30)
+        )
     finally:
         session.close()
 
@@ -238,10 +247,9 @@ def test_a_cube_database_has_every_filter_table_before_its_first_statement(fresh
     every earlier statement three times slower. So the tables exist from the start and
     filtering never changes the catalog."""
     wh = fresh.warehouse
-    full = service._full(service.period(wh), wh)
-    cube = service._cube_totals(wh, "movements", full, 30)
-    database = service._CubeDatabase(cube)
-    service._CUBE_DATABASES[id(cube)] = database  # the one the service queries
+    full = full_period(service.period(wh), wh)
+    cube = engine.cube_totals(wh, "movements", full, 30)
+    database = engine.CUBE_DATABASES.of(cube)  # the one the service queries
     dims = ("segment", "country", "acquisition_channel", "industry")
 
     def tables() -> list[str]:
@@ -249,8 +257,8 @@ def test_a_cube_database_has_every_filter_table_before_its_first_statement(fresh
         return [name for (name,) in database.con.execute(query).fetchall()]
 
     at_start = tables()
-    assert at_start == sorted([service._CUBE_NAME, *(service._filter_table(d) for d in dims)])
+    assert at_start == sorted([engine.CUBE_NAME, *(engine.filter_table(d) for d in dims)])
     for picked in [*itertools.combinations(dims, 1), *itertools.combinations(dims, 2)]:
-        service._sliced(wh, "movements", cube, full, None, {d: ["SMB", "US"] for d in picked})
+        engine.sliced(wh, "movements", cube, full, None, {d: ["SMB", "US"] for d in picked})
     assert tables() == at_start
     assert len(database._statements) == database._prepared == 10  # each shape prepared once

@@ -15,7 +15,7 @@ import pytest
 from revintel.app.context import AppContext
 from revintel.metrics import mrr_changes
 from revintel.metrics.drivers import collections, movement_spread, trials_ending
-from revintel.metrics.service import rows_with_drivers
+from revintel.metrics.service import MetricQuery, rows_with_drivers
 from tests.conftest import isolated_settings
 from tests.health.demo import demo_home
 
@@ -128,7 +128,7 @@ def test_rows_with_drivers_add_the_driver_columns_to_the_service_rows(demo_conte
     revenue = rows_with_drivers(demo_context, "revenue")
     assert {"revenue", "invoices", "failed_invoices", "failed_amount"} <= set(revenue[0])
     assert sum(r["invoices"] for r in revenue) > 0
-    filtered = rows_with_drivers(demo_context, "mrr", filters={"segment": ["SMB"]})
+    filtered = rows_with_drivers(demo_context, "mrr", MetricQuery(filters={"segment": ["SMB"]}))
     assert sum(r["new_sq"] for r in filtered) < sum(r["new_sq"] for r in mrr)
-    by_plan = rows_with_drivers(demo_context, "revenue", filters={"plan": ["Pro"]})
+    by_plan = rows_with_drivers(demo_context, "revenue", MetricQuery(filters={"plan": ["Pro"]}))
     assert "invoices" not in by_plan[0]  # payments carry no plan: judged without collections

@@ -19,9 +19,11 @@ from fastapi.testclient import TestClient
 from revintel.api.app import create_app
 from revintel.app.context import AppContext
 from revintel.app.ingest import load_paths
-from revintel.cli.metrics import REPORTS
+from revintel.app.reports import REPORTS
 from revintel.metrics import service
 from revintel.metrics.options import InvalidFilterValue, check_filters
+from revintel.metrics.service import MetricQuery, engine
+from revintel.warehouse.cache import clear_all
 from tests.cli.test_cli_metrics import BRIEF_001
 from tests.conftest import isolated_settings
 
@@ -72,11 +74,9 @@ def api(ctx: AppContext) -> Iterator[TestClient]:
 @pytest.fixture
 def fresh() -> Iterator[None]:
     """No cube or result kept from another test: the first question is computed directly."""
-    service._SNAPSHOT_RESULTS.clear()
-    service._CUBE_ASKED.clear()
+    clear_all()
     yield
-    service._SNAPSHOT_RESULTS.clear()
-    service._CUBE_ASKED.clear()
+    clear_all()
 
 
 def test_a_nul_in_any_filter_of_any_metric_is_a_422_naming_it(api):
@@ -95,7 +95,7 @@ def test_every_control_character_is_a_422(api, value):
 
 def test_quotes_backslashes_percents_and_unicode_never_give_a_server_error(api, fresh):
     # Twice: the first filtered question is computed from the raw tables, the next from the
-    # cube (revintel.metrics.service._cube_wanted). Every odd value at once (a filter keeps
+    # cube (revintel.metrics.service.engine._cube_wanted). Every odd value at once (a filter keeps
     # any of its values): none is any customer's.
     for _, metric, name in itertools.product(range(2), REPORTS, FILTERS):
         response = api.get(f"/api/v1/metrics/{metric}", params={name: ODD_VALUES})
@@ -147,8 +147,8 @@ def test_no_filter_value_is_written_into_any_query(ctx, fresh, monkeypatch, atte
         return text
 
     if attempt == "cube":
-        service.mrr_movements(ctx, filters={"segment": ["SMB"]})
-        service.revenue(ctx, filters={"segment": ["SMB"]})
+        service.mrr_movements(ctx, MetricQuery(filters={"segment": ["SMB"]}))
+        service.revenue(ctx, MetricQuery(filters={"segment": ["SMB"]}))
     monkeypatch.setattr(sqlglot.Expression, "sql", recording)
     filtered: list[dict[str, list[str]]] = [
         {"segment": [MARKER]},
@@ -157,10 +157,10 @@ def test_no_filter_value_is_written_into_any_query(ctx, fresh, monkeypatch, atte
     ]
     for filters in filtered:
         for function in (service.mrr_movements, service.revenue, service.retention):
-            rows = function(ctx, filters=filters)
+            rows = function(ctx, MetricQuery(filters=filters))
             assert rows
-        assert service.cohorts(ctx, filters=filters) is not None
-        service.customer_mrr(ctx, filters=filters, customer_ids=[MARKER])
-    prepared = [sql for sql, _ in service._PREPARED.values()]
+        assert service.cohorts(ctx, MetricQuery(filters=filters)) is not None
+        service.customer_mrr(ctx, MetricQuery(filters=filters), customer_ids=[MARKER])
+    prepared = [sql for sql, _ in engine.COMPILED._values.values()]
     assert written
     assert "marker" not in "".join(written + prepared).lower()  # (random table names: [a-z0-9])

@@ -14,6 +14,7 @@ from revintel.core.config import Settings
 from revintel.core.errors import NoDataError, OutsideTheData
 from revintel.metrics import InvalidMetricOption
 from revintel.metrics import service as metrics
+from revintel.metrics.service import MetricQuery
 
 COMPANY = {
     "customers.csv": """\
@@ -90,12 +91,12 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
 def test_period_defaults_to_the_complete_months_of_the_data(ctx):
     p = metrics.period(ctx)
     assert (p.from_month, p.to_month, p.as_of) == ("2024-01", "2024-03", date(2024, 4, 10))
-    assert metrics.period(ctx, start="2023-06", end="2025-01").to_month == "2024-03"
-    assert metrics.period(ctx, as_of="2024-04-30").to_month == "2024-04"
+    assert metrics.period(ctx, MetricQuery(start="2023-06", end="2025-01")).to_month == "2024-03"
+    assert metrics.period(ctx, MetricQuery(as_of="2024-04-30")).to_month == "2024-04"
     with pytest.raises(OutsideTheData, match="outside the data"):
-        metrics.period(ctx, start="2025-01")
+        metrics.period(ctx, MetricQuery(start="2025-01"))
     with pytest.raises(InvalidMetricOption, match="YYYY-MM-DD"):
-        metrics.period(ctx, as_of="April")
+        metrics.period(ctx, MetricQuery(as_of="April"))
 
 
 def test_mrr_movements_records(ctx):
@@ -113,28 +114,30 @@ def test_mrr_movements_records(ctx):
     )
     assert march["mrr_mom"] == pytest.approx(1000 / 1080 - 1)
     assert isinstance(march["customers"], int)
-    patient = {r["month"]: r for r in metrics.mrr_movements(ctx, delinquency_days=60)}
+    patient = {r["month"]: r for r in metrics.mrr_movements(ctx, MetricQuery(delinquency_days=60))}
     assert patient["2024-03"]["mrr"] == pytest.approx(1030)
 
 
 def test_a_month_does_not_depend_on_the_range_asked_for(ctx):
     whole = {r["month"]: r for r in metrics.mrr_movements(ctx)}
-    part = metrics.mrr_movements(ctx, start="2024-02", end="2024-02")
+    part = metrics.mrr_movements(ctx, MetricQuery(start="2024-02", end="2024-02"))
     assert [r["month"] for r in part] == ["2024-02"]
     assert part[0] == whole["2024-02"]
 
 
 def test_breakdowns_and_filters(ctx):
-    rows = metrics.mrr_movements(ctx, by="segment", start="2024-02", end="2024-02")
+    rows = metrics.mrr_movements(ctx, MetricQuery(by="segment", start="2024-02", end="2024-02"))
     assert {r["segment"]: r["mrr"] for r in rows} == pytest.approx(
         {"SMB": 150, "Enterprise": 900, "Mid-Market": 30}
     )
-    rows = metrics.mrr_movements(ctx, filters={"country": ["US"]}, start="2024-02", end="2024-02")
+    rows = metrics.mrr_movements(
+        ctx, MetricQuery(filters={"country": ["US"]}, start="2024-02", end="2024-02")
+    )
     assert rows[0]["mrr"] == pytest.approx(1000)
-    rows = metrics.mrr_movements(ctx, by="industry", start="2024-02", end="2024-02")
+    rows = metrics.mrr_movements(ctx, MetricQuery(by="industry", start="2024-02", end="2024-02"))
     assert {r["industry"] for r in rows} == {"Retail", "Finance", "(unknown)"}
     with pytest.raises(InvalidMetricOption, match="expected one of"):
-        metrics.mrr_movements(ctx, by="region")  # type: ignore[arg-type]
+        metrics.mrr_movements(ctx, MetricQuery(by="region"))  # type: ignore[arg-type]
 
 
 def test_customer_mrr_drill_down(ctx):
@@ -144,21 +147,21 @@ def test_customer_mrr_drill_down(ctx):
 
 def test_summary_of_the_latest_complete_month(ctx):
     headline = metrics.summary(ctx)
-    assert headline["month"] == "2024-03"
-    assert headline["as_of"] == date(2024, 4, 10)
-    mrr = headline["metrics"]["mrr"]
-    assert (mrr["value"], mrr["previous"]) == pytest.approx((1000, 1080))
-    assert mrr["change"] == pytest.approx(-80)
-    assert mrr["change_pct"] == pytest.approx(1000 / 1080 - 1)
-    assert mrr["definition"] == "docs/metrics.md#mrr"
-    assert headline["metrics"]["arr"]["value"] == pytest.approx(12_000)
-    assert headline["metrics"]["revenue"]["value"] == pytest.approx(1000)
-    assert headline["metrics"]["revenue"]["previous"] == pytest.approx(1050)
-    assert headline["metrics"]["logo_churn_rate"]["value"] == pytest.approx(0.5)
-    assert headline["metrics"]["logo_churn_rate"]["change_pct"] is None  # a rate: change only
-    nrr = headline["metrics"]["nrr_t12m"]
-    assert nrr["value"] is None
-    assert nrr["reason"] == "no MRR 12 months earlier"
+    assert headline.month == "2024-03"
+    assert headline.as_of == date(2024, 4, 10)
+    mrr = headline.metrics["mrr"]
+    assert (mrr.value, mrr.previous) == pytest.approx((1000, 1080))
+    assert mrr.change == pytest.approx(-80)
+    assert mrr.change_pct == pytest.approx(1000 / 1080 - 1)
+    assert mrr.definition == "docs/metrics.md#mrr"
+    assert headline.metrics["arr"].value == pytest.approx(12_000)
+    assert headline.metrics["revenue"].value == pytest.approx(1000)
+    assert headline.metrics["revenue"].previous == pytest.approx(1050)
+    assert headline.metrics["logo_churn_rate"].value == pytest.approx(0.5)
+    assert headline.metrics["logo_churn_rate"].change_pct is None  # a rate: change only
+    nrr = headline.metrics["nrr_t12m"]
+    assert nrr.value is None
+    assert nrr.reason == "no MRR 12 months earlier"
 
 
 def test_retention_cohorts_and_conversion(ctx):
@@ -186,7 +189,7 @@ def test_finance_acquisition_and_ltv(ctx):
     assert total["2024-02"]["cac"] == pytest.approx(300 / 2)
     channels = {
         (r["acquisition_channel"], r["month"]): r
-        for r in metrics.acquisition(ctx, by="acquisition_channel")
+        for r in metrics.acquisition(ctx, MetricQuery(by="acquisition_channel"))
     }
     assert channels[("Paid Ads", "2024-01")]["cac"] == pytest.approx(120)
     assert channels[("Partner", "2024-02")]["cac"] == pytest.approx(250)
@@ -211,7 +214,7 @@ def test_results_follow_a_new_load(tmp_path):
         )
         load_paths(ctx, [extra], mode="append", source="test")
         assert metrics.mrr_movements(ctx)[-1]["mrr"] == pytest.approx(1025)
-        assert metrics.summary(ctx)["metrics"]["expansion"]["value"] == pytest.approx(25)
+        assert metrics.summary(ctx).metrics["expansion"].value == pytest.approx(25)
     finally:
         ctx.close()
 
@@ -232,7 +235,7 @@ def test_missing_tables_are_reported(tmp_path):
     ctx = AppContext(Settings(home=home, warehouse_url=None, database_url=None))
     try:
         load_paths(ctx, [write_company(tmp_path / "csv", files)], source="test")
-        assert metrics.summary(ctx)["metrics"]["revenue"]["reason"] == "no payments loaded"
+        assert metrics.summary(ctx).metrics["revenue"].reason == "no payments loaded"
         with pytest.raises(NoDataError, match="trials"):
             metrics.trial_conversion(ctx)
         with pytest.raises(NoDataError, match="costs"):
@@ -245,6 +248,6 @@ def test_missing_tables_are_reported(tmp_path):
 
 def test_cached_intermediate_tables_stay_bounded(ctx):
     for country in ("US", "DE", "FR", "GB", "BR", "ES", "IT", "NL"):
-        metrics.mrr_movements(ctx, filters={"country": [country]})
+        metrics.mrr_movements(ctx, MetricQuery(filters={"country": [country]}))
     temp = [t for t in ctx.warehouse.con.list_tables() if t.startswith("_revintel_metrics_")]
     assert 0 < len(temp) <= 6

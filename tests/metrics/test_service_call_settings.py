@@ -1,7 +1,7 @@
 """A service call pauses the garbage collector and Ibis's select fusion, and puts both back.
 
-The settings are process-wide (see ``revintel.metrics.service``), so a call must leave them as it
-found them, also when it fails and when the caller had changed them itself.
+The settings are process-wide (see ``revintel.metrics.service.scope``), so a call must leave them
+as it found them, also when it fails and when the caller had changed them itself.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import pytest
 from revintel.app.context import AppContext
 from revintel.metrics import service as metrics
 from revintel.metrics.options import InvalidMetricOption
+from revintel.metrics.service import MetricQuery, tables
+from revintel.warehouse.cache import clear_all
 from tests.conftest import isolated_settings
 from tests.health.demo import demo_home
 
@@ -38,7 +40,7 @@ def test_settings_are_restored_after_a_call(ctx: AppContext) -> None:
 
 def test_settings_are_restored_after_a_failing_call(ctx: AppContext) -> None:
     with pytest.raises(InvalidMetricOption):
-        metrics.mrr_movements(ctx, by="no such dimension")
+        metrics.mrr_movements(ctx, MetricQuery(by="no such dimension"))  # type: ignore[arg-type]
     assert gc.isenabled()
     assert ibis.options.sql.fuse_selects
 
@@ -59,13 +61,13 @@ def test_settings_are_paused_during_a_call(
     ctx: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[tuple[bool, bool]] = []
-    records = metrics._records
+    records = tables.records
 
     def spy(expr: ibis.Table) -> list[dict]:
         seen.append((gc.isenabled(), ibis.options.sql.fuse_selects))
         return records(expr)
 
-    monkeypatch.setattr(metrics, "_records", spy)
-    metrics._SNAPSHOT_RESULTS.clear()  # computed here, not read from the shared results
-    metrics.cohorts(ctx, delinquency_days=45)
+    monkeypatch.setattr("revintel.metrics.service.retention_cohorts.records", spy)
+    clear_all()  # computed here, not read from the shared results
+    metrics.cohorts(ctx, MetricQuery(delinquency_days=45))
     assert seen and all(state == (False, False) for state in seen)

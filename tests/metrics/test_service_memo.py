@@ -1,17 +1,15 @@
-"""The service's results cache (``_memo``) computes without holding its lock.
+"""The service keeps its results (``scope.remember``) without holding a lock while computing.
 
 Threads (dashboard sessions, API requests, the dashboard server's warm-up) computing different
 results do so at the same time, and a thread reading a remembered result does not wait for
-another's computation. A result being computed is computed once: others asking for it wait for it
-(or its error). Computations that ask for each other's keys from two threads, or for their own
-key, finish instead of waiting forever. Then, on a loaded company, service calls from several
-threads at once give what they give one after another.
+another's computation; a computation asking for its own key finishes. (One key computed once, and
+errors reaching every waiter: ``tests/warehouse/test_cache.py``.) On a loaded company, service
+calls from several threads at once give what they give one after another.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -20,28 +18,26 @@ import pytest
 
 from revintel.app.context import AppContext
 from revintel.metrics import service as metrics
+from revintel.metrics.service import MetricQuery
+from revintel.metrics.service.scope import remember, service
+from revintel.warehouse.cache import clear_all
 from tests.conftest import generated_company
 
 TIMEOUT = 10.0
 
 
-class _Connection:
-    """Stands for a backend connection (the per-connection cache keys on it, weakly)."""
-
-
 class _Warehouse:
-    def __init__(self) -> None:
-        self.con = _Connection()
+    """A warehouse whose data has a version, as a Parquet snapshot has."""
+
+    def data_version(self) -> str:
+        return "version-under-test"
 
 
 @pytest.fixture
-def shared(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Warehouse]:
-    """A warehouse whose results are shared by snapshot, as a Parquet snapshot's are."""
-    monkeypatch.setattr(metrics, "_reusable", lambda wh: True)
-    monkeypatch.setattr(metrics, "_snapshot", lambda wh: "snapshot-under-test")
+def shared() -> Iterator[_Warehouse]:
+    clear_all()
     yield _Warehouse()
-    for key in [k for k in metrics._SNAPSHOT_RESULTS if k[0] == "snapshot-under-test"]:
-        del metrics._SNAPSHOT_RESULTS[key]
+    clear_all()
 
 
 def _in_thread(function: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
@@ -58,13 +54,6 @@ def _in_thread(function: Callable[[], Any]) -> tuple[threading.Thread, dict[str,
     return thread, out
 
 
-def _wait_until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
-
-
 def test_different_keys_are_computed_at_the_same_time(shared: _Warehouse) -> None:
     both_inside = threading.Barrier(2, timeout=TIMEOUT)  # broken unless both compute at once
 
@@ -73,7 +62,7 @@ def test_different_keys_are_computed_at_the_same_time(shared: _Warehouse) -> Non
         return value
 
     threads = [
-        _in_thread(lambda v=v: metrics._memo(shared, ("test", v), lambda: compute(v)))
+        _in_thread(lambda v=v: remember(shared, ("test", v), lambda: compute(v)))
         for v in ("a", "b")
     ]
     for thread, _out in threads:
@@ -82,7 +71,7 @@ def test_different_keys_are_computed_at_the_same_time(shared: _Warehouse) -> Non
 
 
 def test_a_remembered_result_is_read_during_another_computation(shared: _Warehouse) -> None:
-    metrics._memo(shared, ("test", "kept"), lambda: "kept")
+    remember(shared, ("test", "kept"), lambda: "kept")
     started, release = threading.Event(), threading.Event()
 
     def slow_compute() -> str:
@@ -90,109 +79,42 @@ def test_a_remembered_result_is_read_during_another_computation(shared: _Warehou
         release.wait(TIMEOUT)
         return "slow"
 
-    slow, out = _in_thread(lambda: metrics._memo(shared, ("test", "slow"), slow_compute))
+    slow, out = _in_thread(lambda: remember(shared, ("test", "slow"), slow_compute))
     started.wait(TIMEOUT)
-    assert metrics._memo(shared, ("test", "kept"), lambda: "computed again") == "kept"
+    assert remember(shared, ("test", "kept"), lambda: "computed again") == "kept"
     assert slow.is_alive()  # still computing: the read did not wait for it
     release.set()
     slow.join(TIMEOUT)
     assert out == {"value": "slow"}
 
 
-def test_a_key_being_computed_is_computed_once(shared: _Warehouse) -> None:
-    calls: list[int] = []
-    release = threading.Event()
-
-    def compute() -> object:
-        calls.append(threading.get_ident())
-        release.wait(TIMEOUT)
-        return object()
-
-    first, first_out = _in_thread(lambda: metrics._memo(shared, ("test", "once"), compute))
-    _wait_until(lambda: len(calls) == 1)
-    second, second_out = _in_thread(lambda: metrics._memo(shared, ("test", "once"), compute))
-    _wait_until(lambda: second.ident in metrics._WAITING)
-    release.set()
-    first.join(TIMEOUT)
-    second.join(TIMEOUT)
-    assert len(calls) == 1
-    assert first_out["value"] is second_out["value"]
-    assert not metrics._COMPUTING and not metrics._WAITING
-
-
-def test_an_error_reaches_the_waiting_thread_and_is_not_kept(shared: _Warehouse) -> None:
-    started, release = threading.Event(), threading.Event()
-
-    def failing() -> str:
-        started.set()
-        release.wait(TIMEOUT)
-        raise ValueError("the warehouse went away")
-
-    first, first_out = _in_thread(lambda: metrics._memo(shared, ("test", "fails"), failing))
-    started.wait(TIMEOUT)
-    second, second_out = _in_thread(lambda: metrics._memo(shared, ("test", "fails"), failing))
-    _wait_until(lambda: second.ident in metrics._WAITING)
-    release.set()
-    first.join(TIMEOUT)
-    second.join(TIMEOUT)
-    assert isinstance(first_out["error"], ValueError)
-    assert second_out["error"] is first_out["error"]
-    assert metrics._memo(shared, ("test", "fails"), lambda: "now it works") == "now it works"
-
-
-def test_threads_asking_for_each_others_keys_both_finish(shared: _Warehouse) -> None:
-    a_started, b_started = threading.Event(), threading.Event()
-    computed: list[str] = []
-
-    def one() -> str:  # thread A: "one" needs "two"
-        computed.append("one")
-        a_started.set()
-        b_started.wait(TIMEOUT)
-        return "one+" + metrics._memo(shared, ("test", "two"), two)
-
-    def two() -> str:  # thread B: "two" needs "one", asked once A waits for "two"
-        computed.append("two")
-        b_started.set()
-        a_started.wait(TIMEOUT)
-        _wait_until(lambda: a.ident in metrics._WAITING)
-        return "two+" + metrics._memo(shared, ("test", "one"), lambda: "one(by B)")
-
-    a, a_out = _in_thread(lambda: metrics._memo(shared, ("test", "one"), one))
-    b, b_out = _in_thread(lambda: metrics._memo(shared, ("test", "two"), two))
-    a.join(TIMEOUT)
-    b.join(TIMEOUT)
-    assert not a.is_alive() and not b.is_alive()
-    assert b_out == {"value": "two+one(by B)"}  # B computed "one" itself instead of waiting
-    assert a_out == {"value": "one+two+one(by B)"}
-    assert computed == ["one", "two"]
-
-
 def test_a_computation_asking_for_its_own_key_computes_it(shared: _Warehouse) -> None:
     def outer() -> str:
-        return "outer+" + metrics._memo(shared, ("test", "self"), lambda: "inner")
+        return "outer+" + remember(shared, ("test", "self"), lambda: "inner")
 
-    assert metrics._memo(shared, ("test", "self"), outer) == "outer+inner"
+    assert remember(shared, ("test", "self"), outer) == "outer+inner"
 
 
-def test_per_connection_results_are_single_flight_too(
-    shared: _Warehouse, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(metrics, "_snapshot", lambda wh: None)  # kept per connection
-    both_inside = threading.Barrier(2, timeout=TIMEOUT)
-    other = _Warehouse()
+def test_without_a_data_version_nothing_outlives_a_call() -> None:
+    class Database:
+        def data_version(self) -> None:
+            return None
 
-    def compute(value: str) -> str:
-        both_inside.wait()
-        return value
+    wh = Database()
+    computed: list[int] = []
 
-    threads = [
-        _in_thread(lambda w=w, v=v: metrics._memo(w, ("test", "table"), lambda: compute(v)))
-        for w, v in ((shared, "mine"), (other, "theirs"))
-    ]
-    for thread, _out in threads:
-        thread.join(TIMEOUT)
-    assert [out for _t, out in threads] == [{"value": "mine"}, {"value": "theirs"}]
-    assert metrics._memo(other, ("test", "table"), lambda: "again") == "theirs"
+    def compute() -> int:
+        computed.append(1)
+        return len(computed)
+
+    assert remember(wh, ("test", "db"), compute) == 1
+    assert remember(wh, ("test", "db"), compute) == 2  # outside a call: computed each time
+
+    @service
+    def one_call() -> tuple[int, int]:
+        return remember(wh, ("test", "db"), compute), remember(wh, ("test", "db"), compute)
+
+    assert one_call() == (3, 3)  # within a call: computed once
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +137,7 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
 
 
 def test_concurrent_service_calls_give_the_sequential_results(company: AppContext) -> None:
-    metrics._SNAPSHOT_RESULTS.clear()
+    clear_all()
     # Every call twice, from four threads, each on its own connection (as sessions are).
     jobs = list(enumerate(CALLS * 2))
     results: dict[int, Any] = {}
@@ -224,7 +146,7 @@ def test_concurrent_service_calls_give_the_sequential_results(company: AppContex
         fork = company.fork()
         try:
             for i, (name, options) in mine:
-                results[i] = getattr(metrics, name)(fork, **options)
+                results[i] = getattr(metrics, name)(fork, MetricQuery(**options))
         finally:
             fork.close()
 
@@ -232,7 +154,6 @@ def test_concurrent_service_calls_give_the_sequential_results(company: AppContex
         for done in [pool.submit(session, jobs[t::4]) for t in range(4)]:
             done.result()
     together = [results[i] for i in range(len(jobs))]
-    metrics._SNAPSHOT_RESULTS.clear()
-    alone = [getattr(metrics, name)(company, **options) for name, options in CALLS * 2]
+    clear_all()
+    alone = [getattr(metrics, name)(company, MetricQuery(**options)) for name, options in CALLS * 2]
     assert together == alone
-    assert not metrics._COMPUTING and not metrics._WAITING

@@ -23,6 +23,8 @@ from revintel.metrics import (
 )
 from revintel.metrics import service as metrics
 from revintel.metrics.finance import growth
+from revintel.metrics.service import MetricQuery
+from revintel.metrics.service.tables import plain
 from tests.conftest import generated_company
 
 
@@ -46,9 +48,7 @@ def _raw_changes(ctx: AppContext, by: str | None, filters: dict[str, list[str]])
 
 
 def _rows(expr) -> list[dict]:
-    return [
-        {k: metrics._plain(v) for k, v in r.items()} for r in expr.to_pandas().to_dict("records")
-    ]
+    return [{k: plain(v) for k, v in r.items()} for r in expr.to_pandas().to_dict("records")]
 
 
 CASES = [
@@ -68,15 +68,15 @@ def test_breakdowns_match_the_raw_expressions(ctx, by, filters):
     changes = _raw_changes(ctx, by, filters)
     movements = mrr_movements(changes, from_month=p.from_month, to_month=p.to_month)
     expected = _rows(growth(movement_rates(movements), "mrr").order_by([*dims, "month"]))
-    assert metrics.mrr_movements(ctx, by=by, filters=filters) == expected
+    assert metrics.mrr_movements(ctx, MetricQuery(by=by, filters=filters)) == expected
 
     trailing = _rows(trailing_retention(changes, from_month=p.from_month, to_month=p.to_month))
-    got = metrics.retention(ctx, by=by, filters=filters)
+    got = metrics.retention(ctx, MetricQuery(by=by, filters=filters))
     assert [r["nrr_t12m"] for r in got] == [r["nrr_t12m"] for r in trailing]
     assert [r["grr_t12m"] for r in got] == [r["grr_t12m"] for r in trailing]
 
     cohorts = _rows(cohort_retention(changes, from_month=p.from_month, to_month=p.to_month))
-    assert metrics.cohorts(ctx, by=by, filters=filters) == cohorts
+    assert metrics.cohorts(ctx, MetricQuery(by=by, filters=filters)) == cohorts
 
 
 def test_ltv_and_acquisition_read_the_same_movements(ctx):
@@ -86,7 +86,7 @@ def test_ltv_and_acquisition_read_the_same_movements(ctx):
     for row in metrics.acquisition(ctx):
         assert row["new_customers"] == movements[row["month"]]["new_customers"]
         assert row["arpa"] == movements[row["month"]]["arpa"]
-    by_channel = metrics.mrr_movements(ctx, by="acquisition_channel")
+    by_channel = metrics.mrr_movements(ctx, MetricQuery(by="acquisition_channel"))
     new = {(r["acquisition_channel"], r["month"]): r["new_customers"] for r in by_channel}
-    for row in metrics.acquisition(ctx, by="acquisition_channel"):
+    for row in metrics.acquisition(ctx, MetricQuery(by="acquisition_channel")):
         assert row["new_customers"] == new[(row["acquisition_channel"], row["month"])]

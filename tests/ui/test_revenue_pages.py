@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -45,10 +46,10 @@ def _open(dashboard: Dashboard, home: Path, page: str) -> AppTest:
     return at
 
 
-def _service(home: Path, name: str, **options) -> list[dict]:
+def _service(home: Path, name: str, **options) -> Any:
     ctx = AppContext(settings_for(home))
     try:
-        return getattr(service, name)(ctx, **options)
+        return getattr(service, name)(ctx, service.MetricQuery(**options))
     finally:
         ctx.close()
 
@@ -63,7 +64,7 @@ def test_executive_overview_tiles_match_the_service_and_follow_filters(
     home = demo_home()
     at = _open(dashboard, home, OVERVIEW)
     assert at.title[0].value == "Executive Overview"
-    headline = _service(home, "summary")["metrics"]  # type: ignore[index]
+    headline = _service(home, "summary").to_dict()["metrics"]
     tiles = _tiles(at)
     assert tiles["MRR"] == formatted(headline["mrr"]["value"], "currency")
     assert tiles["ARR"] == formatted(headline["arr"]["value"], "currency")

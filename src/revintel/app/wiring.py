@@ -60,7 +60,7 @@ class _ClvRevenueMetrics:
         from revintel.clv.ports import ReportMonth
         from revintel.metrics import service as metrics
 
-        p = metrics.period(source, as_of=as_of)
+        p = metrics.period(source, metrics.MetricQuery(as_of=as_of))
         return ReportMonth(month=p.to_month, as_of=p.as_of)
 
     def customer_mrr(self, source: Any, *, as_of: date) -> pl.DataFrame:
@@ -68,7 +68,7 @@ class _ClvRevenueMetrics:
 
         from revintel.metrics import service as metrics
 
-        rows = metrics.customer_mrr(source, as_of=as_of)
+        rows = metrics.customer_mrr(source, metrics.MetricQuery(as_of=as_of))
         if not rows:
             schema = {"customer_id": pl.String, "month": pl.String, "mrr": pl.Float64}
             return pl.DataFrame(schema=schema)
@@ -87,7 +87,8 @@ class _ClvRevenueMetrics:
         from revintel.clv.ports import LtvFigures
         from revintel.metrics import service as metrics
 
-        rows = metrics.ltv(source, start=month, end=month, as_of=as_of, by=by, basis=basis)  # type: ignore[arg-type]
+        query = metrics.MetricQuery(start=month, end=month, as_of=as_of, by=by)  # type: ignore[arg-type]
+        rows: list[dict[str, Any]] = metrics.ltv(source, query, basis=basis)
         return [
             LtvFigures(
                 group=None if by is None else str(row.get(by)),

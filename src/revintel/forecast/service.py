@@ -7,8 +7,6 @@ These functions take the monthly metric rows the metrics engine returns (one dic
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
@@ -22,6 +20,7 @@ from revintel.forecast.anomalies import (
 )
 from revintel.forecast.drivers import driver_anomalies
 from revintel.forecast.forecasting import ForecastResult, forecast_series
+from revintel.warehouse.cache import ResultCache
 
 MetricSeries = Literal["mrr", "revenue", "paying_customers", "new_mrr", "churned_mrr"]
 
@@ -66,24 +65,19 @@ def forecast_metric(
         )
     label, months, values = _series_from_rows(rows, series)
     key = (series, horizon, tuple(levels), tuple(months), tuple(values))
-    with _FORECASTS_LOCK:
-        if key in _FORECASTS:
-            _FORECASTS.move_to_end(key)
-            return _FORECASTS[key]
-    result = forecast_series(values, months, horizon=horizon, levels=levels, series=label)
-    with _FORECASTS_LOCK:
-        _FORECASTS[key] = result
-        while len(_FORECASTS) > _FORECASTS_SIZE:
-            _FORECASTS.popitem(last=False)
-    return result
+    return _FORECASTS.get(
+        key,
+        lambda: forecast_series(values, months, horizon=horizon, levels=levels, series=label),
+    )
 
 
 # The same rows give the same forecast (the model search is deterministic): remembered for the
 # process, so a dashboard's forecast is computed once per data and filters (and the server can
-# compute the landing page's before the first visitor arrives, revintel.ui.server).
-_FORECASTS: OrderedDict[tuple[Any, ...], ForecastResult] = OrderedDict()
-_FORECASTS_SIZE = 64
-_FORECASTS_LOCK = threading.Lock()
+# compute the landing page's before the first visitor arrives, revintel.ui.server). The key holds
+# the data itself (every month and value), not a warehouse's data version: these functions read
+# no warehouse, so the snapshot-keyed cache (warehouse/cache.SnapshotCache) does not apply, but
+# its thread-safe, compute-once map does.
+_FORECASTS: ResultCache[ForecastResult] = ResultCache(64)
 
 
 def metric_anomalies(
@@ -108,23 +102,18 @@ def metric_anomalies(
         hash(key)
     except TypeError:  # a row holding an unhashable value: computed, not remembered
         key = None
-    if key is not None:
-        with _FORECASTS_LOCK:
-            if key in _ANOMALIES:
-                _ANOMALIES.move_to_end(key)
-                return list(_ANOMALIES[key])
-    found = _metric_anomalies(rows, series, mom_threshold=mom_threshold, level=level, model=model)
-    if key is not None:
-        with _FORECASTS_LOCK:
-            _ANOMALIES[key] = found
-            while len(_ANOMALIES) > _FORECASTS_SIZE:
-                _ANOMALIES.popitem(last=False)
-    return list(found)
+
+    def compute() -> list[Anomaly]:
+        return _metric_anomalies(
+            rows, series, mom_threshold=mom_threshold, level=level, model=model
+        )
+
+    return list(compute() if key is None else _ANOMALIES.get(key, compute))
 
 
 # The same rows give the same flags: remembered like forecasts (each call ran the sequential
 # detectors over every month again, ~25 ms of an otherwise cached API answer).
-_ANOMALIES: OrderedDict[tuple[Any, ...], list[Anomaly]] = OrderedDict()
+_ANOMALIES: ResultCache[list[Anomaly]] = ResultCache(64)
 
 
 def _metric_anomalies(

@@ -23,27 +23,16 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from revintel.core.errors import RevintelError
+from revintel.app.outlooks import Outlook
 
 Record = dict[str, Any]
 _LOG = logging.getLogger(__name__)
 WORKER_NICENESS = 10
 """The worker's priority below the server's (Linux): the page run and the browser drawing it come
 first."""
-
-
-@dataclass(frozen=True)
-class Outlook:
-    """A series' forecast and anomalies, or why there is none."""
-
-    forecast: Any | None = None  # revintel.forecast.ForecastResult
-    anomalies: list[Any] = field(default_factory=list)  # revintel.forecast.Anomaly
-    forecast_error: str | None = None
-    anomalies_error: str | None = None
-    worker_failed: bool = False  # not computed: asking again computes it in the server
 
 
 @dataclass(frozen=True)
@@ -71,35 +60,19 @@ def _driver_rows(source: DriverSource, series: str) -> list[Record]:
         for old in list(_FORKS):
             _FORKS.pop(old).close()
         ctx = _FORKS[key] = AppContext(source.settings)
-    return service.rows_with_drivers(
-        ctx, series, end=source.end, filters=json.loads(source.filters)
-    )
+    query = service.MetricQuery(end=source.end, filters=json.loads(source.filters))
+    return service.rows_with_drivers(ctx, series, query)  # type: ignore[arg-type]
 
 
 def compute(
     rows: list[Record], series: str, horizon: int, drivers: DriverSource | None = None
 ) -> Outlook:
-    """The forecast of ``series`` in ``rows`` and its anomalies (judged by their drivers when
-    ``drivers`` says where to read them)."""
-    from revintel.forecast.service import forecast_metric, metric_anomalies
+    """The forecast of ``series`` in ``rows`` and its anomalies (:func:`revintel.app.outlooks.
+    outlook`), judged by their drivers when ``drivers`` says where to read them."""
+    from revintel.app.outlooks import outlook
 
-    forecast = anomalies = None
-    forecast_error = anomalies_error = None
-    try:
-        forecast = forecast_metric(rows, series, horizon)  # type: ignore[arg-type]
-    except RevintelError as exc:
-        forecast_error = str(exc)
-    detail = rows
-    if drivers is not None:
-        try:
-            detail = _driver_rows(drivers, series)
-        except Exception:  # without its drivers a series is judged on its own
-            _LOG.warning("anomaly drivers of %s unavailable", series, exc_info=True)
-    try:
-        anomalies = metric_anomalies(detail, series)  # type: ignore[arg-type]
-    except RevintelError as exc:
-        anomalies_error = str(exc)
-    return Outlook(forecast, anomalies or [], forecast_error, anomalies_error)
+    detail = None if drivers is None else (lambda: _driver_rows(drivers, series))
+    return outlook(rows, series, horizon, detail)
 
 
 def _lower_priority() -> None:
@@ -150,6 +123,7 @@ _THREAD = ThreadPoolExecutor(
 def _prepare() -> None:
     """The worker's imports (the forecasting stack, Ibis, DuckDB): seconds, done once."""
     import revintel.app.context
+    import revintel.app.outlooks
     import revintel.forecast.service
     import revintel.metrics.service  # noqa: F401
 

@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import partial
 from html import escape
 from typing import Any, Literal
@@ -119,11 +119,18 @@ def _data_version(ctx: AppContext) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def _run(version: str, name: str, options: str, _ctx: AppContext) -> Any:
-    return getattr(service, name)(_ctx, **json.loads(options))
+    given = json.loads(options)
+    query = service.MetricQuery(**{k: given.pop(k) for k in _QUERY_FIELDS if k in given})
+    return getattr(service, name)(_ctx, query, **given)
+
+
+_QUERY_FIELDS = tuple(f.name for f in fields(service.MetricQuery))
 
 
 def metric(ctx: AppContext, name: str, **options: Any) -> Any:
-    """``revintel.metrics.service.<name>(ctx, **options)``, cached per data version and options."""
+    """``revintel.metrics.service.<name>(ctx, MetricQuery(...), **rest)``: the options that are
+    :class:`~revintel.metrics.service.MetricQuery` fields go to the query, the others (``basis``,
+    ``cmgr_months``) to the function; cached per data version and options."""
     return _run(data_version(ctx), name, json.dumps(options, sort_keys=True), ctx)
 
 

@@ -116,9 +116,10 @@ def _warm_outlook(ctx) -> None:
 
     p = metrics.period(ctx)
     view = revenue.RevenueFilters(start=month_label(p.first), end=month_label(p.last))
-    revenue.outlook(metrics.mrr_movements(ctx, **view.options), "mrr", "mrr", ctx=ctx, filters=view)
+    query = metrics.MetricQuery(**view.options)
+    revenue.outlook(metrics.mrr_movements(ctx, query), "mrr", "mrr", ctx=ctx, filters=view)
     if ctx.warehouse.has_table("payments"):
-        rows = metrics.revenue(ctx, **view.options)
+        rows = metrics.revenue(ctx, query)
         revenue.outlook(rows, "revenue", "revenue", ctx=ctx, filters=view)
     revenue.start_outlooks()
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from revintel.api.deps import ContextDep
 from revintel.api.schemas import error_responses
-from revintel.cli.metrics import AnomalySeries, find_anomalies, forecast_report
+from revintel.app.outlooks import AnomalySeries, find_anomalies, forecast_report
 from revintel.forecast.anomalies import Detector
 from revintel.forecast.service import HORIZON_MAX, HORIZON_MIN, MetricSeries
 
@@ -93,7 +93,7 @@ def forecast(
     horizon: Annotated[int, Query(ge=HORIZON_MIN, le=HORIZON_MAX)] = HORIZON_MAX,
 ) -> ForecastOut:
     """Forecast ``horizon`` months ahead with 80% and 95% intervals."""
-    return ForecastOut.model_validate(forecast_report(ctx, series, horizon))
+    return ForecastOut.model_validate(forecast_report(ctx, series, horizon).to_dict())
 
 
 @router.get("/anomalies")
@@ -114,4 +114,4 @@ def anomalies(
         level=level,
         detectors=detector or ("rule", "statistical"),
     )
-    return AnomaliesOut.model_validate(result)
+    return AnomaliesOut.model_validate(result.to_dict())

@@ -1,7 +1,7 @@
 """``/api/v1/metrics``: the SaaS metrics of ``docs/metrics.md`` per month, broken down, filtered.
 
 The routes parse and validate the request and answer through the same reports as ``revintel
-metrics`` (:mod:`revintel.cli.metrics`). A metric whose table was never loaded answers 409 naming
+metrics`` (:mod:`revintel.app.reports`). A metric whose table was never loaded answers 409 naming
 the table; an unknown metric or breakdown, a malformed month, an option the metric does not take,
 or ``from`` after ``to``, answers 422 naming the field.
 """
@@ -16,8 +16,7 @@ from pydantic import BaseModel, Field
 
 from revintel.api.deps import ContextDep
 from revintel.api.schemas import Month, error_responses
-from revintel.cli.metrics import REPORTS, ByName, MetricName, metric_report
-from revintel.metrics import service
+from revintel.app.reports import REPORTS, ByName, MetricName, headlines, metric_report
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
 
@@ -84,7 +83,7 @@ def list_metrics() -> list[MetricInfo]:
 @router.get("/summary", responses=error_responses(409, 503))
 def summary(ctx: ContextDep) -> Summary:
     """Headline figures of the latest complete month (MRR, ARR, customers, churn, NRR, ...)."""
-    return Summary.model_validate(service.summary(ctx))
+    return Summary.model_validate(headlines(ctx).to_dict())
 
 
 @router.get(
@@ -131,4 +130,4 @@ def metric(
         filters={k: v for k, v in filters.items() if v},
         field_names={"start": "from", "end": "to", "by": "by"},
     )
-    return MetricRows.model_validate(result)
+    return MetricRows.model_validate(result.to_dict())
