@@ -161,9 +161,11 @@ def _delinquent_deltas(terms: ibis.Table, windows: ibis.Table, keys: list[str]) 
         terms.filter(terms.u.notnull()).select(
             "subscription_id", month_idx=terms.u, late=ibis.literal(0, "int64")
         ),
-        windows.select("subscription_id", month_idx=windows.a, late=ibis.literal(1, "int64")),
+        windows.select(
+            "subscription_id", month_idx=windows.a.cast("int64"), late=ibis.literal(1, "int64")
+        ),
         windows.filter(windows.b.notnull()).select(
-            "subscription_id", month_idx=windows.b, late=ibis.literal(-1, "int64")
+            "subscription_id", month_idx=windows.b.cast("int64"), late=ibis.literal(-1, "int64")
         ),
         distinct=False,
     )
