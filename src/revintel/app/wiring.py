@@ -125,16 +125,16 @@ def _churn_monthly_mrr(
     return customer_mrr(subscriptions, from_month=from_month, to_month=to_month, payments=payments)
 
 
-def _churn_nps_inputs(nps: ibis.Table, lo: int, hi: int) -> ibis.Table:
+def _churn_nps_inputs(table: ibis.Table, lo: int, hi: int) -> ibis.Table:
     from revintel.health.pillars import sentiment_inputs
 
-    return sentiment_inputs(nps, lo, hi)
+    return sentiment_inputs(table, lo, hi)
 
 
-def _churn_ticket_inputs(tickets: ibis.Table, lo: int, hi: int) -> ibis.Table:
+def _churn_ticket_inputs(table: ibis.Table, lo: int, hi: int) -> ibis.Table:
     from revintel.health.pillars import support_inputs
 
-    return support_inputs(tickets, lo, hi)
+    return support_inputs(table, lo, hi)
 
 
 def _churn_account_attributes(warehouse: Warehouse) -> pl.DataFrame:

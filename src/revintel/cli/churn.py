@@ -657,7 +657,7 @@ def rollback_command(
         horizon = None
     elif horizon is None:
         horizon = app_settings.load(ctx.settings, app_settings.CHURN).default_horizon
-    record = registry.rollback(ctx, kind.value, horizon)  # type: ignore[arg-type]
+    record = registry.rollback(ctx, kind.value, horizon)
     typer.echo(f"Rolled back: {record.version} is {record.status} again.")
 
 

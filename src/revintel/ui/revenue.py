@@ -478,7 +478,7 @@ def _hover_value(value: Any, reason: Any, unit: Unit) -> str:
 # One computation per series, data and filters for the whole process; a page asks for the ones it
 # draws, draws, then starts those not started yet (start_outlooks), so that the background work
 # does not compete with the page's own run for the processor.
-class OutlookFuture(Future):  # type: ignore[type-arg]
+class OutlookFuture(Future):
     """A future :class:`Outlook` that knows its identity (series, data, filters): ``key``."""
 
     def __init__(self, key: str) -> None:

@@ -135,11 +135,7 @@ def clear_caches() -> None:
         FEATURE_FRAMES,
         RAW_PREDICTIONS,
         CURRENT_PREDICTIONS,
-        ChurnOverview,
-        DriverSegmentSummary,
         SCORES_FILES,
-        CustomerRisk,
-        RiskPoint,
         LOADED_MODELS,
     ):
         cache.clear()
