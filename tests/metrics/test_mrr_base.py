@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import date as D
 
+import ibis
+import pyarrow as pa
 import pytest
 
 from revintel.metrics import (
@@ -15,6 +17,7 @@ from revintel.metrics import (
     mrr_changes,
     mrr_movements,
 )
+from revintel.metrics.mrr import DEFAULT_DELINQUENCY_DAYS, delinquent_months
 
 from .tables import PAYMENT_SCHEMA, by_month, customers, records, subscriptions, table
 
@@ -161,6 +164,23 @@ def test_failed_payments_stay_in_mrr_until_30_days_past_due():
         ("b", "2024-05"),
         ("b", "2024-06"),
     }
+
+
+def test_delinquency_windows_of_32_bit_month_numbers():
+    """Spark numbers months from dates as 32-bit integers (DuckDB as 64-bit): the windows'
+    breakpoints join the subscriptions' 64-bit month numbers all the same."""
+    subs, payments = _delinquency_example()
+    windows = records(delinquent_months(payments, DEFAULT_DELINQUENCY_DAYS))
+    narrow = ibis.memtable(
+        pa.table(
+            {
+                "subscription_id": [w["subscription_id"] for w in windows],
+                "a": pa.array([w["a"] for w in windows], pa.int32()),
+                "b": pa.array([w["b"] for w in windows], pa.int32()),
+            }
+        )
+    )
+    assert monthly(subs, delinquent=narrow) == monthly(subs, payments=payments)
 
 
 def test_delinquency_days_is_a_parameter():
