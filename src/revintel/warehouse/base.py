@@ -9,6 +9,7 @@ The backends are :mod:`revintel.warehouse.parquet` (the default), :mod:`revintel
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ class StagedTable:
     rows: int
 
 
-class Warehouse:
+class Warehouse(ABC):
     """Read access (Ibis) and atomic writes to the canonical tables. Use :func:`connect`."""
 
     kind: str = "abstract"
@@ -53,12 +54,13 @@ class Warehouse:
             self._con = self._connect()
         return self._con
 
+    @abstractmethod
     def _connect(self) -> BaseBackend:
-        raise NotImplementedError  # pragma: no cover - abstract
+        """A new connection to the backend."""
 
+    @abstractmethod
     def list_tables(self) -> list[str]:
         """Canonical tables present, in load order."""
-        raise NotImplementedError  # pragma: no cover - abstract
 
     def has_table(self, name: str) -> bool:
         return contract_for(name).name in self.list_tables()
@@ -115,13 +117,13 @@ class Warehouse:
             self._con = None
 
     # -- writing ---------------------------------------------------------------------------------
+    @abstractmethod
     def commit(self, staged: Mapping[str, StagedTable], mode: LoadMode = "replace") -> None:
         """Make the staged tables live, all or nothing.
 
         ``replace`` swaps each staged table in whole; ``append`` upserts its rows by primary key
         (a row whose key exists replaces the old row), so loading the same rows twice is a no-op.
         """
-        raise NotImplementedError  # pragma: no cover - abstract
 
 
 _LOCAL = threading.local()
