@@ -23,8 +23,13 @@ import polars as pl
 
 # One month arithmetic for the whole product (docs/metrics.md); health keeps only its own
 # month_number, whose error is a 422 on the health API.
-from revintel.core.calendar import month_label, month_last_day, month_of, parsed_month
-from revintel.core.calendar import month_of_text as month_of_text  # re-exported
+from revintel.core.calendar import (
+    month_label,
+    month_last_day,
+    month_of,
+    month_of_text,
+    parsed_month,
+)
 from revintel.core.errors import InvalidOption
 from revintel.health.config import HealthConfig
 
