@@ -1,2 +1,2 @@
-"""Speed benchmarks. Run one with `uv run python -m benchmarks NAME [options]`; each prints one JSON
+"""Speed benchmarks. Run one with `uv run --group test python -m benchmarks NAME [options]`; each prints one JSON
 line per measurement (figures, targets and ratios against a baseline measured in the same run)."""

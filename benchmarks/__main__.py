@@ -1,4 +1,4 @@
-"""Benchmark runner: `uv run python -m benchmarks NAME [options]`, or `… list`."""
+"""Benchmark runner: `uv run --group test python -m benchmarks NAME [options]`, or `… list`."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ seeds 21-40 (``--holdout``, the default) were first run after its design was fro
 detector the pooled recall and precision of the design seeds, of the held-out seeds, of all of
 them, and of every set of five consecutive seeds (so that a weak set shows):
 
-    uv run python -m benchmarks anomalies [--seeds 1,...,20] [--holdout 21,...,40]
+    uv run --group test python -m benchmarks anomalies [--seeds 1,...,20] [--holdout 21,...,40]
         [--customers 2000] [--months 36]
 
 About 8 s a seed here (2 cores). Targets (issue 3): the statistical detector's recall >= 90% and

@@ -5,8 +5,8 @@ leave them equal (``recommended_action``, added to the predictions, is left out 
 compared with code from before it). ``--prepare`` first fills an empty home with a generated
 company, the 1- and 3-month models and a scoring run.
 
-    uv run python -m benchmarks churn_outputs HOME OUT.json [--prepare]
-    PYTHONPATH=/path/to/old/src uv run python -m benchmarks churn_outputs HOME OLD.json
+    uv run --group test python -m benchmarks churn_outputs HOME OUT.json [--prepare]
+    PYTHONPATH=/path/to/old/src uv run --group test python -m benchmarks churn_outputs HOME OLD.json
     python -c "import json,sys; a,b=(json.load(open(f)) for f in sys.argv[1:]); \\
         print([k for k in a if a[k] != b.get(k)])" OLD.json OUT.json
 """

@@ -1,6 +1,6 @@
 """Speed before and after: five benchmarks run for two checkouts alternately, as one table.
 
-    uv run python -m benchmarks compare_speed --before CHECKOUT_A --after CHECKOUT_B
+    uv run --group test python -m benchmarks compare_speed --before CHECKOUT_A --after CHECKOUT_B
         [--repeat 2] [--scale standard|tiny] [--only metrics_suite,health,...] [--json FILE]
 
 Each benchmark runs through its checkout's own environment and its own copy of the benchmark

@@ -4,7 +4,7 @@ Each size runs in a fresh subprocess (so peak memory is that size's own), which 
 company, writes it to a temporary folder and reports its wall time and peak resident memory.
 Prints one JSON line per size:
 
-    uv run python -m benchmarks.generate [--sizes 10000,100000] [--months 36]
+    uv run --group test python -m benchmarks.generate [--sizes 10000,100000] [--months 36]
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ it. A new error, or one more of a known kind, fails the test; so does an error t
 lists that no longer occurs, so a fixed error leaves the baseline with its fix. After fixing
 errors (or, when merging, to take in the branch's errors), write the baseline again with::
 
-    uv run python -m tests.architecture.test_types --update
+    uv run --group test python -m tests.architecture.test_types --update
 
 mypy keeps its incremental cache in ``.mypy_cache/``: a run after a small change takes seconds.
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "tests" / "architecture" / "mypy-baseline.txt"
-UPDATE = "uv run python -m tests.architecture.test_types --update"
+UPDATE = "uv run --group test python -m tests.architecture.test_types --update"
 HEADER = (
     "# mypy errors in src/revintel that may only go away (tests/architecture/test_types.py).\n"
     f"# <count>\\t<file>: <message>  [<code>]. Write it again with: {UPDATE}\n"
@@ -79,7 +79,7 @@ def compare(found: Counter[str], baseline: Counter[str]) -> list[str]:
     if new:
         problems.append(
             f"{sum(new.values())} new mypy error(s) in src/revintel; fix them "
-            "(`uv run python -m mypy` shows their lines):\n"
+            "(`uv run --group test python -m mypy` shows their lines):\n"
             + "\n".join(f"  +{count} {error}" for error, count in sorted(new.items()))
         )
     fixed = baseline - found
