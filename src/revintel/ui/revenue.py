@@ -650,12 +650,36 @@ def ranked_bars(
     return figure
 
 
-def cohort_heatmap(triangle: Mapping[str, Sequence[float | int | None]], label: str) -> go.Figure:
-    """Cohorts (rows, newest at the bottom) × months since first payment, coloured by retention."""
+RETENTION_SCALE = [[0.0, "#EFF6FF"], [0.5, "#60A5FA"], [1.0, "#1E3A8A"]]
+"""Logo retention, 0 to 100%: darker is more of the cohort kept."""
+LOSS, KEPT, EXPANDED = "#B91C1C", "#F8FAFC", "#15803D"
+"""Revenue retention's diverging scale: red below 100% (revenue lost), neutral at 100%, green
+above (expansion), so that a cohort at 150% does not look like one at 100%."""
+
+
+def cohort_heatmap(
+    triangle: Mapping[str, Sequence[float | int | None]], label: str, *, diverging: bool = False
+) -> go.Figure:
+    """Cohorts (rows, newest at the bottom) × months since first payment, coloured by retention.
+
+    ``diverging``: a scale centred on 100% (revenue retention, which expansion takes above 100%),
+    running to the largest cell; else a 0-100% scale (logo retention, which cannot exceed it)."""
     cohorts = list(triangle)
     width = max((len(v) for v in triangle.values()), default=0)
     z = [list(triangle[c]) + [None] * (width - len(triangle[c])) for c in cohorts]
     text = [["" if v is None else f"{100 * v:.0f}%" for v in row] for row in z]
+    top = 1.0
+    colorscale = RETENTION_SCALE
+    if diverging:
+        top = max([1.25, *(v for row in z for v in row if v is not None)])
+        centre = 1.0 / top
+        colorscale = [
+            [0.0, LOSS],
+            [centre / 2, "#FCA5A5"],
+            [centre, KEPT],
+            [centre + (1.0 - centre) / 3, "#86EFAC"],
+            [1.0, EXPANDED],
+        ]
     figure = go.Figure(
         go.Heatmap(
             z=z,
@@ -664,9 +688,9 @@ def cohort_heatmap(triangle: Mapping[str, Sequence[float | int | None]], label: 
             text=text,
             texttemplate="%{text}" if width <= 13 else None,
             textfont={"size": 10},
-            colorscale=[[0.0, "#EFF6FF"], [0.5, "#60A5FA"], [1.0, "#1E3A8A"]],
+            colorscale=colorscale,
             zmin=0,
-            zmax=1,
+            zmax=top,
             hoverongaps=False,
             colorbar={"title": {"text": label}, "tickformat": ".0%", "thickness": 12},
             hovertemplate="Cohort %{y} · month %{x}: %{z:.1%}<extra></extra>",
