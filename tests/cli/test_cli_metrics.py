@@ -189,7 +189,7 @@ def test_revenue_and_finance_from_brief_001_tables(home: Path) -> None:
     assert [r["revenue"] for r in revenue] == [300, 1100, 1230, 1350]  # the failed payment is out
     finance = {r["month"]: r for r in run_json("metrics", "finance", "--home", home)}
     assert finance["2024-04"]["gross_margin"] == pytest.approx((1350 - 135 - 15) / 1350)
-    assert finance["2024-04"]["operating_profit"] == pytest.approx(1350 - 135 - 15 - 600)
+    assert finance["2024-04"]["contribution"] == pytest.approx(1350 - 135 - 15 - 600)
 
 
 def test_table_output_names_the_definition_and_null_reasons(home: Path) -> None:

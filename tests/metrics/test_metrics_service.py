@@ -184,7 +184,7 @@ def test_finance_acquisition_and_ltv(ctx):
     assert income["2024-02"]["revenue_mom"] == pytest.approx(6.0)
     money = {r["month"]: r for r in metrics.financials(ctx)}
     assert money["2024-02"]["gross_margin"] == pytest.approx((1050 - 60) / 1050)
-    assert money["2024-03"]["operating_profit"] == pytest.approx(1000 - 100 - 100)
+    assert money["2024-03"]["contribution"] == pytest.approx(1000 - 100 - 100)
     total = {r["month"]: r for r in metrics.acquisition(ctx)}
     assert total["2024-02"]["cac"] == pytest.approx(300 / 2)
     channels = {

@@ -123,7 +123,7 @@ def test_financial_health_tiles_match_the_service(dashboard: Dashboard) -> None:
     tiles = _tiles(at)
     assert tiles["Revenue"] == formatted(money["revenue"], "currency")
     assert tiles["Gross margin"] == f"{100 * money['gross_margin']:.1f}%"
-    assert tiles["Operating profit"] == formatted(money["operating_profit"], "currency")
+    assert tiles["Contribution after infra, support and marketing"] == formatted(money["contribution"], "currency")
     assert tiles["CAC"] == formatted(cac["cac"], "currency")
     assert len(at.get("plotly_chart")) == 4
 

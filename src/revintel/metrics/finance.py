@@ -1,8 +1,9 @@
 """Revenue, costs, margins, CAC, LTV and growth (``docs/metrics.md``, Revenue, conversion, finance).
 
 * Revenue(M) = sum of ``amount`` of payments with status Success dated in M (cash, not MRR);
-* gross margin(M) = (Revenue - infra_cost - support_cost) / Revenue; operating profit(M) =
-  Revenue - infra - support - marketing;
+* gross margin(M) = (Revenue - infra_cost - support_cost) / Revenue; contribution(M) =
+  Revenue - infra - support - marketing (not operating profit: the costs table holds no payroll,
+  R&D or G&A);
 * CAC(M) = marketing cost(M) / new customers(M); CAC payback months = CAC / (ARPA x gross margin);
 * LTV(M) = ARPA x gross margin / average logo churn rate of the 6 full months before M
   (ChartMogul's ARPA / churn with ``basis="arpa"``);
@@ -124,7 +125,7 @@ def revenue_rows(series: ibis.Table) -> ibis.Table:
 
 
 def profitability(revenue_by_month: ibis.Table, costs: ibis.Table) -> ibis.Table:
-    """Gross margin and operating profit per month.
+    """Gross margin and contribution after infra, support and marketing, per month.
 
     Parameters
     ----------
@@ -137,12 +138,12 @@ def profitability(revenue_by_month: ibis.Table, costs: ibis.Table) -> ibis.Table
     -------
     ibis.Table
         ``month``, ``revenue``, ``infra_cost``, ``support_cost``, ``marketing_cost``,
-        ``gross_profit``, ``gross_margin``, ``operating_profit`` and ``_reason`` columns. A month
+        ``gross_profit``, ``gross_margin``, ``contribution`` and ``_reason`` columns. A month
         without a costs row has null costs and null margins, with the reason.
     """
     if dimension_columns(revenue_by_month):
         raise InvalidMetricOption(
-            "Gross margin and operating profit are company-wide: no breakdown"
+            "Gross margin and contribution are company-wide: no breakdown"
         )
     require_columns(costs, ["month", "infra_cost", "marketing_cost", "support_cost"], "costs")
     monthly_costs = costs.select(
@@ -173,8 +174,8 @@ def profitability(revenue_by_month: ibis.Table, costs: ibis.Table) -> ibis.Table
         gross_profit=gross_value,
         gross_margin=margin,
         gross_margin_reason=margin_reason,
-        operating_profit=profit,
-        operating_profit_reason=profit_reason,
+        contribution=profit,
+        contribution_reason=profit_reason,
     )
     return result.order_by("month")
 

@@ -1,4 +1,4 @@
-"""Financial Health: cost vs revenue, gross margin, operating profit, CAC and payback by channel.
+"""Financial Health: cost vs revenue, gross margin, contribution, CAC and payback by channel.
 
 Thin: reads the sidebar filters, calls :mod:`revintel.metrics.service` (through
 :mod:`revintel.ui.revenue`'s caches) and draws. Costs are company-wide, so the customer filters
@@ -27,8 +27,8 @@ def render(ctx: AppContext) -> None:
     """The whole page."""
     rv.page_header(
         "Financial Health",
-        "Revenue against costs, gross margin, operating profit and what it costs to acquire a "
-        "customer. Definitions: docs/metrics.md.",
+        "Revenue against costs, gross margin, contribution after infra, support and marketing, "
+        "and what it costs to acquire a customer. Definitions: docs/metrics.md.",
     )
     if not has_data(ctx):
         render_empty_state(ctx)
@@ -49,7 +49,7 @@ def render(ctx: AppContext) -> None:
         [
             rv.kpi_from_rows("revenue", rows, month),
             rv.kpi_from_rows("gross_margin", rows, month),
-            rv.kpi_from_rows("operating_profit", rows, month),
+            rv.kpi_from_rows("contribution", rows, month),
             rv.kpi_from_rows("cac", cac, month, good_when_down=True),
             rv.kpi_from_rows("cac_payback_months", cac, month, good_when_down=True),
         ],
@@ -80,16 +80,17 @@ def render(ctx: AppContext) -> None:
     left, right = st.columns(2)
     with left:
         rv.chart_card(
-            "Operating profit",
-            rv.signed_bars(shown, "operating_profit", "Operating profit"),
+            "Contribution after infra, support and marketing",
+            rv.signed_bars(shown, "contribution", "Contribution"),
             partial(
                 rv.frame_of,
                 shown,
-                ["month", "revenue", "operating_profit", *(c for c, _, _ in COSTS)],
+                ["month", "revenue", "contribution", *(c for c, _, _ in COSTS)],
             ),
-            "operating_profit",
-            help=rv.definition_help("operating_profit"),
-            caption="Revenue − infrastructure − support − marketing; green profit, red loss.",
+            "contribution",
+            help=rv.definition_help("contribution"),
+            caption="Revenue − infrastructure − support − marketing; green positive, red negative. "
+            "Not operating profit: payroll, R&D and G&A are not in the costs table.",
         )
     with right:
         render_cac_by_channel(ctx, filters)
