@@ -17,7 +17,7 @@ from benchmarks.dashboard_revenue import CHART, RUNNING
 
 from tests.ui.test_browser import ARTIFACTS, CHROMIUM, running_revintel
 
-TILES = ["MRR", "ARR", "Paying customers", "Revenue", "ARPA", "NRR (monthly)", "Logo churn",
+TILES = ["MRR", "ARR", "Paying customers", "Cash collected", "ARPA", "NRR (monthly)", "Logo churn",
          "Quick ratio"]  # fmt: skip
 
 

@@ -94,3 +94,22 @@ def test_logo_retention_heatmap_keeps_its_0_to_100_percent_scale() -> None:
 
     figure = cohort_heatmap({"2024-01": [1.0, 0.8]}, "Logo retention")
     assert (figure.data[0].zmin, figure.data[0].zmax) == (0, 1.0)
+
+
+def test_cash_collected_tile_is_neutral_and_shows_recognised_revenue_beside_it() -> None:
+    from revintel.ui.revenue import cash_kpi
+
+    # December: annual prepayments lift cash 55% while MRR grows 9%
+    cash = [
+        {"month": "2024-11", "revenue": 700_000.0},
+        {"month": "2024-12", "revenue": 1_085_000.0},
+    ]
+    mrr = [{"month": "2024-11", "mrr": 400_000.0}, {"month": "2024-12", "mrr": 436_000.0}]
+    tile = _tile(cash_kpi(cash, mrr, "2024-12"))
+    assert tile["label"] == "Cash collected"
+    assert tile["value"] == "$1.1M"
+    assert tile["delta"] == "↑ +$385.0k (+55.0%)"
+    assert tile["tone"] == "ri-flat"  # billing timing is not shown as good news
+    assert tile["note"].startswith("Recognised revenue (MRR-based) $436.0k, +9.0%")
+    assert "billing timing" in tile["note"] and "not growth" in tile["note"]
+    assert "recognised revenue" in tile["help"].lower()  # the tooltip says which it is

@@ -187,7 +187,7 @@ REPORTS: dict[str, MetricReport] = {
         None,
     ),
     "revenue": MetricReport(
-        "Revenue",
+        "Cash collected (revenue)",
         "revenue",
         _service("revenue"),
         None,

@@ -156,6 +156,9 @@ def summary_command(home: HomeOption = None, fmt: FormatOption = OutputFormat.ta
         for m in result["metrics"].values()
     ]
     emit(rows, fmt, title=f"Headline figures, {result['month']} (as of {result['as_of']})")
+    for m in result["metrics"].values():
+        if m.get("note") and fmt is OutputFormat.table:
+            typer.echo(f"{m['label']}: {m['note']}")
 
 
 for _name in REPORTS:

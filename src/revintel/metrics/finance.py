@@ -18,6 +18,7 @@ from typing import Literal
 import ibis
 
 from revintel.core.calendar import check_range, month_of, month_text
+from revintel.core.formatting import money
 from revintel.metrics.options import (
     Dimension,
     Filters,
@@ -39,6 +40,39 @@ NO_REVENUE = "no revenue in the month"
 NO_COSTS = "no costs reported for the month"
 NO_NEW_CUSTOMERS = "no new customers in the month"
 NO_SPEND = "no marketing spend reported for the month"
+
+
+BILLING_TIMING_GAP = 0.05
+"""Cash collected and recognised revenue whose month-over-month changes differ by more than this
+(5 points) are said to differ by billing timing."""
+
+
+def cash_against_recognised(
+    cash: float | None,
+    cash_before: float | None,
+    recognised: float | None,
+    recognised_before: float | None,
+) -> str | None:
+    """What a reader of cash collected (Revenue(M)) needs beside it: recognised revenue (MRR-based)
+    and its change, and, when the two changes differ by more than :data:`BILLING_TIMING_GAP`, that
+    the gap is billing timing (annual and prepaid invoices collected in one month), not growth.
+    None without recognised revenue.
+    """
+    if recognised is None:
+        return None
+    note = f"Recognised revenue (MRR-based) {money(recognised)}"
+    rec_change = recognised / recognised_before - 1.0 if recognised_before else None
+    if rec_change is None:
+        return note + "."
+    note += f", {rec_change:+.1%} on the month before."
+    cash_change = cash / cash_before - 1.0 if cash is not None and cash_before else None
+    if cash_change is not None and abs(cash_change - rec_change) > BILLING_TIMING_GAP:
+        direction = "not growth" if cash_change > rec_change else "not decline"
+        note += (
+            f" Cash collected moved {cash_change:+.1%}: the gap is billing timing (annual and "
+            f"prepaid invoices collected in one month), {direction}."
+        )
+    return note
 
 
 def revenue(
@@ -142,9 +176,7 @@ def profitability(revenue_by_month: ibis.Table, costs: ibis.Table) -> ibis.Table
         without a costs row has null costs and null margins, with the reason.
     """
     if dimension_columns(revenue_by_month):
-        raise InvalidMetricOption(
-            "Gross margin and contribution are company-wide: no breakdown"
-        )
+        raise InvalidMetricOption("Gross margin and contribution are company-wide: no breakdown")
     require_columns(costs, ["month", "infra_cost", "marketing_cost", "support_cost"], "costs")
     monthly_costs = costs.select(
         _cost_month=costs.month.cast("string"),

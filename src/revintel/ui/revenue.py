@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import partial
 from html import escape
 from typing import Any, Literal
@@ -32,6 +32,7 @@ from revintel.core.errors import RevintelError
 from revintel.core.formatting import NULL, money, percent
 from revintel.metrics import service
 from revintel.metrics.definitions import DEFINITIONS
+from revintel.metrics.finance import cash_against_recognised
 from revintel.ui import outlook as outlook_worker
 from revintel.ui import theme, vega
 from revintel.ui.components import last_load_time, page_controls
@@ -231,6 +232,8 @@ class Kpi:
     unit: Unit | None = None
     label: str | None = None
     good_when_down: bool = False
+    neutral: bool = False  # the change is neither good nor bad news (cash: billing timing)
+    note: str | None = None  # read beside the value (cash: recognised revenue)
 
     @property
     def change(self) -> float | None:
@@ -260,6 +263,20 @@ def kpi_from_rows(
         reason=reason if value is None else None,
         **extra,
     )
+
+
+def cash_kpi(cash: Sequence[Record], movements: Sequence[Record], month: str) -> Kpi:
+    """The cash collected tile: its change in a neutral colour (billing timing moves it as much as
+    growth does) and recognised revenue (MRR-based, from ``movements``) beside it
+    (:func:`revintel.metrics.finance.cash_against_recognised`)."""
+    kpi = kpi_from_rows("revenue", cash, month)
+    recognised = kpi_from_rows("recognised_revenue", movements, month, column="mrr")
+    note = None
+    if kpi.value is not None:
+        note = cash_against_recognised(
+            kpi.value, kpi.previous, recognised.value, recognised.previous
+        )
+    return replace(kpi, neutral=True, note=note)
 
 
 def delta_text(kpi: Kpi, unit: Unit) -> str | None:
@@ -336,10 +353,15 @@ def kpi_tile_html(kpi: Kpi, *, tip_leftwards: bool = False) -> str:
         arrow, tone = "", "ri-flat"
         if change:
             arrow = "↑ " if change > 0 else "↓ "
-            tone = "ri-good" if (change > 0) != kpi.good_when_down else "ri-bad"
+            if not kpi.neutral:
+                tone = "ri-good" if (change > 0) != kpi.good_when_down else "ri-bad"
         below = (
             f'<div class="ri-kpi-delta {tone}" data-testid="revintelKpiDelta">'
             f"{arrow}{escape(delta)}</div>"
+        )
+    if kpi.note:
+        below += (
+            f'<div class="ri-kpi-reason" data-testid="revintelKpiNote">{escape(kpi.note)}</div>'
         )
     return (
         f'<div class="ri-kpi{" ri-tip-left" if tip_leftwards else ""}" data-testid="revintelKpi"'

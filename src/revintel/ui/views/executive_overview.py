@@ -72,7 +72,7 @@ def render(ctx: AppContext) -> None:
             drawn_without.append(render_revenue_trend(ctx, cash, filters, revenue_outlook))
         else:
             with st.container(border=True):
-                st.markdown("**Revenue**")
+                st.markdown("**Cash collected**")
                 rv.missing_table_notice(ctx, "payments", "revenue (successful payments)")
     with right:
         shown = rv.in_range(movements, filters)
@@ -92,9 +92,10 @@ def render(ctx: AppContext) -> None:
 
 
 def render_kpis(movements: list[dict], cash: list[dict], month: str, has_payments: bool) -> None:
-    """The eight headline tiles of the last month in range, with month-over-month change."""
+    """The eight headline tiles of the last month in range, with month-over-month change; cash
+    collected with recognised revenue beside it."""
     revenue_kpi = (
-        rv.kpi_from_rows("revenue", cash, month)
+        rv.cash_kpi(cash, movements, month)
         if has_payments
         else rv.Kpi("revenue", None, None, reason="load the payments table")
     )
@@ -174,12 +175,13 @@ def render_revenue_trend(
     result = future.result() if future.done() else None
     shown = rv.in_range(cash, filters)
     rv.chart_card(
-        "Revenue (cash collected)",
-        vega.trend_spec(shown, "revenue", "Revenue", result=result, kind="bar"),
+        "Cash collected",
+        vega.trend_spec(shown, "revenue", "Cash collected", result=result, kind="bar"),
         partial(rv.frame_of, shown, REVENUE_COLUMNS),
         "revenue_trend",
         help=rv.definition_help("revenue"),
-        caption=f"Successful payments per month. {MARKERS}",
+        caption="Successful payments per month, as billed: months when annual plans are paid "
+        f"upfront stand out; recognised revenue (MRR-based) is the MRR trend. {MARKERS}",
     )
     return result is None
 
