@@ -130,6 +130,7 @@ def test_forecast_and_anomalies(api: TestClient) -> None:
     ]
     assert found["anomalies"][0]["reason"] == "MRR rose 266.7% vs previous month (threshold 10%)"
     assert get(api, "/api/v1/anomalies?series=arr", 422)["fields"][0]["field"] == "series.0"
+    assert get(api, "/api/v1/anomalies")["detectors"] == ["statistical"]  # the rule on request
 
 
 def test_without_payments_revenue_anomalies_are_skipped_with_a_note(tmp_path: Path) -> None:
