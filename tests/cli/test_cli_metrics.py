@@ -15,10 +15,9 @@ Apr    A's add-on ends, B comes back at 250    1350     0     0     50      0   
 
 from __future__ import annotations
 
-import statistics
-
 import itertools
 import json
+import statistics
 from pathlib import Path
 
 import pytest
@@ -282,7 +281,7 @@ def test_anomalies_flag_with_reason_and_size(demo_home: Path) -> None:
     assert rule, "a company growing from zero has months off its trend"
     mrr = {r["month"]: r["mrr"] for r in run_json("metrics", "mrr", "--home", demo_home)}
     months = sorted(mrr)
-    changes = {m: mrr[m] / mrr[p] - 1 for p, m in zip(months, months[1:]) if mrr[p]}
+    changes = {m: mrr[m] / mrr[p] - 1 for p, m in itertools.pairwise(months) if mrr[p]}
     for a in rule:
         if a["metric"] != "mrr":
             continue
