@@ -74,6 +74,10 @@ def test_summary(api: TestClient) -> None:
     assert body["month"] == "2024-04"
     assert body["metrics"]["customers"]["value"] == 3
     assert body["metrics"]["logo_churn_rate"]["definition"] == "docs/metrics.md#logo-churn-rate"
+    cash, recognised = body["metrics"]["revenue"], body["metrics"]["recognised_revenue"]
+    assert cash["label"] == "Cash collected"
+    assert recognised["value"] == body["metrics"]["mrr"]["value"]
+    assert cash["note"].startswith("Recognised revenue (MRR-based) $")
 
 
 def test_list_of_metrics(api: TestClient) -> None:

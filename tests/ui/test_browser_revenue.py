@@ -124,10 +124,27 @@ def test_executive_overview_in_chromium(demo_24_months: str) -> None:
             page.get_by_text("Forecast 6 months ahead").wait_for(timeout=60_000)
             wait_rendered(page)
             full_page_shot(page, ARTIFACTS / "executive-overview.png")
-            # an anomaly marker on the MRR trend says why when hovered
+            # cash collected: a neutral change, recognised revenue beside it, the tooltip says
+            cash = page.locator('[data-metric="revenue"]')
+            assert "ri-flat" in cash.locator('[data-testid="revintelKpiDelta"]').get_attribute(
+                "class"
+            )
+            note = cash.locator('[data-testid="revintelKpiNote"]').inner_text()
+            assert note.startswith("Recognised revenue (MRR-based) $"), note
+            help_text = cash.locator('[role="tooltip"]').text_content() or ""
+            assert "recognised revenue" in help_text.lower(), help_text
+            # By default the markers are the statistical detector's alone: a marker hovered
+            # gives no rule reason. The rule's flags are drawn on request.
             why = hover_for_tooltip(page, charts.first.locator(".marks"), "Why")
-            assert why is not None, "no anomaly marker's tooltip found on the MRR trend"
-            assert "Anomaly" in why and ("Rule: MRR" in why or "Statistical: " in why), why
+            assert why is None or ("Statistical: " in why and "Rule:" not in why), why
+            page.get_by_text("Rule flags").click()
+            wait_rendered(page)
+            why = hover_for_tooltip(page, charts.first.locator(".marks"), "Rule: MRR")
+            assert why is not None, "no rule marker's tooltip found on the MRR trend"
+            assert "Anomaly" in why and "vs previous month" in why, why
+            full_page_shot(page, ARTIFACTS / "executive-overview-rule-flags.png")
+            page.get_by_text("Rule flags").click()
+            wait_rendered(page)
             before = tile_value(page, "MRR")
 
             segment = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]')
