@@ -279,4 +279,4 @@ def test_summary_labels_revenue_cash_collected_beside_recognised_revenue(tmp_pat
 
 def test_cash_close_to_recognised_revenue_is_not_called_billing_timing(ctx):
     cash = metrics.summary(ctx).metrics["revenue"]  # -4.8% against MRR's -7.4%
-    assert cash.note == "Recognised revenue (MRR-based) $1.0k, -7.4% on the month before."
+    assert cash.note == "Recognised revenue (MRR-based) $1.0k, -7.4%."

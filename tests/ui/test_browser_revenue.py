@@ -137,13 +137,13 @@ def test_executive_overview_in_chromium(demo_24_months: str) -> None:
             # gives no rule reason. The rule's flags are drawn on request.
             why = hover_for_tooltip(page, charts.first.locator(".marks"), "Why")
             assert why is None or ("Statistical: " in why and "Rule:" not in why), why
-            page.get_by_text("Rule flags").click()
+            page.get_by_text("Rule flags", exact=True).click()
             wait_rendered(page)
             why = hover_for_tooltip(page, charts.first.locator(".marks"), "Rule: MRR")
             assert why is not None, "no rule marker's tooltip found on the MRR trend"
             assert "Anomaly" in why and "vs previous month" in why, why
             full_page_shot(page, ARTIFACTS / "executive-overview-rule-flags.png")
-            page.get_by_text("Rule flags").click()
+            page.get_by_text("Rule flags", exact=True).click()
             wait_rendered(page)
             before = tile_value(page, "MRR")
 

@@ -64,14 +64,11 @@ def cash_against_recognised(
     rec_change = recognised / recognised_before - 1.0 if recognised_before else None
     if rec_change is None:
         return note + "."
-    note += f", {rec_change:+.1%} on the month before."
+    note += f", {rec_change:+.1%}."
     cash_change = cash / cash_before - 1.0 if cash is not None and cash_before else None
     if cash_change is not None and abs(cash_change - rec_change) > BILLING_TIMING_GAP:
         direction = "not growth" if cash_change > rec_change else "not decline"
-        note += (
-            f" Cash collected moved {cash_change:+.1%}: the gap is billing timing (annual and "
-            f"prepaid invoices collected in one month), {direction}."
-        )
+        note += f" Cash {cash_change:+.1%}: the gap is billing timing (annual plans), {direction}."
     return note
 
 
