@@ -279,7 +279,7 @@ def baseline(data: Path, out: Path | None) -> dict[str, Any]:
             )
     cohorts = pd.DataFrame(cohort_rows)
 
-    # Revenue (Success payments), margins, operating profit.
+    # Revenue (Success payments), margins, contribution.
     revenue = pd.read_sql_query(
         """SELECT substr(payment_date, 1, 7) AS month, SUM(amount) AS revenue,
                   COUNT(*) AS successful_payments
@@ -291,7 +291,7 @@ def baseline(data: Path, out: Path | None) -> dict[str, Any]:
     fin = fin.join(costs)
     fin["gross_profit"] = fin.revenue - fin.infra_cost - fin.support_cost
     fin["gross_margin"] = fin.gross_profit / fin.revenue.replace(0, np.nan)
-    fin["operating_profit"] = fin.gross_profit - fin.marketing_cost
+    fin["contribution"] = fin.gross_profit - fin.marketing_cost
     fin["revenue_mom"] = fin.revenue / fin.revenue.shift(1).replace(0, np.nan) - 1
 
     # CAC and payback, in total and by acquisition channel; LTV.

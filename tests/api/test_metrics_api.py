@@ -74,6 +74,10 @@ def test_summary(api: TestClient) -> None:
     assert body["month"] == "2024-04"
     assert body["metrics"]["customers"]["value"] == 3
     assert body["metrics"]["logo_churn_rate"]["definition"] == "docs/metrics.md#logo-churn-rate"
+    cash, recognised = body["metrics"]["revenue"], body["metrics"]["recognised_revenue"]
+    assert cash["label"] == "Cash collected"
+    assert recognised["value"] == body["metrics"]["mrr"]["value"]
+    assert cash["note"].startswith("Recognised revenue (MRR-based) $")
 
 
 def test_list_of_metrics(api: TestClient) -> None:
@@ -130,6 +134,7 @@ def test_forecast_and_anomalies(api: TestClient) -> None:
     ]
     assert found["anomalies"][0]["reason"] == "MRR rose 266.7% vs previous month (threshold 10%)"
     assert get(api, "/api/v1/anomalies?series=arr", 422)["fields"][0]["field"] == "series.0"
+    assert get(api, "/api/v1/anomalies")["detectors"] == ["statistical"]  # the rule on request
 
 
 def test_without_payments_revenue_anomalies_are_skipped_with_a_note(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import statistics
 from pathlib import Path
 
 import pytest
@@ -189,7 +190,7 @@ def test_revenue_and_finance_from_brief_001_tables(home: Path) -> None:
     assert [r["revenue"] for r in revenue] == [300, 1100, 1230, 1350]  # the failed payment is out
     finance = {r["month"]: r for r in run_json("metrics", "finance", "--home", home)}
     assert finance["2024-04"]["gross_margin"] == pytest.approx((1350 - 135 - 15) / 1350)
-    assert finance["2024-04"]["operating_profit"] == pytest.approx(1350 - 135 - 15 - 600)
+    assert finance["2024-04"]["contribution"] == pytest.approx(1350 - 135 - 15 - 600)
 
 
 def test_table_output_names_the_definition_and_null_reasons(home: Path) -> None:
@@ -271,17 +272,25 @@ def test_forecast_horizon_is_checked(demo_home: Path) -> None:
 def test_anomalies_flag_with_reason_and_size(demo_home: Path) -> None:
     result = run_json("anomalies", "--home", demo_home)
     assert result["threshold"] == 0.10 and result["level"] == 95
-    rule = [a for a in result["anomalies"] if a["detector"] == "rule"]
-    assert rule, "a company growing from zero has months above 10% MoM"
+    # the statistical detector is the default; the rule is given on request
+    assert result["detectors"] == ["statistical"]
+    assert {a["detector"] for a in result["anomalies"]} <= {"statistical"}
+    asked = run_json("anomalies", "--detector", "rule", "--detector", "statistical",
+                     "--home", demo_home)  # fmt: skip
+    rule = [a for a in asked["anomalies"] if a["detector"] == "rule"]
+    assert rule, "a company growing from zero has months off its trend"
     mrr = {r["month"]: r["mrr"] for r in run_json("metrics", "mrr", "--home", demo_home)}
     months = sorted(mrr)
+    changes = {m: mrr[m] / mrr[p] - 1 for p, m in itertools.pairwise(months) if mrr[p]}
     for a in rule:
         if a["metric"] != "mrr":
             continue
-        previous = mrr[months[months.index(a["month"]) - 1]]
-        assert a["size"] == pytest.approx(mrr[a["month"]] / previous - 1)
+        i = months.index(a["month"])
+        before = [changes[m] for m in months[max(1, i - 6) : i] if m in changes]
+        trend = statistics.median(before) if len(before) >= 3 else 0.0
+        assert a["size"] == pytest.approx(changes[a["month"]] - trend)
         assert abs(a["size"]) > 0.10
-        assert a["reason"].startswith("MRR rose" if a["size"] > 0 else "MRR fell")
+        assert a["reason"].startswith("MRR rose" if changes[a["month"]] > 0 else "MRR fell")
     only = run_json("anomalies", "--series", "mrr", "--detector", "rule", "--home", demo_home)
     assert {a["metric"] for a in only["anomalies"]} == {"mrr"}
     assert {a["detector"] for a in only["anomalies"]} == {"rule"}

@@ -19,10 +19,37 @@ def _rule(values: list[float], threshold: float = 0.10) -> list[str]:
 
 
 def test_rule_flags_exactly_the_months_strictly_above_the_threshold() -> None:
-    # changes: +10% (boundary, not flagged), +10.01%, -10% (boundary), -10.01%, +5%, +25%
-    values = [100.0, 110.0, 121.011, 108.9099, 98.0, 102.9, 128.625]
-    assert _rule(values) == ["2021-03", "2021-05", "2021-07"]
-    assert _rule(values, threshold=0.20) == ["2021-07"]
+    # too little history for a trend: plain month-over-month changes
+    # +10% (boundary, not flagged), then +10.01%
+    assert _rule([100.0, 100.0, 110.0, 121.011]) == ["2021-04"]
+    # a flat trend: +10% (boundary), -10% (boundary) are not flagged; -10.01%, +25% are
+    flat = [100.0] * 5
+    assert _rule([*flat, 110.0]) == []
+    assert _rule([*flat, 90.0]) == []
+    assert _rule([*flat, 89.99]) == ["2021-06"]
+    assert _rule([*flat, 125.0]) == ["2021-06"]
+    assert _rule([*flat, 125.0], threshold=0.25) == []
+
+
+def test_rule_is_relative_to_the_trend_of_a_growing_series() -> None:
+    # 12% a month for a year (every month above 10% month over month), then +30% in one month
+    values = [100.0 * 1.12**t for t in range(13)]
+    values.append(values[-1] * 1.30)
+    values += [values[-1] * 1.12**k for k in range(1, 4)]
+    months = month_labels(len(values))
+    # the first three months have no trend yet (fewer than three changes before): plain MoM
+    assert _rule(values) == [*months[1:4], months[13]]
+    y, periods = as_monthly_series(values, months)
+    a = rule_anomalies(y, periods, series="MRR", mom_threshold=0.10)[-1]
+    assert a.size == pytest.approx(0.30 - 0.12)
+    assert a.expected == pytest.approx(values[12] * 1.12)
+    assert a.reason == (
+        "MRR rose 30.0% vs previous month, 18.0 points above its trend of +12.0% a month "
+        "(threshold 10%)"
+    )
+    # a growing company whose growth stalls for a month is flagged: flat against +12%
+    stalled = [100.0 * 1.12**t for t in range(8)] + [100.0 * 1.12**7 * 0.99]
+    assert _rule(stalled)[3:] == [month_labels(9)[8]]
 
 
 def test_rule_reason_size_and_bounds() -> None:

@@ -1,4 +1,4 @@
-"""Revenue, gross margin, operating profit, CAC, payback, LTV, growth (docs/metrics.md)."""
+"""Revenue, gross margin, contribution, CAC, payback, LTV, growth (docs/metrics.md)."""
 
 from __future__ import annotations
 
@@ -76,21 +76,21 @@ def test_revenue_by_customer_dimension():
     }
 
 
-def test_gross_margin_and_operating_profit_from_costs():
+def test_gross_margin_and_contribution_from_costs():
     rows = by_month(records(margins()))
     jan, feb, mar, apr = (rows[m] for m in ("2024-01", "2024-02", "2024-03", "2024-04"))
     assert jan["gross_profit"] == 120
     assert jan["gross_margin"] == pytest.approx(0.8)
-    assert jan["operating_profit"] == 80
+    assert jan["contribution"] == 80
     assert feb["gross_margin"] == pytest.approx(0.7)
-    assert feb["operating_profit"] == pytest.approx(70 - 21 - 100)
+    assert feb["contribution"] == pytest.approx(70 - 21 - 100)
     assert mar["gross_margin"] is None
     assert mar["gross_margin_reason"] == "no costs reported for the month"
-    assert mar["operating_profit"] is None
-    assert mar["operating_profit_reason"] == "no costs reported for the month"
+    assert mar["contribution"] is None
+    assert mar["contribution_reason"] == "no costs reported for the month"
     assert apr["gross_margin"] is None
     assert apr["gross_margin_reason"] == "no revenue in the month"
-    assert apr["operating_profit"] == -15
+    assert apr["contribution"] == -15
 
 
 def acquisition_example():
@@ -210,3 +210,13 @@ def test_growth_mom_yoy_and_cmgr():
     assert rows["2024-01"]["x_yoy"] is None
     assert rows["2024-01"]["x_yoy_reason"] == "the value 12 months before is 0"
     assert rows["2024-02"]["x_cmgr"] == pytest.approx((200 / 100) ** (1 / 3) - 1)
+
+
+def test_revenue_less_three_cost_lines_is_not_called_operating_profit():
+    from revintel.metrics.definitions import DEFINITIONS
+
+    columns = margins().columns
+    assert "contribution" in columns and "operating_profit" not in columns
+    label = DEFINITIONS["contribution"].label
+    assert "operating profit" not in label.lower()
+    assert "infra, support and marketing" in label

@@ -184,7 +184,7 @@ def test_finance_acquisition_and_ltv(ctx):
     assert income["2024-02"]["revenue_mom"] == pytest.approx(6.0)
     money = {r["month"]: r for r in metrics.financials(ctx)}
     assert money["2024-02"]["gross_margin"] == pytest.approx((1050 - 60) / 1050)
-    assert money["2024-03"]["operating_profit"] == pytest.approx(1000 - 100 - 100)
+    assert money["2024-03"]["contribution"] == pytest.approx(1000 - 100 - 100)
     total = {r["month"]: r for r in metrics.acquisition(ctx)}
     assert total["2024-02"]["cac"] == pytest.approx(300 / 2)
     channels = {
@@ -251,3 +251,32 @@ def test_cached_intermediate_tables_stay_bounded(ctx):
         metrics.mrr_movements(ctx, MetricQuery(filters={"country": [country]}))
     temp = [t for t in ctx.warehouse.con.list_tables() if t.startswith("_revintel_metrics_")]
     assert 0 < len(temp) <= 6
+
+
+def test_summary_labels_revenue_cash_collected_beside_recognised_revenue(tmp_path):
+    # A pays a year upfront in March: cash doubles while MRR falls (B left).
+    files = dict(COMPANY)
+    files["payments.csv"] = COMPANY["payments.csv"].replace(
+        "P03,A,2024-03-05,100,", "P03,A,2024-03-05,1200,"
+    )
+    home = tmp_path / "home"
+    ctx = AppContext(Settings(home=home, warehouse_url=None, database_url=None))
+    try:
+        load_paths(ctx, [write_company(tmp_path / "csv", files)], source="test")
+        headline = metrics.summary(ctx).metrics
+        cash, recognised = headline["revenue"], headline["recognised_revenue"]
+        assert cash.label == "Cash collected"
+        assert cash.change_pct == pytest.approx(2100 / 1050 - 1)
+        assert (recognised.label, recognised.unit) == ("Recognised revenue", "currency")
+        assert (recognised.value, recognised.previous) == pytest.approx((1000, 1080))
+        assert recognised.definition == "docs/metrics.md#recognised-revenue"
+        assert cash.note is not None
+        assert "Recognised revenue (MRR-based) $1.0k, -7.4%" in cash.note
+        assert "billing timing" in cash.note and "not growth" in cash.note
+    finally:
+        ctx.close()
+
+
+def test_cash_close_to_recognised_revenue_is_not_called_billing_timing(ctx):
+    cash = metrics.summary(ctx).metrics["revenue"]  # -4.8% against MRR's -7.4%
+    assert cash.note == "Recognised revenue (MRR-based) $1.0k, -7.4%."

@@ -17,7 +17,7 @@ from benchmarks.dashboard_revenue import CHART, RUNNING
 
 from tests.ui.test_browser import ARTIFACTS, CHROMIUM, running_revintel
 
-TILES = ["MRR", "ARR", "Paying customers", "Revenue", "ARPA", "NRR (monthly)", "Logo churn",
+TILES = ["MRR", "ARR", "Paying customers", "Cash collected", "ARPA", "NRR (monthly)", "Logo churn",
          "Quick ratio"]  # fmt: skip
 
 
@@ -124,10 +124,27 @@ def test_executive_overview_in_chromium(demo_24_months: str) -> None:
             page.get_by_text("Forecast 6 months ahead").wait_for(timeout=60_000)
             wait_rendered(page)
             full_page_shot(page, ARTIFACTS / "executive-overview.png")
-            # an anomaly marker on the MRR trend says why when hovered
+            # cash collected: a neutral change, recognised revenue beside it, the tooltip says
+            cash = page.locator('[data-metric="revenue"]')
+            assert "ri-flat" in cash.locator('[data-testid="revintelKpiDelta"]').get_attribute(
+                "class"
+            )
+            note = cash.locator('[data-testid="revintelKpiNote"]').inner_text()
+            assert note.startswith("Recognised revenue (MRR-based) $"), note
+            help_text = cash.locator('[role="tooltip"]').text_content() or ""
+            assert "recognised revenue" in help_text.lower(), help_text
+            # By default the markers are the statistical detector's alone: a marker hovered
+            # gives no rule reason. The rule's flags are drawn on request.
             why = hover_for_tooltip(page, charts.first.locator(".marks"), "Why")
-            assert why is not None, "no anomaly marker's tooltip found on the MRR trend"
-            assert "Anomaly" in why and ("Rule: MRR" in why or "Statistical: " in why), why
+            assert why is None or ("Statistical: " in why and "Rule:" not in why), why
+            page.get_by_text("Rule flags", exact=True).click()
+            wait_rendered(page)
+            why = hover_for_tooltip(page, charts.first.locator(".marks"), "Rule: MRR")
+            assert why is not None, "no rule marker's tooltip found on the MRR trend"
+            assert "Anomaly" in why and "vs previous month" in why, why
+            full_page_shot(page, ARTIFACTS / "executive-overview-rule-flags.png")
+            page.get_by_text("Rule flags", exact=True).click()
+            wait_rendered(page)
             before = tile_value(page, "MRR")
 
             segment = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]')

@@ -65,3 +65,51 @@ def test_delta_text_by_unit() -> None:
     assert delta_text(Kpi("cac_payback_months", 11.0, 12.5), "months") == "-1.5 mo"
     assert delta_text(Kpi("customers", 2_245.0, 0.0), "count") == "+2,245"  # no % of zero
     assert delta_text(Kpi("mrr", None, 1.0), "currency") is None
+
+
+def _colour_at(figure, value: float) -> str:
+    """The colour the heatmap's scale gives ``value``, as plotly interpolates it."""
+    from plotly.colors import sample_colorscale
+
+    trace = figure.data[0]
+    position = min(1.0, (value - trace.zmin) / (trace.zmax - trace.zmin))
+    return sample_colorscale([list(stop) for stop in trace.colorscale], [position])[0]
+
+
+def test_revenue_retention_heatmap_shows_expansion_above_100_percent() -> None:
+    from revintel.ui.revenue import cohort_heatmap
+
+    triangle = {"2024-01": [1.0, 1.5, 3.12], "2024-02": [1.0, 0.6]}
+    figure = cohort_heatmap(triangle, "Revenue retention", diverging=True)
+    trace = figure.data[0]
+    assert trace.zmax >= 3.12  # nothing clipped
+    kept, expanded, lost = (_colour_at(figure, v) for v in (1.0, 1.5, 0.6))
+    assert len({kept, expanded, lost}) == 3  # 100%, 150% and 60% look different
+    positions = [p for p, _ in trace.colorscale]
+    assert any(abs(p - 1.0 / trace.zmax) < 1e-9 for p in positions)  # centred on 100%
+
+
+def test_logo_retention_heatmap_keeps_its_0_to_100_percent_scale() -> None:
+    from revintel.ui.revenue import cohort_heatmap
+
+    figure = cohort_heatmap({"2024-01": [1.0, 0.8]}, "Logo retention")
+    assert (figure.data[0].zmin, figure.data[0].zmax) == (0, 1.0)
+
+
+def test_cash_collected_tile_is_neutral_and_shows_recognised_revenue_beside_it() -> None:
+    from revintel.ui.revenue import cash_kpi
+
+    # December: annual prepayments lift cash 55% while MRR grows 9%
+    cash = [
+        {"month": "2024-11", "revenue": 700_000.0},
+        {"month": "2024-12", "revenue": 1_085_000.0},
+    ]
+    mrr = [{"month": "2024-11", "mrr": 400_000.0}, {"month": "2024-12", "mrr": 436_000.0}]
+    tile = _tile(cash_kpi(cash, mrr, "2024-12"))
+    assert tile["label"] == "Cash collected"
+    assert tile["value"] == "$1.1M"
+    assert tile["delta"] == "↑ +$385.0k (+55.0%)"
+    assert tile["tone"] == "ri-flat"  # billing timing is not shown as good news
+    assert tile["note"].startswith("Recognised revenue (MRR-based) $436.0k, +9.0%")
+    assert "billing timing" in tile["note"] and "not growth" in tile["note"]
+    assert "recognised revenue" in tile["help"].lower()  # the tooltip says which it is

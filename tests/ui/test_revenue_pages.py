@@ -69,7 +69,7 @@ def test_executive_overview_tiles_match_the_service_and_follow_filters(
     assert tiles["MRR"] == formatted(headline["mrr"]["value"], "currency")
     assert tiles["ARR"] == formatted(headline["arr"]["value"], "currency")
     assert tiles["Paying customers"] == f"{headline['customers']['value']:,}"
-    assert tiles["Revenue"] == formatted(headline["revenue"]["value"], "currency")
+    assert tiles["Cash collected"] == formatted(headline["revenue"]["value"], "currency")
     assert tiles["NRR (monthly)"] == f"{100 * headline['nrr_monthly']['value']:.1f}%"
     assert tiles["Logo churn"] == f"{100 * headline['logo_churn_rate']['value']:.1f}%"
     assert tiles["Quick ratio"] == f"{headline['quick_ratio']['value']:.2f}×"
@@ -79,7 +79,7 @@ def test_executive_overview_tiles_match_the_service_and_follow_filters(
     # every tile explains its metric with the definition in docs/metrics.md
     assert DEFINITIONS["mrr"].formula in kpi_tiles(at)["MRR"].help
     titles = "\n".join(m.value for m in at.markdown)
-    for chart in ("MRR trend and forecast", "MRR movements", "Revenue (cash collected)"):
+    for chart in ("MRR trend and forecast", "MRR movements", "Cash collected"):
         assert chart in titles
     assert len(at.get("vega_lite_chart")) == 4  # Vega-Lite on this page (ui/vega.py)
     assert len(at.get("download_button")) == 4
@@ -121,9 +121,11 @@ def test_financial_health_tiles_match_the_service(dashboard: Dashboard) -> None:
     money = _last(_service(home, "financials"))
     cac = _last(_service(home, "acquisition"))
     tiles = _tiles(at)
-    assert tiles["Revenue"] == formatted(money["revenue"], "currency")
+    assert tiles["Cash collected"] == formatted(money["revenue"], "currency")
     assert tiles["Gross margin"] == f"{100 * money['gross_margin']:.1f}%"
-    assert tiles["Operating profit"] == formatted(money["operating_profit"], "currency")
+    assert tiles["Contribution after infra, support and marketing"] == formatted(
+        money["contribution"], "currency"
+    )
     assert tiles["CAC"] == formatted(cac["cac"], "currency")
     assert len(at.get("plotly_chart")) == 4
 
@@ -132,7 +134,7 @@ def test_financial_health_tiles_match_the_service(dashboard: Dashboard) -> None:
     at.select_slider(key="rev_months").set_range(months[0], months[-3]).run()
     _no_exception(at)
     earlier = next(r for r in _service(home, "financials") if r["month"] == months[-3])
-    assert _tiles(at)["Revenue"] == formatted(earlier["revenue"], "currency")
+    assert _tiles(at)["Cash collected"] == formatted(earlier["revenue"], "currency")
     assert earlier["revenue"] != money["revenue"]
 
 

@@ -200,9 +200,9 @@ def test_a_month_the_statistical_detector_flagged_is_marked_apart_from_a_rule_on
             _anomaly("2025-09", "statistical", "not a month shown"),
         ]
     )
-    marks = vega.trend_data(rows, "mrr", result)["trend_anomalies"]
+    marks = vega.trend_data(rows, "mrr", result, rule=True)["trend_anomalies"]
     assert [(m["month"], m["flag"]) for m in marks] == [
-        ("2025-02", "MoM change above 10%"),
+        ("2025-02", "Rule: MoM 10% off trend"),
         ("2025-03", "Outside the 95% band"),
         ("2025-04", "Outside the 95% band"),
     ]
@@ -214,3 +214,22 @@ def test_a_month_the_statistical_detector_flagged_is_marked_apart_from_a_rule_on
     stroke, fill = layer["encoding"]["stroke"]["scale"], layer["encoding"]["fill"]["scale"]
     assert stroke == {"domain": vega.FLAGS, "range": [vega.RED, vega.AMBER]}
     assert fill == {"domain": vega.FLAGS, "range": [vega.RED, "white"]}
+
+
+def test_the_rule_flags_are_drawn_only_when_asked_for() -> None:
+    """By default the charts show the statistical detector's months alone; the rule's are in the
+    legend and drawn on request."""
+    rows = [{"month": f"2025-0{m}", "mrr": 100.0 * m} for m in range(1, 6)]
+    result = Outlook(
+        anomalies=[
+            _anomaly("2025-02", "rule", "MRR rose 100% vs previous month (threshold 10%)"),
+            _anomaly("2025-03", "rule", "MRR rose 50% vs previous month (threshold 10%)"),
+            _anomaly("2025-03", "statistical", "MRR was above its 95% band"),
+        ]
+    )
+    marks = vega.trend_data(rows, "mrr", result)["trend_anomalies"]
+    assert [(m["month"], m["flag"], m["why"]) for m in marks] == [
+        ("2025-03", "Outside the 95% band", "Statistical: MRR was above its 95% band")
+    ]
+    layer = vega.trend_spec(rows, "mrr", "MRR", result=result)["layer"][-1]
+    assert any(flag.startswith("Rule:") for flag in layer["encoding"]["stroke"]["scale"]["domain"])

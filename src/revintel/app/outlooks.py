@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 _LOG = logging.getLogger(__name__)
 AnomalySeries = Literal["mrr", "revenue"]
+DEFAULT_DETECTORS = ("statistical",)
+"""The detector every face uses unless asked: the statistical one, whose flags a CFO should look
+at. The month-over-month rule (relative to the trend) is given on request."""
 FORECAST_DEFINITION = "docs/forecasting.md#how-the-model-is-chosen"
 ANOMALIES_DEFINITION = "docs/forecasting.md#anomalies"
 
@@ -100,9 +103,10 @@ def find_anomalies(
     *,
     threshold: float = 0.10,
     level: int = 95,
-    detectors: Sequence[str] = ("rule", "statistical"),
+    detectors: Sequence[str] = DEFAULT_DETECTORS,
 ) -> AnomalyReport:
-    """Anomalous months of MRR and revenue by both detectors, each with its reason and size.
+    """Anomalous months of MRR and revenue, each with its reason and size, by the statistical
+    detector unless ``detectors`` asks for the rule too (or instead).
 
     A series whose table is not loaded is skipped with a note naming the table.
     """

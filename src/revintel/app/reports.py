@@ -187,7 +187,7 @@ REPORTS: dict[str, MetricReport] = {
         None,
     ),
     "revenue": MetricReport(
-        "Revenue",
+        "Cash collected (revenue)",
         "revenue",
         _service("revenue"),
         None,
@@ -195,7 +195,7 @@ REPORTS: dict[str, MetricReport] = {
     ),
     "finance": MetricReport(
         "Revenue, costs and margins",
-        "gross-margin-and-operating-profit",
+        "gross-margin-and-contribution",
         _service("financials"),
         None,
         table_columns=(
@@ -204,7 +204,7 @@ REPORTS: dict[str, MetricReport] = {
             "support_cost",
             "marketing_cost",
             "gross_margin",
-            "operating_profit",
+            "contribution",
         ),
         breakdown="none",
     ),

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from revintel.app.outlooks import find_anomalies, forecast_report
+from revintel.app.outlooks import DEFAULT_DETECTORS, find_anomalies, forecast_report
 from revintel.app.reports import BY_NAMES, REPORTS, ReportRows, headlines, metric_report
 from revintel.cli.app import context
 from revintel.cli.output import OutputFormat, emit, percent
@@ -156,6 +156,9 @@ def summary_command(home: HomeOption = None, fmt: FormatOption = OutputFormat.ta
         for m in result["metrics"].values()
     ]
     emit(rows, fmt, title=f"Headline figures, {result['month']} (as of {result['as_of']})")
+    for m in result["metrics"].values():
+        if m.get("note") and fmt is OutputFormat.table:
+            typer.echo(f"{m['label']}: {m['note']}")
 
 
 for _name in REPORTS:
@@ -203,24 +206,26 @@ def anomalies_command(
         list[str] | None, typer.Option("--series", help="mrr and/or revenue (default both).")
     ] = None,
     threshold: Annotated[
-        float, typer.Option(min=0.0, help="Rule: |month-over-month change| above this fraction.")
+        float,
+        typer.Option(min=0.0, help="Rule: month-over-month change this far from the trend."),
     ] = 0.10,
     level: Annotated[
         int, typer.Option(min=1, max=99, help="Statistical: prediction interval level, %.")
     ] = 95,
     detector: Annotated[
-        list[str] | None, typer.Option("--detector", help="rule and/or statistical (default both).")
+        list[str] | None,
+        typer.Option("--detector", help="statistical (default) and/or rule (MoM vs trend)."),
     ] = None,
     home: HomeOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Anomalous months of MRR and revenue: the MoM rule and the statistical detector."""
+    """Anomalous months of MRR and revenue: the statistical detector; the MoM rule on request."""
     result = find_anomalies(
         context(home),
         series or ("mrr", "revenue"),
         threshold=threshold,
         level=level,
-        detectors=detector or ("rule", "statistical"),
+        detectors=detector or DEFAULT_DETECTORS,
     ).to_dict()
     if fmt is OutputFormat.json:
         emit(result, fmt)
@@ -233,9 +238,13 @@ def anomalies_command(
     emit(
         rows,
         fmt,
-        title=(
-            f"Anomalies ({len(rows)}): rule |MoM| > {threshold:.0%}; statistical: MRR movements "
-            f"and payment collections outside their {level}% band for the whole history"
+        title=f"Anomalies ({len(rows)}): "
+        + "; ".join(
+            f"rule: MoM change more than {threshold:.0%} from the trend"
+            if d == "rule"
+            else f"statistical: MRR movements and payment collections outside their {level}% "
+            "band for the whole history"
+            for d in result["detectors"]
         ),
     )
     for note in result["notes"]:

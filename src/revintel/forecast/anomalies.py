@@ -1,9 +1,13 @@
 """Anomalous months in a monthly series, by two detectors (shared/docs/metric-definitions.md).
 
-- **rule**: the month-over-month change ``(y[t] - y[t-1]) / |y[t-1]|`` is strictly above the
-  threshold in absolute value (default 10%). A change of exactly the threshold is not flagged;
-  "exactly" allows for floating point (1e-9), so 100 → 110 at 10% is not flagged. A month after a
-  month of 0 has no defined change and is not assessed by the rule.
+- **rule**, relative to the trend: the month-over-month change ``(y[t] - y[t-1]) / |y[t-1]|``
+  differs from the series' recent trend, the median month-over-month change of the
+  :data:`TREND_MONTHS` months before (with at least :data:`TREND_MIN_MONTHS` of them; else a
+  trend of 0), by strictly more than the threshold (default 10%): the month is compared with
+  ``y[t-1] x (1 + trend)``. A company growing 12% a month steadily is not flagged every month; a
+  month that grows 25% when the trend is 12% is. A deviation of exactly the threshold is not
+  flagged; "exactly" allows for floating point (1e-9), so 100 → 110 at 10% on a flat trend is not
+  flagged. A month after a month of 0 has no defined change and is not assessed by the rule.
 - **statistical**: the actual falls outside the model's in-sample one-step-ahead prediction interval
   at ``level`` (default 95%), computed by :func:`revintel.forecast.insample.in_sample_band` on a
   series cleaned of one-month outliers and level shifts one effect at a time, so that an anomaly
@@ -60,6 +64,13 @@ SHORT_HISTORY_DETECTOR_MODEL = "RandomWalkWithDrift"
 DEFAULT_MOM_THRESHOLD = 0.10
 """The rule's default threshold: a month-over-month change above 10% (metric-definitions.md)."""
 
+TREND_MONTHS = 6
+"""The rule's trend: the median month-over-month change of this many months before the month."""
+
+TREND_MIN_MONTHS = 3
+"""With fewer defined changes before the month, the rule's trend is 0 (a plain month-over-month
+change)."""
+
 RULE_TOLERANCE = 1e-9
 """A change must exceed the threshold by more than this to be flagged (floating-point slack)."""
 
@@ -68,9 +79,10 @@ RULE_TOLERANCE = 1e-9
 class Anomaly:
     """One flagged month.
 
-    ``expected`` is the previous month (rule) or the one-step prediction (statistical); ``lower``
-    and ``upper`` bound the values that would not have been flagged; ``size`` is the relative
-    deviation ``(actual - expected) / |expected|`` (for the rule, the month-over-month change).
+    ``expected`` is the previous month grown at the trend (rule) or the one-step prediction
+    (statistical); ``lower`` and ``upper`` bound the values that would not have been flagged;
+    ``size`` is the relative deviation ``(actual - expected) / |expected|`` (for the rule, the
+    month-over-month change less the trend).
 
     When the statistical detector judged the month by its parts (:mod:`revintel.forecast.drivers`),
     ``driver`` names the part out of line (``new``, ``expansion``, ``contraction``, ``churn``,
@@ -119,7 +131,8 @@ def detect_anomalies(
     series
         Name used in the reasons, e.g. ``"Revenue"``.
     mom_threshold
-        Rule threshold as a fraction (0.10 = 10%); a change must be strictly above it.
+        Rule threshold as a fraction (0.10 = 10%); a change must differ from the trend by
+        strictly more than it.
     level
         Level in percent of the statistical detector's in-sample prediction interval.
     season_length
@@ -128,7 +141,8 @@ def detect_anomalies(
         Candidate model whose one-step in-sample fit the statistical detector uses; by default
         ``SeasonalETS(log)`` for a positive series and ``SeasonalETS`` otherwise.
     detectors
-        Which detectors to run.
+        Which detectors to run (both by default here; the faces ask for the statistical one
+        unless the rule is asked for).
 
     Examples
     --------
@@ -162,30 +176,50 @@ def detect_anomalies(
 def rule_anomalies(
     y: np.ndarray, months: pd.PeriodIndex, *, series: str, mom_threshold: float
 ) -> list[Anomaly]:
-    """Months whose |month-over-month change| is strictly above ``mom_threshold``."""
+    """Months whose month-over-month change differs from the trend by more than ``mom_threshold``.
+
+    The trend is the median of the defined month-over-month changes of the :data:`TREND_MONTHS`
+    months before (0 with fewer than :data:`TREND_MIN_MONTHS`): robust to one odd month, and
+    following a young company's slowing growth.
+    """
     out = []
     threshold_text = f"{mom_threshold * 100:g}%"
+    changes = np.full(y.size, np.nan)
+    for t in range(1, y.size):
+        if y[t - 1] != 0:
+            changes[t] = (y[t] - y[t - 1]) / abs(y[t - 1])
     for t in range(1, y.size):
         prev, cur = float(y[t - 1]), float(y[t])
         if prev == 0:
             continue
-        change = (cur - prev) / abs(prev)
-        if abs(change) <= mom_threshold + RULE_TOLERANCE:
+        change = float(changes[t])
+        before = changes[max(1, t - TREND_MONTHS) : t]
+        before = before[np.isfinite(before)]
+        trend = float(np.median(before)) if before.size >= TREND_MIN_MONTHS else 0.0
+        deviation = change - trend
+        if abs(deviation) <= mom_threshold + RULE_TOLERANCE:
             continue
+        expected = prev + trend * abs(prev)
         verb = "rose" if change > 0 else "fell"
+        against = (
+            f", {abs(deviation) * 100:.1f} points {'above' if deviation > 0 else 'below'} its "
+            f"trend of {trend * 100:+.1f}% a month"
+            if trend
+            else ""
+        )
         out.append(
             Anomaly(
                 month=str(months[t]),
                 series=series,
                 detector="rule",
                 actual=cur,
-                expected=prev,
-                lower=prev - mom_threshold * abs(prev),
-                upper=prev + mom_threshold * abs(prev),
-                size=change,
-                direction="up" if change > 0 else "down",
+                expected=expected,
+                lower=expected - mom_threshold * abs(prev),
+                upper=expected + mom_threshold * abs(prev),
+                size=deviation,
+                direction="up" if deviation > 0 else "down",
                 reason=(
-                    f"{series} {verb} {abs(change) * 100:.1f}% vs previous month "
+                    f"{series} {verb} {abs(change) * 100:.1f}% vs previous month{against} "
                     f"(threshold {threshold_text})"
                 ),
             )

@@ -224,12 +224,24 @@ _DEFS = (
     ),
     MetricDefinition(
         "revenue",
-        "Revenue",
+        "Cash collected",
         "currency",
-        "Successful payments dated in the month (cash)",
-        "Brief 001",
+        "Successful payments dated in the month (cash as billed: an annual plan paid upfront "
+        "counts in full in the month it is paid, so its change is billing timing as much as "
+        "growth)",
+        "Brief 001's revenue; recognised revenue (MRR-based) is shown beside it",
         "revintel.metrics.finance.revenue",
         "revenue",
+    ),
+    MetricDefinition(
+        "recognised_revenue",
+        "Recognised revenue",
+        "currency",
+        "MRR at the end of the month: subscription revenue earned in the month, whatever its "
+        "billing",
+        "MRR-based (ChartMogul's MRR)",
+        "revintel.metrics.movements.mrr_movements",
+        "recognised-revenue",
     ),
     MetricDefinition(
         "gross_margin",
@@ -238,16 +250,16 @@ _DEFS = (
         "(Revenue − infra − support) ÷ Revenue",
         "Brief 001",
         "revintel.metrics.finance.profitability",
-        "gross-margin-and-operating-profit",
+        "gross-margin-and-contribution",
     ),
     MetricDefinition(
-        "operating_profit",
-        "Operating profit",
+        "contribution",
+        "Contribution after infra, support and marketing",
         "currency",
         "Revenue − infra − support − marketing",
-        "Brief 001",
+        "Not operating profit: payroll, R&D and G&A are not in the costs table",
         "revintel.metrics.finance.profitability",
-        "gross-margin-and-operating-profit",
+        "gross-margin-and-contribution",
     ),
     MetricDefinition(
         "cac",

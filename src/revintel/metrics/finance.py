@@ -1,8 +1,9 @@
 """Revenue, costs, margins, CAC, LTV and growth (``docs/metrics.md``, Revenue, conversion, finance).
 
 * Revenue(M) = sum of ``amount`` of payments with status Success dated in M (cash, not MRR);
-* gross margin(M) = (Revenue - infra_cost - support_cost) / Revenue; operating profit(M) =
-  Revenue - infra - support - marketing;
+* gross margin(M) = (Revenue - infra_cost - support_cost) / Revenue; contribution(M) =
+  Revenue - infra - support - marketing (not operating profit: the costs table holds no payroll,
+  R&D or G&A);
 * CAC(M) = marketing cost(M) / new customers(M); CAC payback months = CAC / (ARPA x gross margin);
 * LTV(M) = ARPA x gross margin / average logo churn rate of the 6 full months before M
   (ChartMogul's ARPA / churn with ``basis="arpa"``);
@@ -17,6 +18,7 @@ from typing import Literal
 import ibis
 
 from revintel.core.calendar import check_range, month_of, month_text
+from revintel.core.formatting import money
 from revintel.metrics.options import (
     Dimension,
     Filters,
@@ -38,6 +40,36 @@ NO_REVENUE = "no revenue in the month"
 NO_COSTS = "no costs reported for the month"
 NO_NEW_CUSTOMERS = "no new customers in the month"
 NO_SPEND = "no marketing spend reported for the month"
+
+
+BILLING_TIMING_GAP = 0.05
+"""Cash collected and recognised revenue whose month-over-month changes differ by more than this
+(5 points) are said to differ by billing timing."""
+
+
+def cash_against_recognised(
+    cash: float | None,
+    cash_before: float | None,
+    recognised: float | None,
+    recognised_before: float | None,
+) -> str | None:
+    """What a reader of cash collected (Revenue(M)) needs beside it: recognised revenue (MRR-based)
+    and its change, and, when the two changes differ by more than :data:`BILLING_TIMING_GAP`, that
+    the gap is billing timing (annual and prepaid invoices collected in one month), not growth.
+    None without recognised revenue.
+    """
+    if recognised is None:
+        return None
+    note = f"Recognised revenue (MRR-based) {money(recognised)}"
+    rec_change = recognised / recognised_before - 1.0 if recognised_before else None
+    if rec_change is None:
+        return note + "."
+    note += f", {rec_change:+.1%}."
+    cash_change = cash / cash_before - 1.0 if cash is not None and cash_before else None
+    if cash_change is not None and abs(cash_change - rec_change) > BILLING_TIMING_GAP:
+        direction = "not growth" if cash_change > rec_change else "not decline"
+        note += f" Cash {cash_change:+.1%}: the gap is billing timing (annual plans), {direction}."
+    return note
 
 
 def revenue(
@@ -124,7 +156,7 @@ def revenue_rows(series: ibis.Table) -> ibis.Table:
 
 
 def profitability(revenue_by_month: ibis.Table, costs: ibis.Table) -> ibis.Table:
-    """Gross margin and operating profit per month.
+    """Gross margin and contribution after infra, support and marketing, per month.
 
     Parameters
     ----------
@@ -137,13 +169,11 @@ def profitability(revenue_by_month: ibis.Table, costs: ibis.Table) -> ibis.Table
     -------
     ibis.Table
         ``month``, ``revenue``, ``infra_cost``, ``support_cost``, ``marketing_cost``,
-        ``gross_profit``, ``gross_margin``, ``operating_profit`` and ``_reason`` columns. A month
+        ``gross_profit``, ``gross_margin``, ``contribution`` and ``_reason`` columns. A month
         without a costs row has null costs and null margins, with the reason.
     """
     if dimension_columns(revenue_by_month):
-        raise InvalidMetricOption(
-            "Gross margin and operating profit are company-wide: no breakdown"
-        )
+        raise InvalidMetricOption("Gross margin and contribution are company-wide: no breakdown")
     require_columns(costs, ["month", "infra_cost", "marketing_cost", "support_cost"], "costs")
     monthly_costs = costs.select(
         _cost_month=costs.month.cast("string"),
@@ -173,8 +203,8 @@ def profitability(revenue_by_month: ibis.Table, costs: ibis.Table) -> ibis.Table
         gross_profit=gross_value,
         gross_margin=margin,
         gross_margin_reason=margin_reason,
-        operating_profit=profit,
-        operating_profit_reason=profit_reason,
+        contribution=profit,
+        contribution_reason=profit_reason,
     )
     return result.order_by("month")
 

@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import partial
 from html import escape
 from typing import Any, Literal
@@ -32,6 +32,7 @@ from revintel.core.errors import RevintelError
 from revintel.core.formatting import NULL, money, percent
 from revintel.metrics import service
 from revintel.metrics.definitions import DEFINITIONS
+from revintel.metrics.finance import cash_against_recognised
 from revintel.ui import outlook as outlook_worker
 from revintel.ui import theme, vega
 from revintel.ui.components import last_load_time, page_controls
@@ -231,6 +232,8 @@ class Kpi:
     unit: Unit | None = None
     label: str | None = None
     good_when_down: bool = False
+    neutral: bool = False  # the change is neither good nor bad news (cash: billing timing)
+    note: str | None = None  # read beside the value (cash: recognised revenue)
 
     @property
     def change(self) -> float | None:
@@ -260,6 +263,20 @@ def kpi_from_rows(
         reason=reason if value is None else None,
         **extra,
     )
+
+
+def cash_kpi(cash: Sequence[Record], movements: Sequence[Record], month: str) -> Kpi:
+    """The cash collected tile: its change in a neutral colour (billing timing moves it as much as
+    growth does) and recognised revenue (MRR-based, from ``movements``) beside it
+    (:func:`revintel.metrics.finance.cash_against_recognised`)."""
+    kpi = kpi_from_rows("revenue", cash, month)
+    recognised = kpi_from_rows("recognised_revenue", movements, month, column="mrr")
+    note = None
+    if kpi.value is not None:
+        note = cash_against_recognised(
+            kpi.value, kpi.previous, recognised.value, recognised.previous
+        )
+    return replace(kpi, neutral=True, note=note)
 
 
 def delta_text(kpi: Kpi, unit: Unit) -> str | None:
@@ -336,10 +353,15 @@ def kpi_tile_html(kpi: Kpi, *, tip_leftwards: bool = False) -> str:
         arrow, tone = "", "ri-flat"
         if change:
             arrow = "↑ " if change > 0 else "↓ "
-            tone = "ri-good" if (change > 0) != kpi.good_when_down else "ri-bad"
+            if not kpi.neutral:
+                tone = "ri-good" if (change > 0) != kpi.good_when_down else "ri-bad"
         below = (
             f'<div class="ri-kpi-delta {tone}" data-testid="revintelKpiDelta">'
             f"{arrow}{escape(delta)}</div>"
+        )
+    if kpi.note:
+        below += (
+            f'<div class="ri-kpi-reason" data-testid="revintelKpiNote">{escape(kpi.note)}</div>'
         )
     return (
         f'<div class="ri-kpi{" ri-tip-left" if tip_leftwards else ""}" data-testid="revintelKpi"'
@@ -650,12 +672,36 @@ def ranked_bars(
     return figure
 
 
-def cohort_heatmap(triangle: Mapping[str, Sequence[float | int | None]], label: str) -> go.Figure:
-    """Cohorts (rows, newest at the bottom) × months since first payment, coloured by retention."""
+RETENTION_SCALE = [[0.0, "#EFF6FF"], [0.5, "#60A5FA"], [1.0, "#1E3A8A"]]
+"""Logo retention, 0 to 100%: darker is more of the cohort kept."""
+LOSS, KEPT, EXPANDED = "#B91C1C", "#F8FAFC", "#15803D"
+"""Revenue retention's diverging scale: red below 100% (revenue lost), neutral at 100%, green
+above (expansion), so that a cohort at 150% does not look like one at 100%."""
+
+
+def cohort_heatmap(
+    triangle: Mapping[str, Sequence[float | int | None]], label: str, *, diverging: bool = False
+) -> go.Figure:
+    """Cohorts (rows, newest at the bottom) × months since first payment, coloured by retention.
+
+    ``diverging``: a scale centred on 100% (revenue retention, which expansion takes above 100%),
+    running to the largest cell; else a 0-100% scale (logo retention, which cannot exceed it)."""
     cohorts = list(triangle)
     width = max((len(v) for v in triangle.values()), default=0)
     z = [list(triangle[c]) + [None] * (width - len(triangle[c])) for c in cohorts]
     text = [["" if v is None else f"{100 * v:.0f}%" for v in row] for row in z]
+    top = 1.0
+    colorscale = RETENTION_SCALE
+    if diverging:
+        top = max([1.25, *(v for row in z for v in row if v is not None)])
+        centre = 1.0 / top
+        colorscale = [
+            [0.0, LOSS],
+            [centre / 2, "#FCA5A5"],
+            [centre, KEPT],
+            [centre + (1.0 - centre) / 3, "#86EFAC"],
+            [1.0, EXPANDED],
+        ]
     figure = go.Figure(
         go.Heatmap(
             z=z,
@@ -664,9 +710,9 @@ def cohort_heatmap(triangle: Mapping[str, Sequence[float | int | None]], label: 
             text=text,
             texttemplate="%{text}" if width <= 13 else None,
             textfont={"size": 10},
-            colorscale=[[0.0, "#EFF6FF"], [0.5, "#60A5FA"], [1.0, "#1E3A8A"]],
+            colorscale=colorscale,
             zmin=0,
-            zmax=1,
+            zmax=top,
             hoverongaps=False,
             colorbar={"title": {"text": label}, "tickformat": ".0%", "thickness": 12},
             hovertemplate="Cohort %{y} · month %{x}: %{z:.1%}<extra></extra>",

@@ -37,9 +37,10 @@ MOVEMENTS = (
     ("contraction", -1, AMBER),
     ("churn", -1, RED),
 )
-FLAGS = ["Outside the 95% band", f"MoM change above {DEFAULT_MOM_THRESHOLD:.0%}"]
+FLAGS = ["Outside the 95% band", f"Rule: MoM {DEFAULT_MOM_THRESHOLD:.0%} off trend"]
 """The anomaly markers' kinds: the statistical detector's (with or without the rule's), the rule's
-alone, at its default threshold, which the pages use (:func:`_anomaly_marks`)."""
+alone, at its default threshold, shown only when asked for (:func:`_anomaly_marks`). Both are in
+the legend, so that a reader knows the rule exists."""
 LINE_COLOURS = [BLUE, "#0EA5E9", "#8B5CF6", "#14B8A6", "#F59E0B", "#EC4899", "#64748B"]
 
 
@@ -92,6 +93,7 @@ def trend_chart(
     *,
     result: Any | None = None,  # revintel.ui.revenue.Outlook
     kind: Literal["line", "bar"] = "line",
+    rule: bool = False,
 ) -> alt.TopLevelMixin:
     """A monthly money series, its forecast with 80% and 95% bands, and anomalous months.
 
@@ -100,7 +102,7 @@ def trend_chart(
     spec is the same for any data, so the browser swaps the data in the drawn view when the
     filters change or the forecast arrives (:func:`spec`). The page sends :func:`trend_spec`.
     """
-    return _trend(label, kind, trend_data(rows, column, result))
+    return _trend(label, kind, trend_data(rows, column, result, rule=rule))
 
 
 def trend_spec(
@@ -110,16 +112,18 @@ def trend_spec(
     *,
     result: Any | None = None,
     kind: Literal["line", "bar"] = "line",
+    rule: bool = False,
 ) -> dict[str, Any]:
     """``spec(trend_chart(...))``, without building the chart again (:func:`_with_data`)."""
     return _with_data(("trend", label, kind), lambda: _trend(label, kind, {}),
-                      trend_data(rows, column, result))  # fmt: skip
+                      trend_data(rows, column, result, rule=rule))  # fmt: skip
 
 
 def trend_data(
-    rows: Sequence[Record], column: str, result: Any | None = None
+    rows: Sequence[Record], column: str, result: Any | None = None, *, rule: bool = False
 ) -> dict[str, list[Record]]:
-    """The trend chart's datasets: the series, the forecast's bands and path, the anomalies."""
+    """The trend chart's datasets: the series, the forecast's bands and path, the anomalies (the
+    statistical detector's; the rule's too with ``rule``)."""
     months = [r["month"] for r in rows]
     actual = [{"month": m, "value": r.get(column)} for m, r in zip(months, rows, strict=True)]
     forecast = result.forecast if result is not None else None
@@ -141,7 +145,7 @@ def trend_data(
         "trend_actual": actual,
         "trend_bands": bands,
         "trend_forecast": path,
-        "trend_anomalies": _anomaly_marks(result, set(months)),
+        "trend_anomalies": _anomaly_marks(result, set(months), rule=rule),
     }
 
 
@@ -196,16 +200,16 @@ def _trend(
     return _style(alt.layer(*layers, datasets=datasets))
 
 
-def _anomaly_marks(result: Any | None, shown: set[str]) -> list[Record]:
-    """One mark per anomalous month shown, its tooltip giving every detector's reason.
+def _anomaly_marks(result: Any | None, shown: set[str], *, rule: bool = False) -> list[Record]:
+    """One mark per anomalous month shown, its tooltip giving every shown detector's reason.
 
     A month the statistical detector flagged (outside the in-sample 95% band: unexpected, even
-    allowing for trend and seasonality) is a filled red dot; a month only the rule flagged (a
-    month-over-month change above the threshold, which steady growth or a season can explain) is
-    an amber ring, so the few surprising months stand out among the large moves."""
+    allowing for trend and seasonality) is a filled red dot. The rule's months (a month-over-month
+    change more than the threshold from the trend, which a season or lumpy billing can explain)
+    are shown only with ``rule``: a month only the rule flagged is then an amber ring."""
     by_month: dict[str, list[Any]] = {}
     for a in result.anomalies if result is not None else []:
-        if a.month in shown:
+        if a.month in shown and (rule or a.detector != "rule"):
             by_month.setdefault(a.month, []).append(a)
     return [
         {

@@ -9,7 +9,12 @@ from pydantic import BaseModel, Field
 
 from revintel.api.deps import ContextDep
 from revintel.api.schemas import error_responses
-from revintel.app.outlooks import AnomalySeries, find_anomalies, forecast_report
+from revintel.app.outlooks import (
+    DEFAULT_DETECTORS,
+    AnomalySeries,
+    find_anomalies,
+    forecast_report,
+)
 from revintel.forecast.anomalies import Detector
 from revintel.forecast.service import HORIZON_MAX, HORIZON_MIN, MetricSeries
 
@@ -100,18 +105,23 @@ def forecast(
 def anomalies(
     ctx: ContextDep,
     series: Annotated[list[AnomalySeries] | None, Query()] = None,
-    threshold: Annotated[float, Query(gt=0, description="Rule: |MoM| above this fraction.")] = 0.10,
+    threshold: Annotated[
+        float, Query(gt=0, description="Rule: MoM change this far from the trend (fraction).")
+    ] = 0.10,
     level: Annotated[
         int, Query(ge=1, le=99, description="Statistical band, % (for the whole history).")
     ] = 95,
-    detector: Annotated[list[Detector] | None, Query()] = None,
+    detector: Annotated[
+        list[Detector] | None,
+        Query(description="statistical (the default) and/or rule (month over month vs trend)."),
+    ] = None,
 ) -> AnomaliesOut:
-    """Months flagged by the month-over-month rule and by the statistical detector."""
+    """Months flagged by the statistical detector (default) and, when asked, the rule."""
     result = find_anomalies(
         ctx,
         series or ("mrr", "revenue"),
         threshold=threshold,
         level=level,
-        detectors=detector or ("rule", "statistical"),
+        detectors=detector or DEFAULT_DETECTORS,
     )
     return AnomaliesOut.model_validate(result.to_dict())

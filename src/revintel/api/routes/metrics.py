@@ -61,6 +61,11 @@ class Headline(BaseModel):
     change_pct: float | None
     reason: str | None = Field(description="Why value is null, else null.")
     definition: str
+    note: str | None = Field(
+        None,
+        description="What to read beside the figure: for cash collected, recognised revenue "
+        "(MRR-based) and whether the change is billing timing rather than growth.",
+    )
 
 
 class Summary(BaseModel):

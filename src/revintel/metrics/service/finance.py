@@ -119,11 +119,11 @@ def _no_breakdown(query: MetricQuery, what: str) -> None:
 
 @service
 def financials(source: Runtime | Warehouse, query: MetricQuery = MetricQuery()) -> list[Row]:
-    """Monthly revenue, costs, gross profit and margin, operating profit, revenue growth.
+    """Monthly revenue, costs, gross profit and margin, contribution, revenue growth.
 
     Company-wide only (no breakdown or filters). Each row: ``month``, ``revenue``,
     ``infra_cost``, ``support_cost``, ``marketing_cost``, ``gross_profit``, ``gross_margin``,
-    ``operating_profit``, ``revenue_mom``, ``revenue_yoy``, ``revenue_cmgr`` and reasons.
+    ``contribution``, ``revenue_mom``, ``revenue_yoy``, ``revenue_cmgr`` and reasons.
     """
     _no_breakdown(query, "Revenue, costs and margins")
     wh = warehouse_of(source)

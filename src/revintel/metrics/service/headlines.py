@@ -4,12 +4,13 @@ from __future__ import annotations
 
 __all__ = ["Headline", "Summary", "summary"]
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from revintel.core.calendar import month_label
 from revintel.metrics.definitions import DEFINITIONS
+from revintel.metrics.finance import cash_against_recognised
 from revintel.metrics.service.finance import revenue
 from revintel.metrics.service.query import (
     MetricQuery,
@@ -27,13 +28,15 @@ if TYPE_CHECKING:
     from revintel.core.runtime import Runtime
     from revintel.warehouse import Warehouse
 
-# Headline metric -> the result it is read from.
+# Headline metric -> the result it is read from (and the column, when not the metric's name).
+_COLUMNS: dict[str, str] = {"recognised_revenue": "mrr"}
 _HEADLINES: dict[str, str] = {
     "mrr": "movements",
     "arr": "movements",
     "customers": "movements",
     "arpa": "movements",
     "revenue": "revenue",
+    "recognised_revenue": "movements",
     "new": "movements",
     "expansion": "movements",
     "contraction": "movements",
@@ -55,7 +58,8 @@ class Headline:
     """One headline figure: its value, the month before's, the change and its definition.
 
     ``change_pct`` is given for amounts and counts; ``reason`` says why ``value`` is undefined
-    (else None); ``definition`` links ``docs/metrics.md``.
+    (else None); ``definition`` links ``docs/metrics.md``; ``note`` says what to read beside the
+    figure (cash collected: recognised revenue, and whether its change is billing timing).
     """
 
     label: str
@@ -66,6 +70,7 @@ class Headline:
     change_pct: float | None
     reason: str | None
     definition: str
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +96,8 @@ def summary(source: Runtime | Warehouse, query: MetricQuery = MetricQuery()) -> 
 
     Reads ``as_of`` and ``delinquency_days`` of ``query``: MRR, ARR, paying customers, ARPA,
     revenue, movements, NRR and GRR monthly and T12M, logo churn, gross and net MRR churn, quick
-    ratio. Revenue is None with a reason when no payments are loaded.
+    ratio. Revenue (cash collected) is None with a reason when no payments are loaded; it comes
+    with recognised revenue (MRR) beside it and a note saying how far its change is billing timing.
     """
     wh = warehouse_of(source)
     p = period(wh, MetricQuery(as_of=query.as_of))
@@ -111,9 +117,10 @@ def summary(source: Runtime | Warehouse, query: MetricQuery = MetricQuery()) -> 
         rows = sources.get(result)
         now = rows.get(month) if rows else None
         before = rows.get(previous_month) if rows else None
-        value: Any = now.get(name) if now else None
-        prior: Any = before.get(name) if before else None
-        reason: Any = (now or {}).get(f"{name}_reason")
+        column = _COLUMNS.get(name, name)
+        value: Any = now.get(column) if now else None
+        prior: Any = before.get(column) if before else None
+        reason: Any = (now or {}).get(f"{column}_reason")
         if rows is None:
             reason = "no payments loaded"
         change = value - prior if value is not None and prior is not None else None
@@ -130,4 +137,10 @@ def summary(source: Runtime | Warehouse, query: MetricQuery = MetricQuery()) -> 
             reason=reason,
             definition=definition.link,
         )
+    cash, recognised = metrics["revenue"], metrics["recognised_revenue"]
+    if cash.value is not None:
+        note = cash_against_recognised(
+            cash.value, cash.previous, recognised.value, recognised.previous
+        )
+        metrics["revenue"] = replace(cash, note=note)
     return Summary(month=month, as_of=p.as_of, metrics=metrics)

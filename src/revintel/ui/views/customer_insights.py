@@ -159,12 +159,17 @@ def render_cohorts(ctx: AppContext, filters: rv.RevenueFilters) -> None:
     triangle = cohort_triangle(rows, value)  # type: ignore[arg-type]
     rv.chart_card(
         "Retention cohorts",
-        rv.cohort_heatmap(triangle, label or "Logo retention") if triangle else None,
+        rv.cohort_heatmap(
+            triangle, label or "Logo retention", diverging=value == "revenue_retention"
+        )
+        if triangle
+        else None,
         partial(rv.frame_of, rows),
         "retention_cohorts",
         help=rv.definition_help(value),
         caption="Each row is the customers whose first payment fell in that month; each column "
-        "the months since. Revenue retention can exceed 100% (expansion)."
+        "the months since. Revenue retention can exceed 100% (expansion): red below 100%, green "
+        "above."
         if triangle
         else "No cohort starts paying in the range.",
     )

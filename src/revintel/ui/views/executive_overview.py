@@ -47,13 +47,14 @@ def render(ctx: AppContext) -> None:
     st.caption(f":material/calendar_month: {filters.describe()}")
 
     render_kpis(movements, cash, filters.end, has_payments)
+    rule = st.toggle(RULE_TOGGLE, value=False, key="eo_rule_flags", help=RULE_HELP)
 
     mrr_outlook = rv.outlook(movements, "mrr", "mrr", ctx=ctx, filters=filters)
     pending = [mrr_outlook]
     drawn_without: list[bool] = []  # charts drawn before their forecast was ready
     left, right = st.columns(2)
     with left:
-        drawn_without.append(render_mrr_trend(ctx, movements, filters, mrr_outlook))
+        drawn_without.append(render_mrr_trend(ctx, movements, filters, mrr_outlook, rule=rule))
     with right:
         shown = rv.in_range(movements, filters)
         rv.chart_card(
@@ -69,10 +70,12 @@ def render(ctx: AppContext) -> None:
         if has_payments:
             revenue_outlook = rv.outlook(cash, "revenue", "revenue", ctx=ctx, filters=filters)
             pending.append(revenue_outlook)
-            drawn_without.append(render_revenue_trend(ctx, cash, filters, revenue_outlook))
+            drawn_without.append(
+                render_revenue_trend(ctx, cash, filters, revenue_outlook, rule=rule)
+            )
         else:
             with st.container(border=True):
-                st.markdown("**Revenue**")
+                st.markdown("**Cash collected**")
                 rv.missing_table_notice(ctx, "payments", "revenue (successful payments)")
     with right:
         shown = rv.in_range(movements, filters)
@@ -92,9 +95,10 @@ def render(ctx: AppContext) -> None:
 
 
 def render_kpis(movements: list[dict], cash: list[dict], month: str, has_payments: bool) -> None:
-    """The eight headline tiles of the last month in range, with month-over-month change."""
+    """The eight headline tiles of the last month in range, with month-over-month change; cash
+    collected with recognised revenue beside it."""
     revenue_kpi = (
-        rv.kpi_from_rows("revenue", cash, month)
+        rv.cash_kpi(cash, movements, month)
         if has_payments
         else rv.Kpi("revenue", None, None, reason="load the payments table")
     )
@@ -115,14 +119,26 @@ def render_kpis(movements: list[dict], cash: list[dict], month: str, has_payment
 
 
 MARKERS = (
-    "Red dots: months outside the model's 95% band (unexpected, allowing for trend and season); "
-    f"amber rings: a change above {DEFAULT_MOM_THRESHOLD:.0%} month over month that the model "
-    "expected. Hover a marker for why."
+    "Red dots: months outside the model's 95% band (unexpected, allowing for trend and season). "
+    f"With “Rule flags” on, amber rings: a month-over-month change more than "
+    f"{DEFAULT_MOM_THRESHOLD:.0%} away from the recent trend that the model expected. Hover a "
+    "marker for why."
+)
+RULE_TOGGLE = "Rule flags"
+RULE_HELP = (
+    f"Also mark months whose month-over-month change is more than {DEFAULT_MOM_THRESHOLD:.0%} "
+    "away from the trend (the median change of the 6 months before). Off by default: cash "
+    "collected swings with annual billing, so the rule flags many months the model expects."
 )
 
 
 def render_mrr_trend(
-    ctx: AppContext, movements: list[dict], filters: rv.RevenueFilters, future: rv.OutlookFuture
+    ctx: AppContext,
+    movements: list[dict],
+    filters: rv.RevenueFilters,
+    future: rv.OutlookFuture,
+    *,
+    rule: bool = False,
 ) -> bool:
     """MRR over the range, the forecast after it with 80% and 95% bands, anomalous months.
 
@@ -146,7 +162,7 @@ def render_mrr_trend(
             notes.append(f"No anomaly detection: {result.anomalies_error}")
     rv.chart_card(
         "MRR trend and forecast",
-        vega.trend_spec(shown, "mrr", "MRR", result=result),
+        vega.trend_spec(shown, "mrr", "MRR", result=result, rule=rule),
         partial(mrr_trend_frame, shown, result),
         "mrr_trend",
         help=rv.definition_help("mrr"),
@@ -166,7 +182,12 @@ def mrr_trend_frame(shown: list[dict], result: Outlook | None) -> pd.DataFrame:
 
 
 def render_revenue_trend(
-    ctx: AppContext, cash: list[dict], filters: rv.RevenueFilters, future: rv.OutlookFuture
+    ctx: AppContext,
+    cash: list[dict],
+    filters: rv.RevenueFilters,
+    future: rv.OutlookFuture,
+    *,
+    rule: bool = False,
 ) -> bool:
     """Monthly revenue (successful payments), its forecast and anomalous months.
 
@@ -174,12 +195,13 @@ def render_revenue_trend(
     result = future.result() if future.done() else None
     shown = rv.in_range(cash, filters)
     rv.chart_card(
-        "Revenue (cash collected)",
-        vega.trend_spec(shown, "revenue", "Revenue", result=result, kind="bar"),
+        "Cash collected",
+        vega.trend_spec(shown, "revenue", "Cash collected", result=result, kind="bar", rule=rule),
         partial(rv.frame_of, shown, REVENUE_COLUMNS),
         "revenue_trend",
         help=rv.definition_help("revenue"),
-        caption=f"Successful payments per month. {MARKERS}",
+        caption="Successful payments per month, as billed: months when annual plans are paid "
+        f"upfront stand out; recognised revenue (MRR-based) is the MRR trend. {MARKERS}",
     )
     return result is None
 

@@ -1,4 +1,4 @@
-"""Financial Health: cost vs revenue, gross margin, operating profit, CAC and payback by channel.
+"""Financial Health: cost vs revenue, gross margin, contribution, CAC and payback by channel.
 
 Thin: reads the sidebar filters, calls :mod:`revintel.metrics.service` (through
 :mod:`revintel.ui.revenue`'s caches) and draws. Costs are company-wide, so the customer filters
@@ -27,8 +27,8 @@ def render(ctx: AppContext) -> None:
     """The whole page."""
     rv.page_header(
         "Financial Health",
-        "Revenue against costs, gross margin, operating profit and what it costs to acquire a "
-        "customer. Definitions: docs/metrics.md.",
+        "Cash collected against costs, gross margin, contribution after infra, support and "
+        "marketing, and what it costs to acquire a customer. Definitions: docs/metrics.md.",
     )
     if not has_data(ctx):
         render_empty_state(ctx)
@@ -43,13 +43,14 @@ def render(ctx: AppContext) -> None:
     if rv.missing_table_notice(ctx, "costs", "cost vs revenue, gross margin and profit"):
         return
     rows = rv.metric(ctx, "financials", end=filters.end)
+    movements = rv.metric(ctx, "mrr_movements", end=filters.end)
     cac = rv.metric(ctx, "acquisition", end=filters.end)
     month = filters.end
     rv.kpi_tiles(
         [
-            rv.kpi_from_rows("revenue", rows, month),
+            rv.cash_kpi(rows, movements, month),
             rv.kpi_from_rows("gross_margin", rows, month),
-            rv.kpi_from_rows("operating_profit", rows, month),
+            rv.kpi_from_rows("contribution", rows, month),
             rv.kpi_from_rows("cac", cac, month, good_when_down=True),
             rv.kpi_from_rows("cac_payback_months", cac, month, good_when_down=True),
         ],
@@ -60,12 +61,13 @@ def render(ctx: AppContext) -> None:
     left, right = st.columns(2)
     with left:
         rv.chart_card(
-            "Cost vs revenue",
-            rv.money_bars_and_lines(shown, COSTS, [("revenue", "Revenue", rv.BLUE)]),
+            "Costs vs cash collected",
+            rv.money_bars_and_lines(shown, COSTS, [("revenue", "Cash collected", rv.BLUE)]),
             partial(rv.frame_of, shown, ["month", "revenue", *(c for c, _, _ in COSTS)]),
             "cost_vs_revenue",
             help=rv.definition_help("revenue"),
-            caption="Stacked bars: costs by kind; line: revenue (successful payments).",
+            caption="Stacked bars: costs by kind; line: cash collected (successful payments, as "
+            "billed, so annual prepayments show as peaks).",
         )
     with right:
         rv.chart_card(
@@ -74,22 +76,23 @@ def render(ctx: AppContext) -> None:
             partial(rv.frame_of, shown, ["month", "revenue", "gross_profit", "gross_margin"]),
             "gross_margin",
             help=rv.definition_help("gross_margin"),
-            caption="(Revenue − infrastructure − support) ÷ revenue; undefined (a gap) in a "
-            "month without revenue.",
+            caption="(Cash collected − infrastructure − support) ÷ cash collected; undefined (a "
+            "gap) in a month without payments.",
         )
     left, right = st.columns(2)
     with left:
         rv.chart_card(
-            "Operating profit",
-            rv.signed_bars(shown, "operating_profit", "Operating profit"),
+            "Contribution after infra, support and marketing",
+            rv.signed_bars(shown, "contribution", "Contribution"),
             partial(
                 rv.frame_of,
                 shown,
-                ["month", "revenue", "operating_profit", *(c for c, _, _ in COSTS)],
+                ["month", "revenue", "contribution", *(c for c, _, _ in COSTS)],
             ),
-            "operating_profit",
-            help=rv.definition_help("operating_profit"),
-            caption="Revenue − infrastructure − support − marketing; green profit, red loss.",
+            "contribution",
+            help=rv.definition_help("contribution"),
+            caption="Cash collected − infrastructure − support − marketing; green positive, red "
+            "negative. Not operating profit: payroll, R&D and G&A are not in the costs table.",
         )
     with right:
         render_cac_by_channel(ctx, filters)
