@@ -378,10 +378,9 @@ def render_composition(compositions: dict[str, pl.DataFrame]) -> None:
         barmode="stack",
         # Ticks to 100% with room on the right, so the last label is not cut off at the edge.
         xaxis={
-            "title": "share of accounts",
+            "title": "% of accounts",
             "range": [0, 100],
             "tickvals": [0, 20, 40, 60, 80, 100],
-            "ticksuffix": "%",
         },
         height=380,
         margin={"t": 10, "l": 0, "r": 40, "b": 0},

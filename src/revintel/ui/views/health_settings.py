@@ -196,8 +196,12 @@ def render_backtest_result(ctx: AppContext, result: BacktestResult) -> None:
     )
     st.dataframe(
         tiers.rename(
-            {"tier": "Tier", "accounts": "Account-months", "churners": "Churned",
-             "churn_rate": f"Churn within {result.horizon} months"}  # fmt: skip
+            {
+                "tier": "Tier",
+                "accounts": "Account-months",
+                "churners": "Churned",
+                "churn_rate": f"Churn within {result.horizon} months",
+            }
         ),
         hide_index=True,
         key="hs_backtest_tiers",
