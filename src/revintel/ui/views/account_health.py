@@ -274,6 +274,7 @@ def treemap_figure(tree: pl.DataFrame) -> go.Figure:
             textposition="top left",
             root={"color": "#F8FAFC"},
             tiling={"packing": "squarify", "pad": 3},
+            sort=False,  # playbooks in their order: the executive calls first (top left)
             pathbar={"visible": True, "textfont": {"size": 13}},
         )
     )
@@ -303,6 +304,13 @@ def render_treemap(tree: pl.DataFrame, top_n: int, at_risk: float) -> None:
     if tree.is_empty():
         st.info("No At Risk or Critical accounts match: no capital at risk.")
         return
+    # Each group's total in words, readable however small its boxes are.
+    groups = tree.group_by("group", maintain_order=True).agg(
+        pl.col("arr").sum(), pl.col("accounts").sum()
+    )
+    st.markdown(
+        " · ".join(f"**{g}** {money(arr)} ({n:,} accounts)" for g, arr, n in groups.iter_rows())
+    )
     event = st.plotly_chart(
         treemap_figure(tree), key=TREE_KEY, on_select="rerun", selection_mode="points"
     )
