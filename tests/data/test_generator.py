@@ -146,9 +146,16 @@ def test_subscriptions_are_coherent(mid: GeneratedCompany) -> None:
     assert (trials["converted"] == trials["has_sub"]).all()
     # Prices plausible per plan (list price x term factor, after at most one price increase).
     bounds = {"Basic": (40, 130), "Pro": (160, 650), "Enterprise": (1200, 10500)}
+    strategic = subs.filter(pl.col("plan_type") == "Enterprise", pl.col("monthly_price") > 10500)
     for plan, (low, high) in bounds.items():
-        prices = subs.filter(pl.col("plan_type") == plan)["monthly_price"]
-        assert prices.min() >= low and prices.max() <= high, plan
+        prices = subs.filter(pl.col("plan_type") == plan, pl.col("monthly_price") <= 18_000)
+        assert prices["monthly_price"].min() >= low, plan
+        assert prices["monthly_price"].max() <= high, plan
+    # Strategic accounts (Enterprise segment only) buy from their own, higher price list.
+    assert strategic["monthly_price"].min() >= 25_000 * 0.85 * 0.99
+    assert strategic["monthly_price"].max() <= 35_000 * 1.3
+    segments = customers.filter(pl.col("customer_id").is_in(strategic["customer_id"].implode()))
+    assert set(segments["segment"]) <= {"Enterprise"}
     # Plan changes: the new subscription starts the day the old one ends (no MRR gap).
     ordered = subs.sort("customer_id", "start_date", "subscription_id")
     follow = ordered.with_columns(
@@ -506,3 +513,22 @@ def test_written_folder_loads_as_it_is(small: GeneratedCompany, tmp_path: Path) 
     expected = {name: t.num_rows for name, t in small.tables.items() if t.num_rows}
     assert result.tables == expected
     assert ctx.warehouse.row_counts() == expected
+
+
+def test_demo_company_fills_every_health_playbook(tmp_path: Path) -> None:
+    """The demo company (`revintel demo`: 2,000 customers, 36 months, seed 42) has strategic
+    Enterprise accounts above the $250k ARR of an executive sponsor call, some of them Critical:
+    each of the four playbooks of the health settings' defaults has members in the latest month."""
+    from revintel.health import service
+    from revintel.health.config import PLAYBOOKS
+    from tests.conftest import generated_company
+
+    with generated_company(tmp_path, customers=2000, months=36, seed=42) as ctx:
+        scores = service.score_month(ctx)
+    summary = service.portfolio_summary(scores)
+    assert all(summary.accounts_by_playbook[p] > 0 for p in PLAYBOOKS), summary.accounts_by_playbook
+    big = scores.frame.filter(pl.col("arr") >= scores.config.high_value_arr)
+    assert big.height >= 20
+    assert set(big["segment"]) == {"Enterprise"}
+    executive = scores.frame.filter(pl.col("playbook") == "Executive Sponsor Call")
+    assert executive["reason"].str.contains("high value: ARR").all()

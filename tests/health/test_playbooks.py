@@ -59,14 +59,14 @@ def test_playbook_rules(score: float | None, arr: float, days: int | None, playb
 
 def test_reasons_say_why_in_words() -> None:
     assert _assign(39.9, 250_000, 10)["reason"] == (
-        "Critical (health 39.9 < 40) and ARR $250,000 ≥ $250,000"
+        "Critical (health 39.9 < 40) and high value: ARR $250,000 ≥ $250,000"
     )
     assert _assign(12.0, 1_234_567.4, 10)["reason"] == (
-        "Critical (health 12.0 < 40) and ARR $1,234,567 ≥ $250,000"
+        "Critical (health 12.0 < 40) and high value: ARR $1,234,567 ≥ $250,000"
     )
-    assert _assign(35.0, 9_000, 10)["reason"] == (
-        "Critical (health 35.0 < 40), ARR $9,000 below $250,000"
-    )
+    # Chosen because the account is Critical: its ARR is not compared with the threshold.
+    assert _assign(35.0, 9_000, 10)["reason"] == "Critical (health 35.0 < 40)"
+    assert _assign(35.0, 2_540, 400)["reason"] == "Critical (health 35.0 < 40)"
     assert _assign(55.0, 9_000, 120)["reason"] == (
         "At Risk (health 55.0, 40–70); no contact for 120 days (> 90): silent churn risk"
     )

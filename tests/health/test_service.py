@@ -80,14 +80,34 @@ def test_summary_adds_up(scores) -> None:
 
 def test_capital_at_risk_tree_keeps_top_n_and_others(scores) -> None:
     tree = service.capital_at_risk_tree(scores.frame, top_n=5)
-    for playbook, part in tree.group_by("playbook"):
-        accounts = scores.frame.filter(pl.col("playbook") == playbook[0])
+    at_risk = scores.frame.filter(pl.col("tier").is_in(["At Risk", "Critical"]))
+    for (group,), part in tree.group_by("group"):
+        accounts = at_risk.filter(pl.col("playbook") == group)
         assert part["arr"].sum() == pytest.approx(accounts["arr"].sum())
         assert part["accounts"].sum() == accounts.height
         named = part.filter(pl.col("account_id").is_not_null())
         assert named.height == min(5, accounts.height)
         top = accounts.sort("arr", descending=True)["arr"].head(5).to_list()
         assert sorted(named["arr"].to_list(), reverse=True) == top
+
+
+def test_capital_at_risk_tree_shows_what_the_kpi_says(scores) -> None:
+    """The treemap adds up to the capital-at-risk KPI: only At Risk and Critical ARR, by playbook;
+    Healthy ARR only when asked for, as its own group."""
+    summary = service.portfolio_summary(scores)
+    tree = service.capital_at_risk_tree(scores.frame, top_n=5)
+    assert tree["arr"].sum() == pytest.approx(summary.capital_at_risk)
+    assert set(tree["tier"].drop_nulls()) <= {"At Risk", "Critical"}
+    assert "Value Realization Report" not in set(tree["group"])
+    assert (
+        tree["accounts"].sum()
+        == summary.accounts_by_tier["At Risk"] + (summary.accounts_by_tier["Critical"])
+    )
+    context = service.capital_at_risk_tree(scores.frame, top_n=5, include_healthy=True)
+    healthy = context.filter(pl.col("group") == service.HEALTHY_GROUP)
+    assert healthy["arr"].sum() == pytest.approx(summary.arr_by_tier["Healthy"])
+    assert context.filter(pl.col("group") != service.HEALTHY_GROUP).equals(tree)
+    assert context["group"].to_list()[-1] == service.HEALTHY_GROUP  # context comes last
 
 
 @pytest.mark.parametrize("by", ["industry", "segment", "owner"])

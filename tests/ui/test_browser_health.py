@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from revintel.app.context import AppContext
@@ -101,3 +102,139 @@ def test_treemap_click_opens_the_account_360(demo_dashboard: tuple[str, Path]) -
             browser.close()
     print(f"Account Health rendered its treemap in {rendered:.2f} s")
     assert (ARTIFACTS / "account-360.png").stat().st_size > 10_000
+
+
+def _launch(playwright):
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+
+
+def _scores(home: Path) -> service.HealthScores:
+    ctx = AppContext(settings_for(home))
+    try:
+        return service.score_month(ctx)
+    finally:
+        ctx.close()
+
+
+@pytest.mark.browser
+def test_capital_at_risk_matches_its_kpi_and_the_360_reads_clearly(
+    demo_dashboard: tuple[str, Path],  # noqa: F811
+) -> None:
+    """The treemap shows capital at risk (the KPI's total, no Healthy accounts unless asked for);
+    risk composition's axis is labelled to 100%; the Account 360 shows the owner's whole name,
+    a one-colour health line over tier bands named in the legend, and solid-enough pillar lines."""
+    if not CHROMIUM.is_file():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    from revintel.core.formatting import money
+
+    url, home = demo_dashboard
+    scores = _scores(home)
+    summary = service.portfolio_summary(scores)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = _launch(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{url}/account-health", wait_until="domcontentloaded")
+            page.locator(".treemaplayer g.slice").first.wait_for(timeout=90_000)
+            kpi = page.locator('[data-testid="stMetric"]').filter(has_text="Capital at risk")
+            shown = kpi.locator('[data-testid="stMetricValue"]').inner_text().strip()
+            assert shown == money(summary.capital_at_risk)
+            heading = page.get_by_role("heading", name="Capital at Risk by playbook")
+            assert heading.inner_text().strip().endswith(shown)
+            labels = " ".join(page.locator(".treemaplayer text.slicetext").all_text_contents())
+            assert "Value Realization Report" not in labels
+            assert service.HEALTHY_GROUP not in labels
+            _full_page_shot(page, ARTIFACTS / "account-health-capital-at-risk.png")
+
+            # Healthy ARR as context, on request.
+            page.get_by_text("Show Healthy ARR for context").click()
+            context = page.locator(".treemaplayer text.slicetext", has_text=service.HEALTHY_GROUP)
+            context.first.wait_for(timeout=60_000)
+
+            page.get_by_role("tab", name="Risk composition").click()
+            plot = page.locator(".st-key-health_composition .js-plotly-plot")
+            plot.wait_for(timeout=30_000)
+            page.wait_for_timeout(800)
+            last_tick = plot.locator(".xtick text").last
+            assert last_tick.text_content() == "100"
+            tick, frame = last_tick.bounding_box(), plot.bounding_box()
+            assert tick is not None and frame is not None
+            assert tick["x"] + tick["width"] <= frame["x"] + frame["width"]  # not cut off
+
+            # The Account 360 of the account with the longest owner name.
+            frame_ = scores.frame.sort(pl.col("owner").str.len_chars(), descending=True)
+            account, owner = frame_.row(0, named=True)["account_id"], frame_["owner"][0]
+            page.goto(f"{url}/account-360?account={account}", wait_until="domcontentloaded")
+            history = page.locator(".st-key-a360_history .js-plotly-plot")
+            history.wait_for(timeout=90_000)
+            page.wait_for_timeout(800)
+            name = page.locator(".st-key-a360_owner h3")
+            assert name.inner_text().strip() == owner
+            assert name.evaluate("e => e.scrollWidth <= e.clientWidth")  # not cut with "…"
+            # Tier bands are drawn below the lines (a band above a line changes its colour).
+            assert history.locator(".layer-below .shapelayer path").count() == 3
+            assert history.locator(".layer-above .shapelayer path").count() == 0
+            legend = " ".join(history.locator(".legendtext").all_text_contents())
+            for entry in ("Health", "Critical < 40", "At Risk 40–70", "Healthy ≥ 70"):
+                assert entry in legend
+            widths = [
+                float(w.removesuffix("px"))
+                for w in history.locator(".scatterlayer .trace path.js-line").evaluate_all(
+                    "paths => paths.map(p => getComputedStyle(p).strokeWidth)"
+                )
+            ]
+            assert len(widths) == 4 and min(widths) >= 2  # health and three pillars
+            assert page.locator('[data-testid="stException"]').count() == 0
+            _full_page_shot(page, ARTIFACTS / "account-360-readable.png")
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_health_settings_backtest_applies_the_suggested_weights(
+    demo_dashboard: tuple[str, Path],  # noqa: F811
+) -> None:
+    """Health settings run the backtest (as `revintel health backtest`) and apply its suggested
+    weights through the settings service: the saved file then holds them."""
+    if not CHROMIUM.is_file():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    from revintel.app import settings as app_settings
+
+    url, home = demo_dashboard
+    ctx = AppContext(settings_for(home))
+    try:
+        expected = service.run_backtest(ctx)
+    finally:
+        ctx.close()
+    assert expected.suggested_weights is not None
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = _launch(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{url}/health-settings", wait_until="domcontentloaded")
+            page.get_by_role("button", name="Run backtest").click(timeout=90_000)
+            current = page.locator('[data-testid="stMetric"]').filter(
+                has_text="AUC, current weights"
+            )
+            current.wait_for(timeout=120_000)
+            value = current.locator('[data-testid="stMetricValue"]').inner_text().strip()
+            assert value == f"{expected.auc_current:.3f}"
+            page.get_by_text("Suggested weights:").wait_for(timeout=30_000)
+            _full_page_shot(page, ARTIFACTS / "health-settings-backtest.png")
+            page.get_by_role("button", name="Apply suggested weights").click()
+            page.get_by_text("Suggested weights applied").wait_for(timeout=60_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
+        finally:
+            browser.close()
+    saved = app_settings.load(settings_for(home), app_settings.HEALTH)
+    assert saved.weights.as_dict() == expected.suggested_weights

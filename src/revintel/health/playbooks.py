@@ -82,8 +82,12 @@ def with_playbooks(frame: pl.DataFrame, config: HealthConfig) -> pl.DataFrame:
         _score=pl.col("health_score").round(1).cast(pl.String),
         _days=pl.col("days_since_contact").cast(pl.Int64).cast(pl.String),
     )
-    critical_arr = out.select(pl.when(critical).then(pl.col("arr").fill_null(0.0)))["arr"]
-    out = out.with_columns(_arr=money_column(critical_arr))
+    # Only the executive call's reason names the ARR: it is why that playbook was chosen. A
+    # Critical account below the threshold is there because it is Critical, not because of its ARR.
+    exec_arr = out.select(
+        pl.when(pl.col("playbook") == "Executive Sponsor Call").then(pl.col("arr").fill_null(0.0))
+    )["arr"]
+    out = out.with_columns(_arr=money_column(exec_arr))
     # The reason is a concatenation of pieces, each a cheap choice between literals; nulls are
     # skipped. (One when/then branch per full sentence would build every sentence for every row.)
     name = pl.col("playbook")
@@ -106,9 +110,9 @@ def with_playbooks(frame: pl.DataFrame, config: HealthConfig) -> pl.DataFrame:
         .otherwise(pl.lit("Healthy (health ")),
         pl.col("_score"),
         pl.when(exec_call)
-        .then(pl.lit(f" < {cut}) and ARR "))
+        .then(pl.lit(f" < {cut}) and high value: ARR "))
         .when(mitigation)
-        .then(pl.lit(f" < {cut}), ARR "))
+        .then(pl.lit(f" < {cut})"))
         .when(at_risk)
         .then(pl.lit(f", {cut}–{tiers.healthy_from:g})"))
         .when(value)
@@ -117,11 +121,7 @@ def with_playbooks(frame: pl.DataFrame, config: HealthConfig) -> pl.DataFrame:
         .then(pl.lit(")"))
         .otherwise(none),
         pl.col("_arr"),
-        pl.when(exec_call)
-        .then(pl.lit(f" ≥ {threshold}"))
-        .when(mitigation)
-        .then(pl.lit(f" below {threshold}"))
-        .otherwise(none),
+        pl.when(exec_call).then(pl.lit(f" ≥ {threshold}")).otherwise(none),
         pl.when(qbr_silent)
         .then(pl.lit("; no contact for "))
         .when(contacted)

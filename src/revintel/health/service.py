@@ -511,7 +511,7 @@ def portfolio_summary(
     arr_by_tier: dict[str, float] = {
         t: float(f["arr"].fill_null(0).sum()) for t, f in by_tier.items()
     }
-    at_risk = arr_by_tier["At Risk"] + arr_by_tier["Critical"]
+    at_risk = capital_at_risk(frame)
     scored = frame.filter(pl.col("health_score").is_not_null())
     both = scored.filter(pl.col("previous_score").is_not_null())
     average = scored["health_score"].mean() if scored.height else None
@@ -541,13 +541,43 @@ def portfolio_summary(
     )
 
 
-def capital_at_risk_tree(frame: pl.DataFrame, top_n: int = 15) -> pl.DataFrame:
-    """Boxes of the Capital at Risk treemap: per playbook its ``top_n`` accounts by ARR, and one
-    "Others (k accounts)" box for the rest (ARR summed, health ARR-weighted)."""
-    rows = frame.filter(pl.col("playbook").is_not_null()).with_columns(
-        _rank=pl.col("arr").fill_null(0).rank("ordinal", descending=True).over("playbook")
+AT_RISK_TIERS: tuple[str, ...] = ("At Risk", "Critical")
+HEALTHY_GROUP = "Healthy (not at risk)"
+"""The treemap group of the Healthy accounts, drawn only when asked for as context."""
+
+
+def at_risk_accounts(frame: pl.DataFrame) -> pl.DataFrame:
+    """The accounts whose ARR is capital at risk: tier At Risk or Critical."""
+    return frame.filter(pl.col("tier").is_in(AT_RISK_TIERS))
+
+
+def capital_at_risk(frame: pl.DataFrame) -> float:
+    """Capital at risk = Σ ARR of the At Risk and Critical accounts of ``frame``
+    (``docs/health.md``, Portfolio views): the KPI and the treemap's total."""
+    return float(at_risk_accounts(frame)["arr"].fill_null(0).sum())
+
+
+def capital_at_risk_tree(
+    frame: pl.DataFrame, top_n: int = 15, *, include_healthy: bool = False
+) -> pl.DataFrame:
+    """Boxes of the Capital at Risk treemap: the At Risk and Critical accounts grouped by playbook
+    (column ``group``), per group its ``top_n`` accounts by ARR and one "Others (k accounts)" box
+    for the rest (ARR summed, health ARR-weighted). Its ARR adds up to :func:`capital_at_risk`.
+
+    ``include_healthy`` adds the Healthy accounts as one more group, :data:`HEALTHY_GROUP`, for
+    context (their ARR is not at risk)."""
+    rows = at_risk_accounts(frame).filter(pl.col("playbook").is_not_null())
+    rows = rows.with_columns(group=pl.col("playbook"))
+    if include_healthy:
+        healthy = frame.filter(pl.col("tier") == "Healthy").with_columns(
+            group=pl.lit(HEALTHY_GROUP)
+        )
+        rows = pl.concat([rows, healthy], how="vertical_relaxed")
+    rows = rows.with_columns(
+        _rank=pl.col("arr").fill_null(0).rank("ordinal", descending=True).over("group")
     )
     top = rows.filter(pl.col("_rank") <= top_n).select(
+        "group",
         "playbook",
         "account_id",
         label=pl.col("account_name"),
@@ -561,7 +591,7 @@ def capital_at_risk_tree(frame: pl.DataFrame, top_n: int = 15) -> pl.DataFrame:
         accounts=pl.lit(1, pl.Int64),
     )
     rest = rows.filter(pl.col("_rank") > top_n)
-    others = rest.group_by("playbook").agg(
+    others = rest.group_by("group").agg(
         arr=pl.col("arr").fill_null(0.0).sum(),
         health_score=(
             (pl.col("health_score") * pl.col("arr").fill_null(0)).sum()
@@ -573,15 +603,18 @@ def capital_at_risk_tree(frame: pl.DataFrame, top_n: int = 15) -> pl.DataFrame:
         accounts=pl.len().cast(pl.Int64),
     )
     others = others.with_columns(
+        playbook=pl.when(pl.col("group") == HEALTHY_GROUP)
+        .then(pl.lit(None, pl.String))
+        .otherwise(pl.col("group")),
         account_id=pl.lit(None, pl.String),
         label=pl.format("Others ({} accounts)", pl.col("accounts")),
         renewal_date=pl.lit(None, pl.Date),
         tier=pl.lit(None, pl.String),
     ).select(top.columns)
-    order = {p: i for i, p in enumerate(PLAYBOOKS)}
+    order = {p: i for i, p in enumerate((*PLAYBOOKS, HEALTHY_GROUP))}
     out = pl.concat([top, others], how="vertical_relaxed")
     return (
-        out.with_columns(_o=pl.col("playbook").replace_strict(order, default=99))
+        out.with_columns(_o=pl.col("group").replace_strict(order, default=99))
         .sort(["_o", "arr"], descending=[False, True])
         .drop("_o")
     )

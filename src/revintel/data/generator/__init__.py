@@ -12,7 +12,9 @@ Sign-ups grow ~3% a month with seasonality (summer dip, Q4 and a December budget
 brings more Enterprise buyers); segments ~65/25/10 SMB/Mid-Market/Enterprise; most customers start
 with a 14-day trial. Paying customers buy Basic ($49-99), Pro ($199-499) or Enterprise
 ($1.5k-8k a month) plans priced by seats, billed monthly, quarterly or annually (~30%, 15% cheaper
-per month); some get time-limited discounts, add-ons, upgrades and downgrades; some churned
+per month); 40% of the Enterprise segment are strategic accounts on a company-wide Enterprise
+licence ($25k-35k a month, so above $250k ARR: the executive sponsor call of the health
+playbooks); some get time-limited discounts, add-ons, upgrades and downgrades; some churned
 customers come back. Logo churn is 1-3% a month (Enterprise lower, SMB higher). The company starts
 with no customers at ``start``. See ``simulation``, ``population``, ``sales`` and ``marketing`` for
 each mechanism, and ``params`` for every planted number.

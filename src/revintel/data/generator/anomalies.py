@@ -6,8 +6,8 @@ Kinds (each at most once, 2-3 per company, never in the first 12 months, at leas
   day of the month (old subscription ends, a new one starts the same day at the higher price,
   keeping its billing day); new subscriptions use the new list prices from then on. Monthly
   customers' churn hazard rises for the next 2 months (``price_increase`` churn driver).
-* ``mass_churn`` (series ``mrr``): a share of one segment's customers cancel within days of each
-  other (an integration partner shuts down). Their churn probability that month is
+* ``mass_churn`` (series ``mrr``): a share of the customers (every segment) cancel within days of
+  each other (an integration partner shuts down). Their churn probability that month is
   ``1 - (1 - hazard) * (1 - share)``, which is what ``truth/churn_probability`` records.
 * ``enterprise_cohort`` (series ``mrr``): a partner brings a block of Enterprise customers who buy
   monthly Enterprise plans directly (no trial) in the first days of the month.
@@ -30,7 +30,7 @@ from revintel.data.generator import params as P
 from revintel.data.generator.timeline import Timeline
 
 EXPECTED_PAYING_SHARE = 0.4
-EXPECTED_ARPA = 650.0
+EXPECTED_ARPA = 2200.0  # strategic accounts (params.STRATEGIC_SHARE) included
 EXPECTED_MONTHLY_SURVIVAL = 0.98
 COHORT_TYPICAL_PRICE = 4500.0
 

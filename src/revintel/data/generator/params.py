@@ -119,6 +119,12 @@ PRICE_POINTS: tuple[np.ndarray, ...] = (
     np.arange(1500.0, 8001.0, 250.0),
 )
 PLAN_SEAT_SPAN = np.array([[1.0, 20.0], [5.0, 150.0], [50.0, 1500.0]])  # seats at lowest/highest
+# Strategic accounts: a share of the Enterprise segment buys a company-wide licence of the
+# Enterprise plan from its own price list (per month, the seat count picks the point as above), so
+# the demo has accounts above the $250k ARR from which a Critical account gets an executive
+# sponsor call.
+STRATEGIC_SHARE = 0.4
+STRATEGIC_PRICE_POINTS = np.arange(25_000.0, 35_001.0, 500.0)
 
 DISCOUNT_SHARE = np.array([0.10, 0.22, 0.35])  # share of new subscriptions with a discount
 DISCOUNT_LEVELS = np.array([0.10, 0.15, 0.20, 0.25, 0.30])

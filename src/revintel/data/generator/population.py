@@ -139,6 +139,7 @@ class Population:
     converts: np.ndarray  # pays within the window
     first_sub_day: np.ndarray  # valid where converts
     cohort: np.ndarray  # part of the enterprise-cohort anomaly
+    strategic: np.ndarray  # Enterprise segment, buys from the strategic price list
 
 
 def acquisition_weights(timeline: Timeline) -> np.ndarray:
@@ -205,6 +206,10 @@ def build_population(
     delay = np.where(late, 1 + (rng.random(n) * P.LATE_CONVERSION_MAX_DAYS).astype(np.int64), 0)
     first_sub_day = np.where(has_trial, trial_end + 1 + delay, day)
     converts = (~has_trial | converts_trial) & (first_sub_day <= timeline.window_end)
+    # Drawn from a child stream, so every draw above and after it is the same as without it.
+    strategic_rng = rng.spawn(1)[0]
+    strategic = (segment == P.ENTERPRISE) & (strategic_rng.random(n) < P.STRATEGIC_SHARE)
+    plan[strategic] = P.ENTERPRISE_PLAN
 
     return Population(
         n=n,
@@ -223,4 +228,5 @@ def build_population(
         converts=converts,
         first_sub_day=first_sub_day,
         cohort=cohort,
+        strategic=strategic,
     )

@@ -201,8 +201,12 @@ def list_prices(
     seats: np.ndarray,
     period: np.ndarray,
     multiplier: float,
+    strategic: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Monthly price: the plan's price point for the seat count, times the term factor."""
+    """Monthly price: the plan's price point for the seat count, times the term factor.
+
+    ``strategic`` accounts on the Enterprise plan take their point from
+    ``STRATEGIC_PRICE_POINTS`` (same seat position)."""
     n = len(plan)
     span = P.PLAN_SEAT_SPAN[plan]
     position = np.log(np.maximum(seats, 1) / span[:, 0]) / np.log(span[:, 1] / span[:, 0])
@@ -210,6 +214,10 @@ def list_prices(
     base = np.empty(n)
     for p, points in enumerate(P.PRICE_POINTS):
         sel = plan == p
+        base[sel] = points[np.rint(position[sel] * (len(points) - 1)).astype(np.int64)]
+    if strategic is not None:
+        sel = strategic & (plan == P.ENTERPRISE_PLAN)
+        points = P.STRATEGIC_PRICE_POINTS
         base[sel] = points[np.rint(position[sel] * (len(points) - 1)).astype(np.int64)]
     base = np.rint(base * multiplier)
     return np.round(base * P.BILLING_PRICE_FACTOR[period_code(period)], 2)
@@ -271,6 +279,7 @@ class CompanySimulation:
         self.segment = population.segment[self.paying].astype(np.int64)
         self.intended_plan = population.plan[self.paying].astype(np.int64)
         self.cohort = population.cohort[self.paying]
+        self.strategic = population.strategic[self.paying]
         self.first_day = population.first_sub_day[self.paying]
         first_month = timeline.month_of(self.first_day)
         self.start_order = np.argsort(first_month, kind="stable")
@@ -368,7 +377,7 @@ class CompanySimulation:
         seg = self.segment[idx]
         period = P.BILLING_MONTHS[categorical(rng, P.BILLING_MIX, seg)]
         seats = draw_seats(rng, seg)
-        price = list_prices(rng, plan, seats, period, self.list_multiplier)
+        price = list_prices(rng, plan, seats, period, self.list_multiplier, self.strategic[idx])
         if winback:
             has = rng.random(len(idx)) < 0.4
             disc = np.where(has, 0.2, 0.0)
@@ -489,7 +498,7 @@ class CompanySimulation:
         plan = self.plans.get("mass_churn")
         if plan is not None and plan.month == m:
             share = self._mass_churn_share(m, plan.target)
-            hit = self.segment[idx] <= P.MID_MARKET
+            hit = np.ones(len(idx), dtype=bool)
             p_total = np.where(hit, 1.0 - (1.0 - p) * (1.0 - share), p)
             event = hit & (u >= p) & (u < p_total)
             p = p_total
@@ -526,9 +535,8 @@ class CompanySimulation:
                     kind="mass_churn",
                     size=-float(lost_mrr / max(prev_mrr_total, 1.0)),
                     description=(
-                        f"{len(lost):,} SMB and Mid-Market customers ({share:.0%} of them) "
-                        "cancelled within two weeks after the integration partner most of them "
-                        "relied on shut down"
+                        f"{len(lost):,} customers ({share:.0%} of them) cancelled within two "
+                        "weeks after the integration partner most of them relied on shut down"
                     ),
                 )
             )
@@ -543,10 +551,9 @@ class CompanySimulation:
         return gone, end
 
     def _mass_churn_share(self, m: int, target: float) -> float:
-        """The share of SMB and Mid-Market customers that must leave to remove ``target`` of MRR."""
-        mrr = self._mrr(int(self.tl.month_start[m]) - 1)
-        exposed = mrr[self.segment <= P.MID_MARKET].sum()
-        return float(np.clip(target * mrr.sum() / max(exposed, 1.0), 0.15, 0.5))
+        """The share of customers that must leave to remove ``target`` of MRR (every segment is
+        exposed: with strategic accounts, SMB and Mid-Market alone are too small a part of MRR)."""
+        return float(np.clip(target, 0.1, 0.5))
 
     def _price_increase(self, m: int, prev_mrr_total: float) -> None:
         book, tl = self.book, self.tl
@@ -628,7 +635,9 @@ class CompanySimulation:
             np.maximum(seats, P.PLAN_SEAT_SPAN[np.minimum(new_plan, 2), 0]).astype(np.int64),
             np.where(up, np.ceil(seats * grow), np.maximum(np.floor(seats * shrink), 1)),
         ).astype(np.int64)
-        new_price = list_prices(rng, new_plan, new_seats, period, self.list_multiplier)
+        new_price = list_prices(
+            rng, new_plan, new_seats, period, self.list_multiplier, self.strategic[idx]
+        )
         old_price = book.price[MAIN, idx]
         real = np.where(up, new_price > old_price, new_price < old_price)
         idx, new_plan, new_seats, new_price = (

@@ -5,6 +5,7 @@ Deep link: ``/account-360?account=ID``. Thin: calls :func:`revintel.health.servi
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import plotly.graph_objects as go
@@ -23,6 +24,11 @@ PILLAR_TITLES = {
     "sentiment": "Sentiment (NPS)",
     "support": "Support volume",
 }
+
+
+def _plain(text: str) -> str:
+    """``text`` with Markdown's special characters escaped, so a name shows as written."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!<>|~$])", r"\\\1", text)
 
 
 def _fmt(value: Any) -> str:
@@ -105,7 +111,10 @@ def render_header(detail: service.AccountDetail) -> None:
     cols[1].metric("ARR", f"${a.arr:,.0f}" if a.arr is not None else "—", border=True)
     renewal = a.renewal_date
     cols[2].metric("Renewal", renewal.isoformat() if renewal else "—", border=True)
-    cols[3].metric("Owner", a.owner or "—", border=True)
+    # Not a metric: a metric's value is cut to one line, and an owner's full name must show.
+    with cols[3].container(border=True, key="a360_owner"):
+        st.caption("Owner")
+        st.subheader(_plain(a.owner or "—"), anchor=False)
     with st.container(border=True):
         st.markdown(f"**Playbook: {a.playbook or 'none'}** — {a.reason}")
         for action in detail.actions:
@@ -115,28 +124,57 @@ def render_header(detail: service.AccountDetail) -> None:
             st.caption(f"Last contact {contact.isoformat()} ({a.days_since_contact} days before)")
 
 
+# Tier bands behind the health line (drawn below the traces so no line changes colour).
+TIER_BANDS = (
+    (0.0, 40.0, "#FEE2E2", "Critical < 40"),
+    (40.0, 70.0, "#FEF3C7", "At Risk 40–70"),
+    (70.0, 100.0, "#DCFCE7", "Healthy ≥ 70"),
+)
+PILLAR_LINES = {
+    "engagement": {"color": "#7C3AED", "dash": "dash"},
+    "sentiment": {"color": "#DB2777", "dash": "dot"},
+    "support": {"color": "#0D9488", "dash": "dashdot"},
+}
+
+
+def history_figure(frame: pl.DataFrame) -> go.Figure:
+    """Monthly health (solid, one colour) and the three pillars (coloured, dashed), on tier bands
+    named in the legend."""
+    figure = go.Figure()
+    months = frame["month"].to_list()
+    figure.add_scatter(
+        x=months, y=frame["health_score"].to_list(), name="Health",
+        mode="lines+markers", line={"width": 3.5, "color": "#1D4ED8"}, marker={"size": 7},
+    )  # fmt: skip
+    for pillar, style in PILLAR_LINES.items():
+        figure.add_scatter(
+            x=months, y=frame[pillar].to_list(), name=PILLAR_TITLES[pillar],
+            mode="lines+markers", line={"width": 2.2, **style}, marker={"size": 5},
+            opacity=0.95,
+        )  # fmt: skip
+    for low, high, colour, name in TIER_BANDS:
+        figure.add_hrect(y0=low, y1=high, fillcolor=colour, line_width=0, layer="below")
+        # A legend entry per band (a filled square; no point drawn), so the colours behind the
+        # lines are named. After the data traces, so the months still set the x axis.
+        figure.add_scatter(
+            x=months[:1], y=[None], mode="markers", name=name,
+            marker={"symbol": "square", "size": 12, "color": colour,
+                    "line": {"width": 1, "color": "#94A3B8"}},
+            hoverinfo="skip",
+        )  # fmt: skip
+    figure.update_layout(
+        yaxis={"range": [-2, 103], "title": "score", "tickvals": [0, 20, 40, 60, 80, 100]},
+        height=360,
+        margin={"t": 10, "l": 0, "r": 0, "b": 0},
+        legend={"orientation": "h", "y": -0.15},
+    )
+    return figure
+
+
 def render_history(frame: pl.DataFrame) -> None:
     """Monthly health with the three pillars."""
     st.subheader("Health history", anchor=False)
-    figure = go.Figure()
-    figure.add_hrect(y0=0, y1=40, fillcolor="#FEE2E2", line_width=0, opacity=0.5)
-    figure.add_hrect(y0=40, y1=70, fillcolor="#FEF3C7", line_width=0, opacity=0.5)
-    figure.add_scatter(
-        x=frame["month"].to_list(), y=frame["health_score"].to_list(), name="Health",
-        mode="lines+markers", line={"width": 3, "color": "#2563EB"},
-    )  # fmt: skip
-    for pillar in ("engagement", "sentiment", "support"):
-        figure.add_scatter(
-            x=frame["month"].to_list(), y=frame[pillar].to_list(), name=pillar,
-            mode="lines", line={"width": 1, "dash": "dot"},
-        )  # fmt: skip
-    figure.update_layout(
-        yaxis={"range": [0, 100], "title": "score"},
-        height=320,
-        margin={"t": 10, "l": 0, "r": 0, "b": 0},
-        legend={"orientation": "h"},
-    )
-    st.plotly_chart(figure, key="a360_history")
+    st.plotly_chart(history_figure(frame), key="a360_history")
 
 
 def render_pillars(pillars: dict[Pillar, service.PillarDetail]) -> None:

@@ -21,6 +21,7 @@ from revintel.ui.views import page_path
 TIER_COLOURS = {"Healthy": "#16A34A", "At Risk": "#F59E0B", "Critical": "#DC2626"}
 HEALTH_SCALE = [[0.0, "#DC2626"], [0.4, "#F59E0B"], [0.7, "#FACC15"], [1.0, "#16A34A"]]
 TREE_KEY = "health_treemap"
+HEALTHY_TOGGLE = "health_tree_healthy"
 ACCOUNT_360 = "account_360.py"
 # Rows of the accounts table sent to the browser at a time (riskiest first, paged).
 PAGE_SIZE = 500
@@ -67,10 +68,11 @@ def render(ctx: AppContext) -> None:
     chosen = middle.multiselect("Account owner", owners, key="health_owner", placeholder="All")
     top_n = right.slider("Accounts per playbook", 5, 50, 15, key="health_top_n")
     key = _cache_key(ctx, scores, chosen)
-    view = portfolio(key, scores, top_n)
+    healthy = bool(st.session_state.get(HEALTHY_TOGGLE, False))
+    view = portfolio(key, scores, top_n, healthy)
 
     render_kpis(view["summary"])
-    render_treemap(view["tree"], top_n)
+    render_treemap(view["tree"], top_n, view["summary"].capital_at_risk)
     # Lazy tabs: only the open tab's content runs and is drawn, so the page's first render
     # carries one table instead of two tables and two charts (docs/health.md, Speed).
     tabs = st.tabs(
@@ -114,15 +116,17 @@ def _by_risk(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.sort(["health_score", "arr"], descending=[False, True], nulls_last=True)
 
 
-def portfolio_view(scores: service.HealthScores, owners: tuple[str, ...], top_n: int) -> dict:
-    """Everything the page draws, small: KPIs, treemap boxes, the first table page, composition by
-    each grouping, renewals, the longest silences."""
+def portfolio_view(
+    scores: service.HealthScores, owners: tuple[str, ...], top_n: int, healthy: bool = False
+) -> dict:
+    """Everything the page draws, small: KPIs, treemap boxes (Healthy ARR too when ``healthy``),
+    the first table page, composition by each grouping, renewals, the longest silences."""
     frame = _filtered(scores, owners)
     ordered = _by_risk(frame)
     silent = service.silent_accounts(frame)
     return {
         "summary": service.portfolio_summary(scores, owner=list(owners) or None),
-        "tree": service.capital_at_risk_tree(frame, top_n=top_n),
+        "tree": service.capital_at_risk_tree(frame, top_n=top_n, include_healthy=healthy),
         "accounts": ordered.height,
         "first_page": ordered.head(PAGE_SIZE).select(TABLE_COLUMNS),
         "composition": {by: service.risk_composition(frame, by) for by in GROUPINGS},
@@ -133,15 +137,17 @@ def portfolio_view(scores: service.HealthScores, owners: tuple[str, ...], top_n:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _cached_view(key: CacheKey, top_n: int, _scores: service.HealthScores) -> dict:
-    return portfolio_view(_scores, key[3], top_n)
+def _cached_view(key: CacheKey, top_n: int, healthy: bool, _scores: service.HealthScores) -> dict:
+    return portfolio_view(_scores, key[3], top_n, healthy)
 
 
-def portfolio(key: CacheKey, scores: service.HealthScores, top_n: int) -> dict:
+def portfolio(
+    key: CacheKey, scores: service.HealthScores, top_n: int, healthy: bool = False
+) -> dict:
     """:func:`portfolio_view`, from ``st.cache_data`` when the data is an immutable snapshot."""
     if key[0] is None:
-        return portfolio_view(scores, key[3], top_n)
-    return _cached_view(key, top_n, scores)
+        return portfolio_view(scores, key[3], top_n, healthy)
+    return _cached_view(key, top_n, healthy, scores)
 
 
 def table_page(scores: service.HealthScores, owners: tuple[str, ...], page: int) -> pl.DataFrame:
@@ -199,15 +205,17 @@ def render_kpis(summary: service.PortfolioSummary) -> None:
 
 
 def treemap_figure(tree: pl.DataFrame) -> go.Figure:
-    """Playbook → account boxes, size ARR, colour health; account leaves carry their id."""
+    """Group (playbook, or Healthy for context) → account boxes, size ARR, colour health; account
+    leaves carry their id. Labels that do not fit a box at a readable size are hidden (the hover
+    still names the account)."""
     ids: list[str] = []
     labels: list[str] = []
     parents: list[str] = []
     values: list[float] = []
     colours: list[float | None] = []
     hover: list[str] = []
-    for playbook in PLAYBOOKS:
-        part = tree.filter(pl.col("playbook") == playbook)
+    for group in (*PLAYBOOKS, service.HEALTHY_GROUP):
+        part = tree.filter(pl.col("group") == group)
         if part.is_empty():
             continue
         arr = float(part["arr"].sum())
@@ -217,19 +225,20 @@ def treemap_figure(tree: pl.DataFrame) -> go.Figure:
             if weighted.height and weighted["arr"].sum() > 0
             else None
         )
-        ids.append(playbook)
-        labels.append(playbook)
+        ids.append(group)
+        labels.append(group)
         parents.append("")
         values.append(arr)
         colours.append(health)
+        context = " (not at risk, context)" if group == service.HEALTHY_GROUP else ""
         hover.append(
-            f"<b>{playbook}</b><br>ARR {money(arr)}<br>{int(part['accounts'].sum())} accounts"
+            f"<b>{group}</b>{context}<br>ARR {money(arr)}<br>{int(part['accounts'].sum())} accounts"
         )
         for row in part.iter_rows(named=True):
-            leaf = row["account_id"] or f"others::{playbook}"
+            leaf = row["account_id"] or f"others::{group}"
             ids.append(leaf)
             labels.append(row["label"])
-            parents.append(playbook)
+            parents.append(group)
             values.append(row["arr"])
             colours.append(row["health_score"])
             pillars = " · ".join(
@@ -238,8 +247,9 @@ def treemap_figure(tree: pl.DataFrame) -> go.Figure:
             )
             renewal = row["renewal_date"].isoformat() if row["renewal_date"] else "—"
             score = "n/a" if row["health_score"] is None else f"{row['health_score']:.0f}"
+            tier = f" · {row['tier']}" if row["tier"] else ""
             hover.append(
-                f"<b>{row['label']}</b><br>ARR {money(row['arr'])} · health {score}"
+                f"<b>{row['label']}</b><br>ARR {money(row['arr'])} · health {score}{tier}"
                 f"<br>{pillars}<br>renewal {renewal}"
             )
     figure = go.Figure(
@@ -259,25 +269,48 @@ def treemap_figure(tree: pl.DataFrame) -> go.Figure:
             hovertext=hover,
             hoverinfo="text",
             textinfo="label+value",
-            texttemplate="%{label}<br>%{value:$,.0f}",
-            tiling={"packing": "squarify", "pad": 2},
-            pathbar={"visible": True},
+            texttemplate="<b>%{label}</b><br>%{value:$,.0f}",
+            textfont={"size": 13},
+            textposition="top left",
+            root={"color": "#F8FAFC"},
+            tiling={"packing": "squarify", "pad": 3},
+            sort=False,  # playbooks in their order: the executive calls first (top left)
+            pathbar={"visible": True, "textfont": {"size": 13}},
         )
     )
-    figure.update_layout(margin={"t": 30, "l": 0, "r": 0, "b": 0}, height=560)
+    figure.update_layout(
+        margin={"t": 30, "l": 0, "r": 0, "b": 0},
+        height=560,
+        # A label too small to read is hidden rather than shrunk (the hover names every box).
+        uniformtext={"minsize": 10, "mode": "hide"},
+    )
     return figure
 
 
-def render_treemap(tree: pl.DataFrame, top_n: int) -> None:
-    """The Capital at Risk treemap; clicking an account box opens its Account 360."""
-    st.subheader("Capital at Risk by playbook", anchor=False)
+def render_treemap(tree: pl.DataFrame, top_n: int, at_risk: float) -> None:
+    """The Capital at Risk treemap (At Risk and Critical ARR by playbook, the same total as the
+    KPI; Healthy ARR on request); clicking an account box opens its Account 360."""
+    st.subheader(f"Capital at Risk by playbook: {money(at_risk)}", anchor=False)
+    st.toggle(
+        "Show Healthy ARR for context",
+        key=HEALTHY_TOGGLE,
+        help="Adds the Healthy accounts as one more group; their ARR is not at risk.",
+    )
     st.caption(
-        f"Box size: ARR · colour: health · top {top_n} accounts per playbook, the rest in "
-        "“Others”. Click a playbook to zoom; click an account to open its Account 360."
+        f"At Risk and Critical accounts by playbook · box size: ARR · colour: health · top "
+        f"{top_n} accounts per group, the rest in “Others”. Click a playbook to zoom; click an "
+        "account to open its Account 360."
     )
     if tree.is_empty():
-        st.info("No scored accounts match.")
+        st.info("No At Risk or Critical accounts match: no capital at risk.")
         return
+    # Each group's total in words, readable however small its boxes are.
+    groups = tree.group_by("group", maintain_order=True).agg(
+        pl.col("arr").sum(), pl.col("accounts").sum()
+    )
+    st.markdown(
+        " · ".join(f"**{g}** {money(arr)} ({n:,} accounts)" for g, arr, n in groups.iter_rows())
+    )
     event = st.plotly_chart(
         treemap_figure(tree), key=TREE_KEY, on_select="rerun", selection_mode="points"
     )
@@ -351,9 +384,14 @@ def render_composition(compositions: dict[str, pl.DataFrame]) -> None:
         )
     figure.update_layout(
         barmode="stack",
-        xaxis={"title": "% of accounts", "range": [0, 100]},
+        # Ticks to 100% with room on the right, so the last label is not cut off at the edge.
+        xaxis={
+            "title": "% of accounts",
+            "range": [0, 100],
+            "tickvals": [0, 20, 40, 60, 80, 100],
+        },
         height=380,
-        margin={"t": 10, "l": 0, "r": 0, "b": 0},
+        margin={"t": 10, "l": 0, "r": 40, "b": 0},
         legend={"orientation": "h"},
     )
     st.plotly_chart(figure, key="health_composition")
