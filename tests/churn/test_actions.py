@@ -11,6 +11,7 @@ from revintel.churn.actions import (
     factor_actions,
     with_recommended_action,
 )
+from revintel.churn.features import FEATURES
 
 
 def test_the_driver_segment_then_the_factor_group_then_the_default() -> None:
@@ -24,6 +25,18 @@ def test_the_driver_segment_then_the_factor_group_then_the_default() -> None:
     )
     actions = with_recommended_action(frame)["recommended_action"].to_list()
     assert actions == [payment_action, FACTOR_ACTIONS["support"], DEFAULT_ACTION, DEFAULT_ACTION]
+
+
+def test_contract_timing_is_the_renewal_due_segment_with_its_action() -> None:
+    name, action = DRIVER_SEGMENTS["renewal"]
+    assert name == "Renewal due" and "renewal" in action.lower()
+    assert FEATURES["months_to_term_end"].group == "renewal"
+    frame = pl.DataFrame(
+        {"driver_segment": [name, None], "top_risk_factor": ["months_to_term_end"] * 2},
+        schema={"driver_segment": pl.String, "top_risk_factor": pl.String},
+    )
+    actions = with_recommended_action(frame)["recommended_action"].to_list()
+    assert actions == [action, FACTOR_ACTIONS["renewal"]]
 
 
 def test_factor_actions_keep_the_explanations_order_without_repeats() -> None:

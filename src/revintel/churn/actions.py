@@ -40,13 +40,20 @@ DRIVER_SEGMENTS: dict[str, tuple[str, str]] = {
         "Revenue decline",
         "Review the account's ROI with the economic buyer and propose the right-sized plan.",
     ),
+    "renewal": (
+        "Renewal due",
+        "Open the renewal now: review value delivered with the decision maker and agree terms "
+        "before the term ends.",
+    ),
 }
-"""Driver group → (segment name, recommended action) (brief 004, Customer Segments)."""
+"""Driver group → (segment name, recommended action): the Customer Segments cards. ``renewal``
+is contract timing (the term ending soon, or monthly billing that can end any month)."""
 FACTOR_ACTIONS: dict[str, str] = {
     "payment": "Call the billing contact: offer a payment plan and update the card on file.",
     "support": "Escalate the open tickets and have the CSM confirm the fix with the customer.",
     "engagement": "Book a training session and show the ROI of the unused key features.",
     "revenue": "Meet the economic buyer: review value delivered and right-size the plan.",
+    "renewal": "Start the renewal conversation now, before the term ends.",
     "profile": "Plan the renewal conversation early with the account owner.",
 }
 """Factor group → the action for a customer whose explanation that factor raises."""

@@ -10,10 +10,11 @@ import polars as pl
 
 from revintel.churn import features as F
 from revintel.churn.actions import DRIVER_SEGMENTS, recommended_action
-from revintel.churn.config import ChurnConfig, load_config
+from revintel.churn.config import ChurnConfig, TierCutoffs, load_config
 from revintel.churn.ports import providers
 from revintel.churn.service.common import (
     scores_path,
+    tier_cutoffs,
     tiers_of,
 )
 from revintel.core.errors import NoDataError
@@ -68,8 +69,7 @@ def current_predictions(ctx: Runtime) -> pl.DataFrame:
     ``recommended_action`` for every account (:func:`revintel.churn.actions.recommended_action`).
     """
     cfg = load_config(ctx.settings)
-    tiers = cfg.tiers
-    key = (str(ctx.settings.home), cfg.threshold, tiers.high, tiers.medium, tiers.low)
+    key = (str(ctx.settings.home), cfg.threshold, *cfg.tiers.stamp())
     return CURRENT_PREDICTIONS.get(ctx.warehouse, key, lambda: _latest(ctx, cfg))
 
 
@@ -174,6 +174,10 @@ class ChurnOverview:
     customers: int
     tiers: dict[str, int]
     """Customers per tier: High, Medium, Low, Safe."""
+    tier_cutoffs: dict[str, float]
+    """The lowest probability of High (exclusive), Medium and Low (inclusive)."""
+    tier_rule: str
+    """How the tiers are cut, in words (fixed cut-offs or multiples of the average risk)."""
     average_risk: float | None
     predicted_churners: int
     threshold: float
@@ -213,9 +217,12 @@ def overview(ctx: Runtime, frame: pl.DataFrame | None = None) -> ChurnOverview:
     mrr_at_risk = None
     if frame["mrr"].null_count() < frame.height:
         mrr_at_risk = float((frame["mrr"].fill_null(0) * frame["churn_risk_score"]).sum())
+    cut = tier_cutoffs(cfg, frame["churn_risk_score"])
     return ChurnOverview(
         customers=frame.height,
         tiers=counts,
+        tier_cutoffs=cut.as_dict(),
+        tier_rule=cfg.tiers.describe(cut),
         average_risk=float(frame["churn_risk_score"].mean()) if frame.height else None,  # type: ignore[arg-type]
         predicted_churners=int(frame["prediction"].sum()),
         threshold=cfg.threshold,
@@ -227,8 +234,8 @@ def overview(ctx: Runtime, frame: pl.DataFrame | None = None) -> ChurnOverview:
 
 
 def driver_segments(ctx: Runtime, frame: pl.DataFrame | None = None) -> list[DriverSegmentSummary]:
-    """Payment issues, support issues, declining engagement, revenue decline: customers at risk
-    (tier above Safe) whose top risk-raising factor is of that group."""
+    """Payment issues, support issues, declining engagement, revenue decline, renewal due:
+    customers at risk (tier above Safe) whose top risk-raising factor is of that group."""
     frame = current_predictions(ctx) if frame is None else frame
     at_risk = frame.filter(pl.col("risk_tier") != "Safe")
     out = []
@@ -245,6 +252,22 @@ def driver_segments(ctx: Runtime, frame: pl.DataFrame | None = None) -> list[Dri
             )
         )
     return out
+
+
+def current_tier_cutoffs(ctx: Runtime, frame: pl.DataFrame | None = None) -> TierCutoffs:
+    """The tier cut-offs the latest predictions are tiered with (``frame``: those predictions,
+    when the caller has them)."""
+    frame = current_predictions(ctx) if frame is None else frame
+    return tier_cutoffs(load_config(ctx.settings), frame["churn_risk_score"])
+
+
+def scored_risks(ctx: Runtime) -> pl.Series | None:
+    """The scores of the latest predictions (the population a customer scored alone is tiered
+    among); None when there are none."""
+    try:
+        return current_predictions(ctx)["churn_risk_score"]
+    except NoDataError:
+        return None
 
 
 def search_accounts(frame: pl.DataFrame, text: str, limit: int = 10) -> list[str]:

@@ -1,5 +1,6 @@
 """Churn Segments: customers at risk grouped by what drives their risk (payment issues, support
-issues, declining engagement, revenue decline), each with its recommended retention action.
+issues, declining engagement, revenue decline, renewal due), each with its recommended retention
+action.
 
 Thin: :func:`revintel.churn.service.driver_segments` for the cards and
 :func:`~revintel.churn.service.filter_predictions` for a segment's customers. A customer is in a
@@ -27,6 +28,7 @@ ICONS = {
     "support": ":material/support_agent:",
     "engagement": ":material/trending_down:",
     "revenue": ":material/money_off:",
+    "renewal": ":material/event_repeat:",
 }
 TABLE_COLUMNS = (
     "account_id", "account_name", "churn_risk_score", "risk_tier", "top_factor_label", "mrr",
