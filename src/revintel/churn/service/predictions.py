@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from revintel.churn import features as F
-from revintel.churn.actions import DRIVER_SEGMENTS, recommended_action
+from revintel.churn.actions import DRIVER_SEGMENTS, TOP_FACTORS, driver_segment, recommended_action
 from revintel.churn.config import ChurnConfig, TierCutoffs, load_config
 from revintel.churn.ports import providers
 from revintel.churn.service.common import (
@@ -87,36 +87,32 @@ def _latest(ctx: Runtime, cfg: ChurnConfig) -> pl.DataFrame:
     )
     latest = latest.join(_attributes(ctx), on="account_id", how="left")
     versions = [v for v in latest["model_version"].drop_nulls().unique().to_list()]
+    factors = [
+        f"top_{kind}_{i}" for i in range(1, TOP_FACTORS + 1) for kind in ("factor", "contribution")
+    ]
     extra = []
     for version in versions:
         path = scores_path(ctx, version)
         if path.exists():
-            cols = ["account_id", "plan_type", "mrr", "top_factor_1", "top_contribution_1"]
-            part = pl.read_parquet(path, columns=cols).with_columns(model_version=pl.lit(version))
-            extra.append(part)
+            part = pl.read_parquet(path, columns=["account_id", "plan_type", "mrr", *factors])
+            extra.append(part.with_columns(model_version=pl.lit(version)))
     if extra:
-        joined = pl.concat(extra, how="vertical_relaxed").rename(
-            {"top_factor_1": "top_risk_factor", "top_contribution_1": "top_factor_contribution"}
-        )
+        joined = pl.concat(extra, how="vertical_relaxed")
         latest = latest.join(joined, on=["account_id", "model_version"], how="left")
     for name, dtype in (
         ("plan_type", pl.String),
         ("mrr", pl.Float64),
-        ("top_risk_factor", pl.String),
-        ("top_factor_contribution", pl.Float64),
+        *((f, pl.String if f.startswith("top_factor") else pl.Float64) for f in factors),
     ):
         if name not in latest.columns:
             latest = latest.with_columns(pl.lit(None, dtype).alias(name))
-    group = pl.col("top_risk_factor").replace_strict(
-        {k: v.group for k, v in F.FEATURES.items()}, default=None, return_dtype=pl.String
+    latest = latest.with_columns(driver_segment()).rename(
+        {"top_factor_1": "top_risk_factor", "top_contribution_1": "top_factor_contribution"}
     )
-    seg_names = {k: v[0] for k, v in DRIVER_SEGMENTS.items()}
+    latest = latest.drop([f for f in factors if f in latest.columns])
     latest = latest.with_columns(
         top_factor_label=pl.col("top_risk_factor").replace_strict(
             {k: v.label for k, v in F.FEATURES.items()}, default=pl.col("top_risk_factor")
-        ),
-        driver_segment=pl.when(pl.col("top_factor_contribution") > 0).then(
-            group.replace_strict(seg_names, default=None, return_dtype=pl.String)
         ),
     )
     latest = latest.with_columns(recommended_action())
@@ -235,7 +231,8 @@ def overview(ctx: Runtime, frame: pl.DataFrame | None = None) -> ChurnOverview:
 
 def driver_segments(ctx: Runtime, frame: pl.DataFrame | None = None) -> list[DriverSegmentSummary]:
     """Payment issues, support issues, declining engagement, revenue decline, renewal due:
-    customers at risk (tier above Safe) whose top risk-raising factor is of that group."""
+    customers at risk (tier above Safe) by :func:`revintel.churn.actions.driver_segment` (the
+    first reason among their top risk-raising factors, else contract timing)."""
     frame = current_predictions(ctx) if frame is None else frame
     at_risk = frame.filter(pl.col("risk_tier") != "Safe")
     out = []
