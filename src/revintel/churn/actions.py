@@ -94,7 +94,9 @@ def driver_segment() -> pl.Expr:
             group.replace_strict(names, default=None, return_dtype=pl.String)
         )
 
-    order = [(i, REASON_GROUPS) for i in range(1, TOP_FACTORS + 1)]
+    order: list[tuple[int, tuple[str, ...]]] = [
+        (i, REASON_GROUPS) for i in range(1, TOP_FACTORS + 1)
+    ]
     order += [(i, TIMING_GROUPS) for i in range(1, TOP_FACTORS + 1)]
     return pl.coalesce([segment(i, wanted) for i, wanted in order]).alias("driver_segment")
 

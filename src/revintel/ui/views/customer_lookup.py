@@ -196,7 +196,7 @@ def render_trend(
         st.caption("No scoring history.")
         return
     figure = go.Figure()
-    cut = bands or RiskTiers().fixed_cutoffs()
+    cut = bands or RiskTiers.model_validate({}).fixed_cutoffs()
     for lo, hi, tier in (
         (cut.high, 1.0, "High"),
         (cut.medium, cut.high, "Medium"),
