@@ -225,3 +225,21 @@ def churn_context(churn_home: Path, tmp_path: Path) -> Iterator[AppContext]:
     ctx = AppContext(isolated_settings(home))
     yield ctx
     ctx.close()
+
+
+# -- churn: the demo company exactly as `revintel demo` makes it ---------------------------------
+@pytest.fixture(scope="session")
+def demo_churn_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home holding the default demo company (2,000 customers, 36 months, seed 42) as
+    ``revintel demo`` leaves it: loaded, both churn models trained, the max-F1 threshold of the
+    3-month model applied and every customer scored by it. Takes minutes; READ-ONLY (copy it
+    for a test that changes anything)."""
+    from revintel.app.demo import ensure_demo_data
+
+    home = tmp_path_factory.mktemp("demo") / "home"
+    ctx = AppContext(isolated_settings(home))
+    try:
+        ensure_demo_data(ctx, echo=lambda _message: None)
+    finally:
+        ctx.close()
+    return home

@@ -130,7 +130,7 @@ def test_overview_and_segments(client: TestClient) -> None:
     assert sum(overview["tiers"].values()) == overview["customers"]
     assert [h["horizon_months"] for h in overview["horizons"]] == [1, 3]
     segments = client.get(f"{API}/segments").json()
-    assert len(segments) == 4
+    assert len(segments) == 5
     assert all(
         {"segment", "customers", "average_risk", "recommended_action"} <= set(s) for s in segments
     )

@@ -31,6 +31,9 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 def test_defaults_are_brief_004s() -> None:
     c = ChurnConfig()
     assert (c.tiers.high, c.tiers.medium, c.tiers.low) == (0.7, 0.4, 0.2)
+    assert c.tiers.method == "quantile"
+    assert (c.tiers.high_share, c.tiers.medium_share, c.tiers.low_share) == (0.05, 0.10, 0.20)
+    assert (c.tiers.high_lift, c.tiers.medium_lift, c.tiers.low_lift) == (4.0, 2.0, 1.0)
     assert (c.threshold, c.threshold_method) == (0.5, "manual")
     assert (c.cost_per_action, c.success_rate, c.value_per_save) == (500.0, 0.3, None)
     assert (c.retrain_every_months, c.drift_psi_threshold, c.promote_margin) == (1, 0.25, 0.005)
@@ -41,11 +44,71 @@ def test_defaults_are_brief_004s() -> None:
     ("p", "tier"),
     [(0.95, "High"), (0.7, "Medium"), (0.4, "Medium"), (0.39, "Low"), (0.2, "Low"), (0.1, "Safe")],
 )
-def test_tiers_follow_brief_004(p: float, tier: str) -> None:
+def test_without_scores_the_fixed_cut_offs_apply(p: float, tier: str) -> None:
     tiers = RiskTiers()
     assert tiers.tier_of(p) == tier
     frame = pl.DataFrame({"p": [p, None]})
     assert frame.select(tiers.tier_expr("p"))["risk_tier"].to_list() == [tier, None]
+
+
+SCORES = [i / 5000 for i in range(1, 501)]  # 0.0002 … 0.1: calibrated, none above 0.2
+
+
+def test_default_tiers_are_shares_of_the_customers_scored() -> None:
+    """Calibrated probabilities rarely pass 0.7: by default the riskiest 5% are High, the next
+    10% Medium, the next 20% Low, the rest Safe."""
+    tiers = RiskTiers()
+    cut = tiers.cutoffs(SCORES)
+    assert cut.method == "quantile"
+    counts = {t: 0 for t in ("High", "Medium", "Low", "Safe")}
+    for p in SCORES:
+        counts[tiers.tier_of(p, SCORES)] += 1
+    assert counts == {"High": 25, "Medium": 50, "Low": 100, "Safe": 325}
+    frame = pl.DataFrame({"p": [0.098, 0.09, 0.08, 0.02, None]})
+    tiered = frame.select(tiers.tier_expr("p", SCORES))["risk_tier"].to_list()
+    assert tiered == ["High", "Medium", "Low", "Safe", None]
+    rule = tiers.describe(cut)
+    assert rule.startswith(f"Tiers: High > {cut.high:.1%}")
+    assert "riskiest 5% of the customers scored are High" in rule
+
+
+def test_no_cut_off_is_above_the_fixed_one() -> None:
+    """Among very risky customers, any probability above 0.7 is High, even past the 5%."""
+    risky = [0.5 + i / 1000 for i in range(450)]  # 0.5 … 0.949; the riskiest 5% above 0.92
+    cut = RiskTiers().cutoffs(risky)
+    assert (cut.high, cut.medium, cut.low) == (0.7, 0.4, 0.2)
+    assert RiskTiers(high_share=0.01).tier_of(0.75, risky) == "High"
+
+
+@pytest.mark.parametrize(
+    ("p", "tier"),
+    [(0.33, "High"), (0.32, "Medium"), (0.16, "Medium"), (0.15, "Low"), (0.08, "Low"),
+     (0.07, "Safe")],
+)  # fmt: skip
+def test_lift_tiers_are_multiples_of_the_average_risk(p: float, tier: str) -> None:
+    tiers = validate_config({"tiers": {"method": "lift"}}).tiers
+    scores = [0.04, 0.12]  # average 8%: High from 32%, Medium from 16%, Low from 8%
+    cut = tiers.cutoffs(scores)
+    assert (cut.high, cut.medium, cut.low) == pytest.approx((0.32, 0.16, 0.08))
+    assert tiers.tier_of(p, scores) == tier
+    assert "High from 4×" in tiers.describe(cut) and "average risk of 8.0%" in tiers.describe(cut)
+
+
+def test_fixed_tiers_are_an_option_and_ignore_the_scores() -> None:
+    tiers = validate_config({"tiers": {"method": "fixed"}}).tiers
+    cut = tiers.cutoffs(SCORES)
+    assert (cut.high, cut.medium, cut.low, cut.method) == (0.7, 0.4, 0.2, "fixed")
+    assert tiers.tier_of(0.5, SCORES) == "Medium"
+    assert "fixed cut-offs" in tiers.describe(cut)
+
+
+def test_bad_tier_settings_name_the_key() -> None:
+    with pytest.raises(InvalidChurnConfig, match=r"tiers\.method"):
+        validate_config({"tiers": {"method": "deciles"}})
+    with pytest.raises(InvalidChurnConfig, match="high_lift > medium_lift > low_lift"):
+        validate_config({"tiers": {"high_lift": 2.0, "medium_lift": 2.0}})
+    with pytest.raises(InvalidChurnConfig, match="leave some customers Safe"):
+        validate_config({"tiers": {"low_share": 0.9}})
 
 
 def test_no_file_gives_the_defaults(settings: Settings) -> None:

@@ -204,13 +204,14 @@ def test_the_crm_export_carries_the_dashboards_recommended_action(churn_home: Pa
     assert {r["account_id"]: r["recommended_action"] for r in as_json} == expected
 
 
-def test_segments_list_the_four_drivers(churn_home: Path) -> None:
+def test_segments_list_the_five_drivers(churn_home: Path) -> None:
     rows = json.loads(invoke("churn", "segments", "--home", str(churn_home), "--format", "json"))
     assert [r["segment"] for r in rows] == [
         "Payment issues",
         "Support issues",
         "Declining engagement",
         "Revenue decline",
+        "Renewal due",
     ]
     assert all(r["recommended_action"] for r in rows)
 

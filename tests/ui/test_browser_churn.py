@@ -288,3 +288,78 @@ def test_imported_predictions_drive_the_pages(own_predictions_dashboard, browser
     _settled(page)
     _no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "churn-own-predictions-lookup.png"), full_page=True)
+
+
+@pytest.fixture
+def demo_dashboard(demo_churn_home: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """``revintel dashboard`` over a private copy of the default demo (``revintel demo``)."""
+    home = tmp_path / "home"
+    shutil.copytree(demo_churn_home, home, symlinks=True)
+    with running_dashboard(home, tmp_path) as url:
+        yield url, home
+
+
+@pytest.mark.browser
+def test_demo_flow_1_and_3_have_members(demo_dashboard, browser_page) -> None:
+    """On the default demo: High-Risk filtered to High exports rows (all High), Churn Overview
+    states the tier cut-offs, and every driver segment card and table has customers."""
+    url, home = demo_dashboard
+    preds = _predictions(home)
+    high = preds.filter(pl.col("risk_tier") == "High")
+    assert high.height > 0
+    page = browser_page
+
+    page.goto(f"{url}/churn-overview", wait_until="domcontentloaded")
+    page.get_by_text("the riskiest 5% of the customers scored are High", exact=False).wait_for(
+        timeout=TIMEOUT
+    )
+    _no_exception(page)
+    _full_page_shot(page, ARTIFACTS / "churn-demo-overview.png")
+
+    page.goto(f"{url}/high-risk", wait_until="domcontentloaded")
+    page.get_by_role("heading", name="High-Risk Customers", exact=True).wait_for(timeout=TIMEOUT)
+    page.locator(".st-key-hr_export button").wait_for(timeout=TIMEOUT)
+    tiers = page.locator(".st-key-hr_tiers")
+    tiers.locator('[aria-label="Clear all"]').first.click()
+    tiers.locator("input").click()
+    page.get_by_role("option", name="High", exact=True).click()
+    page.keyboard.press("Escape")
+    page.get_by_text(f"{high.height:,} customers", exact=True).wait_for(timeout=TIMEOUT)
+    _settled(page)
+    _grid_cells(page, "hr_table").filter(has_text="High").first.wait_for(
+        state="attached", timeout=TIMEOUT
+    )
+    export = page.locator(".st-key-hr_export button")
+    assert export.is_enabled()
+    for _attempt in range(3):
+        with page.expect_download() as info:
+            export.click()
+        rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text())))
+        if len(rows) - 1 == high.height:
+            break
+        page.wait_for_timeout(1500)
+        _settled(page)
+    assert rows[0] == CRM_HEADER
+    assert len(rows) - 1 == high.height > 0
+    assert {r[4] for r in rows[1:]} == {"High"}
+    assert all(r[6] for r in rows[1:])  # every row carries its recommended action
+    _full_page_shot(page, ARTIFACTS / "churn-demo-high-risk.png")
+
+    ctx = AppContext(isolated_settings(home))
+    try:
+        segments = service.driver_segments(ctx)
+    finally:
+        ctx.close()
+    page.goto(f"{url}/churn-segments", wait_until="domcontentloaded")
+    page.get_by_role("heading", name="Churn Segments", exact=True).wait_for(timeout=TIMEOUT)
+    for segment in segments:
+        assert segment.customers > 0, segment.segment
+        page.locator(".st-key-seg_choice").get_by_text(segment.segment, exact=True).click()
+        page.get_by_role(
+            "heading", name=f"{segment.segment}: {segment.customers:,} customers"
+        ).wait_for(timeout=TIMEOUT)
+        _grid_cells(page, f"seg_table_{segment.group}").first.wait_for(
+            state="attached", timeout=TIMEOUT
+        )
+        _no_exception(page)
+    _full_page_shot(page, ARTIFACTS / "churn-demo-segments.png")

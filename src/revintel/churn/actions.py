@@ -18,6 +18,8 @@ __all__ = [
     "DEFAULT_ACTION",
     "DRIVER_SEGMENTS",
     "FACTOR_ACTIONS",
+    "TOP_FACTORS",
+    "driver_segment",
     "factor_actions",
     "recommended_action",
     "with_recommended_action",
@@ -40,21 +42,63 @@ DRIVER_SEGMENTS: dict[str, tuple[str, str]] = {
         "Revenue decline",
         "Review the account's ROI with the economic buyer and propose the right-sized plan.",
     ),
+    "renewal": (
+        "Renewal due",
+        "Open the renewal now: review value delivered with the decision maker and agree terms "
+        "before the term ends.",
+    ),
 }
-"""Driver group → (segment name, recommended action) (brief 004, Customer Segments)."""
+"""Driver group → (segment name, recommended action): the Customer Segments cards. ``renewal``
+is contract timing (the term ending soon, or monthly billing that can end any month)."""
 FACTOR_ACTIONS: dict[str, str] = {
     "payment": "Call the billing contact: offer a payment plan and update the card on file.",
     "support": "Escalate the open tickets and have the CSM confirm the fix with the customer.",
     "engagement": "Book a training session and show the ROI of the unused key features.",
     "revenue": "Meet the economic buyer: review value delivered and right-size the plan.",
+    "renewal": "Start the renewal conversation now, before the term ends.",
     "profile": "Plan the renewal conversation early with the account owner.",
 }
 """Factor group → the action for a customer whose explanation that factor raises."""
+REASON_GROUPS = ("payment", "support", "engagement", "revenue")
+"""Driver groups that say why a customer may leave (what to act on)."""
+TIMING_GROUPS = ("renewal",)
+"""Driver groups that say when (the term ending): Renewal due, when no reason is among the top
+factors."""
+TOP_FACTORS = 3
+"""Risk factors kept per customer by a scoring run (``top_factor_1`` … ``top_factor_3``)."""
 DEFAULT_ACTION = "Monitor: no risk-raising factor stands out."
 """The action of an account with neither a driver segment nor a known top risk factor."""
 
 _SEGMENT_ACTIONS = {name: action for name, action in DRIVER_SEGMENTS.values()}
 _FEATURE_ACTIONS = {name: FACTOR_ACTIONS[info.group] for name, info in F.FEATURES.items()}
+
+
+def driver_segment() -> pl.Expr:
+    """The ``driver_segment`` of each customer: the segment of the first of its top risk-raising
+    factors (``top_factor_1`` … ``top_factor_3`` with a positive ``top_contribution_i``) that
+    gives a reason (payment, support, engagement, revenue); else Renewal due when contract
+    timing is among them; else null.
+
+    Contract timing (monthly billing, a term ending) raises the risk of most customers at risk,
+    so it often comes first; what to act on is the first reason after it.
+    """
+    groups = {name: info.group for name, info in F.FEATURES.items()}
+    names = {group: name for group, (name, _) in DRIVER_SEGMENTS.items()}
+
+    def segment(i: int, wanted: tuple[str, ...]) -> pl.Expr:
+        group = pl.col(f"top_factor_{i}").replace_strict(
+            groups, default=None, return_dtype=pl.String
+        )
+        raises = (pl.col(f"top_contribution_{i}") > 0) & group.is_in(list(wanted))
+        return pl.when(raises).then(
+            group.replace_strict(names, default=None, return_dtype=pl.String)
+        )
+
+    order: list[tuple[int, tuple[str, ...]]] = [
+        (i, REASON_GROUPS) for i in range(1, TOP_FACTORS + 1)
+    ]
+    order += [(i, TIMING_GROUPS) for i in range(1, TOP_FACTORS + 1)]
+    return pl.coalesce([segment(i, wanted) for i, wanted in order]).alias("driver_segment")
 
 
 def recommended_action() -> pl.Expr:

@@ -1,7 +1,10 @@
 """Churn settings: risk tiers, the applied threshold, ROI inputs and the retraining policy.
 
-Defaults are brief 004's (tiers: High > 0.7, Medium 0.4–0.7, Low 0.2–0.4, Safe < 0.2). They can be
-overridden in two places, merged in this order (later wins):
+Risk tiers default to shares of the customers scored (the riskiest 5% High, the next 10% Medium,
+the next 20% Low, no cut-off above the fixed 0.7 / 0.4 / 0.2), which suits calibrated
+probabilities that rarely pass 0.7; ``tiers.method = "lift"`` starts each tier at a multiple of the
+average risk and ``"fixed"`` uses the fixed cut-offs alone (High > 0.7, Medium 0.4–0.7, Low
+0.2–0.4, Safe < 0.2). Settings can be overridden in two places, merged in this order (later wins):
 
 1. the ``[churn]`` table of ``revintel.toml`` (the file :mod:`revintel.core.config` reads);
 2. ``REVINTEL_HOME/churn.toml``, written by the dashboard and the API (so a threshold applied in
@@ -15,9 +18,12 @@ file (:mod:`revintel.store.settings_files`, which also locks and writes the file
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -41,15 +47,61 @@ class InvalidChurnConfig(ConfigError):
     """A churn setting is invalid."""
 
 
+TierMethod = Literal["quantile", "lift", "fixed"]
+TIER_METHODS: tuple[TierMethod, ...] = ("quantile", "lift", "fixed")
+
+
+@dataclass(frozen=True, slots=True)
+class TierCutoffs:
+    """The probabilities that separate the tiers for one population of scores: High when
+    P(churn) > ``high``; Medium when ≥ ``medium``; Low when ≥ ``low``; else Safe."""
+
+    high: float
+    medium: float
+    low: float
+    method: TierMethod
+    average_risk: float | None = None
+    """The average risk of the customers scored (None under fixed cut-offs)."""
+
+    def as_dict(self) -> dict[str, float]:
+        return {"High": self.high, "Medium": self.medium, "Low": self.low}
+
+
 class RiskTiers(BaseModel):
-    """Lower bounds of the risk tiers: High when P(churn) > ``high``; Medium when ≥ ``medium``;
-    Low when ≥ ``low``; else Safe (brief 004)."""
+    """How churn probabilities map to the tiers High, Medium, Low and Safe.
+
+    Calibrated probabilities of a business whose monthly churn is a few percent rarely pass
+    0.7, so the default cuts the customers scored by rank:
+
+    * ``quantile`` (the default): the riskiest ``high_share`` of the customers scored are High,
+      the next ``medium_share`` Medium, the next ``low_share`` Low, the rest Safe;
+    * ``lift``: High from ``high_lift`` × the average risk of the customers scored, Medium from
+      ``medium_lift`` ×, Low from ``low_lift`` ×;
+    * ``fixed``: the fixed cut-offs alone: High > ``high`` (0.7), Medium ``medium``–``high``
+      (0.4–0.7), Low ``low``–``medium`` (0.2–0.4), Safe below ``low``.
+
+    Under ``quantile`` and ``lift`` no cut-off is above its fixed one: a probability above
+    ``high`` is High whatever the other customers' scores.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
+    method: TierMethod = Field(
+        "quantile",
+        description="quantile: shares of the customers scored; lift: multiples of the average "
+        "risk; fixed: the fixed cut-offs only.",
+    )
     high: float = Field(0.7, gt=0, lt=1, description="High risk above this probability.")
     medium: float = Field(0.4, gt=0, lt=1, description="Lowest Medium-risk probability.")
     low: float = Field(0.2, gt=0, lt=1, description="Lowest Low-risk probability.")
+    high_share: float = Field(0.05, gt=0, lt=1, description="Share of customers scored High.")
+    medium_share: float = Field(0.10, gt=0, lt=1, description="Share scored Medium.")
+    low_share: float = Field(0.20, gt=0, lt=1, description="Share scored Low.")
+    high_lift: float = Field(4.0, gt=0, description="High from this multiple of the average risk.")
+    medium_lift: float = Field(
+        2.0, gt=0, description="Medium from this multiple of the average risk."
+    )
+    low_lift: float = Field(1.0, gt=0, description="Low from this multiple of the average risk.")
 
     @model_validator(mode="after")
     def _strictly_decreasing(self) -> RiskTiers:
@@ -58,33 +110,102 @@ class RiskTiers(BaseModel):
                 "tier bounds must be strictly decreasing (high > medium > low), got "
                 f"high {self.high:g}, medium {self.medium:g}, low {self.low:g}"
             )
+        if not self.high_lift > self.medium_lift > self.low_lift:
+            raise ValueError(
+                "tier lifts must be strictly decreasing (high_lift > medium_lift > low_lift), got "
+                f"high_lift {self.high_lift:g}, medium_lift {self.medium_lift:g}, "
+                f"low_lift {self.low_lift:g}"
+            )
+        if self.high_share + self.medium_share + self.low_share >= 1:
+            raise ValueError(
+                "tier shares must leave some customers Safe (high_share + medium_share + "
+                f"low_share < 1), got {self.high_share + self.medium_share + self.low_share:g}"
+            )
         return self
 
-    def tier_of(self, probability: float) -> RiskTier:
-        """The tier of one churn probability."""
-        if probability > self.high:
+    def fixed_cutoffs(self) -> TierCutoffs:
+        return TierCutoffs(self.high, self.medium, self.low, "fixed")
+
+    def cutoffs(self, scores: Sequence[float] | np.ndarray | pl.Series | None) -> TierCutoffs:
+        """The cut-offs for the customers whose scores are ``scores`` (the fixed ones under
+        ``fixed``, or when no score is known)."""
+        values = np.asarray([] if scores is None else scores, dtype=float)
+        values = values[np.isfinite(values)]
+        if self.method == "fixed" or len(values) == 0:
+            return self.fixed_cutoffs()
+        average = float(values.mean())
+        if self.method == "lift":
+            found = [lift * average for lift in (self.high_lift, self.medium_lift, self.low_lift)]
+        else:
+            top = np.cumsum([self.high_share, self.medium_share, self.low_share])
+            found = [float(q) for q in np.quantile(values, 1.0 - top)]
+        high, medium, low = (
+            min(f, fixed)
+            for f, fixed in zip(found, (self.high, self.medium, self.low), strict=True)
+        )
+        # Ties (many equal scores) must not leave a tier with no range at all.
+        medium = min(medium, np.nextafter(high, 0.0))
+        low = min(low, np.nextafter(medium, 0.0))
+        return TierCutoffs(float(high), float(medium), float(low), self.method, average)
+
+    def describe(self, cut: TierCutoffs) -> str:
+        """The tier rule in words, for the pages and the CLI."""
+        bands = (
+            f"High > {cut.high:.1%}, Medium {cut.medium:.1%}–{cut.high:.1%}, "
+            f"Low {cut.low:.1%}–{cut.medium:.1%}, Safe < {cut.low:.1%}"
+        )
+        caps = f"no cut-off above the fixed {self.high:g} / {self.medium:g} / {self.low:g}"
+        if cut.method == "quantile":
+            return (
+                f"Tiers: {bands}: the riskiest {self.high_share:.0%} of the customers scored are "
+                f"High, the next {self.medium_share:.0%} Medium and the next "
+                f"{self.low_share:.0%} Low ({caps})."
+            )
+        if cut.method == "lift" and cut.average_risk is not None:
+            return (
+                f"Tiers: {bands}: High from {self.high_lift:g}×, Medium from "
+                f"{self.medium_lift:g}× and Low from {self.low_lift:g}× the average risk of "
+                f"{cut.average_risk:.1%} ({caps})."
+            )
+        return f"Tiers: {bands} (fixed cut-offs)."
+
+    def tier_of(self, probability: float, scores: Sequence[float] | None = None) -> RiskTier:
+        """The tier of one churn probability among the customers scored ``scores`` (the fixed
+        cut-offs without them)."""
+        cut = self.cutoffs(scores)
+        if probability > cut.high:
             return "High"
-        if probability >= self.medium:
+        if probability >= cut.medium:
             return "Medium"
-        if probability >= self.low:
+        if probability >= cut.low:
             return "Low"
         return "Safe"
 
-    def tier_expr(self, column: str | pl.Expr) -> pl.Expr:
-        """A polars expression ``risk_tier``: the tier of each probability in ``column``."""
+    def tier_expr(self, column: str | pl.Expr, scores: Sequence[float] | None = None) -> pl.Expr:
+        """A polars expression ``risk_tier``: the tier of each probability in ``column`` among
+        the customers scored ``scores`` (the fixed cut-offs without them)."""
+        cut = self.cutoffs(scores)
         p = pl.col(column) if isinstance(column, str) else column
         return (
             pl.when(p.is_null())
             .then(pl.lit(None, dtype=pl.String))
-            .when(p > self.high)
+            .when(p > cut.high)
             .then(pl.lit("High"))
-            .when(p >= self.medium)
+            .when(p >= cut.medium)
             .then(pl.lit("Medium"))
-            .when(p >= self.low)
+            .when(p >= cut.low)
             .then(pl.lit("Low"))
             .otherwise(pl.lit("Safe"))
             .alias("risk_tier")
         )
+
+    def stamp(self) -> tuple[float | str, ...]:
+        """Every value the tiers depend on (part of cache keys)."""
+        return (
+            self.method, self.high, self.medium, self.low,
+            self.high_share, self.medium_share, self.low_share,
+            self.high_lift, self.medium_lift, self.low_lift,
+        )  # fmt: skip
 
 
 class ChurnConfig(BaseModel):

@@ -31,7 +31,7 @@ from revintel.core.calendar import month_label, month_of, month_of_text, number_
 from revintel.core.errors import NoDataError
 from revintel.warehouse import Warehouse
 
-Group = Literal["payment", "support", "engagement", "revenue", "profile"]
+Group = Literal["payment", "support", "engagement", "revenue", "renewal", "profile"]
 HORIZONS: tuple[int, ...] = (1, 3)
 
 
@@ -72,7 +72,7 @@ FEATURES: dict[str, FeatureInfo] = {
     ),
     "months_to_term_end": FeatureInfo(
         "Months to term end",
-        "profile",
+        "renewal",
         "months",
         "Months until the current billing term ends (0 for monthly billing: renews monthly).",
     ),

@@ -322,8 +322,10 @@ def predictions(
     """The latest prediction per customer, riskiest first: the CRM export (--format csv)."""
     from revintel.churn import service
 
+    ctx = context(home)
+    latest = service.current_predictions(ctx)
     frame = service.filter_predictions(
-        service.current_predictions(context(home)),
+        latest,
         tiers=tier,
         min_score=min_score,
         max_score=max_score,
@@ -344,6 +346,7 @@ def predictions(
     if limit is not None:
         frame = frame.head(limit)
     if fmt is OutputFormat.table:
+        typer.secho(service.overview(ctx, latest).tier_rule, dim=True, err=True)
         columns = (
             "account_id", "account_name", "segment", "plan_type", "owner", "churn_risk_score",
             "risk_tier", "prediction", "top_factor_label", "driver_segment",
@@ -354,7 +357,8 @@ def predictions(
 
 @churn_app.command()
 def segments(home: HomeOption = None, fmt: FormatOption = OutputFormat.table) -> None:
-    """Driver segments (payment, support, engagement, revenue): customers, risk, action."""
+    """Driver segments (payment, support, engagement, revenue, renewal due): customers, risk,
+    action."""
     from revintel.churn import service
 
     rows = [s.to_dict() for s in service.driver_segments(context(home))]

@@ -35,14 +35,14 @@ CRM_COLUMNS = (
 )  # fmt: skip
 """The CSV export ready for CRM import (High-Risk Customers, Churn Segments)."""
 
-CacheKey = tuple[str, tuple[float, ...]]
+CacheKey = tuple[str, tuple[float | str, ...]]
 
 
-def settings_stamp(ctx: AppContext) -> tuple[float, ...]:
-    """The churn settings a page's figures depend on (threshold, tier bounds): part of every
-    cache key."""
+def settings_stamp(ctx: AppContext) -> tuple[float | str, ...]:
+    """The churn settings a page's figures depend on (threshold, tiers): part of every cache
+    key."""
     cfg = app_settings.load(ctx.settings, app_settings.CHURN)
-    return (cfg.threshold, cfg.tiers.high, cfg.tiers.medium, cfg.tiers.low)
+    return (cfg.threshold, *cfg.tiers.stamp())
 
 
 def cache_key(ctx: AppContext) -> CacheKey | None:

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from revintel.churn import features as F
-from revintel.churn.config import ChurnConfig
+from revintel.churn.config import ChurnConfig, TierCutoffs
 from revintel.churn.evaluation import risk_tier
 from revintel.core.errors import InvalidOption
 from revintel.core.runtime import Runtime
@@ -42,6 +42,7 @@ __all__ = [
     "report_progress",
     "scaled",
     "scores_path",
+    "tier_cutoffs",
     "tiers_of",
     "truth_dir",
 ]
@@ -55,7 +56,7 @@ class InvalidChurnRequest(InvalidOption):
 
 
 DriverSegment = Literal[
-    "Payment issues", "Support issues", "Declining engagement", "Revenue decline"
+    "Payment issues", "Support issues", "Declining engagement", "Revenue decline", "Renewal due"
 ]
 
 TREND_MONTHS = 6
@@ -121,10 +122,21 @@ def scaled(progress: Progress | None, lo: float, hi: float) -> Progress | None:
     return lambda f, m: progress(lo + (hi - lo) * f, m)
 
 
-def tiers_of(scores: pl.Series | np.ndarray, cfg: ChurnConfig) -> pl.Series:
-    """The risk tier of each score under the settings' tier bounds."""
-    bounds = {"High": cfg.tiers.high, "Medium": cfg.tiers.medium, "Low": cfg.tiers.low}
-    return risk_tier(np.asarray(scores, dtype=float), bounds)
+def tier_cutoffs(cfg: ChurnConfig, reference: pl.Series | np.ndarray | None) -> TierCutoffs:
+    """The tier cut-offs of the settings for the customers scored ``reference`` (shares and
+    multiples of the average are of them); None gives the fixed cut-offs."""
+    return cfg.tiers.cutoffs(None if reference is None else np.asarray(reference, dtype=float))
+
+
+def tiers_of(
+    scores: pl.Series | np.ndarray,
+    cfg: ChurnConfig,
+    reference: pl.Series | np.ndarray | None = None,
+) -> pl.Series:
+    """The risk tier of each score under the settings' tiers, among the customers scored
+    ``reference`` (the scores themselves when not given)."""
+    cut = tier_cutoffs(cfg, scores if reference is None else reference)
+    return risk_tier(np.asarray(scores, dtype=float), cut.as_dict())
 
 
 def factor_group(factor: str | None) -> str | None:

@@ -9,11 +9,12 @@ from typing import Any
 import polars as pl
 
 from revintel.churn import features as F
-from revintel.churn.actions import DRIVER_SEGMENTS, recommended_action
-from revintel.churn.config import ChurnConfig, load_config
+from revintel.churn.actions import DRIVER_SEGMENTS, TOP_FACTORS, driver_segment, recommended_action
+from revintel.churn.config import ChurnConfig, TierCutoffs, load_config
 from revintel.churn.ports import providers
 from revintel.churn.service.common import (
     scores_path,
+    tier_cutoffs,
     tiers_of,
 )
 from revintel.core.errors import NoDataError
@@ -68,8 +69,7 @@ def current_predictions(ctx: Runtime) -> pl.DataFrame:
     ``recommended_action`` for every account (:func:`revintel.churn.actions.recommended_action`).
     """
     cfg = load_config(ctx.settings)
-    tiers = cfg.tiers
-    key = (str(ctx.settings.home), cfg.threshold, tiers.high, tiers.medium, tiers.low)
+    key = (str(ctx.settings.home), cfg.threshold, *cfg.tiers.stamp())
     return CURRENT_PREDICTIONS.get(ctx.warehouse, key, lambda: _latest(ctx, cfg))
 
 
@@ -87,36 +87,32 @@ def _latest(ctx: Runtime, cfg: ChurnConfig) -> pl.DataFrame:
     )
     latest = latest.join(_attributes(ctx), on="account_id", how="left")
     versions = [v for v in latest["model_version"].drop_nulls().unique().to_list()]
+    factors = [
+        f"top_{kind}_{i}" for i in range(1, TOP_FACTORS + 1) for kind in ("factor", "contribution")
+    ]
     extra = []
     for version in versions:
         path = scores_path(ctx, version)
         if path.exists():
-            cols = ["account_id", "plan_type", "mrr", "top_factor_1", "top_contribution_1"]
-            part = pl.read_parquet(path, columns=cols).with_columns(model_version=pl.lit(version))
-            extra.append(part)
+            part = pl.read_parquet(path, columns=["account_id", "plan_type", "mrr", *factors])
+            extra.append(part.with_columns(model_version=pl.lit(version)))
     if extra:
-        joined = pl.concat(extra, how="vertical_relaxed").rename(
-            {"top_factor_1": "top_risk_factor", "top_contribution_1": "top_factor_contribution"}
-        )
+        joined = pl.concat(extra, how="vertical_relaxed")
         latest = latest.join(joined, on=["account_id", "model_version"], how="left")
     for name, dtype in (
         ("plan_type", pl.String),
         ("mrr", pl.Float64),
-        ("top_risk_factor", pl.String),
-        ("top_factor_contribution", pl.Float64),
+        *((f, pl.String if f.startswith("top_factor") else pl.Float64) for f in factors),
     ):
         if name not in latest.columns:
             latest = latest.with_columns(pl.lit(None, dtype).alias(name))
-    group = pl.col("top_risk_factor").replace_strict(
-        {k: v.group for k, v in F.FEATURES.items()}, default=None, return_dtype=pl.String
+    latest = latest.with_columns(driver_segment()).rename(
+        {"top_factor_1": "top_risk_factor", "top_contribution_1": "top_factor_contribution"}
     )
-    seg_names = {k: v[0] for k, v in DRIVER_SEGMENTS.items()}
+    latest = latest.drop([f for f in factors if f in latest.columns])
     latest = latest.with_columns(
         top_factor_label=pl.col("top_risk_factor").replace_strict(
             {k: v.label for k, v in F.FEATURES.items()}, default=pl.col("top_risk_factor")
-        ),
-        driver_segment=pl.when(pl.col("top_factor_contribution") > 0).then(
-            group.replace_strict(seg_names, default=None, return_dtype=pl.String)
         ),
     )
     latest = latest.with_columns(recommended_action())
@@ -174,6 +170,10 @@ class ChurnOverview:
     customers: int
     tiers: dict[str, int]
     """Customers per tier: High, Medium, Low, Safe."""
+    tier_cutoffs: dict[str, float]
+    """The lowest probability of High (exclusive), Medium and Low (inclusive)."""
+    tier_rule: str
+    """How the tiers are cut, in words (fixed cut-offs or multiples of the average risk)."""
     average_risk: float | None
     predicted_churners: int
     threshold: float
@@ -213,9 +213,12 @@ def overview(ctx: Runtime, frame: pl.DataFrame | None = None) -> ChurnOverview:
     mrr_at_risk = None
     if frame["mrr"].null_count() < frame.height:
         mrr_at_risk = float((frame["mrr"].fill_null(0) * frame["churn_risk_score"]).sum())
+    cut = tier_cutoffs(cfg, frame["churn_risk_score"])
     return ChurnOverview(
         customers=frame.height,
         tiers=counts,
+        tier_cutoffs=cut.as_dict(),
+        tier_rule=cfg.tiers.describe(cut),
         average_risk=float(frame["churn_risk_score"].mean()) if frame.height else None,  # type: ignore[arg-type]
         predicted_churners=int(frame["prediction"].sum()),
         threshold=cfg.threshold,
@@ -227,8 +230,9 @@ def overview(ctx: Runtime, frame: pl.DataFrame | None = None) -> ChurnOverview:
 
 
 def driver_segments(ctx: Runtime, frame: pl.DataFrame | None = None) -> list[DriverSegmentSummary]:
-    """Payment issues, support issues, declining engagement, revenue decline: customers at risk
-    (tier above Safe) whose top risk-raising factor is of that group."""
+    """Payment issues, support issues, declining engagement, revenue decline, renewal due:
+    customers at risk (tier above Safe) by :func:`revintel.churn.actions.driver_segment` (the
+    first reason among their top risk-raising factors, else contract timing)."""
     frame = current_predictions(ctx) if frame is None else frame
     at_risk = frame.filter(pl.col("risk_tier") != "Safe")
     out = []
@@ -245,6 +249,22 @@ def driver_segments(ctx: Runtime, frame: pl.DataFrame | None = None) -> list[Dri
             )
         )
     return out
+
+
+def current_tier_cutoffs(ctx: Runtime, frame: pl.DataFrame | None = None) -> TierCutoffs:
+    """The tier cut-offs the latest predictions are tiered with (``frame``: those predictions,
+    when the caller has them)."""
+    frame = current_predictions(ctx) if frame is None else frame
+    return tier_cutoffs(load_config(ctx.settings), frame["churn_risk_score"])
+
+
+def scored_risks(ctx: Runtime) -> pl.Series | None:
+    """The scores of the latest predictions (the population a customer scored alone is tiered
+    among); None when there are none."""
+    try:
+        return current_predictions(ctx)["churn_risk_score"]
+    except NoDataError:
+        return None
 
 
 def search_accounts(frame: pl.DataFrame, text: str, limit: int = 10) -> list[str]:

@@ -13,6 +13,7 @@ import polars as pl
 
 from revintel.churn import registry
 from revintel.churn.config import load_config
+from revintel.churn.evaluation import risk_tier
 from revintel.churn.explain import explain_many
 from revintel.churn.service.common import (
     TREND_MONTHS,
@@ -21,9 +22,11 @@ from revintel.churn.service.common import (
     feature_frame,
     report_progress,
     scores_path,
+    tier_cutoffs,
     tiers_of,
 )
 from revintel.churn.service.models import load_model, resolve_model
+from revintel.churn.service.predictions import scored_risks
 from revintel.churn.tabular import read_table
 from revintel.churn.training import (
     ChurnModel,
@@ -91,13 +94,14 @@ def score_warehouse(
     p_latest = scored.filter(pl.col("cutoff") == last)["churn_risk_score"].to_numpy()
     report_progress(progress, 0.6, "Explaining the latest scores")
     cache = latest.with_columns(churn_risk_score=pl.Series(p_latest))
-    cache = cache.hstack(_top_factors(mdl, cache, cfg.tiers.low))
+    cut = tier_cutoffs(cfg, p_latest)
+    cache = cache.hstack(_top_factors(mdl, cache, cut.low))
     path = scores_path(ctx, record.version)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     cache.write_parquet(tmp)
     history = scored.with_columns(
-        risk_tier=tiers_of(scored["churn_risk_score"], cfg),
+        risk_tier=tiers_of(scored["churn_risk_score"], cfg, p_latest),
         prediction=(pl.col("churn_risk_score") >= cfg.threshold).cast(pl.Int64),
         scored_at=pl.col("cutoff").map_elements(month_last_day, return_dtype=pl.Date),
         model_version=pl.lit(record.version),
@@ -196,8 +200,11 @@ def score_records(
     p = mdl.predict_proba(frame)
     top = explain_many(mdl, frame, top=1)
     ids = [str(row.get("account_id", i + 1)) for i, row in enumerate(records)]
+    # A few rows are no population: they are tiered among the customers scored last (the
+    # fixed cut-offs when no customer is scored yet).
+    cut = cfg.tiers.cutoffs(scored_risks(ctx))
     return pl.DataFrame({"account_id": ids, "churn_risk_score": p}).with_columns(
-        risk_tier=tiers_of(p, cfg),
+        risk_tier=risk_tier(p, cut.as_dict()),
         prediction=(pl.col("churn_risk_score") >= cfg.threshold).cast(pl.Int64),
         top_risk_factor=top[top.columns[0]],
         model_version=pl.lit(record.version),

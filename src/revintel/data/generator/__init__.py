@@ -23,10 +23,14 @@ Planted effects (what the truth tables describe)
 ------------------------------------------------
 * Churn hazard: every customer-month has a TRUE churn probability, a logistic function of the
   customer's own observable data of the previous months (seat utilisation, login trend,
-  key-feature adoption, latest NPS, support tickets, late and failed payments), plan, segment,
-  tenure and price increases (``params.CHURN_COEFFICIENTS``); churn is drawn from it. Engagement
-  comes from a latent health that falls during disengagement episodes, so churners' usage declines
-  in the months before they leave.
+  key-feature adoption, latest NPS, support tickets and escalations, late and failed payments, a
+  recent downgrade), plan, segment, tenure and price increases (``params.CHURN_COEFFICIENTS``);
+  churn is drawn from it. Engagement comes from a latent health that falls during disengagement
+  episodes, so churners' usage declines in the months before they leave.
+* Trouble episodes: some customers go through a few months of payment trouble (cards failing,
+  invoices paid late), support trouble (many high/urgent tickets, low NPS) or a downgrade at
+  their next term end (``params.TROUBLE_*``); the hazard sees them only through that data, so
+  churners of every driver (payment, support, engagement, revenue) are there to find.
 * Channel effect: the acquisition channel shifts the log-odds of trial-to-paid conversion by the
   same amount in every segment (``params.CHANNEL_LOGIT``: Referral > Partner > Organic > Paid Ads).
 * Deal win drivers: qualification flags and the competitor shift the log-odds of winning a deal

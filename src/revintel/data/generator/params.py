@@ -197,11 +197,31 @@ CHURN_COEFFICIENTS: dict[str, tuple[float, str]] = {
     "key_feature_adoption": (-1.5, "per unit of (key_feature_adoption - 0.5) last month"),
     "nps": (-0.18, "per point of (latest NPS score - 7); 7 while the account never answered"),
     "support_tickets": (0.35, "per unit of log(1 + tickets opened in the last 3 months)"),
-    "late_payments": (0.35, "per invoice of the last 3 months paid late or after a retry"),
+    "late_payments": (0.6, "per invoice of the last 3 months paid late or after a retry"),
     "failed_invoice": (2.5, "an invoice ended failed (all attempts) in the last 2 months"),
     "early_tenure": (0.4, "first 3 months of the current subscription"),
     "price_increase": (0.3, "monthly-billed, in the 2 months after a list-price increase"),
+    "escalations": (
+        0.9,
+        "per high or urgent ticket beyond the first opened in the last 3 months (at most 3)",
+    ),
+    "downgrade": (3.0, "the main subscription moved to a lower price in the last 3 months"),
 }
+
+# Trouble episodes: the churners a retention team meets by driver. Each month a paying customer
+# without one starts a payment, support or downgrade episode with these probabilities; it lasts
+# TROUBLE_MONTHS. The hazard reads only what the episode leaves in the data (late and failed
+# payments; tickets and low NPS; a smaller plan), through the coefficients above.
+TROUBLE_KINDS: tuple[str, ...] = ("payment", "support", "downgrade")
+TROUBLE_START_MONTHLY = np.array([0.005, 0.005, 0.012])  # payment, support, downgrade
+TROUBLE_MONTHS = (3, 7)  # episode length: 3-6 months
+TROUBLE_CARD_FAILURE = 0.7  # first-attempt card failure in a payment episode
+TROUBLE_RETRY_FAILURE = 0.5  # failure of each retry in a payment episode
+TROUBLE_LATE_INVOICE = 0.9  # invoice-terms customers paying 31-60 days late
+TROUBLE_TICKETS = 2.5  # extra tickets a month in a support episode
+TROUBLE_SEVERITY_SHIFT = 2.5  # added to the high and urgent severity logits in a support episode
+TROUBLE_NPS_DROP = 4.0  # NPS points lost in a support episode
+TROUBLE_SHRINK = (0.35, 0.65)  # seats kept by a downgrade episode's plan change
 
 # ---------------------------------------------------------------------------------------------
 # Deals: the planted win drivers

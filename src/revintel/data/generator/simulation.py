@@ -3,13 +3,16 @@
 Each month, for every paying customer at once (numpy arrays indexed by paying customer):
 
 1. latent account health moves (mean reversion, noise, and disengagement episodes: a champion
-   leaves, a project is shelved; health then falls for several months);
+   leaves, a project is shelved; health then falls for several months); trouble episodes start
+   and end (payment, support or downgrade: ``params.TROUBLE_KINDS``), drawn from a stream of
+   their own;
 2. every customer with MRR > 0 at the end of the previous month gets a TRUE churn hazard from its
    own observable data of the previous months (see ``params.CHURN_COEFFICIENTS``) and churn is drawn
    from it (monthly-billed any month; quarterly and annual only at term end, with probability
    ``1 - (1 - hazard)^term``); this is ``truth/churn_probability``;
 3. anomalies of the month apply (price increase, mass churn, enterprise cohort, billing outage);
-4. upgrades and downgrades (driven by health): the subscription ends and a new one starts the same
+4. upgrades and downgrades (driven by health; a downgrade episode's customer downgrades at its
+   next term end): the subscription ends and a new one starts the same
    day at the new price (``end_date`` of the old = ``start_date`` of the new, so MRR never gaps);
    unused prepaid time is credited on the new subscription's first invoice;
 5. add-ons (a second subscription) start and stop; churned customers may come back (reactivation);
@@ -310,9 +313,17 @@ class CompanySimulation:
         self.nps_last = np.full(n, 7.0, dtype=np.float32)
         self.login_ring = np.zeros((4, n), dtype=np.float32)
         self.ticket_ring = np.zeros((3, n), dtype=np.float32)
+        self.urgent_ring = np.zeros((3, n), dtype=np.float32)  # high and urgent tickets
         self.late_ring = np.zeros((3, n), dtype=np.float32)
         self.failed_ring = np.zeros((2, n), dtype=bool)
         self.list_multiplier = 1.0
+        # Trouble episodes (0 none, else 1 + index in TROUBLE_KINDS), from their own stream so
+        # that the other draws of a month do not depend on how many episodes start.
+        self.trouble_rng = rng.spawn(1)[0]
+        self.trouble = np.zeros(n, dtype=np.int8)
+        self.trouble_left = np.zeros(n, dtype=np.int8)
+        self.downgrade_due = np.zeros(n, dtype=bool)
+        self.downgraded_month = np.full(n, -10, dtype=np.int64)
 
         self.truth = Chunks()
         self.pay = Chunks()
@@ -424,6 +435,7 @@ class CompanySimulation:
             me = self.tl.month_end(m)
             at_risk = np.flatnonzero(self.book.live[MAIN])
             self._move_health(at_risk)
+            self._trouble(m, at_risk)
             churned, churn_day = self._churn(m, at_risk, prev_mrr_total)
             if "price_increase" in self.plans and self.plans["price_increase"].month == m:
                 self._price_increase(m, prev_mrr_total)
@@ -456,6 +468,26 @@ class CompanySimulation:
         self.health[idx] = h
         self.episode_left[idx] = np.maximum(ep - 1, 0)
 
+    def _trouble(self, m: int, idx: np.ndarray) -> None:
+        """Trouble episodes end after their months and start for customers without one."""
+        rng = self.trouble_rng
+        left = self.trouble_left[idx]
+        ended = (self.trouble[idx] > 0) & (left <= 0)
+        self.trouble[idx[ended]] = 0
+        self.downgrade_due[idx[ended]] = False
+        free = idx[self.trouble[idx] == 0]
+        u = rng.random(len(free))
+        kind = np.searchsorted(np.cumsum(P.TROUBLE_START_MONTHLY), u, side="right")
+        start = kind < len(P.TROUBLE_KINDS)
+        begin = free[start]
+        self.trouble[begin] = kind[start] + 1
+        self.trouble_left[begin] = rng.integers(*P.TROUBLE_MONTHS, size=len(begin))
+        self.downgrade_due[begin] = kind[start] == P.TROUBLE_KINDS.index("downgrade")
+        self.trouble_left[idx] = np.maximum(self.trouble_left[idx] - 1, 0)
+
+    def _in_trouble(self, kind: str, idx: np.ndarray) -> np.ndarray:
+        return self.trouble[idx] == P.TROUBLE_KINDS.index(kind) + 1
+
     def hazard(self, m: int, idx: np.ndarray) -> np.ndarray:
         """TRUE monthly churn hazard from the customer's data of the previous months."""
         c = {k: v[0] for k, v in P.CHURN_COEFFICIENTS.items()}
@@ -464,10 +496,12 @@ class CompanySimulation:
         before = (self.login_ring[:, idx].sum(axis=0) - last) / 3.0
         trend = np.log1p(last) - np.log1p(before)
         tickets = self.ticket_ring[:, idx].sum(axis=0)
+        urgent = np.clip(self.urgent_ring[:, idx].sum(axis=0) - 1.0, 0.0, 3.0)
         late = self.late_ring[:, idx].sum(axis=0)
         failed = self.failed_ring[:, idx].any(axis=0)
         early = (m - self.since_month[idx]) <= 3
         shock = (self.price_shock_until[idx] >= m) & (book.period[MAIN, idx] == 1)
+        downgraded = (m - self.downgraded_month[idx]) <= 3
         logit = (
             P.CHURN_INTERCEPT
             + P.CHURN_SEGMENT[self.segment[idx]]
@@ -477,10 +511,12 @@ class CompanySimulation:
             + c["key_feature_adoption"] * (self.adopt_prev[idx] - 0.5)
             + c["nps"] * (self.nps_last[idx] - 7.0)
             + c["support_tickets"] * np.log1p(tickets)
+            + c["escalations"] * urgent
             + c["late_payments"] * late
             + c["failed_invoice"] * failed
             + c["early_tenure"] * early
             + c["price_increase"] * shock
+            + c["downgrade"] * downgraded
         )
         return sigmoid(logit.astype(np.float64))
 
@@ -618,6 +654,8 @@ class CompanySimulation:
         u = rng.random(len(idx))
         up = u < p_up
         down = ~up & (u < p_up + p_down) & term_end
+        planted = self.downgrade_due[idx] & term_end & ~up
+        down |= planted
         move = up | down
         idx, up, seg, period = idx[move], up[move], seg[move], period[move]
         if len(idx) == 0:
@@ -630,6 +668,10 @@ class CompanySimulation:
         new_plan = plan + plan_up - plan_down
         grow = rng.uniform(1.15, 1.6, len(idx))
         shrink = rng.uniform(0.55, 0.85, len(idx))
+        planted = planted[move]
+        if planted.any():
+            shrink[planted] = self.trouble_rng.uniform(*P.TROUBLE_SHRINK, int(planted.sum()))
+            plan_down |= planted & (plan > 0) & ~((plan == 1) & (seg == P.ENTERPRISE))
         new_seats = np.where(
             plan_up,
             np.maximum(seats, P.PLAN_SEAT_SPAN[np.minimum(new_plan, 2), 0]).astype(np.int64),
@@ -647,6 +689,8 @@ class CompanySimulation:
             new_price[real],
         )
         period, up = period[real], up[real]
+        self.downgraded_month[idx[~up]] = m
+        self.downgrade_due[idx[~up]] = False
         if len(idx) == 0:
             return
         day = np.where(
@@ -809,7 +853,11 @@ class CompanySimulation:
         h = self.health[cust].astype(np.float64)
         terms = (seg == P.ENTERPRISE) | ((seg == P.MID_MARKET) & (segs.period == 12))
         due = bd + np.where(terms, P.NET_TERMS_DAYS, 0)
-        late_payer = terms & (rng.random(n) < P.LATE_INVOICE_BASE * np.exp(-0.4 * h))
+        paying_trouble = self._in_trouble("payment", cust)
+        late_p = np.where(
+            paying_trouble, P.TROUBLE_LATE_INVOICE, P.LATE_INVOICE_BASE * np.exp(-0.4 * h)
+        )
+        late_payer = terms & (rng.random(n) < late_p)
         wait = np.where(late_payer, rng.integers(31, 61, n), rng.integers(3, 31, n))
         date = np.where(terms, bd + wait, bd)
         first_date = date
@@ -818,6 +866,7 @@ class CompanySimulation:
             0.01,
             P.CARD_FAILURE_BASE * np.exp(-0.4 * h) * np.where(seg == P.SMB, 1.2, 1.0),
         )
+        first_fail = np.where(paying_trouble & ~terms, P.TROUBLE_CARD_FAILURE, first_fail)
         fail_p = first_fail
         exists = np.ones(n, dtype=bool)
         retried = np.zeros(n, dtype=bool)
@@ -849,7 +898,10 @@ class CompanySimulation:
                 retry_month + rng.integers(0, 3, n),
                 date + rng.integers(P.RETRY_GAP_DAYS[0], P.RETRY_GAP_DAYS[1], n),
             )
-            fail_p = np.where(hit, first_fail, P.RETRY_FAILURE[attempt - 1])
+            retry_fail = np.where(
+                paying_trouble & ~terms, P.TROUBLE_RETRY_FAILURE, P.RETRY_FAILURE[attempt - 1]
+            )
+            fail_p = np.where(hit, first_fail, retry_fail)
         sel = np.concatenate([r[0] for r in rows])
         pay_date = np.concatenate([r[1] for r in rows])
         attempt_no = np.concatenate([r[2] for r in rows])
@@ -893,6 +945,7 @@ class CompanySimulation:
         n = len(idx)
         if n == 0:
             self.ticket_ring[m % 3] = 0
+            self.urgent_ring[m % 3] = 0
             return
         to_day = np.full(self.n, ms + dim, dtype=np.int64)
         to_day[churned] = churn_day
@@ -939,7 +992,8 @@ class CompanySimulation:
         answer = wave & (rng.random(n) < P.NPS_RESPONSE_RATE[self.segment[idx]])
         a = np.flatnonzero(answer)
         if len(a):
-            score = np.clip(np.rint(7.7 + 1.5 * h[a] + rng.normal(0.0, 1.4, len(a))), 0, 10)
+            drop = P.TROUBLE_NPS_DROP * self._in_trouble("support", idx[a])
+            score = np.clip(np.rint(7.7 + 1.5 * h[a] + rng.normal(0.0, 1.4, len(a)) - drop), 0, 10)
             day = lo[a] + (rng.random(len(a)) * (hi[a] - lo[a])).astype(np.int64)
             # Detractors (0-6), passives (7-8) and promoters (9-10) say different things.
             group = np.searchsorted([6.5, 8.5], score)
@@ -954,9 +1008,12 @@ class CompanySimulation:
 
         # Support tickets: more for unhealthy and larger accounts.
         lam = P.TICKETS_PER_MONTH[self.segment[idx]] * np.exp(-0.45 * h) * frac
+        support_trouble = self._in_trouble("support", idx)
+        lam = lam + P.TROUBLE_TICKETS * frac * support_trouble
         count = rng.poisson(lam)
         self.ticket_ring[m % 3] = 0
         self.ticket_ring[m % 3, idx] = count
+        self.urgent_ring[m % 3] = 0
         k = int(count.sum())
         if k:
             row = np.repeat(np.arange(n), count)
@@ -964,6 +1021,7 @@ class CompanySimulation:
             clock = np.clip(rng.normal(13 * 3600, 3.5 * 3600, k), 0, 86_399).astype(np.int64)
             opened = day * SECONDS_PER_DAY + clock
             logits = P.TICKET_SEVERITY_LOGITS[None, :] + np.outer(-0.35 * h[row], [0, 0.5, 1, 1.5])
+            logits += np.outer(support_trouble[row] * P.TROUBLE_SEVERITY_SHIFT, [0, 0, 1, 1])
             probs = np.exp(logits)
             cdf = np.cumsum(probs / probs.sum(axis=1, keepdims=True), axis=1)
             severity = np.minimum((rng.random(k)[:, None] >= cdf).sum(axis=1), 3)
@@ -984,6 +1042,9 @@ class CompanySimulation:
                 category=category.astype(np.int8),
             )
             self.tickets_by_severity[m] = np.bincount(severity, minlength=4)
+            self.urgent_ring[m % 3] = np.bincount(
+                idx[row], weights=severity >= 2, minlength=self.n
+            ).astype(np.float32)
 
     def _addons_closed_this_month(self) -> np.ndarray:
         parts = [s.cust[s.slot == ADDON] for s in self.book.ended_this_month]

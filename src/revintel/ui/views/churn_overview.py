@@ -34,13 +34,13 @@ def render(ctx: AppContext) -> None:
     frame = ui.page_predictions(
         ctx,
         "Churn Overview",
-        "Who is likely to churn, from the latest churn predictions. Tiers: High > 0.7, Medium "
-        "0.4–0.7, Low 0.2–0.4, Safe < 0.2 unless changed in the churn settings.",
+        "Who is likely to churn, from the latest churn predictions.",
     )
     if frame is None:
         return
     info = service.overview(ctx, frame)
     st.caption(ui.scored_caption(info))
+    st.caption(info.tier_rule)
     if ui.imported_only(frame):
         st.info(
             "These predictions were imported (no revintel model version): scores and tiers are "

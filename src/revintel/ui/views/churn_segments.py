@@ -1,9 +1,11 @@
 """Churn Segments: customers at risk grouped by what drives their risk (payment issues, support
-issues, declining engagement, revenue decline), each with its recommended retention action.
+issues, declining engagement, revenue decline, renewal due), each with its recommended retention
+action.
 
 Thin: :func:`revintel.churn.service.driver_segments` for the cards and
 :func:`~revintel.churn.service.filter_predictions` for a segment's customers. A customer is in a
-segment when it is not Safe and its top risk-raising factor belongs to that group.
+segment when it is not Safe and the first reason among its top risk-raising factors belongs to
+that group (:func:`revintel.churn.actions.driver_segment`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ ICONS = {
     "support": ":material/support_agent:",
     "engagement": ":material/trending_down:",
     "revenue": ":material/money_off:",
+    "renewal": ":material/event_repeat:",
 }
 TABLE_COLUMNS = (
     "account_id", "account_name", "churn_risk_score", "risk_tier", "top_factor_label", "mrr",
@@ -39,8 +42,9 @@ def render(ctx: AppContext) -> None:
     frame = ui.page_predictions(
         ctx,
         "Churn Segments",
-        "Customers at risk (every tier but Safe) grouped by the driver group of their top "
-        "risk-raising factor, with a retention action for each group.",
+        "Customers at risk (every tier but Safe) grouped by the first reason among their top "
+        "three risk-raising factors (Renewal due when contract timing is the only one), with a "
+        "retention action for each group.",
     )
     if frame is None:
         return

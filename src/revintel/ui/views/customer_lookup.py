@@ -18,6 +18,7 @@ import streamlit as st
 from revintel.app import settings as app_settings
 from revintel.app.context import AppContext
 from revintel.churn import service
+from revintel.churn.config import RiskTiers, TierCutoffs
 from revintel.churn.explain import Explanation, waterfall
 from revintel.core.errors import NoDataError, NotFoundError, RevintelError
 from revintel.core.formatting import money, percent
@@ -92,12 +93,13 @@ def render(ctx: AppContext) -> None:
         st.error(f"account_id {choice!r} has no churn prediction.", icon=":material/error:")
         return
     threshold = app_settings.load(ctx.settings, app_settings.CHURN).threshold
+    bands = service.current_tier_cutoffs(ctx, frame)
     try:
         detail = customer(ctx, choice)
     except NotFoundError as exc:
-        render_score_only(ctx, hit.row(0, named=True), threshold, str(exc))
+        render_score_only(ctx, hit.row(0, named=True), threshold, str(exc), bands)
         return
-    render_header(detail, threshold)
+    render_header(detail, threshold, bands)
     render_factors(detail.explanation)
     left, right = st.columns(2)
     with left:
@@ -161,7 +163,9 @@ def _risk_card(row: dict[str, Any], threshold: float) -> None:
         st.caption(f"at the threshold {threshold:.2f}")
 
 
-def render_header(detail: service.CustomerRisk, threshold: float) -> None:
+def render_header(
+    detail: service.CustomerRisk, threshold: float, bands: TierCutoffs | None = None
+) -> None:
     """Name, risk card and the risk trend over the scored months."""
     st.title(detail.account_name or detail.account_id, anchor=False)
     facts = [
@@ -181,16 +185,23 @@ def render_header(detail: service.CustomerRisk, threshold: float) -> None:
         if detail.driver_segment:
             st.caption(f"Driver segment: **{detail.driver_segment}**")
     with right:
-        render_trend(detail.trend, threshold)
+        render_trend(detail.trend, threshold, bands)
 
 
-def render_trend(trend: list[service.RiskPoint], threshold: float) -> None:
-    """The churn probability at each scored month."""
+def render_trend(
+    trend: list[service.RiskPoint], threshold: float, bands: TierCutoffs | None = None
+) -> None:
+    """The churn probability at each scored month, over the bands of the risk tiers."""
     if not trend:
         st.caption("No scoring history.")
         return
     figure = go.Figure()
-    for lo, hi, tier in ((0.7, 1.0, "High"), (0.4, 0.7, "Medium"), (0.2, 0.4, "Low")):
+    cut = bands or RiskTiers.model_validate({}).fixed_cutoffs()
+    for lo, hi, tier in (
+        (cut.high, 1.0, "High"),
+        (cut.medium, cut.high, "Medium"),
+        (cut.low, cut.medium, "Low"),
+    ):
         figure.add_hrect(y0=lo, y1=hi, fillcolor=ui.TIER_COLOURS[tier], opacity=0.08, line_width=0)
     figure.add_scatter(
         x=[(t.scored_at or "")[:7] for t in trend],
@@ -213,7 +224,13 @@ def render_trend(trend: list[service.RiskPoint], threshold: float) -> None:
     st.plotly_chart(figure, key="cl_trend")
 
 
-def render_score_only(ctx: AppContext, row: dict[str, Any], threshold: float, reason: str) -> None:
+def render_score_only(
+    ctx: AppContext,
+    row: dict[str, Any],
+    threshold: float,
+    reason: str,
+    bands: TierCutoffs | None = None,
+) -> None:
     """Imported predictions (or no scoring run): the score and tier, no explanation."""
     st.title(row.get("account_name") or row["account_id"], anchor=False)
     st.caption(f"{row['account_id']} · scored {row.get('scored_at') or '—'}")
@@ -221,7 +238,7 @@ def render_score_only(ctx: AppContext, row: dict[str, Any], threshold: float, re
     with left:
         _risk_card(row, threshold)
     with right, suppress(RevintelError):
-        render_trend(service.risk_trend(ctx, row["account_id"]), threshold)
+        render_trend(service.risk_trend(ctx, row["account_id"]), threshold, bands)
     st.info(
         f"{reason}. Explanations, what-if and similar customers need a prediction made by a "
         "revintel model: train and score one with `revintel churn train` and "
