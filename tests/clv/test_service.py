@@ -71,6 +71,15 @@ def test_report_and_customer_value(loaded_context: AppContext) -> None:
         service.customer_value(loaded_context, "C005", as_of="2024-12-31")
 
 
+def test_whole_base_row_carries_the_months_simple_ltv(loaded_context: AppContext) -> None:
+    # The all-customers row of the CLV table read "None" for simple LTV: the whole base's simple
+    # LTV is the month's, and its row says so (the JSON keeps it under pricing only).
+    result = service.report(loaded_context, by="segment", as_of="2024-12-31")
+    assert result.pricing.simple_ltv is not None
+    assert result.overall.simple_ltv == result.pricing.simple_ltv
+    assert "simple_ltv" not in result.to_dict()["overall"]
+
+
 def test_churn_probability_conversion() -> None:
     assert service.monthly_churn_probability(0.271, 3) == pytest.approx(1 - 0.729 ** (1 / 3))
     assert service.monthly_churn_probability(0.1, 1) == 0.1

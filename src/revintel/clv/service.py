@@ -502,7 +502,8 @@ def report(
     by = _check_by(by)
     base = load_base(ctx, as_of=as_of, discount_rate=discount_rate)
     overall_fit = fit_groups(base, "all")[0]
-    overall = _group_row(overall_fit, base)
+    # The whole base's simple LTV is the month's (pricing): the table's all-customers row shows it
+    overall = replace(_group_row(overall_fit, base), simple_ltv=base.pricing.simple_ltv)
     if base.pricing.arpa is not None:
         overall = replace(overall, arpa=base.pricing.arpa)
     if overall.del_months is not None and overall.arpa is not None:
