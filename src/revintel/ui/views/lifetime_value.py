@@ -242,7 +242,11 @@ def render_rfm(ctx: AppContext) -> None:
                 "monetary_share": st.column_config.NumberColumn("revenue %", format="percent"),
             },
         )
-    st.caption(f"As of {result.as_of}; frequency and monetary over the trailing 12 months.")
+    st.caption(
+        f"As of {result.as_of}. A payment counts as the months its billing period pays for, so "
+        "a customer on a paid-up annual plan is current (recency 0), not lapsed; frequency and "
+        "monetary are over the trailing 12 months."
+    )
     st.download_button(
         "Download RFM scores (CSV)",
         partial(to_csv_bytes, result.customers),  # made on the click, not on every run
