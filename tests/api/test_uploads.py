@@ -82,3 +82,18 @@ def test_save_uploads_writes_inside_its_folder_only(tmp_path: Path) -> None:
         "2/customers.csv",
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["upload"]
+
+
+def test_a_predictions_csv_uploads_alone(client: TestClient) -> None:
+    # Refused before: 200 orphan rows and no customers table.
+    rows = [f"ACC-{i:04d},{i / 200:.3f},Low,0" for i in range(200)]
+    content = ("account_id,churn_risk_score,risk_tier,prediction\n" + "\n".join(rows)).encode()
+    body, headers = _multipart("files", b"predictions.csv", content)
+
+    response = client.post("/api/v1/loads", content=body, headers=headers)
+
+    assert response.status_code == 201, response.text
+    assert response.json()["tables"] == {"predictions": 200}
+    overview = client.get("/api/v1/churn/overview")
+    assert overview.status_code == 200, overview.text
+    assert overview.json()["customers"] == 200 and overview.json()["scored_at"] is None

@@ -97,6 +97,20 @@ def test_load_with_table_option(tmp_path: Path, home: Path) -> None:
     assert json.loads(result.stdout)["tables"] == {"customers": 3}
 
 
+def test_a_folder_with_only_predictions_loads(tmp_path: Path, home: Path) -> None:
+    # Bring-your-own churn scores need no customers table: the accounts they name are enough.
+    folder = tmp_path / "scores"
+    folder.mkdir()
+    rows = [f"ACC-{i:04d},{i / 200:.3f},Low,0" for i in range(200)]
+    text = "account_id,churn_risk_score,risk_tier,prediction\n" + "\n".join(rows) + "\n"
+    (folder / "predictions.csv").write_text(text)
+
+    result = runner.invoke(app, ["load", str(folder), "--home", str(home), "-f", "json"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["tables"] == {"predictions": 200}
+
+
 def test_bad_input_prints_every_problem_and_exits_1(
     data: Path, home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
 import polars as pl
 import pytest
 
@@ -9,6 +12,7 @@ from revintel.app.context import AppContext
 from revintel.clv import service
 from revintel.core.errors import NotFoundError
 from revintel.warehouse.cache import clear_all
+from tests.conftest import generated_company
 
 
 def test_lifetimes_from_hand_made_months() -> None:
@@ -71,6 +75,15 @@ def test_report_and_customer_value(loaded_context: AppContext) -> None:
         service.customer_value(loaded_context, "C005", as_of="2024-12-31")
 
 
+def test_whole_base_row_carries_the_months_simple_ltv(loaded_context: AppContext) -> None:
+    # The all-customers row of the CLV table read "None" for simple LTV: the whole base's simple
+    # LTV is the month's, and its row says so (the JSON keeps it under pricing only).
+    result = service.report(loaded_context, by="segment", as_of="2024-12-31")
+    assert result.pricing.simple_ltv is not None
+    assert result.overall.simple_ltv == result.pricing.simple_ltv
+    assert "simple_ltv" not in result.to_dict()["overall"]
+
+
 def test_churn_probability_conversion() -> None:
     assert service.monthly_churn_probability(0.271, 3) == pytest.approx(1 - 0.729 ** (1 / 3))
     assert service.monthly_churn_probability(0.1, 1) == 0.1
@@ -97,6 +110,27 @@ def test_rfm_on_small_company(loaded_context: AppContext) -> None:
     assert result.as_of == "2024-03-05"
     assert result.customers.height == 4  # C004's failed attempt is not a payment
     assert result.segments["customers"].sum() == 4
+
+
+def test_rfm_counts_annual_plans_as_current_on_a_generated_company(tmp_path: Path) -> None:
+    # On the demo company 144 of 155 paid-up annual customers were "Hibernating" ("let them
+    # rest"): the service reads each payment's billing period from subscriptions.
+    with generated_company(tmp_path, customers=400, months=24, seed=5) as ctx:
+        result = service.rfm_analysis(ctx)
+        subs = pl.from_arrow(ctx.warehouse.table("subscriptions").to_pyarrow())
+    assert isinstance(subs, pl.DataFrame)
+    as_of = date.fromisoformat(result.as_of)
+    annual = subs.filter(
+        (pl.col("billing_period") == "annual")
+        & (pl.col("start_date") <= as_of)
+        & (pl.col("end_date").is_null() | (pl.col("end_date") > as_of))
+    )["customer_id"]
+    rows = result.customers.filter(pl.col("customer_id").is_in(annual.implode()))
+    assert rows.height >= 20
+    assert rows["recency_days"].to_list() == [0] * rows.height
+    assert rows["r_score"].to_list() == [5] * rows.height
+    lapsed = {"Hibernating", "Lost", "At Risk", "Can't Lose Them"}
+    assert not set(rows["segment"].to_list()) & lapsed
 
 
 def test_report_json_keeps_its_keys(loaded_context: AppContext) -> None:

@@ -1,4 +1,6 @@
-"""The Lifetime Value page in Chromium on a small demo: KPI cards and the retention chart render.
+"""The Lifetime Value page in Chromium on a small demo: KPI cards and the retention chart render,
+every tile reads in full (no exponent notation, nothing cut), and the CLV table's all-customers row
+shows the month's simple LTV.
 
 Starts ``revintel demo`` as ``test_browser.py`` does (300 customers, 12 months). Needs Debian's
 chromium at /usr/bin/chromium.
@@ -40,6 +42,23 @@ def test_lifetime_value_page(demo_dashboard: tuple[str, Path]) -> None:  # noqa:
             expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=60_000)
             expect(page.get_by_role("heading", name="RFM segments")).to_be_visible()
             assert page.locator('[data-testid="stException"]').count() == 0
+            # Every tile's label and value fit their card (β in the thousands read "2.11…").
+            cut = page.evaluate(
+                """() => [...document.querySelectorAll('[data-testid="stMetric"] *')]
+                    .filter(e => e.scrollWidth > e.clientWidth).map(e => e.textContent)"""
+            )
+            assert cut == []
+            shape = page.locator('[data-testid="stMetric"]').filter(has_text="sBG α / β")
+            value = shape.locator('[data-testid="stMetricValue"]').inner_text()
+            assert "e+" not in value and "e-" not in value, value
+            # The all-customers row carries the simple LTV (it was an empty "None" cell).
+            table = page.locator('[data-testid="stDataFrame"]').filter(has_text="simple LTV")
+            expect(table.locator('[role="gridcell"]').first).to_be_attached(timeout=60_000)
+            headers = [h.inner_text() for h in table.locator('[role="columnheader"]').all()]
+            cells = [c.inner_text() for c in table.locator('[role="gridcell"]').all()]
+            row = cells.index("All customers")
+            simple_ltv = cells[row + headers.index("simple LTV")]
+            assert simple_ltv and float(simple_ltv) > 0, simple_ltv
             page.screenshot(path=str(ARTIFACTS / "lifetime-value.png"), full_page=True)
         finally:
             browser.close()

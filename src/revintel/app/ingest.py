@@ -460,6 +460,9 @@ def _references(
             if live is not None:
                 parts.append(live)
         loaded = parent is not None or fk.table in warehouse.tables
+        if fk.when_loaded and not loaded:
+            references[fk.column] = None  # the values stand alone until the table is loaded
+            continue
         hashes = pl.concat(parts).unique() if parts else pl.Series([], dtype=pl.UInt64)
         references[fk.column] = KnownKeys(fk.table, fk.ref_column, hashes, loaded)
     return references
@@ -473,6 +476,8 @@ def _check_required_table(
 ) -> None:
     if REQUIRED_TABLE in validators or REQUIRED_TABLE in warehouse.tables:
         return
+    if validators and all(CONTRACTS[name].standalone for name in validators):
+        return  # bring-your-own predictions alone: the accounts they name are enough
     log.add(
         Problem(
             sources[0].label,

@@ -502,7 +502,8 @@ def report(
     by = _check_by(by)
     base = load_base(ctx, as_of=as_of, discount_rate=discount_rate)
     overall_fit = fit_groups(base, "all")[0]
-    overall = _group_row(overall_fit, base)
+    # The whole base's simple LTV is the month's (pricing): the table's all-customers row shows it
+    overall = replace(_group_row(overall_fit, base), simple_ltv=base.pricing.simple_ltv)
     if base.pricing.arpa is not None:
         overall = replace(overall, arpa=base.pricing.arpa)
     if overall.del_months is not None and overall.arpa is not None:
@@ -691,13 +692,29 @@ class RfmAnalysis:
     segments: pl.DataFrame
 
 
+def _billing_terms(wh: Warehouse) -> pl.DataFrame | None:
+    """What RFM needs of ``subscriptions`` to spread a payment over the period it pays for (None
+    when the table or its ``billing_period`` is not loaded: each payment is then one month)."""
+    if not wh.has_table("subscriptions"):
+        return None
+    table = wh.table("subscriptions")
+    columns = ["subscription_id", "customer_id", "start_date", "end_date", "billing_period"]
+    if not set(columns) <= set(table.columns):
+        return None
+    columns += ["monthly_price"] if "monthly_price" in table.columns else []
+    frame = pl.from_arrow(table.select(*columns).to_pyarrow())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
 def rfm_analysis(ctx: Runtime | Warehouse, *, as_of: date | str | None = None) -> RfmAnalysis:
-    """RFM scores per customer and the segment summary, from ``payments``."""
+    """RFM scores per customer and the segment summary, from ``payments`` (spread over the billing
+    periods of ``subscriptions`` when it is loaded)."""
     wh = _warehouse(ctx)
     table = wh.table("payments")
-    payments = pl.from_arrow(
-        table.select("customer_id", "payment_date", "amount", "payment_status").to_pyarrow()
-    )
+    columns = ["customer_id", "payment_date", "amount", "payment_status"]
+    columns += ["subscription_id"] if "subscription_id" in table.columns else []
+    payments = pl.from_arrow(table.select(*columns).to_pyarrow())
     assert isinstance(payments, pl.DataFrame)
     when: date | None
     if isinstance(as_of, str):
@@ -707,7 +724,7 @@ def rfm_analysis(ctx: Runtime | Warehouse, *, as_of: date | str | None = None) -
             raise InvalidClvOption(f"as_of: expected a date YYYY-MM-DD, got {as_of!r}") from None
     else:
         when = as_of
-    scores = rfm.rfm_scores(payments, when)
+    scores = rfm.rfm_scores(payments, when, _billing_terms(wh))
     as_of_date = (
         when
         or payments.filter(pl.col("payment_status") == "Success")["payment_date"]

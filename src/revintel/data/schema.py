@@ -135,11 +135,16 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class ForeignKey:
-    """``column`` of this table must name an existing row of ``table.ref_column``."""
+    """``column`` of this table must name an existing row of ``table.ref_column``.
+
+    ``when_loaded``: checked only when ``table`` is loaded (in the same load or before); without it
+    the values stand on their own (bring-your-own churn predictions need no customers table).
+    """
 
     column: str
     table: str
     ref_column: str
+    when_loaded: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,6 +171,9 @@ class TableContract:
     foreign_keys: tuple[ForeignKey, ...] = ()
     rules: tuple[RowRule, ...] = ()
     aliases: tuple[str, ...] = field(default=())  # other file stems that mean this table
+    standalone: bool = (
+        False  # may be loaded without the customers table (its keys then stand alone)
+    )
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -645,7 +653,8 @@ PREDICTIONS = TableContract(
         _col("model_version", "str", "Model that scored it.", required=False, nullable=True),
     ),
     primary_key=("account_id", "scored_at"),
-    foreign_keys=(ForeignKey("account_id", "customers", "customer_id"),),
+    foreign_keys=(ForeignKey("account_id", "customers", "customer_id", when_loaded=True),),
+    standalone=True,
 )
 
 CONTRACTS: dict[str, TableContract] = {
@@ -698,7 +707,9 @@ def data_model_markdown() -> str:
         parts.append(f"Primary key: {', '.join(f'`{c}`' for c in contract.primary_key)}.")
         if contract.foreign_keys:
             refs = "; ".join(
-                f"`{fk.column}` → `{fk.table}.{fk.ref_column}`" for fk in contract.foreign_keys
+                f"`{fk.column}` → `{fk.table}.{fk.ref_column}`"
+                + (f" (checked when `{fk.table}` is loaded)" if fk.when_loaded else "")
+                for fk in contract.foreign_keys
             )
             parts.append(f" References: {refs}.")
         if contract.rules:

@@ -21,7 +21,7 @@ from revintel.core.csv_export import to_csv_bytes
 from revintel.core.errors import NoDataError
 from revintel.core.vocabulary import RISK_TIERS
 from revintel.health.service import snapshot_key
-from revintel.ui.components import has_data, render_empty_state
+from revintel.ui.components import has_scores, render_empty_state
 from revintel.ui.views import PAGES, page_path
 
 TIERS: tuple[str, ...] = RISK_TIERS
@@ -101,7 +101,7 @@ def page_predictions(ctx: AppContext, title: str, caption: str) -> pl.DataFrame 
     data loaded, or no predictions yet)."""
     st.title(title, anchor=False)
     st.caption(caption)
-    if not has_data(ctx):
+    if not has_scores(ctx):
         render_empty_state(ctx)
         return None
     return load_or_explain(ctx)
@@ -155,7 +155,12 @@ def crm_csv(frame: pl.DataFrame) -> bytes:
 
 
 def scored_caption(info: service.ChurnOverview) -> str:
-    """ "Scored 2025-06-30 by churn-1m-v1" from :func:`revintel.churn.service.overview`."""
+    """ "Scored 2025-06-30 by churn-1m-v1" from :func:`revintel.churn.service.overview`
+    ("Imported predictions, undated" when the scores carry no date)."""
     versions = info.model_versions or []
     by = f" by {', '.join(versions)}" if versions else " (imported predictions)"
-    return f"Scored {info.scored_at or '—'}{by} · threshold {info.threshold:.2f}"
+    if info.scored_at is None:
+        scored = "Undated scores" + by if versions else "Imported predictions, undated"
+    else:
+        scored = f"Scored {info.scored_at}{by}"
+    return f"{scored} · threshold {info.threshold:.2f}"

@@ -71,6 +71,12 @@ def has_data(ctx: AppContext) -> bool:
     return ctx.warehouse.has_table("customers")
 
 
+def has_scores(ctx: AppContext) -> bool:
+    """Whether the churn pages that read predictions have something to show: customers, or a
+    predictions table loaded on its own (bring-your-own scores name their accounts)."""
+    return has_data(ctx) or ctx.warehouse.has_table("predictions")
+
+
 def age_text(when: datetime | None, now: datetime | None = None) -> str:
     """How long ago ``when`` was, e.g. "just now", "5 min ago", "3 days ago"."""
     if when is None:

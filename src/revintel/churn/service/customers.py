@@ -65,9 +65,9 @@ def _row(ctx: Runtime, account_id: str) -> tuple[registry.ModelRecord, pl.DataFr
 
 @dataclass(frozen=True, slots=True)
 class RiskPoint:
-    """One scored month of an account (the ``predictions`` history)."""
+    """One scored date of an account (the ``predictions`` history)."""
 
-    scored_at: str | None
+    scored_at: str
     churn_risk_score: float
     model_version: str | None
 
@@ -133,12 +133,20 @@ def customer(ctx: Runtime, account_id: str, top: int = 10) -> CustomerRisk:
 
 
 def risk_trend(ctx: Runtime, account_id: str) -> list[RiskPoint]:
-    """The account's scores over the scored months (``predictions`` history)."""
+    """The account's scores over the scored dates (``predictions`` history), oldest first.
+
+    A trend is over dates: undated scores (imported predictions may have no ``scored_at``) are
+    not points of it, so an account scored only undated has an empty trend.
+    """
     raw = raw_predictions(ctx)
-    rows = raw.filter(pl.col("account_id") == account_id).sort("scored_at").to_dicts()
+    rows = (
+        raw.filter((pl.col("account_id") == account_id) & pl.col("scored_at").is_not_null())
+        .sort("scored_at")
+        .to_dicts()
+    )
     return [
         RiskPoint(
-            scored_at=str(r["scored_at"]) if r["scored_at"] else None,
+            scored_at=str(r["scored_at"]),
             churn_risk_score=r["churn_risk_score"],
             model_version=r.get("model_version"),
         )

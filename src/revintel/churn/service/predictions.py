@@ -203,6 +203,12 @@ class DriverSegmentSummary:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+def _latest_date(frame: pl.DataFrame) -> str | None:
+    """The latest ``scored_at`` as YYYY-MM-DD; None when nothing is dated (imported scores)."""
+    latest = frame["scored_at"].max() if frame.height else None
+    return None if latest is None else str(latest)
+
+
 def overview(ctx: Runtime, frame: pl.DataFrame | None = None) -> ChurnOverview:
     """Churn Overview: the six KPI cards and the tier distribution."""
     frame = current_predictions(ctx) if frame is None else frame
@@ -224,7 +230,7 @@ def overview(ctx: Runtime, frame: pl.DataFrame | None = None) -> ChurnOverview:
         threshold=cfg.threshold,
         expected_churners=float(frame["churn_risk_score"].sum()),
         expected_mrr_lost=mrr_at_risk,
-        scored_at=str(frame["scored_at"].max()) if frame.height else None,
+        scored_at=_latest_date(frame),
         model_versions=sorted(frame["model_version"].drop_nulls().unique().to_list()),
     )
 

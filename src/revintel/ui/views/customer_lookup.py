@@ -23,7 +23,7 @@ from revintel.churn.explain import Explanation, waterfall
 from revintel.core.errors import NoDataError, NotFoundError, RevintelError
 from revintel.core.formatting import money, percent
 from revintel.ui import churn as ui
-from revintel.ui.components import current_context, has_data, render_empty_state
+from revintel.ui.components import current_context, has_scores, render_empty_state
 
 # Customers offered in the picker without a search (riskiest first).
 SUGGESTIONS = 1_000
@@ -69,7 +69,7 @@ def _fmt(value: Any) -> str:
 
 def render(ctx: AppContext) -> None:
     """The whole page."""
-    if not has_data(ctx):
+    if not has_scores(ctx):
         st.title("Customer Lookup", anchor=False)
         render_empty_state(ctx)
         return
@@ -191,9 +191,11 @@ def render_header(
 def render_trend(
     trend: list[service.RiskPoint], threshold: float, bands: TierCutoffs | None = None
 ) -> None:
-    """The churn probability at each scored month, over the bands of the risk tiers."""
-    if not trend:
-        st.caption("No scoring history.")
+    """The churn probability at each scored date (from two dates on: one point is no trend),
+    over the bands of the risk tiers."""
+    if len(trend) < 2:
+        once = f"scored once, on {trend[0].scored_at}" if trend else "the score is undated"
+        st.caption(f"No risk trend: {once}. A trend needs scores from two dates or more.")
         return
     figure = go.Figure()
     cut = bands or RiskTiers.model_validate({}).fixed_cutoffs()
@@ -204,9 +206,10 @@ def render_trend(
     ):
         figure.add_hrect(y0=lo, y1=hi, fillcolor=ui.TIER_COLOURS[tier], opacity=0.08, line_width=0)
     figure.add_scatter(
-        x=[(t.scored_at or "")[:7] for t in trend],
+        x=[t.scored_at[:7] for t in trend],
         y=[t.churn_risk_score for t in trend],
         mode="lines+markers",
+        cliponaxis=False,  # a score of 0% or 100% shows its whole marker
         line={"width": 3, "color": "#2563EB"},
         name="churn probability",
         hovertemplate="%{x}: %{y:.1%}<extra></extra>",
@@ -233,7 +236,8 @@ def render_score_only(
 ) -> None:
     """Imported predictions (or no scoring run): the score and tier, no explanation."""
     st.title(row.get("account_name") or row["account_id"], anchor=False)
-    st.caption(f"{row['account_id']} · scored {row.get('scored_at') or '—'}")
+    when = f"scored {row['scored_at']}" if row.get("scored_at") else "undated score"
+    st.caption(f"{row['account_id']} · {when}")
     left, right = st.columns([1, 2])
     with left:
         _risk_card(row, threshold)

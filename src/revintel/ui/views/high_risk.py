@@ -110,13 +110,17 @@ def render_table(rows: pl.DataFrame) -> None:
     if total == 0:
         st.info("No customers match these filters.", icon=":material/filter_alt_off:")
         return
-    table = rows.head(MAX_ROWS).select(TABLE_COLUMNS)
+    # Columns nobody has a value in (imported predictions: no names, factors, MRR …) are left out.
+    always = {"account_id", "churn_risk_score", "risk_tier"}
+    columns = [c for c in TABLE_COLUMNS if c in always or rows[c].null_count() < rows.height]
+    table = rows.head(MAX_ROWS).select(columns)
     event = st.dataframe(
         table.to_pandas(),
         key="hr_table",
         on_select="rerun",
         selection_mode="single-row",
         hide_index=True,
+        placeholder="—",
         height=560,
         column_config={
             "account_id": st.column_config.TextColumn("account"),

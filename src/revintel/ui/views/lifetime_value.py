@@ -6,6 +6,7 @@ Thin: reads the options, calls :mod:`revintel.clv.service`, draws. Definitions: 
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import Any
 
@@ -86,6 +87,18 @@ def render(ctx: AppContext) -> None:
     render_lookup(ctx, by, float(discount))
 
 
+def shape(value: float | None) -> str:
+    """An sBG shape parameter to three significant digits, as the table shows it, but never in
+    exponent notation: ``0.0547``, ``1.62``, ``48.9``, ``309``, ``2,110``, ``41,000`` (and
+    ``< 0.001`` below that)."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    if abs(value) < 0.001:
+        return "0" if value == 0 else "< 0.001"
+    rounded = float(f"{value:.3g}")
+    return f"{rounded:,.0f}" if abs(rounded) >= 100 else f"{value:.3g}"
+
+
 def render_kpis(result: service.ClvReport) -> None:
     overall, pricing = result.overall, result.pricing
     cols = st.columns(4)
@@ -97,14 +110,15 @@ def render_kpis(result: service.ClvReport) -> None:
         border=True,
     )
     cols[1].metric(
-        "Discounted expected lifetime",
+        "Discounted lifetime",
         "—" if overall.del_months is None else f"{overall.del_months:.1f} months",
-        help=f"Σ S(t)/(1+d)^t at {result.discount_rate.annual:.0%} a year.",
+        help="Discounted expected lifetime of the whole base: Σ S(t)/(1+d)^t at "
+        f"{result.discount_rate.annual:.0%} a year.",
         border=True,
     )
     cols[2].metric(
         "sBG α / β (whole base)",
-        "—" if overall.alpha is None else f"{overall.alpha:.3g} / {overall.beta:.3g}",
+        "—" if overall.alpha is None else f"{shape(overall.alpha)} / {shape(overall.beta)}",
         help="Churn probability θ ~ Beta(α, β); mean churn α/(α+β) = "
         + percent(overall.mean_monthly_churn, 2)
         + " a month.",
@@ -173,6 +187,7 @@ def render_table(result: service.ClvReport) -> None:
         pl.DataFrame(rows, infer_schema_length=None),
         hide_index=True,
         width="stretch",
+        placeholder="—",
         column_config={
             "mean_monthly_churn": st.column_config.NumberColumn("mean churn", format="percent"),
             "retention_12m": st.column_config.NumberColumn("S(12)", format="percent"),
@@ -227,7 +242,11 @@ def render_rfm(ctx: AppContext) -> None:
                 "monetary_share": st.column_config.NumberColumn("revenue %", format="percent"),
             },
         )
-    st.caption(f"As of {result.as_of}; frequency and monetary over the trailing 12 months.")
+    st.caption(
+        f"As of {result.as_of}. A payment counts as the months its billing period pays for, so "
+        "a customer on a paid-up annual plan is current (recency 0), not lapsed; frequency and "
+        "monetary are over the trailing 12 months."
+    )
     st.download_button(
         "Download RFM scores (CSV)",
         partial(to_csv_bytes, result.customers),  # made on the click, not on every run
@@ -266,7 +285,7 @@ def render_lookup(ctx: AppContext, by: str, discount: float) -> None:
         )
     elif row.method == "sBG":
         st.caption(
-            f"{row.group} sBG curve (α {row.sbg_alpha:.3g}, β {row.sbg_beta:.3g}) "
+            f"{row.group} sBG curve (α {shape(row.sbg_alpha)}, β {shape(row.sbg_beta)}) "
             f"at age {row.age} months."
         )
 
