@@ -313,6 +313,7 @@ def test_demo_flow_1_and_3_have_members(demo_dashboard, browser_page) -> None:
     page.get_by_text("the riskiest 5% of the customers scored are High", exact=False).wait_for(
         timeout=TIMEOUT
     )
+    page.get_by_test_id("stMetric").filter(has_text="High risk").wait_for(timeout=TIMEOUT)
     _no_exception(page)
     _full_page_shot(page, ARTIFACTS / "churn-demo-overview.png")
 

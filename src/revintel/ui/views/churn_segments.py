@@ -79,9 +79,9 @@ def render_cards(segments: list[service.DriverSegmentSummary]) -> None:
     for col, seg in zip(cols, segments, strict=True):
         with col.container(border=True, height="stretch"):
             st.markdown(f"**{ICONS.get(seg.group, '')} {seg.segment}**")
-            inner = st.columns(2)
-            inner[0].metric("Customers", f"{seg.customers:,}")
-            inner[1].metric("Average risk", percent(seg.average_risk, 0))
+            # Five cards side by side: one metric per card keeps every value whole.
+            st.metric("Customers", f"{seg.customers:,}")
+            st.caption(f"Average risk: **{percent(seg.average_risk, 0)}**")
             st.caption(f"MRR at stake: **{money(seg.mrr)}**")
             st.caption(f":material/lightbulb: {seg.recommended_action}")
 
