@@ -395,6 +395,36 @@ def test_drift_json(churn_home: Path) -> None:
     assert data["quality"]
 
 
+def test_drift_of_a_table_model_is_a_clear_message(
+    churn_context: AppContext,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from revintel.churn import service
+
+    table = write_customers(tmp_path / "customers.csv")
+    version = service.train_table_model(churn_context, table, "exited", "customer").version
+    home = str(churn_context.settings.home)
+    assert run_main(monkeypatch, "churn", "models", "drift", version, "--home", home) == 1
+    err = capsys.readouterr().err
+    assert f"version '{version}': expected a model trained on the loaded data" in err
+    assert "Traceback" not in err and "polars" not in err
+
+
+def test_drift_leaves_tenure_out_of_the_retraining_trigger(churn_home: Path) -> None:
+    data = json.loads(
+        invoke("churn", "models", "drift", "churn-3m-v1", "--home", str(churn_home), "-f", "json")
+    )
+    rows = {r["feature"]: r for r in data["drift"]}
+    assert rows["tenure_months"]["retrain_trigger"] is False
+    assert rows["subscription_age_months"]["retrain_trigger"] is False
+    assert rows["tickets_3m"]["retrain_trigger"] is True
+    triggers = [r["psi"] for r in data["drift"] if r["retrain_trigger"] and r["psi"] is not None]
+    assert data["max_psi"] == pytest.approx(max(triggers))
+    assert data["max_psi_feature"] not in ("tenure_months", "subscription_age_months")
+
+
 class Untrusted:
     """A type skops does not trust."""
 
