@@ -202,11 +202,12 @@ def test_what_if_unknown_feature_is_a_422(client: TestClient) -> None:
 def test_what_if_value_a_feature_cannot_take_is_a_422(
     client: TestClient, change: dict, expected: str
 ) -> None:
-    response = client.post(f"{API}/what-if", json={"account_id": riskiest(client), "changes": change})
+    body = {"account_id": riskiest(client), "changes": change}
+    response = client.post(f"{API}/what-if", json=body)
     assert response.status_code == 422, response.text
-    body = response.json()
-    assert body["fields"][0]["field"] == "changes"
-    assert expected in body["detail"]
+    out = response.json()
+    assert out["fields"][0]["field"] == "changes"
+    assert expected in out["detail"]
 
 
 def test_what_if_suggests_only_actionable_features(client: TestClient) -> None:
@@ -214,9 +215,9 @@ def test_what_if_suggests_only_actionable_features(client: TestClient) -> None:
 
     for item in client.get(f"{API}/predictions", params={"limit": 30}).json()["items"]:
         body = {"account_id": item["account_id"], "changes": {"tickets_3m": 0}}
-        suggested = [s["feature"] for s in client.post(f"{API}/what-if", json=body).json()[
-            "suggestions"
-        ]]
+        suggested = [
+            s["feature"] for s in client.post(f"{API}/what-if", json=body).json()["suggestions"]
+        ]
         assert set(suggested) <= ACTIONABLE, suggested
         assert "tenure_months" not in suggested
 

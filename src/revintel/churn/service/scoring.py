@@ -181,8 +181,7 @@ def score_records(
         account = row.get("account_id")
         if not isinstance(account, str | int) or isinstance(account, bool) or not str(account):
             raise InvalidChurnRequest(
-                f"rows[{i}].account_id: expected the customer's account id (text), "
-                f"got {account!r}",
+                f"rows[{i}].account_id: expected the customer's account id (text), got {account!r}",
                 field="rows",
             )
         check_feature_values(mdl.specs, row, f"rows[{i}]", ranges=record.kind == "warehouse")
