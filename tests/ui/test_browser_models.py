@@ -336,3 +336,88 @@ def test_an_untrusted_model_file_is_refused_and_a_download_imports(
         assert len(records) == count + 1 and records[0].status == "candidate"
     finally:
         ctx.close()
+
+
+@pytest.mark.browser
+def test_enter_in_the_seed_does_not_train_and_the_retraining_command_exists(
+    models_dashboard: tuple[str, Path], page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    url, home = models_dashboard
+    ctx = _context(home)
+    try:
+        known = {r.version for r in registry.list_models(ctx)}
+    finally:
+        ctx.close()
+    _open(page, url, "model-training", "Model Training")
+    _idle(page)
+    page.get_by_role("tab").filter(has_text="Train").first.click()
+    # The drift table speaks the features' labels; tenure is shown but never a trigger
+    drift = page.locator(".st-key-mt_drift")
+    expect(drift.get_by_text("Tenure", exact=True)).to_be_attached(timeout=TIMEOUT)
+    expect(drift.get_by_text("tenure_months", exact=True)).not_to_be_attached()
+    seed = page.get_by_label("Seed", exact=True)
+    seed.fill("123")
+    seed.press("Enter")
+    page.wait_for_timeout(3_000)
+    _idle(page)
+    _no_exception(page)
+    expect(page.locator('[data-testid="stProgress"]')).to_have_count(0)
+    ctx = _context(home)
+    try:
+        assert {r.version for r in registry.list_models(ctx)} == known
+    finally:
+        ctx.close()
+    page.get_by_role("tab").filter(has_text="Scheduled retraining").click()
+    expect(page.get_by_text("revintel churn models retrain", exact=True)).to_be_visible(
+        timeout=TIMEOUT
+    )
+
+
+@pytest.mark.browser
+def test_customer_tier_and_decision_agree_and_tables_use_labels(
+    models_dashboard: tuple[str, Path], page: Any
+) -> None:
+    """A Low-tier customer above the applied threshold: "Low risk" beside "On the retention
+    list", never "Will churn"; similar customers' factors in words."""
+    from playwright.sync_api import expect
+
+    url, home = models_dashboard
+    ctx = _context(home)
+    before = load_config(ctx.settings).threshold
+    try:
+        frame = churn.current_predictions(ctx)
+        low = frame.filter(pl.col("risk_tier") == "Low").sort("churn_risk_score")
+        assert low.height, "the demo company has Low-tier customers"
+        account, score = low["account_id"][0], low["churn_risk_score"][0]
+        churn.apply_threshold(ctx, round(score - 0.01, 4))
+    finally:
+        ctx.close()
+    try:
+        _open_customer(page, url, account)
+        card = (
+            page.locator('[data-testid="stVerticalBlockBorderWrapper"]')
+            .filter(has_text="Churn probability")
+            .first
+        )
+        expect(card).to_contain_text("Low risk", timeout=TIMEOUT)
+        expect(card).to_contain_text("On the retention list")
+        expect(card).not_to_contain_text("Will churn")
+        similar = page.locator(".st-key-cl_similar")
+        expect(similar.get_by_text("top risk factor", exact=True)).to_be_attached(timeout=TIMEOUT)
+        for name in ("months_to_term_end", "top_factor_1", "plan_type"):
+            expect(similar.get_by_text(name, exact=True)).not_to_be_attached()
+        _no_exception(page)
+    finally:
+        ctx = _context(home)
+        try:
+            churn.apply_threshold(ctx, before)
+        finally:
+            ctx.close()
+
+
+def _open_customer(page: Any, url: str, account: str) -> None:
+    page.goto(f"{url}/customer-lookup?account={account}", wait_until="domcontentloaded")
+    page.get_by_text("Churn probability", exact=True).first.wait_for(timeout=TIMEOUT)
+    _idle(page)

@@ -19,8 +19,63 @@ from revintel.churn.service.common import (
 from revintel.core.errors import NoDataError
 from revintel.core.runtime import Runtime
 from revintel.core.text import check_text, check_texts
-from revintel.core.vocabulary import RISK_TIERS
+from revintel.core.vocabulary import RISK_TIERS, RiskTier
 from revintel.warehouse.cache import SnapshotCache
+
+
+@dataclass(frozen=True, slots=True)
+class RiskVerdict:
+    """What one churn probability means under the current settings: its tier (the tier bounds'
+    :meth:`~revintel.churn.config.RiskTiers.tier_of`) and whether the applied threshold puts the
+    customer on the retention list. Both come from the same settings, so a page never shows a
+    tier and a decision computed from different cut-offs."""
+
+    probability: float
+    tier: RiskTier
+    flagged: bool
+    """At or above the applied threshold (``prediction`` = 1)."""
+    threshold: float
+    tier_label: str
+    """``High risk``, ``Medium risk``, ``Low risk`` or ``Safe``."""
+    decision_label: str
+    """``On the retention list`` or ``Not on the retention list``."""
+    explanation: str
+
+
+TIER_LABELS: dict[str, str] = {
+    "High": "High risk",
+    "Medium": "Medium risk",
+    "Low": "Low risk",
+    "Safe": "Safe",
+}
+"""How a tier reads on its own (``Safe``, not "Safe risk")."""
+
+
+def risk_verdict(probability: float, cfg: ChurnConfig) -> RiskVerdict:
+    """The tier and the decision of one probability, from ``cfg``'s tier bounds and threshold."""
+    tier = cfg.tiers.tier_of(probability)
+    flagged = probability >= cfg.threshold
+    bounds = cfg.tiers
+    ranges = {
+        "High": f"above {bounds.high:.0%}",
+        "Medium": f"{bounds.medium:.0%}–{bounds.high:.0%}",
+        "Low": f"{bounds.low:.0%}–{bounds.medium:.0%}",
+        "Safe": f"below {bounds.low:.0%}",
+    }
+    side = "at or above" if flagged else "below"
+    return RiskVerdict(
+        probability=probability,
+        tier=tier,
+        flagged=flagged,
+        threshold=cfg.threshold,
+        tier_label=TIER_LABELS[tier],
+        decision_label="On the retention list" if flagged else "Not on the retention list",
+        explanation=(
+            f"{probability:.1%} is {side} the action threshold {cfg.threshold:.1%}; "
+            f"tier {tier}: {ranges[tier]}."
+        ),
+    )
+
 
 RAW_PREDICTIONS: SnapshotCache[pl.DataFrame] = SnapshotCache("churn.raw_predictions", size=2)
 """The whole ``predictions`` table of a data snapshot."""
