@@ -211,8 +211,8 @@ def retrain(
     current = registry.production(ctx, kind="warehouse", horizon=horizon)
     max_psi = drift_feature = None
     if current is not None:
-        report = drift(ctx, current.version)
-        max_psi, drift_feature = report.max_psi, report.max_psi_feature
+        drifted = drift(ctx, current.version)
+        max_psi, drift_feature = drifted.max_psi, drifted.max_psi_feature
     due, reason = retraining_due(
         current.created_at if current else None,
         now(),
