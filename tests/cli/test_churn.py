@@ -253,6 +253,27 @@ def test_explain_and_what_if(churn_home: Path) -> None:
     assert set(what_if) >= {"probability", "new_probability", "delta", "suggestions"}
 
 
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("tickets_3m=lots", "tickets_3m: expected a number of at least 0, got 'lots'"),
+        ("discount_pct=50", "discount_pct: expected a number from 0 to 1, got 50.0"),
+    ],
+)
+def test_what_if_value_a_feature_cannot_take_exits_1_without_traceback(
+    churn_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    change: str,
+    expected: str,
+) -> None:
+    account = _riskiest(churn_home)
+    args = ("churn", "explain", account, "--set", change, "--home", str(churn_home))
+    assert run_main(monkeypatch, *args) == 1
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+
+
 def test_unknown_account_and_feature_exit_1_without_traceback(
     churn_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

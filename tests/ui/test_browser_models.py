@@ -356,7 +356,9 @@ def test_enter_in_the_seed_does_not_train_and_the_retraining_command_exists(
     _idle(page)
     page.get_by_role("tab").filter(has_text="Train").first.click()
     # The drift table speaks the features' labels; tenure is shown but never a trigger
-    drift = page.locator(".st-key-mt_drift")
+    drift = page.locator('[data-testid="stDataFrame"]').filter(
+        has=page.locator('[role="columnheader"]', has_text="psi")
+    )
     cells = drift.locator('[role="gridcell"]')
     expect(cells.first).to_be_attached(timeout=TIMEOUT)
     _no_snake_case(cells)
@@ -401,15 +403,12 @@ def test_customer_tier_and_decision_agree_and_tables_use_labels(
         ctx.close()
     try:
         _open_customer(page, url, account)
-        card = (
-            page.locator('[data-testid="stVerticalBlockBorderWrapper"]')
-            .filter(has_text="Churn probability")
-            .first
+        expect(page.get_by_text("On the retention list", exact=True)).to_be_visible(timeout=TIMEOUT)
+        expect(page.get_by_text("Low risk", exact=True).first).to_be_visible()
+        expect(page.get_by_text("Will churn")).to_have_count(0)
+        similar = page.locator('[data-testid="stDataFrame"]').filter(
+            has=page.locator('[role="columnheader"]', has_text="distance")
         )
-        expect(card).to_contain_text("Low risk", timeout=TIMEOUT)
-        expect(card).to_contain_text("On the retention list")
-        expect(card).not_to_contain_text("Will churn")
-        similar = page.locator(".st-key-cl_similar")
         headers = similar.locator('[role="columnheader"]')
         expect(headers.filter(has_text="top risk factor")).to_be_attached(timeout=TIMEOUT)
         _no_snake_case(headers)
