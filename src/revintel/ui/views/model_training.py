@@ -42,8 +42,8 @@ COMPARED = (
     "capture_top_decile", "baseline.roc_auc", "oracle_roc_auc",
 )  # fmt: skip
 LOWER_IS_BETTER = {"brier", "log_loss"}
+# Each warehouse feature's label in words; an uploaded table's columns keep their names.
 LABELS = {name: info.label for name, info in FEATURES.items()}
-"""Each warehouse feature's label in words; an uploaded table's columns keep their names."""
 PSI_COLOURS = {"stable": "#DCFCE7", "moderate": "#FEF9C3", "drift": "#FEE2E2"}
 OLD_COLOUR, NEW_COLOUR = "#9CA3AF", "#2563EB"
 
