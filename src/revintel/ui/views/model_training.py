@@ -146,7 +146,8 @@ def render_warehouse_report(ctx: AppContext, horizon: int) -> None:
 def render_drift_and_quality(drift: pl.DataFrame, quality: pl.DataFrame, caption: str) -> None:
     """PSI per feature (coloured by status) beside the data-quality table."""
     st.caption(
-        caption + " PSI < 0.1 stable · 0.1–0.25 moderate · ≥ 0.25 drift (retrain). Quality: "
+        caption + " PSI < 0.1 stable · 0.1–0.25 moderate · ≥ 0.25 drift (retrain; not for the "
+        "features that move with time, tenure and subscription age). Quality: "
         "missing values, outliers (|robust z| > 5), constant columns."
     )
     triggers = drift.filter(pl.col("retrain_trigger")) if drift.height else drift
@@ -170,7 +171,7 @@ def render_drift_and_quality(drift: pl.DataFrame, quality: pl.DataFrame, caption
                 feature=pl.col("feature").replace_strict(LABELS, default=pl.col("feature")),
                 status=pl.when(pl.col("retrain_trigger"))
                 .then(pl.col("status"))
-                .otherwise(pl.col("status") + " (moves with time: no retraining)"),
+                .otherwise(pl.col("status") + " · moves with time"),
             )
             .select(
                 "feature",
@@ -199,6 +200,8 @@ def render_drift_and_quality(drift: pl.DataFrame, quality: pl.DataFrame, caption
             height=320,
             key="mt_drift",
             column_config={
+                "reference_mean": st.column_config.NumberColumn("mean in training"),
+                "current_mean": st.column_config.NumberColumn("mean now"),
                 "current_missing_share": st.column_config.NumberColumn("missing now"),
             },
         )
