@@ -190,6 +190,38 @@ def test_what_if_unknown_feature_is_a_422(client: TestClient) -> None:
     assert "changes" in [f["field"] for f in empty.json()["fields"]]
 
 
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"tickets_3m": "lots"}, "changes.tickets_3m: expected a number of at least 0, got 'lots'"),
+        ({"discount_pct": -50}, "changes.discount_pct: expected a number from 0 to 1, got -50"),
+        ({"discount_pct": 50}, "changes.discount_pct: expected a number from 0 to 1, got 50"),
+        ({"failed_invoice_2m": "maybe"}, "changes.failed_invoice_2m: expected true or false"),
+    ],
+)
+def test_what_if_value_a_feature_cannot_take_is_a_422(
+    client: TestClient, change: dict, expected: str
+) -> None:
+    body = {"account_id": riskiest(client), "changes": change}
+    response = client.post(f"{API}/what-if", json=body)
+    assert response.status_code == 422, response.text
+    out = response.json()
+    assert out["fields"][0]["field"] == "changes"
+    assert expected in out["detail"]
+
+
+def test_what_if_suggests_only_actionable_features(client: TestClient) -> None:
+    from revintel.churn.features import ACTIONABLE
+
+    for item in client.get(f"{API}/predictions", params={"limit": 30}).json()["items"]:
+        body = {"account_id": item["account_id"], "changes": {"tickets_3m": 0}}
+        suggested = [
+            s["feature"] for s in client.post(f"{API}/what-if", json=body).json()["suggestions"]
+        ]
+        assert set(suggested) <= ACTIONABLE, suggested
+        assert "tenure_months" not in suggested
+
+
 # -- scoring --------------------------------------------------------------------------------------
 def test_score_rows(client: TestClient) -> None:
     model = client.get("/api/v1/models/churn-1m-v1").json()
@@ -201,6 +233,23 @@ def test_score_rows(client: TestClient) -> None:
     assert data["version"] == "churn-1m-v1" and data["count"] == 2
     assert [s["account_id"] for s in data["scores"]] == ["X1", "X2"]
     assert all(0 <= s["churn_risk_score"] <= 1 for s in data["scores"])
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ({"account_id": "X1", "mrr": "abc"}, "rows[0].mrr: expected a number of at least 0"),
+        ({"mrr": 100.0}, "rows[0].account_id: expected the customer's account id"),
+        ({"account_id": "X1", "segment": 7}, "rows[0].segment: expected one of "),
+    ],
+)
+def test_score_value_a_feature_cannot_take_is_a_422(
+    client: TestClient, row: dict, expected: str
+) -> None:
+    response = client.post(f"{API}/score", json={"version": "churn-1m-v1", "rows": [row]})
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["fields"][0]["field"] == "rows" and expected in body["detail"]
 
 
 def test_score_unknown_feature_is_a_422(client: TestClient) -> None:

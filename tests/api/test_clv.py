@@ -69,3 +69,10 @@ def test_a_customer_needs_a_discount_rate_above_0(client: TestClient) -> None:
     assert response.json()["fields"][0]["field"] == "discount_rate"
     response = client.get("/api/v1/clv/customers/C001", params={"discount_rate": 0.0001})
     assert response.status_code == 200, response.text
+
+
+def test_rfm_as_of_past_the_data_is_a_409_naming_as_of(client: TestClient) -> None:
+    # A day before today but after the small company's last payment (2024-03-05).
+    response = client.get("/api/v1/clv/rfm", params={"as_of": "2025-06-01"})
+    assert response.status_code == 409, response.text
+    assert response.json()["detail"].startswith("as_of: expected a day from 2024-01-05 ")

@@ -183,3 +183,19 @@ def test_a_zip_bomb_upload_is_a_413_before_anything_is_read(
     )
     assert seconds < 2.0
     assert set(statuses(writable)) == {"churn-1m-v1", "churn-3m-v1"}
+
+
+def test_drift_of_a_table_model_is_a_422_naming_the_version(
+    churn_context: AppContext, tmp_path: Path
+) -> None:
+    from revintel.churn import service
+    from tests.cli.test_churn import write_customers
+
+    table = write_customers(tmp_path / "customers.csv")
+    version = service.train_table_model(churn_context, table, "exited", "customer").version
+    with TestClient(create_app(churn_context)) as client:
+        response = client.get(f"{API}/{version}/drift")
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(
+        f"version '{version}': expected a model trained on the loaded data"
+    )

@@ -205,3 +205,15 @@ def test_should_promote_needs_the_margin(
 
 def test_should_promote_exactly_at_the_margin() -> None:
     assert should_promote({"roc_auc": 0.855}, {"roc_auc": 0.85}, 0.005)[0] is True
+
+
+def test_a_feature_that_moves_with_time_never_triggers_retraining(training: pl.DataFrame) -> None:
+    # Every customer one year older: the signup dates drift by construction, the rest do not.
+    reference = histogram_reference(training, training.columns)
+    later = training.with_columns(pl.col("signup") + pl.duration(days=365))
+    report = drift_report(reference, later, moves_with_time={"signup"})
+    signup = report.filter(pl.col("feature") == "signup").row(0, named=True)
+    assert signup["status"] == "drift" and signup["retrain_trigger"] is False
+    top_psi, top_feature = max_drift(report)
+    assert top_feature != "signup" and top_psi is not None and top_psi < 0.1
+    assert max_drift(drift_report(reference, later))[1] == "signup"

@@ -108,3 +108,14 @@ def test_what_if(setup: tuple[ChurnModel, ReferenceStats, pl.DataFrame]) -> None
     assert first["feature"] == "late_payments"  # the planted strongest driver
     with pytest.raises(Exception, match="not a model feature"):
         what_if(model, row, {"nope": 1}, stats)
+
+
+def test_what_if_suggests_only_actionable_features(
+    setup: tuple[ChurnModel, ReferenceStats, pl.DataFrame],
+) -> None:
+    model, stats, frame = setup
+    row = frame.sort("late_payments", descending=True).head(1)
+    assert "late_payments" in {s["feature"] for s in what_if(model, row, {}, stats).suggestions}
+    others = set(model.feature_names) - {"late_payments"}
+    kept = {s["feature"] for s in what_if(model, row, {}, stats, actionable=others).suggestions}
+    assert "late_payments" not in kept and kept <= others

@@ -254,6 +254,27 @@ def test_explain_and_what_if(churn_home: Path) -> None:
     assert set(what_if) >= {"probability", "new_probability", "delta", "suggestions"}
 
 
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("tickets_3m=lots", "tickets_3m: expected a number of at least 0, got 'lots'"),
+        ("discount_pct=50", "discount_pct: expected a number from 0 to 1, got 50.0"),
+    ],
+)
+def test_what_if_value_a_feature_cannot_take_exits_1_without_traceback(
+    churn_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    change: str,
+    expected: str,
+) -> None:
+    account = _riskiest(churn_home)
+    args = ("churn", "explain", account, "--set", change, "--home", str(churn_home))
+    assert run_main(monkeypatch, *args) == 1
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+
+
 def test_unknown_account_and_feature_exit_1_without_traceback(
     churn_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -394,6 +415,36 @@ def test_drift_json(churn_home: Path) -> None:
     assert data["version"] == "churn-1m-v1"
     assert data["drift"] and {"feature", "psi", "status"} <= set(data["drift"][0])
     assert data["quality"]
+
+
+def test_drift_of_a_table_model_is_a_clear_message(
+    churn_context: AppContext,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from revintel.churn import service
+
+    table = write_customers(tmp_path / "customers.csv")
+    version = service.train_table_model(churn_context, table, "exited", "customer").version
+    home = str(churn_context.settings.home)
+    assert run_main(monkeypatch, "churn", "models", "drift", version, "--home", home) == 1
+    err = capsys.readouterr().err
+    assert f"version '{version}': expected a model trained on the loaded data" in err
+    assert "Traceback" not in err and "polars" not in err
+
+
+def test_drift_leaves_tenure_out_of_the_retraining_trigger(churn_home: Path) -> None:
+    data = json.loads(
+        invoke("churn", "models", "drift", "churn-3m-v1", "--home", str(churn_home), "-f", "json")
+    )
+    rows = {r["feature"]: r for r in data["drift"]}
+    assert rows["tenure_months"]["retrain_trigger"] is False
+    assert rows["subscription_age_months"]["retrain_trigger"] is False
+    assert rows["tickets_3m"]["retrain_trigger"] is True
+    triggers = [r["psi"] for r in data["drift"] if r["retrain_trigger"] and r["psi"] is not None]
+    assert data["max_psi"] == pytest.approx(max(triggers))
+    assert data["max_psi_feature"] not in ("tenure_months", "subscription_age_months")
 
 
 class Untrusted:

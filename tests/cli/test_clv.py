@@ -11,6 +11,7 @@ from revintel.app.context import AppContext
 from revintel.cli.app import app
 from revintel.clv.sbg import InvalidSurvivors
 from revintel.clv.service import InvalidClvOption
+from revintel.core.errors import OutsideTheData
 
 runner = CliRunner()
 
@@ -48,3 +49,11 @@ def test_report_and_rfm(loaded_context: AppContext) -> None:
     assert result.stdout.splitlines()[0].startswith("segment,customers")
     result = runner.invoke(app, ["clv", "report", "--by", "colour", "--home", home])
     assert isinstance(result.exception, InvalidClvOption) and "colour" in str(result.exception)
+
+
+def test_rfm_as_of_past_the_data_is_refused(loaded_context: AppContext) -> None:
+    home = str(loaded_context.settings.home)
+    result = runner.invoke(app, ["clv", "rfm", "--as-of", "2099-01-01", "--home", home])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, OutsideTheData)
+    assert "as_of: expected a day from" in str(result.exception)

@@ -10,7 +10,7 @@ import pytest
 
 from revintel.app.context import AppContext
 from revintel.clv import service
-from revintel.core.errors import NotFoundError
+from revintel.core.errors import NotFoundError, OutsideTheData
 from revintel.warehouse.cache import clear_all
 from tests.conftest import generated_company
 
@@ -149,3 +149,12 @@ def test_report_json_keeps_its_keys(loaded_context: AppContext) -> None:
     row = service.customer_value(loaded_context, "C001", as_of="2024-12-31").to_dict()
     assert list(row)[-3:] == ["month", "by", "prediction_horizon_months"]
     assert next(iter(row)) == "customer_id"
+
+
+@pytest.mark.parametrize("day", ["2099-01-01", "2024-04-01", "2019-12-31"])
+def test_rfm_refuses_a_day_the_payments_do_not_reach(loaded_context: AppContext, day: str) -> None:
+    # The small company's successful payments run 2023-01..2024-03-05: a later day would call every
+    # customer lapsed, an earlier one would score nobody.
+    with pytest.raises(OutsideTheData, match=r"as_of: expected a day from .* to 2024-03-31"):
+        service.rfm_analysis(loaded_context, as_of=day)
+    assert service.rfm_analysis(loaded_context, as_of="2024-03-31").as_of == "2024-03-31"

@@ -8,6 +8,7 @@ chromium at /usr/bin/chromium; without it the tests fail, on purpose. Screenshot
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from revintel.app.context import AppContext
 from revintel.churn import registry
 from revintel.churn import service as churn
 from revintel.churn.config import load_config
+from revintel.churn.features import FEATURES
 from tests.conftest import isolated_settings
 from tests.ui.test_browser import ARTIFACTS, CHROMIUM, running_dashboard
 from tests.ui.test_browser_health import _full_page_shot
@@ -336,3 +338,101 @@ def test_an_untrusted_model_file_is_refused_and_a_download_imports(
         assert len(records) == count + 1 and records[0].status == "candidate"
     finally:
         ctx.close()
+
+
+@pytest.mark.browser
+def test_enter_in_the_seed_does_not_train_and_the_retraining_command_exists(
+    models_dashboard: tuple[str, Path], page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    url, home = models_dashboard
+    ctx = _context(home)
+    try:
+        known = {r.version for r in registry.list_models(ctx)}
+    finally:
+        ctx.close()
+    _open(page, url, "model-training", "Model Training")
+    _idle(page)
+    page.get_by_role("tab").filter(has_text="Train").first.click()
+    # The drift table speaks the features' labels; tenure is shown but never a trigger
+    drift = page.locator('[data-testid="stDataFrame"]').filter(
+        has=page.locator('[role="columnheader"]', has_text="psi")
+    )
+    cells = drift.locator('[role="gridcell"]')
+    expect(cells.first).to_be_attached(timeout=TIMEOUT)
+    _no_snake_case(cells)
+    labels = {info.label for info in FEATURES.values()}
+    assert labels & {str(t).strip() for t in cells.all_inner_texts()}
+    seed = page.get_by_label("Seed", exact=True)
+    seed.fill("123")
+    seed.press("Enter")
+    page.wait_for_timeout(3_000)
+    _idle(page)
+    _no_exception(page)
+    expect(page.locator('[data-testid="stProgress"]')).to_have_count(0)
+    ctx = _context(home)
+    try:
+        assert {r.version for r in registry.list_models(ctx)} == known
+    finally:
+        ctx.close()
+    page.get_by_role("tab").filter(has_text="Scheduled retraining").click()
+    expect(page.get_by_text("revintel churn models retrain", exact=True)).to_be_visible(
+        timeout=TIMEOUT
+    )
+
+
+@pytest.mark.browser
+def test_customer_tier_and_decision_agree_and_tables_use_labels(
+    models_dashboard: tuple[str, Path], page: Any
+) -> None:
+    """A Low-tier customer above the applied threshold: "Low risk" beside "On the retention
+    list", never "Will churn"; similar customers' factors in words."""
+    from playwright.sync_api import expect
+
+    url, home = models_dashboard
+    ctx = _context(home)
+    before = load_config(ctx.settings).threshold
+    try:
+        frame = churn.current_predictions(ctx)
+        low = frame.filter(pl.col("risk_tier") == "Low").sort("churn_risk_score")
+        assert low.height, "the demo company has Low-tier customers"
+        account, score = low["account_id"][0], low["churn_risk_score"][0]
+        churn.apply_threshold(ctx, round(score - 0.01, 4))
+    finally:
+        ctx.close()
+    try:
+        _open_customer(page, url, account)
+        # A badge's text follows its icon's name ("person_remove"): not an exact match
+        expect(page.get_by_text("On the retention list")).to_be_visible(timeout=TIMEOUT)
+        expect(page.get_by_text("Low risk").first).to_be_visible()
+        expect(page.get_by_text("Will churn")).to_have_count(0)
+        similar = page.locator('[data-testid="stDataFrame"]').filter(
+            has=page.locator('[role="columnheader"]', has_text="distance")
+        )
+        headers = similar.locator('[role="columnheader"]')
+        expect(headers.filter(has_text="top risk factor")).to_be_attached(timeout=TIMEOUT)
+        _no_snake_case(headers)
+        _no_snake_case(similar.locator('[role="gridcell"]'))
+        _no_exception(page)
+    finally:
+        ctx = _context(home)
+        try:
+            churn.apply_threshold(ctx, before)
+        finally:
+            ctx.close()
+
+
+def _open_customer(page: Any, url: str, account: str) -> None:
+    page.goto(f"{url}/customer-lookup?account={account}", wait_until="domcontentloaded")
+    page.get_by_text("Churn probability", exact=True).first.wait_for(timeout=TIMEOUT)
+    _idle(page)
+
+
+SNAKE_CASE = re.compile(r"^[a-z]+(_[a-z0-9]+)+$")
+
+
+def _no_snake_case(cells: Any) -> None:
+    """No cell of a table a user reads is a raw feature or column name (``months_to_term_end``)."""
+    texts = [str(t).strip() for t in cells.all_inner_texts()]
+    assert texts and not [t for t in texts if SNAKE_CASE.match(t)], texts

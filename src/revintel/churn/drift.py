@@ -17,7 +17,7 @@ Missing values are a bin of their own, so a feed that starts sending blanks show
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -172,12 +172,19 @@ def _with_missing(shares: Sequence[float], missing: float) -> list[float]:
     return [s * (1.0 - missing) for s in shares] + [missing]
 
 
-def drift_report(reference: Mapping[str, Any], current: pl.DataFrame) -> pl.DataFrame:
+def drift_report(
+    reference: Mapping[str, Any], current: pl.DataFrame, moves_with_time: Collection[str] = ()
+) -> pl.DataFrame:
     """PSI per feature of ``current`` against a :func:`histogram_reference`, worst first.
 
     Columns: feature, kind, psi, status (stable / moderate / drift; ``missing`` when the current
-    data lacks the column), reference_mean, current_mean (numeric features),
+    data lacks the column), retrain_trigger, reference_mean, current_mean (numeric features),
     reference_missing_share, current_missing_share.
+
+    ``retrain_trigger`` is false for the features in ``moves_with_time``: those that shift every
+    month by construction (a customer's tenure grows by one each month, so the latest month is
+    always "older" than the training months). Their PSI is shown but never calls for retraining
+    (:func:`max_drift`).
     """
     rows = []
     for name, ref in (reference.get("features") or {}).items():
@@ -186,6 +193,7 @@ def drift_report(reference: Mapping[str, Any], current: pl.DataFrame) -> pl.Data
             "kind": ref["kind"],
             "psi": None,
             "status": "missing",
+            "retrain_trigger": name not in moves_with_time,
             "reference_mean": ref.get("mean"),
             "current_mean": None,
             "reference_missing_share": ref["missing_share"],
@@ -211,6 +219,7 @@ def drift_report(reference: Mapping[str, Any], current: pl.DataFrame) -> pl.Data
         "kind": pl.String,
         "psi": pl.Float64,
         "status": pl.String,
+        "retrain_trigger": pl.Boolean,
         "reference_mean": pl.Float64,
         "current_mean": pl.Float64,
         "reference_missing_share": pl.Float64,
@@ -350,8 +359,11 @@ def retraining_due(
 
 
 def max_drift(report: pl.DataFrame) -> tuple[float | None, str | None]:
-    """The largest PSI in a :func:`drift_report` and its feature (None, None if there is none)."""
+    """The largest PSI in a :func:`drift_report` among the features that can trigger retraining,
+    and its feature (None, None if there is none)."""
     scored = report.filter(pl.col("psi").is_not_null())
+    if "retrain_trigger" in scored.columns:
+        scored = scored.filter(pl.col("retrain_trigger"))
     if scored.is_empty():
         return None, None
     top = scored.sort("psi", descending=True).row(0, named=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Collection
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -361,12 +362,14 @@ def what_if(
     changes: dict[str, Any],
     stats: ReferenceStats,
     labels: dict[str, str] | None = None,
+    actionable: Collection[str] | None = None,
 ) -> WhatIf:
     """The customer's probability after ``changes`` (feature → new raw value), and the single
     changes that would lower it most.
 
     ``suggestions`` tries, on top of ``changes``, moving each numeric feature to the retained
-    customers' average and each boolean to the retained customers' majority, and lists those that
+    customers' average and each boolean to the retained customers' majority (only the features in
+    ``actionable``, when given: never tenure, which no action moves), and lists those that
     lower the probability (``feature``, ``label``, ``from``, ``to``, ``new_probability``,
     ``delta`` against the changed probability), largest drop first.
     """
@@ -394,6 +397,8 @@ def what_if(
     for j, spec in enumerate(model.specs):
         fs = stats.features.get(spec.name)
         if fs is None or fs.retained_mean is None or spec.kind not in ("numeric", "boolean"):
+            continue
+        if actionable is not None and spec.name not in actionable:
             continue
         goal = float(round(fs.retained_mean)) if spec.kind == "boolean" else fs.retained_mean
         if x1[0, j] == goal:

@@ -156,6 +156,66 @@ FEATURES: dict[str, FeatureInfo] = {
 }
 """Every feature of the warehouse churn model, in model order."""
 
+ACTIONABLE: frozenset[str] = frozenset(
+    {
+        "discount_pct",
+        "seat_utilisation",
+        "seat_utilisation_change_3m",
+        "logins_per_user",
+        "login_trend",
+        "logins_per_day",
+        "key_feature_adoption",
+        "adoption_change_3m",
+        "usage_months_missing_3m",
+        "nps_latest",
+        "nps_change",
+        "tickets_3m",
+        "urgent_tickets_3m",
+        "aged_open_tickets",
+        "late_payments_3m",
+        "failed_payments_3m",
+        "failed_invoice_2m",
+    }
+)
+"""Features a retention team can move (usage, adoption, sentiment, support, payments, discount):
+the only ones a what-if suggests changing. Tenure, subscription age and months to term end move
+with the calendar; MRR history, plan, segment, channel and industry are facts about the customer."""
+
+MOVES_WITH_TIME: frozenset[str] = frozenset({"tenure_months", "subscription_age_months"})
+"""Features that grow by one every month by construction: their drift against the training
+months is the calendar, not a change in customers, so it never triggers retraining
+(:func:`revintel.churn.drift.drift_report`)."""
+
+_NON_NEGATIVE_UNITS = frozenset(
+    {"$", "months", "seats", "logins", "tickets", "payments", "attempts"}
+)
+_RANGES_BY_NAME: dict[str, tuple[float | None, float | None]] = {
+    "nps_latest": (0.0, 10.0),
+    "nps_change": (-10.0, 10.0),
+    "seat_utilisation": (0.0, None),  # active users can outnumber licensed seats
+    "seat_utilisation_change_3m": (None, None),
+    "adoption_change_3m": (-1.0, 1.0),
+    "usage_months_missing_3m": (0.0, 3.0),
+}
+
+
+def value_range(name: str) -> tuple[float | None, float | None]:
+    """The values a numeric feature can take (None: unbounded on that side): a share is 0–1, a
+    relative MRR change at least −1 (−100%), counts, months and money at least 0; seat
+    utilisation has no upper bound (active users can outnumber licensed seats)."""
+    if name in _RANGES_BY_NAME:
+        return _RANGES_BY_NAME[name]
+    info = FEATURES.get(name)
+    unit = info.unit if info else ""
+    if unit == "share":
+        return (0.0, 1.0)
+    if unit == "%":
+        return (-1.0, None)
+    if unit in _NON_NEGATIVE_UNITS:
+        return (0.0, None)
+    return (None, None)
+
+
 CATEGORICAL = ("billing_period", "plan_type", "segment", "acquisition_channel", "industry")
 BOOLEAN = ("nps_answered", "failed_invoice_2m")
 LABELS = tuple(f"churned_{h}m" for h in HORIZONS)

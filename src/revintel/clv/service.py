@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
@@ -24,7 +24,7 @@ import polars as pl
 
 from revintel.clv import rfm, sbg
 from revintel.clv.ports import LtvBasis, revenue_metrics
-from revintel.core.errors import InvalidOption, NoDataError, NotFoundError
+from revintel.core.errors import InvalidOption, NoDataError, NotFoundError, OutsideTheData
 from revintel.core.vocabulary import dimension_named
 from revintel.warehouse.cache import SnapshotCache
 
@@ -707,6 +707,21 @@ def _billing_terms(wh: Warehouse) -> pl.DataFrame | None:
     return frame
 
 
+class RfmDayOutsideTheData(InvalidClvOption, OutsideTheData):
+    """An RFM ``as_of`` day before the first or after the last month of the loaded payments."""
+
+
+def _check_rfm_day(when: date, first: date, last: date) -> None:
+    """Refuse a day the payments do not reach: recency and frequency would be invented (every
+    customer lapsed after the data ends, none existing before it starts)."""
+    end = date(last.year + last.month // 12, last.month % 12 + 1, 1) - timedelta(days=1)
+    if when < first or when > end:
+        raise RfmDayOutsideTheData(
+            f"as_of: expected a day from {first.isoformat()} (the first successful payment) to "
+            f"{end.isoformat()} (the end of the month of the last one), got {when.isoformat()}"
+        )
+
+
 def rfm_analysis(ctx: Runtime | Warehouse, *, as_of: date | str | None = None) -> RfmAnalysis:
     """RFM scores per customer and the segment summary, from ``payments`` (spread over the billing
     periods of ``subscriptions`` when it is loaded)."""
@@ -724,13 +739,11 @@ def rfm_analysis(ctx: Runtime | Warehouse, *, as_of: date | str | None = None) -
             raise InvalidClvOption(f"as_of: expected a date YYYY-MM-DD, got {as_of!r}") from None
     else:
         when = as_of
+    paid = payments.filter(pl.col("payment_status") == "Success")["payment_date"].cast(pl.Date)
+    if when is not None and paid.len():
+        _check_rfm_day(when, paid.min(), paid.max())  # type: ignore[arg-type]
     scores = rfm.rfm_scores(payments, when, _billing_terms(wh))
-    as_of_date = (
-        when
-        or payments.filter(pl.col("payment_status") == "Success")["payment_date"]
-        .cast(pl.Date)
-        .max()
-    )
+    as_of_date = when or paid.max()
     return RfmAnalysis(as_of=str(as_of_date), customers=scores, segments=rfm.rfm_segments(scores))
 
 

@@ -125,11 +125,37 @@ def imported_only(frame: pl.DataFrame) -> bool:
     return frame["model_version"].null_count() == frame.height
 
 
+TIER_ICONS = {
+    "High": ":material/error:",
+    "Medium": ":material/warning:",
+    "Low": ":material/info:",
+    "Safe": ":material/check_circle:",
+}
+"""A warning only where there is a risk to act on; a check mark for Safe."""
+
+
 def tier_badge(tier: str | None) -> None:
     if tier is None:
         st.badge("Not tiered", color="gray")
     else:
-        st.badge(f"{tier} risk", color=BADGE_COLOURS.get(tier, "gray"), icon=":material/warning:")  # type: ignore[arg-type]
+        st.badge(
+            service.TIER_LABELS.get(tier, tier),
+            color=BADGE_COLOURS.get(tier, "gray"),  # type: ignore[arg-type]
+            icon=TIER_ICONS.get(tier),
+        )
+
+
+def verdict_badges(verdict: service.RiskVerdict) -> None:
+    """The tier and the retention-list decision of one customer, side by side, from one
+    :func:`revintel.churn.service.risk_verdict` (same settings, so they never contradict)."""
+    badges = st.container(horizontal=True)
+    with badges:
+        tier_badge(verdict.tier)
+        if verdict.flagged:
+            st.badge(verdict.decision_label, color="red", icon=":material/person_remove:")
+        else:
+            st.badge(verdict.decision_label, color="green", icon=":material/person_check:")
+    st.caption(verdict.explanation)
 
 
 def open_customer(account_id: str) -> None:

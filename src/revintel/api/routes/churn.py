@@ -56,8 +56,9 @@ def as_422(field: str) -> Iterator[None]:
     except RevintelError as exc:
         if type(exc) not in (RevintelError, InvalidChurnRequest):
             raise
+        named = getattr(exc, "field", None) or field
         raise RequestValidationError(
-            [{"loc": ("body", field), "msg": str(exc), "type": "value_error"}]
+            [{"loc": ("body", named), "msg": str(exc), "type": "value_error"}]
         ) from None
 
 
@@ -72,7 +73,8 @@ class PredictionPage(BaseModel):
 
 
 class ScoreRequest(BaseModel):
-    """Feature rows to score (feature → value; ``account_id`` optional), with a model version."""
+    """Feature rows to score (feature → value, and each row's ``account_id``), with a model
+    version."""
 
     version: str | None = Field(default=None, description="Default: the production model.")
     rows: list[dict[str, Feature]] = Field(min_length=1, max_length=10_000)
@@ -198,7 +200,9 @@ def similar(
 # -- scoring and what-if --------------------------------------------------------------------------
 @router.post("/score", responses={**NEEDS_MODEL, **error_responses(400, 413, 422)})
 def score(ctx: ContextDep, body: ScoreRequest) -> ScoreResponse:
-    """Score feature rows; missing features are missing values, unknown ones a 422."""
+    """Score feature rows, each with its ``account_id``; missing features are missing values;
+    unknown features, and values a feature cannot take (text for a number, a share outside 0–1),
+    a 422 naming the row and feature."""
     with as_422("rows"):
         frame = service.score_records(ctx, body.rows, body.version)
     version = frame["model_version"][0] if frame.height else (body.version or "")

@@ -106,7 +106,9 @@ def rollback(ctx: ContextDep, version: str) -> dict[str, Any]:
 
 @router.get("/{version}/drift", responses=NOT_FOUND)
 def drift(ctx: ContextDep, version: str) -> dict[str, Any]:
-    """PSI per feature (latest month vs training) and the data-quality report."""
+    """PSI per feature (latest month vs training) and the data-quality report; tenure and
+    subscription age, which grow every month, are shown but never trigger retraining. A model
+    trained on an uploaded table is a 422 (its drift is measured against a new table)."""
     return plain(service.drift(ctx, version).to_dict())
 
 

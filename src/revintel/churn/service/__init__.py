@@ -23,6 +23,7 @@ from __future__ import annotations
 __all__ = [
     "DRIVER_SEGMENTS",
     "FACTOR_ACTIONS",
+    "TIER_LABELS",
     "TREND_MONTHS",
     "ChurnOverview",
     "CustomerRisk",
@@ -36,6 +37,7 @@ __all__ = [
     "Progress",
     "RetrainResult",
     "RiskPoint",
+    "RiskVerdict",
     "RoiInputs",
     "ScoreRun",
     "TableDrift",
@@ -59,6 +61,7 @@ __all__ = [
     "resolve_model",
     "retrain",
     "risk_trend",
+    "risk_verdict",
     "score_file",
     "score_records",
     "score_warehouse",
@@ -107,13 +110,16 @@ from revintel.churn.service.models import LOADED_MODELS, model, resolve_model
 from revintel.churn.service.predictions import (
     CURRENT_PREDICTIONS,
     RAW_PREDICTIONS,
+    TIER_LABELS,
     ChurnOverview,
     DriverSegmentSummary,
+    RiskVerdict,
     current_predictions,
     current_tier_cutoffs,
     driver_segments,
     filter_predictions,
     overview,
+    risk_verdict,
     search_accounts,
 )
 from revintel.churn.service.scoring import ScoreRun, score_file, score_records, score_warehouse

@@ -12,11 +12,12 @@ Files under ``REVINTEL_HOME``:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
@@ -24,6 +25,7 @@ import polars as pl
 from revintel.churn import features as F
 from revintel.churn.config import ChurnConfig, TierCutoffs
 from revintel.churn.evaluation import risk_tier
+from revintel.churn.tabular import ColumnSpec
 from revintel.core.errors import InvalidOption
 from revintel.core.runtime import Runtime
 from revintel.warehouse.cache import SnapshotCache
@@ -34,6 +36,7 @@ __all__ = [
     "FileVersion",
     "InvalidChurnRequest",
     "Progress",
+    "check_feature_values",
     "factor_group",
     "factor_label",
     "feature_frame",
@@ -52,7 +55,60 @@ Progress = Callable[[float, str], None]
 
 
 class InvalidChurnRequest(InvalidOption):
-    """A churn request names unknown features or an invalid option."""
+    """A churn request names unknown features, gives a feature a value it cannot take, or an
+    invalid option. ``field`` is the request field it names (``rows``, ``changes``), when known."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _expected_of(spec: ColumnSpec, bounds: tuple[float | None, float | None]) -> str:
+    if spec.kind == "boolean":
+        return "true or false"
+    if spec.kind == "categorical":
+        levels = spec.categories or []
+        shown = ", ".join(levels[:12]) + (", …" if len(levels) > 12 else "")
+        return f"one of {shown}" if levels else "text"
+    if spec.kind == "date":
+        return "a number (days since 1970-01-01)"
+    lo, hi = bounds
+    if lo is not None and hi is not None:
+        return f"a number from {lo:g} to {hi:g}"
+    if lo is not None:
+        return f"a number of at least {lo:g}"
+    if hi is not None:
+        return f"a number of at most {hi:g}"
+    return "a number"
+
+
+def check_feature_values(
+    specs: Sequence[ColumnSpec], values: Mapping[str, Any], where: str, *, ranges: bool
+) -> None:
+    """Refuse a feature value the model cannot take: text for a number ("lots"), a number for a
+    category, a share outside 0–1 or a negative count (``ranges``: the warehouse features'
+    :func:`revintel.churn.features.value_range`). None is a missing value and always allowed.
+    :class:`InvalidChurnRequest` names ``where.feature`` and what was expected."""
+    by_name = {spec.name: spec for spec in specs}
+    for name, value in values.items():
+        spec = by_name.get(name)
+        if spec is None or value is None:
+            continue
+        bounds = F.value_range(name) if ranges and spec.kind == "numeric" else (None, None)
+        if spec.kind == "boolean":
+            ok = isinstance(value, bool) or (isinstance(value, int | float) and value in (0, 1))
+        elif spec.kind == "categorical":
+            ok = isinstance(value, str) and (not spec.categories or value in spec.categories)
+        else:
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            ok = number and math.isfinite(value)
+            lo, hi = bounds
+            ok = ok and (lo is None or value >= lo) and (hi is None or value <= hi)
+        if not ok:
+            raise InvalidChurnRequest(
+                f"{where}.{name}: expected {_expected_of(spec, bounds)}, got {value!r}",
+                field=where.split("[", 1)[0],
+            )
 
 
 DriverSegment = Literal[

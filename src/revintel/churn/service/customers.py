@@ -15,6 +15,7 @@ from revintel.churn.explain import Explanation, WhatIf, explain, what_if
 from revintel.churn.service.common import (
     FileVersion,
     InvalidChurnRequest,
+    check_feature_values,
     scores_path,
 )
 from revintel.churn.service.models import load_model, reference_of
@@ -203,7 +204,13 @@ def customer_what_if(ctx: Runtime, account_id: str, changes: dict[str, Any]) -> 
     if unknown:
         raise InvalidChurnRequest(
             f"what-if: unknown feature(s) {', '.join(sorted(unknown))}; expected some of "
-            f"{', '.join(mdl.feature_names)}"
+            f"{', '.join(mdl.feature_names)}",
+            field="changes",
         )
+    warehouse = record.kind == "warehouse"
+    check_feature_values(mdl.specs, changes, "changes", ranges=warehouse)
     labels = {k: v.label for k, v in F.FEATURES.items()}
-    return what_if(mdl, row, changes, reference_of(record), labels=labels)
+    # Suggest only what a retention team can move; an uploaded table's features are unknown to
+    # revintel, so every one of them may be suggested.
+    actionable = F.ACTIONABLE if warehouse else None
+    return what_if(mdl, row, changes, reference_of(record), labels=labels, actionable=actionable)

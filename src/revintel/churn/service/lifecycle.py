@@ -14,9 +14,11 @@ from revintel.churn.config import load_config
 from revintel.churn.drift import (
     data_quality,
     drift_report,
+    max_drift,
     retraining_due,
 )
 from revintel.churn.service.common import (
+    InvalidChurnRequest,
     Progress,
     factor_label,
     feature_frame,
@@ -60,6 +62,9 @@ class DriftReport:
     quality: pl.DataFrame
     """:func:`revintel.churn.drift.data_quality` of the month's features."""
     max_psi: float | None
+    """The largest PSI among the features that can trigger retraining (not tenure or
+    subscription age, which move with the calendar: ``features.MOVES_WITH_TIME``)."""
+    max_psi_feature: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _shallow(self)
@@ -154,17 +159,26 @@ class HorizonModel:
 def drift(ctx: Runtime, version: str | None = None) -> DriftReport:
     """PSI per feature (latest month vs training) and the latest month's data-quality report."""
     record = resolve_model(ctx, version)
+    if record.kind != "warehouse":
+        raise InvalidChurnRequest(
+            f"version {record.version!r}: expected a model trained on the loaded data; "
+            f"{record.version} was trained on an uploaded table, so its drift is measured against "
+            "a new table of the same columns (Model Training, Custom table: upload the table)",
+            field="version",
+        )
     panel, frame = feature_frame(ctx)
     current = frame.filter(pl.col("cutoff") == panel.last_month)
-    report = drift_report(record.reference["histograms"], current)
+    report = drift_report(record.reference["histograms"], current, F.MOVES_WITH_TIME)
     quality = data_quality(current.select([s["name"] for s in record.features]))
+    top_psi, top_feature = max_drift(report)
     return DriftReport(
         version=record.version,
         month=month_label(panel.last_month),
         training=f"{record.training_from}..{record.training_to}",
         drift=report,
         quality=quality,
-        max_psi=float(report["psi"].max()) if report.height else None,  # type: ignore[arg-type]
+        max_psi=top_psi,
+        max_psi_feature=top_feature,
     )
 
 
@@ -195,15 +209,17 @@ def retrain(
     cfg = load_config(ctx.settings)
     horizon = horizon or cfg.default_horizon
     current = registry.production(ctx, kind="warehouse", horizon=horizon)
-    max_psi = None
+    max_psi = drift_feature = None
     if current is not None:
-        max_psi = drift(ctx, current.version).max_psi
+        drifted = drift(ctx, current.version)
+        max_psi, drift_feature = drifted.max_psi, drifted.max_psi_feature
     due, reason = retraining_due(
         current.created_at if current else None,
         now(),
         cfg.retrain_every_months,
         max_psi,
         cfg.drift_psi_threshold,
+        drift_feature=drift_feature,
     )
     if not (due or force):
         return RetrainResult(

@@ -20,8 +20,74 @@ from revintel.churn.service.common import (
 from revintel.core.errors import NoDataError
 from revintel.core.runtime import Runtime
 from revintel.core.text import check_text, check_texts
-from revintel.core.vocabulary import RISK_TIERS
+from revintel.core.vocabulary import RISK_TIERS, RiskTier
 from revintel.warehouse.cache import SnapshotCache
+
+
+@dataclass(frozen=True, slots=True)
+class RiskVerdict:
+    """What one churn probability means under the current settings: its tier (the tier bounds'
+    :meth:`~revintel.churn.config.RiskTiers.tier_of`) and whether the applied threshold puts the
+    customer on the retention list. Both come from the same settings and the same tier cut-offs
+    as the tables, so a page never shows a tier and a decision computed from different ones."""
+
+    probability: float
+    tier: RiskTier
+    flagged: bool
+    """At or above the applied threshold (``prediction`` = 1)."""
+    threshold: float
+    tier_label: str
+    """``High risk``, ``Medium risk``, ``Low risk`` or ``Safe``."""
+    decision_label: str
+    """``On the retention list`` or ``Not on the retention list``."""
+    explanation: str
+
+
+TIER_LABELS: dict[str, str] = {
+    "High": "High risk",
+    "Medium": "Medium risk",
+    "Low": "Low risk",
+    "Safe": "Safe",
+}
+"""How a tier reads on its own (``Safe``, not "Safe risk")."""
+
+
+def risk_verdict(
+    probability: float, cfg: ChurnConfig, cut: TierCutoffs | None = None
+) -> RiskVerdict:
+    """The tier and the decision of one probability, from ``cfg``'s threshold and the tier
+    cut-offs ``cut`` in force (those of the customers scored, as every table shows them; the
+    fixed cut-offs when None)."""
+    bounds = cut or cfg.tiers.fixed_cutoffs()
+    if probability > bounds.high:
+        tier: RiskTier = "High"
+    elif probability >= bounds.medium:
+        tier = "Medium"
+    elif probability >= bounds.low:
+        tier = "Low"
+    else:
+        tier = "Safe"
+    flagged = probability >= cfg.threshold
+    ranges = {
+        "High": f"above {bounds.high:.1%}",
+        "Medium": f"{bounds.medium:.1%}–{bounds.high:.1%}",
+        "Low": f"{bounds.low:.1%}–{bounds.medium:.1%}",
+        "Safe": f"below {bounds.low:.1%}",
+    }
+    side = "at or above" if flagged else "below"
+    return RiskVerdict(
+        probability=probability,
+        tier=tier,
+        flagged=flagged,
+        threshold=cfg.threshold,
+        tier_label=TIER_LABELS[tier],
+        decision_label="On the retention list" if flagged else "Not on the retention list",
+        explanation=(
+            f"{probability:.1%} is {side} the action threshold {cfg.threshold:.1%}; "
+            f"tier {tier}: {ranges[tier]}."
+        ),
+    )
+
 
 RAW_PREDICTIONS: SnapshotCache[pl.DataFrame] = SnapshotCache("churn.raw_predictions", size=2)
 """The whole ``predictions`` table of a data snapshot."""

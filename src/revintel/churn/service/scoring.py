@@ -19,6 +19,7 @@ from revintel.churn.service.common import (
     TREND_MONTHS,
     InvalidChurnRequest,
     Progress,
+    check_feature_values,
     feature_frame,
     report_progress,
     scores_path,
@@ -178,8 +179,16 @@ def score_records(
         if unknown:
             raise InvalidChurnRequest(
                 f"rows[{i}]: unknown feature(s) {', '.join(unknown)}; the model {record.version} "
-                f"uses {', '.join(mdl.feature_names)}"
+                f"uses {', '.join(mdl.feature_names)}",
+                field="rows",
             )
+        account = row.get("account_id")
+        if not isinstance(account, str | int) or isinstance(account, bool) or not str(account):
+            raise InvalidChurnRequest(
+                f"rows[{i}].account_id: expected the customer's account id (text), got {account!r}",
+                field="rows",
+            )
+        check_feature_values(mdl.specs, row, f"rows[{i}]", ranges=record.kind == "warehouse")
     columns: dict[str, list[Any]] = {}
     for spec in mdl.specs:
         columns[spec.name] = [row.get(spec.name) for row in records]
@@ -199,7 +208,7 @@ def score_records(
     cfg = load_config(ctx.settings)
     p = mdl.predict_proba(frame)
     top = explain_many(mdl, frame, top=1)
-    ids = [str(row.get("account_id", i + 1)) for i, row in enumerate(records)]
+    ids = [str(row["account_id"]) for row in records]
     # A few rows are no population: they are tiered among the customers scored last (the
     # fixed cut-offs when no customer is scored yet).
     cut = cfg.tiers.cutoffs(scored_risks(ctx))

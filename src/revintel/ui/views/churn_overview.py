@@ -60,7 +60,9 @@ def render_kpis(info: service.ChurnOverview) -> None:
     """Customers scored, High, Medium, Low / Safe, average risk, predicted churners."""
     tiers = info.tiers
     total = info.customers
-    cols = st.columns(6)
+    # Two rows of three: six cards in a row cut their labels ("Predicted ch…") at 1400 px.
+    top, bottom = st.columns(3), st.columns(3)
+    cols = [top[0], bottom[0], bottom[1], bottom[2], top[1], top[2]]
     cols[0].metric("Customers scored", f"{total:,}", border=True)
     for col, tier in zip(cols[1:3], ("High", "Medium"), strict=True):
         col.metric(

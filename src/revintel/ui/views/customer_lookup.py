@@ -99,7 +99,7 @@ def render(ctx: AppContext) -> None:
     except NotFoundError as exc:
         render_score_only(ctx, hit.row(0, named=True), threshold, str(exc), bands)
         return
-    render_header(detail, threshold, bands)
+    render_header(ctx, detail, threshold, bands)
     render_factors(detail.explanation)
     left, right = st.columns(2)
     with left:
@@ -149,22 +149,22 @@ def pick_customer(frame: pl.DataFrame) -> str | None:
     return choice
 
 
-def _risk_card(row: dict[str, Any], threshold: float) -> None:
+def _risk_card(ctx: AppContext, row: dict[str, Any], bands: TierCutoffs | None) -> None:
     score = row["churn_risk_score"]
     with st.container(border=True):
         st.metric("Churn probability", percent(score))
-        badges = st.container(horizontal=True)
-        with badges:
-            ui.tier_badge(row.get("risk_tier"))
-            if score is not None and score >= threshold:
-                st.badge("Will churn", color="red", icon=":material/person_remove:")
-            else:
-                st.badge("Likely to stay", color="green", icon=":material/person_check:")
-        st.caption(f"at the threshold {threshold:.2f}")
+        if score is None:
+            ui.tier_badge(None)
+            return
+        cfg = app_settings.load(ctx.settings, app_settings.CHURN)
+        ui.verdict_badges(service.risk_verdict(float(score), cfg, bands))
 
 
 def render_header(
-    detail: service.CustomerRisk, threshold: float, bands: TierCutoffs | None = None
+    ctx: AppContext,
+    detail: service.CustomerRisk,
+    threshold: float,
+    bands: TierCutoffs | None = None,
 ) -> None:
     """Name, risk card and the risk trend over the scored months."""
     st.title(detail.account_name or detail.account_id, anchor=False)
@@ -179,9 +179,7 @@ def render_header(
     st.caption(" · ".join(f for f in facts if f))
     left, right = st.columns([1, 2])
     with left:
-        _risk_card(
-            {"churn_risk_score": detail.churn_risk_score, "risk_tier": detail.risk_tier}, threshold
-        )
+        _risk_card(ctx, {"churn_risk_score": detail.churn_risk_score}, bands)
         if detail.driver_segment:
             st.caption(f"Driver segment: **{detail.driver_segment}**")
     with right:
@@ -240,7 +238,7 @@ def render_score_only(
     st.caption(f"{row['account_id']} · {when}")
     left, right = st.columns([1, 2])
     with left:
-        _risk_card(row, threshold)
+        _risk_card(ctx, row, bands)
     with right, suppress(RevintelError):
         render_trend(service.risk_trend(ctx, row["account_id"]), threshold, bands)
     st.info(
@@ -460,6 +458,10 @@ def render_similar(ctx: AppContext, account_id: str) -> None:
     if table.is_empty():
         st.caption("No similar customer in this segment.")
         return
+    if "top_factor_1" in table.columns:
+        table = table.with_columns(
+            pl.col("top_factor_1").map_elements(ui.feature_label, return_dtype=pl.String)
+        )
     event = st.dataframe(
         table.to_pandas(),
         key="cl_similar",
@@ -468,6 +470,9 @@ def render_similar(ctx: AppContext, account_id: str) -> None:
         hide_index=True,
         column_config={
             "account_id": st.column_config.TextColumn("account"),
+            "segment": st.column_config.TextColumn("segment"),
+            "plan_type": st.column_config.TextColumn("plan"),
+            "top_factor_1": st.column_config.TextColumn("top risk factor"),
             "churn_risk_score": st.column_config.ProgressColumn(
                 "churn risk", min_value=0.0, max_value=1.0, format="percent"
             ),

@@ -23,6 +23,7 @@ from revintel.app import settings as app_settings
 from revintel.app.context import AppContext
 from revintel.churn import registry, service
 from revintel.churn.config import InvalidChurnConfig
+from revintel.churn.features import FEATURES
 from revintel.churn.tabular import parse_target, read_table
 from revintel.churn.training import TrainConfig
 from revintel.core.errors import RevintelError
@@ -41,6 +42,8 @@ COMPARED = (
     "capture_top_decile", "baseline.roc_auc", "oracle_roc_auc",
 )  # fmt: skip
 LOWER_IS_BETTER = {"brier", "log_loss"}
+# Each warehouse feature's label in words; an uploaded table's columns keep their names.
+LABELS = {name: info.label for name, info in FEATURES.items()}
 PSI_COLOURS = {"stable": "#DCFCE7", "moderate": "#FEF9C3", "drift": "#FEE2E2"}
 OLD_COLOUR, NEW_COLOUR = "#9CA3AF", "#2563EB"
 
@@ -143,25 +146,43 @@ def render_warehouse_report(ctx: AppContext, horizon: int) -> None:
 def render_drift_and_quality(drift: pl.DataFrame, quality: pl.DataFrame, caption: str) -> None:
     """PSI per feature (coloured by status) beside the data-quality table."""
     st.caption(
-        caption + " PSI < 0.1 stable · 0.1–0.25 moderate · ≥ 0.25 drift (retrain). Quality: "
+        caption + " PSI < 0.1 stable · 0.1–0.25 moderate · ≥ 0.25 drift (retrain; not for the "
+        "features that move with time, tenure and subscription age). Quality: "
         "missing values, outliers (|robust z| > 5), constant columns."
     )
-    drifting = drift.filter(pl.col("status") == "drift").height if drift.height else 0
+    triggers = drift.filter(pl.col("retrain_trigger")) if drift.height else drift
+    drifting = triggers.filter(pl.col("status") == "drift").height if triggers.height else 0
     issues = quality.filter(pl.col("issue").is_not_null()).height
     cols = st.columns(3)
     cols[0].metric(
         "Largest PSI",
-        _num(drift["psi"].max() if drift.height else None),
+        _num(triggers["psi"].max() if triggers.height else None),
         border=True,
+        help="Among the features that can trigger retraining (not tenure or subscription age, "
+        "which grow every month).",
     )
     cols[1].metric("Features drifting", f"{drifting}", border=True)
     cols[2].metric("Columns with a quality issue", f"{issues}", border=True)
     left, right = st.columns(2)
     with left:
         st.markdown("**Drift (PSI per feature, worst first)**")
-        frame = drift.select(
-            "feature", "psi", "status", "reference_mean", "current_mean", "current_missing_share"
-        ).to_pandas()
+        frame = (
+            drift.with_columns(
+                feature=pl.col("feature").replace_strict(LABELS, default=pl.col("feature")),
+                status=pl.when(pl.col("retrain_trigger"))
+                .then(pl.col("status"))
+                .otherwise(pl.col("status") + " · moves with time"),
+            )
+            .select(
+                "feature",
+                "psi",
+                "status",
+                "reference_mean",
+                "current_mean",
+                "current_missing_share",
+            )
+            .to_pandas()
+        )
         numeric = ["psi", "reference_mean", "current_mean", "current_missing_share"]
         frame[numeric] = frame[numeric].astype(float)
         st.dataframe(
@@ -179,15 +200,21 @@ def render_drift_and_quality(drift: pl.DataFrame, quality: pl.DataFrame, caption
             height=320,
             key="mt_drift",
             column_config={
+                "reference_mean": st.column_config.NumberColumn("mean in training"),
+                "current_mean": st.column_config.NumberColumn("mean now"),
                 "current_missing_share": st.column_config.NumberColumn("missing now"),
             },
         )
     with right:
         st.markdown("**Data quality**")
         st.dataframe(
-            quality.select(
+            quality.with_columns(
+                column=pl.col("column").replace_strict(LABELS, default=pl.col("column"))
+            )
+            .select(
                 "column", "issue", "missing_share", "outliers", "distinct", "min", "max", "dtype"
-            ).to_pandas(),
+            )
+            .to_pandas(),
             hide_index=True,
             placeholder="—",
             height=320,
@@ -202,7 +229,7 @@ def render_drift_and_quality(drift: pl.DataFrame, quality: pl.DataFrame, caption
 def _psi_style(frame: pd.DataFrame) -> pd.DataFrame:
     styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
     for i, status in frame["status"].items():
-        if status in PSI_COLOURS:
+        if status in PSI_COLOURS:  # a feature that moves with time is left uncoloured
             styles.loc[i, ["psi", "status"]] = f"background-color: {PSI_COLOURS[status]}"
     return styles
 
@@ -283,7 +310,8 @@ def render_config(*, enabled: bool) -> TrainConfig | None:
     """Number of trees, learning rate and seed; the config when the form is submitted."""
     st.subheader("Configuration", anchor=False)
     defaults = TrainConfig()
-    with st.form("mt_config", border=True):
+    # Enter in a field (the seed) must not start a training run: only the button does.
+    with st.form("mt_config", border=True, enter_to_submit=False):
         cols = st.columns(3)
         trees = cols[0].number_input(
             "Number of trees (at most)",
@@ -659,8 +687,9 @@ def render_retraining(ctx: AppContext) -> None:
     cols[2].metric("Promote only when ROC AUC improves by", f"{cfg.promote_margin:g}", border=True)
     st.caption(
         "Settings: the [churn] table of revintel.toml or REVINTEL_HOME/churn.toml "
-        "(retrain_every_months, drift_psi_threshold, promote_margin). Schedule "
-        "`revintel churn retrain` monthly (cron) to run this check unattended."
+        "(retrain_every_months, drift_psi_threshold, promote_margin). Tenure and subscription "
+        "age grow every month, so their drift never triggers retraining. Schedule "
+        "`revintel churn models retrain` monthly (cron) to run this check unattended."
     )
     rows = []
     for horizon in (1, 3):
