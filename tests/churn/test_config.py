@@ -197,14 +197,14 @@ def test_validate_config_lists_every_problem() -> None:
 
 def test_the_verdict_uses_the_tier_cut_offs_the_tables_use() -> None:
     """A customer's tier beside the decision comes from the cut-offs in force (here the default
-    quantile ones), not from the fixed 0.7/0.4/0.2: 0.3 is Medium among these scores."""
+    quantile ones), not from the fixed 0.7/0.4/0.2: 0.35 is Medium among these scores."""
     from revintel.churn.service import risk_verdict
 
     cfg = ChurnConfig.model_validate({"threshold": 0.25})
     scores = [0.01 * i for i in range(1, 41)]  # 0.01 … 0.40
     cut = cfg.tiers.cutoffs(scores)
-    verdict = risk_verdict(0.3, cfg, cut)
-    assert verdict.tier == cfg.tiers.tier_of(0.3, scores) == "Medium"
+    verdict = risk_verdict(0.35, cfg, cut)
+    assert verdict.tier == cfg.tiers.tier_of(0.35, scores) == "Medium"
     assert verdict.flagged and verdict.decision_label == "On the retention list"
     assert f"{cut.medium:.1%}" in verdict.explanation
-    assert risk_verdict(0.3, cfg).tier == "Low"  # the fixed cut-offs, when none are given
+    assert risk_verdict(0.35, cfg).tier == "Low"  # the fixed cut-offs, when none are given
