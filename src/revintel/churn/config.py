@@ -28,12 +28,15 @@ from revintel.store.settings_files import SettingsFile, toml_value
 
 CHURN_FILE = "churn.toml"
 
-ThresholdMethod = Literal["manual", "max_f1", "recall_at_precision", "max_net_value"]
+ThresholdMethod = Literal[
+    "manual", "max_f1", "recall_at_precision", "max_net_value", "max_net_value_within_capacity"
+]
 THRESHOLD_METHODS: tuple[ThresholdMethod, ...] = (
     "manual",
     "max_f1",
     "recall_at_precision",
     "max_net_value",
+    "max_net_value_within_capacity",
 )
 
 

@@ -19,7 +19,6 @@ from revintel.core.errors import RevintelError
 from revintel.core.formatting import percent
 from revintel.ui.components import current_context, has_data, render_empty_state
 from revintel.ui.views import page_path
-from revintel.ui.views.threshold_roi import at_threshold
 
 TOP_FEATURES = 20
 MODEL_COLOUR = "#2563EB"
@@ -240,16 +239,17 @@ def confusion_figure(cm: dict[str, int]) -> go.Figure:
 
 
 def applied_confusion(ctx: AppContext, version: str) -> tuple[dict[str, int], float] | None:
-    """The confusion matrix at the applied threshold, read off the model's held-out
-    precision-recall curve (:func:`service.threshold_analysis`); None without held-out rows."""
+    """The confusion matrix at the applied threshold on the model's held-out customers
+    (:func:`service.threshold_analysis`); None without held-out rows."""
     try:
-        analysis = service.threshold_analysis(ctx, version, value_per_save=1.0).to_dict()
+        cfg_threshold = service.threshold_analysis(ctx, version, value_per_save=1.0)
+        threshold = cfg_threshold.current_threshold
+        analysis = service.threshold_analysis(ctx, version, value_per_save=1.0, at=[threshold])
     except RevintelError:
         return None
-    rows, churners = analysis["held_out_rows"], analysis["held_out_churners"]
-    threshold = float(analysis["current_threshold"])
-    s = at_threshold(analysis["pr_curve"], threshold, rows, churners, analysis["inputs"])
-    tp, fp = int(s["churners_caught"]), int(s["false_alarms"])
+    rows, churners = analysis.held_out_rows, analysis.held_out_churners
+    s = analysis.at[0]
+    tp, fp = s.churners_caught, s.false_alarms
     return {"tp": tp, "fp": fp, "fn": churners - tp, "tn": rows - churners - fp}, threshold
 
 
