@@ -273,8 +273,8 @@ def threshold(
         ),
     ] = None,
     at: Annotated[
-        list[float] | None,
-        Query(ge=0, le=1, description="Thresholds to give every figure at (repeatable)."),
+        list[Annotated[float, Field(ge=0, le=1)]] | None,
+        Query(description="Thresholds between 0 and 1 to give every figure at (repeatable)."),
     ] = None,
 ) -> dict[str, Any]:
     """Threshold table, the max-F1 / max-net-value / recall-at-precision choices (and the max net
