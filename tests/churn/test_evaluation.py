@@ -143,11 +143,11 @@ def test_a_capacity_limits_the_customers_a_choice_flags() -> None:
     capped = choose_threshold(y, p, "max_net_value", max_flagged=60, **kw)
     assert capped.flagged <= 60
     # the best net value over every threshold flagging at most 60 customers, by brute force
-    within = [
-        threshold_stats(y, p, t, **kw) for t in np.unique(p) if (p >= t).sum() <= 60
-    ]
+    within = [threshold_stats(y, p, t, **kw) for t in np.unique(p) if (p >= t).sum() <= 60]
     assert capped.net_value == pytest.approx(max(s.net_value for s in within))
-    assert capped.net_value == pytest.approx(threshold_stats(y, p, capped.threshold, **kw).net_value)
+    assert capped.net_value == pytest.approx(
+        threshold_stats(y, p, capped.threshold, **kw).net_value
+    )
     f1 = choose_threshold(y, p, "max_f1", max_flagged=10)
     assert f1.flagged <= 10
 

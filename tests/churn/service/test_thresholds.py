@@ -82,9 +82,7 @@ def test_the_recommendation_under_a_capacity(churn_context: AppContext) -> None:
     kw = {"cost_per_action": 150.0, "value_per_save": "clv", "success_rate": 0.3}
     free = service.threshold_analysis(churn_context, version, **kw)
     scored = (
-        service.current_predictions(churn_context)
-        .filter(pl.col("model_version") == version)
-        .height
+        service.current_predictions(churn_context).filter(pl.col("model_version") == version).height
     )
     contacts = 40
     analysis = service.threshold_analysis(churn_context, version, max_contacts=contacts, **kw)

@@ -193,9 +193,10 @@ def render_inputs(cfg: Any) -> dict[str, Any]:
 def render_summary(analysis: dict[str, Any], cfg: Any) -> None:
     inputs = analysis["inputs"]
     capacity = analysis["capacity"]
-    best = analysis["choices"].get("max_net_value_within_capacity") or analysis["choices"][
-        "max_net_value"
-    ]
+    best = (
+        analysis["choices"].get("max_net_value_within_capacity")
+        or analysis["choices"]["max_net_value"]
+    )
     cols = st.columns(4)
     cols[0].metric(
         "Applied threshold",
@@ -204,7 +205,7 @@ def render_summary(analysis: dict[str, Any], cfg: Any) -> None:
         border=True,
     )
     cols[1].metric(
-        "Recommended (max net value" + (" within capacity)" if capacity else ")"),
+        "Recommended threshold",
         "—" if best["threshold"] is None else f"{best['threshold']:.3f}",
         help="The threshold with the highest net value on the held-out customers"
         + (
@@ -218,7 +219,8 @@ def render_summary(analysis: dict[str, Any], cfg: Any) -> None:
     if best["threshold"] is not None:
         share = best["flagged"] / analysis["held_out_rows"] if analysis["held_out_rows"] else None
         cols[1].caption(
-            f"{best['flagged']:,} flagged ({percent(share, 0)}) · precision "
+            ("Max net value within capacity: " if capacity else "Max net value: ")
+            + f"{best['flagged']:,} flagged ({percent(share, 0)}) · precision "
             f"{percent(best['precision'], 0)} · net value {money(best['net_value'])}"
         )
     cols[2].metric(
@@ -378,7 +380,10 @@ def _highlight(frame: pd.DataFrame) -> pd.DataFrame:
 def render_table(table: pl.DataFrame) -> None:
     """5–10 thresholds side by side, the recommended (max net value) row highlighted."""
     st.subheader("Thresholds compared", anchor=False)
-    st.caption("On the held-out customers; the recommended row (max net value) is highlighted.")
+    st.caption(
+        "On the held-out customers, each row at its exact threshold; the recommended row (max net "
+        "value, within the capacity when one is given) is highlighted."
+    )
     frame = table_frame(table)
     st.dataframe(
         frame.style.apply(_highlight, axis=None).format(
