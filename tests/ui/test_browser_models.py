@@ -264,7 +264,7 @@ def test_model_training_trains_compares_and_promotes(
         has=page.locator('[role="columnheader"]', has_text="delta")
     )
     expect(compare.locator('[role="columnheader"]').filter(has_text=new.version)).to_be_attached()
-    expect(compare.locator('[role="gridcell"]').filter(has_text="roc_auc").first).to_be_attached()
+    expect(compare.locator('[role="gridcell"]').filter(has_text="ROC AUC").first).to_be_attached()
     expect(page.locator(".st-key-mt_importance .js-plotly-plot")).to_be_attached()
     _full_page_shot(page, ARTIFACTS / "model-training.png")
 

@@ -102,6 +102,12 @@ class ChurnConfig(BaseModel):
     threshold_method: ThresholdMethod = Field(
         "manual", description="How the applied threshold was chosen."
     )
+    threshold_version: str | None = Field(
+        None,
+        description="The model version the applied threshold was chosen for; unset: the "
+        "production model of the default horizon. Other models are judged at their own max-F1 "
+        "threshold.",
+    )
     min_precision: float = Field(
         0.5, gt=0, le=1, description="Minimum precision for the recall_at_precision method."
     )

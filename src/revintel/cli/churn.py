@@ -627,14 +627,20 @@ def compare_command(
     home: HomeOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Two versions side by side: metrics with deltas (b − a), importance, confusion matrices."""
-    from revintel.churn import registry
+    """Two versions side by side: metrics with deltas (b − a), importance, confusion matrices.
+    Threshold-free measures first; precision, recall, F1 and the confusion matrices of each at
+    its own max-F1 threshold."""
+    from revintel.churn import service
 
-    result = registry.compare(context(home), a, b)
+    result = service.compare_models(context(home), a, b)
     if fmt is OutputFormat.json:
         emit(_plain(result.to_dict()), fmt)
         return
-    emit(_rows(result.metrics), fmt, title=f"Metrics: a = {a}, b = {b}")
+    emit(
+        _rows(result.metrics),
+        fmt,
+        title=f"Metrics: a = {a}, b = {b} (precision, recall, F1 at each one's max-F1 threshold)",
+    )
     if fmt is OutputFormat.table:
         emit(_rows(result.importance), fmt, title="Importance (mean |SHAP|)")
         confusion = result.confusion

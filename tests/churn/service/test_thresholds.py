@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from revintel.app.context import AppContext
-from revintel.churn import service
+from revintel.churn import registry, service
 from revintel.churn.config import load_config
 from revintel.churn.service.common import InvalidChurnRequest, holdout_path
 
@@ -120,3 +120,82 @@ def test_bad_inputs_name_the_field(churn_context: AppContext, bad: dict) -> None
     field = next(iter(bad))
     with pytest.raises(InvalidChurnRequest, match=field):
         service.threshold_analysis(churn_context, value_per_save=1000.0, **bad)
+
+
+# -- a model's own threshold (precision, recall, F1 belong to a model version) --------------------
+def _holdout(ctx: AppContext, version: str) -> tuple[np.ndarray, np.ndarray]:
+    hold = pl.read_parquet(holdout_path(ctx, version))
+    return hold["y"].to_numpy().astype(bool), hold["p"].to_numpy()
+
+
+def test_model_insights_are_at_the_applied_threshold_of_that_model(
+    churn_context: AppContext,
+) -> None:
+    from revintel.churn.evaluation import choose_threshold, threshold_stats
+
+    production = service.resolve_model(churn_context).version
+    service.apply_threshold(churn_context, 0.3, version=production)
+    metrics = service.model_insights(churn_context, production).metrics
+    y, p = _holdout(churn_context, production)
+    at = threshold_stats(y, p, 0.3)
+    assert metrics["threshold"] == 0.3 and metrics["threshold_basis"] == "applied"
+    assert (metrics["precision"], metrics["recall"]) == (at.precision, at.recall)
+    assert metrics["f1"] == pytest.approx(at.f1)
+    assert metrics["confusion"]["tp"] == at.churners_caught
+    # the other horizon's model is judged at its own max-F1 threshold, not at 0.3
+    other = next(
+        r.version
+        for r in registry.list_models(churn_context)
+        if r.status == "production" and r.version != production
+    )
+    metrics = service.model_insights(churn_context, other).metrics
+    y, p = _holdout(churn_context, other)
+    best = choose_threshold(y, p, "max_f1")
+    assert metrics["threshold_basis"] == "max_f1"
+    assert metrics["threshold"] == best.threshold and metrics["f1"] == pytest.approx(best.f1)
+
+
+def test_horizons_and_versions_compare_at_each_ones_max_f1_threshold(
+    churn_context: AppContext,
+) -> None:
+    from revintel.churn.evaluation import choose_threshold
+
+    production = service.resolve_model(churn_context).version
+    service.apply_threshold(churn_context, 0.9, version=production)  # flags almost nobody
+    models = service.compare_horizons(churn_context)
+    assert len(models) == 2
+    for model in models:
+        y, p = _holdout(churn_context, model.version)
+        best = choose_threshold(y, p, "max_f1")
+        assert model.threshold == best.threshold
+        assert model.recall == pytest.approx(best.recall) and model.f1 == pytest.approx(best.f1)
+    a, b = (m.version for m in models)
+    rows = service.compare_models(churn_context, a, b).metrics
+    names = [r["metric"] for r in rows]
+    assert names[:3] == ["roc_auc", "pr_auc", "brier"]  # threshold-free first
+    by_name = {r["metric"]: r for r in rows}
+    assert names.index("threshold") < names.index("precision")
+    for key, version in (("a", a), ("b", b)):
+        y, p = _holdout(churn_context, version)
+        best = choose_threshold(y, p, "max_f1")
+        assert by_name["threshold"][key] == best.threshold
+        assert by_name["recall"][key] == pytest.approx(best.recall)
+
+
+def test_a_table_model_is_measured_at_its_own_threshold(
+    churn_context: AppContext, tmp_path
+) -> None:
+    """A model trained on a file (another business) is not judged at the threshold applied for
+    the demo company's model."""
+    from revintel.churn.evaluation import choose_threshold
+    from tests.cli.test_churn import write_customers
+
+    service.apply_threshold(churn_context, 0.97)
+    table = write_customers(tmp_path / "customers.csv")
+    report = service.train_table_model(churn_context, table, "exited", "customer")
+    y, p = _holdout(churn_context, report.version)
+    best = choose_threshold(y, p, "max_f1")
+    assert report.metrics["threshold"] == best.threshold != 0.97
+    assert report.metrics["f1"] == pytest.approx(best.f1)
+    metrics = service.model_insights(churn_context, report.version).metrics
+    assert metrics["threshold"] == best.threshold and metrics["threshold_basis"] == "max_f1"

@@ -9,12 +9,14 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
+from revintel.churn import registry
 from revintel.churn.config import ChurnConfig, load_config, update_config
 from revintel.churn.evaluation import (
     DEFAULT_GRID,
     ThresholdChoice,
     ThresholdStats,
     choose_threshold,
+    evaluate,
     pr_curve_table,
     threshold_stats,
     threshold_table,
@@ -308,8 +310,103 @@ def apply_threshold(
                 f"{'no' if chosen >= 1.0 else 'every'} customer; set a threshold between 0 and 1 "
                 "or choose another method"
             )
-    changes: dict[str, Any] = {"threshold": chosen, "threshold_method": method}
+    try:
+        owner: str | None = resolve_model(ctx, version).version
+    except NotFoundError:
+        owner = None  # no model yet: the threshold is for the one trained next
+    changes: dict[str, Any] = {
+        "threshold": chosen,
+        "threshold_method": method,
+        "threshold_version": owner,
+    }
     if min_precision is not None:
         changes["min_precision"] = min_precision
     # Re-read under the settings lock: a concurrent change to another key is kept.
     return update_config(ctx.settings, **changes)
+
+
+# -- a model's own threshold ---------------------------------------------------------------------
+ThresholdPolicy = Literal["own", "max_f1"]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelThreshold:
+    """The threshold a model version is judged at, and why."""
+
+    version: str
+    threshold: float
+    basis: Literal["applied", "max_f1", "as trained"]
+    """``applied``: the threshold applied for this model; ``max_f1``: the one maximising F1 on
+    its held-out customers; ``as trained``: the one stored with it (no held-out rows kept)."""
+
+    @property
+    def label(self) -> str:
+        """In words, for captions: "the applied threshold 0.255"."""
+        return {
+            "applied": "the applied threshold",
+            "max_f1": "its max-F1 threshold",
+            "as trained": "the threshold stored with it",
+        }[self.basis] + f" {self.threshold:.3f}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "threshold": self.threshold, "basis": self.basis}
+
+
+def _applied_to(ctx: Runtime, cfg: ChurnConfig) -> str | None:
+    """The version the applied threshold belongs to: the one it was applied for, else the
+    production model of the default horizon."""
+    if cfg.threshold_version:
+        return cfg.threshold_version
+    record = registry.production(ctx, kind="warehouse", horizon=cfg.default_horizon)
+    return None if record is None else record.version
+
+
+def model_threshold(
+    ctx: Runtime, version: str | None = None, policy: ThresholdPolicy = "own"
+) -> ModelThreshold:
+    """The threshold a model is judged at: ``own`` is the applied threshold for the model it was
+    applied for and its max-F1 threshold for any other; ``max_f1`` is its max-F1 threshold
+    (so two models compare at the same policy). Thresholds belong to a model version: another
+    model's applied threshold says nothing about this one's scores."""
+    record = resolve_model(ctx, version)
+    cfg = load_config(ctx.settings)
+    if policy == "own" and _applied_to(ctx, cfg) == record.version:
+        return ModelThreshold(record.version, float(cfg.threshold), "applied")
+    path = holdout_path(ctx, record.version)
+    if not path.exists():
+        stored = record.metrics.get("threshold")
+        return ModelThreshold(
+            record.version, float(cfg.threshold if stored is None else stored), "as trained"
+        )
+    hold = pl.read_parquet(path, columns=["y", "p"])
+    best = choose_threshold(hold["y"].to_numpy().astype(bool), hold["p"].to_numpy(), "max_f1")
+    if best.threshold is None:  # no churners held out
+        return ModelThreshold(record.version, float(cfg.threshold), "as trained")
+    return ModelThreshold(record.version, float(best.threshold), "max_f1")
+
+
+def held_out_metrics(
+    ctx: Runtime, version: str | None = None, policy: ThresholdPolicy = "own"
+) -> dict[str, Any]:
+    """A model's held-out evaluation (:func:`revintel.churn.evaluation.evaluate`) with
+    precision, recall, F1, accuracy and the confusion matrix at :func:`model_threshold`;
+    ``threshold`` and ``threshold_basis`` say which. The logistic baseline is evaluated at its
+    own max-F1 threshold. Threshold-free figures (ROC AUC, PR AUC, Brier) do not change."""
+    record = resolve_model(ctx, version)
+    metrics = dict(record.metrics)
+    chosen = model_threshold(ctx, record.version, policy)
+    metrics["threshold_basis"] = chosen.basis
+    if chosen.basis == "as trained":
+        return metrics
+    hold = pl.read_parquet(holdout_path(ctx, record.version))
+    y = hold["y"].to_numpy().astype(bool)
+    metrics.update(evaluate(y, hold["p"].to_numpy(), threshold=chosen.threshold))
+    if "baseline_p" in hold.columns and hold["baseline_p"].null_count() == 0:
+        pb = hold["baseline_p"].to_numpy()
+        own = choose_threshold(y, pb, "max_f1").threshold
+        if own is not None:
+            metrics["baseline"] = {
+                **evaluate(y, pb, threshold=own),
+                "threshold_basis": "max_f1",
+            }
+    return metrics
