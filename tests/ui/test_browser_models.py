@@ -399,3 +399,53 @@ def test_threshold_figures_agree_and_a_capacity_sets_the_recommendation(
     saved = load_config(isolated_settings(home))
     assert saved.threshold == pytest.approx(within.threshold)
     assert saved.threshold_method == "max_net_value_within_capacity"
+
+
+@pytest.mark.browser
+def test_model_figures_are_at_each_models_own_threshold(
+    models_dashboard: tuple[str, Path], page: Any
+) -> None:
+    """Model Insights gives precision, recall and F1 at the threshold applied for the model (not
+    at 0.5 or one of training time), and says so; Churn Overview compares the horizons at each
+    one's max-F1 threshold, threshold-free measures first."""
+    from playwright.sync_api import expect
+
+    from revintel.churn.evaluation import threshold_stats
+    from revintel.churn.service.common import holdout_path
+
+    url, home = models_dashboard
+    ctx = _context(home)
+    try:
+        production = churn.resolve_model(ctx).version
+        churn.apply_threshold(ctx, 0.2345, version=production)
+        hold = pl.read_parquet(holdout_path(ctx, production))
+        horizons = churn.compare_horizons(ctx)
+    finally:
+        ctx.close()
+    at = threshold_stats(hold["y"].to_numpy().astype(bool), hold["p"].to_numpy(), 0.2345)
+    _open(page, url, "model-insights", "Model Insights")
+    _idle(page)
+    _no_exception(page)
+    expect(page.get_by_text("Held-out customers at the applied threshold 0.234")).to_be_visible(
+        timeout=TIMEOUT
+    )
+    expect(
+        page.get_by_text("recall, F1 and accuracy are at the applied threshold 0.234")
+    ).to_be_visible()
+    # the confusion matrix counts the churners caught at that threshold
+    expect(page.locator(".st-key-mi_confusion")).to_contain_text(
+        f"{at.churners_caught:,} ({at.churners_caught / hold.height:.1%})", timeout=TIMEOUT
+    )
+    _full_page_shot(page, ARTIFACTS / "model-insights-applied-threshold.png")
+
+    _open(page, url, "churn-overview", "Churn Overview")
+    _idle(page)
+    _no_exception(page)
+    expect(page.get_by_text("each model's own max-F1 threshold")).to_be_visible(timeout=TIMEOUT)
+    for model in horizons:
+        assert model.threshold is not None
+        expect(page.get_by_role("cell", name=f"{model.threshold:.3f}")).to_be_visible()
+    first_rows = page.locator("table").first.locator("tbody tr td:first-child")
+    expect(first_rows.nth(0)).to_have_text("ROC AUC")
+    expect(first_rows.nth(2)).to_have_text("Brier score")
+    expect(first_rows.nth(3)).to_have_text("Max-F1 threshold")
