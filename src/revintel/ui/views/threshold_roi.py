@@ -355,7 +355,7 @@ def render_curve(analysis: dict[str, Any], slider: float) -> None:
     st.subheader("Precision-recall curve", anchor=False)
     st.caption(
         "Each point is a threshold; hover for it and the number of customers flagged. Marked: the "
-        "applied threshold, the slider's, and the three choices below."
+        "applied threshold, the slider's, and the choices below."
     )
     st.plotly_chart(curve_figure(analysis, slider), key="roi_pr_curve")
 
