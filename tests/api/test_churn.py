@@ -285,6 +285,46 @@ def test_threshold_analysis(client: TestClient) -> None:
     assert {"threshold", "churners_caught", "false_alarms", "net_value"} <= set(data["table"][0])
 
 
+def test_the_api_gives_the_figures_the_table_and_cards_give(client: TestClient) -> None:
+    params: dict[str, object] = {"cost_per_action": 150, "success_rate": 0.3}
+    data = client.get(f"{API}/threshold", params=params).json()
+    thresholds = [row["threshold"] for row in data["table"]]
+    thresholds += [c["threshold"] for c in data["choices"].values() if c["threshold"] is not None]
+    at = client.get(f"{API}/threshold", params={**params, "at": thresholds}).json()["at"]
+    rows = {row["threshold"]: row for row in data["table"]}
+    for threshold, figures in zip(thresholds, at, strict=True):
+        assert figures["threshold"] == threshold
+        assert {k: figures[k] for k in ("flagged", "churners_caught", "net_value")} == {
+            k: rows[threshold][k] for k in ("flagged", "churners_caught", "net_value")
+        }
+    for choice in data["choices"].values():
+        if choice["threshold"] is not None:
+            row = rows[choice["threshold"]]
+            assert (row["flagged"], row["net_value"]) == (choice["flagged"], choice["net_value"])
+
+
+def test_the_api_recommends_within_a_capacity(client: TestClient) -> None:
+    params = {"cost_per_action": 150, "success_rate": 0.3, "max_contacts": 30}
+    data = client.get(f"{API}/threshold", params=params).json()
+    within = data["choices"]["max_net_value_within_capacity"]
+    assert within["flagged"] <= data["capacity"]["max_flagged"]
+    assert within["flagged"] < data["choices"]["max_net_value"]["flagged"]
+    assert [r["threshold"] for r in data["table"] if r["recommended"]] == [within["threshold"]]
+    bad = client.get(f"{API}/threshold", params={"max_contacts": -3})
+    assert bad.status_code == 422 and "max_contacts" in bad.text
+    bad = client.get(f"{API}/threshold", params={"at": 2})
+    assert bad.status_code == 422 and "at" in bad.text
+
+
+def test_applying_the_best_threshold_within_a_capacity(writable: TestClient) -> None:
+    body = {"method": "max_net_value_within_capacity", "max_contacts": 30}
+    response = writable.put(f"{API}/threshold", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["threshold_method"] == "max_net_value_within_capacity"
+    missing = writable.put(f"{API}/threshold", json={"method": "max_net_value_within_capacity"})
+    assert missing.status_code == 422 and "max_contacts" in missing.text
+
+
 def test_applying_a_threshold_changes_the_prediction_counts(writable: TestClient) -> None:
     def predicted() -> int:
         return writable.get(f"{API}/overview").json()["predicted_churners"]

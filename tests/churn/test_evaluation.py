@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 import pytest
 
 from revintel.churn.evaluation import (
@@ -111,6 +112,44 @@ def test_threshold_table() -> None:
         "net_value",
         "recommended",
     } <= set(table.columns)
+
+
+def test_table_rows_show_the_choices_at_their_exact_threshold() -> None:
+    """A choice's row in the table counts the customers the choice flags: a threshold rounded
+    to 6 decimals (0.1234570 for 0.1234566) would drop the customer scoring exactly it."""
+    y = np.array([1, 1, 1, 0, 0, 0, 1, 0], dtype=bool)
+    p = np.array([0.9, 0.8, 0.1234566, 0.1234565, 0.05, 0.04, 0.03, 0.02])
+    value = np.array([100, 200, 5000, 0, 0, 0, 50, 0], dtype=float)
+    kw = {"cost_per_action": 10.0, "value_per_save": value, "success_rate": 0.5}
+    table = threshold_table(y, p, **kw)
+    for method, note in (("max_f1", "max F1"), ("max_net_value", "max net value")):
+        choice = choose_threshold(y, p, method, **kw)
+        assert choice.threshold == 0.1234566
+        row = table.filter(pl.col("note").str.contains(note))
+        assert row["threshold"].item() == choice.threshold
+        assert row["flagged"].item() == choice.flagged == 3
+        assert row["net_value"].item() == pytest.approx(choice.net_value)
+        assert row["net_value"].item() == pytest.approx(0.5 * 5300 - 30)
+
+
+def test_a_capacity_limits_the_customers_a_choice_flags() -> None:
+    rng = np.random.default_rng(3)
+    y = rng.random(400) < 0.2
+    p = np.clip(0.25 * y + rng.random(400) * 0.7, 0, 1).round(3)  # ties included
+    value = rng.uniform(100, 5000, 400)
+    kw = {"cost_per_action": 150.0, "value_per_save": value, "success_rate": 0.3}
+    free = choose_threshold(y, p, "max_net_value", **kw)
+    assert free.flagged > 60
+    capped = choose_threshold(y, p, "max_net_value", max_flagged=60, **kw)
+    assert capped.flagged <= 60
+    # the best net value over every threshold flagging at most 60 customers, by brute force
+    within = [threshold_stats(y, p, t, **kw) for t in np.unique(p) if (p >= t).sum() <= 60]
+    assert capped.net_value == pytest.approx(max(s.net_value for s in within))
+    assert capped.net_value == pytest.approx(
+        threshold_stats(y, p, capped.threshold, **kw).net_value
+    )
+    f1 = choose_threshold(y, p, "max_f1", max_flagged=10)
+    assert f1.flagged <= 10
 
 
 def test_risk_tiers() -> None:

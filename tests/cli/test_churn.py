@@ -321,6 +321,24 @@ def test_threshold_table_and_apply(home: Path) -> None:
     assert predicted() > strict
 
 
+def test_threshold_capacity_and_figures_at_a_threshold(home: Path) -> None:
+    args = ("churn", "threshold", "--cost", "150", "--format", "json", "--home", str(home))
+    free = json.loads(invoke(*args))
+    capped = json.loads(invoke(*args, "--max-contacts", "25", "--at", "0.2345"))
+    within = capped["choices"]["max_net_value_within_capacity"]
+    assert within["flagged"] <= capped["capacity"]["max_flagged"]
+    assert within["flagged"] < free["choices"]["max_net_value"]["flagged"]
+    assert [r["threshold"] for r in capped["table"] if r["recommended"]] == [within["threshold"]]
+    at = json.loads(invoke(*args, "--at", str(within["threshold"])))["at"][0]
+    assert (at["flagged"], at["net_value"]) == (within["flagged"], within["net_value"])
+    assert capped["at"][0]["threshold"] == 0.2345
+    out = invoke(
+        "churn", "threshold", "--apply", "max-net-value-within-capacity", "--max-contacts", "25",
+        "--cost", "150", "--home", str(home),
+    )  # fmt: skip
+    assert "max_net_value_within_capacity" in out
+
+
 # -- the registry ---------------------------------------------------------------------------------
 def test_models_list_show_compare(churn_home: Path) -> None:
     listed = json.loads(

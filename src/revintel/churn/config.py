@@ -34,12 +34,15 @@ from revintel.store.settings_files import SettingsFile, toml_value
 
 CHURN_FILE = "churn.toml"
 
-ThresholdMethod = Literal["manual", "max_f1", "recall_at_precision", "max_net_value"]
+ThresholdMethod = Literal[
+    "manual", "max_f1", "recall_at_precision", "max_net_value", "max_net_value_within_capacity"
+]
 THRESHOLD_METHODS: tuple[ThresholdMethod, ...] = (
     "manual",
     "max_f1",
     "recall_at_precision",
     "max_net_value",
+    "max_net_value_within_capacity",
 )
 
 
@@ -219,6 +222,12 @@ class ChurnConfig(BaseModel):
     )
     threshold_method: ThresholdMethod = Field(
         "manual", description="How the applied threshold was chosen."
+    )
+    threshold_version: str | None = Field(
+        None,
+        description="The model version the applied threshold was chosen for; unset: the "
+        "production model of the default horizon. Other models are judged at their own max-F1 "
+        "threshold.",
     )
     min_precision: float = Field(
         0.5, gt=0, le=1, description="Minimum precision for the recall_at_precision method."

@@ -278,18 +278,24 @@ def choose_threshold(
     cost_per_action: float = 0.0,
     value_per_save: float | Any = 0.0,
     success_rate: float = 1.0,
+    max_flagged: int | None = None,
 ) -> ThresholdChoice:
     """The threshold maximising F1, recall subject to precision ≥ ``min_precision``, or net value.
 
-    Candidates are the distinct scores (flag everyone scoring at least that much). Returns the
-    :func:`threshold_stats` at the choice plus ``method``; ``threshold`` is None when no candidate
-    qualifies (no churners, or no threshold reaches ``min_precision``). For max net value, when no
-    threshold pays, the answer flags nobody (threshold 1.0 above every score, net value 0).
+    Candidates are the distinct scores (flag everyone scoring at least that much); with
+    ``max_flagged`` (a capacity: how many customers can be contacted), only those flagging at most
+    that many. Returns the :func:`threshold_stats` at the choice plus ``method``; ``threshold`` is
+    None when no candidate qualifies (no churners, or no threshold reaches ``min_precision``). For
+    max net value, when no threshold pays, the answer flags nobody (threshold 1.0 above every
+    score, net value 0).
     """
     y, p = _arrays(y, p)
     values = _values(value_per_save, len(y))
     positives = int(y.sum())
     s = _sweep(y, p, values)
+    if max_flagged is not None:
+        keep = s["flagged"] <= max_flagged
+        s = {k: v[keep] for k, v in s.items()}
     stats_at: ThresholdStats
     best: int | None = None
     if method == "max_f1":
@@ -339,15 +345,18 @@ def threshold_table(
     value_per_save: float | Any = 0.0,
     success_rate: float = 1.0,
     min_precision: float = 0.5,
+    notes: dict[float, str] | None = None,
+    recommended: float | None = None,
 ) -> pl.DataFrame:
     """One row per threshold with counts, precision/recall/F1 and ROI; ``recommended`` marks the
-    highest net value, ``note`` names the optimal thresholds.
+    row of the ``recommended`` threshold (default: the highest net value), ``note`` names the
+    optimal thresholds (given as ``notes`` with explicit thresholds).
 
     Default thresholds: :data:`DEFAULT_GRID` plus the max-F1, recall-at-``min_precision`` and
     max-net-value choices, sorted and deduplicated (at most 10 rows).
     """
     y, p = _arrays(y, p)
-    notes: dict[float, str] = {}
+    notes = dict(notes or {})
     if thresholds is None:
         grid = [float(t) for t in DEFAULT_GRID]
         for method, label in (
@@ -365,11 +374,13 @@ def threshold_table(
                 success_rate=success_rate,
             )
             if choice.threshold is not None:
-                t = round(float(choice.threshold), 6)
+                t = float(choice.threshold)
                 notes[t] = f"{notes[t]}; {label}" if t in notes else label
                 grid.append(t)
         thresholds = grid
-    ts = sorted({round(float(t), 6) for t in thresholds})
+    # Exact thresholds: a rounded one can flag a different set of customers than the choice it
+    # stands for (a score between the two).
+    ts = sorted({float(t) for t in thresholds})
     rows = [
         {
             **threshold_stats(y, p, t, cost_per_action, value_per_save, success_rate).to_dict(),
@@ -395,6 +406,8 @@ def threshold_table(
     table = pl.DataFrame(rows, schema=schema)
     if table.height == 0:
         return table.with_columns(recommended=pl.lit(False))
+    if recommended is not None:
+        return table.with_columns(recommended=pl.col("threshold") == float(recommended))
     best = int(table["net_value"].arg_max() or 0)
     return table.with_columns(recommended=pl.int_range(pl.len()) == best)
 

@@ -62,6 +62,7 @@ class ThresholdChoice(StrEnum):
     max_f1 = "max-f1"
     max_net_value = "max-net-value"
     recall_at_precision = "recall-at-precision"
+    max_net_value_within_capacity = "max-net-value-within-capacity"
 
 
 class KindChoice(StrEnum):
@@ -467,6 +468,19 @@ def threshold(
         float | None,
         typer.Option("--min-precision", min=0, max=1, help="For recall-at-precision."),
     ] = None,
+    max_contacts: Annotated[
+        int | None,
+        typer.Option(
+            "--max-contacts",
+            min=0,
+            help="The most customers the retention team can contact: adds the max net value "
+            "within that capacity (and recommends it).",
+        ),
+    ] = None,
+    at: Annotated[
+        list[float] | None,
+        typer.Option("--at", min=0, max=1, help="Also give every figure at this threshold."),
+    ] = None,
     apply: Annotated[
         ThresholdChoice | None,
         typer.Option(
@@ -499,6 +513,7 @@ def threshold(
             cost_per_action=cost,
             value_per_save=value,
             success_rate=success_rate,
+            max_contacts=max_contacts,
         )
         if fmt is OutputFormat.json:
             emit({"threshold": config.threshold, "method": config.threshold_method}, fmt)
@@ -512,6 +527,8 @@ def threshold(
         value_per_save=value,
         success_rate=success_rate,
         min_precision=min_precision,
+        max_contacts=max_contacts,
+        at=at or (),
     )
     if fmt is OutputFormat.json:
         emit(_plain(analysis.to_dict()), fmt)
@@ -525,8 +542,16 @@ def threshold(
         title=f"{analysis.version}: thresholds on {analysis.held_out_rows:,} held-out "
         f"rows ({analysis.held_out_churners:,} churners)",
     )
+    if analysis.at:
+        emit(_rows([s.to_dict() for s in analysis.at]), fmt, title="At the thresholds asked for")
     choices = [{"choice": k, **v.to_dict()} for k, v in analysis.choices.items()]
     emit(_rows(choices), fmt, title=f"Optimal thresholds (current: {analysis.current_threshold})")
+    if analysis.capacity is not None:
+        cap = analysis.capacity
+        typer.echo(
+            f"Capacity: {cap.max_contacts:,} contacts of {cap.basis} → at most "
+            f"{cap.max_flagged:,} of the {analysis.held_out_rows:,} held-out customers flagged."
+        )
     emit(
         _rows([{"input": k, "value": v} for k, v in analysis.inputs.to_dict().items()]),
         fmt,
@@ -606,14 +631,20 @@ def compare_command(
     home: HomeOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Two versions side by side: metrics with deltas (b − a), importance, confusion matrices."""
-    from revintel.churn import registry
+    """Two versions side by side: metrics with deltas (b − a), importance, confusion matrices.
+    Threshold-free measures first; precision, recall, F1 and the confusion matrices of each at
+    its own max-F1 threshold."""
+    from revintel.churn import service
 
-    result = registry.compare(context(home), a, b)
+    result = service.compare_models(context(home), a, b)
     if fmt is OutputFormat.json:
         emit(_plain(result.to_dict()), fmt)
         return
-    emit(_rows(result.metrics), fmt, title=f"Metrics: a = {a}, b = {b}")
+    emit(
+        _rows(result.metrics),
+        fmt,
+        title=f"Metrics: a = {a}, b = {b} (precision, recall, F1 at each one's max-F1 threshold)",
+    )
     if fmt is OutputFormat.table:
         emit(_rows(result.importance), fmt, title="Importance (mean |SHAP|)")
         confusion = result.confusion

@@ -111,7 +111,14 @@ class ThresholdUpdate(BaseModel):
                     "required": ["method"],
                     "properties": {
                         "threshold": {"type": "null"},
-                        "method": {"enum": ["max_f1", "max_net_value", "recall_at_precision"]},
+                        "method": {
+                            "enum": [
+                                "max_f1",
+                                "max_net_value",
+                                "recall_at_precision",
+                                "max_net_value_within_capacity",
+                            ]
+                        },
                     },
                 },
             ]
@@ -119,8 +126,20 @@ class ThresholdUpdate(BaseModel):
     )
 
     threshold: float | None = Field(default=None, gt=0, lt=1)
-    method: Literal["manual", "max_f1", "max_net_value", "recall_at_precision"] | None = None
+    method: (
+        Literal[
+            "manual", "max_f1", "max_net_value", "recall_at_precision",
+            "max_net_value_within_capacity",
+        ]
+        | None
+    ) = None  # fmt: skip
     min_precision: float | None = Field(default=None, gt=0, le=1)
+    max_contacts: int | None = Field(
+        default=None,
+        ge=0,
+        description="The most customers the retention team can contact (for "
+        "max_net_value_within_capacity).",
+    )
     version: str | None = None
 
     @model_validator(mode="after")
@@ -130,6 +149,8 @@ class ThresholdUpdate(BaseModel):
             raise ValueError("give a threshold, or a method other than manual")
         if method != "manual" and self.threshold is not None:
             raise ValueError(f"give a threshold or the method {method}, not both")
+        if method == "max_net_value_within_capacity" and self.max_contacts is None:
+            raise ValueError("max_net_value_within_capacity needs max_contacts")
         return self
 
 
@@ -247,8 +268,21 @@ def threshold(
     value_per_save: Annotated[float | None, Query(gt=0)] = None,
     success_rate: Annotated[float | None, Query(ge=0, le=1)] = None,
     min_precision: Annotated[float | None, Query(gt=0, le=1)] = None,
+    max_contacts: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            description="The most customers the retention team can contact: adds the max net "
+            "value within that capacity (and recommends it).",
+        ),
+    ] = None,
+    at: Annotated[
+        list[Annotated[float, Field(ge=0, le=1)]] | None,
+        Query(description="Thresholds between 0 and 1 to give every figure at (repeatable)."),
+    ] = None,
 ) -> dict[str, Any]:
-    """Threshold table, the max-F1 / max-net-value / recall-at-precision choices, PR curve."""
+    """Threshold table, the max-F1 / max-net-value / recall-at-precision choices (and the max net
+    value within a capacity), PR curve, and the figures at the thresholds of ``at``."""
     record = service.resolve_model(ctx, version, int(horizon) if horizon else None)
     return plain(
         service.threshold_analysis(
@@ -258,6 +292,8 @@ def threshold(
             value_per_save=value_per_save,
             success_rate=success_rate,
             min_precision=min_precision,
+            max_contacts=max_contacts,
+            at=at or (),
         ).to_dict()
     )
 
@@ -272,6 +308,7 @@ def put_threshold(ctx: ContextDep, body: ThresholdUpdate) -> dict[str, Any]:
             method=body.method or "manual",
             version=body.version,
             min_precision=body.min_precision,
+            max_contacts=body.max_contacts,
         )
     return {
         "threshold": config.threshold,

@@ -75,8 +75,10 @@ def get_model(ctx: ContextDep, version: str) -> dict[str, Any]:
 
 @router.get("/{a}/compare/{b}", responses=NOT_FOUND)
 def compare(ctx: ContextDep, a: str, b: str) -> dict[str, Any]:
-    """Metrics with deltas (b − a), importance and confusion matrices of two versions."""
-    return plain(registry.compare(ctx, a, b).to_dict())
+    """Metrics with deltas (b − a), importance and confusion matrices of two versions: the
+    threshold-free measures first, then precision, recall, F1 and the confusion matrices of each
+    at its own max-F1 threshold (the ``threshold`` row)."""
+    return plain(service.compare_models(ctx, a, b).to_dict())
 
 
 @router.post("/{version}/promote", responses=NOT_FOUND)

@@ -34,6 +34,7 @@ __all__ = [
     "HorizonModel",
     "InvalidChurnRequest",
     "ModelInsights",
+    "ModelThreshold",
     "Progress",
     "RetrainResult",
     "RiskPoint",
@@ -47,6 +48,7 @@ __all__ = [
     "clear_caches",
     "clv_per_mrr",
     "compare_horizons",
+    "compare_models",
     "current_predictions",
     "current_tier_cutoffs",
     "customer",
@@ -55,8 +57,10 @@ __all__ = [
     "driver_segments",
     "feature_frame",
     "filter_predictions",
+    "held_out_metrics",
     "model",
     "model_insights",
+    "model_threshold",
     "overview",
     "resolve_model",
     "retrain",
@@ -101,6 +105,7 @@ from revintel.churn.service.lifecycle import (
     RetrainResult,
     TableDrift,
     compare_horizons,
+    compare_models,
     drift,
     model_insights,
     retrain,
@@ -124,10 +129,13 @@ from revintel.churn.service.predictions import (
 )
 from revintel.churn.service.scoring import ScoreRun, score_file, score_records, score_warehouse
 from revintel.churn.service.thresholds import (
+    ModelThreshold,
     RoiInputs,
     ThresholdAnalysis,
     apply_threshold,
     clv_per_mrr,
+    held_out_metrics,
+    model_threshold,
     threshold_analysis,
 )
 from revintel.churn.service.training import (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import polars as pl
@@ -25,6 +25,7 @@ from revintel.churn.service.common import (
     now,
 )
 from revintel.churn.service.models import resolve_model
+from revintel.churn.service.thresholds import held_out_metrics
 from revintel.churn.service.training import train_warehouse_model
 from revintel.core.calendar import month_label
 from revintel.core.runtime import Runtime
@@ -147,6 +148,8 @@ class HorizonModel:
     precision: float | None
     recall: float | None
     f1: float | None
+    threshold: float | None
+    """The model's own max-F1 threshold, at which precision, recall and F1 are given."""
     brier: float | None
     base_rate: float | None
     oracle_roc_auc: float | None
@@ -246,19 +249,21 @@ def model_insights(ctx: Runtime, version: str | None = None) -> ModelInsights:
     importance = sorted(record.importance.items(), key=lambda kv: -kv[1])
     return ModelInsights(
         record=record,
-        metrics=record.metrics,
+        # at the model's own threshold: the applied one if it was applied for this model
+        metrics=held_out_metrics(ctx, record.version),
         importance=[FeatureImportance(k, factor_label(k), v) for k, v in importance],
     )
 
 
 def compare_horizons(ctx: Runtime) -> list[HorizonModel]:
-    """The production 1-month and 3-month models side by side (Churn Overview)."""
+    """The production 1-month and 3-month models side by side (Churn Overview): precision,
+    recall and F1 of each at its own max-F1 threshold (the same policy for both)."""
     out = []
     for h in F.HORIZONS:
         record = registry.production(ctx, kind="warehouse", horizon=h)
         if record is None:
             continue
-        m = record.metrics
+        m = held_out_metrics(ctx, record.version, "max_f1")
         out.append(
             HorizonModel(
                 horizon_months=h,
@@ -268,6 +273,7 @@ def compare_horizons(ctx: Runtime) -> list[HorizonModel]:
                 precision=m.get("precision"),
                 recall=m.get("recall"),
                 f1=m.get("f1"),
+                threshold=m.get("threshold"),
                 brier=m.get("brier"),
                 base_rate=m.get("base_rate"),
                 oracle_roc_auc=m.get("oracle_roc_auc"),
@@ -275,3 +281,50 @@ def compare_horizons(ctx: Runtime) -> list[HorizonModel]:
             )
         )
     return out
+
+
+#: Threshold-free measures first: they compare two models whatever threshold each would use.
+THRESHOLD_FREE = (
+    "roc_auc", "pr_auc", "brier", "log_loss", "lift_top_decile", "capture_top_decile",
+    "oracle_roc_auc", "base_rate",
+)  # fmt: skip
+AT_THRESHOLD = ("threshold", "precision", "recall", "f1", "accuracy")
+
+
+def compare_models(ctx: Runtime, a: str, b: str) -> registry.ModelComparison:
+    """Two versions side by side (:func:`revintel.churn.registry.compare`) at the same threshold
+    policy: precision, recall, F1, accuracy and the confusion matrices of each at its own max-F1
+    threshold on its held-out customers (never at a threshold another model was tuned for).
+    Rows: the threshold-free measures, then the threshold and the figures at it, then the rest."""
+    base = registry.compare(ctx, a, b)
+    ma = _flat(held_out_metrics(ctx, a, "max_f1"))
+    mb = _flat(held_out_metrics(ctx, b, "max_f1"))
+    names = [*ma, *(k for k in mb if k not in ma)]
+    ordered = [
+        *(n for n in THRESHOLD_FREE if n in names),
+        *(n for n in AT_THRESHOLD if n in names),
+        *(n for n in names if n not in THRESHOLD_FREE and n not in AT_THRESHOLD),
+    ]
+    rows = []
+    for name in ordered:
+        va, vb = ma.get(name), mb.get(name)
+        delta = None if va is None or vb is None else vb - va
+        rows.append({"metric": name, "a": va, "b": vb, "delta": delta})
+    confusion = {
+        "a": held_out_metrics(ctx, a, "max_f1").get("confusion"),
+        "b": held_out_metrics(ctx, b, "max_f1").get("confusion"),
+    }
+    return replace(base, metrics=rows, confusion=confusion)
+
+
+def _flat(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """Numeric metrics, the baseline's with a ``baseline.`` prefix."""
+    flat: dict[str, float] = {}
+    for key, value in metrics.items():
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int | float):
+            flat[f"{prefix}{key}"] = float(value)
+        elif isinstance(value, dict) and not prefix and key == "baseline":
+            flat.update(_flat(value, prefix="baseline."))
+    return flat

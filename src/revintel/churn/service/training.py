@@ -18,9 +18,7 @@ from revintel.churn.drift import (
     histogram_reference,
     should_promote,
 )
-from revintel.churn.evaluation import (
-    evaluate,
-)
+from revintel.churn.evaluation import choose_threshold, evaluate
 from revintel.churn.explain import reference_stats
 from revintel.churn.service.common import (
     Progress,
@@ -95,6 +93,22 @@ class TrainingReport:
         out["status"] = self.status
         out["seconds"] = round(self.seconds, 2)
         return out
+
+
+def _own_threshold_metrics(
+    y: np.ndarray, p: np.ndarray, pb: np.ndarray, fallback: float
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Held-out metrics of the model and of its logistic baseline, each with precision, recall
+    and F1 at its own max-F1 threshold (``threshold_basis`` "max_f1"): a threshold belongs to the
+    model it was chosen on, not to whatever model the applied threshold was tuned for."""
+    out = []
+    for scores in (p, pb):
+        best = choose_threshold(y, scores, "max_f1").threshold
+        threshold = fallback if best is None else float(best)
+        metrics = evaluate(y, scores, threshold=threshold)
+        metrics["threshold_basis"] = "as trained" if best is None else "max_f1"
+        out.append(metrics)
+    return out[0], out[1]
 
 
 def _labels(frame: pl.DataFrame, column: str) -> np.ndarray:
@@ -214,9 +228,7 @@ def train_warehouse_model(
     y = _labels(test, label)
     p = model.predict_proba(test)
     pb = model.baseline_proba(test)
-    metrics = evaluate(y, p, threshold=cfg.threshold)
-    metrics["threshold"] = cfg.threshold
-    baseline = evaluate(y, pb, threshold=cfg.threshold)
+    metrics, baseline = _own_threshold_metrics(y, p, pb, cfg.threshold)
     holdout = test.select("account_id", "cutoff", "mrr").with_columns(
         y=pl.Series(y), p=pl.Series(p), baseline_p=pl.Series(pb)
     )
@@ -343,9 +355,7 @@ def train_table_model(
     y = test["__y"].to_numpy().astype(bool)
     p = model.predict_proba(test)
     pb = model.baseline_proba(test)
-    metrics = evaluate(y, p, threshold=cfg.threshold)
-    metrics["threshold"] = cfg.threshold
-    baseline = evaluate(y, pb, threshold=cfg.threshold)
+    metrics, baseline = _own_threshold_metrics(y, p, pb, cfg.threshold)
     metrics["baseline"] = baseline
     metrics["oracle_roc_auc"] = None
     importance = global_importance(model, test, max_rows=5_000)

@@ -18,14 +18,15 @@ from revintel.core.formatting import money, percent
 from revintel.ui import churn as ui
 from revintel.ui.components import current_context
 
-# Metric, label, and whether higher is better.
+# Metric, label, and whether higher is better (None: neither). Threshold-free measures first.
 COMPARED = (
     ("roc_auc", "ROC AUC", True),
     ("pr_auc", "PR AUC", True),
+    ("brier", "Brier score", False),
+    ("threshold", "Max-F1 threshold", None),
     ("precision", "Precision", True),
     ("recall", "Recall", True),
     ("f1", "F1", True),
-    ("brier", "Brier score", False),
 )
 
 
@@ -175,7 +176,8 @@ def render_comparison(models: list[dict[str, Any]]) -> None:
                 value = model.get(key)
                 others = [m.get(key) for m in models if m is not model and m.get(key) is not None]
                 best = (
-                    value is not None
+                    higher is not None
+                    and value is not None
                     and bool(others)
                     and all((value > o) if higher else (value < o) for o in others)
                 )
@@ -192,7 +194,11 @@ def render_comparison(models: list[dict[str, Any]]) -> None:
             ]
             st.caption(" · ".join(e for e in extra if e))
     if len(models) > 1:
-        st.caption("The better value of each metric is in bold green (Brier: lower is better).")
+        st.caption(
+            "The better value of each metric is in bold green (Brier: lower is better). ROC AUC, "
+            "PR AUC and the Brier score need no threshold; precision, recall and F1 are at each "
+            "model's own max-F1 threshold, the same policy for both."
+        )
 
 
 if __name__ == "__main__":  # Streamlit runs a page script as __main__

@@ -19,7 +19,6 @@ from revintel.core.errors import RevintelError
 from revintel.core.formatting import percent
 from revintel.ui.components import current_context, has_data, render_empty_state
 from revintel.ui.views import page_path
-from revintel.ui.views.threshold_roi import at_threshold
 
 TOP_FEATURES = 20
 MODEL_COLOUR = "#2563EB"
@@ -28,16 +27,17 @@ GOOD, OK, POOR = "#DCFCE7", "#FEF9C3", "#FEE2E2"
 RATING_COLOURS = {"good": GOOD, "ok": OK, "poor": POOR}
 
 # metric → (label, good cut-off, ok cut-off, higher is better). Stated on the page.
+# Threshold-free measures first, then those at the model's threshold.
 CUTOFFS: dict[str, tuple[str, float, float, bool]] = {
     "roc_auc": ("ROC AUC", 0.80, 0.70, True),
     "pr_auc": ("PR AUC", 0.50, 0.30, True),
-    "accuracy": ("Accuracy", 0.90, 0.80, True),
-    "precision": ("Precision", 0.60, 0.40, True),
-    "recall": ("Recall", 0.60, 0.40, True),
-    "f1": ("F1", 0.60, 0.40, True),
     "brier": ("Brier score", 0.10, 0.20, False),
     "lift_top_decile": ("Lift, top decile", 3.0, 2.0, True),
     "capture_top_decile": ("Capture, top decile", 0.30, 0.20, True),
+    "precision": ("Precision", 0.60, 0.40, True),
+    "recall": ("Recall", 0.60, 0.40, True),
+    "f1": ("F1", 0.60, 0.40, True),
+    "accuracy": ("Accuracy", 0.90, 0.80, True),
 }
 
 
@@ -114,7 +114,7 @@ def render(ctx: AppContext) -> None:
     with left:
         render_importance([i.to_row() for i in insights.importance])
     with right:
-        render_confusion(ctx, version, metrics)
+        render_confusion(metrics)
     render_curves(metrics)
     left, right = st.columns([3, 2])
     with left:
@@ -239,42 +239,25 @@ def confusion_figure(cm: dict[str, int]) -> go.Figure:
     return figure
 
 
-def applied_confusion(ctx: AppContext, version: str) -> tuple[dict[str, int], float] | None:
-    """The confusion matrix at the applied threshold, read off the model's held-out
-    precision-recall curve (:func:`service.threshold_analysis`); None without held-out rows."""
-    try:
-        analysis = service.threshold_analysis(ctx, version, value_per_save=1.0).to_dict()
-    except RevintelError:
-        return None
-    rows, churners = analysis["held_out_rows"], analysis["held_out_churners"]
-    threshold = float(analysis["current_threshold"])
-    s = at_threshold(analysis["pr_curve"], threshold, rows, churners, analysis["inputs"])
-    tp, fp = int(s["churners_caught"]), int(s["false_alarms"])
-    return {"tp": tp, "fp": fp, "fn": churners - tp, "tn": rows - churners - fp}, threshold
+def threshold_words(metrics: dict[str, Any]) -> str:
+    """Which threshold the figures are at, in words: "the applied threshold 0.255"."""
+    basis = metrics.get("threshold_basis")
+    words = {
+        "applied": "the applied threshold",
+        "max_f1": "the model's own max-F1 threshold",
+    }.get(str(basis), "the threshold stored with the model")
+    return f"{words} {_num(metrics.get('threshold'))}"
 
 
-def render_confusion(ctx: AppContext, version: str, metrics: dict[str, Any]) -> None:
-    """At the applied threshold (the one every page uses) or at the one of training time."""
+def render_confusion(metrics: dict[str, Any]) -> None:
+    """At the model's own threshold: the applied one for the model it was applied for, its
+    max-F1 threshold for any other."""
     st.subheader("Confusion matrix", anchor=False)
     cm = metrics.get("confusion")
-    trained_at = metrics.get("threshold")
-    applied = applied_confusion(ctx, version)
-    if applied is not None and (trained_at is None or abs(applied[1] - trained_at) > 1e-9):
-        choice = st.segmented_control(
-            "Threshold",
-            ["applied", "training"],
-            default="applied",
-            format_func=lambda c: (
-                f"applied {applied[1]:.3f}" if c == "applied" else f"at training {_num(trained_at)}"
-            ),
-            key="mi_cm_threshold",
-        )
-        if choice != "training":
-            cm, trained_at = applied[0], applied[1]
     if not cm:
         st.info("This model has no stored confusion matrix.")
         return
-    st.caption(f"Held-out customers at the threshold {_num(trained_at)}.")
+    st.caption(f"Held-out customers at {threshold_words(metrics)}.")
     st.plotly_chart(confusion_figure(cm), key="mi_confusion")
 
 
@@ -397,8 +380,9 @@ def render_metrics_table(metrics: dict[str, Any]) -> None:
         "(the planted true churn probabilities of the demo company: the best possible)."
     )
     st.caption(
-        "Green good · yellow ok · red poor, by the cut-offs in the last column; precision, "
-        f"recall, F1 and accuracy at the threshold {_num(metrics.get('threshold'))}.{gap}"
+        "Green good · yellow ok · red poor, by the cut-offs in the last column. ROC AUC, PR AUC "
+        "and the Brier score need no threshold; precision, recall, F1 and accuracy are at "
+        f"{threshold_words(metrics)} (the logistic baseline's at its own max-F1 threshold).{gap}"
     )
     frame = metrics_frame(metrics)
     st.dataframe(

@@ -37,10 +37,19 @@ TRAINED_KEY = "mt_trained"
 TABLE_KEY = "mt_table"
 NO_ID = "(none)"
 TARGET_HINTS = ("churn", "exited", "churned", "target", "label", "attrition", "left")
+# Threshold-free measures first; then each model's own max-F1 threshold and the figures at it.
 COMPARED = (
-    "roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "brier", "lift_top_decile",
-    "capture_top_decile", "baseline.roc_auc", "oracle_roc_auc",
+    "roc_auc", "pr_auc", "brier", "lift_top_decile", "capture_top_decile", "baseline.roc_auc",
+    "oracle_roc_auc", "threshold", "precision", "recall", "f1", "accuracy",
 )  # fmt: skip
+COMPARED_LABELS = {
+    "roc_auc": "ROC AUC", "pr_auc": "PR AUC", "brier": "Brier score",
+    "lift_top_decile": "Top-decile lift", "capture_top_decile": "Top-decile capture",
+    "baseline.roc_auc": "Baseline ROC AUC", "oracle_roc_auc": "Oracle ROC AUC",
+    "threshold": "Max-F1 threshold", "precision": "Precision", "recall": "Recall", "f1": "F1",
+    "accuracy": "Accuracy",
+}  # fmt: skip
+NOT_COLOURED = {"threshold"}  # a different threshold is neither better nor worse
 LOWER_IS_BETTER = {"brier", "log_loss"}
 # Each warehouse feature's label in words; an uploaded table's columns keep their names.
 LABELS = {name: info.label for name, info in FEATURES.items()}
@@ -403,11 +412,12 @@ def render_comparison(ctx: AppContext, trained: dict[str, Any]) -> None:
     if old is None:
         st.info("No earlier model of this kind to compare with.", icon=":material/info:")
     else:
-        comparison = registry.compare(ctx, old.version, new.version)
+        comparison = service.compare_models(ctx, old.version, new.version)
         st.caption(
             f"{old.version} ({old.status}) → {new.version} ({new.status}); delta = new − old, "
-            "green when better. Each on its own held-out customers; precision, recall, F1 and "
-            "accuracy at the threshold applied when it was trained."
+            "green when better. Each on its own held-out customers. ROC AUC, PR AUC and the "
+            "Brier score need no threshold; precision, recall, F1, accuracy and the confusion "
+            "matrices are at each model's own max-F1 threshold (the same policy for both)."
         )
         left, right = st.columns([2, 3])
         with left:
@@ -445,7 +455,7 @@ def render_metric_deltas(rows: list[dict[str, Any]], old: str, new: str) -> None
     frame = pd.DataFrame(
         [
             {
-                "metric": name,
+                "metric": COMPARED_LABELS.get(name, name),
                 old: by_name[name]["a"],
                 new: by_name[name]["b"],
                 "delta": by_name[name]["delta"],
@@ -458,13 +468,16 @@ def render_metric_deltas(rows: list[dict[str, Any]], old: str, new: str) -> None
         st.info("No metrics to compare.")
         return
 
+    lower = {COMPARED_LABELS.get(n, n) for n in LOWER_IS_BETTER}
+    plain_rows = {COMPARED_LABELS[n] for n in NOT_COLOURED}
+
     def colour(data: pd.DataFrame) -> pd.DataFrame:
         styles = pd.DataFrame("", index=data.index, columns=data.columns)
         for i, row in data.iterrows():
             delta = row["delta"]
-            if delta is None or pd.isna(delta) or delta == 0:
+            if delta is None or pd.isna(delta) or delta == 0 or row["metric"] in plain_rows:
                 continue
-            better = delta < 0 if row["metric"] in LOWER_IS_BETTER else delta > 0
+            better = delta < 0 if row["metric"] in lower else delta > 0
             styles.loc[i, "delta"] = f"color: {'#16A34A' if better else '#DC2626'}"
         return styles
 

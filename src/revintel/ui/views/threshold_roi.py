@@ -32,49 +32,22 @@ CHOICES = {
     ),
     "max_net_value": (
         "Max net value",
-        "The most value saved minus the cost of the retention actions (recommended).",
+        "The most value saved minus the cost of the retention actions (recommended without "
+        "a capacity).",
+    ),
+    "max_net_value_within_capacity": (
+        "Max net value within capacity",
+        "The most net value among the thresholds flagging no more customers than the team can "
+        "contact (recommended).",
     ),
 }
 MARKERS = {
     "max_f1": ("#7C3AED", "diamond"),
     "recall_at_precision": ("#F59E0B", "square"),
     "max_net_value": ("#16A34A", "star"),
+    "max_net_value_within_capacity": ("#0D9488", "star-triangle-up"),
 }
 CURVE_COLOUR = "#2563EB"
-
-
-def at_threshold(
-    curve: pl.DataFrame, threshold: float, rows: int, churners: int, inputs: dict[str, Any]
-) -> dict[str, Any]:
-    """Precision, recall, F1, flagged and (approximate) net value at ``threshold``, read off the
-    stored precision-recall curve: its lowest point at or above the threshold."""
-    above = curve.filter(pl.col("threshold") >= threshold).sort("threshold")
-    if above.height == 0:
-        flagged, precision, recall = 0, None, 0.0
-    else:
-        row = above.row(0, named=True)
-        flagged, precision, recall = int(row["flagged"]), row["precision"], row["recall"]
-    caught = round((recall or 0.0) * churners)
-    f1 = (
-        2 * precision * recall / (precision + recall)
-        if precision is not None and recall and precision + recall > 0
-        else None
-    )
-    value = inputs["average_value_per_save"]
-    cost = flagged * inputs["cost_per_action"]
-    net = inputs["success_rate"] * caught * value - cost
-    return {
-        "threshold": threshold,
-        "flagged": flagged,
-        "share": flagged / rows if rows else None,
-        "churners_caught": caught,
-        "false_alarms": flagged - caught,
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
-        "cost": cost,
-        "net_value": net,
-    }
 
 
 def render(ctx: AppContext) -> None:
@@ -106,20 +79,29 @@ def render(ctx: AppContext) -> None:
         return
     version = choose_model(ctx, records)
     inputs = render_inputs(cfg)
+    top = st.container()
+    # The slider comes before the analysis: its figures are computed with every other one.
+    threshold = slider(cfg.threshold)
+    slider_figures = st.container()
     try:
-        analysis = service.threshold_analysis(ctx, version, **inputs).to_dict()
+        analysis = service.threshold_analysis(
+            ctx, version, **inputs, at=[threshold, cfg.threshold]
+        ).to_dict()
     except RevintelError as exc:
         st.error(str(exc), icon=":material/error:")
         return
-    if inputs["value_per_save"] is None and not _uses_clv(analysis["inputs"]):
-        # threshold_analysis reads "no value given" as "the saved value"
-        st.caption(
-            f"The saved settings value a saved customer at "
-            f"{money(analysis['inputs']['average_value_per_save'])}: the figures below use it "
-            "until a threshold is applied with each customer's CLV (applying saves the inputs)."
-        )
-    render_summary(analysis, cfg)
-    threshold = render_slider(analysis)
+    with top:
+        if inputs["value_per_save"] is None and not _uses_clv(analysis["inputs"]):
+            # threshold_analysis reads "no value given" as "the saved value"
+            st.caption(
+                f"The saved settings value a saved customer at "
+                f"{money(analysis['inputs']['average_value_per_save'])}: the figures below use "
+                "it until a threshold is applied with each customer's CLV (applying saves the "
+                "inputs)."
+            )
+        render_summary(analysis, cfg)
+    with slider_figures:
+        render_slider_figures(analysis, analysis["at"][0])
     render_curve(analysis, threshold)
     render_table(analysis["table"])
     render_choices(ctx, analysis, inputs, threshold)
@@ -146,7 +128,7 @@ def render_inputs(cfg: Any) -> dict[str, Any]:
     """Cost per action, value of a saved customer (their own CLV by default), success rate and
     the minimum precision; defaults from the saved churn settings."""
     st.subheader("Business inputs", anchor=False)
-    cols = st.columns(4)
+    cols = st.columns(5)
     cost = cols[0].number_input(
         "Cost per retention action ($)",
         min_value=0.0,
@@ -188,17 +170,33 @@ def render_inputs(cfg: Any) -> dict[str, Any]:
         key="roi_min_precision",
         help="For 'recall at min. precision': at least this share of alerts must be churners.",
     )
+    capacity = cols[4].number_input(
+        "Contact capacity (customers)",
+        min_value=0,
+        value=None,
+        step=10,
+        key="roi_capacity",
+        placeholder="no limit",
+        help="The most customers the retention team can contact after a scoring run. With a "
+        "capacity, the recommendation is the best net value among the thresholds that flag no "
+        "more than that share of the customers.",
+    )
     return {
         "cost_per_action": float(cost),
         "value_per_save": None if use_clv else float(value),
         "success_rate": float(rate),
         "min_precision": float(min_precision),
+        "max_contacts": None if capacity is None else int(capacity),
     }
 
 
 def render_summary(analysis: dict[str, Any], cfg: Any) -> None:
     inputs = analysis["inputs"]
-    best = analysis["choices"]["max_net_value"]
+    capacity = analysis["capacity"]
+    best = (
+        analysis["choices"].get("max_net_value_within_capacity")
+        or analysis["choices"]["max_net_value"]
+    )
     cols = st.columns(4)
     cols[0].metric(
         "Applied threshold",
@@ -207,10 +205,24 @@ def render_summary(analysis: dict[str, Any], cfg: Any) -> None:
         border=True,
     )
     cols[1].metric(
-        "Recommended (max net value)",
+        "Recommended threshold",
         "—" if best["threshold"] is None else f"{best['threshold']:.3f}",
+        help="The threshold with the highest net value on the held-out customers"
+        + (
+            f", among those flagging at most {capacity['max_flagged']:,} of them (a capacity of "
+            f"{capacity['max_contacts']:,} contacts of {capacity['basis']})."
+            if capacity
+            else "."
+        ),
         border=True,
     )
+    if best["threshold"] is not None:
+        share = best["flagged"] / analysis["held_out_rows"] if analysis["held_out_rows"] else None
+        cols[1].caption(
+            ("Max net value within capacity: " if capacity else "Max net value: ")
+            + f"{best['flagged']:,} flagged ({percent(share, 0)}) · precision "
+            f"{percent(best['precision'], 0)} · net value {money(best['net_value'])}"
+        )
     cols[2].metric(
         "Held-out customers",
         f"{analysis['held_out_rows']:,}",
@@ -234,26 +246,25 @@ def _uses_clv(inputs: dict[str, Any]) -> bool:
     return inputs.get("value_per_save") in (None, "customer CLV")
 
 
-def render_slider(analysis: dict[str, Any]) -> float:
-    """The threshold slider and the figures at its position, updated as it moves."""
+def slider(current: float) -> float:
+    """The threshold slider, starting at the applied threshold."""
     st.subheader("Try a threshold", anchor=False)
-    threshold = st.slider(
-        "Threshold",
-        min_value=0.001,
-        max_value=0.999,
-        value=min(0.999, max(0.001, round(float(analysis["current_threshold"]), 3))),
-        step=0.001,
-        format="%.3f",
-        key="roi_slider",
-        help="Lower: catch more churners, with more false alarms.",
+    return float(
+        st.slider(
+            "Threshold",
+            min_value=0.001,
+            max_value=0.999,
+            value=min(0.999, max(0.001, round(float(current), 3))),
+            step=0.001,
+            format="%.3f",
+            key="roi_slider",
+            help="Lower: catch more churners, with more false alarms.",
+        )
     )
-    stats = at_threshold(
-        analysis["pr_curve"],
-        threshold,
-        analysis["held_out_rows"],
-        analysis["held_out_churners"],
-        analysis["inputs"],
-    )
+
+
+def render_slider_figures(analysis: dict[str, Any], stats: dict[str, Any]) -> None:
+    """The figures at the slider's threshold, computed as every other figure on the page."""
     cols = st.columns(5)
     cols[0].metric("Precision", percent(stats["precision"], 0), border=True)
     cols[1].metric("Recall", percent(stats["recall"], 0), border=True)
@@ -267,15 +278,14 @@ def render_slider(analysis: dict[str, Any]) -> float:
     cols[3].caption(
         f"{stats['churners_caught']:,} churners caught · {stats['false_alarms']:,} false alarms"
     )
-    approx = _uses_clv(analysis["inputs"])
+    clv = _uses_clv(analysis["inputs"])
     cols[4].metric(
-        "Net value" + (" (≈)" if approx else ""),
+        "Net value",
         money(stats["net_value"]),
-        help="success rate × churners caught × value per save − flagged × cost per action"
-        + ("; at the average CLV" if approx else ""),
+        help="success rate × value of the churners caught − flagged × cost per action"
+        + ("; each churner at their own CLV" if clv else ""),
         border=True,
     )
-    return threshold
 
 
 def curve_figure(analysis: dict[str, Any], slider: float) -> go.Figure:
@@ -300,14 +310,11 @@ def curve_figure(analysis: dict[str, Any], slider: float) -> go.Figure:
             annotation_text=f"min precision {minp:.0%}",
             annotation_position="bottom right",
         )
-    rows, churners = analysis["held_out_rows"], analysis["held_out_churners"]
 
-    def mark(threshold: float | None, name: str, colour: str, symbol: str, size: int) -> None:
-        if threshold is None:
+    def mark(s: dict[str, Any] | None, name: str, colour: str, symbol: str, size: int) -> None:
+        if not s or s["threshold"] is None or s["precision"] is None:
             return
-        s = at_threshold(curve, threshold, rows, churners, analysis["inputs"])
-        if s["precision"] is None:
-            return
+        threshold = s["threshold"]
         figure.add_scatter(
             x=[s["recall"]],
             y=[s["precision"]],
@@ -322,11 +329,10 @@ def curve_figure(analysis: dict[str, Any], slider: float) -> go.Figure:
         choice = analysis["choices"].get(method)
         if choice:
             colour, symbol = MARKERS[method]
-            mark(
-                choice["threshold"], label, colour, symbol, 16 if method == "max_net_value" else 12
-            )
-    mark(analysis["current_threshold"], "Applied", "#111827", "circle", 12)
-    mark(slider, "Slider", "#DC2626", "x", 13)
+            mark(choice, label, colour, symbol, 16 if method == "max_net_value" else 12)
+    at = analysis["at"]  # the slider's threshold, then the applied one
+    mark(at[1] if len(at) > 1 else None, "Applied", "#111827", "circle", 12)
+    mark(at[0] if at else None, "Slider", "#DC2626", "x", 13)
     figure.update_layout(
         height=440,
         margin={"t": 10, "l": 0, "r": 0, "b": 0},
@@ -349,7 +355,7 @@ def render_curve(analysis: dict[str, Any], slider: float) -> None:
     st.subheader("Precision-recall curve", anchor=False)
     st.caption(
         "Each point is a threshold; hover for it and the number of customers flagged. Marked: the "
-        "applied threshold, the slider's, and the three choices below."
+        "applied threshold, the slider's, and the choices below."
     )
     st.plotly_chart(curve_figure(analysis, slider), key="roi_pr_curve")
 
@@ -374,7 +380,10 @@ def _highlight(frame: pd.DataFrame) -> pd.DataFrame:
 def render_table(table: pl.DataFrame) -> None:
     """5–10 thresholds side by side, the recommended (max net value) row highlighted."""
     st.subheader("Thresholds compared", anchor=False)
-    st.caption("On the held-out customers; the recommended row (max net value) is highlighted.")
+    st.caption(
+        "On the held-out customers, each row at its exact threshold; the recommended row (max net "
+        "value, within the capacity when one is given) is highlighted."
+    )
     frame = table_frame(table)
     st.dataframe(
         frame.style.apply(_highlight, axis=None).format(
@@ -415,18 +424,22 @@ def render_choices(
 ) -> None:
     """The three optimal thresholds, each with an Apply button, and Apply for the slider's."""
     st.subheader("Apply a threshold", anchor=False)
-    cols = st.columns(4)
+    methods = [m for m in CHOICES if m in analysis["choices"]]
+    cols = st.columns(len(methods) + 1)
     version = analysis["version"]
-    for col, (method, (label, text)) in zip(cols, CHOICES.items(), strict=False):
-        choice = analysis["choices"].get(method) or {}
+    for col, method in zip(cols, methods, strict=False):
+        label, text = CHOICES[method]
+        choice = analysis["choices"][method]
         with col.container(border=True):
             st.markdown(f"**{label}**")
             st.caption(text)
             threshold = choice.get("threshold")
             if threshold is None:
                 st.warning(
-                    f"No threshold reaches a precision of {inputs['min_precision']:.0%} on the "
-                    "held-out customers; lower the minimum precision.",
+                    "No threshold flags as few customers as the capacity allows; raise it."
+                    if method == "max_net_value_within_capacity"
+                    else f"No threshold reaches a precision of {inputs['min_precision']:.0%} on "
+                    "the held-out customers; lower the minimum precision.",
                     icon=":material/warning:",
                 )
                 continue
@@ -437,7 +450,7 @@ def render_choices(
             )
             if st.button("Apply", key=f"roi_apply_{method}", type="primary"):
                 apply(ctx, inputs, method=method, version=version, label=label)
-    with cols[3].container(border=True):
+    with cols[-1].container(border=True):
         st.markdown("**Slider threshold**")
         st.caption("The threshold set with the slider above.")
         st.markdown(f"Threshold **{slider:.3f}**")
@@ -470,6 +483,7 @@ def apply(
             method=method,
             version=version,
             min_precision=inputs["min_precision"],
+            max_contacts=inputs["max_contacts"],
         )
     except RevintelError as exc:
         st.error(f"Not applied. {exc}", icon=":material/error:")
