@@ -20,7 +20,8 @@ Steps, on a generated company loaded into ``--home`` (reused when already loaded
    trend, actions) for 50 random scored customers, warm (the model and the scores file are cached
    after the first call, as in the API and dashboard processes). Baseline: one ``predict_proba``.
 
-    uv run --group test python -m benchmarks churn_model [--customers 240000] [--months 24] [--home DIR]
+    uv run --group test python -m benchmarks churn_model [--customers 240000] [--months 24]
+        [--home DIR]
 """
 
 from __future__ import annotations

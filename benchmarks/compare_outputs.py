@@ -5,7 +5,8 @@ code after, on identical copies of the same home, then diff the two folders.
 
     # capture: every `revintel metrics|health|churn|clv|forecast|anomalies|info` command with
     # --format json, and every GET endpoint of the API, run by CHECKOUT's own environment
-    uv run --group test python -m benchmarks compare_outputs capture --home H --out DIR [--checkout CHECKOUT]
+    uv run --group test python -m benchmarks compare_outputs capture --home H --out DIR
+        [--checkout CHECKOUT]
         [--revintel "CMD"] [--groups metrics,health,churn,clv] [--no-writes] [--no-api]
 
     # diff: JSON-aware, volatile values normalised; prints every difference, exit 1 if any

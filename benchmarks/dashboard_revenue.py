@@ -30,7 +30,8 @@ one tile and one Vega-Lite chart served with the dashboard's Streamlit options
 Prints one JSON line per measure with the figures and the target, then one line of ratios
 (``"measure": "restated_targets"``):
 
-    uv run --group test python -m benchmarks.dashboard_revenue [--customers 100000] [--months 36] [--repeat 3]
+    uv run --group test python -m benchmarks.dashboard_revenue [--customers 100000] [--months 36]
+        [--repeat 3]
 
 Targets, restated as ratios to the floor measured in the same run (issue 19), at 100k customers:
 the first render's median no more than 1.2x the floor's first render; a returning browser's first

@@ -1,7 +1,7 @@
 """Forecast accuracy on public series nobody here wrote; the anomaly detector on planted anomalies.
 
-Run ``uv run --group test python -m benchmarks.forecast_accuracy`` (options: ``--data DIR``, ``--skip-m4``,
-``--seeds N``). Prints one JSON line per measurement.
+Run ``uv run --group test python -m benchmarks.forecast_accuracy`` (options: ``--data DIR``,
+``--skip-m4``, ``--seeds N``). Prints one JSON line per measurement.
 
 Public series (read from ``../shared/datasets/forecasting/`` beside the repository; skipped with a
 message when absent; sources and licences are in ``../shared/datasets/README.md``):

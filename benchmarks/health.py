@@ -8,7 +8,8 @@
 
 Prints one JSON line per measurement:
 
-    uv run --group test python -m benchmarks.health [--accounts 100000] [--months 24] [--demo-customers 20000]
+    uv run --group test python -m benchmarks.health [--accounts 100000] [--months 24]
+        [--demo-customers 20000]
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ Target: the page renders in ≤ 1.5 s. Steps:
 
 Prints one JSON line per measurement and a summary line:
 
-    uv run --group test python -m benchmarks health_page [--customers 240000] [--repeat 3] [--home DIR]
+    uv run --group test python -m benchmarks health_page [--customers 240000] [--repeat 3]
+        [--home DIR]
 """
 
 from __future__ import annotations

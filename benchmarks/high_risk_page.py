@@ -11,7 +11,8 @@ Target (issue 5): the page renders in ≤ 1.5 s. Steps:
    after the dashboard started) and ``warm`` (reloads: a new session, server caches warm).
    Baseline in the same run: the Home page, the lightest page of the dashboard.
 
-    uv run --group test python -m benchmarks high_risk_page [--home DIR] [--customers 240000] [--reloads 5]
+    uv run --group test python -m benchmarks high_risk_page [--home DIR] [--customers 240000]
+        [--reloads 5]
 """
 
 from __future__ import annotations

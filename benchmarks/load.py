@@ -4,7 +4,8 @@ For each size the company is generated and written to a temporary folder by one 
 timed), then loaded with ``load_paths`` by another, so the figures are the load's own: wall time,
 rows per second, peak resident memory, CPU time. Prints one JSON line per size:
 
-    uv run --group test python -m benchmarks.load [--sizes 10000,100000] [--months 36] [--format parquet]
+    uv run --group test python -m benchmarks.load [--sizes 10000,100000] [--months 36]
+        [--format parquet]
                                      [--postgres postgresql://postgres@127.0.0.1:5432]
 
 With ``--postgres SERVER`` the same process then loads the same files into a PostgreSQL warehouse

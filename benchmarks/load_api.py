@@ -11,7 +11,8 @@ asking its next request as soon as the last one answered) for ``--seconds``:
 Prints one JSON line per phase: requests per second, p50/p95/p99/max latency, errors, timeouts
 and the server's CPU time per request.
 
-    uv run --group test python -m benchmarks load_api [--customers 2000] [--clients 100] [--seconds 20]
+    uv run --group test python -m benchmarks load_api [--customers 2000] [--clients 100]
+        [--seconds 20]
 """
 
 from __future__ import annotations

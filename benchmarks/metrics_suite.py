@@ -32,7 +32,8 @@ The baseline's monthly MRR, movements and logo churn must equal the engine's (de
 within 1e-6 relative; revenue, trailing NRR/GRR, cohorts and trial conversion are compared too.
 Prints JSON lines (one per measurement, one per comparison, one ratio per size):
 
-    uv run --group test python -m benchmarks metrics_suite [--sizes 100000,1000000] [--months 36] [--spark]
+    uv run --group test python -m benchmarks metrics_suite [--sizes 100000,1000000] [--months 36]
+        [--spark]
 
 Targets (restated in issue 19): at 1M customers x 36 months, cold, <= 2 s on DuckDB (2 cores)
 and at least 20x faster than pandas + in-memory SQLite; at 100k customers at least 5x faster;

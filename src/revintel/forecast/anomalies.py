@@ -30,10 +30,10 @@ AutoARIMA's first ``d + D·m`` one-step predictions echo the data (a diffuse sta
 in-sample fit is made on the seasonally adjusted series, seasonal naive is biased on a trending
 series, and AutoETS on raw values often drops the season on three years of data. On synthetic
 series the spread of their one-step errors is well above the noise, against about the noise for
-ETS with a season on log values (``uv run --group test python -m benchmarks.forecast_accuracy`` measures it).
-Any candidate can still be passed as ``model``. Below seven months ETS cannot be fitted and the
-default falls back to the random walk with drift (one-step prediction: last month plus the average
-change).
+ETS with a season on log values (``uv run --group test python -m benchmarks.forecast_accuracy``
+measures it). Any candidate can still be passed as ``model``. Below seven months ETS cannot be
+fitted and the default falls back to the random walk with drift (one-step prediction: last month
+plus the average change).
 
 At a 95% level about 5% of ordinary months fall outside a band fitted to normal errors, so expect
 some false alarms on long histories (the benchmark reports recall and precision on synthetic series
