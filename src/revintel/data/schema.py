@@ -7,8 +7,8 @@ allowed values, bounds), its primary key, its foreign keys and its cross-column 
 * :meth:`TableContract.arrow_schema`, the storage types written to the warehouse;
 * the column documentation in ``docs/data-model.md`` (a test checks they agree).
 
-Brief 001's four CSVs (customers, subscriptions, payments, costs) load exactly as that brief lists
-them: every column beyond the brief's is optional. Every table other than ``customers`` is optional.
+A billing system's four CSVs (customers, subscriptions, payments, costs) load with their required
+columns alone: every other column is optional. Every table other than ``customers`` is optional.
 """
 
 from __future__ import annotations
@@ -419,7 +419,7 @@ PAYMENTS = TableContract(
 
 COSTS = TableContract(
     name="costs",
-    description="Monthly cost breakdown, as brief 001 exports it.",
+    description="Monthly cost breakdown: infrastructure, support and marketing.",
     columns=(
         _col("month", "month", "Month, YYYY-MM.", unique=True),
         _col("infra_cost", "float", "Infrastructure (cost of revenue).", ge=0),
@@ -633,7 +633,7 @@ CONVERSIONS = TableContract(
 
 PREDICTIONS = TableContract(
     name="predictions",
-    description="Churn predictions: revintel's own scores, or bring-your-own (brief 004).",
+    description="Churn predictions: revintel's own scores, or your own (bring-your-own scores).",
     columns=(
         _col("account_id", "str", "The account (customers.customer_id)."),
         _col("churn_risk_score", "float", "Probability of churn, 0–1.", ge=0, le=1),

@@ -229,7 +229,7 @@ _DEFS = (
         "Successful payments dated in the month (cash as billed: an annual plan paid upfront "
         "counts in full in the month it is paid, so its change is billing timing as much as "
         "growth)",
-        "Brief 001's revenue; recognised revenue (MRR-based) is shown beside it",
+        "Cash basis; recognised revenue (MRR-based) is shown beside it",
         "revintel.metrics.finance.revenue",
         "revenue",
     ),
@@ -248,7 +248,7 @@ _DEFS = (
         "Gross margin",
         "ratio",
         "(Revenue − infra − support) ÷ Revenue",
-        "Brief 001",
+        "Costs from the costs table (infra, support, marketing)",
         "revintel.metrics.finance.profitability",
         "gross-margin-and-contribution",
     ),

@@ -26,7 +26,7 @@ from revintel.ui.views import PAGES, page_path
 
 TIERS: tuple[str, ...] = RISK_TIERS
 TIER_COLOURS = {"High": "#DC2626", "Medium": "#F97316", "Low": "#FACC15", "Safe": "#16A34A"}
-"""Red High, orange Medium, yellow Low, green Safe (brief 004)."""
+"""Red High, orange Medium, yellow Low, green Safe."""
 BADGE_COLOURS = {"High": "red", "Medium": "orange", "Low": "yellow", "Safe": "green"}
 CUSTOMER_LOOKUP = "customer_lookup.py"
 CRM_COLUMNS = (

@@ -1,5 +1,5 @@
 """Churn Overview: six KPI cards, the risk distribution, the score histogram with the threshold
-and the 1-month vs 3-month model comparison (brief 004).
+and the 1-month vs 3-month model comparison.
 
 Thin: calls :func:`revintel.churn.service.overview` and ``compare_horizons``, draws.
 """

@@ -1,5 +1,5 @@
 """Customer Lookup: one customer's churn risk, why, how it moved, who is similar and what would
-lower it (brief 004's Individual Lookup and the Advanced drill-down).
+lower it.
 
 Deep link: ``/customer-lookup?account=ID``. Thin: calls :func:`revintel.churn.service.customer`,
 ``similar_customers`` and ``customer_what_if``, and draws.
