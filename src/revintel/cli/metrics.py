@@ -172,7 +172,8 @@ def summary_command(home: HomeOption = None, fmt: FormatOption = OutputFormat.ta
         emit(result, fmt)
         return
     if fmt is OutputFormat.csv:  # raw numbers, for a spreadsheet
-        emit([{"metric": m["label"], **_summary_fields(m)} for m in result["metrics"].values()], fmt)
+        metrics = result["metrics"].values()
+        emit([{"metric": m["label"], **_summary_fields(m)} for m in metrics], fmt)
         return
     rows = [_summary_row(name, m) for name, m in result["metrics"].items()]
     emit(rows, fmt, title=f"Headline figures, {result['month']} (as of {result['as_of']})")
@@ -212,7 +213,7 @@ def _summary_row(name: str, m: dict[str, Any]) -> dict[str, Any]:
         "value": shown(m["value"]),  # undefined: "—", its reason under the table
         "previous": shown(m["previous"]),
         "change": changed,
-        "change %": "" if m["change_pct"] is None else _human(m["change_pct"], "ratio", signed=True),
+        "change %": "" if (pct := m["change_pct"]) is None else _human(pct, "ratio", signed=True),
     }
 
 

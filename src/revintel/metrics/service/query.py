@@ -97,9 +97,7 @@ class MetricQuery:
         return by, (filters if wh is None else resolve_filters(wh, filters))
 
 
-def dimension_values(
-    source: Runtime | Warehouse, dimension: Dimension
-) -> tuple[str, ...] | None:
+def dimension_values(source: Runtime | Warehouse, dimension: Dimension) -> tuple[str, ...] | None:
     """Every value ``dimension`` has in the data, as text (None when the data has no such column
     or table: the metric then says what it needs). ``plan``: the plans of subscriptions and of
     trials. Kept for the data's version."""

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from revintel.core.runtime import Runtime
     from revintel.warehouse import Warehouse
 
+
 def warm(source: Runtime | Warehouse) -> None:
     """Compute what the revenue pages open with, for the data loaded now (the dashboard server
     calls it before the first visitor): the monthly movements and revenue, and the
