@@ -108,7 +108,9 @@ def render_conversion(ctx: AppContext, filters: rv.RevenueFilters) -> None:
                 "**Trial conversion by country and channel**",
                 help=rv.definition_help("conversion_rate"),
             )
-            rv.missing_table_notice(ctx, "trials", "trial-to-paid conversion by country and channel")
+            rv.missing_table_notice(
+                ctx, "trials", "trial-to-paid conversion by country and channel"
+            )
         return
     label = st.segmented_control(
         "Conversion by", list(CONVERSION_BY), default="Country", key="ci_conversion_by",
