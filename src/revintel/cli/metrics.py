@@ -285,7 +285,11 @@ def anomalies_command(
         emit(result, fmt)
         return
     columns = ("month", "metric", "detector", "actual", "expected", "size", "reason")
-    rows = [{c: a[c] for c in columns} for a in result["anomalies"]]
+    units = {"actual": "currency", "expected": "currency", "size": "ratio"}  # size: a share
+    rows = [
+        {c: _human(a[c], units.get(c), signed=c == "size") for c in columns}
+        for a in result["anomalies"]
+    ]
     if fmt is OutputFormat.csv:
         emit(result["anomalies"], fmt)
         return
