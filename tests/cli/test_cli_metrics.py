@@ -393,3 +393,13 @@ def test_a_filter_value_in_another_case_and_one_that_matches_nothing(home: Path)
         result.output
     )
     assert "'Enterprise', 'Mid-Market', 'SMB'" in result.output
+
+
+def test_the_anomalies_table_shows_dollars_and_signed_percentages(demo_home: Path) -> None:
+    found = run_json("anomalies", "--series", "mrr", "--detector", "rule", "--home", demo_home)
+    first = found["anomalies"][0]
+    out = run_narrow("anomalies", "--series", "mrr", "--detector", "rule", "--home", demo_home)
+    row = next(line for line in out.splitlines() if line.startswith(f"│ {first['month']} "))
+    cells = [cell.strip() for cell in row.split("│")[1:-1]]
+    assert cells[3] == f"${first['actual']:,.0f}" and cells[4] == f"${first['expected']:,.0f}"
+    assert cells[5] == f"{first['size']:+.1%}"
