@@ -389,10 +389,9 @@ def test_a_filter_value_in_another_case_and_one_that_matches_nothing(home: Path)
     assert [(r["month"], r["mrr"]) for r in smb] == [("2024-01", 300), ("2024-02", 100)]
     result = runner.invoke(app, ["metrics", "mrr", "--segment", "smbx", "--home", str(home)])
     assert result.exit_code != 0
-    assert "Filter 'segment' value 'smbx' matches no segment in the data; expected one of: " in (
-        result.output
-    )
-    assert "'Enterprise', 'Mid-Market', 'SMB'" in result.output
+    said = result.output + str(result.exception)
+    assert "Filter 'segment' value 'smbx' matches no segment in the data; expected one of: " in said
+    assert "'Enterprise', 'Mid-Market', 'SMB'" in said
 
 
 def test_the_anomalies_table_shows_dollars_and_signed_percentages(demo_home: Path) -> None:
