@@ -349,3 +349,65 @@ def test_forecast_title_prints_the_backtest_mape_as_the_percent_it_is(
     title = " ".join(run("forecast", series, "--horizon", "3", "--home", demo_home).stdout.split())
     expected = "n/a" if mape is None else f"{mape:.2f}%"
     assert f"backtest MAPE {expected}," in title
+
+
+# -- tables for people: 80 columns, percents and dollars -------------------------------------------
+def run_narrow(*args: str | Path) -> str:
+    result = runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.stdout
+
+
+def test_summary_in_80_columns_shows_dollars_percents_and_whole_labels(home: Path) -> None:
+    out = run_narrow("metrics", "summary", "--home", home)
+    assert max(len(line) for line in out.splitlines()) <= 80
+    lines = {line.split("│")[1].strip(): line for line in out.splitlines() if "│" in line}
+    assert "NRR (trailing 12 months)" in lines  # a label on one line, not wrapped
+    mrr = [cell.strip() for cell in lines["MRR"].split("│")[1:-1]]
+    assert mrr == ["MRR", "$1.4k", "$1.1k", "+$200", "+17.4%"]  # 1350, 1150, +200
+    customers = [cell.strip() for cell in lines["Paying customers"].split("│")[1:-1]]
+    assert customers == ["Paying customers", "3", "2", "+1", "+50.0%"]
+    logo = [cell.strip() for cell in lines["Logo churn rate"].split("│")[1:-1]]
+    assert logo == ["Logo churn rate", "0.0%", "0.0%", "0.0 pp", ""]
+    nrr = [cell.strip() for cell in lines["NRR (monthly)"].split("│")[1:-1]]
+    assert nrr == ["NRR (monthly)", "95.7%", "104.5%", "-8.9 pp", ""]  # 1150/1200, 1150/1100
+    quick = [cell.strip() for cell in lines["SaaS Quick Ratio"].split("│")[1:-1]]
+    assert quick == ["SaaS Quick Ratio", "5.00x", "—", "—", ""]
+    assert "— NRR (trailing 12 months): no MRR 12 months earlier" in out
+    assert "0.1739" not in out and "docs/metrics.md" in out
+
+
+def test_summary_csv_keeps_raw_numbers(home: Path) -> None:
+    rows = run("metrics", "summary", "--format", "csv", "--home", home).stdout.splitlines()
+    assert rows[0] == "metric,value,previous,change,change_pct,definition"
+    assert rows[1].startswith("MRR,1350.0,1150.0,200.0,0.1739")
+
+
+def test_report_tables_in_80_columns_cut_no_figure(home: Path) -> None:
+    out = run_narrow("metrics", "movements", "--home", home)
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "…" not in out
+    assert "$1,350" in out and "$1,000" in out and "reactivation" in out
+    assert out.count("│ 2024-04 │") == 2  # printed in two parts, each with its month
+    quick = run_narrow("metrics", "movements", "--by", "segment", "--home", home)
+    assert "SMB" in quick and "…" not in quick
+
+
+def test_a_filter_value_in_another_case_and_one_that_matches_nothing(home: Path) -> None:
+    smb = run_json("metrics", "mrr", "--segment", "smb", "--to", "2024-02", "--home", home)
+    assert [(r["month"], r["mrr"]) for r in smb] == [("2024-01", 300), ("2024-02", 100)]
+    result = runner.invoke(app, ["metrics", "mrr", "--segment", "smbx", "--home", str(home)])
+    assert result.exit_code != 0
+    said = result.output + str(result.exception)
+    assert "Filter 'segment' value 'smbx' matches no segment in the data; expected one of: " in said
+    assert "'Enterprise', 'Mid-Market', 'SMB'" in said
+
+
+def test_the_anomalies_table_shows_dollars_and_signed_percentages(demo_home: Path) -> None:
+    found = run_json("anomalies", "--series", "mrr", "--detector", "rule", "--home", demo_home)
+    first = found["anomalies"][0]
+    out = run_narrow("anomalies", "--series", "mrr", "--detector", "rule", "--home", demo_home)
+    row = next(line for line in out.splitlines() if line.startswith(f"│ {first['month']} "))
+    cells = [cell.strip() for cell in row.split("│")[1:-1]]
+    assert cells[3] == f"${first['actual']:,.0f}" and cells[4] == f"${first['expected']:,.0f}"
+    assert cells[5] == f"{first['size']:+.1%}"

@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from revintel.core.errors import InvalidOption
 from revintel.metrics import (
     acquisition_cost,
     cohort_retention,
@@ -330,6 +331,8 @@ def test_filters_reach_every_backend_as_data(backend):  # noqa: F811
     )
     assert [r["revenue"] for r in enterprise] == pytest.approx([2500])
     odd = {"country": ["O'Brien \\ 100%", "'); DROP TABLE customers; --"]}
-    assert {r["mrr"] for r in metrics_service.mrr_movements(ctx, MetricQuery(filters=odd))} == {0}
-    assert metrics_service.cohorts(ctx, MetricQuery(filters=odd)) == []
+    with pytest.raises(InvalidOption, match="Filter 'country' value \"O'Brien"):  # none holds it
+        metrics_service.mrr_movements(ctx, MetricQuery(filters=odd))
+    with pytest.raises(InvalidOption, match="expected one of: "):
+        metrics_service.cohorts(ctx, MetricQuery(filters=odd))
     assert backend.ctx.warehouse.has_table("customers")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -247,8 +248,11 @@ def test_missing_tables_are_reported(tmp_path):
 
 
 def test_cached_intermediate_tables_stay_bounded(ctx):
-    for country in ("US", "DE", "FR", "GB", "BR", "ES", "IT", "NL"):
-        metrics.mrr_movements(ctx, MetricQuery(filters={"country": [country]}))
+    countries = ("US", "DE", "FR")  # every country of the data: 7 filters, and 1 on segment
+    for size in (1, 2, 3):
+        for picked in itertools.combinations(countries, size):
+            metrics.mrr_movements(ctx, MetricQuery(filters={"country": list(picked)}))
+    metrics.mrr_movements(ctx, MetricQuery(filters={"segment": ["SMB"]}))
     temp = [t for t in ctx.warehouse.con.list_tables() if t.startswith("_revintel_metrics_")]
     assert 0 < len(temp) <= 6
 

@@ -56,7 +56,7 @@ CASES = [
     ("segment", {}),
     ("acquisition_channel", {}),
     ("country", {"segment": ["SMB", "Mid-Market"]}),
-    (None, {"industry": ["(unknown)", "Finance"]}),
+    (None, {"industry": ["(unknown)", "Financial Services"]}),
     ("plan", {"segment": ["SMB"]}),
 ]
 

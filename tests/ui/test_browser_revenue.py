@@ -187,3 +187,59 @@ def test_executive_overview_in_chromium(demo_24_months: str) -> None:
         finally:
             browser.close()
     assert (ARTIFACTS / "executive-overview-smb.png").stat().st_size > 10_000
+
+
+@pytest.mark.browser
+def test_industry_filter_and_conversion_by_channel_in_chromium(demo_24_months: str) -> None:
+    """Customer Insights: the sidebar's Industry filter narrows the page, and the conversion card
+    switches to acquisition channels."""
+    if not CHROMIUM.is_file():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    url = demo_24_months
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{url}/customer-insights", wait_until="domcontentloaded")
+            page.get_by_role("heading", name="Customer Insights", exact=True).wait_for(
+                timeout=60_000
+            )
+            wait_rendered(page, timeout=180_000)
+            before = tile_value(page, "ARPA")
+            filters = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]')
+            box = filters.filter(has_text="Industry").locator("input")
+            box.scroll_into_view_if_needed()
+            expect(box).to_be_in_viewport()
+            box.click()
+            option = page.locator('[role="option"]').filter(has_not_text="Select all").first
+            picked = option.inner_text().strip()
+            option.click()
+            page.keyboard.press("Escape")
+            deadline = time.monotonic() + 120
+            while tile_value(page, "ARPA") == before and time.monotonic() < deadline:
+                page.wait_for_timeout(200)
+            wait_rendered(page, timeout=180_000)
+            assert tile_value(page, "ARPA") != before
+            main = page.locator('[data-testid="stMain"]')
+            assert f"Industry: {picked}" in main.inner_text()
+
+            assert "Trial conversion by country" in main.inner_text()
+            page.get_by_role("radio", name="Channel", exact=True).click()
+            page.get_by_text("Trial conversion by channel").wait_for(timeout=120_000)
+            wait_rendered(page, timeout=180_000)
+            text = main.inner_text()
+            assert "Trial conversion by channel" in text
+            assert page.locator('[data-testid="stException"]').count() == 0
+            chart = page.locator(".st-key-csv_conversion_by_channel")
+            expect(chart).to_have_count(1)
+            full_page_shot(page, ARTIFACTS / "customer-insights-industry-channel.png")
+        finally:
+            browser.close()
+    assert (ARTIFACTS / "customer-insights-industry-channel.png").stat().st_size > 10_000

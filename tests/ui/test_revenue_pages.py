@@ -215,3 +215,44 @@ def test_the_mrr_trend_csv_is_made_on_the_click_with_the_forecast_drawn() -> Non
     assert {"lo80", "hi80", "lo95", "hi95"} <= set(rows[0])
     assert all(float(r["lo95"]) <= float(r["forecast"]) <= float(r["hi95"]) for r in future)
     assert [r["month"] for r in rows[: len(shown)]] == [r["month"] for r in shown]
+
+
+def test_an_industry_filter_and_trial_conversion_by_channel(dashboard: Dashboard) -> None:
+    """The sidebar filters by industry, and Customer Insights shows conversion by channel: each
+    through the metrics service, whose numbers they show."""
+    home = demo_home()
+    at = _open(dashboard, home, INSIGHTS)
+    industries = _service_values(home, "industry")
+    assert len(industries) > 1
+    box = at.multiselect(key="rev_industry")
+    assert box.label == "Industry" and list(box.options) == list(industries)
+    picked = industries[-1]
+    box.set_value([picked]).run()
+    _no_exception(at)
+    kept = _last(_service(home, "mrr_movements", filters={"industry": [picked]}))
+    assert kept["arpa"] != _last(_service(home, "mrr_movements"))["arpa"]
+    assert _tiles(at)["ARPA"] == formatted(kept["arpa"], "currency")
+    assert f"Industry: {picked}" in "\n".join(c.value for c in at.caption)
+
+    at.segmented_control(key="ci_conversion_by").set_value("Channel").run()
+    _no_exception(at)
+    assert "Trial conversion by channel" in "\n".join(m.value for m in at.markdown)
+    rows = _service(
+        home, "trial_conversion", by="acquisition_channel", filters={"industry": [picked]}
+    )
+    channels = {str(r["acquisition_channel"]) for r in rows}
+    assert len(channels) > 1
+    figures = [chart.proto.spec for chart in at.get("plotly_chart")]
+    drawn = next(f for f in figures if all(f'"{c}"' in f for c in channels))
+    assert "Country" not in drawn
+
+
+def _service_values(home: Path, dimension: str) -> list[str]:
+    """The values of a customers column, read from the table itself."""
+    ctx = AppContext(settings_for(home))
+    try:
+        customers = ctx.warehouse.table("customers")
+        values = customers.select(dimension).distinct().to_pyarrow()[dimension].to_pylist()
+        return sorted(str(v) for v in values if v is not None)
+    finally:
+        ctx.close()

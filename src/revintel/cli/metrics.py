@@ -16,6 +16,7 @@ from revintel.app.outlooks import DEFAULT_DETECTORS, find_anomalies, forecast_re
 from revintel.app.reports import BY_NAMES, REPORTS, ReportRows, headlines, metric_report
 from revintel.cli.app import context
 from revintel.cli.output import OutputFormat, emit, percent
+from revintel.core.formatting import money, whole_dollars
 
 # -- the command line -----------------------------------------------------------------------------
 metrics_app = typer.Typer(
@@ -52,16 +53,44 @@ IndustryOption = Annotated[list[str] | None, _values("industries")]
 _CLI_FIELDS = {"start": "--from", "end": "--to", "by": "--by"}
 
 
-def _is_ratio(column: str) -> bool:
+_RATIO_SUFFIXES = ("_rate", "_mom", "_yoy", "_cmgr", "_margin", "_retention", "_t12m", "_6m")
+_MONEY_SUFFIXES = ("mrr", "mrr_previous", "_cost", "_profit", "_spend")
+_MULTIPLES = ("quick_ratio",)  # a ratio of two amounts, read as "5.0x", not as a share
+
+
+def _unit(column: str) -> str | None:
+    """How a report column reads: ``currency``, ``ratio`` (a share), ``multiple``, ``months``,
+    ``count``; None for anything else (text, dates)."""
     from revintel.metrics.definitions import DEFINITIONS
 
+    if column in _MULTIPLES:
+        return "multiple"
     definition = DEFINITIONS.get(column)
     if definition is not None:
-        return definition.unit == "ratio"
-    return column.endswith(_RATIO_SUFFIXES) or column.startswith(("nrr", "grr"))
+        return definition.unit
+    if column.endswith(_RATIO_SUFFIXES) or column.startswith(("nrr", "grr")):
+        return "ratio"
+    if column.endswith(_MONEY_SUFFIXES):
+        return "currency"
+    return None
 
 
-_RATIO_SUFFIXES = ("_rate", "_mom", "_yoy", "_cmgr", "_margin", "_retention", "_t12m")
+def _human(value: Any, unit: str | None, *, signed: bool = False) -> Any:
+    """A value as people read it in a table: ``$642,521``, ``9.2%``, ``5.02x``, ``2.9``."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    sign = "+" if signed and value > 0 else ""
+    if unit == "currency":
+        return sign + whole_dollars(value)
+    if unit == "ratio":
+        return sign + percent(value)
+    if unit == "multiple":
+        return f"{sign}{value:,.2f}x"
+    if unit == "months":
+        return f"{sign}{value:,.1f}"
+    if unit == "count" or isinstance(value, int):
+        return f"{sign}{value:,.0f}"
+    return value
 
 
 def _print_report(answer: ReportRows, fmt: OutputFormat) -> None:
@@ -85,16 +114,14 @@ def _print_report(answer: ReportRows, fmt: OutputFormat) -> None:
                 where = "/".join(str(row[k]) for k in keys)
                 undefined.setdefault(f"{reason}", []).append(f"{column} {where}")
                 cells[column] = "—"
-            elif value is not None and _is_ratio(column):
-                cells[column] = percent(value)
             else:
-                cells[column] = value
+                cells[column] = _human(value, _unit(column))
         shown.append(cells)
     scope = f"{result['from']}..{result['to']}" if rows else "no months"
     extra = f" by {result['by']}" if result["by"] else ""
     filters = "; ".join(f"{k} in {', '.join(v)}" for k, v in result["filters"].items())
     title = f"{result['label']}{extra}, {scope}" + (f" ({filters})" if filters else "")
-    emit(shown, fmt, title=f"{title}\ndefinition: {result['definition']}")
+    emit(shown, fmt, title=f"{title}\ndefinition: {result['definition']}", keys=len(keys))
     for reason, where in undefined.items():
         listed = ", ".join(where[:6]) + (f" and {len(where) - 6} more" if len(where) > 6 else "")
         typer.echo(f"— {reason}: {listed}")
@@ -144,21 +171,52 @@ def summary_command(home: HomeOption = None, fmt: FormatOption = OutputFormat.ta
     if fmt is OutputFormat.json:
         emit(result, fmt)
         return
-    rows = [
-        {
-            "metric": m["label"],
-            "value": m["value"] if m["value"] is not None else f"— ({m['reason']})",
-            "previous": m["previous"],
-            "change": m["change"],
-            "change_pct": m["change_pct"],
-            "definition": m["definition"],
-        }
-        for m in result["metrics"].values()
-    ]
+    if fmt is OutputFormat.csv:  # raw numbers, for a spreadsheet
+        metrics = result["metrics"].values()
+        emit([{"metric": m["label"], **_summary_fields(m)} for m in metrics], fmt)
+        return
+    rows = [_summary_row(name, m) for name, m in result["metrics"].items()]
     emit(rows, fmt, title=f"Headline figures, {result['month']} (as of {result['as_of']})")
     for m in result["metrics"].values():
+        if m["value"] is None:
+            typer.echo(f"— {m['label']}: {m['reason']}")
         if m.get("note") and fmt is OutputFormat.table:
             typer.echo(f"{m['label']}: {m['note']}")
+    typer.echo("Shares change in percentage points (pp); change % is for amounts and counts.")
+    typer.echo("Definitions: docs/metrics.md (each metric's section: --format json).")
+
+
+def _summary_fields(m: dict[str, Any]) -> dict[str, Any]:
+    value = m["value"] if m["value"] is not None else f"— ({m['reason']})"
+    fields = ("previous", "change", "change_pct", "definition")
+    return {"value": value, **{k: m[k] for k in fields}}
+
+
+def _summary_row(name: str, m: dict[str, Any]) -> dict[str, Any]:
+    """A headline as people read it: amounts in dollars, shares in percent, changes signed."""
+    unit = "multiple" if name in _MULTIPLES else m["unit"]
+    if unit == "currency":
+
+        def shown(v: float | None, signed: bool = False) -> str:
+            return ("+" if signed and v is not None and v > 0 else "") + money(v)
+
+    else:
+
+        def shown(v: float | None, signed: bool = False) -> str:
+            return "—" if v is None else str(_human(v, unit, signed=signed))
+
+    change = m["change"]
+    if unit == "ratio" and change is not None:  # a share's change is in percentage points
+        changed = f"{'+' if change > 0 else ''}{change * 100:.1f} pp"
+    else:
+        changed = shown(change, signed=True)
+    return {
+        "metric": m["label"],
+        "value": shown(m["value"]),  # undefined: "—", its reason under the table
+        "previous": shown(m["previous"]),
+        "change": changed,
+        "change %": "" if (pct := m["change_pct"]) is None else _human(pct, "ratio", signed=True),
+    }
 
 
 for _name in REPORTS:
@@ -231,7 +289,11 @@ def anomalies_command(
         emit(result, fmt)
         return
     columns = ("month", "metric", "detector", "actual", "expected", "size", "reason")
-    rows = [{c: a[c] for c in columns} for a in result["anomalies"]]
+    units = {"actual": "currency", "expected": "currency", "size": "ratio"}  # size: a share
+    rows = [
+        {c: _human(a[c], units.get(c), signed=c == "size") for c in columns}
+        for a in result["anomalies"]
+    ]
     if fmt is OutputFormat.csv:
         emit(result["anomalies"], fmt)
         return

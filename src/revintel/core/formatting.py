@@ -32,3 +32,12 @@ def percent(fraction: float | None, digits: int = 1, *, missing: str = NULL) -> 
     if fraction is None or not math.isfinite(fraction):
         return missing
     return f"{fraction:.{digits}%}"
+
+
+def whole_dollars(value: float | None, *, missing: str = NULL) -> str:
+    """Dollars to the dollar, for a table of months where ``$642.5k`` would hide the change:
+    ``$642,521``, ``-$1,015``; ``missing`` when the value is undefined."""
+    if value is None or not math.isfinite(value):
+        return missing
+    sign = "-" if round(value) < 0 else ""
+    return f"{sign}${abs(value):,.0f}"

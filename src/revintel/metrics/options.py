@@ -13,6 +13,7 @@ import pyarrow as pa
 from revintel.core.errors import InvalidOption
 from revintel.core.text import control_character
 from revintel.core.vocabulary import CUSTOMER_DIMENSIONS as CUSTOMER_DIMENSIONS
+from revintel.core.vocabulary import DIMENSION_OPTIONS
 from revintel.core.vocabulary import DIMENSIONS as DIMENSIONS
 from revintel.core.vocabulary import Dimension as Dimension
 
@@ -49,6 +50,58 @@ def check_filter_values(parameter: str, values: Sequence[str]) -> list[str]:
                 f"character {found}; expected text without control characters"
             )
     return checked
+
+
+class UnknownFilterValue(InvalidMetricOption):
+    """A filter value that no row of the data holds, not even in another case."""
+
+
+SHOWN_VALUES = 25
+"""How many of a dimension's values an error lists (a country filter may have a hundred)."""
+
+_OPTION_NAMES = {dimension: option for option, dimension in DIMENSION_OPTIONS.items()}
+
+
+def _listed(values: Sequence[str]) -> str:
+    shown = ", ".join(repr(v) for v in values[:SHOWN_VALUES])
+    more = len(values) - SHOWN_VALUES
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def match_filter_values(dimension: str, values: Sequence[str], known: Sequence[str]) -> list[str]:
+    """Each of ``values`` as the data spells it: ``known`` holds every value of ``dimension``.
+
+    A value the data holds is kept as it is; otherwise a value that equals exactly one known
+    value when case and surrounding spaces are ignored (``smb`` for ``SMB``) becomes that value.
+    A value that matches none, or several that differ only in case, is refused: the message names
+    the filter by its option name (``channel`` for ``acquisition_channel``) and lists the
+    values that exist. :data:`UNKNOWN` (blank values, customers missing) is always known.
+    """
+    present = {*known, UNKNOWN}
+    by_folded: dict[str, list[str]] = {}
+    for value in sorted(present):
+        by_folded.setdefault(value.strip().casefold(), []).append(value)
+    name = _OPTION_NAMES.get(dimension, dimension)  # type: ignore[call-overload]
+    matched: list[str] = []
+    for value in values:
+        if value in present:
+            matched.append(value)
+            continue
+        candidates = by_folded.get(value.strip().casefold(), [])
+        if len(candidates) == 1:
+            matched.append(candidates[0])
+            continue
+        existing = sorted(v for v in present if v != UNKNOWN)
+        if candidates:
+            raise UnknownFilterValue(
+                f"Filter '{name}' value {value!r} matches {_listed(candidates)}, which differ "
+                "only in case; give one of them exactly"
+            )
+        raise UnknownFilterValue(
+            f"Filter '{name}' value {value!r} matches no {name} in the data; expected one of: "
+            f"{_listed(existing) if existing else '(none: the data holds no ' + name + ')'}"
+        )
+    return list(dict.fromkeys(matched))
 
 
 def check_dimension(by: str | None) -> Dimension | None:

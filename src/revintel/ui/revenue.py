@@ -63,6 +63,7 @@ FILTER_DIMENSIONS: dict[str, str] = {
     "plan": "Plan",
     "country": "Country",
     "acquisition_channel": "Channel",
+    "industry": "Industry",
 }
 _STATE = "_revintel_revenue_filters"  # survives page switches (widget state does not)
 
@@ -137,17 +138,13 @@ def metric(ctx: AppContext, name: str, **options: Any) -> Any:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _filter_choices(version: str, _ctx: AppContext) -> dict[str, list[str]]:
-    wh = _ctx.warehouse
+    """Each filter's values as the data holds them (the metrics service's own list, which it
+    matches filter values to)."""
     choices: dict[str, list[str]] = {}
-    customers = wh.table("customers")
-    for dim in ("segment", "country", "acquisition_channel"):
-        if dim in customers.columns:
-            values = customers.select(dim).distinct().to_pandas()[dim].dropna()
-            choices[dim] = sorted(str(v) for v in values)
-    subscriptions = wh.table("subscriptions")
-    if "plan_type" in subscriptions.columns:
-        values = subscriptions.select("plan_type").distinct().to_pandas()["plan_type"].dropna()
-        choices["plan"] = sorted(str(v) for v in values)
+    for dim in FILTER_DIMENSIONS:
+        values = service.dimension_values(_ctx, dim)  # type: ignore[arg-type]
+        if values:
+            choices[dim] = list(values)
     return choices
 
 

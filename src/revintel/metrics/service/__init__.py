@@ -25,6 +25,7 @@ __all__ = [
     "cohort_triangle",
     "cohorts",
     "customer_mrr",
+    "dimension_values",
     "financials",
     "ltv",
     "mrr_movements",
@@ -38,7 +39,7 @@ __all__ = [
 from revintel.metrics.service.drivers import rows_with_drivers as rows_with_drivers
 from revintel.metrics.service.finance import acquisition, financials, ltv, revenue
 from revintel.metrics.service.headlines import Headline, Summary, summary
-from revintel.metrics.service.query import MetricQuery, period
+from revintel.metrics.service.query import MetricQuery, dimension_values, period
 from revintel.metrics.service.query import Row as Row
 from revintel.metrics.service.query import Value as Value
 from revintel.metrics.service.recurring import customer_mrr, mrr_movements

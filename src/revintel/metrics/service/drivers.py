@@ -46,7 +46,7 @@ def rows_with_drivers(
     wh = warehouse_of(source)
     asked = MetricQuery(end=query.end, filters=query.filters)
     p = period(wh, asked)
-    _, checked = asked.checked()
+    _, checked = asked.checked(wh)
 
     def compute() -> list[Row]:
         customers = customers_if_needed(wh, None, checked)

@@ -81,7 +81,7 @@ def revenue(
     """
     wh = warehouse_of(source)
     p = period(wh, query)
-    by, checked = query.checked()
+    by, checked = query.checked(wh)
     full = full_period(p, wh)
     rows = engine.growth_rows("revenue", by, cmgr_months)
 
@@ -187,7 +187,7 @@ def ltv(
     if basis == "gross_margin":
         wh.table("costs")  # NoDataError: a gross-margin LTV needs costs
     p = period(wh, query)
-    by, checked = query.checked()
+    by, checked = query.checked(wh)
     days = delinquency_days(wh, query.delinquency_days)
     full = full_period(p, wh)
 

@@ -12,9 +12,11 @@ __all__ = [
     "Row",
     "Value",
     "delinquency_days",
+    "dimension_values",
     "full_period",
     "optional_table",
     "period",
+    "resolve_filters",
     "slice_rows",
     "warehouse_of",
 ]
@@ -28,11 +30,15 @@ import pandas as pd
 
 from revintel.core.calendar import Period, data_period, resolve_period
 from revintel.metrics.options import (
+    CUSTOMER_DIMENSIONS,
+    PLAN_COLUMN,
     Dimension,
     Filters,
     InvalidMetricOption,
     check_dimension,
     check_filters,
+    dimension_value,
+    match_filter_values,
 )
 from revintel.metrics.service.scope import remember, service
 
@@ -78,9 +84,54 @@ class MetricQuery:
         """This query with some options changed."""
         return replace(self, **changes)
 
-    def checked(self) -> tuple[Dimension | None, dict[Dimension, list[str]]]:
-        """The breakdown and filters, validated (:mod:`revintel.metrics.options`)."""
-        return check_dimension(self.by), check_filters(self.filters)  # type: ignore[arg-type]
+    def checked(
+        self, wh: Warehouse | None = None
+    ) -> tuple[Dimension | None, dict[Dimension, list[str]]]:
+        """The breakdown and filters, validated (:mod:`revintel.metrics.options`).
+
+        With the warehouse, each filter value is also matched to the values the data holds
+        (:func:`resolve_filters`), so ``smb`` filters the ``SMB`` customers on every face and a
+        value that matches nothing is an error that lists the values that exist.
+        """
+        by, filters = check_dimension(self.by), check_filters(self.filters)  # type: ignore[arg-type]
+        return by, (filters if wh is None else resolve_filters(wh, filters))
+
+
+def dimension_values(source: Runtime | Warehouse, dimension: Dimension) -> tuple[str, ...] | None:
+    """Every value ``dimension`` has in the data, as text (None when the data has no such column
+    or table: the metric then says what it needs). ``plan``: the plans of subscriptions and of
+    trials. Kept for the data's version."""
+    wh = warehouse_of(source)
+
+    def compute() -> tuple[str, ...] | None:
+        if dimension in CUSTOMER_DIMENSIONS:
+            sources = [("customers", dimension)]
+        else:
+            sources = [("subscriptions", PLAN_COLUMN), ("trials", PLAN_COLUMN)]
+        found: set[str] | None = None
+        for name, column in sources:
+            table = optional_table(wh, name)
+            if table is None or column not in table.columns:
+                continue
+            distinct = table.select(value=dimension_value(table[column])).distinct()
+            found = (found or set()) | {str(v) for v in distinct.to_pyarrow()["value"].to_pylist()}
+        return None if found is None else tuple(sorted(found))
+
+    return remember(wh, ("dimension values", dimension), compute)
+
+
+def resolve_filters(
+    wh: Warehouse, filters: Mapping[Dimension, Sequence[str]]
+) -> dict[Dimension, list[str]]:
+    """``filters`` with each value as the data spells it (:func:`~revintel.metrics.options.
+    match_filter_values`); a dimension the data lacks is left to the metric to refuse."""
+    resolved: dict[Dimension, list[str]] = {}
+    for dimension, values in filters.items():
+        known = dimension_values(wh, dimension)
+        resolved[dimension] = (
+            list(values) if known is None else match_filter_values(dimension, values, known)
+        )
+    return resolved
 
 
 def warehouse_of(source: Runtime | Warehouse) -> Warehouse:

@@ -52,7 +52,7 @@ def customer_mrr(
     """
     wh = warehouse_of(source)
     p = period(wh, query)
-    by, checked = query.checked()
+    by, checked = query.checked(wh)
     days = delinquency_days(wh, query.delinquency_days)
     subscriptions = wh.table("subscriptions")
     if customer_ids is not None:
@@ -130,6 +130,6 @@ def mrr_movements(source: Runtime | Warehouse, query: MetricQuery = MetricQuery(
     """
     wh = warehouse_of(source)
     p = period(wh, query)
-    by, checked = query.checked()
+    by, checked = query.checked(wh)
     days = delinquency_days(wh, query.delinquency_days)
     return slice_rows(movement_rows(wh, full_period(p, wh), by, checked, days), p)

@@ -82,7 +82,7 @@ def retention(source: Runtime | Warehouse, query: MetricQuery = MetricQuery()) -
     """
     wh = warehouse_of(source)
     p = period(wh, query)
-    by, checked = query.checked()
+    by, checked = query.checked(wh)
     days = delinquency_days(wh, query.delinquency_days)
     full = full_period(p, wh)
     keep = [
@@ -119,7 +119,7 @@ def cohorts(source: Runtime | Warehouse, query: MetricQuery = MetricQuery()) -> 
     """
     wh = warehouse_of(source)
     p = period(wh, query)
-    by, checked = query.checked()
+    by, checked = query.checked(wh)
     days = delinquency_days(wh, query.delinquency_days)
     full = full_period(p, wh)
 
@@ -159,7 +159,7 @@ def trial_conversion(
     wh = warehouse_of(source)
     trials = wh.table("trials")
     p = period(wh, query)
-    by, checked = query.checked()
+    by, checked = query.checked(wh)
     full = full_period(p, wh)
 
     def compute() -> list[Row]:

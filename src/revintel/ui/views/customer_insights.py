@@ -1,4 +1,4 @@
-"""Customer Insights: churn by segment, conversion by country, retention cohorts, ARPA by cut.
+"""Customer Insights: churn by segment, conversion by country or channel, cohorts, ARPA by cut.
 
 Thin: reads the sidebar filters, calls :mod:`revintel.metrics.service` (through
 :mod:`revintel.ui.revenue`'s caches) and draws. Without a trials table the conversion chart says
@@ -50,7 +50,7 @@ def render(ctx: AppContext) -> None:
     with left:
         render_churn_by_segment(ctx, filters)
     with right:
-        render_conversion_by_country(ctx, filters)
+        render_conversion(ctx, filters)
     render_cohorts(ctx, filters)
     left, right = st.columns(2)
     with left:
@@ -96,42 +96,55 @@ def render_churn_by_segment(ctx: AppContext, filters: rv.RevenueFilters) -> None
     )
 
 
-def render_conversion_by_country(ctx: AppContext, filters: rv.RevenueFilters) -> None:
-    """Trial-to-paid conversion of the trials started in the range, per country, sorted."""
+CONVERSION_BY = {"Country": "country", "Channel": "acquisition_channel"}
+
+
+def render_conversion(ctx: AppContext, filters: rv.RevenueFilters) -> None:
+    """Trial-to-paid conversion of the trials started in the range, per country or per
+    acquisition channel (the user's choice), sorted."""
     if not ctx.warehouse.has_table("trials"):
         with st.container(border=True):
             st.markdown(
-                "**Trial conversion by country**", help=rv.definition_help("conversion_rate")
+                "**Trial conversion by country and channel**",
+                help=rv.definition_help("conversion_rate"),
             )
-            rv.missing_table_notice(ctx, "trials", "trial-to-paid conversion by country")
+            rv.missing_table_notice(
+                ctx, "trials", "trial-to-paid conversion by country and channel"
+            )
         return
+    label = st.segmented_control(
+        "Conversion by", list(CONVERSION_BY), default="Country", key="ci_conversion_by",
+        label_visibility="collapsed",
+    )  # fmt: skip
+    label = label or "Country"
+    dim = CONVERSION_BY[label]
     rows = rv.metric(
-        ctx, "trial_conversion", start=filters.start, end=filters.end, by="country",
+        ctx, "trial_conversion", start=filters.start, end=filters.end, by=dim,
         filters=filters.dimensions,
     )  # fmt: skip
-    per_country: dict[str, dict[str, int]] = {}
+    per_value: dict[str, dict[str, int]] = {}
     for r in rows:
-        totals = per_country.setdefault(str(r["country"]), {"trials": 0, "converted": 0, "open": 0})
+        totals = per_value.setdefault(str(r[dim]), {"trials": 0, "converted": 0, "open": 0})
         totals["trials"] += r["trials"] or 0
         totals["converted"] += r["converted"] or 0
         totals["open"] += (r["trials"] or 0) if r["provisional"] else 0
-    countries = list(per_country)
+    values = list(per_value)
     rates = [
-        per_country[c]["converted"] / per_country[c]["trials"] if per_country[c]["trials"] else None
-        for c in countries
+        per_value[v]["converted"] / per_value[v]["trials"] if per_value[v]["trials"] else None
+        for v in values
     ]
     reasons = [None if rate is not None else "no trials started" for rate in rates]
     notes = [
-        f"{per_country[c]['converted']:,} of {per_country[c]['trials']:,} trials converted"
-        + (f"; {per_country[c]['open']:,} still in their window" if per_country[c]["open"] else "")
-        for c in countries
+        f"{per_value[v]['converted']:,} of {per_value[v]['trials']:,} trials converted"
+        + (f"; {per_value[v]['open']:,} still in their window" if per_value[v]["open"] else "")
+        for v in values
     ]
-    open_trials = sum(t["open"] for t in per_country.values())
+    open_trials = sum(t["open"] for t in per_value.values())
     rv.chart_card(
-        "Trial conversion by country",
-        rv.ranked_bars(countries, rates, reasons, "ratio", notes=notes) if countries else None,
+        f"Trial conversion by {label.lower()}",
+        rv.ranked_bars(values, rates, reasons, "ratio", notes=notes) if values else None,
         partial(rv.frame_of, rows),
-        "conversion_by_country",
+        f"conversion_by_{label.lower()}",
         help=rv.definition_help("conversion_rate"),
         caption=(
             "Trials started in the range that became paying within the window ÷ trials started. "
@@ -141,7 +154,7 @@ def render_conversion_by_country(ctx: AppContext, filters: rv.RevenueFilters) ->
                 else ""
             )
         )
-        if countries
+        if values
         else "No trials started in the range.",
     )
 
