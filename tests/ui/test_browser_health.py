@@ -190,7 +190,8 @@ def test_capital_at_risk_matches_its_kpi_and_the_360_reads_clearly(
                     "paths => paths.map(p => getComputedStyle(p).strokeWidth)"
                 )
             ]
-            assert len(widths) == 4 and min(widths) >= 2  # health and three pillars
+            # Health and each pillar with data (an account that never answered NPS has no line).
+            assert len(widths) >= 2 and min(widths) >= 2
             assert page.locator('[data-testid="stException"]').count() == 0
             _full_page_shot(page, ARTIFACTS / "account-360-readable.png")
         finally:
