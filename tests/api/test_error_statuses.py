@@ -34,6 +34,8 @@ EXPECTED: dict[str, int] = {
     "OutsideTheData": 409,
     "MonthsOutsideTheData": 409,
     "MonthOutsideTheData": 409,
+    "RfmDayOutsideTheData": 409,
+    "UnknownFilterValue": 422,
     "NotFoundError": 404,
     "NoDataError": 409,
     "ValidationFailed": 422,

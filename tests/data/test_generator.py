@@ -145,15 +145,16 @@ def test_subscriptions_are_coherent(mid: GeneratedCompany) -> None:
     )
     assert (trials["converted"] == trials["has_sub"]).all()
     # Prices plausible per plan (list price x term factor, after at most one price increase).
-    bounds = {"Basic": (40, 130), "Pro": (160, 650), "Enterprise": (1200, 10500)}
-    strategic = subs.filter(pl.col("plan_type") == "Enterprise", pl.col("monthly_price") > 10500)
+    # (An increase is at most 35%: the generator sizes it to be visible in MRR.)
+    bounds = {"Basic": (40, 141), "Pro": (160, 703), "Enterprise": (1200, 11400)}
+    strategic = subs.filter(pl.col("plan_type") == "Enterprise", pl.col("monthly_price") > 18_000)
     for plan, (low, high) in bounds.items():
         prices = subs.filter(pl.col("plan_type") == plan, pl.col("monthly_price") <= 18_000)
         assert prices["monthly_price"].min() >= low, plan
         assert prices["monthly_price"].max() <= high, plan
     # Strategic accounts (Enterprise segment only) buy from their own, higher price list.
     assert strategic["monthly_price"].min() >= 25_000 * 0.85 * 0.99
-    assert strategic["monthly_price"].max() <= 35_000 * 1.3
+    assert strategic["monthly_price"].max() <= 35_000 * 1.35 * 1.05
     segments = customers.filter(pl.col("customer_id").is_in(strategic["customer_id"].implode()))
     assert set(segments["segment"]) <= {"Enterprise"}
     # Plan changes: the new subscription starts the day the old one ends (no MRR gap).
@@ -349,8 +350,9 @@ def test_monthly_logo_churn_is_between_one_and_three_percent(mid: GeneratedCompa
     pooled = steady["churned"].sum() / steady["at_risk"].sum()
     assert 0.01 <= pooled <= 0.03
     assert 0.01 <= steady["rate"].median() <= 0.03
-    # Each month within binomial noise of the band.
-    assert steady["rate"].is_between(0.005, 0.04).all()
+    # Each month within binomial noise of the band (three standard errors at its customers).
+    noise = 3 * (0.03 * 0.97 / steady["at_risk"]).sqrt()
+    assert (steady["rate"] <= 0.03 + noise).all() and (steady["rate"] >= 0.01 - noise).all()
     by_segment = (
         pl.from_arrow(mid.truth["churn_probability"])
         .join(frames(mid)["customers"], on="customer_id")

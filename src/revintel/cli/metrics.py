@@ -6,6 +6,8 @@ these commands parse the options, call one of them and print the answer.
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -177,11 +179,12 @@ def summary_command(home: HomeOption = None, fmt: FormatOption = OutputFormat.ta
         return
     rows = [_summary_row(name, m) for name, m in result["metrics"].items()]
     emit(rows, fmt, title=f"Headline figures, {result['month']} (as of {result['as_of']})")
+    width = shutil.get_terminal_size().columns  # the lines under the table wrap, as it does
     for m in result["metrics"].values():
         if m["value"] is None:
-            typer.echo(f"— {m['label']}: {m['reason']}")
-        if m.get("note") and fmt is OutputFormat.table:
-            typer.echo(f"{m['label']}: {m['note']}")
+            typer.echo(textwrap.fill(f"— {m['label']}: {m['reason']}", width))
+        if m.get("note"):
+            typer.echo(textwrap.fill(f"{m['label']}: {m['note']}", width))
     typer.echo("Shares change in percentage points (pp); change % is for amounts and counts.")
     typer.echo("Definitions: docs/metrics.md (each metric's section: --format json).")
 

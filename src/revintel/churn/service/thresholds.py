@@ -197,7 +197,7 @@ def threshold_analysis(
     wanted = cfg.value_per_save if value_per_save is None else value_per_save
     value, value_basis = _values(ctx, hold, None if wanted == "clv" else wanted)
     minp = cfg.min_precision if min_precision is None else min_precision
-    kw = {"cost_per_action": cost, "value_per_save": value, "success_rate": rate}
+    kw: dict[str, Any] = {"cost_per_action": cost, "value_per_save": value, "success_rate": rate}
 
     def stats(threshold: float) -> ThresholdStats:
         """Every figure at one threshold: the one computation the choices, table and ``at``

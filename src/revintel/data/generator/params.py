@@ -181,7 +181,7 @@ LATE_INVOICE_BASE = 0.12  # x exp(-0.4 health): paid 31-60 days after invoicing
 # previous month; features are the customer's own observable data up to the previous month.
 # Monthly-billed customers churn in any month with probability h; quarterly and annual ones only
 # at term end, with probability 1 - (1 - h)^term_months.
-CHURN_INTERCEPT = -4.8
+CHURN_INTERCEPT = -5.0
 CHURN_SEGMENT = np.array([0.35, 0.0, -0.60])  # SMB, Mid-Market, Enterprise
 CHURN_PLAN = np.array([0.25, 0.0, -0.25])  # Basic, Pro, Enterprise
 CHURN_COEFFICIENTS: dict[str, tuple[float, str]] = {

@@ -603,7 +603,7 @@ class CompanySimulation:
             targets.append(idx)
             monthly_mrr += book.effective_price(slot, idx, ms).sum()
         share = monthly_mrr / max(prev_mrr_total, 1.0)
-        increase = float(np.clip(round(plan.target / max(share, 1e-9), 2), 0.08, 0.25))
+        increase = float(np.clip(round(plan.target / max(share, 1e-9), 2), 0.08, 0.35))
         added = 0.0
         for slot, idx in zip((MAIN, ADDON), targets, strict=True):
             old = dict(

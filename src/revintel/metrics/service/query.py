@@ -104,6 +104,7 @@ def dimension_values(source: Runtime | Warehouse, dimension: Dimension) -> tuple
     wh = warehouse_of(source)
 
     def compute() -> tuple[str, ...] | None:
+        sources: list[tuple[str, str]]
         if dimension in CUSTOMER_DIMENSIONS:
             sources = [("customers", dimension)]
         else:

@@ -8,6 +8,9 @@ the fields: :mod:`revintel.health.config`, docs/health.md). The backtest is
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import polars as pl
 import streamlit as st
 
@@ -116,7 +119,7 @@ def render(ctx: AppContext) -> None:
     render_backtest(ctx, config)
 
 
-def _weights_text(weights: dict[str, float] | None) -> str:
+def _weights_text(weights: Mapping[Any, float] | None) -> str:
     if not weights:
         return "—"
     return " · ".join(f"{PILLAR_NAMES[p]} {weights[p]:g}%" for p in PILLARS)
