@@ -162,7 +162,7 @@ def test_flow_2_customer_lookup_deep_link_and_what_if(churn_dashboard, browser_p
     page = browser_page
     page.goto(f"{url}/customer-lookup?account={account}", wait_until="domcontentloaded")
     page.get_by_text("Churn probability", exact=True).first.wait_for(timeout=TIMEOUT)
-    page.get_by_text("at the threshold", exact=False).first.wait_for(timeout=TIMEOUT)
+    page.get_by_text("the action threshold", exact=False).first.wait_for(timeout=TIMEOUT)
     _waterfall_and_factors(page)
     page.locator(".st-key-cl_radar .js-plotly-plot").wait_for(timeout=TIMEOUT)
     page.locator(".st-key-cl_trend .js-plotly-plot").wait_for(timeout=TIMEOUT)
@@ -232,8 +232,8 @@ def test_churn_overview_kpis_and_charts(churn_dashboard, browser_page) -> None:
     assert metrics.count() == 6
     labels = metrics.get_by_test_id("stMetricLabel").all_inner_texts()
     assert [label.strip() for label in labels] == [
-        "Customers scored", "High risk", "Medium risk", "Low / Safe", "Average risk",
-        "Predicted churners",
+        "Customers scored", "Average risk", "Predicted churners", "High risk", "Medium risk",
+        "Low / Safe",
     ]  # fmt: skip
     # The threshold line of the histogram and both horizons of the comparison.
     page.locator(".st-key-churn_histogram .shapelayer path").first.wait_for(
