@@ -392,7 +392,10 @@ def test_customer_tier_and_decision_agree_and_tables_use_labels(
 
     url, home = models_dashboard
     ctx = _context(home)
-    before = load_config(ctx.settings).threshold
+    from revintel.churn.config import churn_file
+
+    settings_file = churn_file(ctx.settings)  # put back as it was: the next tests read it
+    before = settings_file.read_bytes() if settings_file.exists() else None
     try:
         frame = churn.current_predictions(ctx)
         low = frame.filter(pl.col("risk_tier") == "Low").sort("churn_risk_score")
@@ -416,11 +419,10 @@ def test_customer_tier_and_decision_agree_and_tables_use_labels(
         _no_snake_case(similar.locator('[role="gridcell"]'))
         _no_exception(page)
     finally:
-        ctx = _context(home)
-        try:
-            churn.apply_threshold(ctx, before)
-        finally:
-            ctx.close()
+        if before is None:
+            settings_file.unlink(missing_ok=True)
+        else:
+            settings_file.write_bytes(before)
 
 
 def _open_customer(page: Any, url: str, account: str) -> None:
