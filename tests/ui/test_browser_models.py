@@ -139,6 +139,87 @@ def test_model_insights_shows_importance_confusion_and_curves(
 
 
 @pytest.mark.browser
+def test_threshold_figures_agree_and_a_capacity_sets_the_recommendation(
+    models_dashboard: tuple[str, Path], page: Any
+) -> None:
+    """The slider's figures are the service's at the same threshold (each churner at their own
+    CLV, not the average); a contact capacity changes the recommendation, which can be applied."""
+    from playwright.sync_api import expect
+
+    from revintel.core.formatting import money
+
+    url, home = models_dashboard
+    from revintel.churn.config import churn_file
+
+    settings_file = churn_file(isolated_settings(home))  # put back as it was for the next tests
+    before = settings_file.read_bytes() if settings_file.exists() else None
+    try:
+        _open(page, url, "threshold-roi", "Threshold & ROI")
+        _idle(page)
+        _no_exception(page)
+        _set_number(page, "Cost per retention action ($)", "150")
+        _set_number(page, "Success rate of the action", "0.30")
+        clv = page.locator(".st-key-roi_use_clv input[type='checkbox']")
+        if not clv.is_checked():
+            page.get_by_text("Use each customer's CLV").click()
+            _idle(page)
+        expect(clv).to_be_checked()
+        at = round(load_config(isolated_settings(home)).threshold, 3)  # where the slider starts
+        expect(page.locator(".st-key-roi_slider")).to_contain_text(f"{at:.3f}")
+        kw: dict[str, Any] = {
+            "cost_per_action": 150.0,
+            "value_per_save": "clv",
+            "success_rate": 0.3,
+        }
+        ctx = _context(home)
+        try:
+            slider = churn.threshold_analysis(ctx, at=[at], **kw).at[0]
+            capped = churn.threshold_analysis(ctx, max_contacts=30, **kw)
+            free = churn.threshold_analysis(ctx, **kw)
+        finally:
+            ctx.close()
+        expect(_metric_value(page, "Net value")).to_have_text(
+            money(slider.net_value), timeout=TIMEOUT
+        )
+        expect(_metric_value(page, "Flagged")).to_have_text(f"{slider.flagged:,}", timeout=TIMEOUT)
+
+        best = free.choices["max_net_value"]
+        expect(_metric_value(page, "Recommended threshold")).to_have_text(
+            f"{best.threshold:.3f}", timeout=TIMEOUT
+        )
+        _set_number(page, "Contact capacity (customers)", "30")
+        within = capped.choices["max_net_value_within_capacity"]
+        assert within.threshold is not None and within.flagged < best.flagged
+        expect(_metric_value(page, "Recommended threshold")).to_have_text(
+            f"{within.threshold:.3f}", timeout=TIMEOUT
+        )
+        expect(page.get_by_text("Max net value within capacity:")).to_contain_text(
+            f"{within.flagged:,} flagged", timeout=TIMEOUT
+        )
+        # the highlighted row of the table is the recommendation, at its exact threshold
+        table = page.locator('[data-testid="stDataFrame"]').filter(
+            has=page.locator('[role="columnheader"]', has_text="Churners caught")
+        )
+        expect(table).to_contain_text("max net value within capacity", timeout=TIMEOUT)
+        _no_exception(page)
+        _full_page_shot(page, ARTIFACTS / "threshold-roi-capacity.png")
+
+        page.locator(".st-key-roi_apply_max_net_value_within_capacity button").click()
+        message = page.locator('[data-testid="stAlertContentSuccess"]').filter(has_text="applied")
+        expect(message).to_contain_text(
+            f"Threshold {within.threshold:.3f} applied", timeout=TIMEOUT
+        )
+        saved = load_config(isolated_settings(home))
+        assert saved.threshold == pytest.approx(within.threshold)
+        assert saved.threshold_method == "max_net_value_within_capacity"
+    finally:
+        if before is None:
+            settings_file.unlink(missing_ok=True)
+        else:
+            settings_file.write_bytes(before)
+
+
+@pytest.mark.browser
 def test_threshold_flow_applies_max_f1_everywhere(
     models_dashboard: tuple[str, Path], page: Any
 ) -> None:
@@ -438,69 +519,6 @@ def _no_snake_case(cells: Any) -> None:
     """No cell of a table a user reads is a raw feature or column name (``months_to_term_end``)."""
     texts = [str(t).strip() for t in cells.all_inner_texts()]
     assert texts and not [t for t in texts if SNAKE_CASE.match(t)], texts
-
-
-@pytest.mark.browser
-def test_threshold_figures_agree_and_a_capacity_sets_the_recommendation(
-    models_dashboard: tuple[str, Path], page: Any
-) -> None:
-    """The slider's figures are the service's at the same threshold (each churner at their own
-    CLV, not the average); a contact capacity changes the recommendation, which can be applied."""
-    from playwright.sync_api import expect
-
-    from revintel.core.formatting import money
-
-    url, home = models_dashboard
-    _open(page, url, "threshold-roi", "Threshold & ROI")
-    _idle(page)
-    _no_exception(page)
-    _set_number(page, "Cost per retention action ($)", "150")
-    _set_number(page, "Success rate of the action", "0.30")
-    clv = page.locator(".st-key-roi_use_clv input[type='checkbox']")
-    if not clv.is_checked():
-        page.get_by_text("Use each customer's CLV").click()
-        _idle(page)
-    expect(clv).to_be_checked()
-    at = round(load_config(isolated_settings(home)).threshold, 3)  # where the slider starts
-    expect(page.locator(".st-key-roi_slider")).to_contain_text(f"{at:.3f}")
-    kw: dict[str, Any] = {"cost_per_action": 150.0, "value_per_save": "clv", "success_rate": 0.3}
-    ctx = _context(home)
-    try:
-        slider = churn.threshold_analysis(ctx, at=[at], **kw).at[0]
-        capped = churn.threshold_analysis(ctx, max_contacts=30, **kw)
-        free = churn.threshold_analysis(ctx, **kw)
-    finally:
-        ctx.close()
-    expect(_metric_value(page, "Net value")).to_have_text(money(slider.net_value), timeout=TIMEOUT)
-    expect(_metric_value(page, "Flagged")).to_have_text(f"{slider.flagged:,}", timeout=TIMEOUT)
-
-    best = free.choices["max_net_value"]
-    expect(_metric_value(page, "Recommended threshold")).to_have_text(
-        f"{best.threshold:.3f}", timeout=TIMEOUT
-    )
-    _set_number(page, "Contact capacity (customers)", "30")
-    within = capped.choices["max_net_value_within_capacity"]
-    assert within.threshold is not None and within.flagged < best.flagged
-    expect(_metric_value(page, "Recommended threshold")).to_have_text(
-        f"{within.threshold:.3f}", timeout=TIMEOUT
-    )
-    expect(page.get_by_text("Max net value within capacity:")).to_contain_text(
-        f"{within.flagged:,} flagged", timeout=TIMEOUT
-    )
-    # the highlighted row of the table is the recommendation, at its exact threshold
-    table = page.locator('[data-testid="stDataFrame"]').filter(
-        has=page.locator('[role="columnheader"]', has_text="Churners caught")
-    )
-    expect(table).to_contain_text("max net value within capacity", timeout=TIMEOUT)
-    _no_exception(page)
-    _full_page_shot(page, ARTIFACTS / "threshold-roi-capacity.png")
-
-    page.locator(".st-key-roi_apply_max_net_value_within_capacity button").click()
-    message = page.locator('[data-testid="stAlertContentSuccess"]').filter(has_text="applied")
-    expect(message).to_contain_text(f"Threshold {within.threshold:.3f} applied", timeout=TIMEOUT)
-    saved = load_config(isolated_settings(home))
-    assert saved.threshold == pytest.approx(within.threshold)
-    assert saved.threshold_method == "max_net_value_within_capacity"
 
 
 @pytest.mark.browser
