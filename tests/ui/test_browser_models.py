@@ -73,6 +73,25 @@ def _context(home: Path) -> AppContext:
     return AppContext(isolated_settings(home))
 
 
+def _churn_settings_file(home: Path) -> bytes | None:
+    """The churn settings file as it is (None: not written yet), for a test that applies a
+    threshold to put back with :func:`_put_back_churn_settings`: the next tests read it."""
+    from revintel.churn.config import churn_file
+
+    path = churn_file(isolated_settings(home))
+    return path.read_bytes() if path.exists() else None
+
+
+def _put_back_churn_settings(home: Path, before: bytes | None) -> None:
+    from revintel.churn.config import churn_file
+
+    path = churn_file(isolated_settings(home))
+    if before is None:
+        path.unlink(missing_ok=True)
+    else:
+        path.write_bytes(before)
+
+
 def _open(page: Any, url: str, path: str, title: str) -> None:
     page.goto(f"{url}/{path}", wait_until="domcontentloaded")
     page.get_by_role("heading", name=title, exact=True).wait_for(timeout=TIMEOUT)
@@ -149,10 +168,7 @@ def test_threshold_figures_agree_and_a_capacity_sets_the_recommendation(
     from revintel.core.formatting import money
 
     url, home = models_dashboard
-    from revintel.churn.config import churn_file
-
-    settings_file = churn_file(isolated_settings(home))  # put back as it was for the next tests
-    before = settings_file.read_bytes() if settings_file.exists() else None
+    before = _churn_settings_file(home)
     try:
         _open(page, url, "threshold-roi", "Threshold & ROI")
         _idle(page)
@@ -213,10 +229,7 @@ def test_threshold_figures_agree_and_a_capacity_sets_the_recommendation(
         assert saved.threshold == pytest.approx(within.threshold)
         assert saved.threshold_method == "max_net_value_within_capacity"
     finally:
-        if before is None:
-            settings_file.unlink(missing_ok=True)
-        else:
-            settings_file.write_bytes(before)
+        _put_back_churn_settings(home, before)
 
 
 @pytest.mark.browser
@@ -472,11 +485,8 @@ def test_customer_tier_and_decision_agree_and_tables_use_labels(
     from playwright.sync_api import expect
 
     url, home = models_dashboard
+    before = _churn_settings_file(home)
     ctx = _context(home)
-    from revintel.churn.config import churn_file
-
-    settings_file = churn_file(ctx.settings)  # put back as it was: the next tests read it
-    before = settings_file.read_bytes() if settings_file.exists() else None
     try:
         frame = churn.current_predictions(ctx)
         low = frame.filter(pl.col("risk_tier") == "Low").sort("churn_risk_score")
@@ -500,10 +510,7 @@ def test_customer_tier_and_decision_agree_and_tables_use_labels(
         _no_snake_case(similar.locator('[role="gridcell"]'))
         _no_exception(page)
     finally:
-        if before is None:
-            settings_file.unlink(missing_ok=True)
-        else:
-            settings_file.write_bytes(before)
+        _put_back_churn_settings(home, before)
 
 
 def _open_customer(page: Any, url: str, account: str) -> None:
