@@ -101,6 +101,61 @@ T6,C5,2024-02-16 09:00:00,2024-02-16 11:00:00,medium,how-to
 """,
 }
 
+# The deal tables of the same company (tests/backends/test_pipeline_*.py): won, lost and open
+# deals, a skipped stage, a pushed close date and a reduced amount in the history.
+# ruff: noqa: E501  (CSV rows)
+PIPELINE_TABLES = {
+    "deals.csv": """\
+deal_id,account_id,owner,stage,amount,created_date,expected_close_date,closed_date,forecast_category,deal_type,segment,competitor,lead_source,has_champion,budget_confirmed,decision_maker_engaged
+D1,C1,Ana,Closed Won,600,2024-01-02,2024-01-20,2024-01-18,Closed,New Business,SMB,,Organic,true,true,false
+D2,,Ana,Closed Lost,900,2024-01-05,2024-02-01,2024-02-10,Omitted,New Business,SMB,Orbitly,Paid Ads,false,false,false
+D3,C4,Ben,Closed Won,30000,2024-01-10,2024-02-15,2024-02-02,Closed,New Business,Enterprise,Orbitly,Partner,true,true,true
+D4,,Ben,Negotiation,12000,2024-02-01,2024-04-30,,Commit,New Business,Mid-Market,,Referral,true,false,true
+D5,,Ana,Proposal,5000,2024-02-20,2024-04-15,,Best Case,New Business,SMB,Vantage Cloud,Organic,false,true,false
+D6,C2,Ben,Qualification,2400,2024-03-05,2024-05-31,,Pipeline,Expansion,SMB,,Existing Customer,true,false,false
+D7,,Ana,Closed Lost,8000,2024-02-10,2024-03-10,2024-03-20,Omitted,New Business,Mid-Market,Vantage Cloud,Paid Ads,false,true,false
+D8,C5,Ben,Prospecting,1200,2024-03-25,2024-06-30,,Pipeline,Expansion,Mid-Market,,Existing Customer,,,
+""",
+    "deal_stage_history.csv": """\
+deal_id,stage,entered_at,amount,expected_close_date,forecast_category
+D1,Prospecting,2024-01-02,600,2024-01-20,Pipeline
+D1,Proposal,2024-01-10,600,2024-01-20,Commit
+D1,Closed Won,2024-01-18,600,,Closed
+D2,Prospecting,2024-01-05,900,2024-02-01,Pipeline
+D2,Qualification,2024-01-15,900,2024-02-01,Pipeline
+D2,Qualification,2024-02-01,900,2024-02-20,Pipeline
+D2,Closed Lost,2024-02-10,900,,Omitted
+D3,Prospecting,2024-01-10,35000,2024-02-15,Pipeline
+D3,Qualification,2024-01-12,35000,2024-02-15,Pipeline
+D3,Proposal,2024-01-20,32000,2024-02-15,Best Case
+D3,Negotiation,2024-01-28,30000,2024-02-15,Commit
+D3,Closed Won,2024-02-02,30000,,Closed
+D4,Prospecting,2024-02-01,15000,2024-03-31,Pipeline
+D4,Qualification,2024-02-10,15000,2024-03-31,Pipeline
+D4,Negotiation,2024-03-01,12000,2024-03-31,Commit
+D4,Negotiation,2024-03-20,12000,2024-04-30,Commit
+D5,Prospecting,2024-02-20,5000,2024-04-15,Pipeline
+D5,Proposal,2024-03-15,5000,2024-04-15,Best Case
+D6,Prospecting,2024-03-05,2400,2024-05-31,Pipeline
+D6,Qualification,2024-03-18,2400,2024-05-31,Pipeline
+D7,Prospecting,2024-02-10,8000,2024-03-10,Pipeline
+D7,Proposal,2024-02-25,8000,2024-03-10,Best Case
+D7,Closed Lost,2024-03-20,8000,,Omitted
+D8,Prospecting,2024-03-25,1200,2024-06-30,Pipeline
+""",
+    "deal_activities.csv": """\
+activity_id,deal_id,activity_at,kind,direction,contact
+A1,D1,2024-01-03 10:00:00,email,outbound,Lee
+A2,D1,2024-01-12 15:00:00,meeting,inbound,Lee
+A3,D3,2024-01-15 09:00:00,call,outbound,Kim
+A4,D3,2024-01-29 11:00:00,meeting,inbound,Kim
+A5,D4,2024-02-05 10:00:00,email,outbound,
+A6,D4,2024-03-02 16:00:00,call,inbound,Ray
+A7,D5,2024-02-21 10:00:00,email,outbound,
+A8,D7,2024-02-12 10:00:00,email,outbound,
+""",
+}
+
 
 @dataclass
 class Backend:
@@ -241,3 +296,41 @@ def health_backend(request: pytest.FixtureRequest, loaded_health_backend: Backen
     """Like ``backend``, with the health tables (accounts, usage, NPS, tickets) loaded too."""
     _mark_gap(request, loaded_health_backend.name)
     return loaded_health_backend
+
+
+@pytest.fixture(scope="session")
+def pipeline_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The company plus its deal tables (a separate home, so ``backend`` keeps its 3 tables)."""
+    folder = tmp_path_factory.mktemp("backend-pipeline-company")
+    for name, text in {**COMPANY, **PIPELINE_TABLES}.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+@pytest.fixture(
+    scope="session",
+    params=[
+        "duckdb",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("pyspark", marks=pytest.mark.spark),
+    ],
+)
+def loaded_pipeline_backend(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    pipeline_folder: Path,
+) -> Iterator[Backend]:
+    name: str = request.param
+    home = tmp_path_factory.mktemp(f"home-pipeline-{name}")
+    url = _warehouse_url(name, request)
+    ctx = AppContext(Settings(home=home, warehouse_url=url, database_url=None))
+    load_paths(ctx, [pipeline_folder], source="test")
+    yield Backend(name, ctx)
+    ctx.close()
+
+
+@pytest.fixture
+def pipeline_backend(request: pytest.FixtureRequest, loaded_pipeline_backend: Backend) -> Backend:
+    """Like ``backend``, with the deal tables (deals, stage history, activities) loaded too."""
+    _mark_gap(request, loaded_pipeline_backend.name)
+    return loaded_pipeline_backend

@@ -14,7 +14,16 @@ from revintel.api.errors import install_error_handlers
 from revintel.api.routes import churn as churn_routes
 from revintel.api.routes import clv as clv_routes
 from revintel.api.routes import forecast as forecast_routes
-from revintel.api.routes import health, health_scores, loads, tables
+from revintel.api.routes import (
+    health,
+    health_scores,
+    loads,
+    revenue_accounts,
+    revenue_analytics,
+    revenue_deals,
+    revenue_forecast,
+    tables,
+)
 from revintel.api.routes import metrics as metrics_routes
 from revintel.api.routes import models as models_routes
 from revintel.app.context import AppContext
@@ -68,6 +77,8 @@ def create_app(ctx: AppContext | None = None, *, bind_host: str | None = None) -
     app.include_router(clv_routes.router, prefix=API_PREFIX)
     app.include_router(churn_routes.router, prefix=API_PREFIX)
     app.include_router(models_routes.router, prefix=API_PREFIX)
+    for module in (revenue_analytics, revenue_forecast, revenue_deals, revenue_accounts):
+        app.include_router(module.router, prefix=API_PREFIX)
     return app
 
 

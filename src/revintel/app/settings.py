@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from revintel.churn import config as churn_config
 from revintel.core.config import Settings
 from revintel.health import config as health_config
+from revintel.pipeline import config as pipeline_config
 from revintel.store.settings_files import SettingsFile, Validate
 
 T = TypeVar("T", bound=BaseModel)
@@ -56,6 +57,9 @@ HEALTH: Section[health_config.HealthConfig] = Section(
 )
 CHURN: Section[churn_config.ChurnConfig] = Section(
     "churn", churn_config.FILE, churn_config.validate_config, churn_config.to_toml
+)
+PIPELINE: Section[pipeline_config.PipelineConfig] = Section(
+    "pipeline", pipeline_config.FILE, pipeline_config.validate_config, pipeline_config.to_toml
 )
 
 

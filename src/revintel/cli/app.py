@@ -208,6 +208,9 @@ app.add_typer(churn_app, name="churn")
 from revintel.cli.clv import clv_app  # noqa: E402
 
 app.add_typer(clv_app, name="clv")
+from revintel.cli.pipeline import pipeline_app  # noqa: E402
+
+app.add_typer(pipeline_app, name="pipeline")
 from revintel.cli.metrics import anomalies_command, forecast_command, metrics_app  # noqa: E402
 
 app.add_typer(metrics_app, name="metrics")

@@ -582,6 +582,24 @@ DEALS = TableContract(
             required=False,
             nullable=True,
         ),
+        _col(
+            "loss_reason",
+            "str",
+            "Why a lost deal was lost (price, competitor, no decision, …), blank otherwise.",
+            required=False,
+            nullable=True,
+        ),
+        _col(
+            "discount_pct",
+            "float",
+            "Discount off list price as a fraction (0.2 = 20% off).",
+            required=False,
+            nullable=True,
+            ge=0,
+            le=1,
+        ),
+        _col("seats", "int", "Seats (users) the deal is for.", required=False, nullable=True, ge=0),
+        _col("product", "str", "Product or plan sold.", required=False, nullable=True),
     ),
     primary_key=("deal_id",),
     foreign_keys=(ForeignKey("account_id", "customers", "customer_id"),),
@@ -590,14 +608,62 @@ DEALS = TableContract(
 
 DEAL_STAGE_HISTORY = TableContract(
     name="deal_stage_history",
-    description="Each stage a deal entered, and when.",
+    description=(
+        "Each change to a deal, and when: a row each time it entered a stage, and a row (in the "
+        "same stage) each time its amount, expected close date or forecast category changed."
+    ),
     columns=(
         _col("deal_id", "str", "The deal (deals.deal_id)."),
-        _col("stage", "str", "Stage entered.", allowed=DEAL_STAGES),
-        _col("entered_at", "date", "Date the stage was entered."),
-        _col("amount", "float", "Deal amount at that time.", required=False, nullable=True, ge=0),
+        _col(
+            "stage",
+            "str",
+            "Stage entered (or the deal's stage at the change).",
+            allowed=DEAL_STAGES,
+        ),
+        _col("entered_at", "date", "Date of the change."),
+        _col("amount", "float", "Deal amount from then on.", required=False, nullable=True, ge=0),
+        _col(
+            "expected_close_date",
+            "date",
+            "Expected close date from then on.",
+            required=False,
+            nullable=True,
+        ),
+        _col(
+            "forecast_category",
+            "str",
+            "Rep's forecast category from then on.",
+            required=False,
+            nullable=True,
+            allowed=FORECAST_CATEGORIES,
+        ),
     ),
     primary_key=("deal_id", "stage", "entered_at"),
+    foreign_keys=(ForeignKey("deal_id", "deals", "deal_id"),),
+)
+
+DEAL_ACTIVITY_KINDS = ("email", "call", "meeting", "note")
+ACTIVITY_DIRECTIONS = ("inbound", "outbound")
+
+DEAL_ACTIVITIES = TableContract(
+    name="deal_activities",
+    description="Sales activity on each deal: emails, calls, meetings and notes.",
+    columns=(
+        _col("activity_id", "str", "Unique activity identifier.", unique=True),
+        _col("deal_id", "str", "The deal (deals.deal_id)."),
+        _col("activity_at", "datetime", "When it happened."),
+        _col("kind", "str", "email, call, meeting or note.", allowed=DEAL_ACTIVITY_KINDS),
+        _col(
+            "direction",
+            "str",
+            "inbound (from the buyer) or outbound (from us).",
+            required=False,
+            nullable=True,
+            allowed=ACTIVITY_DIRECTIONS,
+        ),
+        _col("contact", "str", "Buyer contact involved.", required=False, nullable=True),
+    ),
+    primary_key=("activity_id",),
     foreign_keys=(ForeignKey("deal_id", "deals", "deal_id"),),
 )
 
@@ -672,6 +738,7 @@ CONTRACTS: dict[str, TableContract] = {
         SUPPORT_TICKETS,
         DEALS,
         DEAL_STAGE_HISTORY,
+        DEAL_ACTIVITIES,
         TOUCHPOINTS,
         CONVERSIONS,
         PREDICTIONS,

@@ -52,6 +52,12 @@ PAGES: list[PageSpec] = [
     PageSpec("Churn & LTV", "threshold_roi.py", "Threshold & ROI", ":material/tune:"),
     PageSpec("Churn & LTV", "model_training.py", "Model Training", ":material/model_training:"),
     PageSpec("Churn & LTV", "lifetime_value.py", "Lifetime Value", ":material/savings:"),
+    PageSpec("Pipeline", "pipeline.py", "Pipeline", ":material/filter_alt:"),
+    PageSpec("Pipeline", "pipeline_forecast.py", "Forecast", ":material/query_stats:"),
+    PageSpec("Pipeline", "deals.py", "Deals", ":material/handshake:"),
+    PageSpec("Pipeline", "scenarios.py", "Scenarios", ":material/science:"),
+    PageSpec("Pipeline", "competitors.py", "Competitors", ":material/swords:"),
+    PageSpec("Pipeline", "expansion.py", "Expansion", ":material/trending_up:"),
 ]
 
 
