@@ -27,6 +27,8 @@ Planted effects (``truth/deal_signals``, one row per deal)
   - activity thins: the daily rate ``ACTIVITY_RATE[segment]`` is multiplied by
     ``ACTIVITY_THINNING`` (1 on track, 0.6 for a deal that slips, 0.3 headed to loss), and fewer
     of the buyer's messages come in (``ACTIVITY_INBOUND``).
+  A deal that does not slip may close early instead (``CLOSE_EARLY_SHARE``, won or lost alike):
+  its expected close date was up to ``CLOSE_EARLY_MAX`` of its life after the day it closed.
   Before the late part every deal has the same activity rate and inbound share for its segment,
   and its expected close date, amount path and category follow its stages only: a snapshot at
   mid-life carries none of these signs.
@@ -138,7 +140,8 @@ def build_details(
     known = deals.account >= 0
     drawn = categorical(rng, P.PLAN_MIX, deals.segment)
     # A prospect's deal too large for the Pro price list is for the Enterprise plan.
-    drawn = np.where(deals.amount > 12.0 * P.PRICE_POINTS[P.PRO][-1] * 1.3, P.ENTERPRISE_PLAN, drawn)
+    too_large = deals.amount > 12.0 * P.PRICE_POINTS[P.PRO][-1] * 1.3
+    drawn = np.where(too_large, P.ENTERPRISE_PLAN, drawn)
     product = np.where(known, population_plan[np.maximum(deals.account, 0)], drawn).astype(np.int64)
     competing = COMBO_COMPETITOR[deals.combo] > 0
     share = P.DEAL_DISCOUNT_SHARE[deals.segment] + P.DEAL_DISCOUNT_COMPETITOR_SHARE * competing
@@ -196,6 +199,10 @@ def build_changes(
     closed = deals.closed >= 0
     final_expected = np.where(closed, deals.closed, deals.expected_close)
     last_day = np.where(closed, deals.closed - 1, tl.window_end)
+    # Expected close before the close: a closed deal that did not slip may close early.
+    early = closed & ~details.slips & (rng.random(n) < P.CLOSE_EARLY_SHARE)
+    early_by = np.rint(rng.random(n) * P.CLOSE_EARLY_MAX * (deals.closed - deals.created))
+    planned = final_expected + np.where(early, early_by, 0).astype(np.int64)
 
     # Pushes: 1-3 distinct days in the late part, the old expected date a few days after each.
     slipping = np.flatnonzero(details.slips)
@@ -215,7 +222,7 @@ def build_changes(
     # Expected close after j pushes, j = 0..k: [t_1+g, ..., t_k+g, final] (just [final] if k=0).
     e_count = k + 1
     e_offset = np.cumsum(e_count) - e_count
-    e_flat = np.repeat(final_expected, e_count)
+    e_flat = np.repeat(planned, e_count)
     rank = np.arange(len(push_deal)) - (np.cumsum(k) - k)[push_deal]
     e_flat[e_offset[push_deal] + rank] = push_day + notice[push_deal]
 
@@ -247,6 +254,7 @@ def build_changes(
     before = push_count[start] - (kind[start] == 1)
     done = push_count - before  # pushes so far, this deal
     expected = e_flat[e_offset[deal] + done]
+    expected = np.where(stage >= WON_STAGE, final_expected[deal], expected)  # closed on its day
     lowered = np.minimum(done - done[last_entry], 1)  # one level at most within a stage
     base = FORECAST_BY_STAGE[stage]
     category = np.where(stage >= WON_STAGE, base, np.maximum(base - lowered, 0))

@@ -276,6 +276,10 @@ ACTIVITY_INBOUND = np.array([0.40, 0.30, 0.15])  # late inbound share: on track,
 SLIP_SHARE = np.array([0.25, 0.55])  # deals whose expected close is pushed: won / to loss
 SLIP_EXTRA_PUSH = 0.3  # each of up to two further pushes
 SLIP_NOTICE_DAYS = 10  # a push comes up to this many days before the old expected close
+# Deals that do not slip still close early at times: their expected close date (set when created)
+# was up to CLOSE_EARLY_MAX of their life after the day they closed, won or lost alike.
+CLOSE_EARLY_SHARE = 0.4
+CLOSE_EARLY_MAX = 0.25
 AMOUNT_CUT_SHARE = np.array([0.10, 0.35])  # deals whose amount is cut late: won / to loss
 AMOUNT_CUT_RANGE = (0.15, 0.40)  # relative size of the cut
 CONTACT_POOL = 400  # buyer contact names drawn once; a deal talks to 1-6 of them

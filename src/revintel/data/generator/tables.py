@@ -8,13 +8,13 @@ import pyarrow as pa
 from revintel.data.generator import columns as C
 from revintel.data.generator import params as P
 from revintel.data.generator.anomalies import AnomalyRecord
+from revintel.data.generator.deal_signals import Activities, DealChanges, DealDetails
 from revintel.data.generator.marketing import (
     Conversions,
     Touchpoints,
     campaign_names,
     source_names,
 )
-from revintel.data.generator.deal_signals import Activities, DealChanges, DealDetails
 from revintel.data.generator.population import NamePool, Population
 from revintel.data.generator.sales import (
     COMBO_COMPETITOR,
