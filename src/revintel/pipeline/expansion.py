@@ -130,9 +130,7 @@ def expansion_outcomes(
     m = mrr.mutate(month_idx=month_of_text(mrr.month), mrr=mrr.mrr.cast("float64"))
     m = m.select(account_id=m.customer_id, month_idx=m.month_idx, mrr=m.mrr)
     if holdings is not None:
-        h = holdings.select(
-            _ha="account_id", _hm="month_idx", plan_rank="plan_rank", seats="seats"
-        )
+        h = holdings.select(_ha="account_id", _hm="month_idx", plan_rank="plan_rank", seats="seats")
         m = m.left_join(h, [m.account_id == h._ha, m.month_idx == h._hm]).select(
             "account_id", "month_idx", "mrr", "plan_rank", "seats"
         )
@@ -154,7 +152,9 @@ def expansion_outcomes(
         mrr=joined.mrr,
         plan_rank=joined.plan_rank,
         seats=joined.seats,
-    ).aggregate(future_mrr=joined._mrr.max(), future_plan=joined._p.max(), future_seats=joined._s.max())
+    ).aggregate(
+        future_mrr=joined._mrr.max(), future_plan=joined._p.max(), future_seats=joined._s.max()
+    )
     grew = agg.future_mrr.notnull() & (agg.future_mrr > agg.mrr * (1.0 + EXPANSION_TOLERANCE))
     more_seats = agg.seats.notnull() & (agg.future_seats > agg.seats)
     higher_plan = agg.plan_rank.notnull() & (agg.future_plan > agg.plan_rank)
@@ -180,7 +180,8 @@ def weights_of(config: ExpansionConfig) -> dict[str, float]:
 
 
 def _clip01(expr: pl.Expr) -> pl.Expr:
-    return pl.min_horizontal(pl.max_horizontal(expr, pl.lit(0.0)), pl.lit(1.0))
+    """``expr`` clipped to 0–1; null (a missing signal) stays null."""
+    return expr.clip(0.0, 1.0)
 
 
 def score_signals(frame: pl.DataFrame, config: ExpansionConfig) -> pl.DataFrame:
@@ -254,7 +255,9 @@ def with_deciles(frame: pl.DataFrame) -> pl.DataFrame:
     = ⌈rank × 10 ÷ accounts scored that month⌉.
     """
     scored = frame.filter(pl.col("expansion_score").is_not_null())
-    scored = scored.sort(["month_idx", "expansion_score", "account_id"], descending=[False, True, False])
+    scored = scored.sort(
+        ["month_idx", "expansion_score", "account_id"], descending=[False, True, False]
+    )
     scored = scored.with_columns(
         _rank=pl.int_range(1, pl.len() + 1).over("month_idx"),
         _n=pl.len().over("month_idx"),
@@ -302,9 +305,7 @@ class ExpansionBacktest:
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in self.__slots__}
-        out["deciles"] = [
-            {k: getattr(d, k) for k in DecileRow.__slots__} for d in self.deciles
-        ]
+        out["deciles"] = [{k: getattr(d, k) for k in DecileRow.__slots__} for d in self.deciles]
         return out
 
 
@@ -330,11 +331,15 @@ def _lift_interval(
 ) -> tuple[float | None, float | None]:
     """95% percentile interval of the lift, resampling accounts (all their months together,
     since one account's months are not independent)."""
-    per = frame.group_by("account_id").agg(
-        n=pl.len(),
-        e=pl.col("expanded").sum(),
-        t=(pl.col("decile") == 1).sum(),
-        te=((pl.col("decile") == 1) & (pl.col("expanded") == 1)).sum(),
+    per = (
+        frame.group_by("account_id")
+        .agg(
+            n=pl.len(),
+            e=pl.col("expanded").sum(),
+            t=(pl.col("decile") == 1).sum(),
+            te=((pl.col("decile") == 1) & (pl.col("expanded") == 1)).sum(),
+        )
+        .sort("account_id")
     )
     k = per.height
     if k < 2:

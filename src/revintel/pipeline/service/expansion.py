@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from revintel.core.calendar import month_label, parsed_month
-from revintel.core.errors import InvalidOption, NotFoundError, OutsideTheData
+from revintel.core.errors import InvalidOption, NoDataError, NotFoundError, OutsideTheData
 from revintel.core.text import check_text
 from revintel.pipeline.config import ExpansionConfig, load_config
 from revintel.pipeline.expansion import (
@@ -261,4 +261,122 @@ def expansion_scores(
         backtest=scored.backtest,
         weights=weights,
         notes=list(scored.notes),
+    )
+
+
+@dataclass(frozen=True)
+class AccountInputs:
+    """An account's signals given directly (brief 003's ``calculate_expansion_score(account)``):
+    scored with the same rule, placed among the latest month's scores for its decile."""
+
+    active_users: int | None = None
+    licensed_seats: int | None = None
+    users_3_months_ago: int | None = None
+    key_feature_adoption: float | None = None
+    plan: str | None = None
+    health_score: float | None = None
+    nps_score: int | None = None
+    arr: float | None = None
+
+
+@dataclass(frozen=True)
+class InputScore:
+    """The score of :class:`AccountInputs`, its points, reasons and (with data loaded) the decile
+    it would fall in this month and the expected expansion ARR that decile implies."""
+
+    expansion_score: float | None
+    points: dict[str, float | None]
+    reasons: list[Reason]
+    decile: int | None
+    expansion_probability: float | None
+    expected_expansion_arr: float | None
+    month: str | None
+    notes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["reasons"] = [
+            {"signal": r.signal, "points": r.points, "evidence": r.evidence} for r in self.reasons
+        ]
+        return out
+
+
+def score_inputs(
+    rt: Runtime, inputs: AccountInputs, *, config: ExpansionConfig | None = None
+) -> InputScore:
+    """Score ``inputs`` with the expansion rule; :class:`InvalidExpansionOption` names a field
+    out of range. Where account data is loaded, the score is placed among the latest month's."""
+    checks = (
+        ("active_users", inputs.active_users, 0, None),
+        ("licensed_seats", inputs.licensed_seats, 0, None),
+        ("users_3_months_ago", inputs.users_3_months_ago, 0, None),
+        ("key_feature_adoption", inputs.key_feature_adoption, 0, 1),
+        ("health_score", inputs.health_score, 0, 100),
+        ("nps_score", inputs.nps_score, 0, 10),
+        ("arr", inputs.arr, 0, None),
+    )
+    for name, value, lo, hi in checks:
+        if value is None:
+            continue
+        if value < lo or (hi is not None and value > hi):
+            bound = f"between {lo} and {hi}" if hi is not None else f"≥ {lo}"
+            raise InvalidExpansionOption(f"{name} = {value}: expected a number {bound}")
+    if inputs.plan is not None and inputs.plan not in PLAN_ORDER:
+        raise InvalidExpansionOption(
+            f"plan = {inputs.plan!r}: expected one of {', '.join(PLAN_ORDER)}"
+        )
+    cfg = config if config is not None else load_config(rt.settings).expansion
+    row = pl.DataFrame(
+        {
+            "account_id": ["input"],
+            "active_users": [inputs.active_users],
+            "licensed_seats": [inputs.licensed_seats],
+            "users_before": [inputs.users_3_months_ago],
+            "key_feature_adoption": [inputs.key_feature_adoption],
+            "plan_rank": [None if inputs.plan is None else PLAN_ORDER.index(inputs.plan)],
+            "health_score": [inputs.health_score],
+            "nps_score": [inputs.nps_score],
+        },
+        schema={
+            "account_id": pl.String,
+            "active_users": pl.Int64,
+            "licensed_seats": pl.Int64,
+            "users_before": pl.Int64,
+            "key_feature_adoption": pl.Float64,
+            "plan_rank": pl.Int64,
+            "health_score": pl.Float64,
+            "nps_score": pl.Int64,
+        },
+    )
+    scored = score_signals(row, cfg).row(0, named=True)
+    score = scored["expansion_score"]
+    notes: list[str] = []
+    decile = rate = expected = None
+    month = None
+    if score is None:
+        notes.append("No signal was given: nothing to score.")
+    else:
+        try:
+            data = _SCORED.get(rt.warehouse, cfg.model_dump_json(), lambda: _compute(rt, cfg))
+        except (MissingAccountData, NoDataError) as exc:
+            notes.append(f"No decile or expected ARR: {exc}")
+        else:
+            now = data.frame.filter(pl.col("month_idx") == data.last_month)
+            month = month_label(data.last_month)
+            above = int((now["expansion_score"] > score).sum())
+            decile = min(10, above * 10 // max(now.height, 1) + 1)
+            rates = {d.decile: d for d in data.backtest.deciles}
+            if decile in rates:
+                rate = round(rates[decile].expansion_rate, 4)
+                if inputs.arr is not None:
+                    expected = round(inputs.arr * rates[decile].uplift_ratio, 2)
+    return InputScore(
+        expansion_score=score,
+        points={s: scored.get(f"points_{s}") for s in SIGNALS},
+        reasons=reasons_of(scored, cfg.reason_min),
+        decile=decile,
+        expansion_probability=rate,
+        expected_expansion_arr=expected,
+        month=month,
+        notes=notes,
     )
