@@ -107,7 +107,8 @@ def test_settings_change_the_score(planted: AppContext) -> None:
 
 def test_given_signals_are_scored_and_placed_among_the_accounts(planted: AppContext) -> None:
     result = score_inputs(
-        planted, AccountInputs(active_users=10, licensed_seats=10, key_feature_adoption=0.8, arr=1200)
+        planted,
+        AccountInputs(active_users=10, licensed_seats=10, key_feature_adoption=0.8, arr=1200),
     )
     assert result.expansion_score is not None and result.decile == 1
     assert result.expected_expansion_arr is not None and result.expected_expansion_arr > 0
@@ -140,7 +141,9 @@ def test_outcomes_count_more_seats_with_more_mrr_only(planted: AppContext) -> No
         subs, payments=None, from_month="2023-01", to_month="2023-12"
     )
     lo, hi = 2023 * 12, 2023 * 12 + 8
-    out = pl.from_arrow(wh.to_arrow(expansion_outcomes(mrr, plan_ranks(subs, lo, hi + 3), lo, hi, 3)))
+    out = pl.from_arrow(
+        wh.to_arrow(expansion_outcomes(mrr, plan_ranks(subs, lo, hi + 3), lo, hi, 3))
+    )
     grower = out.filter(pl.col("account_id") == "A000").sort("month_idx")  # expands in May
     assert grower["expanded"].to_list() == [0, 1, 1, 1, 0, 0, 0, 0, 0]
     assert grower["expansion_mrr"].to_list()[1] == pytest.approx(50.0)

@@ -29,7 +29,8 @@ FROM_ACCOUNTS = error_responses(
     422,
     descriptions={
         404: "The account is not scored.",
-        409: "A table it needs (subscriptions, usage) is not loaded.",
+        409: "A table it needs (subscriptions, usage) is not loaded, or the month is outside "
+        "the data.",
     },
 )
 
