@@ -104,13 +104,13 @@ def test_weights_and_ranges_come_from_the_settings() -> None:
 
 
 def test_settings_are_validated_with_the_field_named() -> None:
-    with pytest.raises(InvalidPipelineConfig, match="expansion.weight_health"):
+    with pytest.raises(InvalidPipelineConfig, match=r"expansion\.weight_health"):
         validate_config({"expansion": {"weight_health": -1}})
     with pytest.raises(InvalidPipelineConfig, match="at least one weight above 0"):
         validate_config({"expansion": {f"weight_{s}": 0 for s in SIGNALS}})
     with pytest.raises(InvalidPipelineConfig, match="utilisation_full"):
         validate_config({"expansion": {"utilisation_floor": 1.0, "utilisation_full": 0.9}})
-    with pytest.raises(InvalidPipelineConfig, match="expansion.colour"):
+    with pytest.raises(InvalidPipelineConfig, match=r"expansion\.colour"):
         validate_config({"expansion": {"colour": 1}})
     text = to_toml(PipelineConfig())
     assert "[expansion]" in text and '"weight_health" = 0.25' in text

@@ -112,7 +112,7 @@ def test_given_signals_are_scored_and_placed_among_the_accounts(planted: AppCont
     )
     assert result.expansion_score is not None and result.decile == 1
     assert result.expected_expansion_arr is not None and result.expected_expansion_arr > 0
-    with pytest.raises(InvalidExpansionOption, match="key_feature_adoption = 1.5"):
+    with pytest.raises(InvalidExpansionOption, match=r"key_feature_adoption = 1\.5"):
         score_inputs(planted, AccountInputs(key_feature_adoption=1.5))
     with pytest.raises(InvalidExpansionOption, match="plan = 'Gold'"):
         score_inputs(planted, AccountInputs(plan="Gold"))
