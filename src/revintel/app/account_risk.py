@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from revintel.core.runtime import Runtime
 
 RISK_LEVELS = {"High": "high", "Medium": "medium", "Low": "low", "Safe": "low"}
-"""The churn model's tier → the risk level (brief 003's high / medium / low)."""
+"""The churn model's tier → the risk level (high / medium / low)."""
 HEALTH_LEVELS = {"Critical": "high", "At Risk": "medium", "Healthy": "low"}
 """The health tier → the risk level, when no churn model has scored the account."""
 

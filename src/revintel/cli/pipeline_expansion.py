@@ -1,4 +1,4 @@
-"""``revintel pipeline`` commands: expansion (docs/pipeline.md, Expansion)."""
+"""``revintel pipeline`` commands: expansion (docs/pipeline.md, Expansion opportunity)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Expansion opportunity score per customer, and its backtest (``docs/pipeline.md``, Expansion).
+"""Expansion opportunity score per customer, and its backtest (``docs/pipeline.md``,
+Expansion opportunity).
 
 Two layers, as elsewhere:
 
@@ -190,7 +191,7 @@ def score_signals(frame: pl.DataFrame, config: ExpansionConfig) -> pl.DataFrame:
 
     ``frame`` has ``active_users``, ``licensed_seats``, ``users_before``,
     ``key_feature_adoption``, ``plan_rank``, ``health_score`` and ``nps_score`` (any may be
-    null). Levels (``docs/pipeline.md``, Expansion):
+    null). Levels (``docs/pipeline.md``, Expansion opportunity):
 
     * seat utilisation u = active users ÷ licensed seats: (u − floor) ÷ (full − floor), clipped;
     * usage growth g = active users ÷ active users 3 months before − 1: g ÷ growth_full, clipped;

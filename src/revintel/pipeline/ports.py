@@ -1,10 +1,10 @@
 """What the pipeline capability needs of other capabilities, as ports the application plugs.
 
-Expansion scoring (``docs/pipeline.md``, Expansion) reads each account's health score and its
-usage and NPS inputs month by month (health's definitions) and, for its backtest, MRR per
-customer and month (the metrics' definition). The pipeline never imports those capabilities:
-``revintel/app/wiring.py`` plugs adapters with :func:`plug_expansion` when ``revintel.app`` is
-imported, and a test may plug fakes.
+Expansion scoring (``docs/pipeline.md``, Expansion opportunity) reads each account's health
+score and its usage and NPS inputs month by month (health's definitions) and, for its backtest,
+MRR per customer and month (the metrics' definition). The pipeline never imports those
+capabilities: ``revintel/app/wiring.py`` plugs adapters with :func:`plug_expansion` when
+``revintel.app`` is imported, and a test may plug fakes.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Expansion opportunities: every paying account scored, with reasons, an expected expansion ARR
-and the score's backtest lift (``docs/pipeline.md``, Expansion).
+and the score's backtest lift (``docs/pipeline.md``, Expansion opportunity).
 
 The health score and its usage and NPS inputs (health) and MRR per month (metrics) come through
 :mod:`revintel.pipeline.ports`; the plan and the growth of active users are read here with the
@@ -63,7 +63,7 @@ class AccountExpansion:
     arr: float | None
     plan: str | None
     expansion_score: float
-    """0–100: the sum of ``points`` of its signals (``docs/pipeline.md``, Expansion score)."""
+    """0–100: the sum of ``points`` of its signals (``docs/pipeline.md``, Expansion opportunity)."""
     decile: int
     """1 = the top 10% of the month's scores."""
     expansion_probability: float
@@ -266,7 +266,7 @@ def expansion_scores(
 
 @dataclass(frozen=True)
 class AccountInputs:
-    """An account's signals given directly (brief 003's ``calculate_expansion_score(account)``):
+    """An account's signals given directly (``POST /accounts/expansion-score`` with ``signals``):
     scored with the same rule, placed among the latest month's scores for its decile."""
 
     active_users: int | None = None

@@ -51,7 +51,8 @@ def render(ctx: AppContext) -> None:
         "Paying accounts ranked by expansion opportunity: seat utilisation, usage growth, "
         "feature adoption, plan headroom, health and NPS, each adding points to a 0–100 score. "
         "Beside the list, the score's backtest: how often the top decile actually expanded in the "
-        "following months against the base rate. Definitions: docs/pipeline.md (Expansion)."
+        "following months against the base rate. Definitions: docs/pipeline.md (Expansion "
+        "opportunity)."
     )
     if not has_data(ctx):
         render_empty_state(ctx)
