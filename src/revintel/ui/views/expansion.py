@@ -118,9 +118,10 @@ def render_kpis(report: ExpansionReport) -> None:
         border=True,
     )
     cols[3].metric(
-        "Expected expansion ARR (listed)",
+        "Expected expansion ARR",
         money(report.expected_expansion_arr),
-        help="Σ ARR × the mean expansion ARR ÷ ARR of the account's decile in the backtest.",
+        help="Of the accounts listed: Σ ARR × the mean expansion ARR ÷ ARR of the account's "
+        "decile in the backtest.",
         border=True,
     )
 
