@@ -196,3 +196,18 @@ def test_reasons_name_the_strong_signals_with_their_evidence() -> None:
     assert reasons[0].evidence == "19 of 20 licensed seats in use (95%)"
     assert reasons[2].evidence == "active users +90% in 3 months (10 → 19)"
     assert sum(r.points for r in reasons) <= row["expansion_score"] + 0.2
+
+
+def test_expansion_settings_round_trip_through_the_settings_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import tomllib
+
+    from revintel.pipeline.config import FILE, load_config
+    from tests.conftest import isolated_settings
+
+    config = PipelineConfig(expansion=ExpansionConfig(weight_plan_headroom=0.0, nps_floor=7.0))
+    text = to_toml(config)
+    assert validate_config(tomllib.loads(text)) == config
+    settings = isolated_settings(tmp_path / "home")
+    settings.home.mkdir(parents=True)
+    (settings.home / FILE.filename).write_text(text)
+    assert load_config(settings).expansion.nps_floor == 7.0
