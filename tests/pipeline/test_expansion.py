@@ -211,3 +211,33 @@ def test_expansion_settings_round_trip_through_the_settings_file(tmp_path) -> No
     settings.home.mkdir(parents=True)
     (settings.home / FILE.filename).write_text(text)
     assert load_config(settings).expansion.nps_floor == 7.0
+
+
+def test_the_fitted_comparison_finds_the_signal_that_predicts() -> None:
+    from revintel.pipeline.expansion import compare_fitted
+
+    rng = np.random.default_rng(3)
+    n, months = 300, 9
+    frame = pl.DataFrame(
+        {
+            "account_id": [f"A{i:03d}" for i in range(n)] * months,
+            "month_idx": np.repeat(np.arange(months), n),
+            "month": [f"2024-{m + 1:02d}" for m in np.repeat(np.arange(months), n)],
+            **{f"level_{s}": rng.random(n * months) for s in SIGNALS},
+        }
+    )
+    frame = frame.with_columns(
+        expansion_score=pl.mean_horizontal([f"level_{s}" for s in SIGNALS]) * 100,
+        expanded=(pl.col("level_health") + 0.1 * pl.Series(rng.random(n * months)) > 0.85).cast(
+            pl.Int64
+        ),
+    )
+    result = compare_fitted(frame)
+    assert result is not None and result.first_holdout_month == "2024-07"
+    assert result.train_account_months == 6 * n and result.holdout_account_months == 3 * n
+    assert result.suggested_weights["health"] > 0.6
+    assert result.fitted_auc is not None and result.rule_auc is not None
+    assert result.fitted_auc > 0.9 > result.rule_auc
+    assert result.fitted_lift is not None and result.rule_lift is not None
+    assert result.fitted_lift > result.rule_lift
+    assert compare_fitted(frame.filter(pl.col("month_idx") < 2)) is None

@@ -78,5 +78,17 @@ def expansion_command(
         f"expansion within {b.horizon_months} months): top decile {percent(b.top_decile_rate)} "
         f"vs base rate {percent(b.base_rate)}, lift {lift}{ci}; ROC AUC {auc}."
     )
+    f = b.fitted
+    if f is not None:
+        weights = ", ".join(f"{k} {v:.2f}" for k, v in f.suggested_weights.items())
+        typer.echo(
+            f"Held out from {f.first_holdout_month} ({f.holdout_account_months:,} account-months): "
+            f"the rule's lift {_x(f.rule_lift)}, weights fitted on the months before "
+            f"{_x(f.fitted_lift)}; fitted weights: {weights}."
+        )
     for note in report.notes:
         typer.echo(note)
+
+
+def _x(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}×"

@@ -303,11 +303,36 @@ class ExpansionBacktest:
     """Each signal's own ROC AUC against expansion, over the rows that have it (0.5: no
     information; below 0.5: it ranks the wrong way on this data)."""
     deciles: list[DecileRow]
+    fitted: FittedComparison | None = None
+    """The rule against weights fitted on the earlier months, both on the later months."""
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in self.__slots__}
         out["deciles"] = [{k: getattr(d, k) for k in DecileRow.__slots__} for d in self.deciles]
+        out["fitted"] = None if self.fitted is None else self.fitted.to_dict()
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class FittedComparison:
+    """A logistic regression of expansion on the six signal levels, fitted on the earlier
+    backtest months, against the rule, both measured on the later (held-out) months
+    (``docs/pipeline.md``, Expansion opportunity)."""
+
+    first_holdout_month: str
+    train_account_months: int
+    holdout_account_months: int
+    rule_lift: float | None
+    fitted_lift: float | None
+    rule_auc: float | None
+    fitted_auc: float | None
+    coefficients: dict[str, float]
+    """Log-odds per unit of each level (0–1)."""
+    suggested_weights: dict[str, float]
+    """The positive coefficients, scaled to sum to 1 (a negative one gets weight 0)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}
 
 
 def roc_auc(score: np.ndarray, label: np.ndarray) -> float | None:
@@ -417,6 +442,66 @@ def backtest(
             )
             for r in by.iter_rows(named=True)
         ],
+    )
+
+
+TRAIN_SHARE = 2 / 3
+"""Share of the backtest months (the earliest) the comparison's regression is fitted on."""
+
+
+def _top_lift(frame: pl.DataFrame, score: str) -> tuple[float | None, float | None]:
+    """Lift of the top decile by ``score`` (deciles within each month) and its ROC AUC."""
+    ranked = with_deciles(frame.with_columns(pl.col(score).alias("expansion_score")))
+    base = float(ranked["expanded"].mean())  # type: ignore[arg-type]
+    top = ranked.filter(pl.col("decile") == 1)["expanded"]
+    lift = float(top.mean()) / base if base > 0 and top.len() else None  # type: ignore[arg-type]
+    auc = roc_auc(ranked[score].to_numpy(), ranked["expanded"].to_numpy().astype(np.int64))
+    return lift, auc
+
+
+def compare_fitted(rows: pl.DataFrame, train_share: float = TRAIN_SHARE) -> FittedComparison | None:
+    """Fit expansion on the signal levels over the earliest ``train_share`` of the months of
+    ``rows`` (scored, with ``expanded``) and compare its top-decile lift with the rule's on the
+    remaining months; None with fewer than 3 months or one class missing in either part."""
+    from sklearn.linear_model import LogisticRegression
+
+    rows = rows.filter(pl.col("expansion_score").is_not_null() & pl.col("expanded").is_not_null())
+    months = sorted(rows["month_idx"].unique().to_list())
+    if len(months) < 3:
+        return None
+    cut = months[max(1, int(len(months) * train_share))]
+    train = rows.filter(pl.col("month_idx") < cut)
+    test = rows.filter(pl.col("month_idx") >= cut)
+    if train["expanded"].n_unique() < 2 or test["expanded"].n_unique() < 2:
+        return None
+    levels = [f"level_{s}" for s in SIGNALS]
+    means = {c: train[c].mean() for c in levels}
+    fill = [
+        pl.col(c).fill_nan(None).fill_null(means[c] if means[c] is not None else 0.5)
+        for c in levels
+    ]
+    x_train = train.select(fill).to_numpy()
+    x_test = test.select(fill).to_numpy()
+    model = LogisticRegression(C=1.0, max_iter=1000)
+    model.fit(x_train, train["expanded"].to_numpy())
+    test = test.with_columns(_fitted=pl.Series(model.predict_proba(x_test)[:, 1]))
+    rule_lift, rule_auc = _top_lift(test, "expansion_score")
+    fitted_lift, fitted_auc = _top_lift(test, "_fitted")
+    coef = {s: round(float(c), 4) for s, c in zip(SIGNALS, model.coef_[0], strict=True)}
+    positive = {s: max(c, 0.0) for s, c in coef.items()}
+    total = sum(positive.values())
+    suggested = {s: round(c / total, 3) if total > 0 else 0.0 for s, c in positive.items()}
+    label = test.filter(pl.col("month_idx") == cut)["month"][0]
+    return FittedComparison(
+        first_holdout_month=label,
+        train_account_months=train.height,
+        holdout_account_months=test.height,
+        rule_lift=rule_lift,
+        fitted_lift=fitted_lift,
+        rule_auc=rule_auc,
+        fitted_auc=fitted_auc,
+        coefficients=coef,
+        suggested_weights=suggested,
     )
 
 

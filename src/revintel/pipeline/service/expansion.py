@@ -8,7 +8,7 @@ Ibis expressions of :mod:`revintel.pipeline.expansion`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -24,6 +24,7 @@ from revintel.pipeline.expansion import (
     MissingAccountData,
     Reason,
     backtest,
+    compare_fitted,
     expansion_outcomes,
     plan_ranks,
     reasons_of,
@@ -172,6 +173,7 @@ def _compute(rt: Runtime, config: ExpansionConfig) -> _Scored:
     scored = with_deciles(score_signals(frame, config))
     labelled = scored.filter(pl.col("month_idx") <= last_labelled)
     result = backtest(labelled, horizon)
+    result = replace(result, fitted=compare_fitted(labelled))
     return _Scored(scored, result, lo, hi, notes)
 
 

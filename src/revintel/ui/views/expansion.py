@@ -217,12 +217,29 @@ def render_backtest(b: ExpansionBacktest) -> None:
         f"{b.months} month-ends {b.first_month}–{b.last_month}, {b.account_months:,} "
         f"account-months; each scored with data up to that month only. Each signal alone:"
     )
+    fitted = b.fitted
+    if fitted is not None:
+        signals = signals.with_columns(
+            fitted_weight=pl.Series([fitted.suggested_weights.get(s) for s in b.signal_auc])
+        )
     st.dataframe(
         signals,
         hide_index=True,
         width="stretch",
-        column_config={"roc_auc": st.column_config.NumberColumn("ROC AUC", format="%.3f")},
+        column_config={
+            "roc_auc": st.column_config.NumberColumn("ROC AUC", format="%.3f"),
+            "fitted_weight": st.column_config.NumberColumn("fitted weight", format="%.2f"),
+        },
     )
+    if fitted is not None:
+        rule = "—" if fitted.rule_lift is None else f"{fitted.rule_lift:.2f}×"
+        fit = "—" if fitted.fitted_lift is None else f"{fitted.fitted_lift:.2f}×"
+        st.caption(
+            f"Held out from {fitted.first_holdout_month} "
+            f"({fitted.holdout_account_months:,} account-months): the score's top-decile lift "
+            f"{rule}; with weights fitted on the earlier months, {fit}. The fitted weights can be "
+            "set in the pipeline settings (expansion weights)."
+        )
 
 
 if __name__ == "__main__":  # Streamlit runs a page script as __main__
