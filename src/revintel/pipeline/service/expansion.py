@@ -98,6 +98,10 @@ class ExpansionReport:
     backtest: ExpansionBacktest
     weights: dict[str, float]
     notes: list[str] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+    """The segments of the month's scored accounts (the choices of the segment filter)."""
+    owners: list[str] = field(default_factory=list)
+    """Their owners (the choices of the owner filter)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -238,6 +242,8 @@ def expansion_scores(
     m = _month(month, scored.first_month, scored.last_month)
     now = scored.frame.filter(pl.col("month_idx") == m)
     total = now.height
+    segments = sorted(v for v in now["segment"].unique().to_list() if v)
+    owners = sorted(v for v in now["owner"].unique().to_list() if v)
     if segment:
         now = now.filter(pl.col("segment") == segment)
     if owner:
@@ -263,6 +269,8 @@ def expansion_scores(
         backtest=scored.backtest,
         weights=weights,
         notes=list(scored.notes),
+        segments=segments,
+        owners=owners,
     )
 
 

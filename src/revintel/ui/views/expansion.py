@@ -57,27 +57,23 @@ def render(ctx: AppContext) -> None:
     if not has_data(ctx):
         render_empty_state(ctx)
         return
-    try:
-        everyone = expansion_scores(ctx)
-    except RevintelError as exc:
-        st.warning(str(exc), icon=":material/info:")
-        return
-    segments = sorted({a.segment for a in everyone.accounts if a.segment})
-    owners = sorted({a.owner for a in everyone.accounts if a.owner})
-    c1, c2, c3 = st.columns([1, 1, 1])
-    segment = c1.selectbox("Segment", [ALL, *segments], key="expansion_segment")
-    owner = c2.selectbox("Owner", [ALL, *owners], key="expansion_owner")
-    limit = c3.number_input("Accounts listed", 5, 5000, 50, 5, key="expansion_limit")
+    state = st.session_state
+    segment = state.get("expansion_segment", ALL)
+    owner = state.get("expansion_owner", ALL)
     try:
         report = expansion_scores(
             ctx,
             segment=None if segment == ALL else segment,
             owner=None if owner == ALL else owner,
-            limit=int(limit),
+            limit=int(state.get("expansion_limit", 50)),
         )
     except RevintelError as exc:
         st.warning(str(exc), icon=":material/info:")
         return
+    c1, c2, c3 = st.columns([1, 1, 1])
+    c1.selectbox("Segment", [ALL, *report.segments], key="expansion_segment")
+    c2.selectbox("Owner", [ALL, *report.owners], key="expansion_owner")
+    c3.number_input("Accounts listed", 5, 5000, 50, 5, key="expansion_limit")
     for note in report.notes:
         st.info(note, icon=":material/info:")
     render_kpis(report)
