@@ -102,3 +102,38 @@ def test_with_holdings_a_price_rise_alone_is_not_an_expansion(health_backend: Ba
 def test_the_horizon_bounds_the_months_looked_at(health_backend: Backend, horizon: int) -> None:
     rows = _rows(health_backend, expansion_outcomes(_mrr(), None, JAN, JAN, horizon))
     assert rows[("X", 1)]["expanded"] == (1 if horizon >= 2 else 0)
+
+
+def _scores(backend: Backend, **options: Any) -> Any:
+    import revintel.app  # noqa: F401  (wires the ports)
+    from revintel.pipeline.service.expansion import expansion_scores
+
+    return expansion_scores(backend.ctx, **options)
+
+
+def test_the_service_gives_duckdbs_answer(health_backend: Backend, duckdb_health: Backend) -> None:
+    from revintel.pipeline.config import ExpansionConfig
+
+    one_month = ExpansionConfig(horizon_months=1)
+    for month in ("2024-02", "2024-03"):
+        got = _scores(health_backend, month=month, config=one_month)
+        want = _scores(duckdb_health, month=month, config=one_month)
+        assert [(a.account_id, a.expansion_score, a.plan) for a in got.accounts] == [
+            (a.account_id, a.expansion_score, a.plan) for a in want.accounts
+        ]
+        assert got.backtest is not None and want.backtest is not None
+        assert (got.backtest.account_months, got.backtest.base_rate) == (
+            want.backtest.account_months,
+            want.backtest.base_rate,
+        )
+    march = {a.account_id: a for a in want.accounts}
+    # C1 in March: 4 of 10 seats (level 0), adoption 0.4, Basic (headroom 1), NPS 6
+    assert march["C1"].signals["seat_utilisation"] == pytest.approx(0.4)
+    assert march["C1"].plan == "Basic" and march["C4"].plan == "Enterprise"
+
+
+def test_without_months_after_the_horizon_there_is_no_backtest(health_backend: Backend) -> None:
+    report = _scores(health_backend)  # 3 months of data, a 3-month horizon
+    assert report.backtest is None
+    assert any(n.startswith("No backtest") for n in report.notes)
+    assert report.accounts and all(a.expected_expansion_arr is None for a in report.accounts)

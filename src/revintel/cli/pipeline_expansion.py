@@ -46,7 +46,7 @@ def expansion_command(
             "arr": round(a.arr, 2) if a.arr is not None else None,
             "score": a.expansion_score,
             "decile": a.decile,
-            "p_expand": round(a.expansion_probability, 4),
+            "p_expand": a.expansion_probability,
             "expected_expansion_arr": a.expected_expansion_arr,
             "reasons": "; ".join(f"{r.signal}: {r.evidence}" for r in a.reasons),
         }
@@ -66,6 +66,10 @@ def expansion_command(
         f"({report.accounts_scored:,} accounts scored)",
     )
     b = report.backtest
+    if b is None:
+        for note in report.notes:
+            typer.echo(note)
+        return
     lift = "n/a" if b.lift is None else f"{b.lift:.2f}×"
     ci = (
         ""

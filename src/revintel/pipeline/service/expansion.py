@@ -67,11 +67,11 @@ class AccountExpansion:
     """0–100: the sum of ``points`` of its signals (``docs/pipeline.md``, Expansion opportunity)."""
     decile: int
     """1 = the top 10% of the month's scores."""
-    expansion_probability: float
+    expansion_probability: float | None
     """The share of accounts in the same decile that expanded within the horizon, in the
-    backtest."""
-    expected_expansion_arr: float
-    """ARR × the decile's mean expansion ARR ÷ ARR in the backtest."""
+    backtest (None without a backtest)."""
+    expected_expansion_arr: float | None
+    """ARR × the decile's mean expansion ARR ÷ ARR in the backtest (None without one)."""
     reasons: list[Reason]
     signals: dict[str, float | None]
     """Each signal's raw value (utilisation, growth and adoption as fractions)."""
@@ -95,7 +95,8 @@ class ExpansionReport:
     accounts: list[AccountExpansion]
     expected_expansion_arr: float
     """Sum over ``accounts`` (after filters and limit)."""
-    backtest: ExpansionBacktest
+    backtest: ExpansionBacktest | None
+    """None when no month of the data is followed by the horizon's months (with a note)."""
     weights: dict[str, float]
     notes: list[str] = field(default_factory=list)
     segments: list[str] = field(default_factory=list)
@@ -109,7 +110,7 @@ class ExpansionReport:
             "accounts_scored": self.accounts_scored,
             "expected_expansion_arr": self.expected_expansion_arr,
             "accounts": [a.to_dict() for a in self.accounts],
-            "backtest": self.backtest.to_dict(),
+            "backtest": None if self.backtest is None else self.backtest.to_dict(),
             "weights": self.weights,
             "notes": self.notes,
         }
@@ -118,7 +119,7 @@ class ExpansionReport:
 @dataclass(frozen=True)
 class _Scored:
     frame: pl.DataFrame
-    backtest: ExpansionBacktest
+    backtest: ExpansionBacktest | None
     first_month: int
     last_month: int
     notes: list[str]
@@ -176,8 +177,13 @@ def _compute(rt: Runtime, config: ExpansionConfig) -> _Scored:
         )
     scored = with_deciles(score_signals(frame, config))
     labelled = scored.filter(pl.col("month_idx") <= last_labelled)
-    result = backtest(labelled, horizon)
-    result = replace(result, fitted=compare_fitted(labelled))
+    result: ExpansionBacktest | None = None
+    try:
+        result = backtest(labelled, horizon)
+    except MissingAccountData as exc:
+        notes.append(f"No backtest: {exc}, so no expected expansion ARR either.")
+    else:
+        result = replace(result, fitted=compare_fitted(labelled))
     return _Scored(scored, result, lo, hi, notes)
 
 
@@ -195,9 +201,15 @@ def _month(value: str | None, lo: int, hi: int) -> int:
     return number
 
 
-def _row(r: dict[str, Any], rates: dict[int, tuple[float, float]], cfg: ExpansionConfig):
-    rate, ratio = rates.get(int(r["decile"]), (0.0, 0.0))
+def _row(
+    r: dict[str, Any], rates: dict[int, tuple[float, float]] | None, cfg: ExpansionConfig
+) -> AccountExpansion:
+    rate: float | None = None
+    expected: float | None = None
     arr = r["arr"]
+    if rates is not None:
+        rate, ratio = rates.get(int(r["decile"]), (0.0, 0.0))
+        rate, expected = round(rate, 4), round((arr or 0.0) * ratio, 2)
     rank = r.get("plan_rank")
     return AccountExpansion(
         account_id=r["account_id"],
@@ -209,8 +221,8 @@ def _row(r: dict[str, Any], rates: dict[int, tuple[float, float]], cfg: Expansio
         plan=PLAN_ORDER[int(rank)] if rank is not None else None,
         expansion_score=float(r["expansion_score"]),
         decile=int(r["decile"]),
-        expansion_probability=round(rate, 4),
-        expected_expansion_arr=round((arr or 0.0) * ratio, 2),
+        expansion_probability=rate,
+        expected_expansion_arr=expected,
         reasons=reasons_of(r, cfg.reason_min),
         signals={s: r.get(s) for s in SIGNALS},
         points={s: r.get(f"points_{s}") for s in SIGNALS},
@@ -258,14 +270,17 @@ def expansion_scores(
     now = now.sort(["expansion_score", "account_id"], descending=[True, False])
     if limit is not None:
         now = now.head(limit)
-    rates = {d.decile: (d.expansion_rate, d.uplift_ratio) for d in scored.backtest.deciles}
+    bt = scored.backtest
+    rates = (
+        None if bt is None else {d.decile: (d.expansion_rate, d.uplift_ratio) for d in bt.deciles}
+    )
     rows = [_row(r, rates, cfg) for r in now.iter_rows(named=True)]
     weights = {s: float(getattr(cfg, f"weight_{s}")) for s in SIGNALS}
     return ExpansionReport(
         month=month_label(m),
         accounts_scored=total,
         accounts=rows,
-        expected_expansion_arr=round(sum(r.expected_expansion_arr for r in rows), 2),
+        expected_expansion_arr=round(sum(r.expected_expansion_arr or 0.0 for r in rows), 2),
         backtest=scored.backtest,
         weights=weights,
         notes=list(scored.notes),
@@ -375,7 +390,7 @@ def score_inputs(
             month = month_label(data.last_month)
             above = int((now["expansion_score"] > score).sum())
             decile = min(10, above * 10 // max(now.height, 1) + 1)
-            rates = {d.decile: d for d in data.backtest.deciles}
+            rates = {} if data.backtest is None else {d.decile: d for d in data.backtest.deciles}
             if decile in rates:
                 rate = round(rates[decile].expansion_rate, 4)
                 if inputs.arr is not None:

@@ -76,7 +76,10 @@ def render(ctx: AppContext) -> None:
     c3.number_input("Accounts listed", 5, 5000, 50, 5, key="expansion_limit")
     for note in report.notes:
         st.info(note, icon=":material/info:")
-    render_kpis(report)
+    if report.backtest is None:
+        render_list(report)
+        return
+    render_kpis(report, report.backtest)
     left, right = st.columns([2, 1])
     with left:
         render_list(report)
@@ -84,8 +87,7 @@ def render(ctx: AppContext) -> None:
         render_backtest(report.backtest)
 
 
-def render_kpis(report: ExpansionReport) -> None:
-    b = report.backtest
+def render_kpis(report: ExpansionReport, b: ExpansionBacktest) -> None:
     cols = st.columns(4)
     cols[0].metric(
         "Top-decile lift",
