@@ -62,3 +62,24 @@ def test_without_usage_the_page_names_the_table(
         ctx.close()
     at = _open(dashboard, tmp_path / "home")
     assert any("usage" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_short_data_shows_the_scores_and_why_there_is_no_backtest(
+    dashboard: Dashboard, tmp_path: Path
+) -> None:
+    from revintel.app.ingest import load_paths
+    from tests.backends.conftest import COMPANY, HEALTH_TABLES
+
+    folder = tmp_path / "company"
+    folder.mkdir()
+    for name, text in {**COMPANY, **HEALTH_TABLES}.items():
+        (folder / name).write_text(text)
+    ctx = AppContext(isolated_settings(tmp_path / "home"))
+    try:
+        load_paths(ctx, [folder], source="test")
+    finally:
+        ctx.close()
+    at = _open(dashboard, tmp_path / "home")
+    assert any(i.value.startswith("No backtest") for i in at.info), [i.value for i in at.info]
+    assert "C1" in list(at.dataframe[0].value["account_id"])
+    assert not [m for m in at.metric if m.label == "Top-decile lift"]
