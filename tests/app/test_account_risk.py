@@ -86,3 +86,20 @@ def test_health_check_names_what_is_missing(planted: AppContext) -> None:
     assert check.status == "degraded"
     assert check.tables["usage"] == "available" and check.tables["deals"] == "missing"
     assert "deals" in check.missing and check.churn_model == "not trained"
+
+
+def test_expansion_beside_churn_risk(planted: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    import polars as pl
+
+    from revintel.churn import service as churn
+
+    found = account_risk.expansion_beside_churn_risk(planted, limit=5)
+    assert len(found.report.accounts) == 5 and found.churn_risk == {}
+    assert found.churn_note is not None and "predictions" in found.churn_note
+    top = found.report.accounts[0].account_id
+    frame = pl.DataFrame(
+        {"account_id": [top, "A119"], "churn_risk_score": [0.8, 0.1], "risk_tier": ["High", "Safe"]}
+    )
+    monkeypatch.setattr(churn, "current_predictions", lambda ctx: frame)
+    found = account_risk.expansion_beside_churn_risk(planted, limit=5)
+    assert found.churn_risk == {top: (0.8, "High")} and found.churn_note is None

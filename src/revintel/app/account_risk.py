@@ -18,6 +18,7 @@ from revintel.core.text import check_text
 
 if TYPE_CHECKING:
     from revintel.core.runtime import Runtime
+    from revintel.pipeline.service.expansion import ExpansionReport
 
 RISK_LEVELS = {"High": "high", "Medium": "medium", "Low": "low", "Safe": "low"}
 """The churn model's tier → the risk level (high / medium / low)."""
@@ -169,3 +170,45 @@ def health_check(rt: Runtime) -> HealthCheck:
         churn_model=model,
         timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
     )
+
+
+# -- expansion beside churn risk (the Expansion page) ---------------------------------------------
+@dataclass(frozen=True)
+class ExpansionBesideRisk:
+    """The expansion ranking with each listed account's current churn prediction, so an account
+    worth expanding but likely to leave is seen as such."""
+
+    report: ExpansionReport
+    churn_risk: dict[str, tuple[float, str]]
+    """Account → (churn probability, risk tier) from the current churn predictions."""
+    churn_note: str | None
+    """Why there is no churn risk (no predictions), else None."""
+
+
+def expansion_beside_churn_risk(
+    rt: Runtime,
+    *,
+    segment: str | None = None,
+    owner: str | None = None,
+    month: str | None = None,
+    limit: int | None = None,
+) -> ExpansionBesideRisk:
+    """:func:`revintel.pipeline.service.expansion.expansion_scores` and, for the accounts it
+    lists, the churn model's latest probability and tier (no second churn engine)."""
+    import polars as pl
+
+    from revintel.churn import service as churn
+    from revintel.pipeline.service.expansion import expansion_scores
+
+    report = expansion_scores(rt, segment=segment, owner=owner, month=month, limit=limit)
+    listed = [a.account_id for a in report.accounts]
+    risk: dict[str, tuple[float, str]] = {}
+    note = None
+    try:
+        preds = churn.current_predictions(rt).filter(pl.col("account_id").is_in(listed))
+    except RevintelError as exc:
+        note = str(exc)
+    else:
+        for row in preds.select("account_id", "churn_risk_score", "risk_tier").iter_rows():
+            risk[row[0]] = (float(row[1]), str(row[2]))
+    return ExpansionBesideRisk(report=report, churn_risk=risk, churn_note=note)

@@ -13,18 +13,20 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from revintel.app.account_risk import ExpansionBesideRisk, expansion_beside_churn_risk
 from revintel.app.context import AppContext
 from revintel.core.csv_export import to_csv_bytes
 from revintel.core.errors import RevintelError
 from revintel.core.formatting import money, percent
 from revintel.pipeline.expansion import SIGNAL_LABELS, ExpansionBacktest
-from revintel.pipeline.service.expansion import ExpansionReport, expansion_scores
+from revintel.pipeline.service.expansion import ExpansionReport
 from revintel.ui.components import current_context, has_data, render_empty_state
 
 ALL = "All"
 
 
-def _rows(report: ExpansionReport) -> pl.DataFrame:
+def _rows(found: ExpansionBesideRisk) -> pl.DataFrame:
+    report, risk = found.report, found.churn_risk
     rows: list[dict[str, Any]] = [
         {
             "account": a.account_name or a.account_id,
@@ -32,6 +34,8 @@ def _rows(report: ExpansionReport) -> pl.DataFrame:
             "p_expand": a.expansion_probability,
             "expected_expansion_arr": a.expected_expansion_arr,
             "reasons": "; ".join(f"{r.signal} (+{r.points:.0f}): {r.evidence}" for r in a.reasons),
+            "churn_risk": risk[a.account_id][0] if a.account_id in risk else None,
+            "churn_tier": risk[a.account_id][1] if a.account_id in risk else None,
             "arr": a.arr,
             "plan": a.plan,
             "segment": a.segment,
@@ -61,7 +65,7 @@ def render(ctx: AppContext) -> None:
     segment = state.get("expansion_segment", ALL)
     owner = state.get("expansion_owner", ALL)
     try:
-        report = expansion_scores(
+        found = expansion_beside_churn_risk(
             ctx,
             segment=None if segment == ALL else segment,
             owner=None if owner == ALL else owner,
@@ -70,6 +74,7 @@ def render(ctx: AppContext) -> None:
     except RevintelError as exc:
         st.warning(str(exc), icon=":material/info:")
         return
+    report = found.report
     c1, c2, c3 = st.columns([1, 1, 1])
     c1.selectbox("Segment", [ALL, *report.segments], key="expansion_segment")
     c2.selectbox("Owner", [ALL, *report.owners], key="expansion_owner")
@@ -77,12 +82,12 @@ def render(ctx: AppContext) -> None:
     for note in report.notes:
         st.info(note, icon=":material/info:")
     if report.backtest is None:
-        render_list(report)
+        render_list(found)
         return
     render_kpis(report, report.backtest)
     left, right = st.columns([2, 1])
     with left:
-        render_list(report)
+        render_list(found)
     with right:
         render_backtest(report.backtest)
 
@@ -124,11 +129,12 @@ def render_kpis(report: ExpansionReport, b: ExpansionBacktest) -> None:
     )
 
 
-def render_list(report: ExpansionReport) -> None:
+def render_list(found: ExpansionBesideRisk) -> None:
+    report = found.report
     st.subheader(
         f"Ranked accounts, {report.month} ({report.accounts_scored:,} scored)", anchor=False
     )
-    frame = _rows(report)
+    frame = _rows(found)
     if frame.is_empty():
         st.info("No account matches these filters.", icon=":material/info:")
         return
@@ -148,8 +154,12 @@ def render_list(report: ExpansionReport) -> None:
                 "expected expansion ARR", format="dollar"
             ),
             "reasons": st.column_config.TextColumn("reasons", width="large"),
+            "churn_risk": st.column_config.NumberColumn("churn risk", format="percent"),
+            "churn_tier": st.column_config.TextColumn("churn tier"),
         },
     )
+    if found.churn_note:
+        st.caption(f"Churn risk: {found.churn_note}")
     st.download_button(
         "Download ranked accounts (CSV)",
         partial(to_csv_bytes, frame),
