@@ -49,6 +49,10 @@ EXPECTED: dict[str, int] = {
     "BackendUnavailable": 503,
     "WarehouseUnavailable": 503,
     "WarehouseBusy": 503,
+    # pipeline, expansion (area 6)
+    "InvalidExpansionOption": 422,
+    "ExpansionMonthOutsideTheData": 409,
+    "MissingAccountData": 409,
 }
 
 
