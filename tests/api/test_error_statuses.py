@@ -49,7 +49,9 @@ EXPECTED: dict[str, int] = {
     "BackendUnavailable": 503,
     "WarehouseUnavailable": 503,
     "WarehouseBusy": 503,
-    # pipeline, expansion (area 6)
+    # pipeline
+    "InvalidPipelineConfig": 422,
+    "MissingDealData": 409,
     "InvalidExpansionOption": 422,
     "ExpansionMonthOutsideTheData": 409,
     "MissingAccountData": 409,

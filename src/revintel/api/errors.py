@@ -44,6 +44,7 @@ from revintel.core.errors import (
 from revintel.core.redact import public_text
 from revintel.forecast.series import NotEnoughHistoryError
 from revintel.health.config import InvalidHealthConfig
+from revintel.pipeline.config import InvalidPipelineConfig
 
 _LOG = logging.getLogger("revintel.api")
 
@@ -54,6 +55,7 @@ ERROR_STATUSES: tuple[tuple[type[RevintelError], int], ...] = (
     (ModelStateError, 409),
     (InvalidChurnConfig, 422),  # a ConfigError: settings sent in a request
     (InvalidHealthConfig, 422),  # a ConfigError: settings sent in a request
+    (InvalidPipelineConfig, 422),  # a ConfigError: settings sent in a request
     (NotEnoughHistoryError, 422),
     (ValidationFailed, 422),
     (NotFoundError, 404),
