@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from revintel.core.config import Settings
 from revintel.core.errors import ConfigError
+from revintel.pipeline.deal_health import DealHealthConfig  # deals (area 4)
+from revintel.pipeline.deal_value import DealValueConfig  # deals (area 4)
 from revintel.pipeline.stages import OPEN_STAGES
 from revintel.store.settings_files import SettingsFile, toml_value
 
@@ -38,6 +40,10 @@ class PipelineConfig(BaseModel):
         default_factory=dict,
         description="Bookings target per month (YYYY-MM → amount), for coverage.",
     )
+    # -- deals (area 4): deal health and at-risk alerts, deal value formula factors --------------
+    deal_health: DealHealthConfig = Field(default_factory=DealHealthConfig)
+    deal_value: DealValueConfig = Field(default_factory=DealValueConfig)
+    # -- end deals ---------------------------------------------------------------------------------
 
     @field_validator("stage_probabilities")
     @classmethod
@@ -105,5 +111,11 @@ def to_toml(config: PipelineConfig) -> str:
         lines.append("")
         lines.append(f"[{name}]")
         for key, value in table.items():
-            lines.append(f"{json.dumps(key)} = {toml_value(value)}")
+            # deals (area 4): a mapping inside a table (deal_value's factors) as an inline table
+            if isinstance(value, dict):
+                pairs = (f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items())
+                text = "{ " + ", ".join(pairs) + " }"
+            else:
+                text = toml_value(value)
+            lines.append(f"{json.dumps(key)} = {text}")
     return "\n".join(lines) + "\n"
