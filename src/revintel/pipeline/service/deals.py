@@ -199,6 +199,8 @@ def list_deals(rt: Runtime, filters: DealFilters | None = None) -> DealList:
         d = d.filter(pl.col("created_date") <= f.created_to)
     d = d.sort(["health_score", "amount"], descending=[False, True])
     d = d.select([c for c in LIST_COLUMNS if c in d.columns])
+    dates = [c for c in ("created_date", "expected_close_date") if c in d.columns]
+    d = d.with_columns(pl.col(c).cast(pl.Date) for c in dates)
     return DealList(base.as_of, d, base.medians, _notes(base))
 
 
