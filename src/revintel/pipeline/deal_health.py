@@ -54,22 +54,27 @@ class DealHealthConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    stagnant_points: float = Field(20, ge=0, le=100)
+    stagnant_points: float = Field(default=20, ge=0, le=100)
     stagnant_ratio: float = Field(
-        1.5, gt=0, le=20, description="Stagnant when days in stage > ratio × the stage median."
+        default=1.5,
+        gt=0,
+        le=20,
+        description="Stagnant when days in stage > ratio × the stage median.",
     )
-    no_activity_points: float = Field(15, ge=0, le=100)
-    no_activity_days: int = Field(21, ge=1, le=3650)
-    close_pushed_points: float = Field(10, ge=0, le=100)
-    amount_reduced_points: float = Field(10, ge=0, le=100)
-    past_expected_close_points: float = Field(20, ge=0, le=100)
-    no_champion_points: float = Field(10, ge=0, le=100)
-    budget_not_confirmed_points: float = Field(10, ge=0, le=100)
-    decision_maker_not_engaged_points: float = Field(10, ge=0, le=100)
-    competitor_points: float = Field(5, ge=0, le=100)
-    healthy_min: float = Field(70, ge=0, le=100, description="Healthy when score ≥ this.")
-    at_risk_min: float = Field(40, ge=0, le=100, description="At risk when score ≥ this.")
-    alert_min_deal_value: float = Field(0, ge=0, description="Alerts: smallest amount shown.")
+    no_activity_points: float = Field(default=15, ge=0, le=100)
+    no_activity_days: int = Field(default=21, ge=1, le=3650)
+    close_pushed_points: float = Field(default=10, ge=0, le=100)
+    amount_reduced_points: float = Field(default=10, ge=0, le=100)
+    past_expected_close_points: float = Field(default=20, ge=0, le=100)
+    no_champion_points: float = Field(default=10, ge=0, le=100)
+    budget_not_confirmed_points: float = Field(default=10, ge=0, le=100)
+    decision_maker_not_engaged_points: float = Field(default=10, ge=0, le=100)
+    competitor_points: float = Field(default=5, ge=0, le=100)
+    healthy_min: float = Field(default=70, ge=0, le=100, description="Healthy when score ≥ this.")
+    at_risk_min: float = Field(default=40, ge=0, le=100, description="At risk when score ≥ this.")
+    alert_min_deal_value: float = Field(
+        default=0, ge=0, description="Alerts: smallest amount shown."
+    )
     alert_factors: list[str] = Field(
         default_factory=lambda: ["past_expected_close", "stagnant"],
         description="Alerts: an open deal carrying any of these factors is listed too.",

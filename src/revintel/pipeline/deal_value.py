@@ -157,6 +157,7 @@ class ValueModel:
             "features": self.features + self.numeric,
             "held_out_mape": round(self.held_out_mape, 4),
             "baseline_mape": round(self.baseline_mape, 4),
+            "beats_baseline": self.held_out_mape < self.baseline_mape,
             "interval_coverage_80": round(self.coverage_80, 4),
             "held_out_within_20pct": round(self.within_20pct, 4),
             "trained_on": self.trained_on,
@@ -205,7 +206,7 @@ def fit_value_model(won: pl.DataFrame) -> ValueModel | None:
     if won.height < MIN_WON_DEALS:
         return None
     features = [c for c in CATEGORICAL if c in won.columns and won[c].null_count() < won.height]
-    numeric = [c for c in ("seats", "discount_pct") if c in won.columns]
+    numeric: list[str] = [c for c in ("seats", "discount_pct") if c in won.columns]
     numeric = [c for c in numeric if won[c].null_count() < won.height]
     n = won.height
     a, b = int(n * 0.64), int(n * 0.80)
@@ -230,7 +231,7 @@ def fit_value_model(won: pl.DataFrame) -> ValueModel | None:
     model.coverage_80 = float(np.mean((actual >= low) & (actual <= high)))
     model.test_from = str(test["closed_date"].min())
     seg = "segment" if "segment" in won.columns else None
-    overall = float(train["amount"].median())
+    overall = float(np.median(train["amount"].to_numpy()))
     if seg:
         med = train.group_by(seg).agg(pl.col("amount").median().alias("_m"))
         base = test.join(med, on=seg, how="left")["_m"].fill_null(overall).to_numpy()
@@ -241,6 +242,11 @@ def fit_value_model(won: pl.DataFrame) -> ValueModel | None:
     missing = [c for c in missing if not (c == "seats" and "log_seats" in x_cols)]
     if missing:
         model.notes.append("not in the loaded deals, so not used: " + ", ".join(missing))
+    if model.held_out_mape >= model.baseline_mape:
+        model.notes.append(
+            f"held-out MAPE {model.held_out_mape:.1%} does not beat the segment-median baseline "
+            f"({model.baseline_mape:.1%}): prefer the formula"
+        )
     return model
 
 

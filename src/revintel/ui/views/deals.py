@@ -8,7 +8,7 @@ Thin: reads the options, calls :mod:`revintel.pipeline.service.deals`, draws. De
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import plotly.express as px
 import polars as pl
@@ -23,7 +23,11 @@ from revintel.pipeline.service import deals as service
 from revintel.pipeline.stages import OPEN_STAGES
 from revintel.ui.components import current_context, has_data, render_empty_state
 
-BADGE_COLOURS = {"healthy": "green", "at risk": "orange", "critical": "red"}
+BADGE_COLOURS: dict[str, Literal["green", "orange", "red"]] = {
+    "healthy": "green",
+    "at risk": "orange",
+    "critical": "red",
+}
 TABLE_COLUMNS = {
     "deal_id": "Deal",
     "account_name": "Account",
