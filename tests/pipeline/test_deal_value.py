@@ -87,3 +87,17 @@ def test_model_learns_seats_times_price_and_reports_held_out_error_and_coverage(
 
 def test_model_needs_thirty_won_deals() -> None:
     assert fit_value_model(_won(29)) is None
+
+
+def test_factor_tables_round_trip_through_the_settings_file() -> None:
+    import tomllib
+
+    from revintel.pipeline.config import to_toml
+
+    config = validate_config(
+        {
+            "deal_value": {"industry_factors": {"tech": 1.2}, "list_prices": {"Pro": 45.0}},
+            "deal_health": {"stagnant_points": 25, "alert_factors": ["competitor"]},
+        }
+    )
+    assert validate_config(tomllib.loads(to_toml(config))) == config
