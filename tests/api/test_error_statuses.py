@@ -49,6 +49,9 @@ EXPECTED: dict[str, int] = {
     "BackendUnavailable": 503,
     "WarehouseUnavailable": 503,
     "WarehouseBusy": 503,
+    # deals (pipeline area 4): optimistic concurrency of PATCH /deals/{id}
+    "EditConflict": 409,
+    "PreconditionMissing": 428,
 }
 
 
