@@ -119,3 +119,52 @@ def test_settings_are_validated_naming_the_field() -> None:
         validate_config({"deal_health": {"alert_factors": ["gossip"]}})
     with pytest.raises(InvalidPipelineConfig, match="stagnant_points"):
         validate_config({"deal_health": {"stagnant_points": -1}})
+
+
+def test_the_vectorised_score_equals_the_row_by_row_one_on_random_deals() -> None:
+    import numpy as np
+    import polars as pl
+
+    from revintel.pipeline.deal_health import score_deals, score_frame
+
+    rng = np.random.default_rng(7)
+    n = 2000
+    start = date(2024, 1, 1)
+
+    def days(lo: int, hi: int, blank: float = 0.2) -> list[date | None]:
+        return [
+            None if rng.random() < blank else date.fromordinal(start.toordinal() + int(d))
+            for d in rng.integers(lo, hi, n)
+        ]
+
+    def flags() -> list[bool | None]:
+        return [None if x < 0.2 else bool(x < 0.6) for x in rng.random(n)]
+
+    signals = pl.DataFrame(
+        {
+            "deal_id": [f"D{i}" for i in range(n)],
+            "stage": rng.choice(["Prospecting", "Qualification", "Proposal", "Negotiation"], n),
+            "amount": rng.uniform(0, 1000, n).round(0),
+            "created_date": [start] * n,
+            "stage_entered": days(0, 150),
+            "expected_close_date": days(50, 250),
+            "close_pushes": rng.integers(0, 3, n),
+            "max_amount": rng.uniform(0, 1000, n).round(0),
+            "last_activity": days(0, 150),
+            "has_champion": flags(),
+            "budget_confirmed": flags(),
+            "decision_maker_engaged": flags(),
+            "competitor": rng.choice(["", "Orbitly", None], n).tolist(),
+        },
+        schema_overrides={"competitor": pl.Utf8},
+    )
+    medians = {"Prospecting": 10.0, "Proposal": 30.0, "Negotiation": 12.0}
+    for config in (DealHealthConfig(), DealHealthConfig(competitor_points=0, stagnant_ratio=0.5)):
+        kw = {"as_of": date(2024, 6, 1), "config": config, "has_history": True}
+        for acts in (True, False):
+            rows = score_deals(signals, medians, has_activities=acts, **kw)
+            frame = score_frame(signals, medians, has_activities=acts, **kw)
+            assert frame["health_score"].to_list() == [h.score for h in rows]
+            assert frame["health_category"].to_list() == [h.category for h in rows]
+            expected = [", ".join(f.name for f in h.factors) for h in rows]
+            assert frame["risk_factors"].to_list() == expected

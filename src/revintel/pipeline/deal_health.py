@@ -311,6 +311,80 @@ def score_deals(
     ]
 
 
+FLAG_FACTORS = (
+    ("has_champion", "no_champion"),
+    ("budget_confirmed", "budget_not_confirmed"),
+    ("decision_maker_engaged", "decision_maker_not_engaged"),
+)
+
+
+def score_frame(
+    signals: pl.DataFrame,
+    medians: dict[str, float],
+    *,
+    as_of: date,
+    config: DealHealthConfig,
+    has_activities: bool,
+    has_history: bool,
+) -> pl.DataFrame:
+    """:func:`health_of` for every row at once (vectorised: 1M deals in seconds), adding
+    ``f_<factor>`` flags, ``health_score``, ``health_category`` and ``risk_factors`` (the names,
+    comma-separated). A test checks both give the same scores."""
+    cols = set(signals.columns)
+    today = pl.lit(as_of, dtype=pl.Date)
+
+    def days_since(column: pl.Expr) -> pl.Expr:
+        return (today - column.cast(pl.Date)).dt.total_days()
+
+    created = pl.col("created_date").cast(pl.Date)
+    entered = pl.coalesce(pl.col("stage_entered").cast(pl.Date), created)
+    median = pl.col("stage").replace_strict(medians, default=None, return_dtype=pl.Float64)
+    conds: dict[str, pl.Expr] = {
+        "stagnant": median.is_not_null() & (days_since(entered) > config.stagnant_ratio * median)
+    }
+    if has_activities:
+        idle = days_since(pl.coalesce(pl.col("last_activity").cast(pl.Date), created))
+        conds["no_activity"] = idle >= config.no_activity_days
+    if has_history:
+        conds["close_pushed"] = pl.col("close_pushes").fill_null(0) > 0
+        conds["amount_reduced"] = pl.col("amount") < pl.col("max_amount") - 1e-9
+    conds["past_expected_close"] = days_since(pl.col("expected_close_date")) > 0
+    for flag, name in FLAG_FACTORS:
+        if flag in cols:
+            conds[name] = pl.col(flag) == False  # noqa: E712 (null = unknown: no points)
+    if "competitor" in cols:
+        conds["competitor"] = pl.col("competitor").fill_null("") != ""
+    active = {n: c for n, c in conds.items() if config.points(n) > 0}
+    out = signals.with_columns(
+        [c.fill_null(False).alias(f"f_{n}") for n, c in active.items()]
+        + [pl.lit(False).alias(f"f_{n}") for n in FACTORS if n not in active]
+    )
+    lost = pl.sum_horizontal(
+        [pl.col(f"f_{n}").cast(pl.Float64) * config.points(n) for n in active] or [pl.lit(0.0)]
+    )
+    score = pl.max_horizontal(pl.lit(0.0), pl.lit(100.0) - lost)
+    names = [pl.when(pl.col(f"f_{n}")).then(pl.lit(n)) for n in FACTORS if n in active]
+    out = out.with_columns(health_score=score).with_columns(
+        health_category=pl.when(pl.col("health_score") >= config.healthy_min)
+        .then(pl.lit("healthy"))
+        .when(pl.col("health_score") >= config.at_risk_min)
+        .then(pl.lit("at risk"))
+        .otherwise(pl.lit("critical")),
+        risk_factors=pl.concat_list(names).list.drop_nulls().list.join(", ")
+        if names
+        else pl.lit(""),
+    )
+    return out
+
+
+def alert_filter(config: DealHealthConfig, min_value: float) -> pl.Expr:
+    """:func:`is_alert` on a :func:`score_frame`."""
+    flagged = pl.any_horizontal([pl.col(f"f_{n}") for n in config.alert_factors] or [pl.lit(False)])
+    return (pl.col("amount").fill_null(0.0) >= min_value) & (
+        (pl.col("health_category") == "critical") | flagged
+    )
+
+
 def is_alert(health: DealHealth, amount: float, config: DealHealthConfig, min_value: float) -> bool:
     """At-risk alert (``docs/pipeline.md``): amount ≥ ``min_value`` and critical, or carrying
     one of ``config.alert_factors``."""

@@ -38,10 +38,11 @@ from revintel.pipeline.deal_health import (
     CATEGORIES,
     DealHealth,
     DealHealthConfig,
+    alert_filter,
     deal_signals,
-    is_alert,
+    health_of,
     risk_value,
-    score_deals,
+    score_frame,
     stage_medians,
     stage_spells,
 )
@@ -73,11 +74,26 @@ class HealthBase:
     """Every open deal's signals and health as of ``as_of`` (cached per snapshot and settings)."""
 
     as_of: date
-    deals: pl.DataFrame  # deal_signals rows, plus health_score, health_category
-    health: dict[str, DealHealth]
+    deals: pl.DataFrame  # deal_signals rows with score_frame's columns
     medians: dict[str, float]
     has_activities: bool
     has_history: bool
+    config: DealHealthConfig
+
+    def health(self, deal_id: str) -> DealHealth | None:
+        """One deal's health with each factor's evidence (None: not an open deal)."""
+        rows = self.deals.filter(pl.col("deal_id") == deal_id).to_dicts()
+        return self.health_of_row(rows[0]) if rows else None
+
+    def health_of_row(self, row: dict[str, Any]) -> DealHealth:
+        return health_of(
+            row,
+            as_of=self.as_of,
+            medians=self.medians,
+            config=self.config,
+            has_activities=self.has_activities,
+            has_history=self.has_history,
+        )
 
 
 _BASES: SnapshotCache[HealthBase] = SnapshotCache("pipeline.deal_health", size=8)
@@ -100,23 +116,16 @@ def _compute_base(wh: Warehouse, config: DealHealthConfig) -> HealthBase:
         spells = pl.from_arrow(wh.to_arrow(stage_spells(t.history, as_of=as_of)))
         assert isinstance(spells, pl.DataFrame)
         medians = stage_medians(spells)
-    healths = score_deals(
+    has_activities, has_history = t.activities is not None, t.history is not None
+    scored = score_frame(
         signals,
         medians,
         as_of=as_of,
         config=config,
-        has_activities=t.activities is not None,
-        has_history=t.history is not None,
+        has_activities=has_activities,
+        has_history=has_history,
     )
-    by_id = {h.deal_id: h for h in healths}
-    scored = signals.with_columns(
-        health_score=pl.Series([h.score for h in healths], dtype=pl.Float64),
-        health_category=pl.Series([h.category for h in healths], dtype=pl.Utf8),
-        risk_factors=pl.Series([", ".join(f.name for f in h.factors) for h in healths]),
-    )
-    return HealthBase(
-        as_of, scored, by_id, medians, t.activities is not None, t.history is not None
-    )
+    return HealthBase(as_of, scored, medians, has_activities, has_history, config)
 
 
 @dataclass(frozen=True)
@@ -235,11 +244,9 @@ def at_risk(rt: Runtime, min_deal_value: float | None = None) -> AtRiskDeals:
     floor = config.alert_min_deal_value if min_deal_value is None else min_deal_value
     base = _health_base(rt, config)
     out = []
-    for row in base.deals.iter_rows(named=True):
-        h = base.health[row["deal_id"]]
+    for row in base.deals.filter(alert_filter(config, floor)).iter_rows(named=True):
+        h = base.health_of_row(row)
         amount = float(row["amount"] or 0.0)
-        if not is_alert(h, amount, config, floor):
-            continue
         out.append(
             {
                 "id": row["deal_id"],
@@ -321,7 +328,7 @@ def deal_detail(rt: Runtime, deal_id: str) -> DealDetail:
     t = deal_tables(wh)
     row = _deal_row(wh, t, deal_id)
     base = _health_base(rt, load_config(rt.settings).deal_health)
-    health = base.health.get(deal_id)
+    health = base.health(deal_id)
     note = None
     if health is None:
         note = (
