@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from revintel.app.context import AppContext
@@ -45,6 +46,19 @@ def test_every_factor_is_named_with_its_points_and_evidence(ctx: AppContext) -> 
     assert evidence["past_expected_close"][1].startswith("expected to close 2024-06-01, 29 days")
     assert evidence["competitor"][1] == "competing with Orbitly"
     assert len(evidence) == 9
+
+
+def test_each_deal_carries_its_stage_probability_and_weighted_amount(ctx: AppContext) -> None:
+    # Closed: C1 won (reached Negotiation), C2 lost (reached Proposal).
+    rows = {r["deal_id"]: r for r in service.list_deals(ctx).deals.to_dicts()}
+    assert rows["O2"]["stage_probability"] == 0.5  # Qualification: both reached it, one won
+    assert rows["O3"]["stage_probability"] == 1.0  # Negotiation: only C1 reached it
+    assert rows["O1"]["weighted_amount"] == 8000 * 0.5
+    (ctx.settings.home / "pipeline.toml").write_text("[stage_probabilities]\nProposal = 0.2\n")
+    assert (
+        service.list_deals(ctx).deals.filter(pl.col("deal_id") == "O1")["stage_probability"].item()
+        == 0.2
+    )
 
 
 def test_filters_and_bad_filters(ctx: AppContext) -> None:

@@ -54,7 +54,12 @@ from revintel.pipeline.deal_value import (
     won_frame_columns,
 )
 from revintel.pipeline.frames import DealTables, data_as_of, deal_tables
-from revintel.pipeline.stages import CLOSED_STAGES, OPEN_STAGES, WON_STAGE
+from revintel.pipeline.stages import (
+    CLOSED_STAGES,
+    OPEN_STAGES,
+    WON_STAGE,
+    learned_stage_probabilities,
+)
 from revintel.warehouse.cache import SnapshotCache
 
 if TYPE_CHECKING:
@@ -101,7 +106,8 @@ _BASES: SnapshotCache[HealthBase] = SnapshotCache("pipeline.deal_health", size=8
 
 def _health_base(rt: Runtime, config: DealHealthConfig) -> HealthBase:
     wh = rt.warehouse
-    key = config.model_dump_json()
+    overrides = json.dumps(load_config(rt.settings).stage_probabilities, sort_keys=True)
+    key = (config.model_dump_json(), overrides)
     return _BASES.get(wh, key, lambda: _compute_base(wh, config))
 
 
@@ -125,7 +131,24 @@ def _compute_base(wh: Warehouse, config: DealHealthConfig) -> HealthBase:
         has_activities=has_activities,
         has_history=has_history,
     )
+    scored = scored.join(_stage_probabilities(wh, t, as_of), on="stage", how="left")
+    scored = scored.with_columns(weighted_amount=pl.col("amount") * pl.col("stage_probability"))
     return HealthBase(as_of, scored, medians, has_activities, has_history, config)
+
+
+def _stage_probabilities(wh: Warehouse, t: DealTables, as_of: date) -> pl.DataFrame:
+    """``stage``, ``stage_probability``: learned from the closed deals by ``as_of``
+    (``docs/pipeline.md``, Stage probabilities), a value of the settings replacing it."""
+    overrides = load_config(wh.settings).stage_probabilities
+    learned: dict[str, float | None] = {s: None for s in OPEN_STAGES}
+    if t.history is not None:
+        rows = wh.to_arrow(learned_stage_probabilities(t.deals, t.history, as_of=as_of))
+        learned.update({r["stage"]: r["probability"] for r in rows.to_pylist()})
+    learned.update(overrides)
+    return pl.DataFrame(
+        {"stage": list(learned), "stage_probability": list(learned.values())},
+        schema={"stage": pl.Utf8, "stage_probability": pl.Float64},
+    )
 
 
 @dataclass(frozen=True)
@@ -176,7 +199,7 @@ class DealList:
 LIST_COLUMNS = (
     "deal_id", "account_name", "owner", "segment", "stage", "amount", "created_date",
     "expected_close_date", "forecast_category", "competitor", "health_score", "health_category",
-    "risk_factors",
+    "risk_factors", "stage_probability", "weighted_amount",
 )  # fmt: skip
 
 

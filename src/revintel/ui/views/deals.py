@@ -32,12 +32,14 @@ TABLE_COLUMNS = {
     "deal_id": "Deal",
     "account_name": "Account",
     "owner": "Owner",
-    "segment": "Segment",
     "stage": "Stage",
     "amount": "Amount",
-    "expected_close_date": "Expected close",
     "health_score": "Health",
     "health_category": "Category",
+    "stage_probability": "Stage probability",
+    "weighted_amount": "Weighted amount",
+    "expected_close_date": "Expected close",
+    "segment": "Segment",
     "risk_factors": "Risk factors",
 }
 
@@ -114,6 +116,11 @@ def render_list(ctx: AppContext) -> None:
         key="deals_table",
         column_config={
             "Amount": st.column_config.NumberColumn(format="%.0f"),
+            "Weighted amount": st.column_config.NumberColumn(format="%.0f"),
+            "Expected close": st.column_config.DateColumn(format="YYYY-MM-DD"),
+            "Stage probability": st.column_config.NumberColumn(
+                format="percent", help="Learned from closed deals (docs/pipeline.md)."
+            ),
             "Health": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f"),
         },
     )
@@ -230,7 +237,16 @@ def render_timeline(timeline: list[dict[str, Any]], deal_id: str) -> None:
     fig.update_traces(textposition="top center")
     fig.update_layout(height=280, margin={"l": 10, "r": 10, "t": 30, "b": 10})
     st.plotly_chart(fig, width="stretch", key="deal_timeline_chart")
-    st.dataframe(frame, hide_index=True, width="stretch", key="deal_timeline")
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        key="deal_timeline",
+        column_config={
+            c: st.column_config.DateColumn(format="YYYY-MM-DD")
+            for c in ("entered_at", "expected_close_date")
+        },
+    )
     st.download_button(
         "Download stage timeline (CSV)",
         partial(to_csv_bytes, frame),
