@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 
+from revintel.app.context import AppContext
+from revintel.app.ingest import load_paths
+from revintel.core.config import Settings
 from revintel.pipeline.deal_health import deal_signals, stage_medians, stage_spells
 from revintel.pipeline.frames import data_as_of, deal_tables
+from tests.pipeline.deals_company import write_deals_company
 
-from .conftest import Backend
+from .conftest import Backend, _warehouse_url
 
 
 def _day(value: Any) -> date | None:
@@ -56,3 +63,52 @@ def test_stage_medians_over_the_spells_that_ended(pipeline_backend: Backend) -> 
         "Proposal": 8.0,
         "Negotiation": 5.0,
     }
+
+
+@pytest.fixture(
+    params=[
+        "duckdb",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("pyspark", marks=pytest.mark.spark),
+    ],
+)
+def deals_home(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AppContext]:
+    """The hand-computed deal book (tests/pipeline/deals_company.py) on its own warehouse, so an
+    edit never changes the shared ``pipeline_backend``."""
+    url = _warehouse_url(request.param, request)
+    ctx = AppContext(Settings(home=tmp_path / "home", warehouse_url=url, database_url=None))
+    load_paths(ctx, [write_deals_company(tmp_path / "data")], source="test")
+    yield ctx
+    ctx.close()
+
+
+def test_an_edit_updates_the_deal_and_appends_history_in_one_commit(
+    deals_home: AppContext,
+) -> None:
+    from revintel.core.errors import EditConflict
+    from revintel.pipeline.service import deals as service
+
+    ctx = deals_home
+    etag = service.deal_detail(ctx, "O2").etag
+    detail = service.edit_deal(
+        ctx,
+        "O2",
+        service.DealChanges(amount=6500.0, forecast_category="Commit"),
+        if_match=etag,
+        edited_by="ana",
+        today=date(2024, 7, 1),
+    )
+    assert detail.deal["amount"] == 6500.0 and detail.deal["forecast_category"] == "Commit"
+    last = detail.timeline[-1]
+    assert (_day(last["entered_at"]), last["amount"], last["forecast_category"]) == (
+        date(2024, 7, 1),
+        6500.0,
+        "Commit",
+    )
+    assert len(detail.timeline) == 3 and len(detail.edits) == 1
+    with pytest.raises(EditConflict):
+        service.edit_deal(
+            ctx, "O2", service.DealChanges(amount=1.0), if_match=etag, edited_by="ben"
+        )
+    counts = ctx.warehouse.row_counts()
+    assert counts["deals"] == 5 and counts["deal_stage_history"] == 17
