@@ -54,3 +54,13 @@ def test_at_risk(home: str) -> None:
     assert out["count"] == 1 and out["deals"][0]["id"] == "O1"
     none = runner.invoke(app, ["pipeline", "at-risk", "--home", home, "--min-deal-value", "1e6"])
     assert none.exit_code == 0 and "No at-risk deals" in none.stdout
+
+
+def test_deal_value_formula_and_why_no_model(home: str) -> None:
+    args = ["pipeline", "deal-value", "--home", home, "--users", "50", "--price", "29"]
+    result = runner.invoke(app, [*args, "--discount", "0.15", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["predicted_deal_value"] == 14790.0 and out["model"] is None
+    bad = runner.invoke(app, [*args, "--stage", "Won"])
+    assert isinstance(bad.exception, InvalidOption) and "deal_stage" in str(bad.exception)

@@ -28,6 +28,8 @@ def test_deals_list_shows_health_and_filters(dashboard: Dashboard, tmp_path: Pat
     assert metrics["Open deals"] == "3"
     assert metrics["At risk or critical"] == "2"
     assert metrics["Alerts (all open deals)"] == "1"
+    assert metrics["Formula"] == "$17.4k"  # the calculator's default: 50 users × 29 × 12
+    assert metrics["Model"] == "—"  # the book has 1 closed-won deal: no model
     table = at.dataframe[0].value
     assert list(table["Deal"]) == ["O1", "O3", "O2"]
     at.selectbox(key="deals_category").set_value("critical").run()

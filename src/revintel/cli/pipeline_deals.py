@@ -141,3 +141,76 @@ def at_risk_command(
         title=f"{result['count']} at-risk deals ≥ {result['min_deal_value']:,.0f} "
         f"(as of {result['as_of']})",
     )
+
+
+@pipeline_app.command("deal-value")
+def deal_value_command(
+    users: Annotated[int, typer.Option("--users", min=1, help="Users (seats) planned.")],
+    price: Annotated[
+        float | None,
+        typer.Option(
+            "--price",
+            min=0,
+            help="List price per user per month (default: the settings' price of --product).",
+        ),
+    ] = None,
+    discount: Annotated[
+        float, typer.Option("--discount", min=0, max=0.999, help="Discount, a fraction.")
+    ] = 0.0,
+    billing: Annotated[str, typer.Option("--billing", help="Billing cycle.")] = "annual",
+    term: Annotated[
+        int, typer.Option("--term", min=1, max=120, help="Contract term in months.")
+    ] = 12,
+    industry: Annotated[str | None, typer.Option("--industry")] = None,
+    stage: Annotated[str | None, typer.Option("--stage", help="Open stage of the deal.")] = None,
+    expansion: Annotated[
+        float, typer.Option("--expansion", min=0.001, help="Expansion potential factor.")
+    ] = 1.0,
+    product: Annotated[str | None, typer.Option("--product", help="Product or plan.")] = None,
+    segment: SegmentOption = None,
+    lead_source: Annotated[str | None, typer.Option("--lead-source")] = None,
+    deal_type: Annotated[str | None, typer.Option("--deal-type")] = None,
+    home: HomeOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Predict a deal's value: brief 003's formula with its breakdown, and the model learned from
+    closed-won deals with its 80% interval and held-out MAPE."""
+    from revintel.pipeline.deal_value import DealInputs
+    from revintel.pipeline.service.deals import predict_deal_value
+
+    inputs = DealInputs(
+        num_users_planned=users,
+        base_list_price_per_user=price,
+        discount_pct=discount,
+        billing_cycle=billing,
+        contract_term_months=term,
+        industry=industry,
+        deal_stage=stage,
+        expansion_potential_factor=expansion,
+        product_plan=product,
+        segment=segment,
+        lead_source=lead_source,
+        deal_type=deal_type,
+    )
+    result = predict_deal_value(context(home), inputs).to_dict()
+    if fmt is OutputFormat.json:
+        emit(result, fmt)
+        return
+    rows: list[dict[str, Any]] = [
+        {"measure": "formula: predicted_deal_value", "value": result["predicted_deal_value"]}
+    ]
+    rows += [{"measure": f"formula: {k}", "value": v} for k, v in result["breakdown"].items()]
+    model = result["model"]
+    if model is not None:
+        low, high = model["interval_80"]
+        rows += [
+            {"measure": "model: predicted_deal_value", "value": model["predicted_deal_value"]},
+            {"measure": "model: 80% interval", "value": f"{low:,.0f} – {high:,.0f}"},
+            {"measure": "model: held-out MAPE", "value": model["held_out_mape"]},
+            {"measure": "model: baseline MAPE", "value": model["baseline_mape"]},
+            {"measure": "model: 80% interval coverage", "value": model["interval_coverage_80"]},
+        ]
+    emit(rows, fmt, title="Deal value")
+    notes = result["notes"] + ([] if model is None else model["notes"])
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)

@@ -19,6 +19,7 @@ from revintel.core.csv_export import to_csv_bytes
 from revintel.core.errors import NotFoundError, RevintelError
 from revintel.core.formatting import money
 from revintel.pipeline.deal_health import CATEGORIES
+from revintel.pipeline.deal_value import DealInputs
 from revintel.pipeline.service import deals as service
 from revintel.pipeline.stages import OPEN_STAGES
 from revintel.ui.components import current_context, has_data, render_empty_state
@@ -137,6 +138,48 @@ def render_list(ctx: AppContext) -> None:
         key="deals_csv",
         on_click="ignore",
     )
+    render_value_calculator(ctx)
+
+
+def render_value_calculator(ctx: AppContext) -> None:
+    """Deal value: brief 003's formula beside the model learned from closed-won deals."""
+    with st.expander("Deal value calculator", icon=":material/calculate:"):
+        cols = st.columns(4)
+        users = cols[0].number_input("Users", 1, 1_000_000, 50, key="dv_users")
+        price = cols[1].number_input("List price / user / month", 0.0, 1e6, 29.0, key="dv_price")
+        discount = cols[2].number_input("Discount", 0.0, 0.99, 0.0, 0.05, key="dv_discount")
+        term = cols[3].number_input("Term (months)", 1, 120, 12, key="dv_term")
+        try:
+            result = service.predict_deal_value(
+                ctx,
+                DealInputs(
+                    num_users_planned=int(users),
+                    base_list_price_per_user=float(price),
+                    discount_pct=float(discount),
+                    contract_term_months=int(term),
+                ),
+            )
+        except RevintelError as exc:
+            st.warning(str(exc), icon=":material/info:")
+            return
+        left, right = st.columns(2)
+        left.metric("Formula", money(result.predicted_deal_value), border=True)
+        model = result.model
+        if model is None:
+            right.metric("Model", "—", border=True)
+        else:
+            low, high = model["interval_80"]
+            right.metric(
+                "Model",
+                money(model["predicted_deal_value"]),
+                help=f"80% interval {money(low)} – {money(high)}; held-out MAPE "
+                f"{model['held_out_mape']:.0%} (segment-median baseline "
+                f"{model['baseline_mape']:.0%}) on {model['tested_on']} deals.",
+                border=True,
+            )
+        st.json(result.breakdown, expanded=False)
+        for note in result.notes + ([] if model is None else model["notes"]):
+            st.caption(f":material/info: {note}")
 
 
 def render_deal(ctx: AppContext, deal_id: str) -> None:
