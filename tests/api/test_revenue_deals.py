@@ -144,3 +144,14 @@ def test_predict_deal_value_gives_the_formula_and_says_why_no_model(api: TestCli
         json={"num_users_planned": 5, "base_list_price_per_user": 1, "deal_stage": "Won"},
     )
     assert stage.status_code == 422 and "deal_stage" in stage.text
+
+
+def test_without_deals_the_alerts_say_what_to_load_and_the_formula_still_answers(
+    client: TestClient,
+) -> None:
+    r = client.get(f"{BASE}/alerts/at-risk")
+    assert r.status_code == 409 and "no deals are loaded" in r.json()["detail"]
+    value = client.post(
+        f"{BASE}/predict/deal-value", json={"num_users_planned": 3, "base_list_price_per_user": 10}
+    )
+    assert value.status_code == 200 and value.json()["predicted_deal_value"] == 360.0

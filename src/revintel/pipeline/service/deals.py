@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from revintel.core.errors import EditConflict, InvalidOption, NotFoundError, PreconditionMissing
+from revintel.core.errors import (
+    EditConflict,
+    InvalidOption,
+    NoDataError,
+    NotFoundError,
+    PreconditionMissing,
+)
 from revintel.core.text import check_text
 from revintel.data.schema import (
     BILLING_PERIODS,
@@ -470,9 +476,7 @@ def predict_deal_value(rt: Runtime, inputs: DealInputs) -> DealValuePrediction:
     notes: list[str] = []
     try:
         model = value_model(rt)
-    except NotFoundError:
-        raise
-    except Exception as exc:  # no deals loaded: the formula still answers
+    except NoDataError as exc:  # no deals loaded: the formula still answers
         model = None
         notes.append(f"model unavailable: {exc}")
     model_out = None
