@@ -173,7 +173,7 @@ def deal_value_command(
     home: HomeOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Predict a deal's value: brief 003's formula with its breakdown, and the model learned from
+    """Predict a deal's value: the seat-price formula with its breakdown, and the model learned from
     closed-won deals with its 80% interval and held-out MAPE."""
     from revintel.pipeline.deal_value import DealInputs
     from revintel.pipeline.service.deals import predict_deal_value

@@ -1,6 +1,6 @@
 """Deal value prediction, two methods returned together (``docs/pipeline.md``, Deals → Deal value).
 
-1. **Formula** (brief 003), every factor configurable in :class:`DealValueConfig`::
+1. **Formula**, every factor configurable in :class:`DealValueConfig`::
 
        base_value = users × list price per user × (1 − discount) × contract term (months)
        predicted  = base_value × billing_factor × industry_factor × stage_factor
@@ -77,7 +77,7 @@ class DealValueConfig(BaseModel):
 
 @dataclass(frozen=True)
 class DealInputs:
-    """What the formula and the model need (brief 003's request, validated by the faces)."""
+    """What the formula and the model need (the API's request, validated by the faces)."""
 
     num_users_planned: int
     base_list_price_per_user: float | None = None
@@ -95,7 +95,7 @@ class DealInputs:
 
 
 def formula(inputs: DealInputs, config: DealValueConfig) -> tuple[float, dict[str, Any]]:
-    """Brief 003's formula: the predicted value and its breakdown."""
+    """The seat-price formula: the predicted value and its breakdown."""
     from revintel.core.errors import InvalidOption
 
     price = inputs.base_list_price_per_user

@@ -113,7 +113,7 @@ def edit_deal(
 
 
 class DealValueRequest(BaseModel):
-    """Brief 003's deal-value request."""
+    """A deal-value request."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -134,6 +134,6 @@ class DealValueRequest(BaseModel):
 
 @router.post("/predict/deal-value", responses=error_responses(400, 409, 422, 503))
 def predict_deal_value(ctx: ContextDep, body: DealValueRequest) -> dict[str, Any]:
-    """Brief 003's formula with its breakdown, and the model learned from closed-won deals with
+    """The seat-price formula with its breakdown, and the model learned from closed-won deals with
     its 80% interval and held-out MAPE."""
     return service.predict_deal_value(ctx, DealInputs(**body.model_dump())).to_dict()

@@ -468,7 +468,7 @@ def check_inputs(inputs: DealInputs) -> DealInputs:
 
 
 def predict_deal_value(rt: Runtime, inputs: DealInputs) -> DealValuePrediction:
-    """Brief 003's formula with its breakdown, and the learned model with its interval and
+    """The seat-price formula with its breakdown, and the learned model with its interval and
     held-out accuracy beside it (``docs/pipeline.md``, Deal value)."""
     check_inputs(inputs)
     config = load_config(rt.settings).deal_value

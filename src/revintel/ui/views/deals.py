@@ -142,7 +142,7 @@ def render_list(ctx: AppContext) -> None:
 
 
 def render_value_calculator(ctx: AppContext) -> None:
-    """Deal value: brief 003's formula beside the model learned from closed-won deals."""
+    """Deal value: the seat-price formula beside the model learned from closed-won deals."""
     with st.expander("Deal value calculator", icon=":material/calculate:"):
         cols = st.columns(4)
         users = cols[0].number_input("Users", 1, 1_000_000, 50, key="dv_users")
