@@ -55,6 +55,9 @@ EXPECTED: dict[str, int] = {
     "InvalidExpansionOption": 422,
     "ExpansionMonthOutsideTheData": 409,
     "MissingAccountData": 409,
+    # deals (pipeline area 4): optimistic concurrency of PATCH /deals/{id}
+    "EditConflict": 409,
+    "PreconditionMissing": 428,
 }
 
 

@@ -33,10 +33,12 @@ from revintel.churn.registry import (
 from revintel.core.errors import (
     BackendUnavailable,
     ConfigError,
+    EditConflict,
     InvalidOption,
     NoDataError,
     NotFoundError,
     OutsideTheData,
+    PreconditionMissing,
     Problem,
     RevintelError,
     ValidationFailed,
@@ -59,6 +61,8 @@ ERROR_STATUSES: tuple[tuple[type[RevintelError], int], ...] = (
     (NotEnoughHistoryError, 422),
     (ValidationFailed, 422),
     (NotFoundError, 404),
+    (EditConflict, 409),  # deals: a stale If-Match
+    (PreconditionMissing, 428),  # deals: an edit without If-Match
     (NoDataError, 409),
     (OutsideTheData, 409),  # an InvalidOption: well formed, but the data does not reach it
     (InvalidOption, 422),

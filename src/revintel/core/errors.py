@@ -33,6 +33,15 @@ class NoDataError(RevintelError):
     """A capability needs a table that has not been loaded."""
 
 
+# -- deals (pipeline area 4): optimistic concurrency of an edit ------------------------------------
+class EditConflict(RevintelError):
+    """An edit was based on a version of a record that has changed since (a stale ETag)."""
+
+
+class PreconditionMissing(RevintelError):
+    """An edit did not say which version of the record it was based on (no If-Match)."""
+
+
 class OutsideTheData(InvalidOption):
     """A well-formed option (a month, a range) that the loaded data does not reach."""
 

@@ -22,6 +22,8 @@ from pydantic import (
 
 from revintel.core.config import Settings
 from revintel.core.errors import ConfigError
+from revintel.pipeline.deal_health import DealHealthConfig  # deals (area 4)
+from revintel.pipeline.deal_value import DealValueConfig  # deals (area 4)
 from revintel.pipeline.stages import OPEN_STAGES
 from revintel.store.settings_files import SettingsFile, toml_value
 
@@ -95,6 +97,10 @@ class PipelineConfig(BaseModel):
     )
     # expansion (area 6)
     expansion: ExpansionConfig = Field(default_factory=lambda: ExpansionConfig())
+    # -- deals (area 4): deal health and at-risk alerts, deal value formula factors --------------
+    deal_health: DealHealthConfig = Field(default_factory=DealHealthConfig)
+    deal_value: DealValueConfig = Field(default_factory=DealValueConfig)
+    # -- end deals ---------------------------------------------------------------------------------
 
     @field_validator("stage_probabilities")
     @classmethod
@@ -162,5 +168,11 @@ def to_toml(config: PipelineConfig) -> str:
         lines.append("")
         lines.append(f"[{name}]")
         for key, value in table.items():
-            lines.append(f"{json.dumps(key)} = {toml_value(value)}")
+            # deals (area 4): a mapping inside a table (deal_value's factors) as an inline table
+            if isinstance(value, dict):
+                pairs = (f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items())
+                text = "{ " + ", ".join(pairs) + " }"
+            else:
+                text = toml_value(value)
+            lines.append(f"{json.dumps(key)} = {text}")
     return "\n".join(lines) + "\n"

@@ -14,11 +14,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from revintel.core.config import Settings
-from revintel.store.models import LoadRun
+from revintel.store.models import DealEdit, LoadRun
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 APPLICATION_NAME = "revintel app store"  # as PostgreSQL's pg_stat_activity shows its connections
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 """The newest migration's revision (a test checks it is Alembic's head). A store already there
 is not handed to Alembic: importing and configuring it costs ~0.4 s on every command."""
 
@@ -157,6 +157,18 @@ class AppStore:
                 for table in tables or {}:
                     latest[table] = when
         return latest
+
+    # -- deal edits (PATCH /deals/{id}) -----------------------------------------------------------
+    def deal_edits(self, deal_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest edits of a deal first: who, when, which fields changed."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(DealEdit)
+                .where(DealEdit.deal_id == deal_id)
+                .order_by(DealEdit.id.desc())
+                .limit(limit)
+            ).all()
+            return [r.as_dict() for r in rows]
 
     def dispose(self) -> None:
         self.engine.dispose()

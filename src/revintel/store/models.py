@@ -82,3 +82,32 @@ class ChurnModelVersion(Base):
     artifact: Mapped[str] = mapped_column(String(255))  # path relative to home
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
     parent_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class DealEdit(Base):
+    """One edit of a deal through the API (``PATCH /deals/{id}``): who, when, what changed.
+
+    The deal row and its appended history row live in the warehouse; this is the audit trail
+    (``docs/pipeline.md``, Deals → Editing a deal).
+    """
+
+    __tablename__ = "deal_edits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    deal_id: Mapped[str] = mapped_column(String(255), index=True)
+    edited_by: Mapped[str] = mapped_column(String(255))
+    edited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    etag_before: Mapped[str] = mapped_column(String(64))
+    etag_after: Mapped[str] = mapped_column(String(64))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # field -> [old, new]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "deal_id": self.deal_id,
+            "edited_by": self.edited_by,
+            "edited_at": _iso(self.edited_at),
+            "etag_before": self.etag_before,
+            "etag_after": self.etag_after,
+            "changes": dict(self.changes or {}),
+        }
