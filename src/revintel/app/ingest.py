@@ -49,7 +49,14 @@ from revintel.data.schema import CONTRACTS, TABLE_ORDER, TableContract, contract
 from revintel.warehouse import StagedTable
 
 REQUIRED_TABLE = "customers"
-NOT_FILES = ("--table", "(no files)")  # what a problem names when no file is to blame
+NOT_FILES = ("--table", "(no files)")
+# A CRM export's deal tables load without customers (CRM accounts are prospects, not customers): a
+# deal's account_id, when given, must still name a loaded customer.
+CRM_TABLES = (
+    "deals",
+    "deal_stage_history",
+    "deal_activities",
+)  # what a problem names when no file is to blame
 
 
 @dataclass(frozen=True)
@@ -188,6 +195,19 @@ def load_paths(
     # Every file named, including those that could not be used (their problems say why).
     files = [s.label for s in sources]
     files += [p.file for p in problems if p.file not in (*files, *NOT_FILES)]
+    return _load(ctx, sources, problems, files, mode, source, progress, started)
+
+
+def _load(
+    ctx: AppContext,
+    sources: Sequence[SourceFile],
+    problems: Sequence[Problem],
+    files: list[str],
+    mode: LoadMode,
+    source: str,
+    progress: ProgressCallback | None,
+    started: float,
+) -> LoadResult:
     ctx.store.reconcile_loads()  # loads killed before this one show as interrupted
     run_id = ctx.store.start_load(files, mode, source)
     staging = Staging(ctx.settings.home)
@@ -215,6 +235,84 @@ def load_paths(
         mode=mode,
         warnings=list(report.warnings),
     )
+
+
+# -- loading a CRM export through a mapping file (docs/pipeline.md, "Importing a CRM export") ----
+
+
+@dataclass(frozen=True)
+class MappedSource(SourceFile):
+    """A table made by a mapping, staged as a CSV; problems name its source file and mapping."""
+
+    shown_as: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.shown_as or str(self.path)
+
+
+def _mapped_sources(
+    ctx: AppContext, folder: Path, mapping_path: Path
+) -> tuple[list[SourceFile], Path]:
+    """Apply the mapping to the export in ``folder``; each table written as a CSV to a folder
+    under ``REVINTEL_HOME/staging`` (the caller removes it). Raises :class:`ValidationFailed`."""
+    from revintel.data.mapping import apply_mapping, read_mapping
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValidationFailed(
+            [Problem(str(folder), "not a folder", expected="the folder of the CRM export")]
+        )
+    mapping = read_mapping(mapping_path)
+    tables = apply_mapping(mapping, folder)
+    root = ctx.settings.home / "staging"
+    _remove_abandoned(root)
+    out = root / f"{os.getpid()}-mapped-{uuid.uuid4().hex[:12]}"
+    out.mkdir(parents=True)
+    sources: list[SourceFile] = []
+    for mapped in tables:
+        path = out / f"{mapped.table}.csv"
+        mapped.frame.write_csv(path)
+        sources.append(MappedSource(path, CONTRACTS[mapped.table], "csv", shown_as=mapped.label))
+    sources.sort(key=lambda s: TABLE_ORDER.index(s.contract.name))
+    return sources, out
+
+
+def validate_mapped(
+    ctx: AppContext, folder: Path, mapping: Path, *, mode: LoadMode = "replace"
+) -> ValidationReport:
+    """Check a CRM export through its mapping as :func:`load_mapped` would, writing nothing."""
+    _check_mode(mode)
+    sources, out = _mapped_sources(ctx, folder, mapping)
+    try:
+        return _validate(ctx, sources, [], mode=mode, staging=None)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def load_mapped(
+    ctx: AppContext,
+    folder: Path,
+    mapping: Path,
+    *,
+    mode: LoadMode = "replace",
+    source: str = "cli",
+    progress: ProgressCallback | None = None,
+) -> LoadResult:
+    """Load a CRM export (a folder of files, unedited) through a mapping file, atomically.
+
+    The mapping makes canonical tables (:mod:`revintel.data.mapping`); they are then validated and
+    loaded like any other files. Raises :class:`ValidationFailed` naming the mapping key, or the
+    source file, row and column, of each problem; nothing is written then.
+    """
+    _check_mode(mode)
+    started = time.perf_counter()
+    sources, out = _mapped_sources(ctx, folder, mapping)
+    try:
+        files = [s.label for s in sources]
+        return _load(ctx, sources, [], files, mode, source, progress, started)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def resolve_sources(
@@ -476,8 +574,8 @@ def _check_required_table(
 ) -> None:
     if REQUIRED_TABLE in validators or REQUIRED_TABLE in warehouse.tables:
         return
-    if validators and all(CONTRACTS[name].standalone for name in validators):
-        return  # bring-your-own predictions alone: the accounts they name are enough
+    if validators and all(CONTRACTS[name].standalone or name in CRM_TABLES for name in validators):
+        return  # bring-your-own predictions, or a CRM's deals: they stand without customers
     log.add(
         Problem(
             sources[0].label,
