@@ -103,8 +103,11 @@ def load(
     mode: Literal["append", "replace"] = "append" if append else "replace"
     if mapping is not None:
         if table is not None or len(paths) != 1:
-            raise typer.BadParameter(
-                "with --mapping give exactly one folder (the CRM export) and no --table"
+            from revintel.core.errors import InvalidOption
+
+            raise InvalidOption(
+                "--mapping: give exactly one folder (the CRM export) and no --table; "
+                f"got {len(paths)} path(s)" + (f" and --table {table}" if table else "")
             )
         ctx = context(home)
         result = load_mapped(ctx, paths[0], mapping, mode=mode)

@@ -431,6 +431,7 @@ class _Problems:
     def __init__(self) -> None:
         self.shown: list[Problem] = []
         self.counts: dict[str, int] = {}
+        self.structural = 0  # missing files and columns: the table cannot be made at all
 
     def add(self, kind: str, problem: Problem, n: int = 1) -> None:
         before = self.counts.get(kind, 0)
@@ -533,12 +534,13 @@ class _Reader:
 def _missing_column(
     problems: _Problems, key: str, label: str, column: str, frame: pl.DataFrame
 ) -> None:
+    problems.structural += 1
     problems.add(
         f"{key}:{column}",
         Problem(
             label,
             f"key {key}: no column {column!r} in this file",
-            expected=_one_of(frame.columns),
+            expected=_one_of(c for c in frame.columns if not c.startswith("__")),
             got=column,
         ),
     )
@@ -556,7 +558,7 @@ def _map_table(
     key = f"tables.{spec.table}"
     assert spec.file is not None
     label = reader.label(spec.file)
-    before = problems.total
+    before = problems.structural
     work = source.with_row_index("__row", offset=1)
     for column, table in spec.values.items():
         if column not in work.columns:
@@ -570,7 +572,7 @@ def _map_table(
         for src in sources:
             if src not in work.columns:
                 _missing_column(problems, f"{key}.columns.{canon}", label, src, work)
-    if problems.total > before:
+    if problems.structural > before:
         return work, None
     contract = spec.contract
     exprs: list[pl.Expr] = []
@@ -612,9 +614,12 @@ def _join(
 ) -> pl.DataFrame:
     import polars as pl
 
+    # When the lookup cannot be made its columns are blank, so that its problem is not repeated
+    # for every column that uses them.
+    blank = [pl.lit(None, dtype=pl.String).alias(n) for n in lookup.take if n not in work.columns]
     other = reader.read(lookup.file, f"{lookup.key}.file")
     if other is None:
-        return work
+        return work.with_columns(blank)
     other_label = reader.label(lookup.file)
     ok = True
     for mine, theirs in lookup.match.items():
@@ -640,7 +645,7 @@ def _join(
             )
             ok = False
     if not ok:
-        return work
+        return work.with_columns(blank)
     on = list(lookup.match.values())
     right = other.select(
         *[pl.col(t).alias(f"__key{i}") for i, t in enumerate(on)],
@@ -660,7 +665,7 @@ def _join(
             ),
             dup.height,
         )
-        return work
+        return work.with_columns(blank)
     right = right.with_columns(pl.lit(True).alias("__hit"))
     joined = work.join(right, left_on=list(lookup.match), right_on=keys, how="left")
     if lookup.required:

@@ -1,0 +1,269 @@
+"""Mapping files (`revintel.data.mapping`): a CRM export becomes canonical tables, unedited;
+every problem names the mapping key to change, or the file, row and column of a bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from revintel.core.errors import ValidationFailed
+from revintel.data.mapping import apply_mapping, read_mapping
+
+# A CRM export in Maven's layout (made-up rows): dates as day/month/year.
+PIPELINE = """\
+opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value
+O1,Ann Lee,GTXPro,Acme,Won,20/10/2016,01/03/2017,1054
+O2,Bob Roy,MG Special,Beta,Lost,25/10/2016,07/03/2017,0
+O3,Ann Lee,GTX Basic,,Engaging,02/11/2016,,
+O4,Bob Roy,GTX Basic,,Prospecting,,,
+"""
+PRODUCTS = """\
+product,series,sales_price
+GTX Pro,GTX,4821
+MG Special,MG,55
+GTX Basic,GTX,550
+"""
+
+MAPPING = """\
+version = 1
+
+[files]
+pipeline = "sales_pipeline.csv"
+products = "products.csv"
+
+[tables.deals]
+file = "pipeline"
+date_format = "%d/%m/%Y"
+
+[tables.deals.columns]
+deal_id = "opportunity_id"
+owner = "sales_agent"
+account_name = "account"
+product = "product"
+stage = "deal_stage"
+created_date = "engage_date"
+closed_date = "close_date"
+amount = ["close_value", "list_price"]
+
+[tables.deals.values.deal_stage]
+Prospecting = "Prospecting"
+Engaging = "Qualification"
+Won = "Closed Won"
+Lost = "Closed Lost"
+
+[tables.deals.values.product]
+GTXPro = "GTX Pro"
+
+[tables.deals.values.close_value]
+"0" = ""
+
+[tables.deals.constants]
+lead_source = "CRM"
+
+[tables.deals.defaults]
+created_date = "31/12/2017"
+
+[[tables.deals.lookups]]
+file = "products"
+match = { product = "product" }
+take = { list_price = "sales_price" }
+required = true
+
+[tables.deal_stage_history]
+from_deals = true
+
+[[tables.deal_stage_history.entries]]
+stage = "Prospecting"
+date = "created_date"
+
+[[tables.deal_stage_history.entries]]
+stage = "Qualification"
+date = "engage_date"
+
+[[tables.deal_stage_history.entries]]
+stage = "Closed Won"
+date = "closed_date"
+when_stage = "Closed Won"
+
+[[tables.deal_stage_history.entries]]
+stage = "Closed Lost"
+date = "closed_date"
+when_stage = ["Closed Lost"]
+"""
+
+
+def export(
+    tmp_path: Path, *, pipeline: str = PIPELINE, mapping: str = MAPPING
+) -> tuple[Path, Path]:
+    folder = tmp_path / "export"
+    folder.mkdir(exist_ok=True)
+    (folder / "sales_pipeline.csv").write_text(pipeline)
+    (folder / "products.csv").write_text(PRODUCTS)
+    path = tmp_path / "crm.toml"
+    path.write_text(mapping)
+    return folder, path
+
+
+def problems(excinfo: pytest.ExceptionInfo[ValidationFailed]) -> list[str]:
+    return [str(p) for p in excinfo.value.problems]
+
+
+def test_an_export_becomes_deals_and_their_history(tmp_path: Path) -> None:
+    folder, path = export(tmp_path)
+    tables = {t.table: t for t in apply_mapping(read_mapping(path), folder)}
+
+    deals = tables["deals"].frame
+    assert deals["deal_id"].to_list() == ["O1", "O2", "O3", "O4"]
+    assert deals["stage"].to_list() == ["Closed Won", "Closed Lost", "Qualification", "Prospecting"]
+    # Renamed, recoded, looked up: won keeps its value, lost (0) and open take the list price.
+    assert deals["amount"].to_list() == ["1054", "55", "550", "550"]
+    assert deals["product"].to_list() == ["GTX Pro", "MG Special", "GTX Basic", "GTX Basic"]
+    # Dates reformatted to ISO; a blank filled by its default (written like the source).
+    assert deals["created_date"].to_list() == [
+        "2016-10-20",
+        "2016-10-25",
+        "2016-11-02",
+        "2017-12-31",
+    ]
+    assert deals["closed_date"].to_list() == ["2017-03-01", "2017-03-07", None, None]
+    assert deals["lead_source"].to_list() == ["CRM"] * 4
+    # CRM accounts are not customers: account_id is there (a required column) and blank.
+    assert deals["account_id"].null_count() == 4
+    assert deals["account_name"].to_list() == ["Acme", "Beta", None, None]
+    # Extra export columns (series, list_price) do not leak into the table.
+    assert "list_price" not in deals.columns and "series" not in deals.columns
+
+    history = tables["deal_stage_history"].frame
+    rows = sorted(history.select("deal_id", "stage", "entered_at").iter_rows())
+    assert rows == [
+        ("O1", "Closed Won", "2017-03-01"),
+        ("O1", "Prospecting", "2016-10-20"),
+        ("O1", "Qualification", "2016-10-20"),
+        ("O2", "Closed Lost", "2017-03-07"),
+        ("O2", "Prospecting", "2016-10-25"),
+        ("O2", "Qualification", "2016-10-25"),
+        ("O3", "Prospecting", "2016-11-02"),
+        ("O3", "Qualification", "2016-11-02"),
+        ("O4", "Prospecting", "2017-12-31"),
+    ]
+    assert tables["deals"].label == f"{folder / 'sales_pipeline.csv'} via crm.toml [tables.deals]"
+
+
+def test_mapping_problems_name_their_keys(tmp_path: Path) -> None:
+    bad = (
+        MAPPING.replace('deal_id = "opportunity_id"', 'deal_id = "opportunity_id"\nregion = "x"')
+        .replace('owner = "sales_agent"\n', "")
+        .replace('file = "products"', 'file = "catalog"')
+        .replace('stage = "Closed Won"', 'stage = "Won"')
+        .replace('date_format = "%d/%m/%Y"', 'date_format = "dd/mm/yyyy"')
+    )
+    bad += '\n[tables.leads]\nfile = "pipeline"\n'
+    _, path = export(tmp_path, mapping=bad)
+
+    with pytest.raises(ValidationFailed) as excinfo:
+        read_mapping(path)
+
+    text = "\n".join(problems(excinfo))
+    for expected in (
+        "key tables.deals.columns.region: not a column of deals; expected one of deal_id,",
+        "key tables.deals.columns.owner: required column of deals is not mapped",
+        "key tables.deals.lookups[0].file: not a file named under [files]; expected one of "
+        "pipeline, products, got 'catalog'",
+        "key tables.deal_stage_history.entries[2].stage: not a revintel stage; expected one of "
+        "Prospecting,",
+        "key tables.deals.date_format: not a date format; expected a strptime format",
+        "key tables.leads: not a revintel table",
+    ):
+        assert expected in text
+    assert all(p.file == str(path) for p in excinfo.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("version = [", "not valid TOML"),
+        ("version = 2\n" + MAPPING.replace("version = 1\n", ""), "key version: unsupported"),
+        (MAPPING.replace('"sales_pipeline.csv"', '"../sales_pipeline.csv"'), "inside the export"),
+        (MAPPING.replace('"sales_pipeline.csv"', '"sales_pipeline.xlsx"'), "unsupported file type"),
+        (MAPPING + "\n[tables.deals.other]\n", "key tables.deals.other: unknown key"),
+        (MAPPING.replace("required = true", 'required = "yes"'), "must be true or false"),
+    ],
+)
+def test_a_bad_mapping_file_is_refused(tmp_path: Path, text: str, expected: str) -> None:
+    _, path = export(tmp_path, mapping=text)
+    with pytest.raises(ValidationFailed) as excinfo:
+        read_mapping(path)
+    assert any(expected in p for p in problems(excinfo)), problems(excinfo)
+
+
+def test_a_missing_mapping_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ValidationFailed, match="mapping file not found"):
+        read_mapping(tmp_path / "nope.toml")
+
+
+def test_export_problems_name_file_row_column_and_key(tmp_path: Path) -> None:
+    pipeline = PIPELINE.replace("01/03/2017", "2017-03-01").replace(",Lost,", ",Stalled,")
+    pipeline += "O5,Ann Lee,Widget,,Engaging,03/11/2016,,\n"
+    folder, path = export(tmp_path, pipeline=pipeline)
+
+    with pytest.raises(ValidationFailed) as excinfo:
+        apply_mapping(read_mapping(path), folder)
+
+    csv = folder / "sales_pipeline.csv"
+    text = "\n".join(problems(excinfo))
+    assert (
+        f"{csv}, row 1, column 'close_date': key tables.deals.date_format: date does not match "
+        "the format '%d/%m/%Y'; expected a date like 31/03/2024, got '2017-03-01'"
+    ) in text
+    assert (
+        f"{csv}, column 'stage': key tables.deals.values.deal_stage: source column 'deal_stage' "
+        "has 1 row(s) with a value stage cannot take (first at row 2)"
+    ) in text
+    assert "got 'Stalled'" in text
+    assert (
+        f"{csv}, row 5, column 'product': key tables.deals.lookups[0] (required = true): no row "
+        f"of {folder / 'products.csv'} matches"
+    ) in text
+
+
+def test_a_missing_source_column_or_file_is_named(tmp_path: Path) -> None:
+    mapping = MAPPING.replace('owner = "sales_agent"', 'owner = "agent"')
+    folder, path = export(tmp_path, mapping=mapping)
+    (folder / "products.csv").unlink()
+
+    with pytest.raises(ValidationFailed) as excinfo:
+        apply_mapping(read_mapping(path), folder)
+
+    text = "\n".join(problems(excinfo))
+    assert "key tables.deals.columns.owner: no column 'agent' in this file" in text
+    assert "expected one of opportunity_id, sales_agent," in text
+    assert (
+        f"{folder / 'products.csv'}: file not found in the export folder (key files.products"
+        in (text)
+    )
+
+
+def test_a_lookup_key_must_be_unique(tmp_path: Path) -> None:
+    folder, path = export(tmp_path)
+    (folder / "products.csv").write_text(PRODUCTS + "GTX Basic,GTX,560\n")
+
+    with pytest.raises(ValidationFailed) as excinfo:
+        apply_mapping(read_mapping(path), folder)
+
+    assert any(
+        "key tables.deals.lookups[0].match: product is not unique in this file" in p
+        and "got 'GTX Basic'" in p
+        for p in problems(excinfo)
+    )
+
+
+def test_an_optional_lookup_leaves_unmatched_rows_blank(tmp_path: Path) -> None:
+    folder, path = export(tmp_path, mapping=MAPPING.replace("required = true", "required = false"))
+    (folder / "products.csv").write_text(PRODUCTS.replace("MG Special,MG,55\n", ""))
+
+    tables = {t.table: t for t in apply_mapping(read_mapping(path), folder)}
+
+    # O2 (lost, value 0 blanked) finds no list price: its amount is blank, for the importer to
+    # refuse (amount is required), naming the row.
+    assert tables["deals"].frame["amount"].to_list() == ["1054", None, "550", "550"]
