@@ -287,12 +287,12 @@ def _read_table(
     values: dict[str, dict[str, str]] = {}
     for src, table in check.table(f"{key}.values", body.get("values", {})).items():
         vkey = f"{key}.values.{src}"
-        entries = {}
+        recode: dict[str, str] = {}
         for old, new in check.table(vkey, table).items():
             text = check.scalar(f"{vkey}.{old}", new)
             if text is not None:
-                entries[str(old)] = text
-        values[src] = entries
+                recode[str(old)] = text
+        values[src] = recode
     constants: dict[str, str] = {}
     defaults: dict[str, str] = {}
     for section, target in (("constants", constants), ("defaults", defaults)):
@@ -467,9 +467,9 @@ def apply_mapping(mapping: Mapping, folder: Path) -> list[MappedTable]:
         if spec.from_deals:
             deals = working.get("deals")
             if deals is not None:
-                frame = _derive_history(mapping, spec, deals, problems)
+                history = _derive_history(mapping, spec, deals, problems)
                 label = f"{DERIVED_TABLE} derived by {mapping.name} [tables.{name}]"
-                out.append(MappedTable(name, frame, label))
+                out.append(MappedTable(name, history, label))
             continue
         assert spec.file is not None
         source = reader.read(spec.file, f"tables.{name}.file")
