@@ -267,3 +267,32 @@ def test_an_optional_lookup_leaves_unmatched_rows_blank(tmp_path: Path) -> None:
     # O2 (lost, value 0 blanked) finds no list price: its amount is blank, for the importer to
     # refuse (amount is required), naming the row.
     assert tables["deals"].frame["amount"].to_list() == ["1054", None, "550", "550"]
+
+
+def test_a_parquet_export_maps_like_a_csv(tmp_path: Path) -> None:
+    import polars as pl
+
+    folder, path = export(tmp_path)
+    pl.read_csv(folder / "sales_pipeline.csv", infer_schema=False).with_columns(
+        pl.col("close_value").cast(pl.Int64)
+    ).write_parquet(folder / "sales_pipeline.parquet")
+    path.write_text(MAPPING.replace('"sales_pipeline.csv"', '"sales_pipeline.parquet"'))
+
+    tables = {t.table: t for t in apply_mapping(read_mapping(path), folder)}
+
+    assert tables["deals"].frame["amount"].to_list() == ["1054", "55", "550", "550"]
+
+
+def test_a_file_that_cannot_be_read_is_named_with_its_key(tmp_path: Path) -> None:
+    folder, path = export(tmp_path)
+    (folder / "products.csv").write_bytes(b'product,series\n"GTX Pro,GTX\n')
+
+    with pytest.raises(ValidationFailed) as excinfo:
+        apply_mapping(read_mapping(path), folder)
+
+    assert any(
+        p.file == str(folder / "products.csv")
+        and "cannot be read" in p.message
+        and "key files.products, used by tables.deals.lookups[0].file" in p.message
+        for p in excinfo.value.problems
+    ), problems(excinfo)
