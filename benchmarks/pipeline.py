@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,9 @@ def write_scale_data(
             "deal_id": _ids("D", n),
             "account_name": _pick(rng, [f"Prospect {i}" for i in range(5_000)], n),
             "owner": _pick(rng, [f"Rep {i}" for i in range(OWNERS)], n),
-            "stage": pa.array(stage_names[deal_stage].tolist(), pa.string()),
+            "stage": pa.DictionaryArray.from_arrays(
+                pa.array(deal_stage.astype(np.int32)), pa.array(list(stage_names))
+            ).cast(pa.string()),
             "amount": pa.array(amount),
             "created_date": _days(created),
             "expected_close_date": _days(expected),
@@ -172,9 +175,14 @@ def write_scale_data(
             "direction": _pick(rng, ["inbound", "outbound"], m),
         }
     )
-    _write(deals_table, "deals", out / "deals.parquet")
-    _write(history, "deal_stage_history", out / "deal_stage_history.parquet")
-    _write(activities, "deal_activities", out / "deal_activities.parquet")
+    with ThreadPoolExecutor(max_workers=3) as pool:  # Parquet encoding releases the GIL
+        written = [
+            pool.submit(_write, deals_table, "deals", out / "deals.parquet"),
+            pool.submit(_write, history, "deal_stage_history", out / "deal_stage_history.parquet"),
+            pool.submit(_write, activities, "deal_activities", out / "deal_activities.parquet"),
+        ]
+        for future in written:
+            future.result()
     return {"deals": n, "deal_stage_history": n * k, "deal_activities": m}
 
 
