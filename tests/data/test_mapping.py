@@ -204,6 +204,7 @@ def test_a_missing_mapping_file_is_named(tmp_path: Path) -> None:
 
 def test_export_problems_name_file_row_column_and_key(tmp_path: Path) -> None:
     pipeline = PIPELINE.replace("01/03/2017", "2017-03-01").replace(",Lost,", ",Stalled,")
+    pipeline = pipeline.replace("02/11/2016", "2016-11-02")  # created date and history entry
     pipeline += "O5,Ann Lee,Widget,,Engaging,03/11/2016,,\n"
     folder, path = export(tmp_path, pipeline=pipeline)
 
@@ -221,6 +222,9 @@ def test_export_problems_name_file_row_column_and_key(tmp_path: Path) -> None:
         "has 1 row(s) with a value stage cannot take (first at row 2)"
     ) in text
     assert "got 'Stalled'" in text
+    # A bad cell used by a deals column and a history entry with the same format: reported once.
+    assert text.count("got '2016-11-02'") == 1
+    assert f"{csv}, row 3, column 'engage_date': key tables.deals.date_format" in text
     assert (
         f"{csv}, row 5, column 'product': key tables.deals.lookups[0] (required = true): no row "
         f"of {folder / 'products.csv'} matches"

@@ -467,7 +467,8 @@ def apply_mapping(mapping: Mapping, folder: Path) -> list[MappedTable]:
         if spec.from_deals:
             deals = working.get("deals")
             if deals is not None:
-                history = _derive_history(mapping, spec, deals, problems)
+                label = reader.label(mapping.tables["deals"].file or "")
+                history = _derive_history(mapping, spec, deals, label, problems)
                 label = f"{DERIVED_TABLE} derived by {mapping.name} [tables.{name}]"
                 out.append(MappedTable(name, history, label))
             continue
@@ -696,16 +697,23 @@ def _parse_dates(
     label: str,
     source_column: str,
     problems: _Problems,
+    *,
+    report: bool = True,
 ) -> pl.Expr:
+    """``column`` parsed with ``fmt`` and written ISO; values that do not parse are reported
+    (with ``report``) as problems of ``source_column`` under mapping ``key``."""
     import polars as pl
 
     dtype = pl.Date if kind == "date" else pl.Datetime("us")
     parsed = pl.col(column).str.strptime(dtype, fmt, strict=False)
     text = parsed.dt.strftime("%Y-%m-%d" if kind == "date" else "%Y-%m-%d %H:%M:%S")
     bad = frame.filter(pl.col(column).is_not_null() & parsed.is_null())
+    if not report:
+        return text.alias(column)
+    kind_key = f"{key}, column {source_column}"
     for row in bad.head(ROWS_SHOWN).iter_rows(named=True):
         problems.add(
-            f"{key}:{column}",
+            kind_key,
             Problem(
                 label,
                 f"key {key}: date does not match the format {fmt!r}",
@@ -716,7 +724,7 @@ def _parse_dates(
             ),
         )
     if bad.height > ROWS_SHOWN:
-        problems.counts[f"{key}:{column}"] += bad.height - ROWS_SHOWN
+        problems.counts[kind_key] += bad.height - ROWS_SHOWN
     return text.alias(column)
 
 
@@ -753,7 +761,7 @@ def _check_allowed(
     counts = bad.group_by(column).agg(pl.len(), pl.col("__row").min()).sort(column)
     for value, n, first in counts.iter_rows():
         problems.add(
-            f"{key}:{value}",
+            f"{key}, value {value!r}",
             Problem(
                 label,
                 f"key {key}: {where} has {n:,} row(s) with a value {column} cannot take "
@@ -767,14 +775,19 @@ def _check_allowed(
 
 
 def _derive_history(
-    mapping: Mapping, spec: TableMapping, deals: pl.DataFrame, problems: _Problems
+    mapping: Mapping, spec: TableMapping, deals: pl.DataFrame, label: str, problems: _Problems
 ) -> pl.DataFrame:
     """A history row per deal and entry whose date is filled (and whose stage matches)."""
     import polars as pl
 
     key = f"tables.{spec.table}"
     deals_spec = mapping.tables["deals"]
-    label = f"{mapping.files[deals_spec.file or '']} (deals)"
+    # Export columns the deals' own date columns already parsed (and reported) with a format.
+    parsed_by_deals = {
+        (sources[0], deals_spec.format_for(canon))
+        for canon, sources in deals_spec.columns.items()
+        if deals_spec.contract.column(canon).type == "date"
+    }
     parts: list[pl.DataFrame] = []
     for entry in spec.entries:
         if entry.date not in deals.columns:
@@ -802,8 +815,19 @@ def _derive_history(
                 if entry.date_format
                 else (f"{key}.date_format" if spec.date_format else "tables.deals.date_format")
             )
+            report = (entry.date, fmt) not in parsed_by_deals  # each bad cell reported once
             frame = frame.with_columns(
-                _parse_dates(frame, "entered_at", fmt, "date", fkey, label, entry.date, problems)
+                _parse_dates(
+                    frame,
+                    "entered_at",
+                    fmt,
+                    "date",
+                    fkey,
+                    label,
+                    entry.date,
+                    problems,
+                    report=report,
+                )
             )
         parts.append(frame.filter(pl.col("entered_at").is_not_null()))
     if not parts:
