@@ -98,3 +98,14 @@ def test_the_maven_crm_example_loads_the_export_as_it_is(empty_context: AppConte
         "Prospecting": 500,
     }
     assert deals.filter(deals.amount.isnull()).count().to_pyarrow().as_py() == 0
+
+
+def test_the_salesforce_example_loads(tmp_path: Path, empty_context: AppContext) -> None:
+    from tests.data.test_mapping import SALESFORCE, SALESFORCE_MAPPING
+
+    for name, text in SALESFORCE.items():
+        (tmp_path / name).write_text(text)
+
+    result = load_mapped(empty_context, tmp_path, SALESFORCE_MAPPING, source="test")
+
+    assert result.tables == {"deals": 2, "deal_stage_history": 5}

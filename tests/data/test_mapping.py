@@ -300,3 +300,103 @@ def test_a_file_that_cannot_be_read_is_named_with_its_key(tmp_path: Path) -> Non
         and "key files.products, used by tables.deals.lookups[0].file" in p.message
         for p in excinfo.value.problems
     ), problems(excinfo)
+
+
+# A Salesforce Data Export in its own layout (made-up rows), for examples/mappings/salesforce.toml.
+SALESFORCE = {
+    "Opportunity.csv": "\n".join(
+        ",".join(f'"{v}"' for v in row)
+        for row in (
+            [
+                "Id",
+                "IsDeleted",
+                "AccountId",
+                "Name",
+                "StageName",
+                "Amount",
+                "CloseDate",
+                "Type",
+                "LeadSource",
+                "IsClosed",
+                "IsWon",
+                "ForecastCategoryName",
+                "OwnerId",
+                "CreatedDate",
+            ],
+            [
+                "006A",
+                "false",
+                "001A",
+                "Acme renewal",
+                "Closed Won",
+                "12000.0",
+                "2024-03-28",
+                "Existing Customer - Upgrade",
+                "Web",
+                "true",
+                "true",
+                "Closed",
+                "005A",
+                "2024-01-05T09:12:44.000Z",
+            ],
+            [
+                "006B",
+                "false",
+                "",
+                "Beta new",
+                "Negotiation/Review",
+                "",
+                "2024-06-30",
+                "New Customer",
+                "Partner",
+                "false",
+                "false",
+                "Commit",
+                "005B",
+                "2024-02-11T17:40:03.000Z",
+            ],
+        )
+    )
+    + "\n",
+    "OpportunityHistory.csv": """\
+"Id","OpportunityId","CreatedDate","StageName","Amount","CloseDate","ForecastCategory"
+"008A","006A","2024-01-05T09:12:44.000Z","Prospecting","10000.0","2024-03-31","Pipeline"
+"008B","006A","2024-02-01T10:00:00.000Z","Proposal/Price Quote","11000.0","2024-03-31","BestCase"
+"008C","006A","2024-02-01T15:30:00.000Z","Proposal/Price Quote","12000.0","2024-03-31","Forecast"
+"008D","006A","2024-03-28T08:00:00.000Z","Closed Won","12000.0","2024-03-28","Closed"
+"008E","006B","2024-02-11T17:40:03.000Z","Needs Analysis","","2024-05-31","Pipeline"
+"008F","006B","2024-04-02T11:00:00.000Z","Negotiation/Review","","2024-06-30","Forecast"
+""",
+    "Account.csv": '"Id","Name","Industry"\n"001A","Acme","Retail"\n',
+    "User.csv": '"Id","Name"\n"005A","Ann Lee"\n"005B","Bob Roy"\n',
+}
+SALESFORCE_MAPPING = Path(__file__).resolve().parents[2] / "examples/mappings/salesforce.toml"
+
+
+def test_the_salesforce_example_maps_an_export_with_its_own_history(tmp_path: Path) -> None:
+    for name, text in SALESFORCE.items():
+        (tmp_path / name).write_text(text)
+
+    tables = {t.table: t.frame for t in apply_mapping(read_mapping(SALESFORCE_MAPPING), tmp_path)}
+
+    deals = tables["deals"]
+    assert deals.select("deal_id", "stage", "owner", "account_name", "amount").rows() == [
+        ("006A", "Closed Won", "Ann Lee", "Acme", "12000.0"),
+        ("006B", "Negotiation", "Bob Roy", None, "0"),
+    ]
+    assert deals["created_date"].to_list() == ["2024-01-05", "2024-02-11"]
+    # CloseDate is the expected close of every deal and the close date of closed ones only.
+    assert deals["expected_close_date"].to_list() == ["2024-03-28", "2024-06-30"]
+    assert deals["closed_date"].to_list() == ["2024-03-28", None]
+    assert deals["deal_type"].to_list() == ["Expansion", "New Business"]
+    history = tables["deal_stage_history"]
+    # Two changes on 1 February: the day's last stands.
+    assert history.select(
+        "deal_id", "stage", "entered_at", "amount", "forecast_category"
+    ).rows() == [
+        ("006A", "Prospecting", "2024-01-05", "10000.0", "Pipeline"),
+        ("006A", "Proposal", "2024-02-01", "12000.0", "Commit"),
+        ("006A", "Closed Won", "2024-03-28", "12000.0", "Closed"),
+        ("006B", "Qualification", "2024-02-11", None, "Pipeline"),
+        ("006B", "Negotiation", "2024-04-02", None, "Commit"),
+    ]

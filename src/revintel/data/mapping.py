@@ -63,6 +63,9 @@ class TableMapping:
     table: str
     file: str | None = None
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # canonical column -> {export column: values}: the column is blank on other rows
+    conditions: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    keep: str | None = None  # "first" / "last": one row per primary key, in file order
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     date_format: str | None = None
     date_formats: dict[str, str] = field(default_factory=dict)
@@ -231,6 +234,7 @@ TABLE_KEYS = (
     "lookups",
     "from_deals",
     "entries",
+    "keep",
 )
 
 
@@ -268,11 +272,23 @@ def _read_table(
             f"{key}.file", "not a file named under [files]", expected=_one_of(files), got=file
         )
     columns: dict[str, tuple[str, ...]] = {}
+    conditions: dict[str, dict[str, tuple[str, ...]]] = {}
     for canon, src in check.table(f"{key}.columns", body.get("columns", {})).items():
         ckey = f"{key}.columns.{canon}"
         if canon not in known:
             check.add(ckey, f"not a column of {name}", expected=_one_of(known))
             continue
+        if isinstance(src, dict):  # { from = ..., when = { column = value(s) } }
+            check.unknown(ckey, src, ("from", "when"))
+            when = check.table(f"{ckey}.when", src.get("when", {}))
+            conditions[canon] = {}
+            for column, allowed in when.items():
+                allowed = [allowed] if isinstance(allowed, str) else allowed
+                if not isinstance(allowed, list) or not all(isinstance(a, str) for a in allowed):
+                    check.add(f"{ckey}.when.{column}", "must be a value or a list of values")
+                    continue
+                conditions[canon][column] = tuple(allowed)
+            src = src.get("from")
         if isinstance(src, str) and src.strip():
             columns[canon] = (src.strip(),)
         elif isinstance(src, list) and src and all(isinstance(s, str) and s.strip() for s in src):
@@ -281,9 +297,14 @@ def _read_table(
             check.add(
                 ckey,
                 "must name a source column",
-                expected="a column name, or a list of them (the first non-blank is taken)",
+                expected="a column name, a list of them (the first non-blank is taken), or "
+                '{ from = "column", when = { column = ["value", …] } }',
                 got=src,
             )
+    keep = body.get("keep")
+    if keep is not None and keep not in ("first", "last"):
+        check.add(f"{key}.keep", "unknown value", expected="first or last", got=keep)
+        keep = None
     values: dict[str, dict[str, str]] = {}
     for src, table in check.table(f"{key}.values", body.get("values", {})).items():
         vkey = f"{key}.values.{src}"
@@ -337,6 +358,8 @@ def _read_table(
         constants=constants,
         defaults=defaults,
         lookups=lookups,
+        conditions=conditions,
+        keep=keep,
     )
 
 
@@ -573,6 +596,9 @@ def _map_table(
         for src in sources:
             if src not in work.columns:
                 _missing_column(problems, f"{key}.columns.{canon}", label, src, work)
+        for src in spec.conditions.get(canon, {}):
+            if src not in work.columns:
+                _missing_column(problems, f"{key}.columns.{canon}.when", label, src, work)
     if problems.structural > before:
         return work, None
     contract = spec.contract
@@ -580,6 +606,8 @@ def _map_table(
     for c in contract.columns:
         if c.name in spec.columns:
             expr = pl.coalesce([pl.col(s) for s in spec.columns[c.name]])
+            for column, allowed in spec.conditions.get(c.name, {}).items():
+                expr = pl.when(pl.col(column).is_in(list(allowed))).then(expr)
         elif c.name in spec.constants:
             expr = pl.lit(spec.constants[c.name], dtype=pl.String)
         elif c.required or c.name in spec.defaults:
@@ -605,8 +633,14 @@ def _map_table(
             canonical = canonical.with_columns(parsed)
         if c.allowed:
             _check_allowed(canonical, spec, c.name, c.allowed, label, problems)
+    if spec.keep is not None:  # one row per primary key: the first or last in the file
+        canonical = canonical.unique(
+            list(contract.primary_key),
+            keep=spec.keep,
+            maintain_order=True,  # type: ignore[arg-type]
+        )
     work = work.drop([c for c in canonical.columns if c != "__row" and c in work.columns])
-    work = work.join(canonical, on="__row", how="left")
+    work = work.join(canonical, on="__row", how="inner")
     return work, canonical.drop("__row")
 
 
@@ -729,9 +763,11 @@ def _parse_dates(
 
 
 def _example(fmt: str) -> str:
+    # chrono's fractional seconds (%.f, %.3f, …) are not Python's: shown as milliseconds.
+    import re
     from datetime import datetime
 
-    return datetime(2024, 3, 31, 14, 5, 9).strftime(fmt)
+    return datetime(2024, 3, 31, 14, 5, 9).strftime(re.sub(r"%\.\d?f", ".000", fmt))
 
 
 def _check_allowed(
