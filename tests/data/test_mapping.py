@@ -188,6 +188,21 @@ def test_mapping_problems_name_their_keys(tmp_path: Path) -> None:
         (MAPPING.replace('"sales_pipeline.csv"', '"sales_pipeline.xlsx"'), "unsupported file type"),
         (MAPPING + "\n[tables.deals.other]\n", "key tables.deals.other: unknown key"),
         (MAPPING.replace("required = true", 'required = "yes"'), "must be true or false"),
+        (
+            MAPPING.replace('file = "pipeline"', 'file = "pipeline"\nkeep = "newest"'),
+            "key tables.deals.keep: unknown value; expected first or last",
+        ),
+        (
+            MAPPING.replace("from_deals = true", 'from_deals = true\nkeep = "last"'),
+            "key tables.deal_stage_history.keep: not used when the table is derived",
+        ),
+        (
+            MAPPING.replace(
+                'closed_date = "close_date"',
+                'closed_date = { from = "close_date", when = { deal_stage = 3 } }',
+            ),
+            "key tables.deals.columns.closed_date.when.deal_stage: must be a value or a list",
+        ),
     ],
 )
 def test_a_bad_mapping_file_is_refused(tmp_path: Path, text: str, expected: str) -> None:

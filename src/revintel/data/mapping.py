@@ -255,7 +255,7 @@ def _read_table(
     if from_deals:
         if file is not None:
             check.add(f"{key}.file", "a derived table has no file; remove file or from_deals")
-        for other in ("columns", "values", "constants", "defaults", "lookups"):
+        for other in ("columns", "values", "constants", "defaults", "lookups", "keep"):
             if other in body:
                 check.add(f"{key}.{other}", "not used when the table is derived from the deals")
         entries = _read_entries(check, key, body.get("entries"))
