@@ -20,7 +20,7 @@ import tomllib
 from collections.abc import Mapping as MappingType
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from revintel.core.errors import Problem, ValidationFailed
 from revintel.data.schema import CONTRACTS, DEAL_STAGES, TableContract
@@ -65,7 +65,7 @@ class TableMapping:
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # canonical column -> {export column: values}: the column is blank on other rows
     conditions: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
-    keep: str | None = None  # "first" / "last": one row per primary key, in file order
+    keep: Literal["first", "last"] | None = None  # one row per primary key, in file order
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     date_format: str | None = None
     date_formats: dict[str, str] = field(default_factory=dict)
@@ -301,10 +301,12 @@ def _read_table(
                 '{ from = "column", when = { column = ["value", …] } }',
                 got=src,
             )
-    keep = body.get("keep")
-    if keep is not None and keep not in ("first", "last"):
-        check.add(f"{key}.keep", "unknown value", expected="first or last", got=keep)
-        keep = None
+    keep: Literal["first", "last"] | None = None
+    raw_keep = body.get("keep")
+    if raw_keep in ("first", "last"):
+        keep = raw_keep
+    elif raw_keep is not None:
+        check.add(f"{key}.keep", "unknown value", expected="first or last", got=raw_keep)
     values: dict[str, dict[str, str]] = {}
     for src, table in check.table(f"{key}.values", body.get("values", {})).items():
         vkey = f"{key}.values.{src}"
@@ -637,7 +639,7 @@ def _map_table(
         canonical = canonical.unique(
             list(contract.primary_key),
             keep=spec.keep,
-            maintain_order=True,  # type: ignore[arg-type]
+            maintain_order=True,
         )
     work = work.drop([c for c in canonical.columns if c != "__row" and c in work.columns])
     work = work.join(canonical, on="__row", how="inner")
