@@ -109,3 +109,51 @@ def test_the_salesforce_example_loads(tmp_path: Path, empty_context: AppContext)
     result = load_mapped(empty_context, tmp_path, SALESFORCE_MAPPING, source="test")
 
     assert result.tables == {"deals": 2, "deal_stage_history": 5}
+
+
+def test_a_mapped_load_empties_the_deal_tables_it_would_orphan(
+    tmp_path: Path, empty_context: AppContext
+) -> None:
+    before = tmp_path / "before"
+    before.mkdir()
+    (before / "deals.csv").write_text(
+        "deal_id,account_id,owner,stage,amount,created_date,expected_close_date,closed_date\n"
+        "D1,,Ann,Prospecting,100,2024-01-02,2024-03-01,\n"
+    )
+    (before / "deal_activities.csv").write_text(
+        "activity_id,deal_id,activity_at,kind\nA1,D1,2024-01-03 10:00:00,call\n"
+    )
+    load_paths(empty_context, [before], source="test")
+    folder, mapping = export(tmp_path)
+
+    result = load_mapped(empty_context, folder, mapping, source="test")
+
+    assert result.tables == {"deals": 4, "deal_stage_history": 9, "deal_activities": 0}
+    assert [str(w) for w in result.warnings] == [
+        f"{mapping}: table deal_activities emptied: its rows belong to the deals this load "
+        "replaces, and the mapping does not make it; expected [tables.deal_activities] in the "
+        "mapping to load it from the export"
+    ]
+    assert empty_context.warehouse.table("deal_activities").count().to_pyarrow().as_py() == 0
+
+
+def test_an_appended_mapped_load_keeps_the_other_deal_tables(
+    tmp_path: Path, empty_context: AppContext
+) -> None:
+    before = tmp_path / "before"
+    before.mkdir()
+    (before / "deals.csv").write_text(
+        "deal_id,account_id,owner,stage,amount,created_date,expected_close_date,closed_date\n"
+        "D1,,Ann,Prospecting,100,2024-01-02,2024-03-01,\n"
+    )
+    (before / "deal_activities.csv").write_text(
+        "activity_id,deal_id,activity_at,kind\nA1,D1,2024-01-03 10:00:00,call\n"
+    )
+    load_paths(empty_context, [before], source="test")
+    folder, mapping = export(tmp_path)
+
+    result = load_mapped(empty_context, folder, mapping, mode="append", source="test")
+
+    assert "deal_activities" not in result.tables and not result.warnings
+    assert empty_context.warehouse.table("deals").count().to_pyarrow().as_py() == 5
+    assert empty_context.warehouse.table("deal_activities").count().to_pyarrow().as_py() == 1

@@ -207,14 +207,29 @@ def _load(
     source: str,
     progress: ProgressCallback | None,
     started: float,
+    emptied: Sequence[str] = (),
+    notes: Sequence[Problem] = (),
 ) -> LoadResult:
+    """Validate and load ``sources``; ``emptied`` tables are replaced by empty ones (``notes``
+    say why, as warnings)."""
     ctx.store.reconcile_loads()  # loads killed before this one show as interrupted
     run_id = ctx.store.start_load(files, mode, source)
     staging = Staging(ctx.settings.home)
     try:
-        report = _validate(ctx, sources, problems, mode=mode, staging=staging, progress=progress)
+        report = _validate(
+            ctx,
+            sources,
+            problems,
+            mode=mode,
+            staging=staging,
+            progress=progress,
+            emptied=emptied,
+        )
         if not report.ok:
             raise report.error()
+        for name in emptied:
+            staging.add_empty(CONTRACTS[name])
+        report.warnings.extend(notes)
         staged = staging.staged()
         ctx.warehouse.commit(staged, mode)
     except BaseException as exc:
@@ -310,9 +325,41 @@ def load_mapped(
     sources, out = _mapped_sources(ctx, folder, mapping)
     try:
         files = [s.label for s in sources]
-        return _load(ctx, sources, [], files, mode, source, progress, started)
+        emptied = _emptied_deal_tables(ctx, sources, mode)
+        notes = [
+            Problem(
+                str(mapping),
+                f"table {name} emptied: its rows belong to the deals this load replaces, and the "
+                "mapping does not make it",
+                expected=f"[tables.{name}] in the mapping to load it from the export",
+            )
+            for name in emptied
+        ]
+        return _load(ctx, sources, [], files, mode, source, progress, started, emptied, notes)
     finally:
         shutil.rmtree(out, ignore_errors=True)
+
+
+def _emptied_deal_tables(
+    ctx: AppContext, sources: Sequence[SourceFile], mode: LoadMode
+) -> list[str]:
+    """The loaded deal tables a mapped load replacing their parent leaves out: they are emptied.
+
+    A CRM export replaces the deal tables together: history or activities of the deals it
+    replaces (from the demo, or another CRM) would otherwise be orphans, and the export cannot
+    load them again.
+    """
+    if mode != "replace":
+        return []
+    made = {s.contract.name for s in sources}
+    loaded = set(ctx.warehouse.list_tables())
+    return [
+        name
+        for name in CRM_TABLES
+        if name not in made
+        and name in loaded
+        and any(fk.table in made for fk in CONTRACTS[name].foreign_keys)
+    ]
 
 
 def resolve_sources(
@@ -445,6 +492,7 @@ def _validate(
     mode: LoadMode,
     staging: Staging | None,
     progress: ProgressCallback | None = None,
+    emptied: Sequence[str] = (),
 ) -> ValidationReport:
     log = ProblemLog(ctx.settings.max_problems)
     for problem in problems:
@@ -483,7 +531,7 @@ def _validate(
     if sources:
         _check_required_table(validators, warehouse_keys, sources, log)
         if mode == "replace":
-            _check_loaded_children(validators, warehouse_keys, log)
+            _check_loaded_children(validators, warehouse_keys, log, emptied)
     files = [
         FileReport(
             file=s.label,
@@ -587,11 +635,14 @@ def _check_required_table(
 
 
 def _check_loaded_children(
-    validators: Mapping[str, TableValidator], warehouse: _WarehouseKeys, log: ProblemLog
+    validators: Mapping[str, TableValidator],
+    warehouse: _WarehouseKeys,
+    log: ProblemLog,
+    emptied: Sequence[str] = (),
 ) -> None:
     """Replacing a table must not orphan rows of a loaded table that this load leaves in place."""
     for child in warehouse.tables:
-        if child in validators:
+        if child in validators or child in emptied:
             continue
         for fk in CONTRACTS[child].foreign_keys:
             parent = validators.get(fk.table)
@@ -656,6 +707,13 @@ class Staging:
             earlier = pl.scan_parquet(batch.source.path).head(deferred).collect()
             self._write(contract, earlier.select(contract.column_names))
         self._write(contract, batch.frame)
+
+    def add_empty(self, contract: TableContract) -> None:
+        """Stage ``contract``'s table with no rows (it replaces the loaded one)."""
+        path = self._next_path(contract)
+        pq.write_table(contract.arrow_schema().empty_table(), path)
+        self._files[contract.name].append(path)
+        self._rows[contract.name] = self._rows.get(contract.name, 0)
 
     def end_file(self, contract: TableContract, source: SourceFile) -> None:
         """After a file's last batch: copy it if every batch could be stored as it is."""
