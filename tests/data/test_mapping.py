@@ -415,3 +415,45 @@ def test_the_salesforce_example_maps_an_export_with_its_own_history(tmp_path: Pa
         ("006B", "Qualification", "2024-02-11", None, "Pipeline"),
         ("006B", "Negotiation", "2024-04-02", None, "Commit"),
     ]
+
+
+def _with_bins(mapping: str, edges: str = "[1000, 5000]", labels: str = "") -> str:
+    labels = labels or '["SMB", "Mid-Market", "Enterprise"]'
+    return mapping.replace(
+        'products = "products.csv"', 'products = "products.csv"\naccounts = "accounts.csv"'
+    ) + (
+        '\n[[tables.deals.lookups]]\nfile = "accounts"\nmatch = { account = "account" }\n'
+        'take = { employees = "employees" }\n'
+        f'\n[tables.deals.bins.segment]\nfrom = "employees"\nedges = {edges}\nlabels = {labels}\n'
+    )
+
+
+def test_bins_cut_a_number_into_labelled_ranges(tmp_path: Path) -> None:
+    folder, path = export(tmp_path, mapping=_with_bins(MAPPING))
+    (folder / "accounts.csv").write_text("account,employees\nAcme,999\nBeta,1000\n")
+
+    deals = {t.table: t.frame for t in apply_mapping(read_mapping(path), folder)}["deals"]
+
+    # Below the first edge, from an edge on (included); no account, no segment.
+    assert deals["segment"].to_list() == ["SMB", "Mid-Market", None, None]
+    (folder / "accounts.csv").write_text("account,employees\nAcme,5000\nBeta,12\n")
+    deals = {t.table: t.frame for t in apply_mapping(read_mapping(path), folder)}["deals"]
+    assert deals["segment"].to_list() == ["Enterprise", "SMB", None, None]
+
+
+def test_bad_bins_are_named(tmp_path: Path) -> None:
+    _, path = export(tmp_path, mapping=_with_bins(MAPPING, edges="[5000, 1000]"))
+    with pytest.raises(ValidationFailed, match=r"key tables.deals.bins.segment.edges: must be"):
+        read_mapping(path)
+    _, path = export(tmp_path, mapping=_with_bins(MAPPING, labels='["SMB", "Enterprise"]'))
+    with pytest.raises(ValidationFailed, match=r"segment.labels: must be one label more"):
+        read_mapping(path)
+    folder, path = export(tmp_path, mapping=_with_bins(MAPPING, labels='["S", "M", "E"]'))
+    (folder / "accounts.csv").write_text("account,employees\nAcme,many\nBeta,1000\n")
+    with pytest.raises(ValidationFailed) as excinfo:
+        apply_mapping(read_mapping(path), folder)
+    text = "\n".join(problems(excinfo))
+    assert "row 1, column 'employees': key tables.deals.bins.segment: not a number" in text
+    assert (
+        "key tables.deals.bins.segment.labels: tables.deals.bins.segment.labels has 1 row" in text
+    )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping as MappingType
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -57,6 +58,17 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class Bins:
+    """A number column cut into labelled ranges: below ``edges[0]`` is ``labels[0]``, from
+    ``edges[i-1]`` (included) to ``edges[i]`` is ``labels[i]``, from the last edge on the last."""
+
+    key: str
+    source: str
+    edges: tuple[float, ...]
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class TableMapping:
     """How one canonical table is made from a file of the export."""
 
@@ -65,6 +77,7 @@ class TableMapping:
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # canonical column -> {export column: values}: the column is blank on other rows
     conditions: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    bins: dict[str, Bins] = field(default_factory=dict)
     keep: Literal["first", "last"] | None = None  # one row per primary key, in file order
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     date_format: str | None = None
@@ -235,6 +248,7 @@ TABLE_KEYS = (
     "from_deals",
     "entries",
     "keep",
+    "bins",
 )
 
 
@@ -342,7 +356,8 @@ def _read_table(
         if parsed is not None:
             date_formats[canon] = parsed
     lookups = _read_lookups(check, key, body.get("lookups", []), files)
-    mapped = {*columns, *constants}
+    bins = _read_bins(check, key, body.get("bins", {}), known, {*columns, *constants})
+    mapped = {*columns, *constants, *bins}
     for spec in contract.columns:
         if spec.required and not spec.nullable and spec.name not in mapped:
             check.add(
@@ -361,8 +376,75 @@ def _read_table(
         defaults=defaults,
         lookups=lookups,
         conditions=conditions,
+        bins=bins,
         keep=keep,
     )
+
+
+def _read_bins(
+    check: _Checker, key: str, raw: Any, known: tuple[str, ...], taken: set[str]
+) -> dict[str, Bins]:
+    out: dict[str, Bins] = {}
+    for canon, body in check.table(f"{key}.bins", raw).items():
+        bkey = f"{key}.bins.{canon}"
+        if canon not in known:
+            check.add(bkey, "not a column of this table", expected=_one_of(known))
+            continue
+        if canon in taken:
+            check.add(bkey, "also mapped under columns or constants; keep one")
+            continue
+        body = check.table(bkey, body)
+        check.unknown(bkey, body, ("from", "edges", "labels"))
+        source = check.text(f"{bkey}.from", body.get("from"))
+        edges = body.get("edges")
+        labels = body.get("labels")
+        numbers = isinstance(edges, list) and all(
+            isinstance(e, int | float) and not isinstance(e, bool) for e in edges
+        )
+        if not numbers or not edges or any(a >= b for a, b in pairwise(edges)):
+            check.add(f"{bkey}.edges", "must be increasing numbers", got=edges)
+            continue
+        if (
+            not isinstance(labels, list)
+            or len(labels) != len(edges) + 1
+            or not all(isinstance(x, str) for x in labels)
+        ):
+            check.add(
+                f"{bkey}.labels",
+                "must be one label more than there are edges",
+                expected=f"{len(edges) + 1} labels",
+                got=labels,
+            )
+            continue
+        if source is not None:
+            out[canon] = Bins(bkey, source, tuple(float(e) for e in edges), tuple(labels))
+    return out
+
+
+def _cut(work: pl.DataFrame, cut: Bins, label: str, problems: _Problems) -> pl.Expr:
+    """The labels of ``cut``'s source column; a value that is not a number is a problem."""
+    import polars as pl
+
+    number = pl.col(cut.source).str.replace_all(",", "").cast(pl.Float64, strict=False)
+    bad = work.filter(pl.col(cut.source).is_not_null() & number.is_null())
+    for row in bad.head(ROWS_SHOWN).iter_rows(named=True):
+        problems.add(
+            f"{cut.key}, column {cut.source}",
+            Problem(
+                label,
+                f"key {cut.key}: not a number, so it falls in no range",
+                row=row["__row"],
+                column=cut.source,
+                expected="a number",
+                got=row[cut.source],
+            ),
+        )
+    if bad.height > ROWS_SHOWN:
+        problems.counts[f"{cut.key}, column {cut.source}"] += bad.height - ROWS_SHOWN
+    expr = pl.when(number < cut.edges[0]).then(pl.lit(cut.labels[0]))
+    for edge, name in zip(cut.edges[1:], cut.labels[1:-1], strict=True):
+        expr = expr.when(number < edge).then(pl.lit(name))
+    return expr.when(number.is_not_null()).then(pl.lit(cut.labels[-1])).otherwise(None)
 
 
 def _format(check: _Checker, key: str, value: Any) -> str | None:
@@ -601,6 +683,9 @@ def _map_table(
         for src in spec.conditions.get(canon, {}):
             if src not in work.columns:
                 _missing_column(problems, f"{key}.columns.{canon}.when", label, src, work)
+    for cut in spec.bins.values():
+        if cut.source not in work.columns:
+            _missing_column(problems, f"{cut.key}.from", label, cut.source, work)
     if problems.structural > before:
         return work, None
     contract = spec.contract
@@ -612,6 +697,8 @@ def _map_table(
                 expr = pl.when(pl.col(column).is_in(list(allowed))).then(expr)
         elif c.name in spec.constants:
             expr = pl.lit(spec.constants[c.name], dtype=pl.String)
+        elif c.name in spec.bins:
+            expr = _cut(work, spec.bins[c.name], label, problems)
         elif c.required or c.name in spec.defaults:
             expr = pl.lit(None, dtype=pl.String)  # a required column allowed blank
         else:
@@ -791,6 +878,9 @@ def _check_allowed(
         src = sources[0]
         key = f"{key}.values.{src}"
         where = f"source column {src!r}"
+    elif column in spec.bins:
+        key = f"{spec.bins[column].key}.labels"
+        where = key
     else:
         key = (
             f"{key}.constants.{column}" if column in spec.constants else f"{key}.defaults.{column}"
