@@ -457,3 +457,27 @@ def test_bad_bins_are_named(tmp_path: Path) -> None:
     assert (
         "key tables.deals.bins.segment.labels: tables.deals.bins.segment.labels has 1 row" in text
     )
+
+
+def test_a_link_out_of_the_export_folder_is_not_read(tmp_path: Path) -> None:
+    folder, path = export(tmp_path)
+    secret = tmp_path / "secret.csv"
+    secret.write_text("product,sales_price\nGTX Pro,1\n")
+    (folder / "products.csv").unlink()
+    (folder / "products.csv").symlink_to(secret)
+
+    with pytest.raises(ValidationFailed) as excinfo:
+        apply_mapping(read_mapping(path), folder)
+
+    assert any("is outside the export folder" in p for p in problems(excinfo))
+
+
+def test_many_bad_values_give_a_short_report(tmp_path: Path) -> None:
+    rows = "".join(f"X{i},Ann Lee,GTX Basic,,Stage {i},02/11/2016,,\n" for i in range(200))
+    folder, path = export(tmp_path, pipeline=PIPELINE + rows)
+
+    with pytest.raises(ValidationFailed) as excinfo:
+        apply_mapping(read_mapping(path), folder)
+
+    assert excinfo.value.total == 200
+    assert len(excinfo.value.problems) == 50

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 MAPPING_VERSION = 1
 SOURCE_FORMATS = (".csv", ".parquet")
 ROWS_SHOWN = 5  # problem rows shown per mapping key; the rest are counted
+PROBLEMS_SHOWN = 50  # problems shown in all
 DERIVED_TABLE = "deal_stage_history"  # the table a mapping may derive from the deals
 
 
@@ -543,7 +544,7 @@ class _Problems:
     def add(self, kind: str, problem: Problem, n: int = 1) -> None:
         before = self.counts.get(kind, 0)
         self.counts[kind] = before + n
-        if before < ROWS_SHOWN:
+        if before < ROWS_SHOWN and len(self.shown) < PROBLEMS_SHOWN:
             self.shown.append(problem)
 
     @property
