@@ -187,7 +187,8 @@ def write_scale_data(
 
 
 def write_maven_export(out: Path, *, deals: int, seed: int = 7) -> int:
-    """A CRM export in the layout of Maven's sample (sales_pipeline.csv, products.csv)."""
+    """A CRM export in the layout of Maven's sample (sales_pipeline.csv, products.csv,
+    accounts.csv), for the Maven mapping."""
     import polars as pl
 
     rng = np.random.default_rng(seed)
@@ -208,12 +209,16 @@ def write_maven_export(out: Path, *, deals: int, seed: int = 7) -> int:
     names = np.array(list(products))
     price = np.array(list(products.values()))
     pick = rng.integers(0, len(names), size=deals)
+    accounts = [f"Account {i}" for i in range(85)]
+    pl.DataFrame(
+        {"account": accounts, "employees": rng.integers(10, 30_000, size=len(accounts))}
+    ).write_csv(out / "accounts.csv")
     frame = pl.DataFrame(
         {
             "opportunity_id": pl.Series(_ids("O", deals).to_numpy(zero_copy_only=False)),
             "sales_agent": rng.choice(np.array([f"Agent {i}" for i in range(35)]), size=deals),
             "product": names[pick],
-            "account": rng.choice(np.array([f"Account {i}" for i in range(85)]), size=deals),
+            "account": rng.choice(np.array(accounts), size=deals),
             "deal_stage": stage,
             "engage_date": engage,
             "close_date": close,
