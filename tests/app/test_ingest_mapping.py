@@ -51,6 +51,21 @@ def test_a_bad_export_changes_nothing_and_names_the_source_row(
     assert empty_context.warehouse.table("deals").count().to_pyarrow().as_py() == 4
 
 
+def test_a_bad_mapping_is_a_failed_load_in_the_history(
+    tmp_path: Path, empty_context: AppContext
+) -> None:
+    folder, mapping = export(tmp_path)
+    mapping.write_text(mapping.read_text().replace('owner = "sales_agent"', 'owner = "agent"'))
+
+    with pytest.raises(ValidationFailed):
+        load_mapped(empty_context, folder, mapping, source="test")
+
+    (last,) = empty_context.store.load_history(limit=1)
+    assert last["status"] == "failed"
+    assert "key tables.deals.columns.owner: no column 'agent'" in last["message"]
+    assert not empty_context.warehouse.has_table("deals")
+
+
 def test_a_deal_naming_an_account_id_still_needs_that_customer(
     tmp_path: Path, empty_context: AppContext
 ) -> None:

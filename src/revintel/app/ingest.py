@@ -49,14 +49,10 @@ from revintel.data.schema import CONTRACTS, TABLE_ORDER, TableContract, contract
 from revintel.warehouse import StagedTable
 
 REQUIRED_TABLE = "customers"
-NOT_FILES = ("--table", "(no files)")
+NOT_FILES = ("--table", "(no files)")  # what a problem names when no file is to blame
 # A CRM export's deal tables load without customers (CRM accounts are prospects, not customers): a
 # deal's account_id, when given, must still name a loaded customer.
-CRM_TABLES = (
-    "deals",
-    "deal_stage_history",
-    "deal_activities",
-)  # what a problem names when no file is to blame
+CRM_TABLES = ("deals", "deal_stage_history", "deal_activities")
 
 
 @dataclass(frozen=True)
@@ -322,7 +318,13 @@ def load_mapped(
     """
     _check_mode(mode)
     started = time.perf_counter()
-    sources, out = _mapped_sources(ctx, folder, mapping)
+    try:
+        sources, out = _mapped_sources(ctx, folder, mapping)
+    except ValidationFailed as exc:  # the mapping or the export: a failed load, in the history
+        ctx.store.reconcile_loads()
+        run_id = ctx.store.start_load([str(folder), str(mapping)], mode, source)
+        ctx.store.finish_load(run_id, status="failed", message=_failure_message(exc))
+        raise
     try:
         files = [s.label for s in sources]
         emptied = _emptied_deal_tables(ctx, sources, mode)
