@@ -204,10 +204,10 @@ def _load(
     progress: ProgressCallback | None,
     started: float,
     emptied: Sequence[str] = (),
-    notes: Sequence[Problem] = (),
+    emptied_notes: Sequence[Problem] = (),
 ) -> LoadResult:
-    """Validate and load ``sources``; ``emptied`` tables are replaced by empty ones (``notes``
-    say why, as warnings)."""
+    """Validate and load ``sources``; ``emptied`` tables are replaced by empty ones
+    (``emptied_notes`` say why, as warnings)."""
     ctx.store.reconcile_loads()  # loads killed before this one show as interrupted
     run_id = ctx.store.start_load(files, mode, source)
     staging = Staging(ctx.settings.home)
@@ -225,7 +225,7 @@ def _load(
             raise report.error()
         for name in emptied:
             staging.add_empty(CONTRACTS[name])
-        report.warnings.extend(notes)
+        report.warnings.extend(emptied_notes)
         staged = staging.staged()
         ctx.warehouse.commit(staged, mode)
     except BaseException as exc:

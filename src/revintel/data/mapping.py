@@ -442,7 +442,7 @@ def _cut(work: pl.DataFrame, cut: Bins, label: str, problems: _Problems) -> pl.E
         )
     if bad.height > ROWS_SHOWN:
         problems.counts[f"{cut.key}, column {cut.source}"] += bad.height - ROWS_SHOWN
-    expr = pl.when(number < cut.edges[0]).then(pl.lit(cut.labels[0]))
+    expr: Any = pl.when(number < cut.edges[0]).then(pl.lit(cut.labels[0]))
     for edge, name in zip(cut.edges[1:], cut.labels[1:-1], strict=True):
         expr = expr.when(number < edge).then(pl.lit(name))
     return expr.when(number.is_not_null()).then(pl.lit(cut.labels[-1])).otherwise(None)
