@@ -172,3 +172,27 @@ def test_an_appended_mapped_load_keeps_the_other_deal_tables(
     assert "deal_activities" not in result.tables and not result.warnings
     assert empty_context.warehouse.table("deals").count().to_pyarrow().as_py() == 5
     assert empty_context.warehouse.table("deal_activities").count().to_pyarrow().as_py() == 1
+
+
+def test_a_derived_history_feeds_the_learned_stage_probabilities(
+    tmp_path: Path, empty_context: AppContext
+) -> None:
+    from revintel.pipeline.frames import data_as_of, deal_tables
+    from revintel.pipeline.stages import learned_stage_probabilities
+
+    folder, mapping = export(tmp_path)
+    load_mapped(empty_context, folder, mapping, source="test")
+    tables = deal_tables(empty_context.warehouse)
+    assert tables.history is not None
+
+    learned = learned_stage_probabilities(tables.deals, tables.history).to_pyarrow().to_pylist()
+
+    # Two closed deals, both reached Qualification (engaged), one won.
+    by_stage = {row["stage"]: (row["reached"], row["won"]) for row in learned}
+    assert by_stage == {
+        "Prospecting": (2, 1),
+        "Qualification": (2, 1),
+        "Proposal": (0, 0),
+        "Negotiation": (0, 0),
+    }
+    assert str(data_as_of(empty_context.warehouse, tables)) == "2017-12-31"
