@@ -5,17 +5,19 @@ pipeline queries (data as of, learned stage probabilities, open pipeline by stag
 owner, activities per deal). Prints one JSON line:
 
     uv run --group test python -m benchmarks pipeline [--deals 1000000] [--history-per-deal 5]
-        [--activities-per-deal 10] [--keep DIR] [--skip-mapped]
+        [--activities-per-deal 10] [--keep DIR] [--skip-mapped] [--warehouse-url URL]
 
 ``--write-only DIR`` writes the files and exits (for other benchmarks and manual runs). The data
 is shaped like a CRM's, not planted: every deal walks the open stages in order, closed ones end
 won or lost, every history row is dated after the previous one; values are random. Each step is
-timed with the wall clock in this process; ``peak_rss_mb`` is the process's peak memory.
+timed with the wall clock in this process; ``peak_rss_mb`` is the process's peak memory. The
+queries are the steps of :data:`QUERY_STEPS`: a capability's service is timed by adding one.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import resource
 import sys
@@ -245,51 +247,76 @@ def _timed(steps: dict[str, float], name: str, fn: Callable[[], Any]) -> Any:
     return result
 
 
-def measure(data: Path, home: Path, export: Path | None) -> dict[str, Any]:
-    """Time the load of ``data`` into ``home`` and the pipeline queries that exist; then (with
-    ``export``) a mapped load of that CRM export into a second home."""
+# The timed steps over the loaded warehouse, in order: name -> function of (warehouse, tables,
+# as_of). Each runs once, on a fresh process's first query of it (cold). A capability's service
+# (forecasts, backtest, training, scoring) is timed by adding its step here.
+QuerySteps = dict[str, Callable[[Any, Any, date], Any]]
+
+
+def _stage_probabilities(wh: Any, t: Any, as_of: date) -> Any:
+    from revintel.pipeline.stages import learned_stage_probabilities
+
+    return wh.to_arrow(learned_stage_probabilities(t.deals, t.history, as_of=as_of))
+
+
+def _open_by_stage(wh: Any, t: Any, as_of: date) -> Any:
+    d = t.deals
+    open_deals = d.filter(~d.stage.isin(["Closed Won", "Closed Lost"]))
+    return wh.to_arrow(
+        open_deals.group_by("stage").aggregate(
+            deals=open_deals.count(), amount=open_deals.amount.sum()
+        )
+    )
+
+
+def _win_rate_by_owner(wh: Any, t: Any, as_of: date) -> Any:
     import ibis
 
+    closed = t.deals.filter(t.deals.stage.isin(["Closed Won", "Closed Lost"]))
+    return wh.to_arrow(
+        closed.group_by("owner").aggregate(
+            closed=closed.count(),
+            won=ibis.cases((closed.stage == "Closed Won", 1), else_=0).sum(),
+        )
+    )
+
+
+def _activities_per_deal(wh: Any, t: Any, as_of: date) -> Any:
+    a = t.activities
+    per_deal = a.group_by("deal_id").aggregate(n=a.count(), last=a.activity_at.max())
+    return wh.to_arrow(per_deal.aggregate(deals=per_deal.count(), mean=per_deal.n.mean()))
+
+
+QUERY_STEPS: QuerySteps = {
+    "stage_probabilities": _stage_probabilities,
+    "open_by_stage": _open_by_stage,
+    "win_rate_by_owner": _win_rate_by_owner,
+    "activities_per_deal": _activities_per_deal,
+}
+
+
+def measure(
+    data: Path, home: Path, export: Path | None, warehouse_url: str | None = None
+) -> dict[str, Any]:
+    """Time the load of ``data`` into ``home`` and :data:`QUERY_STEPS`; then (with ``export``)
+    a mapped load of that CRM export into a second home."""
     from revintel.app.context import AppContext
     from revintel.app.ingest import load_mapped, load_paths
     from revintel.core.config import Settings
     from revintel.pipeline.frames import data_as_of, deal_tables
-    from revintel.pipeline.stages import learned_stage_probabilities
 
     steps: dict[str, float] = {}
-    ctx = AppContext(Settings(home=home, warehouse_url=None, database_url=None))
+    ctx = AppContext(Settings(home=home, warehouse_url=warehouse_url, database_url=None))
     ctx.store  # noqa: B018 - open and migrate the app database before the clock starts
     result = _timed(steps, "load_seconds", lambda: load_paths(ctx, [data], source="benchmark"))
     wh = ctx.warehouse
     tables = deal_tables(wh)
     as_of = _timed(steps, "data_as_of_seconds", lambda: data_as_of(wh, tables))
-    d, h = tables.deals, tables.history
-    assert h is not None and tables.activities is not None
-    _timed(
-        steps,
-        "stage_probabilities_seconds",
-        lambda: wh.to_arrow(learned_stage_probabilities(d, h, as_of=as_of)),
-    )
-    open_deals = d.filter(~d.stage.isin(["Closed Won", "Closed Lost"]))
-    by_stage = open_deals.group_by("stage").aggregate(
-        deals=open_deals.count(), amount=open_deals.amount.sum()
-    )
-    _timed(steps, "open_by_stage_seconds", lambda: wh.to_arrow(by_stage))
-    closed = d.filter(d.stage.isin(["Closed Won", "Closed Lost"]))
-    win = closed.group_by("owner").aggregate(
-        closed=closed.count(),
-        won=ibis.cases((closed.stage == "Closed Won", 1), else_=0).sum(),
-    )
-    _timed(steps, "win_rate_by_owner_seconds", lambda: wh.to_arrow(win))
-    a = tables.activities
-    per_deal = a.group_by("deal_id").aggregate(n=a.count(), last=a.activity_at.max())
-    _timed(
-        steps,
-        "activities_per_deal_seconds",
-        lambda: wh.to_arrow(per_deal.aggregate(deals=per_deal.count(), mean=per_deal.n.mean())),
-    )
+    for name, step in QUERY_STEPS.items():
+        _timed(steps, f"{name}_seconds", functools.partial(step, wh, tables, as_of))
     ctx.close()
     record: dict[str, Any] = {
+        "warehouse": wh.kind,
         "rows": dict(result.tables),
         "as_of": as_of.isoformat() if isinstance(as_of, date) else str(as_of),
         "rows_per_second": round(sum(result.tables.values()) / steps["load_seconds"]),
@@ -321,7 +348,12 @@ def _peak_rss_mb() -> float:
 
 
 def run(
-    deals: int, history_per_deal: int, activities_per_deal: int, keep: Path | None, mapped: bool
+    deals: int,
+    history_per_deal: int,
+    activities_per_deal: int,
+    keep: Path | None,
+    mapped: bool,
+    warehouse_url: str | None = None,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="revintel-bench-pipeline-") as tmp:
         root = keep or Path(tmp)
@@ -346,7 +378,7 @@ def run(
             "input_mb": round(sum(p.stat().st_size for p in data.iterdir()) / 2**20, 1),
             **steps,
         }
-        record.update(measure(data, root / "home", export if mapped else None))
+        record.update(measure(data, root / "home", export if mapped else None, warehouse_url))
         record["cpu_seconds"] = round(_cpu_seconds(), 1)  # of the whole run, this process
         record["peak_rss_mb"] = round(_peak_rss_mb(), 1)
     print(json.dumps(record), flush=True)
@@ -361,6 +393,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="write the data here and keep it")
     parser.add_argument("--write-only", type=Path, help="only write the Parquet files here")
     parser.add_argument("--skip-mapped", action="store_true", help="no CRM-export mapped load")
+    parser.add_argument(
+        "--warehouse-url",
+        help="load into this warehouse (duckdb:///file.db, postgresql://…) instead of the "
+        "default Parquet files read through DuckDB",
+    )
     args = parser.parse_args(argv)
     if args.write_only:
         started, cpu = time.perf_counter(), _cpu_seconds()
@@ -375,7 +412,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"written_rows": rows, "seconds": seconds, "cpu_seconds": cpu_seconds}))
         return 0
     run(
-        args.deals, args.history_per_deal, args.activities_per_deal, args.keep, not args.skip_mapped
+        args.deals,
+        args.history_per_deal,
+        args.activities_per_deal,
+        args.keep,
+        not args.skip_mapped,
+        args.warehouse_url,
     )
     return 0
 
