@@ -481,3 +481,89 @@ def test_many_bad_values_give_a_short_report(tmp_path: Path) -> None:
 
     assert excinfo.value.total == 200
     assert len(excinfo.value.problems) == 50
+
+
+HUBSPOT_MAPPING = Path(__file__).resolve().parents[2] / "examples/mappings/hubspot.toml"
+HUBSPOT_STAGES = (
+    "Appointment Scheduled",
+    "Qualified To Buy",
+    "Presentation Scheduled",
+    "Decision Maker Bought-In",
+    "Contract Sent",
+    "Closed Won",
+    "Closed Lost",
+)
+
+
+def _hubspot_export(folder: Path) -> None:
+    """A HubSpot deals export in a default portal's layout (made-up rows)."""
+    import polars as pl
+
+    entered = {
+        f'Date entered "{s} (Sales Pipeline)"': values
+        for s, values in zip(
+            HUBSPOT_STAGES,
+            [
+                ["2024-01-03 09:00", "2024-02-01 10:30"],
+                ["2024-01-10 14:00", None],
+                ["2024-01-20 11:15", None],
+                ["2024-02-02 16:45", None],
+                ["2024-02-20 08:00", None],
+                ["2024-03-01 12:00", None],
+                [None, None],
+            ],
+            strict=True,
+        )
+    }
+    pl.DataFrame(
+        {
+            "Record ID": ["101", "102"],
+            "Deal Name": ["Acme", "Beta"],
+            "Associated Company": ["Acme Inc", None],
+            "Deal owner": ["Ann Lee", "Bob Roy"],
+            "Deal Stage": ["Closed Won", "Appointment Scheduled"],
+            "Amount": ["5000", None],
+            "Create Date": ["2024-01-03 09:00", "2024-02-01 10:30"],
+            "Close Date": ["2024-03-01 12:00", "2024-04-30 00:00"],
+            "Forecast category": ["Closed won", "Pipeline"],
+            "Deal Type": ["New Business", "Existing Business"],
+            "Original Source Type": ["Organic Search", "Direct Traffic"],
+            **entered,
+        }
+    ).write_csv(folder / "deals.csv")
+
+
+def test_the_hubspot_example_derives_history_from_date_entered_columns(tmp_path: Path) -> None:
+    _hubspot_export(tmp_path)
+
+    tables = {t.table: t.frame for t in apply_mapping(read_mapping(HUBSPOT_MAPPING), tmp_path)}
+
+    deals = tables["deals"]
+    assert deals.select(
+        "deal_id", "stage", "amount", "closed_date", "forecast_category"
+    ).rows() == [
+        ("101", "Closed Won", "5000", "2024-03-01", "Closed"),
+        ("102", "Prospecting", "0", None, "Pipeline"),
+    ]
+    assert deals["deal_type"].to_list() == ["New Business", "Expansion"]
+    history = tables["deal_stage_history"].select("deal_id", "stage", "entered_at").rows()
+    assert history == [
+        ("101", "Prospecting", "2024-01-03"),
+        ("101", "Qualification", "2024-01-10"),
+        ("101", "Proposal", "2024-01-20"),
+        ("101", "Proposal", "2024-02-02"),
+        ("101", "Negotiation", "2024-02-20"),
+        ("101", "Closed Won", "2024-03-01"),
+        ("102", "Prospecting", "2024-02-01"),
+    ]
+
+
+def test_a_byte_order_mark_and_quoted_header_names_are_read(tmp_path: Path) -> None:
+    header, rows = PIPELINE.split("\n", 1)
+    quoted = ",".join(f'"{name}"' for name in header.split(","))
+    folder, path = export(tmp_path, pipeline="")
+    (folder / "sales_pipeline.csv").write_bytes(b"\xef\xbb\xbf" + f"{quoted}\n{rows}".encode())
+
+    deals = {t.table: t.frame for t in apply_mapping(read_mapping(path), folder)}["deals"]
+
+    assert deals["deal_id"].to_list() == ["O1", "O2", "O3", "O4"]

@@ -621,6 +621,9 @@ class _Reader:
             try:
                 if path.suffix.lower() == ".csv":
                     frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+                    header = _csv_header(path)
+                    if len(header) == frame.width:  # polars keeps "" escapes in header names
+                        frame.columns = header
                 else:
                     frame = pl.read_parquet(path)
                     frame = frame.with_columns(pl.all().cast(pl.String))
@@ -638,6 +641,14 @@ class _Reader:
             f"{key}:{name}",
             Problem(self.label(name), f"{message} (key files.{name}, used by {key})"),
         )
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The column names of a CSV file, unquoted as the csv module reads them."""
+    import csv
+
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
+        return next(csv.reader(f), [])
 
 
 def _missing_column(
