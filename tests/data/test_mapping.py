@@ -567,3 +567,13 @@ def test_a_byte_order_mark_and_quoted_header_names_are_read(tmp_path: Path) -> N
     deals = {t.table: t.frame for t in apply_mapping(read_mapping(path), folder)}["deals"]
 
     assert deals["deal_id"].to_list() == ["O1", "O2", "O3", "O4"]
+
+
+def test_a_file_with_a_repeated_column_name_is_refused(tmp_path: Path) -> None:
+    folder, path = export(tmp_path)
+    (folder / "products.csv").write_text("product,series,product \nGTX Pro,GTX,x\n")
+
+    with pytest.raises(ValidationFailed) as excinfo:
+        apply_mapping(read_mapping(path), folder)
+
+    assert any("column names repeated: product" in p for p in problems(excinfo)), problems(excinfo)

@@ -627,12 +627,15 @@ class _Reader:
                 else:
                     frame = pl.read_parquet(path)
                     frame = frame.with_columns(pl.all().cast(pl.String))
+                names = [c.strip() for c in frame.columns]
+                if len(set(names)) < len(names):
+                    twice = sorted({n for n in names if names.count(n) > 1})
+                    raise ValueError(f"column names repeated: {', '.join(twice)}")
+                frame.columns = names
+                frame = frame.with_columns(pl.all().str.strip_chars().replace("", None))
             except Exception as exc:
+                frame = None
                 self._fail(key, name, f"cannot be read ({type(exc).__name__}: {exc})")
-            else:
-                frame = frame.rename({c: c.strip() for c in frame.columns}).with_columns(
-                    pl.all().str.strip_chars().replace("", None)
-                )
         self.cache[name] = frame
         return frame
 
