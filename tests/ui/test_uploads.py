@@ -91,3 +91,32 @@ def test_a_name_that_cannot_be_a_file_is_refused_before_anything_is_written(
     with pytest.raises(InvalidFileName, match=r"expected a file name such as customers\.csv"):
         save_uploads([("customers.csv", b"a\n"), (name, b"b\n")], tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_crm_export_validates_and_loads_through_its_mapping(empty_context: AppContext) -> None:
+    from tests.data.test_mapping import MAPPING, PIPELINE, PRODUCTS
+
+    files = [("sales_pipeline.csv", PIPELINE.encode()), ("products.csv", PRODUCTS.encode())]
+    pending = validate_uploads(empty_context, files, mapping=("crm.toml", MAPPING.encode()))
+    assert pending.report.ok, pending.report.problems
+    assert pending.report.tables == {"deals": 4, "deal_stage_history": 9}
+    assert pending.display_name(pending.report.files[0].file) == (
+        "sales_pipeline.csv via crm.toml [tables.deals]"
+    )
+
+    result = load_upload(empty_context, pending)
+    assert result.tables == {"deals": 4, "deal_stage_history": 9}
+    assert not pending.folder.exists()
+
+
+def test_a_bad_mapping_upload_reports_its_key(empty_context: AppContext) -> None:
+    from tests.data.test_mapping import MAPPING, PIPELINE, PRODUCTS
+
+    files = [("sales_pipeline.csv", PIPELINE.encode()), ("products.csv", PRODUCTS.encode())]
+    bad = MAPPING.replace('owner = "sales_agent"', 'owner = "agent"').encode()
+    pending = validate_uploads(empty_context, files, mapping=("crm.toml", bad))
+    assert not pending.report.ok
+    [problem] = pending.report.problems
+    assert pending.display_name(problem.file) == "sales_pipeline.csv"
+    assert "key tables.deals.columns.owner: no column 'agent'" in problem.message
+    pending.discard()

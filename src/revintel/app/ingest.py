@@ -50,6 +50,9 @@ from revintel.warehouse import StagedTable
 
 REQUIRED_TABLE = "customers"
 NOT_FILES = ("--table", "(no files)")  # what a problem names when no file is to blame
+# A CRM export's deal tables load without customers (CRM accounts are prospects, not customers): a
+# deal's account_id, when given, must still name a loaded customer.
+CRM_TABLES = ("deals", "deal_stage_history", "deal_activities")
 
 
 @dataclass(frozen=True)
@@ -188,13 +191,41 @@ def load_paths(
     # Every file named, including those that could not be used (their problems say why).
     files = [s.label for s in sources]
     files += [p.file for p in problems if p.file not in (*files, *NOT_FILES)]
+    return _load(ctx, sources, problems, files, mode, source, progress, started)
+
+
+def _load(
+    ctx: AppContext,
+    sources: Sequence[SourceFile],
+    problems: Sequence[Problem],
+    files: list[str],
+    mode: LoadMode,
+    source: str,
+    progress: ProgressCallback | None,
+    started: float,
+    emptied: Sequence[str] = (),
+    emptied_notes: Sequence[Problem] = (),
+) -> LoadResult:
+    """Validate and load ``sources``; ``emptied`` tables are replaced by empty ones
+    (``emptied_notes`` say why, as warnings)."""
     ctx.store.reconcile_loads()  # loads killed before this one show as interrupted
     run_id = ctx.store.start_load(files, mode, source)
     staging = Staging(ctx.settings.home)
     try:
-        report = _validate(ctx, sources, problems, mode=mode, staging=staging, progress=progress)
+        report = _validate(
+            ctx,
+            sources,
+            problems,
+            mode=mode,
+            staging=staging,
+            progress=progress,
+            emptied=emptied,
+        )
         if not report.ok:
             raise report.error()
+        for name in emptied:
+            staging.add_empty(CONTRACTS[name])
+        report.warnings.extend(emptied_notes)
         staged = staging.staged()
         ctx.warehouse.commit(staged, mode)
     except BaseException as exc:
@@ -215,6 +246,122 @@ def load_paths(
         mode=mode,
         warnings=list(report.warnings),
     )
+
+
+# -- loading a CRM export through a mapping file (docs/pipeline.md, "Importing a CRM export") ----
+
+
+@dataclass(frozen=True)
+class MappedSource(SourceFile):
+    """A table made by a mapping, staged as a CSV; problems name its source file and mapping."""
+
+    shown_as: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.shown_as or str(self.path)
+
+
+def _mapped_sources(
+    ctx: AppContext, folder: Path, mapping_path: Path
+) -> tuple[list[SourceFile], Path]:
+    """Apply the mapping to the export in ``folder``; each table written as a CSV to a folder
+    under ``REVINTEL_HOME/staging`` (the caller removes it). Raises :class:`ValidationFailed`."""
+    from revintel.data.mapping import apply_mapping, read_mapping
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValidationFailed(
+            [Problem(str(folder), "not a folder", expected="the folder of the CRM export")]
+        )
+    mapping = read_mapping(mapping_path)
+    tables = apply_mapping(mapping, folder)
+    root = ctx.settings.home / "staging"
+    _remove_abandoned(root)
+    out = root / f"{os.getpid()}-mapped-{uuid.uuid4().hex[:12]}"
+    out.mkdir(parents=True)
+    sources: list[SourceFile] = []
+    for mapped in tables:
+        path = out / f"{mapped.table}.csv"
+        mapped.frame.write_csv(path)
+        sources.append(MappedSource(path, CONTRACTS[mapped.table], "csv", shown_as=mapped.label))
+    sources.sort(key=lambda s: TABLE_ORDER.index(s.contract.name))
+    return sources, out
+
+
+def validate_mapped(
+    ctx: AppContext, folder: Path, mapping: Path, *, mode: LoadMode = "replace"
+) -> ValidationReport:
+    """Check a CRM export through its mapping as :func:`load_mapped` would, writing nothing."""
+    _check_mode(mode)
+    sources, out = _mapped_sources(ctx, folder, mapping)
+    try:
+        return _validate(ctx, sources, [], mode=mode, staging=None)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def load_mapped(
+    ctx: AppContext,
+    folder: Path,
+    mapping: Path,
+    *,
+    mode: LoadMode = "replace",
+    source: str = "cli",
+    progress: ProgressCallback | None = None,
+) -> LoadResult:
+    """Load a CRM export (a folder of files, unedited) through a mapping file, atomically.
+
+    The mapping makes canonical tables (:mod:`revintel.data.mapping`); they are then validated and
+    loaded like any other files. Raises :class:`ValidationFailed` naming the mapping key, or the
+    source file, row and column, of each problem; nothing is written then.
+    """
+    _check_mode(mode)
+    started = time.perf_counter()
+    try:
+        sources, out = _mapped_sources(ctx, folder, mapping)
+    except ValidationFailed as exc:  # the mapping or the export: a failed load, in the history
+        ctx.store.reconcile_loads()
+        run_id = ctx.store.start_load([str(folder), str(mapping)], mode, source)
+        ctx.store.finish_load(run_id, status="failed", message=_failure_message(exc))
+        raise
+    try:
+        files = [s.label for s in sources]
+        emptied = _emptied_deal_tables(ctx, sources, mode)
+        notes = [
+            Problem(
+                str(mapping),
+                f"table {name} emptied: its rows belong to the deals this load replaces, and the "
+                "mapping does not make it",
+                expected=f"[tables.{name}] in the mapping to load it from the export",
+            )
+            for name in emptied
+        ]
+        return _load(ctx, sources, [], files, mode, source, progress, started, emptied, notes)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def _emptied_deal_tables(
+    ctx: AppContext, sources: Sequence[SourceFile], mode: LoadMode
+) -> list[str]:
+    """The loaded deal tables a mapped load replacing their parent leaves out: they are emptied.
+
+    A CRM export replaces the deal tables together: history or activities of the deals it
+    replaces (from the demo, or another CRM) would otherwise be orphans, and the export cannot
+    load them again.
+    """
+    if mode != "replace":
+        return []
+    made = {s.contract.name for s in sources}
+    loaded = set(ctx.warehouse.list_tables())
+    return [
+        name
+        for name in CRM_TABLES
+        if name not in made
+        and name in loaded
+        and any(fk.table in made for fk in CONTRACTS[name].foreign_keys)
+    ]
 
 
 def resolve_sources(
@@ -347,6 +494,7 @@ def _validate(
     mode: LoadMode,
     staging: Staging | None,
     progress: ProgressCallback | None = None,
+    emptied: Sequence[str] = (),
 ) -> ValidationReport:
     log = ProblemLog(ctx.settings.max_problems)
     for problem in problems:
@@ -385,7 +533,7 @@ def _validate(
     if sources:
         _check_required_table(validators, warehouse_keys, sources, log)
         if mode == "replace":
-            _check_loaded_children(validators, warehouse_keys, log)
+            _check_loaded_children(validators, warehouse_keys, log, emptied)
     files = [
         FileReport(
             file=s.label,
@@ -476,8 +624,8 @@ def _check_required_table(
 ) -> None:
     if REQUIRED_TABLE in validators or REQUIRED_TABLE in warehouse.tables:
         return
-    if validators and all(CONTRACTS[name].standalone for name in validators):
-        return  # bring-your-own predictions alone: the accounts they name are enough
+    if validators and all(CONTRACTS[name].standalone or name in CRM_TABLES for name in validators):
+        return  # bring-your-own predictions, or a CRM's deals: they stand without customers
     log.add(
         Problem(
             sources[0].label,
@@ -489,11 +637,14 @@ def _check_required_table(
 
 
 def _check_loaded_children(
-    validators: Mapping[str, TableValidator], warehouse: _WarehouseKeys, log: ProblemLog
+    validators: Mapping[str, TableValidator],
+    warehouse: _WarehouseKeys,
+    log: ProblemLog,
+    emptied: Sequence[str] = (),
 ) -> None:
     """Replacing a table must not orphan rows of a loaded table that this load leaves in place."""
     for child in warehouse.tables:
-        if child in validators:
+        if child in validators or child in emptied:
             continue
         for fk in CONTRACTS[child].foreign_keys:
             parent = validators.get(fk.table)
@@ -558,6 +709,13 @@ class Staging:
             earlier = pl.scan_parquet(batch.source.path).head(deferred).collect()
             self._write(contract, earlier.select(contract.column_names))
         self._write(contract, batch.frame)
+
+    def add_empty(self, contract: TableContract) -> None:
+        """Stage ``contract``'s table with no rows (it replaces the loaded one)."""
+        path = self._next_path(contract)
+        pq.write_table(contract.arrow_schema().empty_table(), path)
+        self._files[contract.name].append(path)
+        self._rows[contract.name] = self._rows.get(contract.name, 0)
 
     def end_file(self, contract: TableContract, source: SourceFile) -> None:
         """After a file's last batch: copy it if every batch could be stored as it is."""

@@ -82,6 +82,15 @@ def load(
     table: Annotated[
         str | None, typer.Option("--table", "-t", help="Table for every file (else by file name).")
     ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            "-m",
+            help="A TOML mapping file: load the CRM export in the one folder given through it "
+            "(docs/pipeline.md, 'Importing a CRM export').",
+        ),
+    ] = None,
     append: Annotated[
         bool, typer.Option("--append", help="Upsert rows by primary key instead of replacing.")
     ] = False,
@@ -89,10 +98,22 @@ def load(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Validate files against their table contracts, then load them atomically."""
-    from revintel.app.ingest import load_paths
+    from revintel.app.ingest import load_mapped, load_paths
 
-    ctx = context(home)
-    result = load_paths(ctx, paths, table=table, mode="append" if append else "replace")
+    mode: Literal["append", "replace"] = "append" if append else "replace"
+    if mapping is not None:
+        if table is not None or len(paths) != 1:
+            from revintel.core.errors import InvalidOption
+
+            raise InvalidOption(
+                "--mapping: give exactly one folder (the CRM export) and no --table; "
+                f"got {len(paths)} path(s)" + (f" and --table {table}" if table else "")
+            )
+        ctx = context(home)
+        result = load_mapped(ctx, paths[0], mapping, mode=mode)
+    else:
+        ctx = context(home)
+        result = load_paths(ctx, paths, table=table, mode=mode)
     emit(result.as_dict(), fmt, title="Loaded", rows_key="tables_rows")
     for warning in result.warnings:  # also in the JSON output and the load history
         typer.echo(f"warning: {warning}", err=True)

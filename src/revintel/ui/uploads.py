@@ -11,11 +11,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from revintel.app.context import AppContext
-from revintel.app.ingest import LoadResult, ValidationReport, load_paths, validate_paths
+from revintel.app.ingest import (
+    LoadResult,
+    ValidationReport,
+    load_mapped,
+    load_paths,
+    validate_mapped,
+    validate_paths,
+)
+from revintel.core.errors import ValidationFailed
 from revintel.core.vocabulary import LoadMode
 from revintel.data.names import plain_name
 
 UPLOAD_PREFIX = "revintel-dashboard-upload-"
+EXPORT = "export"  # the subfolder a CRM export's files are saved to, beside its mapping
 ABANDONED_AFTER = 24 * 3600  # seconds; a validated upload nobody loaded (its session ended)
 
 
@@ -28,10 +37,11 @@ class PendingUpload:
     table: str | None
     mode: LoadMode
     report: ValidationReport
+    mapping: Path | None = None  # a CRM export's mapping file: the files are loaded through it
 
     def display_name(self, text: str) -> str:
         """``text`` without the temporary folder, so it names the file the user uploaded."""
-        return text.replace(f"{self.folder}/", "")
+        return text.replace(f"{self.folder}/{EXPORT}/", "").replace(f"{self.folder}/", "")
 
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -59,22 +69,41 @@ def validate_uploads(
     *,
     table: str | None = None,
     mode: LoadMode = "replace",
+    mapping: tuple[str, bytes] | None = None,
 ) -> PendingUpload:
-    """Save the files to a new temporary folder and validate them as a load would (no write)."""
+    """Save the files to a new temporary folder and validate them as a load would (no write).
+
+    With ``mapping`` (a TOML mapping file's name and content) the files are a CRM export,
+    validated through the mapping (``docs/pipeline.md``, "Importing a CRM export").
+    """
     _remove_abandoned_uploads()
     folder = Path(tempfile.mkdtemp(prefix=UPLOAD_PREFIX))
     try:
-        paths = save_uploads(files, folder)
-        report = validate_paths(ctx, paths, table=table, mode=mode)
+        if mapping is None:
+            paths = save_uploads(files, folder)
+            report = validate_paths(ctx, paths, table=table, mode=mode)
+            return PendingUpload(folder, paths, table, mode, report)
+        export = folder / EXPORT
+        export.mkdir()
+        paths = save_uploads(files, export)
+        (rules,) = save_uploads([mapping], folder)
+        try:
+            report = validate_mapped(ctx, export, rules, mode=mode)
+        except ValidationFailed as exc:  # the mapping, or the export as it maps
+            report = ValidationReport([], exc.problems, exc.total, dict(exc.counts))
+        return PendingUpload(folder, paths, None, mode, report, mapping=rules)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return PendingUpload(folder, paths, table, mode, report)
 
 
 def load_upload(ctx: AppContext, pending: PendingUpload) -> LoadResult:
     """Load validated files (raises ValidationFailed if the data changed since); then discard."""
     try:
+        if pending.mapping is not None:
+            return load_mapped(
+                ctx, pending.folder / EXPORT, pending.mapping, mode=pending.mode, source="upload"
+            )
         return load_paths(
             ctx, pending.paths, table=pending.table, mode=pending.mode, source="upload"
         )

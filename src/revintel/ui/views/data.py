@@ -106,6 +106,12 @@ def render_upload(ctx: AppContext) -> None:
             accept_multiple_files=True,
             help="Each file's name names its table: customers.csv, subscriptions.parquet, …",
         )
+        mapping = st.file_uploader(
+            "Mapping file (optional)",
+            type=["toml"],
+            help="A CRM export: choose its files above and its TOML mapping here; they are loaded "
+            "through the mapping (docs/pipeline.md, 'Importing a CRM export'). Table is not used.",
+        )
         left, right = st.columns(2)
         table = left.selectbox(
             "Table",
@@ -118,6 +124,9 @@ def render_upload(ctx: AppContext) -> None:
         if not files:
             st.warning("Choose at least one CSV or Parquet file to validate.")
             return
+        if mapping is not None and table != BY_FILE_NAME:
+            st.warning("With a mapping file, leave Table on its default: the mapping names them.")
+            return
         discard_pending()
         try:
             st.session_state[PENDING_KEY] = validate_uploads(
@@ -125,6 +134,7 @@ def render_upload(ctx: AppContext) -> None:
                 [(f.name, f.getvalue()) for f in files],
                 table=None if table == BY_FILE_NAME else table,
                 mode=mode,
+                mapping=None if mapping is None else (mapping.name, mapping.getvalue()),
             )
         except RevintelError as exc:
             st.error(str(exc), icon=":material/error:")

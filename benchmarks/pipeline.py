@@ -1,0 +1,426 @@
+"""Benchmark: pipeline data at scale. A fast numpy writer of deals, their history and activities
+(1M deals, 5M history rows, 10M activities by default) to Parquet, then timings of what exists:
+the load of those files, a CRM export of the same deals loaded through the Maven mapping, and the
+pipeline queries (data as of, learned stage probabilities, open pipeline by stage, win rate by
+owner, activities per deal). Prints one JSON line:
+
+    uv run --group test python -m benchmarks pipeline [--deals 1000000] [--history-per-deal 5]
+        [--activities-per-deal 10] [--keep DIR] [--skip-mapped] [--warehouse-url URL]
+
+``--write-only DIR`` writes the files and exits (for other benchmarks and manual runs). The data
+is shaped like a CRM's, not planted: every deal walks the open stages in order, closed ones end
+won or lost, every history row is dated after the previous one; values are random. Each step is
+timed with the wall clock in this process; ``peak_rss_mb`` is the process's peak memory. The
+queries are the steps of :data:`QUERY_STEPS`: a capability's service is timed by adding one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parents[1]
+MAVEN_MAPPING = ROOT / "examples" / "mappings" / "maven-crm.toml"
+OPEN_STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation")
+START = np.datetime64("2023-01-01")
+SPAN_DAYS = 3 * 365
+OWNERS = 200
+ROW_GROUP_ROWS = 122_880  # as the importer writes (DuckDB's row group size)
+
+
+def _ids(prefix: str, n: int, offset: int = 0) -> pa.Array:
+    numbers = pc.cast(pa.array(np.arange(offset, offset + n, dtype=np.int64)), pa.string())
+    return pc.binary_join_element_wise(prefix, numbers, "")
+
+
+def _pick(
+    rng: np.random.Generator, values: list[str], n: int, p: list[float] | None = None
+) -> pa.Array:
+    codes = rng.choice(len(values), size=n, p=p).astype(np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(values)).cast(pa.string())
+
+
+def _days(values: np.ndarray) -> pa.Array:
+    return pa.array((START + values.astype("timedelta64[D]")).astype("datetime64[D]"))
+
+
+def _write(table: pa.Table, contract_name: str, path: Path) -> None:
+    """Write ``table`` in the warehouse's storage schema (absent contract columns as nulls)."""
+    from revintel.data.schema import CONTRACTS
+
+    schema = CONTRACTS[contract_name].arrow_schema()
+    columns = [
+        table.column(f.name).cast(f.type)
+        if f.name in table.column_names
+        else pa.nulls(table.num_rows, f.type)
+        for f in schema
+    ]
+    pq.write_table(
+        pa.Table.from_arrays(columns, schema=schema), path, row_group_size=ROW_GROUP_ROWS
+    )
+
+
+def write_scale_data(
+    out: Path,
+    *,
+    deals: int = 1_000_000,
+    history_per_deal: int = 5,
+    activities_per_deal: int = 10,
+    seed: int = 7,
+) -> dict[str, int]:
+    """Write deals.parquet, deal_stage_history.parquet and deal_activities.parquet to ``out``.
+
+    Each deal has exactly ``history_per_deal`` history rows (≥ 5: its stages in order, then
+    changes in its last open stage, then its close) and ``activities_per_deal`` activities on
+    average. Returns the rows written per table.
+    """
+    if history_per_deal < 5:
+        raise ValueError("history_per_deal must be at least 5 (four open stages and a close)")
+    rng = np.random.default_rng(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    n, k = deals, history_per_deal
+    furthest = rng.choice(4, size=n, p=[0.35, 0.3, 0.2, 0.15])  # furthest open stage reached
+    closed = rng.random(n) < 0.75
+    won = closed & (rng.random(n) < 0.2 + 0.15 * furthest)
+    created = rng.integers(0, SPAN_DAYS, size=n)
+    # History: row j of a deal is open stage j up to its furthest stage, then changes in that
+    # stage, and for a closed deal a last row in its closing stage. Dates strictly increase.
+    j = np.tile(np.arange(k), n)
+    f = np.repeat(furthest, k)
+    c = np.repeat(closed, k)
+    rank = np.minimum(j, f)
+    gaps = rng.integers(1, 21, size=n * k)
+    gaps[j == 0] = 0
+    entered = np.repeat(created, k) + np.cumsum(gaps.reshape(n, k), axis=1).ravel()
+    stage_names = np.array([*OPEN_STAGES, "Closed Won", "Closed Lost"], dtype=object)
+    last = j == k - 1
+    stage_code = np.where(last & c, np.where(np.repeat(won, k), 4, 5), rank)
+    amount = np.round(rng.lognormal(9.5, 1.0, size=n), 2)
+    drift = np.exp(rng.normal(0, 0.05, size=n * k)).round(3)
+    history = pa.table(
+        {
+            "deal_id": pc.take(_ids("D", n), pa.array(np.repeat(np.arange(n), k))),
+            "stage": pa.DictionaryArray.from_arrays(
+                pa.array(stage_code.astype(np.int32)), pa.array(list(stage_names))
+            ).cast(pa.string()),
+            "entered_at": _days(entered),
+            "amount": pa.array(np.round(np.repeat(amount, k) * drift, 2)),
+            "expected_close_date": _days(entered + rng.integers(20, 120, size=n * k)),
+            "forecast_category": _pick(rng, ["Pipeline", "Best Case", "Commit"], n * k),
+        }
+    )
+    ends = entered.reshape(n, k)[:, -1]
+    deal_stage = np.where(closed, np.where(won, 4, 5), furthest)
+    expected = ends + rng.integers(10, 90, size=n)
+    deals_table = pa.table(
+        {
+            "deal_id": _ids("D", n),
+            "account_name": _pick(rng, [f"Prospect {i}" for i in range(5_000)], n),
+            "owner": _pick(rng, [f"Rep {i}" for i in range(OWNERS)], n),
+            "stage": pa.DictionaryArray.from_arrays(
+                pa.array(deal_stage.astype(np.int32)), pa.array(list(stage_names))
+            ).cast(pa.string()),
+            "amount": pa.array(amount),
+            "created_date": _days(created),
+            "expected_close_date": _days(expected),
+            "closed_date": pa.array(
+                np.where(
+                    closed, START + ends.astype("timedelta64[D]"), np.datetime64("NaT")
+                ).astype("datetime64[D]")
+            ),
+            "deal_type": _pick(rng, ["New Business", "Expansion", "Renewal"], n, [0.6, 0.25, 0.15]),
+            "segment": _pick(rng, ["SMB", "Mid-Market", "Enterprise"], n, [0.5, 0.3, 0.2]),
+            "lead_source": _pick(rng, ["Inbound", "Outbound", "Partner", "Event"], n),
+            "competitor": _pick(rng, ["", "Acme", "Globex", "Initech"], n, [0.5, 0.2, 0.2, 0.1]),
+            "has_champion": pa.array(rng.random(n) < 0.5),
+            "budget_confirmed": pa.array(rng.random(n) < 0.5),
+            "decision_maker_engaged": pa.array(rng.random(n) < 0.5),
+            "seats": pa.array(rng.integers(5, 500, size=n)),
+            "product": _pick(rng, ["Basic", "Pro", "Enterprise"], n),
+        }
+    )
+    deals_table = deals_table.set_column(
+        deals_table.schema.get_field_index("competitor"),
+        "competitor",
+        pc.if_else(pc.equal(deals_table["competitor"], ""), None, deals_table["competitor"]),
+    )
+    # Activities: spread over the deals, each between a deal's creation and its last change.
+    m = n * activities_per_deal
+    owner = rng.integers(0, n, size=m)
+    life = (ends - created)[owner]
+    at_day = created[owner] + (rng.random(m) * (life + 1)).astype(np.int64)
+    seconds = rng.integers(8 * 3600, 19 * 3600, size=m)
+    at = (START + at_day.astype("timedelta64[D]")).astype("datetime64[us]") + seconds.astype(
+        "timedelta64[s]"
+    )
+    activities = pa.table(
+        {
+            "activity_id": _ids("A", m),
+            "deal_id": pc.take(_ids("D", n), pa.array(owner)),
+            "activity_at": pa.array(at),
+            "kind": _pick(rng, ["email", "call", "meeting", "note"], m, [0.5, 0.2, 0.2, 0.1]),
+            "direction": _pick(rng, ["inbound", "outbound"], m),
+        }
+    )
+    with ThreadPoolExecutor(max_workers=3) as pool:  # Parquet encoding releases the GIL
+        written = [
+            pool.submit(_write, deals_table, "deals", out / "deals.parquet"),
+            pool.submit(_write, history, "deal_stage_history", out / "deal_stage_history.parquet"),
+            pool.submit(_write, activities, "deal_activities", out / "deal_activities.parquet"),
+        ]
+        for future in written:
+            future.result()
+    return {"deals": n, "deal_stage_history": n * k, "deal_activities": m}
+
+
+def write_maven_export(out: Path, *, deals: int, seed: int = 7) -> int:
+    """A CRM export in the layout of Maven's sample (sales_pipeline.csv, products.csv,
+    accounts.csv), for the Maven mapping."""
+    import polars as pl
+
+    rng = np.random.default_rng(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    products = {"GTX Basic": 550, "GTX Pro": 4821, "MG Special": 55, "GTK 500": 26768}
+    pl.DataFrame(
+        {
+            "product": list(products),
+            "series": ["GTX", "GTX", "MG", "GTK"],
+            "sales_price": list(products.values()),
+        }
+    ).write_csv(out / "products.csv")
+    stage = rng.choice(
+        np.array(["Prospecting", "Engaging", "Won", "Lost"]), size=deals, p=[0.06, 0.18, 0.48, 0.28]
+    )
+    engage = START + rng.integers(0, SPAN_DAYS, size=deals).astype("timedelta64[D]")
+    close = engage + rng.integers(1, 140, size=deals).astype("timedelta64[D]")
+    names = np.array(list(products))
+    price = np.array(list(products.values()))
+    pick = rng.integers(0, len(names), size=deals)
+    accounts = [f"Account {i}" for i in range(85)]
+    pl.DataFrame(
+        {"account": accounts, "employees": rng.integers(10, 30_000, size=len(accounts))}
+    ).write_csv(out / "accounts.csv")
+    frame = pl.DataFrame(
+        {
+            "opportunity_id": pl.Series(_ids("O", deals).to_numpy(zero_copy_only=False)),
+            "sales_agent": rng.choice(np.array([f"Agent {i}" for i in range(35)]), size=deals),
+            "product": names[pick],
+            "account": rng.choice(np.array(accounts), size=deals),
+            "deal_stage": stage,
+            "engage_date": engage,
+            "close_date": close,
+            "close_value": np.round(price[pick] * rng.uniform(0.9, 1.1, size=deals)).astype(int),
+        }
+    ).with_columns(
+        engage_date=pl.when(pl.col("deal_stage") == "Prospecting")
+        .then(None)
+        .otherwise(pl.col("engage_date")),
+        close_date=pl.when(pl.col("deal_stage").is_in(["Won", "Lost"])).then(pl.col("close_date")),
+        close_value=pl.when(pl.col("deal_stage") == "Won")
+        .then(pl.col("close_value"))
+        .when(pl.col("deal_stage") == "Lost")
+        .then(0),
+    )
+    frame.write_csv(out / "sales_pipeline.csv")
+    return deals
+
+
+def _timed(steps: dict[str, float], name: str, fn: Callable[[], Any]) -> Any:
+    started = time.perf_counter()
+    result = fn()
+    steps[name] = round(time.perf_counter() - started, 3)
+    return result
+
+
+# The timed steps over the loaded warehouse, in order: name -> function of (warehouse, tables,
+# as_of). Each runs once, on a fresh process's first query of it (cold). A capability's service
+# (forecasts, backtest, training, scoring) is timed by adding its step here.
+QuerySteps = dict[str, Callable[[Any, Any, date], Any]]
+
+
+def _stage_probabilities(wh: Any, t: Any, as_of: date) -> Any:
+    from revintel.pipeline.stages import learned_stage_probabilities
+
+    return wh.to_arrow(learned_stage_probabilities(t.deals, t.history, as_of=as_of))
+
+
+def _open_by_stage(wh: Any, t: Any, as_of: date) -> Any:
+    d = t.deals
+    open_deals = d.filter(~d.stage.isin(["Closed Won", "Closed Lost"]))
+    return wh.to_arrow(
+        open_deals.group_by("stage").aggregate(
+            deals=open_deals.count(), amount=open_deals.amount.sum()
+        )
+    )
+
+
+def _win_rate_by_owner(wh: Any, t: Any, as_of: date) -> Any:
+    import ibis
+
+    closed = t.deals.filter(t.deals.stage.isin(["Closed Won", "Closed Lost"]))
+    return wh.to_arrow(
+        closed.group_by("owner").aggregate(
+            closed=closed.count(),
+            won=ibis.cases((closed.stage == "Closed Won", 1), else_=0).sum(),
+        )
+    )
+
+
+def _activities_per_deal(wh: Any, t: Any, as_of: date) -> Any:
+    a = t.activities
+    per_deal = a.group_by("deal_id").aggregate(n=a.count(), last=a.activity_at.max())
+    return wh.to_arrow(per_deal.aggregate(deals=per_deal.count(), mean=per_deal.n.mean()))
+
+
+QUERY_STEPS: QuerySteps = {
+    "stage_probabilities": _stage_probabilities,
+    "open_by_stage": _open_by_stage,
+    "win_rate_by_owner": _win_rate_by_owner,
+    "activities_per_deal": _activities_per_deal,
+}
+
+
+def measure(
+    data: Path, home: Path, export: Path | None, warehouse_url: str | None = None
+) -> dict[str, Any]:
+    """Time the load of ``data`` into ``home`` and :data:`QUERY_STEPS`; then (with ``export``)
+    a mapped load of that CRM export into a second home."""
+    from revintel.app.context import AppContext
+    from revintel.app.ingest import load_mapped, load_paths
+    from revintel.core.config import Settings
+    from revintel.pipeline.frames import data_as_of, deal_tables
+
+    steps: dict[str, float] = {}
+    ctx = AppContext(Settings(home=home, warehouse_url=warehouse_url, database_url=None))
+    ctx.store  # noqa: B018 - open and migrate the app database before the clock starts
+    result = _timed(steps, "load_seconds", lambda: load_paths(ctx, [data], source="benchmark"))
+    wh = ctx.warehouse
+    tables = deal_tables(wh)
+    as_of = _timed(steps, "data_as_of_seconds", lambda: data_as_of(wh, tables))
+    for name, step in QUERY_STEPS.items():
+        _timed(steps, f"{name}_seconds", functools.partial(step, wh, tables, as_of))
+    ctx.close()
+    record: dict[str, Any] = {
+        "warehouse": wh.kind,
+        "rows": dict(result.tables),
+        "as_of": as_of.isoformat() if isinstance(as_of, date) else str(as_of),
+        "rows_per_second": round(sum(result.tables.values()) / steps["load_seconds"]),
+        **steps,
+    }
+    if export is not None:
+        mapped_home = home.parent / "home-mapped"
+        mctx = AppContext(Settings(home=mapped_home, warehouse_url=None, database_url=None))
+        mctx.store  # noqa: B018
+        mapped = _timed(
+            steps,
+            "mapped_load_seconds",
+            lambda: load_mapped(mctx, export, MAVEN_MAPPING, source="benchmark"),
+        )
+        mctx.close()
+        record["mapped_rows"] = dict(mapped.tables)
+        record["mapped_load_seconds"] = steps["mapped_load_seconds"]
+    return record
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def run(
+    deals: int,
+    history_per_deal: int,
+    activities_per_deal: int,
+    keep: Path | None,
+    mapped: bool,
+    warehouse_url: str | None = None,
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="revintel-bench-pipeline-") as tmp:
+        root = keep or Path(tmp)
+        data, export = root / "data", root / "crm-export"
+        steps: dict[str, float] = {}
+        rows = _timed(
+            steps,
+            "write_seconds",
+            lambda: write_scale_data(
+                data,
+                deals=deals,
+                history_per_deal=history_per_deal,
+                activities_per_deal=activities_per_deal,
+            ),
+        )
+        if mapped:
+            _timed(steps, "write_export_seconds", lambda: write_maven_export(export, deals=deals))
+        record: dict[str, Any] = {
+            "benchmark": "pipeline",
+            "deals": deals,
+            "written_rows": rows,
+            "input_mb": round(sum(p.stat().st_size for p in data.iterdir()) / 2**20, 1),
+            **steps,
+        }
+        record.update(measure(data, root / "home", export if mapped else None, warehouse_url))
+        record["cpu_seconds"] = round(_cpu_seconds(), 1)  # of the whole run, this process
+        record["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+    print(json.dumps(record), flush=True)
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks pipeline", description=__doc__)
+    parser.add_argument("--deals", type=int, default=1_000_000)
+    parser.add_argument("--history-per-deal", type=int, default=5)
+    parser.add_argument("--activities-per-deal", type=int, default=10)
+    parser.add_argument("--keep", type=Path, help="write the data here and keep it")
+    parser.add_argument("--write-only", type=Path, help="only write the Parquet files here")
+    parser.add_argument("--skip-mapped", action="store_true", help="no CRM-export mapped load")
+    parser.add_argument(
+        "--warehouse-url",
+        help="load into this warehouse (duckdb:///file.db, postgresql://…) instead of the "
+        "default Parquet files read through DuckDB",
+    )
+    args = parser.parse_args(argv)
+    if args.write_only:
+        started, cpu = time.perf_counter(), _cpu_seconds()
+        rows = write_scale_data(
+            args.write_only,
+            deals=args.deals,
+            history_per_deal=args.history_per_deal,
+            activities_per_deal=args.activities_per_deal,
+        )
+        seconds = round(time.perf_counter() - started, 2)
+        cpu_seconds = round(_cpu_seconds() - cpu, 2)
+        print(json.dumps({"written_rows": rows, "seconds": seconds, "cpu_seconds": cpu_seconds}))
+        return 0
+    run(
+        args.deals,
+        args.history_per_deal,
+        args.activities_per_deal,
+        args.keep,
+        not args.skip_mapped,
+        args.warehouse_url,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
