@@ -60,9 +60,7 @@ def history_as_of(history: ibis.Table, as_of: date) -> ibis.Table:
     return h.mutate(_rank=stage_rank(h.stage))
 
 
-def stage_close_days(
-    deals: ibis.Table, history: ibis.Table, as_of: date
-) -> ibis.Table:
+def stage_close_days(deals: ibis.Table, history: ibis.Table, as_of: date) -> ibis.Table:
     """``stage``, ``median_days_to_close``: days from entering each open stage to the close, over
     deals closed on or before ``as_of``."""
     d = deals.filter(deals.closed_date.notnull() & (deals.closed_date.cast("date") <= as_of))
@@ -106,11 +104,8 @@ def snapshot(tables: DealTables, as_of: date, *, current: bool = False) -> ibis.
     stage = _latest(h, "stage")
     entered = h.group_by(["deal_id", "stage"]).aggregate(stage_entered=h.entered_at.min())
     stage = stage.join(entered, ["deal_id", "stage"])
-    first_amount = (
-        h.filter(h.amount.notnull())
-        .mutate(
-            _rn=ibis.row_number().over(group_by="deal_id", order_by=["entered_at", "_rank"])
-        )
+    first_amount = h.filter(h.amount.notnull()).mutate(
+        _rn=ibis.row_number().over(group_by="deal_id", order_by=["entered_at", "_rank"])
     )
     first_amount = first_amount.filter(first_amount._rn == 0).select(
         "deal_id", first_amount=first_amount.amount
@@ -142,9 +137,9 @@ def snapshot(tables: DealTables, as_of: date, *, current: bool = False) -> ibis.
     medians = stage_close_days(deals, history, as_of)
     out = out.left_join(medians, "stage").drop("stage_right")
     floor = ibis.date(as_of + timedelta(days=1))
-    est = out.stage_entered + out.median_days_to_close.coalesce(30).round().cast("int64").as_interval(
-        "D"
-    )
+    est = out.stage_entered + out.median_days_to_close.coalesce(30).round().cast(
+        "int64"
+    ).as_interval("D")
     est = ibis.greatest(est.cast("date"), floor)
     if current and "expected_close_date" in deals.columns:
         cur = deals.select("deal_id", _cur_close=deals.expected_close_date.cast("date"))
@@ -190,9 +185,7 @@ def _close_pushes(h: ibis.Table) -> ibis.Table:
     rows = h.filter(h.expected_close_date.notnull())
     w = ibis.window(group_by="deal_id", order_by=["entered_at", "_rank"])
     rows = rows.mutate(_prev=rows.expected_close_date.lag().over(w))
-    later = ibis.cases(
-        (rows._prev.notnull() & (rows.expected_close_date > rows._prev), 1), else_=0
-    )
+    later = ibis.cases((rows._prev.notnull() & (rows.expected_close_date > rows._prev), 1), else_=0)
     rows = rows.mutate(_later=later)
     return rows.group_by("deal_id").aggregate(close_pushes=rows._later.sum())
 
@@ -231,3 +224,35 @@ def won_between(deals: ibis.Table, start: date, end: date) -> ibis.Table:
 
     c = deals.closed_date.cast("date")
     return deals.filter((deals.stage == WON_STAGE) & (c > start) & (c <= end))
+
+
+def activity_features(activities: ibis.Table, as_of: date) -> ibis.Table:
+    """``deal_id``, ``activities_30d`` (activities in the 30 days up to ``as_of``) and
+    ``days_since_activity`` (days from the last activity on or before ``as_of``)."""
+    import ibis
+
+    a = activities.mutate(_day=activities.activity_at.cast("date"))
+    a = a.filter(a._day <= as_of)
+    start = as_of - timedelta(days=30)
+    agg = a.group_by("deal_id").aggregate(
+        activities_30d=ibis.cases((a._day > start, 1), else_=0).sum(),
+        _last=a._day.max(),
+    )
+    return agg.select(
+        "deal_id",
+        activities_30d=agg.activities_30d.cast("int64"),
+        days_since_activity=ibis.date(as_of).delta(agg._last, unit="day"),
+    )
+
+
+def with_activity(snap: ibis.Table, tables: DealTables, as_of: date) -> ibis.Table:
+    """``snap`` with :func:`activity_features` (null when no activities are loaded)."""
+    import ibis
+
+    if tables.activities is None:
+        return snap.mutate(
+            activities_30d=ibis.null("int64"), days_since_activity=ibis.null("int64")
+        )
+    feats = activity_features(tables.activities, as_of)
+    out = snap.left_join(feats, "deal_id").drop("deal_id_right")
+    return out.mutate(activities_30d=out.activities_30d.coalesce(0))
