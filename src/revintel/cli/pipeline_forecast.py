@@ -163,7 +163,8 @@ def train(
             },
             {
                 "measure": "train / calibration / test deals",
-                "value": f"{result['train_deals']} / {result['calibration_deals']} / {result['test_deals']}",
+                "value": f"{result['train_deals']} / {result['calibration_deals']} / "
+                f"{result['test_deals']}",
             },
             {"measure": "test rows (deal × month-start)", "value": result["test_rows"]},
             {"measure": "test deals closed from", "value": result["test_from"]},

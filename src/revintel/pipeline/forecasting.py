@@ -233,8 +233,11 @@ def time_series(monthly: list[float], months: int) -> list[Estimate]:
         return [Estimate(mean, note="fewer than 6 months of bookings") for _ in range(months)]
     from statsforecast.models import AutoETS
 
-    model = AutoETS(season_length=1, model="ZZN")
-    fc = model.forecast(y=y, h=months, level=[80, 95])
+    try:
+        fc = AutoETS(season_length=1, model="ZZN").forecast(y=y, h=months, level=[80, 95])
+    except (NotImplementedError, ValueError):  # statsforecast refuses series too short to fit
+        mean = float(y.mean())
+        return [Estimate(mean, note="too few months of bookings to fit ETS") for _ in range(months)]
     return [
         Estimate(
             max(0.0, float(fc["mean"][i])),

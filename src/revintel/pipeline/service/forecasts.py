@@ -302,7 +302,8 @@ def _forecast_at(
     """Each method's estimate for each window (label, start, end, days or months, first?)."""
     s = cfg.forecast
     monthly = fc.monthly_bookings(base.deals, base.first, day)
-    ts = fc.time_series(monthly, max(1, max(w[3] for w in windows)))
+    need = max(w[3] if w[0].startswith("month") else max(1, round(w[3] / 30)) for w in windows)
+    ts = fc.time_series(monthly, need)
     dur = durations(base, day)
     out: dict[str, dict[str, fc.Estimate]] = {}
     for label, start, end, span, first in windows:
