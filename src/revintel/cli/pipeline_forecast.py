@@ -24,6 +24,10 @@ def _range(e: dict[str, Any], level: int) -> str:
     return "" if lo is None or hi is None else f"{lo:,.0f} – {hi:,.0f}"
 
 
+def _share(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.2f}"
+
+
 def _flat(row: dict[str, Any], key: str, value: Any) -> list[dict[str, Any]]:
     out = []
     for method in FORECAST_METHODS:
@@ -115,9 +119,7 @@ def backtest(
                 "days": r["horizon_days"],
                 "MAPE %": "n/a" if r["mape"] is None else r["mape"],
                 "bias %": "n/a" if r["bias"] is None else r["bias"],
-                "cover 80/95": "n/a"
-                if r["coverage_80"] is None
-                else f"{r['coverage_80']:.2f}/{r['coverage_95']:.2f}",
+                "cover 80/95": f"{_share(r['coverage_80'])}/{_share(r['coverage_95'])}",
                 "n": r["snapshots"],
             }
             for r in rows

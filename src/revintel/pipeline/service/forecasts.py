@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 MODEL_FILE = "close_probability.json"
 MAX_MONTHS = 6
 _BASE: SnapshotCache[_Base] = SnapshotCache("pipeline.forecast.base", size=4)
+_MODEL: SnapshotCache[prob.CloseModel | None] = SnapshotCache("pipeline.forecast.model", size=4)
 _BACKTEST: SnapshotCache[BacktestResult] = SnapshotCache("pipeline.forecast.backtest", size=4)
 
 
@@ -223,30 +224,34 @@ class TrainResult:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def train(ctx: Runtime, *, truth_dir: Path | None = None) -> TrainResult:
-    """Fit, calibrate and hold out the close-probability model; save it; compare with the oracle
-    AUC of the generator's true win probabilities when the truth folder is there."""
-    base = _base(ctx)
-    cfg = _config(ctx).forecast
+def _fit(ctx: Runtime, base: _Base, truth_dir: Path | None) -> prob.CloseModel:
     if base.tables.history is None:
         raise NoDataError(
             "the close-probability model needs the deal_stage_history table (deals as they stood "
             "before they closed); it is not loaded"
         )
     rows = training_rows(base, base.as_of + timedelta(days=1), base.as_of)
-    model = prob.fit_close_model(rows, seed=cfg.seed)
+    model = prob.fit_close_model(rows, seed=_config(ctx).forecast.seed)
     test = prob.split_by_close(rows)["test"]
     truth = truth_dir if truth_dir is not None else ctx.settings.home / "demo" / "truth"
-    oracle = prob.oracle_auc(test, truth) if truth.exists() else None
-    model.metrics["oracle_auc"] = oracle
+    model.metrics["oracle_auc"] = prob.oracle_auc(test, truth) if truth.exists() else None
+    return model
+
+
+def train(ctx: Runtime, *, truth_dir: Path | None = None) -> TrainResult:
+    """Fit, calibrate and hold out the close-probability model; save it; compare with the oracle
+    AUC of the generator's true win probabilities when the truth folder is there."""
+    base = _base(ctx)
+    model = _fit(ctx, base, truth_dir)
     path = _model_path(ctx)
     model.save(path)
+    _MODEL.clear()
     m = model.metrics
     return TrainResult(
         method=model.method,
         roc_auc=m["roc_auc"],
         brier=m["brier"],
-        oracle_auc=oracle,
+        oracle_auc=m["oracle_auc"],
         static_roc_auc=m["static_roc_auc"],
         candidates=m["candidates"],
         calibration=m["calibration"],
@@ -268,11 +273,19 @@ def load_model(ctx: Runtime) -> prob.CloseModel | None:
 
 
 def _current_model(ctx: Runtime, base: _Base) -> prob.CloseModel | None:
-    """The saved model, else a logistic model fitted now on every closed deal (no hold-out)."""
+    """The saved model (``revintel pipeline train``), else one fitted now the same way (held out
+    and calibrated, not saved); None when there are too few closed deals."""
     model = load_model(ctx)
     if model is not None:
         return model
-    return prob.fit_quick(training_rows(base, base.as_of + timedelta(days=1), base.as_of))
+
+    def fit() -> prob.CloseModel | None:
+        try:
+            return _fit(ctx, base, None)
+        except NoDataError:
+            return None
+
+    return _MODEL.get(ctx.warehouse, "model", fit)
 
 
 # -- forecasts -----------------------------------------------------------------------------------
