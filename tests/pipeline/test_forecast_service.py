@@ -113,3 +113,15 @@ def test_without_deals_the_service_says_what_is_missing(tmp_path: Path) -> None:
         assert r["close_probability"] == 70 and r["model"] is None
     finally:
         c.close()
+
+
+def test_a_deals_close_probability_reads_its_snapshot(ctx: AppContext) -> None:
+    open_deals = forecasts.open_deal_probabilities(ctx)
+    row = open_deals.row(0, named=True)
+    r = forecasts.deal_close_probability(ctx, row["deal_id"]).to_dict()
+    base = {"Prospecting": 10, "Qualification": 25, "Proposal": 50, "Negotiation": 70}
+    assert r["breakdown"]["base_probability"] == base[row["stage"]]
+    assert r["model"]["close_probability"] == pytest.approx(row["p_model"] * 100, abs=0.06)
+    assert forecasts.probability_weighted_90d(ctx) == pytest.approx(
+        forecasts.monthly_forecast(ctx).windows[2]["probability_weighted"]["value"], abs=0.01
+    )

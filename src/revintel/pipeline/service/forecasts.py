@@ -570,7 +570,39 @@ __all__ = [
     "TrainResult",
     "backtest",
     "close_probability",
+    "deal_close_probability",
     "monthly_forecast",
     "open_deal_probabilities",
+    "probability_weighted_90d",
     "train",
 ]
+
+
+def deal_close_probability(ctx: Runtime, deal_id: str) -> CloseProbabilityResult:
+    """Both methods for an open deal as it stands now (for the deal page): the rule reads the
+    deal's stage, days in stage, qualification flags, activities in the last 30 days as its
+    interactions and 1 competitor when one is named (no lead score or objections in the data: 0);
+    the model scores the deal's snapshot row."""
+    base = _base(ctx)
+    row = base.snaps[base.as_of].filter(pl.col("deal_id") == deal_id)
+    if row.height == 0:
+        raise NotFoundError(f"deal_id: no open deal {deal_id!r}")
+    r = row.row(0, named=True)
+    inp = prob.RuleInput(
+        deal_stage=r["stage"],
+        days_in_stage=max(0, int(r["days_in_stage"] or 0)),
+        num_interactions=int(r.get("activities_30d") or 0),
+        champion_identified=bool(r.get("has_champion")),
+        budget_confirmed=bool(r.get("budget_confirmed")),
+        decision_maker_engaged=bool(r.get("decision_maker_engaged")),
+        competitors_mentioned=1 if r.get("competitor") else 0,
+    )
+    return close_probability(ctx, inp, deal_id=deal_id)
+
+
+def probability_weighted_90d(ctx: Runtime) -> float:
+    """The probability-weighted forecast of the next 90 days (docs/pipeline.md, Forecasts), for a
+    KPI such as the dashboard's ``weighted_forecast_90d``."""
+    result = monthly_forecast(ctx, months=1)
+    window = next(w for w in result.windows if w["horizon_days"] == 90)
+    return float(window["probability_weighted"]["value"])
