@@ -40,7 +40,14 @@ if TYPE_CHECKING:
     from revintel.pipeline.config import ForecastSettings
 
 FLAGS: tuple[str, ...] = ("has_champion", "budget_confirmed", "decision_maker_engaged")
-CATEGORICAL: tuple[str, ...] = ("stage", "deal_type", "segment", "competitor", "lead_source")
+CATEGORICAL: tuple[str, ...] = (
+    "stage",
+    "deal_type",
+    "segment",
+    "competitor",
+    "lead_source",
+    "product",
+)
 NUMERIC: tuple[str, ...] = (
     "log_amount",
     "amount_ratio",

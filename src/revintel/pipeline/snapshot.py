@@ -35,6 +35,7 @@ STATIC_COLUMNS: tuple[str, ...] = (
     "budget_confirmed",
     "decision_maker_engaged",
     "account_name",
+    "product",
 )
 """Deal attributes the history does not track: read from ``deals`` as they are (see the docs for
 what this means for the qualification flags)."""
