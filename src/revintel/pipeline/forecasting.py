@@ -108,12 +108,14 @@ def new_deal_samples(
     for the last ``lookback`` month-starts *D'* whose window ended by ``as_of``."""
     out: list[float] = []
     d = month_start(as_of)
+    earliest = deals["created_date"].min() if deals.height else None
+    floor = earliest if isinstance(earliest, date) else date(1970, 1, 1)
     while len(out) < lookback:
         if d + timedelta(days=offset_days + days) <= as_of:
             lo = d + timedelta(days=offset_days)
             out.append(won_amount(deals, lo, lo + timedelta(days=days), created_after=d))
         d = add_months(d, -1)
-        if d < date(1970, 1, 1) or (deals.height and d < deals["created_date"].min()):
+        if d < floor:
             break
     return out
 
@@ -130,8 +132,8 @@ def simulate(
     draws = (rng.random((n, len(amounts))) < probs) @ amounts if len(amounts) else np.zeros(n)
     if extra:
         draws = draws + rng.choice(np.asarray(extra, dtype=float), size=n)
-    q = np.quantile(draws, [0.1, 0.9, 0.025, 0.975])
-    return Estimate(point, *map(float, q))
+    q = [float(v) for v in np.quantile(draws, [0.1, 0.9, 0.025, 0.975])]
+    return Estimate(point, q[0], q[1], q[2], q[3])
 
 
 def timing_probability(
@@ -255,7 +257,8 @@ def sum_months(parts: list[Estimate]) -> Estimate:
     value = sum(p.value or 0.0 for p in parts)
     if any(p.high_80 is None for p in parts):
         return Estimate(value, note=parts[0].note if parts else None)
-    sd = float(np.sqrt(sum(((p.high_80 - (p.value or 0.0)) / Z80) ** 2 for p in parts)))
+    spread = [((p.high_80 or 0.0) - (p.value or 0.0)) / Z80 for p in parts]
+    sd = float(np.sqrt(sum(s**2 for s in spread)))
     return Estimate(
         value,
         max(0.0, value - Z80 * sd),

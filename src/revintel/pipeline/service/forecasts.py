@@ -137,7 +137,7 @@ def _load_base(ctx: Runtime) -> _Base:
     known = (
         tables.history is not None
         and "forecast_category" in tables.history.columns
-        and ctx.warehouse.to_arrow(tables.history.forecast_category.notnull().any()).as_py()  # type: ignore[union-attr]
+        and ctx.warehouse.to_arrow(tables.history.forecast_category.notnull().any()).as_py()
     )
     entries = _won_entries(ctx, tables, deals)
     return _Base(tables, as_of, first, deals, snaps, bool(known), entries)
