@@ -125,3 +125,28 @@ def test_a_deals_close_probability_reads_its_snapshot(ctx: AppContext) -> None:
     assert forecasts.probability_weighted_90d(ctx) == pytest.approx(
         forecasts.monthly_forecast(ctx).windows[2]["probability_weighted"]["value"], abs=0.01
     )
+
+
+def test_without_history_only_todays_forecast_runs_and_says_what_is_missing(
+    tmp_path: Path,
+) -> None:
+    from revintel.app.ingest import load_paths
+
+    from .forecast_company import write_deal_company
+
+    folder = write_deal_company(tmp_path / "co", n=80)
+    (folder / "deal_stage_history.csv").unlink()
+    (folder / "truth").rmdir()
+    c = AppContext(Settings(home=tmp_path / "home", warehouse_url=None, database_url=None))
+    try:
+        load_paths(c, [folder], source="test")
+        result = forecasts.monthly_forecast(c, months=1)
+        assert result.open_deals > 0
+        assert any("no stage probability" in n for n in result.notes)
+        assert any("too few closed deals" in n for n in result.notes)
+        with pytest.raises(NoDataError, match="deal_stage_history"):
+            forecasts.backtest(c)
+        with pytest.raises(NoDataError, match="deal_stage_history"):
+            forecasts.train(c)
+    finally:
+        c.close()

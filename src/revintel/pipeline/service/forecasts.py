@@ -386,6 +386,14 @@ def monthly_forecast(ctx: Runtime, *, months: int = MAX_MONTHS) -> ForecastResul
         else:
             window_rows.append({"horizon_days": span, **row})
     notes = []
+    missing = [st for st in OPEN_STAGES if st not in stage_p]
+    if missing:
+        notes.append(
+            "no stage probability for "
+            + ", ".join(missing)
+            + " (learned from deal_stage_history, or set in the pipeline settings): those deals "
+            "count 0 in the stage-weighted forecast"
+        )
     if model is None:
         notes.append(
             "too few closed deals for the close-probability model: stage probabilities used"
