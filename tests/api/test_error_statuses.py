@@ -31,6 +31,11 @@ EXPECTED: dict[str, int] = {
     "InvalidClvOption": 422,
     "InvalidSurvivors": 422,
     "InvalidText": 422,
+    # area 3, forecast
+    "InvalidForecastOption": 422,
+    "InvalidCloseProbabilityInput": 422,
+    "MissingDealData": 409,  # pipeline skeleton (a NoDataError)
+    "InvalidPipelineConfig": 400,  # pipeline skeleton (a ConfigError; churn/health give 422)
     "OutsideTheData": 409,
     "MonthsOutsideTheData": 409,
     "MonthOutsideTheData": 409,
