@@ -94,3 +94,10 @@ def test_unknown_deal_and_bad_months(deal_client: TestClient) -> None:
 def test_no_deals_is_a_clear_409(client: TestClient) -> None:
     r = client.get("/api/v1/revenue/forecast/backtest")
     assert r.status_code == 409 and "no deals are loaded" in r.text
+
+
+def test_filters_by_segment_and_names_an_unknown_one(deal_client: TestClient) -> None:
+    ok = deal_client.get("/api/v1/revenue/forecast/monthly", params={"segment": "SMB"})
+    assert ok.status_code == 200, ok.text
+    bad = deal_client.get("/api/v1/revenue/forecast/backtest", params={"segment": "Galactic"})
+    assert bad.status_code == 422 and "segment: unknown segment 'Galactic'" in bad.text

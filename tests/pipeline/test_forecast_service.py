@@ -150,3 +150,22 @@ def test_without_history_only_todays_forecast_runs_and_says_what_is_missing(
             forecasts.train(c)
     finally:
         c.close()
+
+
+def test_segment_forecasts_add_up_and_an_unknown_owner_is_named(ctx: AppContext) -> None:
+    def pw(**f: str) -> float:
+        r = forecasts.monthly_forecast(ctx, months=1, **f)
+        return r.windows[2]["probability_weighted"]["value"]
+
+    total = pw()
+    parts = pw(segment="SMB") + pw(segment="Mid-Market")
+    assert parts == pytest.approx(total, rel=1e-6)
+    with pytest.raises(forecasts.InvalidForecastOption, match="owner: unknown owner 'Nobody'"):
+        forecasts.monthly_forecast(ctx, owner="Nobody")
+    one = forecasts.backtest(ctx, owner="Rep 1")
+    assert one.snapshots >= 1
+    naive = [p for p in one.points if p.method == "naive"]
+    everyone = forecasts.backtest(ctx)
+    assert sum(p.actual for p in naive) < sum(
+        p.actual for p in everyone.points if p.method == "naive"
+    )

@@ -10,7 +10,13 @@ import typer
 
 from revintel.cli.app import context
 from revintel.cli.output import OutputFormat, emit
-from revintel.cli.pipeline import FormatOption, HomeOption, pipeline_app
+from revintel.cli.pipeline import (
+    FormatOption,
+    HomeOption,
+    OwnerOption,
+    SegmentOption,
+    pipeline_app,
+)
 
 FORECAST_METHODS = ("stage_weighted", "probability_weighted", "categories", "time_series")
 
@@ -51,13 +57,17 @@ def forecast(
     months: Annotated[
         int, typer.Option("--months", min=1, max=6, help="Calendar months ahead, 1-6.")
     ] = 6,
+    owner: OwnerOption = None,
+    segment: SegmentOption = None,
     home: HomeOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Bookings forecast by method for the next months and 30/60/90 days, with 80%/95% intervals."""
     from revintel.pipeline.service import forecasts
 
-    result = forecasts.monthly_forecast(context(home), months=months).to_dict()
+    result = forecasts.monthly_forecast(
+        context(home), months=months, owner=owner, segment=segment
+    ).to_dict()
     if fmt is OutputFormat.json:
         emit(result, fmt)
         return
@@ -98,13 +108,15 @@ def backtest(
     detail: Annotated[
         bool, typer.Option("--detail", help="Print every snapshot's forecast and actual.")
     ] = False,
+    owner: OwnerOption = None,
+    segment: SegmentOption = None,
     home: HomeOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Forecast accuracy at every past month-start: MAPE, bias and coverage per method vs naive."""
     from revintel.pipeline.service import forecasts
 
-    result = forecasts.backtest(context(home)).to_dict()
+    result = forecasts.backtest(context(home), owner=owner, segment=segment).to_dict()
     rows = result["points"] if detail else result["accuracy"]
     if fmt is not OutputFormat.table:
         emit(rows, fmt)

@@ -15,6 +15,10 @@ from revintel.pipeline.service import forecasts
 
 router = APIRouter(prefix="/revenue", tags=["pipeline and deals"])
 
+OwnerQuery = Annotated[
+    str | None, Query(max_length=200, description="Only this sales rep's deals.")
+]
+SegmentQuery = Annotated[str | None, Query(max_length=100, description="Only this segment.")]
 FROM_WAREHOUSE = error_responses(
     400, 404, 409, 422, 503, descriptions={409: "The deal tables it needs are not loaded."}
 )
@@ -53,20 +57,24 @@ class CloseProbabilityRequest(BaseModel):
 def forecast_monthly(
     ctx: ContextDep,
     months: Annotated[int, Query(ge=1, le=6, description="Calendar months ahead, 1-6.")] = 6,
+    owner: OwnerQuery = None,
+    segment: SegmentQuery = None,
 ) -> dict[str, Any]:
     """Bookings forecast by method (stage-weighted, probability-weighted, reps' categories,
     time series) for each of the next months and the next 30/60/90 days, with 80%/95% intervals."""
-    return forecasts.monthly_forecast(ctx, months=months).to_dict()
+    return forecasts.monthly_forecast(ctx, months=months, owner=owner, segment=segment).to_dict()
 
 
 @router.get("/forecast/backtest", responses=FROM_WAREHOUSE)
 def forecast_backtest(
     ctx: ContextDep,
     detail: Annotated[bool, Query(description="Include every snapshot's forecast.")] = False,
+    owner: OwnerQuery = None,
+    segment: SegmentQuery = None,
 ) -> dict[str, Any]:
     """MAPE, bias and 80%/95% interval coverage per method and horizon, beside the naive
     baseline, over every past month-start."""
-    result = forecasts.backtest(ctx).to_dict()
+    result = forecasts.backtest(ctx, owner=owner, segment=segment).to_dict()
     if not detail:
         result.pop("points")
     return result

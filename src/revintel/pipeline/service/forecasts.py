@@ -8,7 +8,7 @@ Ibis), and does the model math in polars/numpy (:mod:`revintel.pipeline.forecast
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -349,15 +349,47 @@ def _forecast_at(
     return out
 
 
-def monthly_forecast(ctx: Runtime, *, months: int = MAX_MONTHS) -> ForecastResult:
-    """Every method for each of the next ``months`` calendar months and the next 30/60/90 days."""
+def _filtered(base: _Base, owner: str | None, segment: str | None) -> _Base:
+    """``base`` restricted to one owner's and/or one segment's deals (the pipeline, the bookings
+    history and the actuals alike); the models still learn from every deal."""
+    out = base
+    for column, value in (("owner", owner), ("segment", segment)):
+        if value is None:
+            continue
+        if column not in base.deals.columns:
+            raise InvalidForecastOption(f"{column}: the deals have no {column} column")
+        known = base.deals[column].drop_nulls().unique().sort().to_list()
+        if value not in known:
+            shown = ", ".join(map(str, known[:10])) + (" …" if len(known) > 10 else "")
+            raise InvalidForecastOption(
+                f"{column}: unknown {column} {value!r}; expected one of {shown}"
+            )
+        keep = pl.col(column) == value
+        out = replace(
+            out,
+            deals=out.deals.filter(keep),
+            snaps={d: f.filter(keep) if column in f.columns else f for d, f in out.snaps.items()},
+        )
+    return out
+
+
+def monthly_forecast(
+    ctx: Runtime,
+    *,
+    months: int = MAX_MONTHS,
+    owner: str | None = None,
+    segment: str | None = None,
+) -> ForecastResult:
+    """Every method for each of the next ``months`` calendar months and the next 30/60/90 days
+    (of one owner's or one segment's deals when given)."""
     if not 1 <= months <= MAX_MONTHS:
         raise InvalidForecastOption(f"months: expected 1-{MAX_MONTHS}, got {months}")
-    base = _base(ctx)
+    full = _base(ctx)
+    base = _filtered(full, owner, segment)
     cfg = _config(ctx)
     day = base.as_of
     stage_p = stage_probabilities(ctx, base.tables, day, cfg)
-    model = _current_model(ctx, base)
+    model = _current_model(ctx, full)
     snap = _with_probabilities(base.snaps[day], stage_p, model)
     rng = np.random.default_rng(cfg.forecast.seed)
     wins: list[tuple[str, date, date, int, bool]] = []
@@ -435,13 +467,18 @@ class BacktestResult:
         }
 
 
-def backtest(ctx: Runtime) -> BacktestResult:
+def backtest(
+    ctx: Runtime, *, owner: str | None = None, segment: str | None = None
+) -> BacktestResult:
     """Every method at every month-start whose 90-day window has ended (module docs)."""
-    return _BACKTEST.get(ctx.warehouse, "backtest", lambda: _backtest(ctx))
+    return _BACKTEST.get(
+        ctx.warehouse, ("backtest", owner, segment), lambda: _backtest(ctx, owner, segment)
+    )
 
 
-def _backtest(ctx: Runtime) -> BacktestResult:
-    base = _base(ctx)
+def _backtest(ctx: Runtime, owner: str | None, segment: str | None) -> BacktestResult:
+    full = _base(ctx)
+    base = _filtered(full, owner, segment)
     if base.tables.history is None:
         raise NoDataError(
             "the backtest rebuilds past pipelines from deal_stage_history; it is not loaded"
@@ -453,12 +490,12 @@ def _backtest(ctx: Runtime) -> BacktestResult:
     for day in sorted(base.snaps):
         if day.day != 1 or day + timedelta(days=max(fc.HORIZONS)) > base.as_of:
             continue
-        closed = base.deals.filter(pl.col("closed_date") <= day)
+        closed = full.deals.filter(pl.col("closed_date") <= day)
         if closed.height < cfg.forecast.backtest_min_closed_deals:
             continue
         used += 1
         stage_p = stage_probabilities(ctx, base.tables, day, cfg)
-        model = prob.fit_quick(training_rows(base, day, day))
+        model = prob.fit_quick(training_rows(full, day, day))
         snap = _with_probabilities(base.snaps[day], stage_p, model)
         wins = [(f"{h} days", day, day + timedelta(days=h), h, True) for h in fc.HORIZONS]
         est = _forecast_at(base, snap, day, wins, cfg, rng, base.categories_in_history)
