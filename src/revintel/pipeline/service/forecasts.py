@@ -608,7 +608,6 @@ def open_deal_probabilities(ctx: Runtime) -> pl.DataFrame:
 
 
 __all__ = [
-    "OPEN_STAGES",
     "BacktestResult",
     "CloseProbabilityResult",
     "ForecastResult",
