@@ -10,8 +10,8 @@ Definitions (the doc states each one):
 - *age* of an open deal: days from ``created_date`` to the as-of date.
 - *weighted amount*: amount × the stage probability of the deal's current stage.
 - *conversion to the next stage* of stage *s*: deals that reached the next open stage (or, for
-  the last open stage, were won) ÷ deals that reached *s*, counting deals whose history reaches
-  *s* ("reached" as in :mod:`revintel.pipeline.stages`: a skipped stage counts as reached).
+  the last open stage, were won) ÷ deals that reached *s* and are no longer in it ("reached" as
+  in :mod:`revintel.pipeline.stages`: a skipped stage counts as reached).
 - *days in stage*: days from a deal's first entry into *s* to its first entry into any other
   stage afterwards; deals still in *s* are not counted (their stay is not over).
 - *win rate by count*: won ÷ closed; *by amount*: won amount ÷ closed amount.
@@ -133,13 +133,19 @@ def open_by_stage(
 
 
 def stage_conversion(deals: ibis.Table, history: ibis.Table) -> ibis.Table:
-    """Per open stage: ``reached``, ``advanced`` (reached the next open stage, or won from the
-    last one) and ``conversion`` = advanced ÷ reached (null when none reached it)."""
+    """Per open stage: ``reached``, ``decided`` (reached it and no longer in it: moved on or
+    closed), ``advanced`` (reached the next open stage, or won from the last one) and
+    ``conversion`` = advanced ÷ decided (null when none is decided). A deal still open in the stage
+    it reached furthest has not had its chance yet, so it is left out of the rate."""
     import ibis
 
     reach = furthest_open_stage(history.filter(history.deal_id.isin(deals.deal_id)))
-    won = deals.select("deal_id", is_won=_flag(deals.stage == WON_STAGE))
-    reach = reach.join(won, "deal_id")
+    outcome = deals.select(
+        "deal_id",
+        is_won=_flag(deals.stage == WON_STAGE),
+        is_open=_flag(~deals.stage.isin(CLOSED_STAGES)),
+    )
+    reach = reach.join(outcome, "deal_id")
     # A won deal went through every stage after its furthest recorded one.
     top = len(OPEN_STAGES) - 1
     reach = reach.mutate(
@@ -149,16 +155,18 @@ def stage_conversion(deals: ibis.Table, history: ibis.Table) -> ibis.Table:
         {"stage": list(OPEN_STAGES), "rank": list(range(len(OPEN_STAGES)))}
     ).cast({"rank": "int64"})
     j = stages.join(reach, reach.reach_rank >= stages["rank"], how="left")
+    still_there = (j.is_open == 1) & (j.reach_rank == j["rank"])
     agg = j.group_by(["stage", "rank"]).aggregate(
         reached=j.deal_id.count(),
+        decided=_flag(j.deal_id.notnull() & ~still_there.fill_null(False)).sum(),
         advanced=_flag(j.reach_rank > j["rank"]).sum(),
     )
     advanced = agg.advanced.coalesce(0)
+    decided = agg.decided.coalesce(0)
     return agg.mutate(
         advanced=advanced,
-        conversion=ibis.cases(
-            (agg.reached > 0, advanced.cast("float64") / agg.reached), else_=None
-        ),
+        decided=decided,
+        conversion=ibis.cases((decided > 0, advanced.cast("float64") / decided), else_=None),
     )
 
 
