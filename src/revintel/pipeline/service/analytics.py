@@ -649,3 +649,15 @@ def competitors(ctx: Runtime, filters: A.DealFilter | None = None) -> C.Competit
         test=test,
         notes=notes,
     )  # fmt: skip
+
+
+def filter_values(ctx: Runtime) -> dict[str, list[str]]:
+    """The owners and segments the deals hold (for the pages' filters)."""
+    wh = ctx.warehouse
+    d = deal_tables(wh).deals
+    out: dict[str, list[str]] = {}
+    for column in ("owner", "segment"):
+        if column in d.columns:
+            rows = _rows(wh, d.select(column).distinct())
+            out[column] = sorted(str(r[column]) for r in rows if r[column])
+    return out
