@@ -78,7 +78,7 @@ class SegmentChanges(BaseModel):
 
 
 class ScenarioRequest(ScenarioChanges):
-    """Brief 003's what-if inputs, optionally per segment."""
+    """What-if inputs, optionally per segment."""
 
     segments: dict[str, SegmentChanges] | None = Field(
         default=None,

@@ -343,7 +343,7 @@ def overview(ctx: Runtime, filters: A.DealFilter | None = None) -> PipelineOverv
     )
 
 
-# -- dashboard (brief 003's GET /dashboard) -------------------------------------------------------
+# -- dashboard (GET /dashboard) ------------------------------------------------------------------
 def dashboard(ctx: Runtime, filters: A.DealFilter | None = None) -> dict[str, Any]:
     """``kpis`` (total_pipeline, deal_count, avg_deal_size, weighted_forecast_90d,
     at_risk_deals), ``pipeline_by_stage`` and ``monthly_forecast`` (stage-weighted, next six
