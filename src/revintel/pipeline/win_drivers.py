@@ -77,12 +77,12 @@ def _design(
         names.append(flag)
     comp = frame["competitor"].to_numpy() if competitors else None
     for c in competitors:
-        cols.append((comp == c).astype(float))
+        cols.append(np.asarray(comp == c, dtype=float))
         names.append(f"competitor={c}")
     for control, levels in controls.items():
         values = frame[control].to_numpy()
         for level in levels:
-            cols.append((values == level).astype(float))
+            cols.append(np.asarray(values == level, dtype=float))
             names.append(f"{control}={level}")
     return np.column_stack(cols), names
 
