@@ -172,3 +172,23 @@ def test_competitor_counts_trend_and_stage_lost(pipeline_backend: Backend) -> No
         ("Orbitly", "Enterprise", 1, 1),
         ("Vantage Cloud", "Mid-Market", 1, 0),
     }
+
+
+def test_the_service_summary_and_competitors_run_on_every_backend(
+    pipeline_backend: Backend,
+) -> None:
+    from revintel.pipeline.scenario import ScenarioInputs
+    from revintel.pipeline.service import analytics as service
+
+    s = service.summary(pipeline_backend.ctx)
+    assert (s.deal_count, s.open_pipeline, s.win_rate) == (4, 20600.0, 0.5)
+    assert (s.slipped_deals, s.at_risk_deals) == (2, 1)  # D2 and D4 pushed; D4 still open
+    assert [r["deals"] for r in service.by_stage(pipeline_backend.ctx)] == [1, 1, 1, 1]
+    report = service.competitors(pipeline_backend.ctx)
+    assert {r["competitor"]: r["closed"] for r in report.competitors} == {
+        A.NONE_LABEL: 1,
+        "Orbitly": 2,
+        "Vantage Cloud": 1,
+    }
+    r = service.scenario(pipeline_backend.ctx, ScenarioInputs(pipeline_growth=1.0))
+    assert r.projected["forecast"] == pytest.approx(20600.0)

@@ -167,6 +167,11 @@ def fit_win_drivers(closed: pl.DataFrame, truth: pl.DataFrame | None = None) -> 
         rare = [c for c, n in counts.iter_rows() if n < 5]
         if rare:
             notes.append(f"competitors in fewer than 5 closed deals not estimated: {rare}")
+    if not flags and not competitors:
+        raise MissingDealData(
+            "win drivers need the qualification flags or at least one competitor in 5 closed "
+            "deals; the loaded deals have neither filled"
+        )
     controls: dict[str, list[str]] = {}
     for control in CONTROLS:
         if control not in frame.columns:

@@ -169,24 +169,28 @@ def weighted_forecast_90d(s: Scope) -> float:
     return float(row[0]["weighted"] or 0.0) if row else 0.0
 
 
-def _slipped_ids(s: Scope) -> set[str] | None:
+def _slipped(s: Scope) -> Any | None:
     h = s.tables.history
     if h is None or "expected_close_date" not in h.columns:
         return None
-    return {r["deal_id"] for r in _rows(s.warehouse, A.slipped_deals(s.deals, h).select("deal_id"))}
+    return A.slipped_deals(s.deals, h)
 
 
-def at_risk_count(s: Scope, slipped: set[str] | None) -> int:
+def at_risk_count(s: Scope, slipped: Any | None) -> int:
     """Open deals past their expected close date or whose close date was pushed (a proxy the
     deal-health alerts can replace; docs/pipeline.md)."""
+    import ibis
+
     d = A.open_deals(s.deals)
-    rows = _rows(s.warehouse, d.select("deal_id", "expected_close_date"))
-    count = 0
-    for r in rows:
-        past = r["expected_close_date"] is not None and r["expected_close_date"] < s.as_of
-        if past or (slipped is not None and r["deal_id"] in slipped):
-            count += 1
-    return count
+    past = d.expected_close_date.notnull() & (d.expected_close_date < s.as_of)
+    if slipped is not None:
+        pushed = slipped.select(pushed_id=slipped.deal_id)
+        d = d.left_join(pushed, d.deal_id == pushed.pushed_id)
+        flag = past | d.pushed_id.notnull()
+    else:
+        flag = past
+    row = _rows(s.warehouse, d.aggregate(n=ibis.cases((flag, 1), else_=0).sum()))
+    return int(row[0]["n"] or 0) if row else 0
 
 
 def summary(ctx: Runtime, filters: A.DealFilter | None = None) -> PipelineSummary:
@@ -194,7 +198,11 @@ def summary(ctx: Runtime, filters: A.DealFilter | None = None) -> PipelineSummar
     tot = _rows(s.warehouse, A.open_totals(s.deals, as_of=s.as_of))[0]
     wr = _rows(s.warehouse, A.win_rates(s.deals, None))
     won = _rows(s.warehouse, A.won_summary(s.deals))[0]
-    slipped = _slipped_ids(s)
+    slipped = _slipped(s)
+    slipped_count = None
+    if slipped is not None:
+        n = _rows(s.warehouse, slipped.aggregate(n=slipped.deal_id.count()))
+        slipped_count = int(n[0]["n"] or 0) if n else 0
     deals = int(tot["deals"] or 0)
     pipeline = float(tot["pipeline"] or 0.0)
     return PipelineSummary(
@@ -211,7 +219,7 @@ def summary(ctx: Runtime, filters: A.DealFilter | None = None) -> PipelineSummar
         weighted_forecast_90d=weighted_forecast_90d(s),
         forecast_days=s.config.analytics.forecast_days,
         past_expected_close=int(tot["past_close"] or 0),
-        slipped_deals=None if slipped is None else len(slipped),
+        slipped_deals=slipped_count,
         at_risk_deals=at_risk_count(s, slipped),
         filters=s.filters.as_dict(),
     )
