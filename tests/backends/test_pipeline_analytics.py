@@ -51,7 +51,8 @@ def test_open_by_stage_counts_weights_and_ages(pipeline_backend: Backend) -> Non
 def test_conversion_leaves_out_deals_still_in_the_stage(pipeline_backend: Backend) -> None:
     t = deal_tables(pipeline_backend.ctx.warehouse)
     assert t.history is not None
-    rows = _by(_rows(pipeline_backend, A.stage_conversion(t.deals, t.history)), "stage")
+    wide = _rows(pipeline_backend, A.stage_conversion_wide(t.deals, t.history))
+    rows = _by(A.conversion_rows(wide[0]), "stage")
     got = {s: (r["reached"], r["decided"], r["advanced"]) for s, r in rows.items()}
     assert got == {
         "Prospecting": (8, 7, 7),

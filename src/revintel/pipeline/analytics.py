@@ -132,11 +132,12 @@ def open_by_stage(
     )
 
 
-def stage_conversion(deals: ibis.Table, history: ibis.Table) -> ibis.Table:
-    """Per open stage: ``reached``, ``decided`` (reached it and no longer in it: moved on or
-    closed), ``advanced`` (reached the next open stage, or won from the last one) and
-    ``conversion`` = advanced ÷ decided (null when none is decided). A deal still open in the stage
-    it reached furthest has not had its chance yet, so it is left out of the rate."""
+def stage_conversion_wide(deals: ibis.Table, history: ibis.Table) -> ibis.Table:
+    """One row: for each open stage *i* (by rank), ``reached_i``, ``decided_i`` (reached it and
+    no longer in it: moved on or closed) and ``advanced_i`` (reached the next open stage, or won
+    from the last one). One pass over the deals, no join per stage; :func:`conversion_rows` turns
+    it into one row per stage. A deal still open in the stage it reached furthest has not had its
+    chance yet, so it is not among the decided."""
     import ibis
 
     reach = furthest_open_stage(history.filter(history.deal_id.isin(deals.deal_id)))
@@ -145,50 +146,49 @@ def stage_conversion(deals: ibis.Table, history: ibis.Table) -> ibis.Table:
         is_won=_flag(deals.stage == WON_STAGE),
         is_open=_flag(~deals.stage.isin(CLOSED_STAGES)),
     )
-    reach = reach.join(outcome, "deal_id")
+    r = reach.join(outcome, "deal_id")
     # A won deal went through every stage after its furthest recorded one.
     top = len(OPEN_STAGES) - 1
-    reach = reach.mutate(
-        reach_rank=ibis.cases((reach.is_won == 1, top + 1), else_=reach.furthest_rank)
-    )
-    stages = ibis.memtable(
-        {"stage": list(OPEN_STAGES), "rank": list(range(len(OPEN_STAGES)))}
-    ).cast({"rank": "int64"})
-    j = stages.join(reach, reach.reach_rank >= stages["rank"], how="left")
-    still_there = (j.is_open == 1) & (j.reach_rank == j["rank"])
-    agg = j.group_by(["stage", "rank"]).aggregate(
-        reached=j.deal_id.count(),
-        decided=_flag(j.deal_id.notnull() & ~still_there.fill_null(False)).sum(),
-        advanced=_flag(j.reach_rank > j["rank"]).sum(),
-    )
-    advanced = agg.advanced.coalesce(0)
-    decided = agg.decided.coalesce(0)
-    return agg.mutate(
-        advanced=advanced,
-        decided=decided,
-        conversion=ibis.cases((decided > 0, advanced.cast("float64") / decided), else_=None),
-    )
+    rank = ibis.cases((r.is_won == 1, top + 1), else_=r.furthest_rank)
+    metrics: dict[str, ibis.Value] = {}
+    for i in range(len(OPEN_STAGES)):
+        still_there = (r.is_open == 1) & (rank == i)
+        metrics[f"reached_{i}"] = _flag(rank >= i).sum()
+        metrics[f"decided_{i}"] = _flag((rank >= i) & ~still_there).sum()
+        metrics[f"advanced_{i}"] = _flag(rank > i).sum()
+    return r.aggregate(**metrics)
+
+
+def conversion_rows(wide: dict[str, int | None]) -> list[dict[str, object]]:
+    """Per open stage: ``stage``, ``reached``, ``decided``, ``advanced`` and ``conversion`` =
+    advanced ÷ decided (None when none is decided), from :func:`stage_conversion_wide`'s row."""
+    out: list[dict[str, object]] = []
+    for i, stage in enumerate(OPEN_STAGES):
+        reached = int(wide.get(f"reached_{i}") or 0)
+        decided = int(wide.get(f"decided_{i}") or 0)
+        advanced = int(wide.get(f"advanced_{i}") or 0)
+        out.append(
+            {
+                "stage": stage,
+                "reached": reached,
+                "decided": decided,
+                "advanced": advanced,
+                "conversion": advanced / decided if decided else None,
+            }
+        )
+    return out
 
 
 def stage_entries(history: ibis.Table) -> ibis.Table:
     """``deal_id``, ``stage``, ``entered``, ``left``: each deal's first entry into each stage and
-    its first entry into another stage after that (null while it is still there)."""
+    the next first entry into another stage after it (null while it is still there)."""
+    import ibis
 
     first = history.group_by(["deal_id", "stage"]).aggregate(
         entered=history.entered_at.cast("date").min()
     )
-    later = first.view()
-    j = first.join(
-        later,
-        (first.deal_id == later.deal_id)
-        & (first.stage != later.stage)
-        & (later.entered > first.entered),
-        how="left",
-    )
-    out = j.group_by([first.deal_id, first.stage, first.entered]).aggregate(
-        left=j.entered_right.min()
-    )
-    return out.mutate(left=out.left.cast("date"))
+    w = ibis.window(group_by="deal_id", order_by=[first.entered, first.stage])
+    return first.mutate(left=first.entered.lead().over(w))
 
 
 def days_in_stage(deals: ibis.Table, history: ibis.Table) -> ibis.Table:
