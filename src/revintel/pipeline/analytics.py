@@ -12,8 +12,8 @@ Definitions (the doc states each one):
 - *conversion to the next stage* of stage *s*: deals that reached the next open stage (or, for
   the last open stage, were won) ÷ deals that reached *s* and are no longer in it ("reached" as
   in :mod:`revintel.pipeline.stages`: a skipped stage counts as reached).
-- *days in stage*: days from a deal's first entry into *s* to its first entry into any other
-  stage afterwards; deals still in *s* are not counted (their stay is not over).
+- *days in stage*: days from a deal's first entry into *s* to the next first entry into another
+  stage; deals still in *s* are not counted (their stay is not over).
 - *win rate by count*: won ÷ closed; *by amount*: won amount ÷ closed amount.
 - *sales cycle*: days from ``created_date`` to ``closed_date`` of a won deal.
 - *slipped* deal: one whose expected close date moved later at least once in its history.
