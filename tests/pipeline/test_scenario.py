@@ -74,3 +74,15 @@ def test_bad_inputs_name_the_field(field: str, value: float, expected: str) -> N
     with pytest.raises(InvalidScenario, match=field) as info:
         ScenarioInputs(**{field: value})
     assert expected in str(info.value)
+
+
+def test_a_large_pipeline_uses_the_normal_approximation_with_the_same_centre() -> None:
+    rng = np.random.default_rng(2)
+    amounts = rng.uniform(1000, 5000, 50_000)
+    result = run_scenario(
+        amounts, np.full(50_000, 10.0), 0.3, ScenarioInputs(0.2), simulations=1000
+    )
+    assert result.method == "normal approximation"
+    proj = result.distribution["projected"]
+    assert proj.mean == pytest.approx(result.projected["forecast"], rel=0.01)
+    assert proj.percentiles["p5"] < proj.percentiles["p95"]

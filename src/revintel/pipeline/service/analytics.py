@@ -545,6 +545,8 @@ def competitors(ctx: Runtime, filters: A.DealFilter | None = None) -> C.Competit
         rows.append(row)
     if not discount:
         notes.append("discount is not in the data (deals column discount_pct)")
+    if all(r["competitor"] == A.NONE_LABEL for r in rows):
+        notes.append("no deal names a competitor (deals column competitor is blank)")
     closed_q = _rows(wh, C.closed_by_quarter(deals))
     created_q = _rows(wh, C.created_by_quarter(deals))
     created_tot: dict[str, int] = {}

@@ -97,7 +97,8 @@ def render(ctx: AppContext) -> None:
         layout(fig, barmode="group", yaxis_title="Won amount"),
         lambda: frame,
         "scenario_distribution",
-        caption=f"{result.simulations:,} simulations: each draws the (grown) number of open "
+        caption=f"{result.simulations:,} simulations ({result.method}): each draws the (grown) "
+        "number of open "
         "deals from today's pipeline and wins each with the (projected) win rate.",
     )
     st.subheader("Baseline against projected", anchor=False)
