@@ -49,6 +49,11 @@ EXPECTED: dict[str, int] = {
     "BackendUnavailable": 503,
     "WarehouseUnavailable": 503,
     "WarehouseBusy": 503,
+    # pipeline (skeleton kinds, and the analytics options)
+    "InvalidPipelineConfig": 400,
+    "MissingDealData": 409,
+    "InvalidPipelineOption": 422,
+    "InvalidScenario": 422,
 }
 
 
