@@ -242,7 +242,7 @@ def _by_stage(s: Scope) -> list[dict[str, Any]]:
     days: dict[str, Any] = {}
     if s.tables.history is not None:
         wide = _rows(s.warehouse, A.stage_conversion_wide(s.deals, s.tables.history))
-        conv = {r["stage"]: r for r in A.conversion_rows(wide[0] if wide else {})}
+        conv = {str(r["stage"]): r for r in A.conversion_rows(wide[0] if wide else {})}
         days = {
             r["stage"]: r for r in _rows(s.warehouse, A.days_in_stage(s.deals, s.tables.history))
         }
