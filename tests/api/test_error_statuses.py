@@ -54,6 +54,10 @@ EXPECTED: dict[str, int] = {
     "MissingDealData": 409,
     "InvalidPipelineOption": 422,
     "InvalidScenario": 422,
+    # pipeline, expansion (area 6)
+    "InvalidExpansionOption": 422,
+    "ExpansionMonthOutsideTheData": 409,
+    "MissingAccountData": 409,
 }
 
 

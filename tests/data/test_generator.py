@@ -307,8 +307,8 @@ def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
     first = _write_both(generate_company(**SMALL), tmp_path / "a")
     second = _write_both(generate_company(**SMALL), tmp_path / "b")
     assert first.keys() == second.keys()
-    # Every canonical table but the empty predictions, plus 5 truth tables, in both formats.
-    assert len(first) == 2 * (len(CONTRACTS) - 1 + 5)
+    # Every canonical table but the empty predictions, plus 6 truth tables, in both formats.
+    assert len(first) == 2 * (len(CONTRACTS) - 1 + 6)
     assert not any("predictions" in name for name in first)
     for name in first:
         assert first[name] == second[name], name

@@ -25,6 +25,7 @@ def wire() -> None:
     _wire_health()
     _wire_clv()
     _wire_churn()
+    _wire_pipeline_expansion()
 
 
 # -- health ---------------------------------------------------------------------------------------
@@ -153,3 +154,32 @@ def _churn_base_lifetime(ctx: Runtime) -> BaseLifetime:
         discounted_lifetime_months=overall.del_months,
         reason=overall.reason,
     )
+
+
+# -- pipeline, expansion (area 6): health scores and inputs (health), MRR (metrics) ---------------
+def _wire_pipeline_expansion() -> None:
+    from revintel.pipeline import ports
+
+    ports.plug_expansion(
+        ports.ExpansionProviders(
+            account_signals=_expansion_account_signals,
+            monthly_mrr=_churn_monthly_mrr,
+            health_months=_expansion_health_months,
+        )
+    )
+
+
+def _expansion_account_signals(runtime: Runtime, *, lo: int, hi: int) -> pl.DataFrame:
+    from revintel.core.calendar import month_label
+    from revintel.health.service import score_history
+    from revintel.pipeline.ports import ACCOUNT_SIGNAL_COLUMNS
+
+    frame = score_history(runtime, start=month_label(lo), end=month_label(hi))
+    return frame.select(ACCOUNT_SIGNAL_COLUMNS)
+
+
+def _expansion_health_months(runtime: Runtime) -> tuple[int, int]:
+    from revintel.health.service import coverage
+
+    cov = coverage(runtime)
+    return cov.first_month, cov.last_month

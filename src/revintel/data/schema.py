@@ -610,7 +610,8 @@ DEAL_STAGE_HISTORY = TableContract(
     name="deal_stage_history",
     description=(
         "Each change to a deal, and when: a row each time it entered a stage, and a row (in the "
-        "same stage) each time its amount, expected close date or forecast category changed."
+        "same stage) each time its amount, expected close date or forecast category changed. "
+        "Each row carries the deal's state from that date on (blank: not recorded)."
     ),
     columns=(
         _col("deal_id", "str", "The deal (deals.deal_id)."),

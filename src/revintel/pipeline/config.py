@@ -11,7 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from revintel.core.config import Settings
 from revintel.core.errors import ConfigError
@@ -51,6 +58,54 @@ class AnalyticsConfig(BaseModel):
     )
 
 
+# -- expansion (area 6): the expansion score (docs/pipeline.md, Expansion opportunity) -------
+class ExpansionConfig(BaseModel):
+    """Weights of the expansion score's signals and where each signal starts and saturates."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    weight_seat_utilisation: float = Field(default=0.25, ge=0, description="Weight: seats in use.")
+    weight_usage_growth: float = Field(
+        default=0.15, ge=0, description="Weight: active-user growth."
+    )
+    weight_feature_adoption: float = Field(
+        default=0.15, ge=0, description="Weight: key-feature use."
+    )
+    weight_plan_headroom: float = Field(
+        default=0.10, ge=0, description="Weight: plans above the current."
+    )
+    weight_health: float = Field(default=0.25, ge=0, description="Weight: health score.")
+    weight_nps: float = Field(default=0.10, ge=0, description="Weight: latest NPS answer.")
+    utilisation_floor: float = Field(default=0.5, ge=0, le=2, description="Utilisation scoring 0.")
+    utilisation_full: float = Field(default=1.0, gt=0, le=2, description="Utilisation scoring 1.")
+    growth_full: float = Field(
+        default=0.25, gt=0, le=10, description="3-month user growth scoring 1."
+    )
+    adoption_floor: float = Field(default=0.2, ge=0, lt=1, description="Adoption scoring 0.")
+    adoption_full: float = Field(default=0.8, gt=0, le=1, description="Adoption scoring 1.")
+    nps_floor: float = Field(default=6.0, ge=0, lt=10, description="NPS answer scoring 0.")
+    horizon_months: int = Field(
+        default=3, ge=1, le=12, description="Months after which expansion counts."
+    )
+    reason_min: float = Field(
+        default=0.6, ge=0, le=1, description="Signal level named as a reason."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExpansionConfig:
+        weights = [getattr(self, n) for n in type(self).model_fields if n.startswith("weight_")]
+        if sum(weights) <= 0:
+            raise ValueError("expansion weights: expected at least one weight above 0")
+        if self.utilisation_full <= self.utilisation_floor:
+            raise ValueError("utilisation_full: expected a value above utilisation_floor")
+        if self.adoption_full <= self.adoption_floor:
+            raise ValueError("adoption_full: expected a value above adoption_floor")
+        return self
+
+
+# -- end expansion ------------------------------------------------------------------------------
+
+
 class PipelineConfig(BaseModel):
     """Every pipeline setting (one model per area is nested below as the areas grow)."""
 
@@ -66,6 +121,8 @@ class PipelineConfig(BaseModel):
     )
     # analytics (area 5)
     analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
+    # expansion (area 6)
+    expansion: ExpansionConfig = Field(default_factory=lambda: ExpansionConfig())
 
     @field_validator("stage_probabilities")
     @classmethod

@@ -35,6 +35,11 @@ Planted effects (what the truth tables describe)
   same amount in every segment (``params.CHANNEL_LOGIT``: Referral > Partner > Organic > Paid Ads).
 * Deal win drivers: qualification flags and the competitor shift the log-odds of winning a deal
   (``params.WIN_FLAGS``, ``params.WIN_COMPETITOR``).
+* Late warning signs on deals: from 60% of a deal's life, deals headed to a loss (and deals that
+  slip) log fewer activities, fewer of them inbound, and get their expected close pushed, their
+  amount cut and their forecast category lowered more often (see ``deal_signals``); product,
+  seats and discount satisfy ``amount = seats x list price x 12 x (1 - discount)``; a competitor
+  brings deeper discounts and, on a lost deal, most often the "Lost to competitor" reason.
 * Revenue anomalies: 2-3 months after the first year with a real event (price increase, mass
   churn, enterprise cohort, billing outage; see ``anomalies``).
 
@@ -56,6 +61,11 @@ Truth tables (``GeneratedCompany.truth``, written to ``out/truth/``)
 ``deal_win_drivers``: ``feature``, ``coefficient`` (log-odds of winning), ``odds_ratio``,
     ``description``. Flag and competitor coefficients are recovered by a logistic regression that
     controls for deal type and segment.
+``deal_signals``: one row per deal: ``deal_id``; ``win_probability`` (the planted logistic);
+    ``true_win_probability`` (the same shifted to the realised win rate of the deal's type and
+    segment: the oracle of a close-probability model); ``headed_to_loss``; ``slips``;
+    ``amount_cut``; ``late_signals_from`` (first day of the late part); ``activity_rate``
+    (activities a day before it) and ``late_activity_factor`` (its multiplier from then on).
 
 ``predictions`` is an empty table with its contract schema: the churn model fills it later.
 """
@@ -74,6 +84,12 @@ import pyarrow.parquet as pq
 
 from revintel.core.errors import ConfigError
 from revintel.data.generator.anomalies import plan_anomalies
+from revintel.data.generator.deal_signals import (
+    build_activities,
+    build_changes,
+    build_details,
+    contact_pool,
+)
 from revintel.data.generator.marketing import (
     build_conversions,
     build_touchpoints,
@@ -121,12 +137,16 @@ def generate_company(
     if not 1 <= customers <= MAX_CUSTOMERS:
         raise ConfigError(f"customers must be between 1 and {MAX_CUSTOMERS:,}, got {customers}")
     timeline = Timeline(start, months)
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
+    # Spawned children depend only on their index: adding a stream leaves the others unchanged.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
     names = name_pool(seed)
     anomalies = plan_anomalies(streams[0], timeline, customers, acquisition_weights(timeline))
     population = build_population(customers, timeline, anomalies, names, streams[1])
     sim = CompanySimulation(population, timeline, anomalies, streams[2]).run()
-    deals, history = DealBuilder(population, sim, timeline, names, streams[3]).build()
+    deals, stage_entries = DealBuilder(population, sim, timeline, names, streams[3]).build()
+    details = build_details(deals, population.plan, timeline, streams[7])
+    history = build_changes(deals, stage_entries, details, timeline, streams[7])
+    activities = build_activities(deals, details, timeline, streams[7])
     touchpoints = build_touchpoints(population, timeline, streams[4])
     conversions = build_conversions(population, sim, streams[4])
     spend = marketing_spend(population, timeline, streams[5])
@@ -144,8 +164,9 @@ def generate_company(
         "usage": build.usage(),
         "nps_responses": build.nps_responses(),
         "support_tickets": build.support_tickets(),
-        "deals": build.deals(deals),
+        "deals": build.deals(deals, details),
         "deal_stage_history": build.deal_stage_history(history, len(deals)),
+        "deal_activities": build.deal_activities(activities, len(deals), contact_pool(seed)),
         "touchpoints": build.touchpoints(touchpoints),
         "conversions": build.conversions(conversions),
         "predictions": build.predictions(),
@@ -157,6 +178,7 @@ def generate_company(
         "anomalies": anomalies_table(sim.anomalies),
         "channel_effects": channel_effects_table(),
         "deal_win_drivers": deal_win_drivers_table(),
+        "deal_signals": build.deal_signals(deals, details),
     }
     return GeneratedCompany(
         tables=tables,

@@ -246,6 +246,46 @@ RENEWAL_LEAD_DAYS = 90
 OPEN_EXPANSION_SHARE = 0.03
 
 # ---------------------------------------------------------------------------------------------
+# Deals: products, seats, discounts, loss reasons and the late warning signs
+# ---------------------------------------------------------------------------------------------
+# amount = seats x DEAL_LIST_PRICE[product] x 12 x (1 - discount_pct): the product is the plan sold
+# (list price per seat per month); discount_pct is what makes the equation exact.
+DEAL_LIST_PRICE = np.array([10.0, 16.0, 40.0])  # Basic, Pro, Enterprise
+DEAL_DISCOUNT_SHARE = np.array([0.25, 0.40, 0.55])  # deals negotiated a discount, by segment
+DEAL_DISCOUNT_COMPETITOR_SHARE = 0.20  # added to the share when a competitor is in the deal
+DEAL_DISCOUNT_COMPETITOR_LEVEL = 0.05  # added to the discount level when a competitor is in
+LOSS_REASONS: tuple[str, ...] = (
+    "Lost to competitor", "Price", "No decision", "Timing", "Missing features", "Budget",
+)  # fmt: skip
+LOSS_REASON_MIX = np.array(  # rows: no competitor, a competitor in the deal
+    [
+        [0.00, 0.32, 0.28, 0.14, 0.14, 0.12],
+        [0.55, 0.18, 0.08, 0.05, 0.09, 0.05],
+    ]
+)
+# Late warning signs: from LATE_SIGNAL_START of a deal's life (created to close; for an open deal
+# created to its current expected close) to its end, deals headed for a loss (lost ones, and open
+# ones drawn to lose from their planted win probability) and deals that slip show less activity,
+# get their expected close pushed, their amount cut and their forecast category lowered. Before
+# that point they look like every other deal.
+LATE_SIGNAL_START = 0.6
+ACTIVITY_RATE = np.array([0.25, 0.18, 0.14])  # activities per day over a deal's life, by segment
+ACTIVITY_THINNING = np.array([1.0, 0.6, 0.3])  # late rate factor: on track, slips, headed to loss
+ACTIVITY_KINDS_MIX = np.array([0.50, 0.22, 0.13, 0.15])  # email, call, meeting, note
+ACTIVITY_INBOUND = np.array([0.40, 0.30, 0.15])  # late inbound share: on track, slips, to loss
+SLIP_SHARE = np.array([0.25, 0.55])  # deals whose expected close is pushed: won / to loss
+SLIP_EXTRA_PUSH = 0.3  # each of up to two further pushes
+SLIP_NOTICE_DAYS = 10  # a push comes up to this many days before the old expected close
+# Deals that do not slip still close early at times: their expected close date (set when created)
+# was up to CLOSE_EARLY_MAX of their life after the day they closed, won or lost alike.
+CLOSE_EARLY_SHARE = 0.4
+CLOSE_EARLY_MAX = 0.25
+AMOUNT_CUT_SHARE = np.array([0.10, 0.35])  # deals whose amount is cut late: won / to loss
+AMOUNT_CUT_RANGE = (0.15, 0.40)  # relative size of the cut
+CONTACT_POOL = 400  # buyer contact names drawn once; a deal talks to 1-6 of them
+CONTACTS_PER_DEAL = np.array([1.0, 2.0, 3.5])  # mean, by segment
+
+# ---------------------------------------------------------------------------------------------
 # Marketing and costs
 # ---------------------------------------------------------------------------------------------
 TOUCH_CHANNELS: tuple[str, ...] = (

@@ -8,6 +8,7 @@ import pyarrow as pa
 from revintel.data.generator import columns as C
 from revintel.data.generator import params as P
 from revintel.data.generator.anomalies import AnomalyRecord
+from revintel.data.generator.deal_signals import Activities, DealChanges, DealDetails
 from revintel.data.generator.marketing import (
     Conversions,
     Touchpoints,
@@ -18,15 +19,20 @@ from revintel.data.generator.population import NamePool, Population
 from revintel.data.generator.sales import (
     COMBO_COMPETITOR,
     COMBO_FLAGS,
-    FORECAST_BY_STAGE,
     LEAD_SOURCES,
     Deals,
-    StageHistory,
     mean_win_rate,
 )
 from revintel.data.generator.simulation import NPS_COMMENTS, SimulationResult
 from revintel.data.generator.timeline import NO_DAY, Timeline
-from revintel.data.schema import CONTRACTS, CONVERSION_TYPES, DEAL_STAGES, FORECAST_CATEGORIES
+from revintel.data.schema import (
+    ACTIVITY_DIRECTIONS,
+    CONTRACTS,
+    CONVERSION_TYPES,
+    DEAL_ACTIVITY_KINDS,
+    DEAL_STAGES,
+    FORECAST_CATEGORIES,
+)
 
 CONTACT_GAP_DAYS = np.array([55.0, 30.0, 14.0])  # mean days since last contact, by segment
 
@@ -240,7 +246,7 @@ class TableBuilder:
         )
 
     # ------------------------------------------------------------------ sales and marketing
-    def deals(self, deals: Deals) -> pa.Table:
+    def deals(self, deals: Deals, details: DealDetails) -> pa.Table:
         n = len(deals)
         ids = C.string_ids("DEAL-", np.arange(1, n + 1), C.id_width(n))
         prospect = deals.account < 0
@@ -264,7 +270,7 @@ class TableBuilder:
                     mask=no_expected & not_closed,
                 ),
                 "closed_date": C.dates(np.where(not_closed, 0, deals.closed), mask=not_closed),
-                "forecast_category": C.labels(FORECAST_CATEGORIES, FORECAST_BY_STAGE[deals.stage]),
+                "forecast_category": C.labels(FORECAST_CATEGORIES, details.category),
                 "deal_type": C.labels(P.DEAL_TYPE_LABELS, deals.deal_type),
                 "segment": C.labels(P.SEGMENT_LABELS, deals.segment),
                 "competitor": C.labels(("", *P.COMPETITORS), competitor, mask=competitor == 0),
@@ -272,11 +278,19 @@ class TableBuilder:
                 "has_champion": C.bools(flags[:, 0]),
                 "budget_confirmed": C.bools(flags[:, 1]),
                 "decision_maker_engaged": C.bools(flags[:, 2]),
+                "loss_reason": C.labels(
+                    P.LOSS_REASONS,
+                    np.maximum(details.loss_reason, 0),
+                    mask=details.loss_reason < 0,
+                ),
+                "discount_pct": C.floats(details.discount, 6),
+                "seats": C.ints(details.seats),
+                "product": C.labels(P.PLAN_LABELS, details.product),
             },
         )
         return table
 
-    def deal_stage_history(self, history: StageHistory, deals: int) -> pa.Table:
+    def deal_stage_history(self, history: DealChanges, deals: int) -> pa.Table:
         deal_width = C.id_width(deals)
         return C.contract_table(
             "deal_stage_history",
@@ -285,7 +299,44 @@ class TableBuilder:
                 "stage": C.labels(DEAL_STAGES, history.stage),
                 "entered_at": C.dates(history.entered),
                 "amount": C.floats(history.amount, 2),
+                "expected_close_date": C.dates(history.expected),
+                "forecast_category": C.labels(FORECAST_CATEGORIES, history.category),
             },
+        )
+
+    def deal_activities(self, activities: Activities, deals: int, contacts: tuple[str, ...]):
+        n = len(activities.deal)
+        no_direction = activities.direction < 0
+        no_contact = activities.contact < 0
+        return C.contract_table(
+            "deal_activities",
+            {
+                "activity_id": C.string_ids("ACT-", np.arange(1, n + 1), C.id_width(n)),
+                "deal_id": C.string_ids("DEAL-", activities.deal + 1, C.id_width(deals)),
+                "activity_at": C.timestamps(activities.second),
+                "kind": C.labels(DEAL_ACTIVITY_KINDS, activities.kind),
+                "direction": C.labels(
+                    ACTIVITY_DIRECTIONS, np.maximum(activities.direction, 0), mask=no_direction
+                ),
+                "contact": C.labels(contacts, np.maximum(activities.contact, 0), mask=no_contact),
+            },
+        )
+
+    def deal_signals(self, deals: Deals, details: DealDetails) -> pa.Table:
+        """Truth: each deal's planted win probability and late warning signs."""
+        n = len(deals)
+        return pa.table(
+            {
+                "deal_id": C.string_ids("DEAL-", np.arange(1, n + 1), C.id_width(n)),
+                "win_probability": C.floats(details.win_probability, 6),
+                "true_win_probability": C.floats(details.true_win_probability, 6),
+                "headed_to_loss": C.bools(details.to_loss),
+                "slips": C.bools(details.slips),
+                "amount_cut": C.bools(details.cut),
+                "late_signals_from": C.dates(details.late_start),
+                "activity_rate": C.floats(P.ACTIVITY_RATE[deals.segment], 4),
+                "late_activity_factor": C.floats(P.ACTIVITY_THINNING[details.group], 4),
+            }
         )
 
     def touchpoints(self, t: Touchpoints) -> pa.Table:
