@@ -14,6 +14,7 @@ from revintel.app.context import AppContext
 from revintel.core.errors import RevintelError
 from revintel.core.formatting import percent
 from revintel.pipeline.service import analytics as service
+from revintel.pipeline.stages import OPEN_STAGES
 from revintel.ui.components import current_context, has_data, render_empty_state
 from revintel.ui.revenue import chart_card, layout
 from revintel.ui.views.pipeline import filters
@@ -123,10 +124,11 @@ def render(ctx: AppContext) -> None:
         st.subheader("Stage where deals were lost", anchor=False)
         if report.lost_at_stage:
             lost = pd.DataFrame(report.lost_at_stage)
-            st.dataframe(
-                lost.pivot_table(index="competitor", columns="stage", values="lost", fill_value=0),
-                width="stretch",
+            table = lost.pivot_table(
+                index="competitor", columns="stage", values="lost", fill_value=0
             )
+            order = [c for c in (*OPEN_STAGES, "(no history)") if c in table.columns]
+            st.dataframe(table[order], width="stretch")
     with right:
         st.subheader("Loss reasons", anchor=False)
         given = [r for r in report.loss_reasons if r["reason"] != "(none)"]
