@@ -6,13 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from revintel.pipeline.service import analytics as service
 from tests.conftest import generated_company
 
 
-@pytest.mark.slow
 def test_the_demo_recovers_the_planted_win_drivers(tmp_path: Path) -> None:
     with generated_company(tmp_path, customers=2000, months=36, seed=42) as ctx:
         result = service.win_drivers(ctx, truth=tmp_path / "company" / "truth")
