@@ -20,7 +20,13 @@ from revintel.data.schema import DEAL_STAGES
 from revintel.pipeline import analytics as A
 from revintel.pipeline import competitors as C
 from revintel.pipeline.config import PipelineConfig, load_config
-from revintel.pipeline.frames import DealTables, MissingDealData, data_as_of, deal_tables
+from revintel.pipeline.frames import (
+    DealTables,
+    MissingDealData,
+    data_as_of,
+    deal_tables,
+    demo_truth_dir,
+)
 from revintel.pipeline.scenario import ScenarioInputs, ScenarioResult, check_inputs, run_scenario
 from revintel.pipeline.stages import OPEN_STAGES, learned_stage_probabilities
 from revintel.pipeline.win_drivers import WinDrivers, fit_win_drivers
@@ -412,11 +418,6 @@ def win_rates(
 
 
 # -- win drivers ----------------------------------------------------------------------------------
-def truth_dir(ctx: Runtime) -> Path:
-    """Where ``revintel demo`` leaves the demo company's ground truth."""
-    return ctx.settings.home / "demo" / "truth"
-
-
 def win_drivers(
     ctx: Runtime, filters: A.DealFilter | None = None, *, truth: Path | None = None
 ) -> WinDrivers:
@@ -429,7 +430,7 @@ def win_drivers(
     d = d.select("deal_id", "closed_date", *cols, won=A._flag(d.stage == "Closed Won"))
     frame = pl.from_arrow(s.warehouse.to_arrow(d))
     assert isinstance(frame, pl.DataFrame)
-    path = (truth or truth_dir(ctx)) / TRUTH_FILE
+    path = (truth or demo_truth_dir(ctx)) / TRUTH_FILE
     planted = pl.read_parquet(path) if path.is_file() else None
     return fit_win_drivers(frame, planted)
 
