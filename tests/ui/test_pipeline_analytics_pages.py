@@ -39,7 +39,7 @@ def test_pipeline_page_tiles_and_filter(dashboard: Dashboard, deal_home: Path) -
     assert tiles["Open pipeline"] == money(20600.0)
     assert tiles["Open deals"] == "4"
     assert tiles["Win rate"] == "50.0%"
-    assert tiles["Deals to look at"] == "1"
+    assert tiles["At-risk deals"] == "1"
     at.selectbox(key="pipeline_owner").select("Ana").run()
     assert not at.exception
     assert _metrics(at)["Open deals"] == "1"  # D5

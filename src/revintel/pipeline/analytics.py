@@ -32,6 +32,7 @@ from revintel.pipeline.stages import CLOSED_STAGES, OPEN_STAGES, WON_STAGE, furt
 
 if TYPE_CHECKING:
     import ibis
+    import polars as pl
 
 NONE_LABEL = "(none)"
 """The group of deals whose dimension is blank (no competitor, no lead source, …)."""
@@ -70,6 +71,22 @@ class DealFilter:
             d = d.filter(d.created_date >= self.created_from)
         if self.created_to is not None:
             d = d.filter(d.created_date <= self.created_to)
+        return d
+
+    def apply_frame(self, deals: pl.DataFrame) -> pl.DataFrame:
+        """:meth:`apply` on a polars frame of deals (the deal-health frame)."""
+        import polars as pl
+
+        d = deals
+        for column, value in (("owner", self.owner), ("segment", self.segment)):
+            if value is not None:
+                d = d.filter(pl.col(column) == value)
+        if self.stage is not None:
+            d = d.filter(pl.col("stage") == self.stage)
+        if self.created_from is not None:
+            d = d.filter(pl.col("created_date") >= self.created_from)
+        if self.created_to is not None:
+            d = d.filter(pl.col("created_date") <= self.created_to)
         return d
 
     def as_dict(self) -> dict[str, str | None]:

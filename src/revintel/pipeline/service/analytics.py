@@ -182,21 +182,12 @@ def _slipped(s: Scope) -> Any | None:
     return A.slipped_deals(s.deals, h)
 
 
-def at_risk_count(s: Scope, slipped: Any | None) -> int:
-    """Open deals past their expected close date or whose close date was pushed (a proxy the
-    deal-health alerts can replace; docs/pipeline.md)."""
-    import ibis
+def at_risk_count(ctx: Runtime, s: Scope) -> int:
+    """The at-risk deal alerts (docs/pipeline.md, At-risk deals) among the deals in scope: the
+    same deals ``revintel pipeline at-risk`` lists."""
+    from revintel.pipeline.service.deals import alerting_deals
 
-    d = A.open_deals(s.deals)
-    past = d.expected_close_date.notnull() & (d.expected_close_date < s.as_of)
-    if slipped is not None:
-        pushed = slipped.select(pushed_id=slipped.deal_id)
-        d = d.left_join(pushed, d.deal_id == pushed.pushed_id)
-        flag = past | d.pushed_id.notnull()
-    else:
-        flag = past
-    row = _rows(s.warehouse, d.aggregate(n=ibis.cases((flag, 1), else_=0).sum()))
-    return int(row[0]["n"] or 0) if row else 0
+    return s.filters.apply_frame(alerting_deals(ctx)).height
 
 
 def summary(ctx: Runtime, filters: A.DealFilter | None = None) -> PipelineSummary:
@@ -226,7 +217,7 @@ def summary(ctx: Runtime, filters: A.DealFilter | None = None) -> PipelineSummar
         forecast_days=s.config.analytics.forecast_days,
         past_expected_close=int(tot["past_close"] or 0),
         slipped_deals=slipped_count,
-        at_risk_deals=at_risk_count(s, slipped),
+        at_risk_deals=at_risk_count(ctx, s),
         filters=s.filters.as_dict(),
     )
 

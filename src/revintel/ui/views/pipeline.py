@@ -63,9 +63,10 @@ def render_kpis(s: service.PipelineSummary) -> None:
         border=True,
     )
     cols[2].metric(
-        "Deals to look at",
+        "At-risk deals",
         f"{s.at_risk_deals:,}",
-        help="Open deals past their expected close date or whose close date was pushed.",
+        help="The at-risk deal alerts (critical health, or past their expected close date, or "
+        "stagnant in their stage); the Deals page lists them with their factors.",
         border=True,
     )
 
