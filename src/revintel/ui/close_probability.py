@@ -7,6 +7,8 @@ Thin: calls :func:`revintel.pipeline.service.forecasts.deal_close_probability`, 
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from revintel.app.context import AppContext
@@ -24,11 +26,21 @@ BREAKDOWN_LABELS = {
 
 def render_close_probability(ctx: AppContext, deal_id: str) -> None:
     """The panel for ``deal_id``; a short note when the deal is not open or data is missing."""
-    st.subheader("Close probability", anchor=False)
     try:
         result = forecasts.deal_close_probability(ctx, deal_id).to_dict()
     except RevintelError as exc:
-        st.info(str(exc), icon=":material/info:")
+        draw_close_probability(None, str(exc))
+        return
+    draw_close_probability(result, None)
+
+
+def draw_close_probability(result: dict[str, Any] | None, note: str | None) -> None:
+    """The panel for a :class:`~revintel.pipeline.service.forecasts.CloseProbabilityResult` as a
+    dict (the Deals page hands in the one ``deal_detail`` returns), or ``note`` when there is
+    none."""
+    st.subheader("Close probability", anchor=False)
+    if result is None:
+        st.info(note or "No close probability for this deal.", icon=":material/info:")
         return
     left, right = st.columns(2)
     left.metric(
