@@ -1,6 +1,6 @@
-"""The close-probability panel of one open deal, for the deal page's slot (docs/pipeline.md,
-Close probability): brief 003's rule with its breakdown beside the calibrated model's probability
-and its held-out accuracy.
+"""The close-probability panel of one open deal (docs/pipeline.md, Close probability): the
+multi-factor rule with its breakdown beside the calibrated model's probability and its held-out
+accuracy.
 
 Thin: calls :func:`revintel.pipeline.service.forecasts.deal_close_probability`, draws.
 """
@@ -44,7 +44,7 @@ def draw_close_probability(result: dict[str, Any] | None, note: str | None) -> N
         return
     left, right = st.columns(2)
     left.metric(
-        "Rule (brief 003)",
+        "Multi-factor rule",
         f"{result['close_probability']:.0f}%",
         help="Base by stage + engagement + qualification − velocity − competition, clamped.",
         border=True,

@@ -202,7 +202,7 @@ class DealList:
 LIST_COLUMNS = (
     "deal_id", "account_name", "owner", "segment", "stage", "amount", "created_date",
     "expected_close_date", "forecast_category", "competitor", "health_score", "health_category",
-    "risk_factors", "stage_probability", "weighted_amount",
+    "risk_factors", "stage_probability", "weighted_amount", "close_probability",
 )  # fmt: skip
 
 
@@ -216,6 +216,18 @@ def _notes(base: HealthBase) -> list[str]:
             "evaluated"
         )
     return notes
+
+
+def _with_model_probability(rt: Runtime, deals: pl.DataFrame) -> pl.DataFrame:
+    """``close_probability``: the close-probability model's calibrated probability of each open
+    deal (docs/pipeline.md, Close probability); left out when no model can be had."""
+    from revintel.pipeline.service.forecasts import open_deal_probabilities
+
+    try:
+        model = open_deal_probabilities(rt).select("deal_id", close_probability=pl.col("p_model"))
+    except RevintelError:
+        return deals
+    return deals.join(model, on="deal_id", how="left")
 
 
 def list_deals(rt: Runtime, filters: DealFilters | None = None) -> DealList:
@@ -233,6 +245,7 @@ def list_deals(rt: Runtime, filters: DealFilters | None = None) -> DealList:
     if f.created_to is not None:
         d = d.filter(pl.col("created_date") <= f.created_to)
     d = d.sort(["health_score", "amount"], descending=[False, True])
+    d = _with_model_probability(rt, d)
     d = d.select([c for c in LIST_COLUMNS if c in d.columns])
     dates = [c for c in ("created_date", "expected_close_date") if c in d.columns]
     d = d.with_columns(pl.col(c).cast(pl.Date) for c in dates)

@@ -39,6 +39,7 @@ TABLE_COLUMNS = {
     "health_score": "Health",
     "health_category": "Category",
     "stage_probability": "Stage probability",
+    "close_probability": "Close probability",
     "weighted_amount": "Weighted amount",
     "expected_close_date": "Expected close",
     "segment": "Segment",
@@ -122,6 +123,11 @@ def render_list(ctx: AppContext) -> None:
             "Expected close": st.column_config.DateColumn(format="YYYY-MM-DD"),
             "Stage probability": st.column_config.NumberColumn(
                 format="percent", help="Learned from closed deals (docs/pipeline.md)."
+            ),
+            "Close probability": st.column_config.NumberColumn(
+                format="percent",
+                help="The calibrated close-probability model's (its held-out accuracy is on "
+                "each deal's page and the Forecast page; docs/pipeline.md).",
             ),
             "Health": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f"),
         },
