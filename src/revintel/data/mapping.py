@@ -119,6 +119,13 @@ class MappedTable:
     frame: pl.DataFrame
     label: str  # "<source file> via <mapping> [tables.<table>]"
 
+    def write_staging(self, folder: Path) -> Path:
+        """The table as ``folder/<table>.csv``, a staging file the importer reads back (text
+        columns, so the importer parses and checks every value as from any CSV)."""
+        path = folder / f"{self.table}.csv"
+        self.frame.write_csv(path)
+        return path
+
 
 # -- reading the mapping --------------------------------------------------------------------------
 
