@@ -41,6 +41,9 @@ def test_one_deal_and_an_unknown_one(home: str) -> None:
     assert out["health"]["health_score"] == 0.0 and len(out["timeline"]) == 3
     table = runner.invoke(app, ["pipeline", "deal", "O1", "--home", home])
     assert "Risk factors" in table.stdout and "stagnant" in table.stdout
+    # Both close probabilities (in percent), as in the JSON.
+    rule = out["close_probability"]["close_probability"]
+    assert "close_probability_rule" in table.stdout and f"{rule:g}" in table.stdout
     missing = runner.invoke(app, ["pipeline", "deal", "NOPE", "--home", home])
     assert isinstance(missing.exception, NotFoundError)
 

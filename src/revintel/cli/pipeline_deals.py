@@ -86,6 +86,17 @@ def deal_command(
         fields.append({"field": "health_category", "value": health["health_category"]})
     else:
         fields.append({"field": "health", "value": result["health_note"]})
+    probability = result["close_probability"]
+    if probability is not None:
+        fields.append(
+            {"field": "close_probability_rule", "value": probability["close_probability"]}
+        )
+        model = probability["model"]
+        if model is not None:
+            fields.append({"field": "close_probability_model", "value": model["close_probability"]})
+            fields.append({"field": "model_roc_auc_held_out", "value": model["roc_auc"]})
+    else:
+        fields.append({"field": "close_probability", "value": result["close_probability_note"]})
     emit(fields, fmt, title=f"Deal {deal['deal_id']} (as of {result['as_of']})")
     if fmt is OutputFormat.csv:
         return
