@@ -22,6 +22,7 @@ import json
 import resource
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -82,22 +83,34 @@ def write_scale_data(
     history_per_deal: int = 5,
     activities_per_deal: int = 10,
     seed: int = 7,
+    open_deals: int | None = None,
+    span_days: int = SPAN_DAYS,
 ) -> dict[str, int]:
     """Write deals.parquet, deal_stage_history.parquet and deal_activities.parquet to ``out``.
 
     Each deal has exactly ``history_per_deal`` history rows (≥ 5: its stages in order, then
     changes in its last open stage, then its close) and ``activities_per_deal`` activities on
-    average. Returns the rows written per table.
+    average. ``open_deals`` of the deals are still open (the others closed; by default about a
+    quarter are open); deals are created over ``span_days`` days from 2023-01-01. Returns the
+    rows written per table.
     """
     if history_per_deal < 5:
         raise ValueError("history_per_deal must be at least 5 (four open stages and a close)")
+    if open_deals is not None and not 0 <= open_deals <= deals:
+        raise ValueError(f"open_deals must be between 0 and deals ({deals}), got {open_deals}")
+    if span_days < 1:
+        raise ValueError(f"span_days must be at least 1, got {span_days}")
     rng = np.random.default_rng(seed)
     out.mkdir(parents=True, exist_ok=True)
     n, k = deals, history_per_deal
     furthest = rng.choice(4, size=n, p=[0.35, 0.3, 0.2, 0.15])  # furthest open stage reached
-    closed = rng.random(n) < 0.75
+    if open_deals is None:
+        closed = rng.random(n) < 0.75
+    else:
+        closed = np.ones(n, dtype=bool)
+        closed[rng.permutation(n)[:open_deals]] = False
     won = closed & (rng.random(n) < 0.2 + 0.15 * furthest)
-    created = rng.integers(0, SPAN_DAYS, size=n)
+    created = rng.integers(0, span_days, size=n)
     # History: row j of a deal is open stage j up to its furthest stage, then changes in that
     # stage, and for a closed deal a last row in its closing stage. Dates strictly increase.
     j = np.tile(np.arange(k), n)
@@ -247,44 +260,132 @@ def _timed(steps: dict[str, float], name: str, fn: Callable[[], Any]) -> Any:
     return result
 
 
-# The timed steps over the loaded warehouse, in order: name -> function of (warehouse, tables,
-# as_of). Each runs once, on a fresh process's first query of it (cold). A capability's service
-# (forecasts, backtest, training, scoring) is timed by adding its step here.
-QuerySteps = dict[str, Callable[[Any, Any, date], Any]]
+class PeakRss:
+    """The peak resident memory of this process while the block runs, in MiB, sampled every
+    10 ms from ``/proc/self/statm`` (elsewhere the process's peak so far)."""
+
+    def __init__(self) -> None:
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    @staticmethod
+    def now_mb() -> float:
+        try:
+            pages = int(Path("/proc/self/statm").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            return _peak_rss_mb()
+        return pages * resource.getpagesize() / 2**20
+
+    def _sample(self) -> None:
+        while True:
+            self.peak_mb = max(self.peak_mb, self.now_mb())
+            if self._stop.wait(0.01):
+                return
+
+    def __enter__(self) -> PeakRss:
+        self.peak_mb = self.now_mb()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, self.now_mb())
 
 
-def _stage_probabilities(wh: Any, t: Any, as_of: date) -> Any:
+# The timed steps over the loaded warehouse, in order: name -> function of (ctx, tables, as_of)
+# returning what it handled: ``rows`` (the rows per second are computed from it) and any other
+# figures worth reporting. Before each step every result cache of the services is emptied, so each
+# is timed cold, as the first request after a load (DuckDB's files may be in the OS page cache).
+# A capability's service is timed by adding its step here; a step whose module is not on this
+# branch is reported as skipped.
+StepOutput = dict[str, Any]
+QuerySteps = dict[str, Callable[[Any, Any, date], StepOutput]]
+
+TARGETS: dict[str, float] = {
+    "pipeline_summary": 2.0,
+    "stage_weighted_forecast": 2.0,
+    "backtest": 20.0,
+    "train_close_probability": 60.0,
+    "deal_health": 15.0,
+    "close_probability_scoring": 15.0,
+}
+"""Issue 21's speed targets (seconds, on DuckDB): summary and stage-weighted forecast ≤ 2 s cold,
+the backtest over 24 monthly snapshots ≤ 20 s, training on 200k closed deals ≤ 60 s, scoring
+1M open deals ≤ 15 s (health and close probability each held to it)."""
+
+
+def _count(wh: Any, table: Any) -> int:
+    return int(wh.to_arrow(table.count()).as_py())
+
+
+def _stage_probabilities(ctx: Any, t: Any, as_of: date) -> StepOutput:
     from revintel.pipeline.stages import learned_stage_probabilities
 
-    return wh.to_arrow(learned_stage_probabilities(t.deals, t.history, as_of=as_of))
+    ctx.warehouse.to_arrow(learned_stage_probabilities(t.deals, t.history, as_of=as_of))
+    return {"rows": _count(ctx.warehouse, t.history)}
 
 
-def _open_by_stage(wh: Any, t: Any, as_of: date) -> Any:
+def _open_by_stage(ctx: Any, t: Any, as_of: date) -> StepOutput:
     d = t.deals
     open_deals = d.filter(~d.stage.isin(["Closed Won", "Closed Lost"]))
-    return wh.to_arrow(
+    out = ctx.warehouse.to_arrow(
         open_deals.group_by("stage").aggregate(
             deals=open_deals.count(), amount=open_deals.amount.sum()
         )
     )
+    return {"rows": _count(ctx.warehouse, d), "open_deals": int(pc.sum(out["deals"]).as_py())}
 
 
-def _win_rate_by_owner(wh: Any, t: Any, as_of: date) -> Any:
+def _win_rate_by_owner(ctx: Any, t: Any, as_of: date) -> StepOutput:
     import ibis
 
     closed = t.deals.filter(t.deals.stage.isin(["Closed Won", "Closed Lost"]))
-    return wh.to_arrow(
+    out = ctx.warehouse.to_arrow(
         closed.group_by("owner").aggregate(
             closed=closed.count(),
             won=ibis.cases((closed.stage == "Closed Won", 1), else_=0).sum(),
         )
     )
+    return {
+        "rows": _count(ctx.warehouse, t.deals),
+        "closed_deals": int(pc.sum(out["closed"]).as_py()),
+    }
 
 
-def _activities_per_deal(wh: Any, t: Any, as_of: date) -> Any:
+def _activities_per_deal(ctx: Any, t: Any, as_of: date) -> StepOutput:
     a = t.activities
     per_deal = a.group_by("deal_id").aggregate(n=a.count(), last=a.activity_at.max())
-    return wh.to_arrow(per_deal.aggregate(deals=per_deal.count(), mean=per_deal.n.mean()))
+    ctx.warehouse.to_arrow(per_deal.aggregate(deals=per_deal.count(), mean=per_deal.n.mean()))
+    return {"rows": _count(ctx.warehouse, a)}
+
+
+def _deal_health(ctx: Any, t: Any, as_of: date) -> StepOutput:
+    """Health of every open deal (``revintel pipeline deals``, ``GET /deals``)."""
+    from revintel.pipeline.service.deals import list_deals
+
+    scored = list_deals(ctx).deals
+    return {
+        "rows": scored.height,
+        "open_deals_scored": scored.height,
+        "critical": int((scored["health_category"] == "critical").sum()),
+    }
+
+
+def _at_risk_alerts(ctx: Any, t: Any, as_of: date) -> StepOutput:
+    """At-risk alerts at the settings' minimum value, cold: the open deals are scored first."""
+    from revintel.pipeline.service.deals import at_risk
+
+    alerts = at_risk(ctx)
+    open_deals = _count(
+        ctx.warehouse, t.deals.filter(~t.deals.stage.isin(["Closed Won", "Closed Lost"]))
+    )
+    return {
+        "rows": open_deals,
+        "alerts": len(alerts.deals),
+        "min_deal_value": alerts.min_deal_value,
+    }
 
 
 QUERY_STEPS: QuerySteps = {
@@ -292,14 +393,51 @@ QUERY_STEPS: QuerySteps = {
     "open_by_stage": _open_by_stage,
     "win_rate_by_owner": _win_rate_by_owner,
     "activities_per_deal": _activities_per_deal,
+    "deal_health": _deal_health,
+    "at_risk_alerts": _at_risk_alerts,
 }
 
 
+def run_step(name: str, step: Callable[[], StepOutput]) -> dict[str, Any]:
+    """Time one step cold (service caches emptied) with its peak memory; a step whose module is
+    missing is skipped, one the service refuses (a :class:`RevintelError`) reports its message."""
+    from revintel.core.errors import RevintelError
+    from revintel.warehouse.cache import clear_all
+
+    clear_all()
+    figures: dict[str, Any] = {"step": name}
+    started = time.perf_counter()
+    try:
+        with PeakRss() as memory:
+            output = step()
+    except ImportError as exc:
+        return {**figures, "skipped": f"not on this branch ({exc})"}
+    except RevintelError as exc:
+        output = {"error": str(exc)}
+    seconds = time.perf_counter() - started
+    figures["seconds"] = round(seconds, 3)
+    rows = output.pop("rows", None)
+    if rows is not None:
+        figures["rows"] = rows
+        figures["rows_per_second"] = round(rows / seconds) if seconds > 0 else None
+    figures["peak_rss_mb"] = round(memory.peak_mb, 1)
+    if name in TARGETS:
+        figures["target_seconds"] = TARGETS[name]
+        figures["met"] = "error" not in output and seconds <= TARGETS[name]
+    figures.update(output)
+    print(json.dumps(figures), file=sys.stderr, flush=True)  # progress, kept if the run is cut
+    return figures
+
+
 def measure(
-    data: Path, home: Path, export: Path | None, warehouse_url: str | None = None
+    data: Path,
+    home: Path,
+    export: Path | None,
+    warehouse_url: str | None = None,
+    only: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Time the load of ``data`` into ``home`` and :data:`QUERY_STEPS`; then (with ``export``)
-    a mapped load of that CRM export into a second home."""
+    """Time the load of ``data`` into ``home`` and :data:`QUERY_STEPS` (those named in ``only``
+    when given); then (with ``export``) a mapped load of that CRM export into a second home."""
     from revintel.app.context import AppContext
     from revintel.app.ingest import load_mapped, load_paths
     from revintel.core.config import Settings
@@ -308,12 +446,27 @@ def measure(
     steps: dict[str, float] = {}
     ctx = AppContext(Settings(home=home, warehouse_url=warehouse_url, database_url=None))
     ctx.store  # noqa: B018 - open and migrate the app database before the clock starts
-    result = _timed(steps, "load_seconds", lambda: load_paths(ctx, [data], source="benchmark"))
+    with PeakRss() as load_memory:
+        result = _timed(steps, "load_seconds", lambda: load_paths(ctx, [data], source="benchmark"))
     wh = ctx.warehouse
     tables = deal_tables(wh)
     as_of = _timed(steps, "data_as_of_seconds", lambda: data_as_of(wh, tables))
+    figures = [
+        {
+            "step": "load",
+            "seconds": steps["load_seconds"],
+            "rows": sum(result.tables.values()),
+            "rows_per_second": round(sum(result.tables.values()) / steps["load_seconds"]),
+            "peak_rss_mb": round(load_memory.peak_mb, 1),
+        }
+    ]
     for name, step in QUERY_STEPS.items():
-        _timed(steps, f"{name}_seconds", functools.partial(step, wh, tables, as_of))
+        if only is not None and name not in only:
+            continue
+        row = run_step(name, functools.partial(step, ctx, tables, as_of))
+        figures.append(row)
+        if "seconds" in row:
+            steps[f"{name}_seconds"] = row["seconds"]
     ctx.close()
     record: dict[str, Any] = {
         "warehouse": wh.kind,
@@ -321,6 +474,7 @@ def measure(
         "as_of": as_of.isoformat() if isinstance(as_of, date) else str(as_of),
         "rows_per_second": round(sum(result.tables.values()) / steps["load_seconds"]),
         **steps,
+        "steps": figures,
     }
     if export is not None:
         mapped_home = home.parent / "home-mapped"
@@ -354,6 +508,10 @@ def run(
     keep: Path | None,
     mapped: bool,
     warehouse_url: str | None = None,
+    *,
+    open_deals: int | None = None,
+    span_days: int = SPAN_DAYS,
+    only: list[str] | None = None,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="revintel-bench-pipeline-") as tmp:
         root = keep or Path(tmp)
@@ -367,6 +525,8 @@ def run(
                 deals=deals,
                 history_per_deal=history_per_deal,
                 activities_per_deal=activities_per_deal,
+                open_deals=open_deals,
+                span_days=span_days,
             ),
         )
         if mapped:
@@ -374,11 +534,13 @@ def run(
         record: dict[str, Any] = {
             "benchmark": "pipeline",
             "deals": deals,
+            "open_deals": open_deals,
+            "span_days": span_days,
             "written_rows": rows,
             "input_mb": round(sum(p.stat().st_size for p in data.iterdir()) / 2**20, 1),
             **steps,
         }
-        record.update(measure(data, root / "home", export if mapped else None, warehouse_url))
+        record.update(measure(data, root / "home", export if mapped else None, warehouse_url, only))
         record["cpu_seconds"] = round(_cpu_seconds(), 1)  # of the whole run, this process
         record["peak_rss_mb"] = round(_peak_rss_mb(), 1)
     print(json.dumps(record), flush=True)
@@ -388,17 +550,42 @@ def run(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks pipeline", description=__doc__)
     parser.add_argument("--deals", type=int, default=1_000_000)
+    parser.add_argument(
+        "--open-deals",
+        type=int,
+        help="how many of the deals are open (default: about a quarter); the rest are closed",
+    )
+    parser.add_argument(
+        "--span-days",
+        type=int,
+        default=SPAN_DAYS,
+        help="deals are created over this many days from 2023-01-01",
+    )
     parser.add_argument("--history-per-deal", type=int, default=5)
     parser.add_argument("--activities-per-deal", type=int, default=10)
     parser.add_argument("--keep", type=Path, help="write the data here and keep it")
     parser.add_argument("--write-only", type=Path, help="only write the Parquet files here")
     parser.add_argument("--skip-mapped", action="store_true", help="no CRM-export mapped load")
     parser.add_argument(
+        "--steps",
+        help="comma-separated names of the steps to time (default: all of "
+        + ", ".join(QUERY_STEPS)
+        + ")",
+    )
+    parser.add_argument(
         "--warehouse-url",
         help="load into this warehouse (duckdb:///file.db, postgresql://…) instead of the "
         "default Parquet files read through DuckDB",
     )
     args = parser.parse_args(argv)
+    only = None
+    if args.steps:
+        only = [s.strip() for s in args.steps.split(",") if s.strip()]
+        unknown = [s for s in only if s not in QUERY_STEPS]
+        if unknown:
+            parser.error(
+                f"--steps: unknown {', '.join(unknown)}; expected {', '.join(QUERY_STEPS)}"
+            )
     if args.write_only:
         started, cpu = time.perf_counter(), _cpu_seconds()
         rows = write_scale_data(
@@ -406,6 +593,8 @@ def main(argv: list[str] | None = None) -> int:
             deals=args.deals,
             history_per_deal=args.history_per_deal,
             activities_per_deal=args.activities_per_deal,
+            open_deals=args.open_deals,
+            span_days=args.span_days,
         )
         seconds = round(time.perf_counter() - started, 2)
         cpu_seconds = round(_cpu_seconds() - cpu, 2)
@@ -418,6 +607,9 @@ def main(argv: list[str] | None = None) -> int:
         args.keep,
         not args.skip_mapped,
         args.warehouse_url,
+        open_deals=args.open_deals,
+        span_days=args.span_days,
+        only=only,
     )
     return 0
 

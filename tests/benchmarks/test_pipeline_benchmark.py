@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-from benchmarks.pipeline import measure, write_maven_export, write_scale_data
+import pytest
+from benchmarks.pipeline import TARGETS, measure, run_step, write_maven_export, write_scale_data
 
 from revintel.pipeline.stages import OPEN_STAGES
 
@@ -49,3 +50,43 @@ def test_the_benchmark_loads_and_times_every_step(tmp_path: Path) -> None:
     assert record["mapped_rows"]["deals"] == 300
     for step in ("load", "data_as_of", "stage_probabilities", "open_by_stage", "mapped_load"):
         assert record[f"{step}_seconds"] > 0
+    figures = {f["step"]: f for f in record["steps"]}
+    open_deals = figures["open_by_stage"]["open_deals"]
+    # Health scores every open deal; the alerts are among them.
+    assert figures["deal_health"]["rows"] == figures["deal_health"]["open_deals_scored"]
+    assert figures["deal_health"]["rows"] == open_deals
+    assert 0 <= figures["at_risk_alerts"]["alerts"] <= open_deals
+    for row in record["steps"]:
+        if "skipped" in row:
+            continue
+        assert "error" not in row, row
+        assert row["seconds"] > 0 and row["peak_rss_mb"] > 0
+        # Rows per second come from the unrounded seconds.
+        assert row["rows_per_second"] == pytest.approx(row["rows"] / row["seconds"], rel=0.05)
+        if row["step"] in TARGETS:
+            assert row["met"] == (row["seconds"] <= TARGETS[row["step"]])
+
+
+def test_open_deals_and_span_are_as_asked(tmp_path: Path) -> None:
+    write_scale_data(tmp_path, deals=400, open_deals=300, span_days=30)
+
+    deals = pl.read_parquet(tmp_path / "deals.parquet")
+    assert deals.filter(pl.col("closed_date").is_null()).height == 300
+    assert deals.filter(pl.col("stage").is_in(list(OPEN_STAGES))).height == 300
+    assert (deals["created_date"].max() - deals["created_date"].min()).days < 30
+    with pytest.raises(ValueError, match="open_deals"):
+        write_scale_data(tmp_path, deals=10, open_deals=11)
+
+
+def test_a_step_is_skipped_when_its_module_is_missing_and_refusals_are_reported() -> None:
+    from revintel.core.errors import NoDataError
+
+    def missing() -> dict:
+        raise ImportError("no module named revintel.pipeline.nothing")
+
+    def refused() -> dict:
+        raise NoDataError("no history")
+
+    assert "skipped" in run_step("backtest", missing)
+    row = run_step("backtest", refused)
+    assert row["error"] == "no history" and row["met"] is False
