@@ -31,6 +31,9 @@ EXPECTED: dict[str, int] = {
     "InvalidClvOption": 422,
     "InvalidSurvivors": 422,
     "InvalidText": 422,
+    # area 3, forecast
+    "InvalidForecastOption": 422,
+    "InvalidCloseProbabilityInput": 422,
     "OutsideTheData": 409,
     "MonthsOutsideTheData": 409,
     "MonthOutsideTheData": 409,

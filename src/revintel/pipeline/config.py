@@ -80,6 +80,45 @@ class ExpansionConfig(BaseModel):
 
 
 # -- end expansion ------------------------------------------------------------------------------
+# -- area 3, forecast ----------------------------------------------------------------------------
+class ForecastSettings(BaseModel):
+    """Close-probability rule (brief 003), forecast simulation and backtest (docs/pipeline.md,
+    Close probability and Forecasts). Probabilities and points are in percent."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    rule_base_probability: list[float] = Field(
+        default_factory=lambda: [10.0, 25.0, 50.0, 70.0],
+        min_length=len(OPEN_STAGES),
+        max_length=len(OPEN_STAGES),
+        description="Base probability (%) per open stage, in stage order.",
+    )
+    rule_lead_score_weight: float = Field(default=0.1, ge=0, le=10)
+    rule_interaction_weight: float = Field(default=1.5, ge=0, le=100)
+    rule_objection_weight: float = Field(default=2.0, ge=0, le=100)
+    rule_engagement_cap: float = Field(default=25.0, ge=0, le=100)
+    rule_champion_boost: float = Field(default=10.0, ge=0, le=100)
+    rule_budget_boost: float = Field(default=15.0, ge=0, le=100)
+    rule_decision_maker_boost: float = Field(default=15.0, ge=0, le=100)
+    rule_stage_day_limit: int = Field(default=30, ge=0, le=3650)
+    rule_velocity_penalty_per_day: float = Field(default=0.5, ge=0, le=100)
+    rule_velocity_penalty_cap: float = Field(default=20.0, ge=0, le=100)
+    rule_competitor_penalty: float = Field(default=5.0, ge=0, le=100)
+    rule_competition_penalty_cap: float = Field(default=15.0, ge=0, le=100)
+    rule_min_probability: float = Field(default=1.0, ge=0, le=100)
+    rule_max_probability: float = Field(default=95.0, ge=0, le=100)
+    simulations: int = Field(default=2000, ge=100, le=100_000)
+    new_deal_lookback_months: int = Field(default=6, ge=1, le=36)
+    backtest_min_closed_deals: int = Field(default=60, ge=10, le=100_000)
+    seed: int = Field(default=7, ge=0)
+
+    @field_validator("rule_base_probability")
+    @classmethod
+    def _percentages(cls, value: list[float]) -> list[float]:
+        for stage, p in zip(OPEN_STAGES, value, strict=False):
+            if not 0.0 <= p <= 100.0:
+                raise ValueError(f"{stage}: expected a probability in percent, 0-100, got {p}")
+        return value
 
 
 class PipelineConfig(BaseModel):
@@ -101,6 +140,12 @@ class PipelineConfig(BaseModel):
     deal_health: DealHealthConfig = Field(default_factory=DealHealthConfig)
     deal_value: DealValueConfig = Field(default_factory=DealValueConfig)
     # -- end deals ---------------------------------------------------------------------------------
+
+    # -- area 3, forecast: close-probability rule, forecasts and backtest ------------------------
+    forecast: ForecastSettings = Field(
+        default_factory=lambda: ForecastSettings(),
+        description="Close-probability rule, forecast simulation and backtest (forecast area).",
+    )
 
     @field_validator("stage_probabilities")
     @classmethod
