@@ -41,6 +41,7 @@ OPEN_STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation")
 START = np.datetime64("2023-01-01")
 SPAN_DAYS = 3 * 365
 OWNERS = 200
+OPEN_RECENT_DAYS = 60
 ROW_GROUP_ROWS = 122_880  # as the importer writes (DuckDB's row group size)
 
 
@@ -91,8 +92,9 @@ def write_scale_data(
     Each deal has exactly ``history_per_deal`` history rows (≥ 5: its stages in order, then
     changes in its last open stage, then its close) and ``activities_per_deal`` activities on
     average. ``open_deals`` of the deals are still open (the others closed; by default about a
-    quarter are open); deals are created over ``span_days`` days from 2023-01-01. Returns the
-    rows written per table.
+    quarter are open). Closed deals are created over ``span_days`` days from 2023-01-01; an open
+    deal's last change falls in the :data:`OPEN_RECENT_DAYS` before the latest close. Returns
+    the rows written per table.
     """
     if history_per_deal < 5:
         raise ValueError("history_per_deal must be at least 5 (four open stages and a close)")
@@ -119,6 +121,13 @@ def write_scale_data(
     rank = np.minimum(j, f)
     gaps = rng.integers(1, 21, size=n * k)
     gaps[j == 0] = 0
+    # An open deal was last changed in the OPEN_RECENT_DAYS before the data's end (a CRM's open
+    # pipeline is worked on); closed deals are created over the whole span.
+    life = gaps.reshape(n, k).sum(axis=1)
+    end = span_days - 1 + 20 * (k - 1)  # the latest a closed deal can end
+    still_open = ~closed
+    last_change = end - rng.integers(0, OPEN_RECENT_DAYS, size=int(still_open.sum()))
+    created[still_open] = np.maximum(0, last_change - life[still_open])
     entered = np.repeat(created, k) + np.cumsum(gaps.reshape(n, k), axis=1).ravel()
     stage_names = np.array([*OPEN_STAGES, "Closed Won", "Closed Lost"], dtype=object)
     last = j == k - 1
@@ -388,6 +397,62 @@ def _at_risk_alerts(ctx: Any, t: Any, as_of: date) -> StepOutput:
     }
 
 
+def _forecast_snapshots(ctx: Any, t: Any, as_of: date) -> StepOutput:
+    """The point-in-time pipeline at every month-start and now, which the forecasts, the backtest
+    and the training read (each of them builds it when it is not cached: timed on its own here
+    to show its share)."""
+    from revintel.pipeline.service import forecasts
+
+    base = forecasts._base(ctx)  # the service's cached base: what a first forecast request builds
+    return {
+        "rows": sum(s.height for s in base.snaps.values()),
+        "snapshots": len(base.snaps),
+    }
+
+
+def _monthly_forecast(ctx: Any, t: Any, as_of: date) -> StepOutput:
+    """Every forecast method (stage-weighted, probability-weighted, categories, time series) for
+    the next 6 months and 30/60/90 days, with intervals (``GET /forecast/monthly``)."""
+    from revintel.pipeline.service.forecasts import monthly_forecast
+
+    result = monthly_forecast(ctx)
+    return {"rows": result.open_deals, "open_deals": result.open_deals}
+
+
+def _backtest(ctx: Any, t: Any, as_of: date) -> StepOutput:
+    """Every method at every month-start whose 90-day window has ended (``GET
+    /forecast/backtest``)."""
+    from revintel.pipeline.service.forecasts import backtest
+
+    result = backtest(ctx)
+    return {"rows": _count(ctx.warehouse, t.deals), "snapshots": result.snapshots}
+
+
+def _train_close_probability(ctx: Any, t: Any, as_of: date) -> StepOutput:
+    """The close-probability model on the closed deals, calibrated and held out (``revintel
+    pipeline train``); saved in the home, so the scoring step after it uses it."""
+    from revintel.pipeline.service.forecasts import train
+
+    r = train(ctx)
+    closed = r.train_deals + r.calibration_deals + r.test_deals
+    return {
+        "rows": closed,
+        "closed_deals": closed,
+        "train_deals": r.train_deals,
+        "test_deals": r.test_deals,
+        "roc_auc": r.roc_auc,
+        "method": r.method,
+    }
+
+
+def _close_probability_scoring(ctx: Any, t: Any, as_of: date) -> StepOutput:
+    """The saved model's close probability of every open deal (the deals table's column)."""
+    from revintel.pipeline.service.forecasts import open_deal_probabilities
+
+    scored = open_deal_probabilities(ctx)
+    return {"rows": scored.height, "open_deals_scored": scored.height}
+
+
 QUERY_STEPS: QuerySteps = {
     "stage_probabilities": _stage_probabilities,
     "open_by_stage": _open_by_stage,
@@ -395,6 +460,11 @@ QUERY_STEPS: QuerySteps = {
     "activities_per_deal": _activities_per_deal,
     "deal_health": _deal_health,
     "at_risk_alerts": _at_risk_alerts,
+    "forecast_snapshots": _forecast_snapshots,
+    "monthly_forecast": _monthly_forecast,
+    "backtest": _backtest,
+    "train_close_probability": _train_close_probability,
+    "close_probability_scoring": _close_probability_scoring,
 }
 
 
