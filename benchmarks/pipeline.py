@@ -370,6 +370,23 @@ def _activities_per_deal(ctx: Any, t: Any, as_of: date) -> StepOutput:
     return {"rows": _count(ctx.warehouse, a)}
 
 
+def _pipeline_summary(ctx: Any, t: Any, as_of: date) -> StepOutput:
+    """The headline figures (``revintel pipeline summary``, the Pipeline page's tiles)."""
+    from revintel.pipeline.service.analytics import summary
+
+    s = summary(ctx)
+    return {"rows": _count(ctx.warehouse, t.deals), "open_deals": s.deal_count}
+
+
+def _stage_weighted_forecast(ctx: Any, t: Any, as_of: date) -> StepOutput:
+    """Stage probability × amount of the open deals expected to close within 90 days."""
+    from revintel.pipeline.service.analytics import scope, weighted_forecast_90d
+
+    s = scope(ctx)
+    value = weighted_forecast_90d(s)
+    return {"rows": _count(ctx.warehouse, t.deals), "weighted_forecast_90d": round(value, 2)}
+
+
 def _deal_health(ctx: Any, t: Any, as_of: date) -> StepOutput:
     """Health of every open deal (``revintel pipeline deals``, ``GET /deals``)."""
     from revintel.pipeline.service.deals import list_deals
@@ -458,6 +475,8 @@ QUERY_STEPS: QuerySteps = {
     "open_by_stage": _open_by_stage,
     "win_rate_by_owner": _win_rate_by_owner,
     "activities_per_deal": _activities_per_deal,
+    "pipeline_summary": _pipeline_summary,
+    "stage_weighted_forecast": _stage_weighted_forecast,
     "deal_health": _deal_health,
     "at_risk_alerts": _at_risk_alerts,
     "forecast_snapshots": _forecast_snapshots,

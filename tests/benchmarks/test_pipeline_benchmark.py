@@ -24,6 +24,8 @@ FAST_STEPS = [
     "open_by_stage",
     "win_rate_by_owner",
     "activities_per_deal",
+    "pipeline_summary",
+    "stage_weighted_forecast",
     "deal_health",
     "at_risk_alerts",
 ]
