@@ -34,6 +34,32 @@ class InvalidPipelineConfig(ConfigError):
     """A pipeline setting is invalid."""
 
 
+# -- analytics (area 5): pipeline analytics, win drivers, scenarios, competitors ----------------
+class AnalyticsConfig(BaseModel):
+    """Settings of the pipeline analytics, the scenario calculator and competitive intelligence."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    forecast_days: int = Field(
+        default=90, ge=1, le=730, description="Days ahead for weighted_forecast_90d."
+    )
+    scenario_horizon_days: int = Field(
+        default=90, ge=1, le=730, description="Horizon of the scenario's bookings within reach."
+    )
+    scenario_simulations: int = Field(
+        default=2000, ge=100, le=100_000, description="Simulated outcomes per scenario."
+    )
+    min_competitor_deals: int = Field(
+        default=10, ge=1, le=10_000, description="Closed deals needed to judge a win rate."
+    )
+    recent_quarters: int = Field(
+        default=2, ge=1, le=8, description="Quarters compared with the ones before, for threats."
+    )
+    significance: float = Field(
+        default=0.05, gt=0, lt=0.5, description="Significance level of the threat tests."
+    )
+
+
 # -- expansion (area 6): the expansion score (docs/pipeline.md, Expansion opportunity) -------
 class ExpansionConfig(BaseModel):
     """Weights of the expansion score's signals and where each signal starts and saturates."""
@@ -134,6 +160,8 @@ class PipelineConfig(BaseModel):
         default_factory=dict,
         description="Bookings target per month (YYYY-MM → amount), for coverage.",
     )
+    # analytics (area 5)
+    analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
     # expansion (area 6)
     expansion: ExpansionConfig = Field(default_factory=lambda: ExpansionConfig())
     # -- deals (area 4): deal health and at-risk alerts, deal value formula factors --------------

@@ -13,8 +13,11 @@ from typing import TYPE_CHECKING
 from revintel.core.errors import NoDataError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import ibis
 
+    from revintel.core.runtime import Runtime
     from revintel.warehouse import Warehouse
 
 DEALS = "deals"
@@ -93,3 +96,8 @@ def _as_date(value: object) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
+
+
+def demo_truth_dir(runtime: Runtime) -> Path:
+    """Where ``revintel demo`` leaves the demo company's ground truth (``HOME/demo/truth``)."""
+    return runtime.settings.home / "demo" / "truth"

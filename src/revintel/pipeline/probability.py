@@ -504,16 +504,21 @@ def true_win_logit(rows: pl.DataFrame, drivers: pl.DataFrame) -> np.ndarray:
 def oracle_auc(test_rows: pl.DataFrame, truth_dir: Path) -> float | None:
     """ROC AUC of the generator's true win probabilities on the held-out rows; None without the
     truth folder (data that is not revintel's demo)."""
-    for name in ("deal_win_probability.parquet", "deal_win_drivers.parquet"):
+    # ``deal_signals`` holds each deal's true win probability (``true_win_probability``); an
+    # older truth folder has only the coefficients of ``deal_win_drivers``.
+    for name in ("deal_signals.parquet", "deal_win_drivers.parquet"):
         path = truth_dir / name
         if not path.exists():
             continue
         truth = pl.read_parquet(path)
         y = test_rows["won"].cast(pl.Float64).to_numpy()
-        if name.startswith("deal_win_probability"):
-            pcol = next(c for c in truth.columns if c != "deal_id")
+        if name.startswith("deal_signals"):
+            if "true_win_probability" not in truth.columns:
+                continue
             p = test_rows.select("deal_id").join(
-                truth.select("deal_id", pl.col(pcol).alias("_p")), on="deal_id", how="left"
+                truth.select("deal_id", pl.col("true_win_probability").alias("_p")),
+                on="deal_id",
+                how="left",
             )["_p"]
             if p.null_count():
                 continue

@@ -264,6 +264,15 @@ class AtRiskDeals:
         }
 
 
+def alerting_deals(rt: Runtime) -> pl.DataFrame:
+    """The open deals the at-risk alerts list at the settings' minimum value: one row each, with
+    ``deal_id``, ``owner``, ``segment``, ``stage``, ``created_date`` and ``amount`` (the
+    pipeline summary counts these, so its "at-risk deals" is the alert list's length)."""
+    config = load_config(rt.settings).deal_health
+    base = _health_base(rt, config)
+    return base.deals.filter(alert_filter(config, config.alert_min_deal_value))
+
+
 def at_risk(rt: Runtime, min_deal_value: float | None = None) -> AtRiskDeals:
     """Open deals ≥ ``min_deal_value`` that are critical or carry an alert factor, ranked by
     amount × risk (``docs/pipeline.md``, At-risk alerts)."""

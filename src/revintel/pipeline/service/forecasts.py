@@ -21,7 +21,7 @@ from revintel.pipeline import backtest as bt
 from revintel.pipeline import forecasting as fc
 from revintel.pipeline import probability as prob
 from revintel.pipeline.config import PipelineConfig, load_config
-from revintel.pipeline.frames import DealTables, data_as_of, deal_tables
+from revintel.pipeline.frames import DealTables, data_as_of, deal_tables, demo_truth_dir
 from revintel.pipeline.snapshot import snapshot, with_activity
 from revintel.pipeline.stages import (
     CLOSED_STAGES,
@@ -233,7 +233,7 @@ def _fit(ctx: Runtime, base: _Base, truth_dir: Path | None) -> prob.CloseModel:
     rows = training_rows(base, base.as_of + timedelta(days=1), base.as_of)
     model = prob.fit_close_model(rows, seed=_config(ctx).forecast.seed)
     test = prob.split_by_close(rows)["test"]
-    truth = truth_dir if truth_dir is not None else ctx.settings.home / "demo" / "truth"
+    truth = truth_dir if truth_dir is not None else demo_truth_dir(ctx)
     model.metrics["oracle_auc"] = prob.oracle_auc(test, truth) if truth.exists() else None
     return model
 
