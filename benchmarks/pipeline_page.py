@@ -71,9 +71,10 @@ def prepare(root: Path, deals: int, customers: int) -> tuple[Path, dict[str, Any
     return home, {"rows": rows, "load_seconds": round(seconds, 1)}
 
 
-def measure_page(url: str, repeat: int) -> list[dict[str, Any]]:
+def measure_page(url: str, repeat: int, screenshot: Path | None = None) -> list[dict[str, Any]]:
     """First renders of ``/pipeline``: a cold-server visit, then ``repeat`` more, each in a new
-    browser context; refuses a page that shows an exception."""
+    browser context; refuses a page that shows an exception. With ``screenshot``, the last visit
+    is saved there (after it was timed)."""
     from playwright.sync_api import sync_playwright
 
     renders: list[float] = []
@@ -89,6 +90,8 @@ def measure_page(url: str, repeat: int) -> list[dict[str, Any]]:
                     raise RuntimeError("the Pipeline page shows an exception")
                 if not page.get_by_role("heading", name="Pipeline").count():
                     raise RuntimeError("the Pipeline page's heading is not shown")
+                if screenshot is not None and len(renders) == repeat + 1:
+                    page.screenshot(path=str(screenshot), full_page=True)
                 context.close()
         finally:
             browser.close()
@@ -119,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--deals", type=int, default=100_000)
     parser.add_argument("--customers", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--screenshot", type=Path, help="save the last visit's page here (PNG)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="revintel-bench-pipeline-page-") as tmp:
         root = Path(tmp)
@@ -126,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps({"measure": "prepare", **info}), flush=True)
         process, url = start_dashboard(home, root / "dashboard.log")
         try:
-            rows = measure_page(url, args.repeat)
+            rows = measure_page(url, args.repeat, args.screenshot)
         finally:
             stop(process)
         floor_page = root / "floor.py"
