@@ -306,9 +306,12 @@ class PeakRss:
 # The timed steps over the loaded warehouse, in order: name -> function of (ctx, tables, as_of)
 # returning what it handled: ``rows`` (the rows per second are computed from it) and any other
 # figures worth reporting. Before each step every result cache of the services is emptied, so each
-# is timed cold, as the first request after a load (DuckDB's files may be in the OS page cache).
-# A capability's service is timed by adding its step here; a step whose module is not on this
-# branch is reported as skipped.
+# is timed cold, as the first request after a load (DuckDB's files may be in the OS page cache),
+# except the forecast service's point-in-time base (the pipeline rebuilt at every month-start):
+# the ``forecast_snapshots`` step builds it cold and the forecast steps after it reuse it, so each
+# of them reports ``seconds`` (base cached) and ``cold_seconds`` (+ the snapshots' time), and its
+# target is judged on ``cold_seconds``. A capability's service is timed by adding its step here; a
+# step whose module is not on this branch is reported as skipped.
 StepOutput = dict[str, Any]
 QuerySteps = dict[str, Callable[[Any, Any, date], StepOutput]]
 
@@ -470,6 +473,15 @@ def _close_probability_scoring(ctx: Any, t: Any, as_of: date) -> StepOutput:
     return {"rows": scored.height, "open_deals_scored": scored.height}
 
 
+SHARED_BASE = "pipeline.forecast.base"
+"""The cache the forecast steps share (:data:`QUERY_STEPS`); built by ``forecast_snapshots``."""
+USES_SHARED_BASE = (
+    "backtest",
+    "train_close_probability",
+    "close_probability_scoring",
+    "monthly_forecast",
+)
+
 QUERY_STEPS: QuerySteps = {
     "stage_probabilities": _stage_probabilities,
     "open_by_stage": _open_by_stage,
@@ -480,20 +492,32 @@ QUERY_STEPS: QuerySteps = {
     "deal_health": _deal_health,
     "at_risk_alerts": _at_risk_alerts,
     "forecast_snapshots": _forecast_snapshots,
-    "monthly_forecast": _monthly_forecast,
     "backtest": _backtest,
     "train_close_probability": _train_close_probability,
     "close_probability_scoring": _close_probability_scoring,
+    "monthly_forecast": _monthly_forecast,
 }
 
 
-def run_step(name: str, step: Callable[[], StepOutput]) -> dict[str, Any]:
-    """Time one step cold (service caches emptied) with its peak memory; a step whose module is
-    missing is skipped, one the service refuses (a :class:`RevintelError`) reports its message."""
-    from revintel.core.errors import RevintelError
-    from revintel.warehouse.cache import clear_all
+def _clear_caches(keep: str | None = None) -> None:
+    """Empty every service result cache but the one named ``keep``."""
+    from revintel.warehouse import cache
 
-    clear_all()
+    for c in list(cache._REGISTRY):
+        if c.name != keep:
+            c.clear()
+
+
+def run_step(
+    name: str, step: Callable[[], StepOutput], *, base_seconds: float | None = None
+) -> dict[str, Any]:
+    """Time one step cold (service caches emptied) with its peak memory; with ``base_seconds``
+    the forecast base stays cached and ``cold_seconds`` adds its build time. A step whose module
+    is missing is skipped, one the service refuses (a :class:`RevintelError`) reports its
+    message."""
+    from revintel.core.errors import RevintelError
+
+    _clear_caches(keep=SHARED_BASE if base_seconds is not None else None)
     figures: dict[str, Any] = {"step": name}
     started = time.perf_counter()
     try:
@@ -510,9 +534,13 @@ def run_step(name: str, step: Callable[[], StepOutput]) -> dict[str, Any]:
         figures["rows"] = rows
         figures["rows_per_second"] = round(rows / seconds) if seconds > 0 else None
     figures["peak_rss_mb"] = round(memory.peak_mb, 1)
+    cold = seconds
+    if base_seconds is not None:
+        cold = seconds + base_seconds
+        figures["cold_seconds"] = round(cold, 3)
     if name in TARGETS:
         figures["target_seconds"] = TARGETS[name]
-        figures["met"] = "error" not in output and seconds <= TARGETS[name]
+        figures["met"] = "error" not in output and cold <= TARGETS[name]
     figures.update(output)
     print(json.dumps(figures), file=sys.stderr, flush=True)  # progress, kept if the run is cut
     return figures
@@ -552,7 +580,8 @@ def measure(
     for name, step in QUERY_STEPS.items():
         if only is not None and name not in only:
             continue
-        row = run_step(name, functools.partial(step, ctx, tables, as_of))
+        base = steps.get("forecast_snapshots_seconds") if name in USES_SHARED_BASE else None
+        row = run_step(name, functools.partial(step, ctx, tables, as_of), base_seconds=base)
         figures.append(row)
         if "seconds" in row:
             steps[f"{name}_seconds"] = row["seconds"]

@@ -11,6 +11,7 @@ from benchmarks.pipeline import (
     OPEN_RECENT_DAYS,
     QUERY_STEPS,
     TARGETS,
+    USES_SHARED_BASE,
     measure,
     run_step,
     write_maven_export,
@@ -89,7 +90,7 @@ def _check_figures(rows: list[dict]) -> None:
             row["rows"] / row["seconds"], rel=0.05, abs=1
         )
         if row["step"] in TARGETS:
-            assert row["met"] == (row["seconds"] <= TARGETS[row["step"]])
+            assert row["met"] == (row.get("cold_seconds", row["seconds"]) <= TARGETS[row["step"]])
 
 
 def test_the_forecast_steps_run_on_the_scale_data(tmp_path: Path) -> None:
@@ -102,6 +103,12 @@ def test_the_forecast_steps_run_on_the_scale_data(tmp_path: Path) -> None:
     figures = {f["step"]: f for f in record["steps"]}
     assert list(figures) == ["load", *steps]
     _check_figures(record["steps"])
+    # The forecast steps reuse the snapshots' base; their cold time adds its build.
+    built = figures["forecast_snapshots"]["seconds"]
+    for name in USES_SHARED_BASE:
+        assert figures[name]["cold_seconds"] == pytest.approx(
+            figures[name]["seconds"] + built, abs=0.002
+        )
     assert figures["backtest"]["snapshots"] >= 1
     assert figures["train_close_probability"]["closed_deals"] <= 1200
     assert figures["close_probability_scoring"]["open_deals_scored"] == 300
