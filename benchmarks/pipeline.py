@@ -4,8 +4,14 @@ the load of those files, a CRM export of the same deals loaded through the Maven
 pipeline queries (data as of, learned stage probabilities, open pipeline by stage, win rate by
 owner, activities per deal). Prints one JSON line:
 
-    uv run --group test python -m benchmarks pipeline [--deals 1000000] [--history-per-deal 5]
-        [--activities-per-deal 10] [--keep DIR] [--skip-mapped] [--warehouse-url URL]
+    uv run --group test python -m benchmarks pipeline [--deals 1000000] [--open-deals N]
+        [--span-days 1095] [--history-per-deal 5] [--activities-per-deal 10] [--keep DIR]
+        [--skip-mapped] [--warehouse-url URL] [--steps a,b]
+
+Issue 21's sizes (1M open deals to score, 200k closed to train on, 24 monthly snapshots to
+backtest): ``--deals 1200000 --open-deals 1000000 --span-days 760 --skip-mapped``. Each step's
+figures (seconds, rows per second, peak memory, target) are also printed to stderr as it ends.
+Figures and targets: docs/pipeline.md, Speed.
 
 ``--write-only DIR`` writes the files and exits (for other benchmarks and manual runs). The data
 is shaped like a CRM's, not planted: every deal walks the open stages in order, closed ones end
