@@ -52,7 +52,12 @@ def test_deal_page_has_health_timeline_activities_and_an_etag(api: TestClient) -
     assert body["health"]["health_score"] == 0.0
     assert [t["entered_at"] for t in body["timeline"]] == ["2024-03-01", "2024-03-31", "2024-04-15"]
     assert body["activities"][0]["activity_id"] == "A1"
-    assert body["close_probability"] is None and "probability" in body["close_probability_note"]
+    # Both close-probability methods for an open deal: the rule's breakdown starts from the
+    # Proposal base (50) and takes the velocity penalty for 91 days in stage.
+    rule = body["close_probability"]
+    assert body["close_probability_note"] is None
+    assert rule["breakdown"]["base_probability"] == 50.0
+    assert rule["breakdown"]["velocity_penalty"] > 0
     missing = api.get(f"{BASE}/deals/NOPE")
     assert missing.status_code == 404 and "NOPE" in missing.json()["detail"]
 

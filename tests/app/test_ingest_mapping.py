@@ -113,6 +113,18 @@ def test_the_maven_crm_example_loads_the_export_as_it_is(empty_context: AppConte
         "Prospecting": 500,
     }
     assert deals.filter(deals.amount.isnull()).count().to_pyarrow().as_py() == 0
+    # Before the close a deal is worth its product's list price (history entries' ``amount``):
+    # the close value, known only at the close, never shows in an open stage's row.
+    import csv
+
+    with (MAVEN_EXPORT / "products.csv").open() as handle:
+        prices = {float(row["sales_price"]) for row in csv.DictReader(handle)}
+    h = empty_context.warehouse.table("deal_stage_history")
+    open_rows = h.filter(h.stage.isin(["Prospecting", "Qualification"]))
+    seen = set(open_rows.select("amount").distinct().to_pyarrow().column("amount").to_pylist())
+    assert seen <= prices
+    won = h.filter(h.stage == "Closed Won").select("amount").distinct().count().to_pyarrow()
+    assert won.as_py() > len(prices)  # the close values themselves
 
 
 def test_the_salesforce_example_loads(tmp_path: Path, empty_context: AppContext) -> None:

@@ -150,6 +150,30 @@ def test_an_export_becomes_deals_and_their_history(tmp_path: Path) -> None:
     assert tables["deals"].label == f"{folder / 'sales_pipeline.csv'} via crm.toml [tables.deals]"
 
 
+def test_a_history_entry_takes_its_amount_from_the_column_it_names(tmp_path: Path) -> None:
+    # Before the close a deal is worth its list price; the close value shows from the close on.
+    text = MAPPING.replace(
+        'stage = "Qualification"\ndate = "engage_date"\n',
+        'stage = "Qualification"\ndate = "engage_date"\namount = "list_price"\n',
+    )
+    folder, path = export(tmp_path, mapping=text)
+    history = {t.table: t for t in apply_mapping(read_mapping(path), folder)}[
+        "deal_stage_history"
+    ].frame
+    amounts = {(r["deal_id"], r["stage"]): r["amount"] for r in history.iter_rows(named=True)}
+    assert amounts[("O1", "Qualification")] == "4821"  # GTX Pro's list price
+    assert amounts[("O1", "Closed Won")] == "1054"  # its close value
+    assert amounts[("O1", "Prospecting")] == "1054"  # no amount named: the deal's
+    bad = MAPPING.replace(
+        'stage = "Qualification"\ndate = "engage_date"\n',
+        'stage = "Qualification"\ndate = "engage_date"\namount = "list_prise"\n',
+    )
+    folder, path = export(tmp_path, mapping=bad)
+    with pytest.raises(ValidationFailed) as excinfo:
+        apply_mapping(read_mapping(path), folder)
+    assert any("entries[1].amount" in p and "list_prise" in p for p in problems(excinfo))
+
+
 def test_mapping_problems_name_their_keys(tmp_path: Path) -> None:
     bad = (
         MAPPING.replace('deal_id = "opportunity_id"', 'deal_id = "opportunity_id"\nregion = "x"')

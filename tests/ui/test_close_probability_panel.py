@@ -40,7 +40,7 @@ def test_panel_shows_rule_and_model(home: Path) -> None:
     at = AppTest.from_function(_panel, args=(str(home), deal_id), default_timeout=300).run()
     assert not at.exception, [e.value for e in at.exception]
     values = {m.label: m.value for m in at.metric}
-    assert values["Rule (brief 003)"] == f"{expected['close_probability']:.0f}%"
+    assert values["Multi-factor rule"] == f"{expected['close_probability']:.0f}%"
     model = expected["model"]
     assert values[f"Model ({model['method']})"] == f"{model['close_probability']:.0f}%"
     missing = AppTest.from_function(_panel, args=(str(home), "nope"), default_timeout=300).run()

@@ -48,7 +48,8 @@ def test_a_deal_opens_from_its_deep_link(dashboard: Dashboard, tmp_path: Path) -
     assert {m.label: m.value for m in at.metric}["Health"] == "0 / 100"
     factors = next(df.value for df in at.dataframe if "Evidence" in df.value.columns)
     assert "91 days in Proposal, over 1.5 × its median of 60 days" in list(factors["Evidence"])
-    assert any("Close probability" in m.value for m in at.markdown)
+    assert any(h.value == "Close probability" for h in at.subheader)
+    assert {m.label: m.value for m in at.metric}["Multi-factor rule"].endswith("%")
     missing = dashboard(_home(tmp_path / "other"))
     missing.run()
     missing.switch_page(DEALS)

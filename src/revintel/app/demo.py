@@ -38,7 +38,25 @@ def ensure_demo_data(
     total = sum(result.tables.values())
     ctx.refresh()
     churn = train_demo_churn_models(ctx, echo=echo)
-    return f"Demo company loaded: {total:,} rows in {len(result.tables)} tables. {churn}"
+    deals = train_demo_close_probability(ctx, echo=echo)
+    return f"Demo company loaded: {total:,} rows in {len(result.tables)} tables. {churn} {deals}"
+
+
+def train_demo_close_probability(ctx: AppContext, *, echo: Callable[[str], object] = print) -> str:
+    """Train and save the close-probability model on the demo's deals (docs/pipeline.md, Close
+    probability), so the deal pages score open deals at once; a demo without enough closed deals
+    is not an error."""
+    from revintel.core.errors import RevintelError
+    from revintel.pipeline.service import forecasts
+
+    echo("Training the close-probability model…")
+    try:
+        r = forecasts.train(ctx)
+    except RevintelError as exc:
+        return f"No close-probability model ({exc})."
+    oracle = f", oracle {r.oracle_auc:.3f}" if r.oracle_auc is not None else ""
+    auc = f"{r.roc_auc:.3f}" if r.roc_auc is not None else "n/a"
+    return f"Close-probability model trained (held-out ROC AUC {auc}{oracle})."
 
 
 def train_demo_churn_models(ctx: AppContext, *, echo: Callable[[str], object] = print) -> str:

@@ -282,8 +282,7 @@ def _mapped_sources(
     out.mkdir(parents=True)
     sources: list[SourceFile] = []
     for mapped in tables:
-        path = out / f"{mapped.table}.csv"
-        mapped.frame.write_csv(path)
+        path = mapped.write_staging(out)
         sources.append(MappedSource(path, CONTRACTS[mapped.table], "csv", shown_as=mapped.label))
     sources.sort(key=lambda s: TABLE_ORDER.index(s.contract.name))
     return sources, out

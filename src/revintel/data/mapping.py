@@ -56,6 +56,7 @@ class HistoryEntry:
     date: str
     when_stage: tuple[str, ...]
     date_format: str | None
+    amount: str | None = None  # the column of the amount from then on (default: the deal's)
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,13 @@ class MappedTable:
     table: str
     frame: pl.DataFrame
     label: str  # "<source file> via <mapping> [tables.<table>]"
+
+    def write_staging(self, folder: Path) -> Path:
+        """The table as ``folder/<table>.csv``, a staging file the importer reads back (text
+        columns, so the importer parses and checks every value as from any CSV)."""
+        path = folder / f"{self.table}.csv"
+        self.frame.write_csv(path)
+        return path
 
 
 # -- reading the mapping --------------------------------------------------------------------------
@@ -499,7 +507,7 @@ def _read_entries(check: _Checker, key: str, raw: Any) -> tuple[HistoryEntry, ..
     for i, item in enumerate(raw):
         ekey = f"{key}.entries[{i}]"
         body = check.table(ekey, item)
-        check.unknown(ekey, body, ("stage", "date", "when_stage", "date_format"))
+        check.unknown(ekey, body, ("stage", "date", "when_stage", "date_format", "amount"))
         stage = check.text(f"{ekey}.stage", body.get("stage"))
         if stage is not None and stage not in DEAL_STAGES:
             check.add(
@@ -521,8 +529,9 @@ def _read_entries(check: _Checker, key: str, raw: Any) -> tuple[HistoryEntry, ..
                     got=w,
                 )
         fmt = _format(check, f"{ekey}.date_format", body.get("date_format"))
+        amount = check.text(f"{ekey}.amount", body.get("amount")) if "amount" in body else None
         if stage is not None and date is not None:
-            out.append(HistoryEntry(ekey, stage, date, tuple(when), fmt))
+            out.append(HistoryEntry(ekey, stage, date, tuple(when), fmt, amount))
     return tuple(out)
 
 
@@ -936,13 +945,17 @@ def _derive_history(
         if entry.date not in deals.columns:
             _missing_column(problems, f"{entry.key}.date", label, entry.date, deals)
             continue
+        if entry.amount is not None and entry.amount not in deals.columns:
+            _missing_column(problems, f"{entry.key}.amount", label, entry.amount, deals)
+            continue
+        amount = entry.amount or ("amount" if "amount" in deals.columns else None)
         frame = deals.select(
             "__row",
             pl.col("deal_id"),
             pl.lit(entry.stage).alias("stage"),
             pl.col(entry.date).alias("entered_at"),
             pl.col("stage").alias("__deal_stage"),
-            *([pl.col("amount")] if "amount" in deals.columns else []),
+            *([pl.col(amount).alias("amount")] if amount is not None else []),
         )
         if entry.when_stage:
             frame = frame.filter(pl.col("__deal_stage").is_in(list(entry.when_stage)))

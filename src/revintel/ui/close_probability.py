@@ -1,11 +1,13 @@
-"""The close-probability panel of one open deal, for the deal page's slot (docs/pipeline.md,
-Close probability): brief 003's rule with its breakdown beside the calibrated model's probability
-and its held-out accuracy.
+"""The close-probability panel of one open deal (docs/pipeline.md, Close probability): the
+multi-factor rule with its breakdown beside the calibrated model's probability and its held-out
+accuracy.
 
 Thin: calls :func:`revintel.pipeline.service.forecasts.deal_close_probability`, draws.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import streamlit as st
 
@@ -24,15 +26,25 @@ BREAKDOWN_LABELS = {
 
 def render_close_probability(ctx: AppContext, deal_id: str) -> None:
     """The panel for ``deal_id``; a short note when the deal is not open or data is missing."""
-    st.subheader("Close probability", anchor=False)
     try:
         result = forecasts.deal_close_probability(ctx, deal_id).to_dict()
     except RevintelError as exc:
-        st.info(str(exc), icon=":material/info:")
+        draw_close_probability(None, str(exc))
+        return
+    draw_close_probability(result, None)
+
+
+def draw_close_probability(result: dict[str, Any] | None, note: str | None) -> None:
+    """The panel for a :class:`~revintel.pipeline.service.forecasts.CloseProbabilityResult` as a
+    dict (the Deals page hands in the one ``deal_detail`` returns), or ``note`` when there is
+    none."""
+    st.subheader("Close probability", anchor=False)
+    if result is None:
+        st.info(note or "No close probability for this deal.", icon=":material/info:")
         return
     left, right = st.columns(2)
     left.metric(
-        "Rule (brief 003)",
+        "Multi-factor rule",
         f"{result['close_probability']:.0f}%",
         help="Base by stage + engagement + qualification − velocity − competition, clamped.",
         border=True,

@@ -25,7 +25,7 @@ FROM_WAREHOUSE = error_responses(
 
 
 class CloseProbabilityRequest(BaseModel):
-    """Brief 003's fields for the rule; ``deal_id`` (an open deal) for the model's probability of
+    """The multi-factor rule's fields; ``deal_id`` (an open deal) for the model's probability of
     that deal as it stands now."""
 
     model_config = ConfigDict(extra="forbid")
@@ -82,7 +82,7 @@ def forecast_backtest(
 
 @router.post("/predict/close-probability", responses=FROM_WAREHOUSE)
 def predict_close_probability(ctx: ContextDep, body: CloseProbabilityRequest) -> dict[str, Any]:
-    """Brief 003's transparent rule with its breakdown, and the calibrated model's probability
+    """The transparent multi-factor rule with its breakdown, and the calibrated model's probability
     with its held-out ROC AUC and Brier score."""
     inp = prob.RuleInput(
         deal_stage=body.deal_stage,

@@ -30,6 +30,7 @@ from revintel.core.errors import (
     NoDataError,
     NotFoundError,
     PreconditionMissing,
+    RevintelError,
 )
 from revintel.core.text import check_text
 from revintel.data.schema import (
@@ -71,10 +72,6 @@ from revintel.warehouse.cache import SnapshotCache
 if TYPE_CHECKING:
     from revintel.core.runtime import Runtime
     from revintel.warehouse import Warehouse
-
-CLOSE_PROBABILITY_SLOT = (
-    "close probability: filled by the forecast area's model (pipeline/probability.py) when merged"
-)
 
 
 # -- health of the open deals ----------------------------------------------------------------------
@@ -205,7 +202,7 @@ class DealList:
 LIST_COLUMNS = (
     "deal_id", "account_name", "owner", "segment", "stage", "amount", "created_date",
     "expected_close_date", "forecast_category", "competitor", "health_score", "health_category",
-    "risk_factors", "stage_probability", "weighted_amount",
+    "risk_factors", "stage_probability", "weighted_amount", "close_probability",
 )  # fmt: skip
 
 
@@ -219,6 +216,18 @@ def _notes(base: HealthBase) -> list[str]:
             "evaluated"
         )
     return notes
+
+
+def _with_model_probability(rt: Runtime, deals: pl.DataFrame) -> pl.DataFrame:
+    """``close_probability``: the close-probability model's calibrated probability of each open
+    deal (docs/pipeline.md, Close probability); left out when no model can be had."""
+    from revintel.pipeline.service.forecasts import open_deal_probabilities
+
+    try:
+        model = open_deal_probabilities(rt).select("deal_id", close_probability=pl.col("p_model"))
+    except RevintelError:
+        return deals
+    return deals.join(model, on="deal_id", how="left")
 
 
 def list_deals(rt: Runtime, filters: DealFilters | None = None) -> DealList:
@@ -236,6 +245,7 @@ def list_deals(rt: Runtime, filters: DealFilters | None = None) -> DealList:
     if f.created_to is not None:
         d = d.filter(pl.col("created_date") <= f.created_to)
     d = d.sort(["health_score", "amount"], descending=[False, True])
+    d = _with_model_probability(rt, d)
     d = d.select([c for c in LIST_COLUMNS if c in d.columns])
     dates = [c for c in ("created_date", "expected_close_date") if c in d.columns]
     d = d.with_columns(pl.col(c).cast(pl.Date) for c in dates)
@@ -342,6 +352,7 @@ class DealDetail:
     activities: list[dict[str, Any]] | None
     edits: list[dict[str, Any]]
     close_probability: dict[str, Any] | None = None
+    close_probability_note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -351,7 +362,7 @@ class DealDetail:
             "health": None if self.health is None else self.health.to_dict(),
             "health_note": self.health_note,
             "close_probability": self.close_probability,
-            "close_probability_note": None if self.close_probability else CLOSE_PROBABILITY_SLOT,
+            "close_probability_note": self.close_probability_note,
             "timeline": [{k: _jsonable(v) for k, v in r.items()} for r in self.timeline],
             "activities": None
             if self.activities is None
@@ -382,6 +393,7 @@ def deal_detail(rt: Runtime, deal_id: str) -> DealDetail:
     if t.activities is not None:
         a = t.activities.filter(t.activities.deal_id == deal_id).order_by("activity_at")
         activities = wh.to_arrow(a).to_pylist()
+    probability, probability_note = _close_probability(rt, deal_id, row, health)
     return DealDetail(
         deal=row,
         etag=etag_of(row),
@@ -391,7 +403,26 @@ def deal_detail(rt: Runtime, deal_id: str) -> DealDetail:
         timeline=timeline,
         activities=activities,
         edits=rt.store.deal_edits(deal_id),
+        close_probability=probability,
+        close_probability_note=probability_note,
     )
+
+
+def _close_probability(
+    rt: Runtime, deal_id: str, row: dict[str, Any], health: DealHealth | None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """Both close-probability methods for an open deal (docs/pipeline.md, Close probability), or
+    why there are none."""
+    from revintel.pipeline.service.forecasts import deal_close_probability
+
+    if row["stage"] in CLOSED_STAGES:
+        return None, f"closed ({row['stage']}): close probability applies to open deals"
+    if health is None:
+        return None, "created after the data's as-of date: not scored yet"
+    try:
+        return deal_close_probability(rt, deal_id).to_dict(), None
+    except RevintelError as exc:
+        return None, str(exc)
 
 
 # -- deal value ------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 MODEL_FILE = "close_probability.json"
 MAX_MONTHS = 6
 _BASE: SnapshotCache[_Base] = SnapshotCache("pipeline.forecast.base", size=4)
+_NOW: SnapshotCache[_Now] = SnapshotCache("pipeline.forecast.now", size=4)
 _MODEL: SnapshotCache[prob.CloseModel | None] = SnapshotCache("pipeline.forecast.model", size=4)
 _BACKTEST: SnapshotCache[BacktestResult] = SnapshotCache("pipeline.forecast.backtest", size=4)
 
@@ -145,6 +146,29 @@ def _load_base(ctx: Runtime) -> _Base:
 
 def _base(ctx: Runtime) -> _Base:
     return _BASE.get(ctx.warehouse, "base", lambda: _load_base(ctx))
+
+
+@dataclass(frozen=True)
+class _Now:
+    """The open pipeline as it stands now: one snapshot, not the month-start history."""
+
+    tables: DealTables
+    as_of: date
+    snap: pl.DataFrame
+
+
+def _load_now(ctx: Runtime) -> _Now:
+    tables = deal_tables(ctx.warehouse)
+    as_of = data_as_of(ctx.warehouse, tables)
+    return _Now(tables, as_of, _snapshot_frame(ctx, tables, as_of, current=True))
+
+
+def _now(ctx: Runtime) -> _Now:
+    """The current snapshot (the one of :func:`_base` when that is already built)."""
+    built = _BASE.peek(ctx.warehouse, "base")
+    if built is not None:
+        return _Now(built.tables, built.as_of, built.snaps[built.as_of])
+    return _NOW.get(ctx.warehouse, "now", lambda: _load_now(ctx))
 
 
 def _config(ctx: Runtime) -> PipelineConfig:
@@ -272,7 +296,7 @@ def load_model(ctx: Runtime) -> prob.CloseModel | None:
     return prob.CloseModel.from_json(path.read_text(encoding="utf-8"))
 
 
-def _current_model(ctx: Runtime, base: _Base) -> prob.CloseModel | None:
+def _current_model(ctx: Runtime, base: _Base | None = None) -> prob.CloseModel | None:
     """The saved model (``revintel pipeline train``), else one fitted now the same way (held out
     and calibrated, not saved); None when there are too few closed deals."""
     model = load_model(ctx)
@@ -281,7 +305,7 @@ def _current_model(ctx: Runtime, base: _Base) -> prob.CloseModel | None:
 
     def fit() -> prob.CloseModel | None:
         try:
-            return _fit(ctx, base, None)
+            return _fit(ctx, base or _base(ctx), None)
         except NoDataError:
             return None
 
@@ -558,14 +582,14 @@ def close_probability(
     cfg = _config(ctx).forecast
     rule = prob.rule_probability(inp, cfg)
     try:
-        base = _base(ctx)
+        now = _now(ctx)
     except NoDataError:
         return CloseProbabilityResult(rule, None)
-    model = _current_model(ctx, base)
+    model = _current_model(ctx)
     if model is None:
         return CloseProbabilityResult(rule, None)
     if deal_id is not None:
-        row = base.snaps[base.as_of].filter(pl.col("deal_id") == deal_id)
+        row = now.snap.filter(pl.col("deal_id") == deal_id)
         if row.height == 0:
             raise NotFoundError(f"deal_id: no open deal {deal_id!r}")
     else:
@@ -600,10 +624,10 @@ def close_probability(
 
 def open_deal_probabilities(ctx: Runtime) -> pl.DataFrame:
     """Every open deal now with its stage and model probabilities (for the deals table)."""
-    base = _base(ctx)
+    now = _now(ctx)
     cfg = _config(ctx)
-    stage_p = stage_probabilities(ctx, base.tables, base.as_of, cfg)
-    snap = _with_probabilities(base.snaps[base.as_of], stage_p, _current_model(ctx, base))
+    stage_p = stage_probabilities(ctx, now.tables, now.as_of, cfg)
+    snap = _with_probabilities(now.snap, stage_p, _current_model(ctx))
     return snap.select("deal_id", "stage", "amount", "expected_close_date", "p_stage", "p_model")
 
 
@@ -627,8 +651,7 @@ def deal_close_probability(ctx: Runtime, deal_id: str) -> CloseProbabilityResult
     deal's stage, days in stage, qualification flags, activities in the last 30 days as its
     interactions and 1 competitor when one is named (no lead score or objections in the data: 0);
     the model scores the deal's snapshot row."""
-    base = _base(ctx)
-    row = base.snaps[base.as_of].filter(pl.col("deal_id") == deal_id)
+    row = _now(ctx).snap.filter(pl.col("deal_id") == deal_id)
     if row.height == 0:
         raise NotFoundError(f"deal_id: no open deal {deal_id!r}")
     r = row.row(0, named=True)

@@ -22,6 +22,7 @@ from revintel.pipeline.deal_health import CATEGORIES
 from revintel.pipeline.deal_value import DealInputs
 from revintel.pipeline.service import deals as service
 from revintel.pipeline.stages import OPEN_STAGES
+from revintel.ui.close_probability import draw_close_probability
 from revintel.ui.components import current_context, has_data, render_empty_state
 
 BADGE_COLOURS: dict[str, Literal["green", "orange", "red"]] = {
@@ -38,6 +39,7 @@ TABLE_COLUMNS = {
     "health_score": "Health",
     "health_category": "Category",
     "stage_probability": "Stage probability",
+    "close_probability": "Close probability",
     "weighted_amount": "Weighted amount",
     "expected_close_date": "Expected close",
     "segment": "Segment",
@@ -121,6 +123,11 @@ def render_list(ctx: AppContext) -> None:
             "Expected close": st.column_config.DateColumn(format="YYYY-MM-DD"),
             "Stage probability": st.column_config.NumberColumn(
                 format="percent", help="Learned from closed deals (docs/pipeline.md)."
+            ),
+            "Close probability": st.column_config.NumberColumn(
+                format="percent",
+                help="The calibrated close-probability model's (its held-out accuracy is on "
+                "each deal's page and the Forecast page; docs/pipeline.md).",
             ),
             "Health": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f"),
         },
@@ -251,13 +258,9 @@ def _edit_row(edit: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_close_probability(detail: service.DealDetail) -> None:
-    """The close-probability slot: filled by the forecast area's model once merged."""
+    """Both close-probability methods (docs/pipeline.md, Close probability), from the detail."""
     with st.container(border=True, key="deal_close_probability"):
-        st.markdown("**Close probability**")
-        if detail.close_probability is None:
-            st.caption(service.CLOSE_PROBABILITY_SLOT)
-        else:
-            st.json(detail.close_probability)
+        draw_close_probability(detail.close_probability, detail.close_probability_note)
 
 
 def render_timeline(timeline: list[dict[str, Any]], deal_id: str) -> None:
