@@ -397,7 +397,8 @@ def _stage_weighted_forecast(ctx: Any, t: Any, as_of: date) -> StepOutput:
 
 
 def _deal_health(ctx: Any, t: Any, as_of: date) -> StepOutput:
-    """Health of every open deal (``revintel pipeline deals``, ``GET /deals``)."""
+    """Health of every open deal with its close probability (``revintel pipeline deals``,
+    ``GET /deals``)."""
     from revintel.pipeline.service.deals import list_deals
 
     scored = list_deals(ctx).deals
@@ -472,7 +473,8 @@ def _train_close_probability(ctx: Any, t: Any, as_of: date) -> StepOutput:
 
 
 def _close_probability_scoring(ctx: Any, t: Any, as_of: date) -> StepOutput:
-    """The saved model's close probability of every open deal (the deals table's column)."""
+    """The saved model's close probability of every open deal (the deals table's column), cold:
+    it reads the current snapshot only."""
     from revintel.pipeline.service.forecasts import open_deal_probabilities
 
     scored = open_deal_probabilities(ctx)
@@ -481,12 +483,7 @@ def _close_probability_scoring(ctx: Any, t: Any, as_of: date) -> StepOutput:
 
 SHARED_BASE = "pipeline.forecast.base"
 """The cache the forecast steps share (:data:`QUERY_STEPS`); built by ``forecast_snapshots``."""
-USES_SHARED_BASE = (
-    "backtest",
-    "train_close_probability",
-    "close_probability_scoring",
-    "monthly_forecast",
-)
+USES_SHARED_BASE = ("backtest", "train_close_probability")
 
 QUERY_STEPS: QuerySteps = {
     "stage_probabilities": _stage_probabilities,
@@ -495,12 +492,14 @@ QUERY_STEPS: QuerySteps = {
     "activities_per_deal": _activities_per_deal,
     "pipeline_summary": _pipeline_summary,
     "stage_weighted_forecast": _stage_weighted_forecast,
-    "deal_health": _deal_health,
-    "at_risk_alerts": _at_risk_alerts,
     "forecast_snapshots": _forecast_snapshots,
     "backtest": _backtest,
     "train_close_probability": _train_close_probability,
     "close_probability_scoring": _close_probability_scoring,
+    # After training: the deals table carries the saved model's close probability (without a
+    # saved model it would fit one on every month-start's snapshot first).
+    "deal_health": _deal_health,
+    "at_risk_alerts": _at_risk_alerts,
 }
 OPTIONAL_STEPS: QuerySteps = {"monthly_forecast": _monthly_forecast}
 """Timed only when named in ``only`` (``--steps``): at 1M open deals the monthly forecast's
