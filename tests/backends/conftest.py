@@ -232,6 +232,22 @@ def loaded_backend(
     ctx.close()
 
 
+def _loaded(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    folder: Path,
+    label: str,
+) -> Iterator[Backend]:
+    """``folder`` loaded into a home of its own on the backend ``request.param``."""
+    name: str = request.param
+    home = tmp_path_factory.mktemp(f"home-{label}-{name}")
+    url = _warehouse_url(name, request)
+    ctx = AppContext(Settings(home=home, warehouse_url=url, database_url=None))
+    load_paths(ctx, [folder], source="test")
+    yield Backend(name, ctx)
+    ctx.close()
+
+
 def _mark_gap(request: pytest.FixtureRequest, name: str) -> None:
     marker = request.node.get_closest_marker("notimpl")
     if marker is not None and name in marker.args[0]:
@@ -282,13 +298,7 @@ def loaded_health_backend(
 ) -> Iterator[Backend]:
     # On Spark both homes register their tables as views of one session; the shared tables
     # (customers, subscriptions, payments) hold the same rows in both, so neither sees a change.
-    name: str = request.param
-    home = tmp_path_factory.mktemp(f"home-health-{name}")
-    url = _warehouse_url(name, request)
-    ctx = AppContext(Settings(home=home, warehouse_url=url, database_url=None))
-    load_paths(ctx, [health_folder], source="test")
-    yield Backend(name, ctx)
-    ctx.close()
+    yield from _loaded(request, tmp_path_factory, health_folder, "health")
 
 
 @pytest.fixture
@@ -320,13 +330,7 @@ def loaded_pipeline_backend(
     tmp_path_factory: pytest.TempPathFactory,
     pipeline_folder: Path,
 ) -> Iterator[Backend]:
-    name: str = request.param
-    home = tmp_path_factory.mktemp(f"home-pipeline-{name}")
-    url = _warehouse_url(name, request)
-    ctx = AppContext(Settings(home=home, warehouse_url=url, database_url=None))
-    load_paths(ctx, [pipeline_folder], source="test")
-    yield Backend(name, ctx)
-    ctx.close()
+    yield from _loaded(request, tmp_path_factory, pipeline_folder, "pipeline")
 
 
 @pytest.fixture

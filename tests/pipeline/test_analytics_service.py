@@ -122,3 +122,31 @@ def test_no_deals_loaded_says_so(tmp_path: Path) -> None:
             service.summary(empty)
     finally:
         empty.close()
+
+
+def test_weighted_pipeline_is_undefined_without_expected_close_dates(tmp_path: Path) -> None:
+    from revintel.app.ingest import load_paths
+    from revintel.core.config import Settings
+
+    folder = tmp_path / "crm"
+    folder.mkdir()
+    (folder / "deals.csv").write_text(
+        "deal_id,account_id,owner,stage,amount,created_date,expected_close_date,closed_date\n"
+        "X1,,Ann,Proposal,1000,2024-01-02,,\n"
+        "X2,,Ann,Closed Won,500,2024-01-03,,2024-02-01\n"
+    )
+    (folder / "deal_stage_history.csv").write_text(
+        "deal_id,stage,entered_at\n"
+        "X1,Proposal,2024-01-02\n"
+        "X2,Proposal,2024-01-03\n"
+        "X2,Closed Won,2024-02-01\n"
+    )
+    c = AppContext(Settings(home=tmp_path / "home", warehouse_url=None, database_url=None))
+    try:
+        load_paths(c, [folder], source="test")
+        s = service.summary(c)
+        assert s.open_pipeline == 1000.0
+        assert s.weighted_forecast_90d is None  # not 0: nothing is dated to close
+        assert service.dashboard(c)["kpis"]["weighted_forecast_90d"] is None
+    finally:
+        c.close()

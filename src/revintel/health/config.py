@@ -15,7 +15,6 @@ bad file (:mod:`revintel.store.settings_files`, which also locks and writes the 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from revintel.core.config import Settings
 from revintel.core.errors import ConfigError
-from revintel.store.settings_files import SettingsFile, toml_value
+from revintel.store.settings_files import SettingsFile, toml_document
 
 Pillar = Literal["engagement", "sentiment", "support"]
 PILLARS: tuple[Pillar, ...] = ("engagement", "sentiment", "support")
@@ -206,17 +205,7 @@ def reset_config(settings: Settings) -> None:
 
 def to_toml(config: HealthConfig) -> str:
     """``config`` as TOML (the layout of revintel.toml's ``[health]``, without the prefix)."""
-    data = config.model_dump(mode="json")
-    lines = ["# revintel health settings (docs/health.md); written by the settings page / API."]
-    tables: list[tuple[str, dict[str, Any]]] = []
-    for key, value in data.items():
-        if isinstance(value, dict):
-            tables.append((key, value))
-        else:
-            lines.append(f"{key} = {toml_value(value)}")
-    for name, table in tables:
-        lines.append("")
-        lines.append(f"[{name}]")
-        for key, value in table.items():
-            lines.append(f"{json.dumps(key)} = {toml_value(value)}")
-    return "\n".join(lines) + "\n"
+    return toml_document(
+        "revintel health settings (docs/health.md); written by the settings page / API.",
+        config.model_dump(mode="json"),
+    )

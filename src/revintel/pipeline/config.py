@@ -8,7 +8,6 @@ request raises :class:`InvalidPipelineConfig` naming the field and what was expe
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import (
@@ -25,7 +24,7 @@ from revintel.core.errors import ConfigError
 from revintel.pipeline.deal_health import DealHealthConfig  # deals (area 4)
 from revintel.pipeline.deal_value import DealValueConfig  # deals (area 4)
 from revintel.pipeline.stages import OPEN_STAGES
-from revintel.store.settings_files import SettingsFile, toml_value
+from revintel.store.settings_files import SettingsFile, toml_document
 
 PIPELINE_FILE = "pipeline.toml"
 
@@ -229,23 +228,7 @@ def load_config(settings: Settings) -> PipelineConfig:
 
 def to_toml(config: PipelineConfig) -> str:
     """``config`` as TOML: scalars first, then one table per mapping or nested model."""
-    data = config.model_dump(mode="json")
-    lines = ["# revintel pipeline settings (docs/pipeline.md); written by the settings API."]
-    tables: list[tuple[str, dict[str, Any]]] = []
-    for key, value in data.items():
-        if isinstance(value, dict):
-            tables.append((key, value))
-        else:
-            lines.append(f"{key} = {toml_value(value)}")
-    for name, table in tables:
-        lines.append("")
-        lines.append(f"[{name}]")
-        for key, value in table.items():
-            # deals (area 4): a mapping inside a table (deal_value's factors) as an inline table
-            if isinstance(value, dict):
-                pairs = (f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items())
-                text = "{ " + ", ".join(pairs) + " }"
-            else:
-                text = toml_value(value)
-            lines.append(f"{json.dumps(key)} = {text}")
-    return "\n".join(lines) + "\n"
+    return toml_document(
+        "revintel pipeline settings (docs/pipeline.md); written by the settings API.",
+        config.model_dump(mode="json"),
+    )

@@ -30,7 +30,7 @@ import os
 import tempfile
 import threading
 import tomllib
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -75,6 +75,31 @@ def toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def toml_document(header: str, data: Mapping[str, Any]) -> str:
+    """A settings model's dump as TOML: a ``# header`` line, the scalars, then one table per
+    mapping (a mapping inside a table as an inline table). TOML has no null: a None is left out."""
+    lines = [f"# {header}"]
+    tables: list[tuple[str, Mapping[str, Any]]] = []
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            tables.append((key, value))
+        elif value is not None:
+            lines.append(f"{key} = {toml_value(value)}")
+    for name, table in tables:
+        lines.append("")
+        lines.append(f"[{name}]")
+        for key, value in table.items():
+            if value is None:
+                continue
+            if isinstance(value, Mapping):
+                pairs = (f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items())
+                text = "{ " + ", ".join(pairs) + " }"
+            else:
+                text = toml_value(value)
+            lines.append(f"{json.dumps(key)} = {text}")
+    return "\n".join(lines) + "\n"
 
 
 # -- locking ---------------------------------------------------------------------------------------

@@ -154,7 +154,7 @@ class PipelineSummary:
     won_deals: int
     avg_won_deal_size: float | None
     median_cycle_days: float | None
-    weighted_forecast_90d: float
+    weighted_forecast_90d: float | None
     forecast_days: int
     past_expected_close: int
     slipped_deals: int | None
@@ -165,10 +165,15 @@ class PipelineSummary:
         return asdict(self)
 
 
-def weighted_forecast_90d(s: Scope) -> float:
+def weighted_forecast_90d(s: Scope) -> float | None:
     """Stage probability × amount over open deals expected to close within ``forecast_days``
-    (docs/pipeline.md). One small function, so a fuller forecast can replace it."""
+    (docs/pipeline.md, Pipeline analytics); None when no open deal has an expected close date
+    (a CRM export without one: the Forecast page estimates close dates from stage timing)."""
     days = s.config.analytics.forecast_days
+    d = A.open_deals(s.deals)
+    dated = _rows(s.warehouse, d.aggregate(n=d.expected_close_date.count()))
+    if not dated or not dated[0]["n"]:
+        return None
     row = _rows(
         s.warehouse, A.weighted_forecast(s.deals, s.probabilities, as_of=s.as_of, days=days)
     )

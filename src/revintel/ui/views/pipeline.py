@@ -56,10 +56,12 @@ def render_kpis(s: service.PipelineSummary) -> None:
         border=True,
     )
     cols[1].metric(
-        f"Weighted forecast, {s.forecast_days} days",
+        f"Weighted pipeline, {s.forecast_days} days",
         money(s.weighted_forecast_90d),
-        help="Amount × stage probability of open deals expected to close within "
-        f"{s.forecast_days} days of {s.as_of}.",
+        help="Amount × stage probability of open deals whose expected close date is within "
+        f"{s.forecast_days} days of {s.as_of} (undefined when no deal has an expected close "
+        "date). The Forecast page's forecasts also count deals not created yet and time each "
+        "deal by how long deals take from its stage.",
         border=True,
     )
     cols[2].metric(
