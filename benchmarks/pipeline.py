@@ -393,7 +393,8 @@ def _stage_weighted_forecast(ctx: Any, t: Any, as_of: date) -> StepOutput:
 
     s = scope(ctx)
     value = weighted_forecast_90d(s)
-    return {"rows": _count(ctx.warehouse, t.deals), "weighted_forecast_90d": round(value, 2)}
+    rounded = None if value is None else round(value, 2)  # None: no open deal has a close date
+    return {"rows": _count(ctx.warehouse, t.deals), "weighted_forecast_90d": rounded}
 
 
 def _deal_health(ctx: Any, t: Any, as_of: date) -> StepOutput:
