@@ -55,6 +55,8 @@ EXPECTED: dict[str, int] = {
     # pipeline
     "InvalidPipelineConfig": 422,
     "MissingDealData": 409,
+    "InvalidAttributionConfig": 422,
+    "MissingJourneyData": 409,
     "InvalidPipelineOption": 422,
     "InvalidScenario": 422,
     "InvalidExpansionOption": 422,

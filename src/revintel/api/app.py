@@ -11,10 +11,10 @@ from fastapi import FastAPI
 from revintel import __version__
 from revintel.api.edge import EdgePolicy, install_edge
 from revintel.api.errors import install_error_handlers
-from revintel.api.routes import churn as churn_routes
-from revintel.api.routes import clv as clv_routes
-from revintel.api.routes import forecast as forecast_routes
 from revintel.api.routes import (
+    attribution,
+    attribution_budget,
+    attribution_journeys,
     health,
     health_scores,
     loads,
@@ -23,7 +23,11 @@ from revintel.api.routes import (
     revenue_deals,
     revenue_forecast,
     tables,
+    tracking,
 )
+from revintel.api.routes import churn as churn_routes
+from revintel.api.routes import clv as clv_routes
+from revintel.api.routes import forecast as forecast_routes
 from revintel.api.routes import metrics as metrics_routes
 from revintel.api.routes import models as models_routes
 from revintel.app.context import AppContext
@@ -78,6 +82,8 @@ def create_app(ctx: AppContext | None = None, *, bind_host: str | None = None) -
     app.include_router(churn_routes.router, prefix=API_PREFIX)
     app.include_router(models_routes.router, prefix=API_PREFIX)
     for module in (revenue_analytics, revenue_forecast, revenue_deals, revenue_accounts):
+        app.include_router(module.router, prefix=API_PREFIX)
+    for module in (attribution, attribution_journeys, attribution_budget, tracking):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
 

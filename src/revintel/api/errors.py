@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from revintel.api.schemas import ErrorResponse, FieldProblem, ProblemOut
+from revintel.attribution.config import InvalidAttributionConfig
 from revintel.churn.config import InvalidChurnConfig
 from revintel.churn.registry import (
     InvalidModelFile,
@@ -58,6 +59,7 @@ ERROR_STATUSES: tuple[tuple[type[RevintelError], int], ...] = (
     (InvalidChurnConfig, 422),  # a ConfigError: settings sent in a request
     (InvalidHealthConfig, 422),  # a ConfigError: settings sent in a request
     (InvalidPipelineConfig, 422),  # a ConfigError: settings sent in a request
+    (InvalidAttributionConfig, 422),  # a ConfigError: settings sent in a request
     (NotEnoughHistoryError, 422),
     (ValidationFailed, 422),
     (NotFoundError, 404),

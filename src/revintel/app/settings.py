@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from revintel.attribution import config as attribution_config
 from revintel.churn import config as churn_config
 from revintel.core.config import Settings
 from revintel.health import config as health_config
@@ -60,6 +61,12 @@ CHURN: Section[churn_config.ChurnConfig] = Section(
 )
 PIPELINE: Section[pipeline_config.PipelineConfig] = Section(
     "pipeline", pipeline_config.FILE, pipeline_config.validate_config, pipeline_config.to_toml
+)
+ATTRIBUTION: Section[attribution_config.AttributionConfig] = Section(
+    "attribution",
+    attribution_config.FILE,
+    attribution_config.validate_config,
+    attribution_config.to_toml,
 )
 
 

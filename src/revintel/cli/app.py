@@ -232,6 +232,10 @@ app.add_typer(clv_app, name="clv")
 from revintel.cli.pipeline import pipeline_app  # noqa: E402
 
 app.add_typer(pipeline_app, name="pipeline")
+
+from revintel.cli.attribution import attribution_app  # noqa: E402
+
+app.add_typer(attribution_app, name="attribution")
 from revintel.cli.metrics import anomalies_command, forecast_command, metrics_app  # noqa: E402
 
 app.add_typer(metrics_app, name="metrics")

@@ -293,6 +293,15 @@ def _not_before(later: str, earlier: str, what: str) -> RowRule:
     )
 
 
+def _journey_known(what: str) -> RowRule:
+    return RowRule(
+        name="journey_or_customer",
+        columns=("journey_id", "customer_id"),
+        message=f"{what} belongs to no journey: expected a journey_id or a customer_id",
+        violated=lambda: _pl_col("journey_id").is_null() & _pl_col("customer_id").is_null(),
+    )
+
+
 def _at_most(small: str, large: str) -> RowRule:
     return RowRule(
         name=f"{small}_at_most_{large}",
@@ -670,32 +679,115 @@ DEAL_ACTIVITIES = TableContract(
 
 TOUCHPOINTS = TableContract(
     name="touchpoints",
-    description="Marketing touchpoints on each customer's journey.",
+    description=(
+        "Marketing touchpoints on each journey: a visitor's or lead's (journey_id), with the "
+        "customer filled in once known. Journeys that never converted are kept."
+    ),
     columns=(
         _col("touchpoint_id", "str", "Unique touchpoint identifier.", unique=True),
-        _col("customer_id", "str", "Whose journey (customers.customer_id)."),
+        _col(
+            "journey_id",
+            "str",
+            "Whose journey: a visitor or lead id (blank: the customer's own journey).",
+            required=False,
+            nullable=True,
+        ),
+        _col(
+            "customer_id",
+            "str",
+            "The customer, once known (customers.customer_id); blank for a visitor or lead.",
+            nullable=True,
+        ),
         _col("touched_at", "datetime", "When the touch happened."),
         _col("channel", "str", "Marketing channel (Paid Search, Email, …)."),
         _col("source", "str", "utm_source.", required=False, nullable=True),
         _col("medium", "str", "utm_medium.", required=False, nullable=True),
         _col("campaign", "str", "utm_campaign.", required=False, nullable=True),
+        _col(
+            "touchpoint_type",
+            "str",
+            "Kind of touch as tracked (paid_search, email_open, …).",
+            required=False,
+            nullable=True,
+        ),
     ),
     primary_key=("touchpoint_id",),
     foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"),),
+    rules=(_journey_known("touchpoint"),),
 )
 
 CONVERSIONS = TableContract(
     name="conversions",
-    description="Conversion and revenue events that attribution credits.",
+    description="Conversion and revenue events that attribution credits, on the same journeys.",
     columns=(
         _col("conversion_id", "str", "Unique conversion identifier.", unique=True),
-        _col("customer_id", "str", "Who converted (customers.customer_id)."),
+        _col(
+            "journey_id",
+            "str",
+            "Whose journey: a visitor or lead id (blank: the customer's own journey).",
+            required=False,
+            nullable=True,
+        ),
+        _col(
+            "customer_id",
+            "str",
+            "Who converted, once known (customers.customer_id).",
+            nullable=True,
+        ),
         _col("converted_at", "datetime", "When."),
         _col("conversion_type", "str", "What happened.", allowed=CONVERSION_TYPES),
-        _col("value", "float", "Conversion value (first-year revenue for paid).", ge=0),
+        _col(
+            "value",
+            "float",
+            "Conversion value in the reporting currency (first-year revenue for paid).",
+            ge=0,
+        ),
+        _col(
+            "currency",
+            "str",
+            "Currency the value was reported in, ISO 4217 (converted through fx_rates).",
+            required=False,
+            nullable=True,
+        ),
+        _col(
+            "original_value",
+            "float",
+            "The value in that currency, before conversion.",
+            required=False,
+            nullable=True,
+            ge=0,
+        ),
     ),
     primary_key=("conversion_id",),
     foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"),),
+    rules=(_journey_known("conversion"),),
+)
+
+CHANNEL_SPEND = TableContract(
+    name="channel_spend",
+    description=(
+        "Marketing spend by month and marketing (touch) channel, for channel ROI and the budget "
+        "suggestion. marketing_spend holds the same money by acquisition channel."
+    ),
+    columns=(
+        _col("month", "month", "Month, YYYY-MM."),
+        _col("channel", "str", "Marketing channel, as in touchpoints.channel."),
+        _col("spend", "float", "Spend in the month, in the reporting currency.", ge=0),
+    ),
+    primary_key=("month", "channel"),
+    standalone=True,
+)
+
+FX_RATES = TableContract(
+    name="fx_rates",
+    description="Exchange rates to the reporting currency, by month: value × rate.",
+    columns=(
+        _col("month", "month", "Month, YYYY-MM."),
+        _col("currency", "str", "Currency, ISO 4217 (EUR, GBP, …)."),
+        _col("rate", "float", "Units of the reporting currency per unit of this one.", ge=0),
+    ),
+    primary_key=("month", "currency"),
+    standalone=True,
 )
 
 PREDICTIONS = TableContract(
@@ -742,6 +834,8 @@ CONTRACTS: dict[str, TableContract] = {
         DEAL_ACTIVITIES,
         TOUCHPOINTS,
         CONVERSIONS,
+        CHANNEL_SPEND,
+        FX_RATES,
         PREDICTIONS,
     )
 }

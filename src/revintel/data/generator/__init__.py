@@ -169,6 +169,8 @@ def generate_company(
         "deal_activities": build.deal_activities(activities, len(deals), contact_pool(seed)),
         "touchpoints": build.touchpoints(touchpoints),
         "conversions": build.conversions(conversions),
+        "channel_spend": build.empty("channel_spend"),
+        "fx_rates": build.empty("fx_rates"),
         "predictions": build.predictions(),
     }
     tables = {name: tables[name] for name in TABLE_ORDER}

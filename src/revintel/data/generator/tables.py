@@ -349,6 +349,7 @@ class TableBuilder:
             "touchpoints",
             {
                 "touchpoint_id": C.string_ids("TCH-", np.arange(1, n + 1), C.id_width(n)),
+                "journey_id": pa.nulls(n, pa.string()),
                 "customer_id": self.customer_id(t.cust),
                 "touched_at": C.timestamps(t.second),
                 "channel": C.labels(P.TOUCH_CHANNELS, t.channel),
@@ -359,6 +360,7 @@ class TableBuilder:
                     np.maximum(t.campaign, 0),
                     mask=no_campaign,
                 ),
+                "touchpoint_type": pa.nulls(n, pa.string()),
             },
         )
 
@@ -368,12 +370,19 @@ class TableBuilder:
             "conversions",
             {
                 "conversion_id": C.string_ids("CNV-", np.arange(1, n + 1), C.id_width(n)),
+                "journey_id": pa.nulls(n, pa.string()),
                 "customer_id": self.customer_id(c.cust),
                 "converted_at": C.timestamps(c.second),
                 "conversion_type": C.labels(CONVERSION_TYPES, c.kind),
                 "value": C.floats(c.value, 2),
+                "currency": pa.nulls(n, pa.string()),
+                "original_value": pa.nulls(n, pa.float64()),
             },
         )
+
+    @staticmethod
+    def empty(name: str) -> pa.Table:
+        return CONTRACTS[name].arrow_schema().empty_table()
 
     @staticmethod
     def predictions() -> pa.Table:

@@ -58,6 +58,9 @@ PAGES: list[PageSpec] = [
     PageSpec("Pipeline", "scenarios.py", "Scenarios", ":material/science:"),
     PageSpec("Pipeline", "competitors.py", "Competitors", ":material/swords:"),
     PageSpec("Pipeline", "expansion.py", "Expansion", ":material/trending_up:"),
+    PageSpec("Marketing", "attribution.py", "Attribution", ":material/call_split:"),
+    PageSpec("Marketing", "channel_roi.py", "Channel ROI", ":material/paid:"),
+    PageSpec("Marketing", "journeys.py", "Journeys", ":material/route:"),
 ]
 
 

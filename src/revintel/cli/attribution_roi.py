@@ -1,0 +1,5 @@
+"""``revintel attribution`` commands: roi (docs/attribution.md)."""
+
+from __future__ import annotations
+
+from revintel.cli.attribution import attribution_app  # noqa: F401
