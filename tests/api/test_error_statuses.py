@@ -57,6 +57,7 @@ EXPECTED: dict[str, int] = {
     "MissingDealData": 409,
     "InvalidAttributionConfig": 422,
     "MissingJourneyData": 409,
+    "UnknownModel": 422,
     "InvalidPipelineOption": 422,
     "InvalidScenario": 422,
     "InvalidExpansionOption": 422,
