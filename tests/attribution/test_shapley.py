@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -122,3 +123,15 @@ def test_no_conversions_gives_no_credit() -> None:
     c = shapley_credit(j)
     assert c.conversions.tolist() == [0.0, 0.0]
     assert c.value.tolist() == [0.0, 0.0]
+
+
+def test_more_channels_than_a_bit_mask_holds_gives_the_same_values() -> None:
+    few = from_paths([["A"], ["B"], ["A", "C", "B"], ["C"]], [2, 1, 8, 0], nulls=[8, 9, 2, 10])
+    # The same journeys, among 70 channels of which 67 were never touched.
+    names = ("A", "B", "C", *(f"Unused{i:02d}" for i in range(67)))
+    many = replace(few, channels=names)
+    c = shapley_credit(many)
+    assert c.channels == names
+    assert c.conversions[:3] == pytest.approx([65 / 12, 44 / 12, 23 / 12])
+    assert (c.conversions[3:] == 0).all()
+    assert c.note is not None and "one channel set at a time, exact" in c.note
