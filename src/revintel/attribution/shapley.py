@@ -228,7 +228,7 @@ def _by_channel_set(
     hoeffding = 0.0
     for t in np.flatnonzero((size > exact_max) & (count > 0)):
         channels = np.flatnonzero(sets[t])
-        inside = [i for i, key in enumerate(keys) if key <= keys[t]]
+        inside = np.array([i for i, key in enumerate(keys) if key <= keys[t]], dtype=np.int64)
         local_sets = sets[np.ix_(inside, channels)]
         mean, half_width, bound = _sampled(local_sets, weights[:, inside], count[inside])
         phi[:, channels] += count[t] * mean
