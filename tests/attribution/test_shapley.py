@@ -91,7 +91,7 @@ def test_above_the_limit_sampling_is_stated_within_its_bound_and_conserves() -> 
     j = from_paths(paths, conv.tolist(), (conv * 10.0).tolist(), rng.integers(1, 9, 30).tolist())
     c = shapley_credit(j, exact_max=2)
     assert c.note is not None and c.note.startswith("approximate")
-    bound = float(c.note.split("guaranteed within ")[1].split(" ")[0])
+    bound = float(c.note.split("and within ")[1].split(" ")[0])
     assert np.abs(c.conversions - brute_force(j)).max() <= bound
     assert float(c.conversions.sum()) == pytest.approx(float(conv.sum()))
     assert float(c.value.sum()) == pytest.approx(float(conv.sum()) * 10.0)

@@ -222,11 +222,12 @@ def _by_channel_set(
         _small_sets_vectorised(sets, weights, count, small, phi)
     else:
         _small_sets_one_by_one(sets, weights, count, small, phi)
-    keys = [frozenset(np.flatnonzero(row).tolist()) for row in sets]
+    large = np.flatnonzero((size > exact_max) & (count > 0))
+    keys = [frozenset(np.flatnonzero(row).tolist()) for row in sets] if len(large) else []
     sampled = 0
     clt = np.zeros(n_channels)
     hoeffding = 0.0
-    for t in np.flatnonzero((size > exact_max) & (count > 0)):
+    for t in large:
         channels = np.flatnonzero(sets[t])
         inside = np.array([i for i, key in enumerate(keys) if key <= keys[t]], dtype=np.int64)
         local_sets = sets[np.ix_(inside, channels)]
@@ -244,8 +245,9 @@ def _by_channel_set(
         note = (
             f"approximate: {sampled} channel set(s) with more than {exact_max} distinct channels "
             f"are sampled over {PERMUTATIONS} random channel orders (seed {SEED}); 95% half-width "
-            f"per channel at most {float(clt.max()):.4g} conversions (central "
-            f"limit theorem), guaranteed within {hoeffding:.4g} (Hoeffding)"
+            f"per channel at most {float(clt.max()):.4g} conversions (central limit theorem, "
+            f"summed over the sampled sets), and within {hoeffding:.4g} by Hoeffding's bound "
+            "(95% for every channel of a set at once, summed over the sets)"
         )
     return phi, note
 
