@@ -357,3 +357,25 @@ def _journey_page(
         limit=used.journeys_limit,
         journeys=out,
     )
+
+
+def by_channel(result: AttributionReport) -> dict[str, Any]:
+    """``result`` turned around: one entry per channel with its credit under each model."""
+    channels: dict[str, dict[str, Any]] = {c: {"channel": c, "models": {}} for c in result.channels}
+    for row in result.rows:
+        entry: dict[str, Any] = {
+            "conversions": row.conversions,
+            "value": row.value,
+            "share": row.share,
+            "difference_from_last_touch": row.difference_from_last_touch,
+        }
+        if row.removal_effect is not None:
+            entry["removal_effect"] = row.removal_effect
+        channels[row.channel]["models"][row.model] = entry
+    return {
+        "request": result.request.to_dict(),
+        "channels": list(channels.values()),
+        "totals": result.to_dict()["totals"],
+        "notes": result.notes,
+        "definitions": result.definitions,
+    }
