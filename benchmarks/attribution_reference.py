@@ -13,7 +13,10 @@ absorbing chain). The reference: ``ChannelAttribution.markov_model(Data, "path",
 "total_conversions", var_value="total_conversion_value", var_null="total_null", order=1,
 out_more=True, seed=s)``, which estimates the removal effects by simulating paths from the
 transition matrix, so it is run with ``--seeds`` seeds and its spread per channel is reported
-beside the difference. The package is never a dependency of revintel: it runs in a separate
+beside the difference. The package's transition matrix (``out_more=True``; counted from the data,
+not simulated) is also solved exactly in the reference's Python (``reference_exact_*``): the same
+model as ours without the simulation noise, so there the difference should vanish. The package is
+never a dependency of revintel: it runs in a separate
 Python given by ``--reference-python`` (a virtual environment with ``channelattribution``,
 ``pandas`` and ``matplotlib``, which the package imports), else through ``uv run --no-project
 --with channelattribution --with pandas --with matplotlib``. It builds from source (a C++
@@ -64,11 +67,40 @@ for seed in seeds:
         "removal_effect": dict(zip(rem["channel_name"],
                                    map(float, rem["removal_effects_conversion"]))),
     })
+# The package's transition matrix (counted from the data, not simulated), solved exactly: the
+# probability of converting from (start), and with each channel removed (its in-transitions go
+# to (null)); removal effect = 1 - removed / full; conversions shared in proportion.
+import numpy as np
+tm = out["transition_matrix"]
+names = list(out["result"]["channel_name"])  # channel k in the matrix is names[k - 1]
+index = {"(start)": 0, **{str(k): k for k in range(1, len(names) + 1)}}
+n = len(names) + 1
+Q, conv = np.zeros((n, n)), np.zeros(n)
+for a, b, p in zip(tm["channel_from"], tm["channel_to"], tm["transition_probability"]):
+    if b == "(conversion)":
+        conv[index[str(a)]] += p
+    elif b != "(null)":
+        Q[index[str(a)], index[str(b)]] += p
+def p_conv(q):
+    return float(np.linalg.solve(np.eye(n) - q, conv)[0])
+full = p_conv(Q)
+removal = {}
+for k, name in enumerate(names, start=1):
+    q = Q.copy(); q[:, k] = 0.0; q[k, :] = 0.0
+    removal[name] = 1.0 - p_conv(q) / full
+total_re = sum(removal.values())
+total = float(data["total_conversions"].sum())
+exact = {
+    "conversion_probability": full,
+    "removal_effect": removal,
+    "conversions": {c: total * r / total_re for c, r in removal.items()},
+}
 version = getattr(ca, "__version__", None)
 if version is None:
     from importlib.metadata import version as v
     version = v("channelattribution")
-print(json.dumps({"package": "channelattribution", "version": version, "runs": runs}))
+print(json.dumps({"package": "channelattribution", "version": version, "runs": runs,
+                  "exact_from_transition_matrix": exact}))
 """
 
 
@@ -145,6 +177,13 @@ def compare(ours: dict[str, Any], reference: dict[str, Any]) -> list[dict[str, A
                     row[f"difference_{figure}"] = round(mine - mean, 4)
                     if mean:
                         row[f"difference_{figure}_pct"] = round(100 * (mine - mean) / mean, 2)
+        exact = reference.get("exact_from_transition_matrix")
+        if exact is not None:
+            for figure in ("conversions", "removal_effect"):
+                solved = exact[figure].get(channel)
+                row[f"reference_exact_{figure}"] = None if solved is None else round(solved, 4)
+                if solved is not None and row.get(f"ours_{figure}") is not None:
+                    row[f"difference_exact_{figure}"] = round(row[f"ours_{figure}"] - solved, 4)
         rows.append(row)
     return rows
 
@@ -155,7 +194,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
 
     head = (
         f"{'channel':<10} {'ours conv':>11} {'ref conv':>11} {'ref min-max':>19} {'diff':>9} "
-        f"{'ours value':>11} {'ref value':>11} {'diff':>9}"
+        f"{'ours value':>11} {'ref value':>11} {'diff':>9} {'ref exact':>11} {'diff':>9}"
     )
     lines = [head]
     for r in rows:
@@ -168,7 +207,9 @@ def _table(rows: list[dict[str, Any]]) -> str:
             f"{r['channel']:<10} {cell(r.get('ours_conversions')):>11} "
             f"{cell(r.get('reference_conversions')):>11} {spread:>19} "
             f"{cell(r.get('difference_conversions')):>9} {cell(r.get('ours_value')):>11} "
-            f"{cell(r.get('reference_value')):>11} {cell(r.get('difference_value')):>9}"
+            f"{cell(r.get('reference_value')):>11} {cell(r.get('difference_value')):>9} "
+            f"{cell(r.get('reference_exact_conversions')):>11} "
+            f"{cell(r.get('difference_exact_conversions')):>9}"
         )
     return "\n".join(lines)
 
@@ -199,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": BENCHMARK,
         "data": str(args.data),
         "ours": {k: v for k, v in ours.items() if k not in ("conversions", "value")},
-        "reference": {k: v for k, v in reference.items() if k != "runs"}
+        "reference": {
+            k: v for k, v in reference.items() if k not in ("runs", "exact_from_transition_matrix")
+        }
         | {"seeds": [r["seed"] for r in reference.get("runs", [])]},
         "channels": rows,
     }
@@ -207,6 +250,13 @@ def main(argv: list[str] | None = None) -> int:
         record["max_abs_difference_conversions"] = max(
             abs(r["difference_conversions"]) for r in rows if "difference_conversions" in r
         )
+        exact = [
+            abs(r["difference_exact_conversions"])
+            for r in rows
+            if "difference_exact_conversions" in r
+        ]
+        if exact:
+            record["max_abs_difference_exact_conversions"] = max(exact)
         spread = [r["reference_conversions_max"] - r["reference_conversions_min"] for r in rows]
         record["max_reference_spread_conversions"] = round(max(spread), 4)
     print(_table(rows), file=sys.stderr, flush=True)
