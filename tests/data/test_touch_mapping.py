@@ -336,3 +336,28 @@ def test_epoch_times_in_seconds_and_milliseconds(tmp_path: Path) -> None:
             "touchpoints"
         ]
         assert touches["touched_at"].to_list() == [f"{moment:%Y-%m-%d %H:%M:%S}.000000"]
+
+
+def test_the_flag_example_loads_an_event_table(tmp_path: Path, empty_context: AppContext) -> None:
+    folder = tmp_path / "web"
+    folder.mkdir()
+    (folder / "web_events.csv").write_text(
+        "event_id,anonymous_id,account_id,timestamp,event,channel,utm_source,utm_medium,"
+        "utm_campaign,revenue,is_conversion\n"
+        "e1,a1,,2024-05-01T09:30:00.000Z,page_view,,google,cpc,brand,,false\n"
+        "e2,a1,,2024-05-03T12:00:00.250Z,page_view,Partner Webinar,,,,,\n"
+        "e3,a1,,2024-05-03T12:05:00.000Z,order_completed,,,,,480.00,TRUE\n"
+        "e4,a2,,2024-05-04T08:00:00.000Z,page_view,,,,,,0\n"
+    )
+    mapping = REPO / "examples" / "mappings" / "events-flag.toml"
+
+    result = load_mapped(empty_context, folder, mapping, source="test")
+
+    assert result.tables == {"touchpoints": 3, "conversions": 1}
+    touches = empty_context.warehouse.table("touchpoints").order_by("touchpoint_id").to_pyarrow()
+    assert touches["channel"].to_pylist() == ["Paid Search", "Partner Webinar", "Direct"]
+    assert touches["touched_at"].to_pylist()[1] == datetime(2024, 5, 3, 12, 0, 0, 250_000)
+    conversions = empty_context.warehouse.table("conversions").to_pyarrow().to_pylist()
+    assert [(c["conversion_id"], c["conversion_type"], c["value"]) for c in conversions] == [
+        ("e3", "paid", 480.0)
+    ]
