@@ -17,8 +17,9 @@ judged on the model's own time over the journeys built once; ``with_journeys_sec
 build). Every model step also checks that its credit adds up to the journeys' conversions and
 value (``conserves``). A step that raises reports the error and is not met.
 
-Each step prints one JSON line to stderr as it ends (seconds, rows, rows per second, peak RSS,
-target and met); the whole record is one JSON line on stdout, with the process's peak memory.
+Each step prints one JSON line to stderr as it ends (seconds, CPU seconds of every thread of the
+process, rows, rows per second, peak RSS, target and met); the whole record is one JSON line on
+stdout, with the process's peak memory.
 
 The data: journey lengths are 1 plus a multinomial share of the remaining touches (mean 5 at the
 default sizes); a journey ends on a day in two years from 2024-01-01, its last touch on that day
@@ -253,7 +254,7 @@ def run_step(name: str, run: Run) -> dict[str, Any]:
     """Time one step with its peak memory. A step that raises (a model missing on this checkout,
     the journeys not built) reports ``error`` and is not met."""
     figures: dict[str, Any] = {"step": name}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     with PeakRss() as memory:
         try:
             if name != "journeys" and run.journeys is None:
@@ -263,6 +264,7 @@ def run_step(name: str, run: Run) -> dict[str, Any]:
             output = {"error": f"{type(exc).__name__}: {exc}"}
     seconds = time.perf_counter() - started
     figures["seconds"] = round(seconds, 3)
+    figures["cpu_seconds"] = round(_cpu_seconds() - cpu, 3)  # all threads (DuckDB's too)
     rows = output.pop("rows", None)
     if rows is not None:
         figures["rows"] = rows
