@@ -29,6 +29,8 @@ from revintel.data.schema import CONTRACTS, DEAL_STAGES, TableContract
 if TYPE_CHECKING:
     import polars as pl
 
+    from revintel.data.touch_mapping import EventMapping
+
 MAPPING_VERSION = 1
 SOURCE_FORMATS = (".csv", ".parquet")
 ROWS_SHOWN = 5  # problem rows shown per mapping key; the rest are counted
@@ -106,6 +108,7 @@ class Mapping:
     description: str
     files: dict[str, str]  # file name in the mapping -> path relative to the export folder
     tables: dict[str, TableMapping]
+    events: EventMapping | None = None  # an analytics export's events (data/touch_mapping.py)
 
     @property
     def name(self) -> str:
@@ -199,7 +202,7 @@ def read_mapping(path: Path) -> Mapping:
         raise ValidationFailed(
             [Problem(str(path), f"not valid TOML ({exc})", expected="a TOML mapping file")]
         ) from None
-    check.unknown("", raw, ("version", "description", "files", "tables"))
+    check.unknown("", raw, ("version", "description", "files", "tables", "events"))
     version = raw.get("version", MAPPING_VERSION)
     if version != MAPPING_VERSION:
         check.add(
@@ -216,8 +219,20 @@ def read_mapping(path: Path) -> Mapping:
         check.add("files", "missing", expected="a [files] table naming the export's files")
     tables: dict[str, TableMapping] = {}
     raw_tables = check.table("tables", raw.get("tables", {}))
-    if not raw_tables:
-        check.add("tables", "no table is mapped", expected="at least [tables.deals]")
+    if not raw_tables and "events" not in raw:
+        check.add(
+            "tables",
+            "no table is mapped",
+            expected="at least [tables.deals], or [events] for an analytics export",
+        )
+    events = None
+    if "events" in raw:
+        from revintel.data.touch_mapping import read_events
+
+        events = read_events(check, raw["events"], files)
+        for name in ("touchpoints", "conversions"):
+            if name in raw_tables:
+                check.add(f"tables.{name}", "also made by [events]; keep one")
     for name, body in raw_tables.items():
         key = f"tables.{name}"
         if name not in CONTRACTS:
@@ -234,7 +249,7 @@ def read_mapping(path: Path) -> Mapping:
         )
     if check.problems:
         raise ValidationFailed(check.problems)
-    return Mapping(path, description, files, tables)
+    return Mapping(path, description, files, tables, events)
 
 
 def _check_relative(check: _Checker, key: str, rel: str) -> None:
@@ -598,6 +613,10 @@ def apply_mapping(mapping: Mapping, folder: Path) -> list[MappedTable]:
             working[name] = work
             label = f"{reader.label(spec.file)} via {mapping.name} [tables.{name}]"
             out.append(MappedTable(name, frame, label))
+    if mapping.events is not None:
+        from revintel.data.touch_mapping import apply_events
+
+        out.extend(apply_events(mapping.events, reader, problems, mapping.name))
     problems.raise_if_any()
     return out
 

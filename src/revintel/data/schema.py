@@ -712,8 +712,11 @@ TOUCHPOINTS = TableContract(
         ),
     ),
     primary_key=("touchpoint_id",),
-    foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"),),
+    # An analytics export's journeys load without customers; customer ids are checked once
+    # customers are loaded.
+    foreign_keys=(ForeignKey("customer_id", "customers", "customer_id", when_loaded=True),),
     rules=(_journey_known("touchpoint"),),
+    standalone=True,
 )
 
 CONVERSIONS = TableContract(
@@ -759,8 +762,9 @@ CONVERSIONS = TableContract(
         ),
     ),
     primary_key=("conversion_id",),
-    foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"),),
+    foreign_keys=(ForeignKey("customer_id", "customers", "customer_id", when_loaded=True),),
     rules=(_journey_known("conversion"),),
+    standalone=True,
 )
 
 CHANNEL_SPEND = TableContract(
