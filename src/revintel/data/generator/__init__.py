@@ -91,8 +91,10 @@ from revintel.data.generator.deal_signals import (
     contact_pool,
 )
 from revintel.data.generator.marketing import (
+    attribution_truth,
     build_conversions,
     build_touchpoints,
+    channel_spend,
     marketing_spend,
     monthly_costs,
 )
@@ -102,7 +104,9 @@ from revintel.data.generator.simulation import CompanySimulation
 from revintel.data.generator.tables import (
     TableBuilder,
     anomalies_table,
+    attribution_truth_table,
     channel_effects_table,
+    channel_response_table,
     churn_drivers_table,
     deal_win_drivers_table,
 )
@@ -138,7 +142,8 @@ def generate_company(
         raise ConfigError(f"customers must be between 1 and {MAX_CUSTOMERS:,}, got {customers}")
     timeline = Timeline(start, months)
     # Spawned children depend only on their index: adding a stream leaves the others unchanged.
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    # 8: marketing journeys; 9: the Monte-Carlo of the attribution truth.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(10)]
     names = name_pool(seed)
     anomalies = plan_anomalies(streams[0], timeline, customers, acquisition_weights(timeline))
     population = build_population(customers, timeline, anomalies, names, streams[1])
@@ -147,10 +152,13 @@ def generate_company(
     details = build_details(deals, population.plan, timeline, streams[7])
     history = build_changes(deals, stage_entries, details, timeline, streams[7])
     activities = build_activities(deals, details, timeline, streams[7])
-    touchpoints = build_touchpoints(population, timeline, streams[4])
-    conversions = build_conversions(population, sim, streams[4])
+    touchpoints = build_touchpoints(population, timeline, streams[8])
+    conversions = build_conversions(population, sim, touchpoints.customer_journey, streams[4])
     spend = marketing_spend(population, timeline, streams[5])
     costs = monthly_costs(population, sim, spend, streams[5])
+    by_touch_channel = channel_spend(touchpoints, timeline, spend)
+    per_segment = np.bincount(population.segment.astype(np.int64), minlength=3)
+    planted = attribution_truth(per_segment, streams[9])
 
     build = TableBuilder(population, sim, timeline, names, streams[6])
     tables = {
@@ -168,8 +176,8 @@ def generate_company(
         "deal_stage_history": build.deal_stage_history(history, len(deals)),
         "deal_activities": build.deal_activities(activities, len(deals), contact_pool(seed)),
         "touchpoints": build.touchpoints(touchpoints),
-        "conversions": build.conversions(conversions),
-        "channel_spend": build.empty("channel_spend"),
+        "conversions": build.conversions(conversions, touchpoints),
+        "channel_spend": build.channel_spend(by_touch_channel),
         "fx_rates": build.empty("fx_rates"),
         "predictions": build.predictions(),
     }
@@ -181,6 +189,9 @@ def generate_company(
         "channel_effects": channel_effects_table(),
         "deal_win_drivers": deal_win_drivers_table(),
         "deal_signals": build.deal_signals(deals, details),
+        "attribution_truth": attribution_truth_table(planted),
+        "channel_response": channel_response_table(by_touch_channel),
+        "channel_demand": build.channel_demand(by_touch_channel),
     }
     return GeneratedCompany(
         tables=tables,
