@@ -42,6 +42,11 @@ Planted effects (what the truth tables describe)
   brings deeper discounts and, on a lost deal, most often the "Lost to competitor" reason.
 * Revenue anomalies: 2-3 months after the first year with a real event (price increase, mass
   churn, enterprise cohort, billing outage; see ``anomalies``).
+* Marketing journeys: every visitor or lead journey (about four in five never sign up) is a walk
+  of a first-order Markov chain over the touch channels with a planted per-touch sign-up
+  probability per channel (``params.JOURNEY_*``); the converting ones are the customers'. Each
+  month's spend by touch channel follows a power response of the channel's touches
+  (``params.SPEND_RESPONSE_B``). See ``marketing``.
 
 Truth tables (``GeneratedCompany.truth``, written to ``out/truth/``)
 -------------------------------------------------------------------
@@ -66,6 +71,22 @@ Truth tables (``GeneratedCompany.truth``, written to ``out/truth/``)
     segment: the oracle of a close-probability model); ``headed_to_loss``; ``slips``;
     ``amount_cut``; ``late_signals_from`` (first day of the late part); ``activity_rate``
     (activities a day before it) and ``late_activity_factor`` (its multiplier from then on).
+
+``attribution_truth``: one row per touch channel, about the ``signup`` conversion (attribution's
+    default conversion type is ``paid``: pass ``signup`` to measure against this table).
+    ``signup_probability_per_touch`` (the planted q: P(sign-up right after a touch of it));
+    ``start_share`` (share of journeys whose first touch it is); ``removal_effect`` (share of
+    sign-ups lost when a touch of the channel ends the journey without one); ``true_share``
+    (removal effects normalised to 1: the order-1 Markov model's shares in the limit);
+    ``shapley_share`` (the Shapley value of v(S) = P(sign-up touching only channels in S), as a
+    share); ``last_touch_share`` (expected share of sign-ups whose last touch it is); the same
+    three with ``_mc`` from ``mc_journeys`` simulated journeys; ``journey_signup_probability``
+    (P(a journey signs up), the same on every row). Exact values are solved on the absorbing
+    chain (``marketing.attribution_truth``).
+``channel_response``: ``channel``, ``curve`` ("power"), ``a``, ``b``, ``response`` ("touches"):
+    touches of the channel in a month = demand(month) x a x spend^b, spend from ``channel_spend``.
+``channel_demand``: ``month``, ``demand`` (the month's factor in that response; null without
+    spend).
 
 ``predictions`` is an empty table with its contract schema: the churn model fills it later.
 """
