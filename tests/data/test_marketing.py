@@ -171,6 +171,18 @@ def test_exact_truth_is_the_absorbing_chain() -> None:
     assert (removal >= solo / v[full] - 1e-12).all()
 
 
+def test_shapley_values_of_known_games() -> None:
+    masks = np.arange(1 << N_CHANNELS)
+    bits = (masks[:, None] >> np.arange(N_CHANNELS)[None, :]) & 1
+    weight = np.arange(1.0, N_CHANNELS + 1)
+    assert np.allclose(shapley_values(bits @ weight), weight)  # additive: each its own weight
+    # Unanimity of channels 0 and 1: they split the worth, the others get nothing.
+    both = ((masks & 0b11) == 0b11).astype(np.float64)
+    assert np.allclose(shapley_values(both), [0.5, 0.5] + [0.0] * (N_CHANNELS - 2))
+    # Removal effects of the unanimity game: either channel loses everything.
+    assert np.allclose(removal_effects(both)[:3], [1.0, 1.0, 0.0])
+
+
 def test_touches_follow_the_planted_first_order_chain(company) -> None:
     touches = frame(company, "touchpoints").sort("journey_id", "touched_at")
     code = {c: i for i, c in enumerate(P.TOUCH_CHANNELS)}
