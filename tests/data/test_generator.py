@@ -272,8 +272,8 @@ def test_touchpoints_precede_signup_and_conversions_value_first_year(
     journeys = t["touchpoints"].join(t["customers"], on="customer_id")
     assert (journeys["touched_at"].dt.date() <= journeys["signup_date"]).all()
     per_customer = journeys.group_by("customer_id").len()["len"]
-    assert per_customer.min() >= 1 and per_customer.max() <= 8
-    assert t["touchpoints"]["customer_id"].n_unique() == t["customers"].height
+    assert per_customer.min() >= 1 and per_customer.median() <= 3  # type: ignore[operator]
+    assert t["touchpoints"]["customer_id"].drop_nulls().n_unique() == t["customers"].height
     conv = t["conversions"]
     assert conv.filter(pl.col("conversion_type") == "signup").height == t["customers"].height
     paid = conv.filter(pl.col("conversion_type") == "paid")

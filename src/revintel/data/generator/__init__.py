@@ -42,6 +42,11 @@ Planted effects (what the truth tables describe)
   brings deeper discounts and, on a lost deal, most often the "Lost to competitor" reason.
 * Revenue anomalies: 2-3 months after the first year with a real event (price increase, mass
   churn, enterprise cohort, billing outage; see ``anomalies``).
+* Marketing journeys: every visitor or lead journey (about four in five never sign up) is a walk
+  of a first-order Markov chain over the touch channels with a planted per-touch sign-up
+  probability per channel (``params.JOURNEY_*``); the converting ones are the customers'. Each
+  month's spend by touch channel follows a power response of the channel's touches
+  (``params.SPEND_RESPONSE_B``). See ``marketing``.
 
 Truth tables (``GeneratedCompany.truth``, written to ``out/truth/``)
 -------------------------------------------------------------------
@@ -67,6 +72,22 @@ Truth tables (``GeneratedCompany.truth``, written to ``out/truth/``)
     ``amount_cut``; ``late_signals_from`` (first day of the late part); ``activity_rate``
     (activities a day before it) and ``late_activity_factor`` (its multiplier from then on).
 
+``attribution_truth``: one row per touch channel, about the ``signup`` conversion (attribution's
+    default conversion type is ``paid``: pass ``signup`` to measure against this table).
+    ``signup_probability_per_touch`` (the planted q: P(sign-up right after a touch of it));
+    ``start_share`` (share of journeys whose first touch it is); ``removal_effect`` (share of
+    sign-ups lost when a touch of the channel ends the journey without one); ``true_share``
+    (removal effects normalised to 1: the order-1 Markov model's shares in the limit);
+    ``shapley_share`` (the Shapley value of v(S) = P(sign-up touching only channels in S), as a
+    share); ``last_touch_share`` (expected share of sign-ups whose last touch it is); the same
+    three with ``_mc`` from ``mc_journeys`` simulated journeys; ``journey_signup_probability``
+    (P(a journey signs up), the same on every row). Exact values are solved on the absorbing
+    chain (``marketing.attribution_truth``).
+``channel_response``: ``channel``, ``curve`` ("power"), ``a``, ``b``, ``response`` ("touches"):
+    touches of the channel in a month = demand(month) x a x spend^b, spend from ``channel_spend``.
+``channel_demand``: ``month``, ``demand`` (the month's factor in that response; null without
+    spend).
+
 ``predictions`` is an empty table with its contract schema: the churn model fills it later.
 """
 
@@ -91,8 +112,10 @@ from revintel.data.generator.deal_signals import (
     contact_pool,
 )
 from revintel.data.generator.marketing import (
+    attribution_truth,
     build_conversions,
     build_touchpoints,
+    channel_spend,
     marketing_spend,
     monthly_costs,
 )
@@ -102,7 +125,9 @@ from revintel.data.generator.simulation import CompanySimulation
 from revintel.data.generator.tables import (
     TableBuilder,
     anomalies_table,
+    attribution_truth_table,
     channel_effects_table,
+    channel_response_table,
     churn_drivers_table,
     deal_win_drivers_table,
 )
@@ -138,7 +163,8 @@ def generate_company(
         raise ConfigError(f"customers must be between 1 and {MAX_CUSTOMERS:,}, got {customers}")
     timeline = Timeline(start, months)
     # Spawned children depend only on their index: adding a stream leaves the others unchanged.
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    # 8: marketing journeys; 9: the Monte-Carlo of the attribution truth.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(10)]
     names = name_pool(seed)
     anomalies = plan_anomalies(streams[0], timeline, customers, acquisition_weights(timeline))
     population = build_population(customers, timeline, anomalies, names, streams[1])
@@ -147,10 +173,13 @@ def generate_company(
     details = build_details(deals, population.plan, timeline, streams[7])
     history = build_changes(deals, stage_entries, details, timeline, streams[7])
     activities = build_activities(deals, details, timeline, streams[7])
-    touchpoints = build_touchpoints(population, timeline, streams[4])
-    conversions = build_conversions(population, sim, streams[4])
+    touchpoints = build_touchpoints(population, timeline, streams[8])
+    conversions = build_conversions(population, sim, touchpoints.customer_journey, streams[4])
     spend = marketing_spend(population, timeline, streams[5])
     costs = monthly_costs(population, sim, spend, streams[5])
+    by_touch_channel = channel_spend(touchpoints, timeline, spend)
+    per_segment = np.bincount(population.segment.astype(np.int64), minlength=3)
+    planted = attribution_truth(per_segment, streams[9])
 
     build = TableBuilder(population, sim, timeline, names, streams[6])
     tables = {
@@ -168,8 +197,8 @@ def generate_company(
         "deal_stage_history": build.deal_stage_history(history, len(deals)),
         "deal_activities": build.deal_activities(activities, len(deals), contact_pool(seed)),
         "touchpoints": build.touchpoints(touchpoints),
-        "conversions": build.conversions(conversions),
-        "channel_spend": build.empty("channel_spend"),
+        "conversions": build.conversions(conversions, touchpoints),
+        "channel_spend": build.channel_spend(by_touch_channel),
         "fx_rates": build.empty("fx_rates"),
         "predictions": build.predictions(),
     }
@@ -181,6 +210,9 @@ def generate_company(
         "channel_effects": channel_effects_table(),
         "deal_win_drivers": deal_win_drivers_table(),
         "deal_signals": build.deal_signals(deals, details),
+        "attribution_truth": attribution_truth_table(planted),
+        "channel_response": channel_response_table(by_touch_channel),
+        "channel_demand": build.channel_demand(by_touch_channel),
     }
     return GeneratedCompany(
         tables=tables,

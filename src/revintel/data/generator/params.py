@@ -292,16 +292,51 @@ TOUCH_CHANNELS: tuple[str, ...] = (
     "Paid Search", "Paid Social", "Organic Search", "Email", "Referral", "Partner", "Direct",
     "Events", "Content",
 )  # fmt: skip
-# Touch channel mix by acquisition channel (rows) over TOUCH_CHANNELS.
-TOUCH_MIX = np.array(
+# Visitor and lead journeys: a first-order Markov chain over TOUCH_CHANNELS (see ``marketing``).
+# A journey starts at a channel drawn from JOURNEY_START_MIX[segment]; after each touch of channel
+# c it signs up with probability JOURNEY_CONVERT[c] (the planted per-touch effect), else it goes on
+# with probability JOURNEY_CONTINUE to a next channel (the same one with probability
+# JOURNEY_REPEAT, else one drawn from JOURNEY_NEXT_MIX[c]), else it ends without signing up. Only
+# the start mix depends on the segment, so the pooled chain is exactly first order.
+JOURNEY_START_MIX = np.array(  # by segment over TOUCH_CHANNELS
     [
-        [0.35, 0.25, 0.10, 0.10, 0.02, 0.02, 0.08, 0.03, 0.05],
-        [0.05, 0.05, 0.10, 0.10, 0.40, 0.03, 0.15, 0.04, 0.08],
-        [0.05, 0.05, 0.35, 0.12, 0.03, 0.02, 0.20, 0.03, 0.15],
-        [0.04, 0.04, 0.08, 0.12, 0.05, 0.40, 0.10, 0.12, 0.05],
+        [0.25, 0.32, 0.16, 0.02, 0.03, 0.02, 0.05, 0.02, 0.13],
+        [0.21, 0.24, 0.14, 0.03, 0.05, 0.04, 0.05, 0.08, 0.16],
+        [0.12, 0.14, 0.08, 0.04, 0.12, 0.14, 0.06, 0.16, 0.14],
     ]
 )
-LAST_TOUCH_IS_CHANNEL = 0.6  # the journey's last touch is the acquisition channel's own
+# Awareness channels (Paid Social, Content, Events) rarely lead straight to a sign-up; closers
+# (Referral, Partner, Direct) often do: last touch over-credits the closers.
+JOURNEY_CONVERT = np.array([0.10, 0.015, 0.06, 0.04, 0.26, 0.20, 0.14, 0.04, 0.02])
+JOURNEY_CONTINUE = 0.62
+JOURNEY_REPEAT = 0.2
+JOURNEY_NEXT_MIX = np.array(  # from channel (rows) to the next, other channel (columns)
+    [
+        [0.00, 0.06, 0.16, 0.14, 0.08, 0.06, 0.28, 0.06, 0.16],
+        [0.27, 0.00, 0.15, 0.08, 0.06, 0.04, 0.14, 0.06, 0.20],
+        [0.17, 0.05, 0.00, 0.14, 0.06, 0.05, 0.28, 0.05, 0.20],
+        [0.17, 0.05, 0.15, 0.00, 0.07, 0.06, 0.33, 0.06, 0.11],
+        [0.15, 0.05, 0.19, 0.10, 0.00, 0.05, 0.32, 0.05, 0.09],
+        [0.11, 0.03, 0.11, 0.12, 0.06, 0.00, 0.28, 0.20, 0.09],
+        [0.28, 0.05, 0.19, 0.14, 0.06, 0.05, 0.00, 0.07, 0.16],
+        [0.11, 0.05, 0.13, 0.20, 0.06, 0.14, 0.26, 0.00, 0.05],
+        [0.23, 0.08, 0.23, 0.12, 0.07, 0.06, 0.12, 0.09, 0.00],
+    ]
+)
+# The acquisition channel a touch channel stands for (CHANNEL_LABELS index): a sign-up journey is
+# given to a customer whose acquisition channel matches its last touch where the counts allow.
+TOUCH_ACQUISITION = np.array([PAID_ADS, PAID_ADS, ORGANIC, ORGANIC, REFERRAL, PARTNER, ORGANIC,
+                              PARTNER, ORGANIC])  # fmt: skip
+TOUCH_TYPES: tuple[str, ...] = (
+    "ad_click", "ad_click", "organic_visit", "email_click", "referral_visit", "partner_referral",
+    "direct_visit", "event_attendance", "content_download",
+)  # fmt: skip
+# Spend by touch channel (channel_spend): the month's marketing spend is split so that each
+# channel's touches that month are CHANNEL_DEMAND(month) x a[c] x spend^SPEND_RESPONSE_B[c]
+# (``marketing.channel_spend``); SPEND_SHARE is the average split that fixes a[c]. Direct has no
+# spend.
+SPEND_SHARE = np.array([0.30, 0.22, 0.06, 0.05, 0.05, 0.10, 0.00, 0.12, 0.10])
+SPEND_RESPONSE_B = np.array([0.75, 0.65, 0.50, 0.55, 0.60, 0.70, 0.0, 0.80, 0.45])
 TOUCH_SOURCES: tuple[tuple[str, ...], ...] = (
     ("google", "bing"),
     ("linkedin", "facebook", "twitter"),

@@ -10,6 +10,8 @@ from revintel.data.generator import params as P
 from revintel.data.generator.anomalies import AnomalyRecord
 from revintel.data.generator.deal_signals import Activities, DealChanges, DealDetails
 from revintel.data.generator.marketing import (
+    AttributionTruth,
+    ChannelSpend,
     Conversions,
     Touchpoints,
     campaign_names,
@@ -339,6 +341,9 @@ class TableBuilder:
             }
         )
 
+    def journey_id(self, t: Touchpoints, journey: np.ndarray) -> pa.Array:
+        return C.string_ids("VIS-", journey, C.id_width(t.journeys))
+
     def touchpoints(self, t: Touchpoints) -> pa.Table:
         n = len(t.cust)
         sources, _ = source_names()
@@ -349,8 +354,8 @@ class TableBuilder:
             "touchpoints",
             {
                 "touchpoint_id": C.string_ids("TCH-", np.arange(1, n + 1), C.id_width(n)),
-                "journey_id": pa.nulls(n, pa.string()),
-                "customer_id": self.customer_id(t.cust),
+                "journey_id": self.journey_id(t, t.journey),
+                "customer_id": self.customer_id(np.maximum(t.cust, 0), mask=t.cust < 0),
                 "touched_at": C.timestamps(t.second),
                 "channel": C.labels(P.TOUCH_CHANNELS, t.channel),
                 "source": C.labels(sources, t.source),
@@ -360,17 +365,17 @@ class TableBuilder:
                     np.maximum(t.campaign, 0),
                     mask=no_campaign,
                 ),
-                "touchpoint_type": pa.nulls(n, pa.string()),
+                "touchpoint_type": C.labels(P.TOUCH_TYPES, t.channel),
             },
         )
 
-    def conversions(self, c: Conversions) -> pa.Table:
+    def conversions(self, c: Conversions, t: Touchpoints) -> pa.Table:
         n = len(c.cust)
         return C.contract_table(
             "conversions",
             {
                 "conversion_id": C.string_ids("CNV-", np.arange(1, n + 1), C.id_width(n)),
-                "journey_id": pa.nulls(n, pa.string()),
+                "journey_id": self.journey_id(t, c.journey),
                 "customer_id": self.customer_id(c.cust),
                 "converted_at": C.timestamps(c.second),
                 "conversion_type": C.labels(CONVERSION_TYPES, c.kind),
@@ -378,6 +383,28 @@ class TableBuilder:
                 "currency": pa.nulls(n, pa.string()),
                 "original_value": pa.nulls(n, pa.float64()),
             },
+        )
+
+    def channel_spend(self, cs: ChannelSpend) -> pa.Table:
+        months = cs.spend.shape[0]
+        paid = np.flatnonzero(P.SPEND_SHARE > 0)
+        return C.contract_table(
+            "channel_spend",
+            {
+                "month": self.months(np.repeat(np.arange(months), len(paid))),
+                "channel": C.labels(P.TOUCH_CHANNELS, np.tile(paid, months)),
+                "spend": C.floats(cs.spend[:, paid].reshape(-1), 2),
+            },
+        )
+
+    def channel_demand(self, cs: ChannelSpend) -> pa.Table:
+        """Truth: each month's market demand in the spend response (null: no spend)."""
+        months = len(cs.demand)
+        return pa.table(
+            {
+                "month": self.months(np.arange(months)),
+                "demand": C.floats(cs.demand, mask=~np.isfinite(cs.demand)),
+            }
         )
 
     @staticmethod
@@ -452,6 +479,44 @@ def channel_effects_table() -> pa.Table:
             "true_conversion_probability": pa.array(rows["true_conversion_probability"]),
             "lift_vs_organic": pa.array(rows["lift_vs_organic"]),
             "log_odds_effect": pa.array(rows["log_odds_effect"]),
+        }
+    )
+
+
+def attribution_truth_table(truth: AttributionTruth) -> pa.Table:
+    """Per touch channel: the planted per-touch sign-up probability and the true removal effect,
+    share and Shapley share of the sign-up journeys, exactly and by Monte-Carlo."""
+    re, re_mc = truth.removal_effect, truth.removal_effect_mc
+    return pa.table(
+        {
+            "channel": pa.array(P.TOUCH_CHANNELS, type=pa.string()),
+            "signup_probability_per_touch": C.floats(P.JOURNEY_CONVERT, 6),
+            "start_share": C.floats(truth.start, 6),
+            "removal_effect": C.floats(re, 6),
+            "true_share": C.floats(re / re.sum(), 6),
+            "shapley_share": C.floats(truth.shapley / truth.shapley.sum(), 6),
+            "last_touch_share": C.floats(truth.last_touch, 6),
+            "removal_effect_mc": C.floats(re_mc, 6),
+            "true_share_mc": C.floats(re_mc / re_mc.sum(), 6),
+            "shapley_share_mc": C.floats(truth.shapley_mc / truth.shapley_mc.sum(), 6),
+            "journey_signup_probability": C.floats(
+                np.full(len(P.TOUCH_CHANNELS), truth.signup_probability), 6
+            ),
+            "mc_journeys": C.ints(np.full(len(P.TOUCH_CHANNELS), truth.mc_journeys)),
+        }
+    )
+
+
+def channel_response_table(cs: ChannelSpend) -> pa.Table:
+    """Truth: each spend channel's response curve, touches = demand[month] x a x spend^b."""
+    paid = np.flatnonzero(P.SPEND_SHARE > 0)
+    return pa.table(
+        {
+            "channel": C.labels(P.TOUCH_CHANNELS, paid),
+            "curve": pa.array(["power"] * len(paid), type=pa.string()),
+            "a": C.floats(cs.a[paid]),
+            "b": C.floats(cs.b[paid]),
+            "response": pa.array(["touches"] * len(paid), type=pa.string()),
         }
     )
 
