@@ -75,5 +75,5 @@ def test_every_heuristic_conserves_and_credits_nothing_to_an_absent_channel(
 @given(journeys_and_settings())
 def test_shapley_conserves_exact_sampled_and_ordered(case: tuple[Journeys, ModelSettings]) -> None:
     j, _ = case
-    for options in ({}, {"exact_max": 2}, {"ordered": True}):
+    for options in ({}, {"game": "rate"}, {"game": "rate", "exact_max": 2}, {"ordered": True}):
         assert_conserves(shapley_credit(j, **options), j)  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from revintel.attribution.shapley import ordered_shapley, shapley_credit
 
 
 def by_channel(journeys: Journeys, **options: object) -> dict[str, float]:
-    c = shapley_credit(journeys, **options)  # type: ignore[arg-type]
+    c = shapley_credit(journeys, **{"game": "rate", **options})  # type: ignore[arg-type]
     return {name: float(x) for name, x in zip(c.channels, c.conversions, strict=True)}
 
 
@@ -24,7 +24,7 @@ def test_two_channels_by_hand() -> None:
     # v(A) = 10*0.2 + 0 + 10*0.2 = 4, v(B) = 0 + 1 + 1 = 2, v(AB) = 2 + 1 + 6 = 9.
     # phi_A = (4 + (9 - 2)) / 2 = 5.5, phi_B = (2 + (9 - 4)) / 2 = 3.5.
     j = from_paths([["A"], ["B"], ["A", "B"]], [2, 1, 6], [20.0, 10.0, 60.0], [8, 9, 4])
-    c = shapley_credit(j)
+    c = shapley_credit(j, game="rate")
     assert dict(zip(c.channels, c.conversions.tolist(), strict=True)) == pytest.approx(
         {"A": 5.5, "B": 3.5}
     )
@@ -77,9 +77,9 @@ def test_the_exact_value_matches_the_definition_on_a_random_example() -> None:
     paths = [list(rng.choice(list("ABCD"), size=rng.integers(1, 4))) for _ in range(14)]
     conv = rng.integers(0, 5, size=14).tolist()
     j = from_paths(paths, conv, nulls=rng.integers(0, 9, size=14).tolist())
-    assert shapley_credit(j).conversions == pytest.approx(brute_force(j))
+    assert shapley_credit(j, game="rate").conversions == pytest.approx(brute_force(j))
     # Above the exact limit every channel set's own game is solved: still exact here.
-    c = shapley_credit(j, exact_max=3)
+    c = shapley_credit(j, exact_max=3, game="rate")
     assert c.conversions == pytest.approx(brute_force(j))
     assert c.note is not None and "exact" in c.note
 
@@ -89,7 +89,7 @@ def test_above_the_limit_sampling_is_stated_within_its_bound_and_conserves() -> 
     paths = [list(rng.choice(list("ABCDE"), size=rng.integers(1, 6))) for _ in range(30)]
     conv = rng.integers(0, 5, size=30)
     j = from_paths(paths, conv.tolist(), (conv * 10.0).tolist(), rng.integers(1, 9, 30).tolist())
-    c = shapley_credit(j, exact_max=2)
+    c = shapley_credit(j, exact_max=2, game="rate")
     assert c.note is not None and c.note.startswith("approximate")
     bound = float(c.note.split("and within ")[1].split(" ")[0])
     assert np.abs(c.conversions - brute_force(j)).max() <= bound
@@ -99,7 +99,7 @@ def test_above_the_limit_sampling_is_stated_within_its_bound_and_conserves() -> 
 
 def test_without_non_converting_journeys_the_count_game_shares_each_path_equally() -> None:
     j = from_paths([["A"], ["A", "B", "A"]], [3, 4], [3.0, 8.0])
-    c = shapley_credit(j)
+    c = shapley_credit(j, game="rate")
     assert c.conversions.tolist() == pytest.approx([5.0, 2.0])
     assert c.value.tolist() == pytest.approx([7.0, 4.0])
     assert c.note is not None and "count game" in c.note
@@ -130,8 +130,46 @@ def test_more_channels_than_a_bit_mask_holds_gives_the_same_values() -> None:
     # The same journeys, among 70 channels of which 67 were never touched.
     names = ("A", "B", "C", *(f"Unused{i:02d}" for i in range(67)))
     many = replace(few, channels=names)
-    c = shapley_credit(many)
+    c = shapley_credit(many, game="rate")
     assert c.channels == names
     assert c.conversions[:3] == pytest.approx([65 / 12, 44 / 12, 23 / 12])
     assert (c.conversions[3:] == 0).all()
     assert c.note is not None and "one channel set at a time, exact" in c.note
+
+
+def brute_force_removal(journeys: Journeys) -> np.ndarray:
+    """The removal game's Shapley value by its definition: v(S) = the conversions of the journeys
+    whose channels all lie in S, averaged over every channel order."""
+    sets = [frozenset(p) for p in journeys.paths()]
+
+    def worth(s: frozenset[int]) -> float:
+        return sum(c for t, c in zip(sets, journeys.conversions, strict=True) if t <= s)
+
+    k = len(journeys.channels)
+    phi = np.zeros(k)
+    for order in itertools.permutations(range(k)):
+        before: frozenset[int] = frozenset()
+        for c in order:
+            phi[c] += worth(before | {c}) - worth(before)
+            before = before | {c}
+    return phi / math.factorial(k)
+
+
+def test_the_removal_game_by_hand_and_by_its_definition() -> None:
+    # 2 conversions on A alone, 1 on B alone, 6 on A and B: v(A) = 2, v(B) = 1, v(AB) = 9,
+    # phi_A = (2 + (9 - 1)) / 2 = 5, phi_B = (1 + (9 - 2)) / 2 = 4. Non-conversions count nowhere.
+    j = from_paths([["A"], ["B"], ["A", "B"]], [2, 1, 6], [20.0, 10.0, 60.0], [8, 9, 4])
+    c = shapley_credit(j)
+    assert c.conversions.tolist() == pytest.approx([5.0, 4.0])
+    assert c.value.tolist() == pytest.approx([50.0, 40.0])
+    assert c.note is not None and c.note.startswith("removal game")
+    rng = np.random.default_rng(11)
+    paths = [list(rng.choice(list("ABCD"), size=rng.integers(1, 5))) for _ in range(16)]
+    k = from_paths(paths, rng.integers(0, 5, size=16).tolist(), nulls=[1] * 16)
+    assert shapley_credit(k).conversions == pytest.approx(brute_force_removal(k))
+
+
+def test_an_unknown_game_is_refused() -> None:
+    j = from_paths([["A"]], [1])
+    with pytest.raises(ValueError, match="game: expected one of removal, rate"):
+        shapley_credit(j, game="banzhaf")

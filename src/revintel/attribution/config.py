@@ -10,7 +10,7 @@ and what was expected.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -53,6 +53,11 @@ class ModelSettings(BaseModel):
     markov_order: int = Field(default=1, ge=1, le=4, description="Markov chain order, 1-4.")
     shapley_exact_max_channels: int = Field(
         default=15, ge=1, le=20, description="Shapley is exact up to this many channels."
+    )
+    shapley_game: Literal["removal", "rate"] = Field(
+        default="removal",
+        description="Shapley coalition game: removal (conversions of the journeys confined to "
+        "the coalition) or rate (conversion rates per channel set).",
     )
 
     @model_validator(mode="after")

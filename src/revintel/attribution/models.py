@@ -31,6 +31,9 @@ def model_credit(
         return markov_credit(journeys, order or settings.markov_order)
     if model == "shapley":
         return shapley_credit(
-            journeys, ordered=ordered_shapley, exact_max=settings.shapley_exact_max_channels
+            journeys,
+            ordered=ordered_shapley,
+            exact_max=settings.shapley_exact_max_channels,
+            game=settings.shapley_game,
         )
     raise UnknownModel(f"model: unknown model {model!r}; expected one of {', '.join(MODELS)}")
