@@ -111,8 +111,8 @@ def allocate(
     upper: np.ndarray,
 ) -> np.ndarray:
     """The spend per channel maximising ``Σ weights × spend^exponents`` with ``Σ spend = total``
-    and ``lower ≤ spend ≤ upper`` (bounds to the cent), rounded to cents that add up to ``total`` (in cents) exactly;
-    :class:`InfeasibleBudget` when the bounds cannot reach the total."""
+    and ``lower ≤ spend ≤ upper`` (bounds to the cent), in whole cents that add up to ``total``
+    exactly; :class:`InfeasibleBudget` when the bounds cannot reach the total."""
     from scipy.optimize import minimize
 
     w = np.asarray(weights, dtype=np.float64)
