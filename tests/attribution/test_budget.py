@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import revintel.app  # noqa: F401  (wires the ports)
+from revintel.app.context import AppContext
 from revintel.attribution.budget import (
     InfeasibleBudget,
     allocate,
@@ -18,6 +21,9 @@ from revintel.attribution.budget import (
     fit_curve,
     fit_power,
 )
+from revintel.attribution.service.roi import BudgetRequest, InvalidBudgetRequest, budget_suggestion
+from revintel.core.config import Settings
+from tests.attribution.roi_data import CURVES, MONTHS, current_spend, load_company, spend_table
 
 
 def _kkt(w: np.ndarray, e: np.ndarray, total: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -81,9 +87,7 @@ def expected_revenue_of(w: np.ndarray, e: np.ndarray, s: np.ndarray) -> float:
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(
-        st.tuples(
-            st.floats(1.0, 100.0), st.floats(0.1, 0.9), st.floats(100.0, 10_000.0)
-        ),
+        st.tuples(st.floats(1.0, 100.0), st.floats(0.1, 0.9), st.floats(100.0, 10_000.0)),
         min_size=2,
         max_size=6,
     ),
@@ -136,3 +140,65 @@ def test_bootstrap_gains_center_on_the_planted_gain() -> None:
         for (a, b), s_new, s_old in zip(((2.0, 0.5), (0.5, 0.8)), new, current, strict=True)
     )
     assert lo_g - 0.2 * abs(true_gain) < true_gain < hi_g + 0.2 * abs(true_gain)
+
+
+# -- the service on a loaded company whose curves are planted --------------------------------------
+@pytest.fixture(scope="module")
+def budget_ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
+    home = load_company(tmp_path_factory.mktemp("budget"))
+    ctx = AppContext(Settings(home=home, warehouse_url=None, database_url=None))
+    yield ctx
+    ctx.close()
+
+
+def test_suggestion_recovers_the_planted_curves_and_the_analytic_allocation(
+    budget_ctx: AppContext,
+) -> None:
+    spend = spend_table()
+    current = current_spend(spend)
+    total = round(sum(current.values()) * 1.1, 2)
+    got = budget_suggestion(budget_ctx, BudgetRequest(total=total, model="markov", bound=0.3))
+    assert got.label == "Model-based suggestion" and "markov" in got.rests_on
+    channels = {c.channel: c for c in got.channels}
+    assert set(channels) == set(CURVES)  # Direct has no spend: not allocated
+    names = sorted(CURVES)
+    for c in names:
+        a, b, value, _ = CURVES[c]
+        fit = channels[c]
+        assert fit.fitted and fit.months == MONTHS
+        assert fit.b == pytest.approx(b, abs=0.03) and fit.r_squared is not None
+        assert fit.r_squared > 0.95
+        assert fit.value_per_conversion == pytest.approx(value)
+        assert fit.current == pytest.approx(current[c])
+    assert round(sum(c.suggested for c in got.channels) * 100) == round(total * 100)
+    cur = np.array([current[c] for c in names])
+    lo, hi = bounds(cur, 0.3)
+    w = np.array([CURVES[c][2] * CURVES[c][0] for c in names])
+    e = np.array([CURVES[c][1] for c in names])
+    want = _kkt(w, e, total, lo, hi)
+    suggested = np.array([channels[c].suggested for c in names])
+    assert np.allclose(suggested, want, rtol=0.03)
+    assert np.all(suggested >= lo - 0.01) and np.all(suggested <= hi + 0.01)
+    assert got.gain > 0 and got.gain_low <= got.gain <= got.gain_high
+    assert got.expected_revenue_suggested == pytest.approx(got.expected_revenue_baseline + got.gain)
+
+
+def test_suggestion_refuses_what_the_bounds_cannot_reach(budget_ctx: AppContext) -> None:
+    current = sum(current_spend(spend_table()).values())
+    with pytest.raises(InfeasibleBudget, match=r"±10%.*expected between"):
+        budget_suggestion(budget_ctx, BudgetRequest(total=current * 2, bound=0.1))
+    with pytest.raises(InvalidBudgetRequest, match="total"):
+        budget_suggestion(budget_ctx, BudgetRequest(total=-5))
+    with pytest.raises(InvalidBudgetRequest, match="bound"):
+        budget_suggestion(budget_ctx, BudgetRequest(bound=1.5))
+
+
+def test_a_channel_with_too_few_months_keeps_its_spend(budget_ctx: AppContext) -> None:
+    from datetime import date
+
+    got = budget_suggestion(
+        budget_ctx, BudgetRequest(start=date(2024, 10, 1), end=date(2024, 12, 31))
+    )
+    assert all(not c.fitted and c.suggested == round(c.current, 2) for c in got.channels)
+    assert all("a curve needs 4" in (c.reason or "") for c in got.channels)
+    assert got.gain == 0.0
