@@ -113,7 +113,7 @@ def test_allocation_respects_bounds_and_the_total(channels, bound, where) -> Non
 
 def test_a_total_outside_the_bounds_is_refused_with_the_range() -> None:
     lo, hi = bounds(np.array([100.0, 100.0]), 0.3)
-    with pytest.raises(InfeasibleBudget, match="between 140.00 and 260.00"):
+    with pytest.raises(InfeasibleBudget, match=r"between 140\.00 and 260\.00"):
         allocate(np.ones(2), np.full(2, 0.5), 300.0, lo, hi)
 
 
@@ -163,7 +163,7 @@ def test_suggestion_recovers_the_planted_curves_and_the_analytic_allocation(
     assert set(channels) == set(CURVES)  # Direct has no spend: not allocated
     names = sorted(CURVES)
     for c in names:
-        a, b, value, _ = CURVES[c]
+        _, b, value, _ = CURVES[c]
         fit = channels[c]
         assert fit.fitted and fit.months == MONTHS
         assert fit.b == pytest.approx(b, abs=0.03) and fit.r_squared is not None
