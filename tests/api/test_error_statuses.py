@@ -58,6 +58,11 @@ EXPECTED: dict[str, int] = {
     "InvalidAttributionConfig": 422,
     "MissingJourneyData": 409,
     "UnknownModel": 422,
+    # attribution: spend, ROI and budget
+    "MissingSpendData": 409,
+    "MissingJourneyMonths": 409,
+    "InvalidBudgetRequest": 422,
+    "InfeasibleBudget": 422,
     "InvalidPipelineOption": 422,
     "InvalidScenario": 422,
     "InvalidExpansionOption": 422,
