@@ -39,7 +39,7 @@ def test_roi_json_has_every_figure_per_model(home: str) -> None:
     cost = sum(spend[(m, "Search")] for m in MONTHS)
     assert search[0]["cac"] == pytest.approx(cost / n)
     assert search[0]["roi"] == pytest.approx((n * 100.0 * 0.75 - cost) / cost)
-    direct = [r for r in out["rows"] if r["channel"] == "Direct"][0]
+    direct = next(r for r in out["rows"] if r["channel"] == "Direct")
     assert direct["roi"] is None and direct["cac"] is None
 
 

@@ -164,7 +164,7 @@ def render_roi(report: ChannelRoiReport) -> None:
                 "last_touch_conversions",
                 "difference_from_last_touch",
             ]
-        ],  # fmt: skip
+        ],
         "channel_vs_last_touch",
         caption="Each channel's attributed conversions under the model minus under last touch.",
     )
@@ -322,7 +322,7 @@ def render_allocation(got: BudgetSuggestion) -> None:
                 "value_per_conversion",
                 "expected_revenue_current",
                 "expected_revenue_suggested",
-            )  # fmt: skip
+            )
         }
         | {"r_squared": st.column_config.NumberColumn("R² (log)", format="%.2f")},
     )
