@@ -216,12 +216,16 @@ def _attribution_gross_margin(
         for r in rows
         if (lo is None or str(r["month"]) >= lo) and (hi is None or str(r["month"]) <= hi)
     ]
-    revenue = sum(float(r["revenue"] or 0.0) for r in rows)
-    profit = sum(float(r["gross_profit"] or 0.0) for r in rows)
+    revenue = sum(_number(r["revenue"]) for r in rows)
+    profit = sum(_number(r["gross_profit"]) for r in rows)
     if not rows or revenue <= 0:
         return GrossMargin(None, reason="no revenue in the months asked for")
     period = f"{rows[0]['month']} to {rows[-1]['month']}"
     return GrossMargin(profit / revenue, period=period)
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
 
 
 def _attribution_customer_values(runtime: Runtime) -> CustomerLifetimeValues:

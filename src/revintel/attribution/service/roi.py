@@ -242,7 +242,7 @@ def _spend(wh: Warehouse, start: date | None, end: date | None) -> dict[tuple[st
         t = t.filter(t.month >= start.strftime("%Y-%m"))
     if end is not None:
         t = t.filter(t.month <= end.strftime("%Y-%m"))
-    rows = wh.to_arrow(t).to_pylist()  # type: ignore[union-attr]
+    rows = wh.to_arrow(t).to_pylist()
     out = {(str(r["month"]), str(r["channel"])): float(r["spend"] or 0.0) for r in rows}
     if not out:
         raise MissingSpendData(f"{SPEND}: no spend in the months asked for")

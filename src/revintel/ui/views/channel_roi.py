@@ -118,7 +118,11 @@ def render_roi(report: ChannelRoiReport) -> None:
     frame = _rows(report)
     measure = (
         st.segmented_control(
-            "Bars show", list(MEASURES), format_func=MEASURES.get, default="roi", key="roi_measure"
+            "Bars show",
+            list(MEASURES),
+            format_func=lambda m: MEASURES[m],
+            default="roi",
+            key="roi_measure",
         )
         or "roi"
     )
