@@ -202,3 +202,13 @@ def test_a_channel_with_too_few_months_keeps_its_spend(budget_ctx: AppContext) -
     assert all(not c.fitted and c.suggested == round(c.current, 2) for c in got.channels)
     assert all("a curve needs 4" in (c.reason or "") for c in got.channels)
     assert got.gain == 0.0
+
+
+def test_budget_settings_are_validated() -> None:
+    from revintel.attribution.config import InvalidAttributionConfig, validate_config
+
+    with pytest.raises(InvalidAttributionConfig, match=r"budget.*model: expected one of"):
+        validate_config({"budget": {"model": "magic"}})
+    with pytest.raises(InvalidAttributionConfig, match=r"budget\.gross_margin"):
+        validate_config({"budget": {"gross_margin": 1.2}})
+    assert validate_config({"budget": {"bound": 0.5}}).budget.bound == 0.5
