@@ -149,3 +149,10 @@ def test_unknown_model_and_missing_spend_are_named(ctx: AppContext, tmp_path: Pa
     with pytest.raises(MissingSpendData, match="channel_spend"):
         channel_roi(empty, RoiRequest())
     empty.close()
+
+
+def test_difference_from_last_touch_ignores_rounding_noise() -> None:
+    credit = _credit("markov", [2.0 + 1e-13, 3.0 - 1e-13, 5.0], [1.0, 1.0, 1.0])
+    last = _credit("last_touch", [2.0, 3.0, 4.0], [1.0, 1.0, 1.0])
+    rows = roi_rows(credit, {}, 0.5, last_touch=last)
+    assert [r.difference_from_last_touch for r in rows] == [0.0, 0.0, 1.0]

@@ -57,6 +57,10 @@ def test_channel_roi_page(tmp_path: Path) -> None:
                 before, timeout=60_000
             )
             assert page.locator('[data-testid="stException"]').count() == 0
+            # CLV on: this company has no subscriptions, so the page says why there is no CLV.
+            page.get_by_text("Value at CLV").click()
+            expect(page.get_by_text("CLV columns: no CLV")).to_be_visible(timeout=60_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
             with page.expect_download() as download:
                 page.get_by_role("button", name="CSV", exact=True).nth(2).click()
             assert download.value.suggested_filename == "budget_allocation.csv"

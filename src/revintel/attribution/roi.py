@@ -97,10 +97,16 @@ def channel_roi(
                 roi=roi(revenue, cost, gross_margin),
                 clv_roi=None if lifetime is None else roi(lifetime, cost, gross_margin),
                 last_touch_conversions=lt,
-                difference_from_last_touch=None if lt is None else n - lt,
+                difference_from_last_touch=None if lt is None else _difference(n, lt),
             )
         )
     return rows
+
+
+def _difference(credit: float, last_touch: float) -> float:
+    """``credit − last_touch``; 0 when they differ only by floating-point rounding (1e-9)."""
+    d = credit - last_touch
+    return 0.0 if abs(d) <= 1e-9 * max(1.0, abs(last_touch)) else d
 
 
 def _by_channel(channels: Sequence[str], values: np.ndarray) -> dict[str, float]:

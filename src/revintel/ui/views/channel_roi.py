@@ -47,8 +47,8 @@ ROI_COLUMNS = (
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _roi(version: str, models: tuple[str, ...], _ctx: AppContext) -> ChannelRoiReport:
-    return channel_roi(_ctx, RoiRequest(models=models))
+def _roi(version: str, models: tuple[str, ...], clv: bool, _ctx: AppContext) -> ChannelRoiReport:
+    return channel_roi(_ctx, RoiRequest(models=models, include_clv=clv))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -74,12 +74,19 @@ def render(ctx: AppContext) -> None:
         if missing_table_notice(ctx, table, "channel ROI"):
             return
     version = data_version(ctx)
-    models = st.multiselect(
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    models = left.multiselect(
         "Models", list(MODELS), default=list(DEFAULT_MODELS), key="roi_models"
     ) or list(DEFAULT_MODELS)
+    clv = right.toggle(
+        "Value at CLV",
+        value=False,
+        key="roi_clv",
+        help="Also credit each customer's lifetime value (the CLV model; takes longer).",
+    )
     try:
         with st.spinner("Attributing conversions…"):
-            report = _roi(version, tuple(models), ctx)
+            report = _roi(version, tuple(models), clv, ctx)
     except RevintelError as exc:
         st.warning(str(exc), icon=":material/info:")
         return
