@@ -156,3 +156,27 @@ def test_difference_from_last_touch_ignores_rounding_noise() -> None:
     last = _credit("last_touch", [2.0, 3.0, 4.0], [1.0, 1.0, 1.0])
     rows = roi_rows(credit, {}, 0.5, last_touch=last)
     assert [r.difference_from_last_touch for r in rows] == [0.0, 0.0, 1.0]
+
+
+def test_the_wired_ports_give_the_metrics_margin_and_clv_values(tmp_path: Path) -> None:
+    from revintel.attribution import ports
+    from revintel.metrics import service as metrics
+    from tests.conftest import generated_company
+
+    plugged = ports.providers()
+    assert plugged is not None  # revintel.app wires them on import
+    with generated_company(tmp_path, customers=150, months=12, seed=3) as company:
+        rows = metrics.financials(company)
+        months = [str(r["month"]) for r in rows]
+        some = [r for r in rows if months[2] <= str(r["month"]) <= months[5]]
+        want = sum(r["gross_profit"] for r in some) / sum(r["revenue"] for r in some)
+        start = date.fromisoformat(f"{months[2]}-01")
+        end = date.fromisoformat(f"{months[5]}-28")
+        margin = plugged.gross_margin(company, start=start, end=end)
+        assert margin.value == pytest.approx(want)
+        assert margin.period == f"{months[2]} to {months[5]}"
+        values = plugged.customer_values(company)
+        assert values.values and all(v >= 0 for v in values.values.values())
+        assert set(values.values) <= set(
+            company.warehouse.to_arrow(company.warehouse.table("customers").customer_id).to_pylist()  # type: ignore[union-attr]
+        )
