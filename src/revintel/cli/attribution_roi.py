@@ -58,8 +58,7 @@ def roi_command(
     home: HomeOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Spend, CAC, ROAS and ROI per channel and model, and each channel's difference from last
-    touch."""
+    """Spend, CAC, ROAS and ROI per channel and model, and the difference from last touch."""
     from revintel.attribution.credit import MODELS
     from revintel.attribution.service.roi import RoiRequest, channel_roi
 
@@ -136,8 +135,11 @@ def budget_command(
     home: HomeOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """A model-based suggestion: each paid channel's response curve and the monthly total
-    allocated to maximise expected attributed revenue within the bounds."""
+    """A model-based budget suggestion from each paid channel's response curve.
+
+    The monthly total is allocated to maximise expected attributed revenue, every channel within
+    the bounds.
+    """
     from revintel.attribution.service.roi import BudgetRequest, budget_suggestion
 
     got = budget_suggestion(
