@@ -60,6 +60,11 @@ EXPECTED: dict[str, int] = {
     "UnknownModel": 422,
     "TouchTimesNeeded": 422,
     "InvalidPathFile": 422,
+    # attribution: spend, ROI and budget
+    "MissingSpendData": 409,
+    "MissingJourneyMonths": 409,
+    "InvalidBudgetRequest": 422,
+    "InfeasibleBudget": 422,
     "InvalidPipelineOption": 422,
     "InvalidScenario": 422,
     "InvalidExpansionOption": 422,

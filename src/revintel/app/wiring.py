@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import ibis
     import polars as pl
 
+    from revintel.attribution.ports import CustomerLifetimeValues, GrossMargin
     from revintel.churn.ports import BaseLifetime
     from revintel.clv.ports import LtvBasis, LtvFigures, ReportMonth
     from revintel.core.runtime import Runtime
@@ -26,6 +27,7 @@ def wire() -> None:
     _wire_clv()
     _wire_churn()
     _wire_pipeline_expansion()
+    _wire_attribution()
 
 
 # -- health ---------------------------------------------------------------------------------------
@@ -183,3 +185,63 @@ def _expansion_health_months(runtime: Runtime) -> tuple[int, int]:
 
     cov = coverage(runtime)
     return cov.first_month, cov.last_month
+
+
+# -- attribution: gross margin (metrics) and customer lifetime value (clv) for channel ROI ---------
+def _wire_attribution() -> None:
+    from revintel.attribution import ports
+
+    ports.plug(
+        ports.Providers(
+            gross_margin=_attribution_gross_margin,
+            customer_values=_attribution_customer_values,
+        )
+    )
+
+
+def _attribution_gross_margin(
+    runtime: Runtime, *, start: date | None, end: date | None
+) -> GrossMargin:
+    """Σ gross profit ÷ Σ revenue over the months of ``start``..``end`` (metrics financials)."""
+    from revintel.attribution.ports import GrossMargin
+    from revintel.metrics import service as metrics
+
+    if not runtime.warehouse.has_table("costs"):
+        return GrossMargin(None, reason="no costs table loaded")
+    rows = metrics.financials(runtime)
+    lo = start.strftime("%Y-%m") if start else None
+    hi = end.strftime("%Y-%m") if end else None
+    rows = [
+        r
+        for r in rows
+        if (lo is None or str(r["month"]) >= lo) and (hi is None or str(r["month"]) <= hi)
+    ]
+    revenue = sum(_number(r["revenue"]) for r in rows)
+    profit = sum(_number(r["gross_profit"]) for r in rows)
+    if not rows or revenue <= 0:
+        return GrossMargin(None, reason="no revenue in the months asked for")
+    period = f"{rows[0]['month']} to {rows[-1]['month']}"
+    return GrossMargin(profit / revenue, period=period)
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _attribution_customer_values(runtime: Runtime) -> CustomerLifetimeValues:
+    """Each paying customer's CLV (``docs/clv.md``, per customer)."""
+    from revintel.attribution.ports import CustomerLifetimeValues
+    from revintel.clv.service import customer_values
+
+    frame = customer_values(runtime).drop_nulls("clv")
+    values = dict(
+        zip(
+            frame.get_column("customer_id").to_list(),
+            frame.get_column("clv").to_list(),
+            strict=True,
+        )
+    )
+    return CustomerLifetimeValues(
+        values={str(k): float(v) for k, v in values.items()},
+        definition="remaining CLV at the data's last month (docs/clv.md, per customer)",
+    )

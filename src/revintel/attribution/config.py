@@ -79,6 +79,32 @@ class BudgetSettings(BaseModel):
     bound: float = Field(
         default=0.3, ge=0, le=1, description="Each channel may move this share of its spend."
     )
+    gross_margin: float = Field(
+        default=0.75,
+        ge=0,
+        le=1,
+        description="Gross margin used for ROI when the metrics have none (no costs loaded).",
+    )
+    model: str = Field(
+        default="markov", description="Model whose credit the response curves are fitted on."
+    )
+    current_months: int = Field(
+        default=3, ge=1, le=24, description="Current spend: mean of the last this many months."
+    )
+    min_months: int = Field(
+        default=4, ge=2, le=120, description="A response curve needs at least this many months."
+    )
+    bootstrap: int = Field(
+        default=200, ge=10, le=5000, description="Bootstrap resamples for the gain's interval."
+    )
+
+    @model_validator(mode="after")
+    def _known_model(self) -> BudgetSettings:
+        from revintel.attribution.credit import MODELS
+
+        if self.model not in MODELS:
+            raise ValueError(f"model: expected one of {', '.join(MODELS)}")
+        return self
 
 
 # -- end roi and budget --------------------------------------------------------------------------
