@@ -101,7 +101,9 @@ def test_channels_lists_every_channel_under_every_model(client: TestClient) -> N
         ({"start_date": "yesterday"}, "start_date"),
     ],
 )
-def test_bad_requests_name_the_field(client: TestClient, body: dict[str, object], field: str) -> None:
+def test_bad_requests_name_the_field(
+    client: TestClient, body: dict[str, object], field: str
+) -> None:
     r = client.post(f"{BASE}/report", json=body)
     assert r.status_code == 422, r.text
     assert field in r.text

@@ -32,7 +32,13 @@ K2,V2,,2024-01-04 10:00:00,paid,50
 K3,,C2,2024-02-10 08:00:00,paid,200
 K4,V1,C1,2024-01-02 09:00:00,signup,0
 """
-PATHS = [["Email", "Paid Search"], ["Paid Search"], ["Direct", "Email"], ["Email"], ["Email", "Direct"]]
+PATHS = [
+    ["Email", "Paid Search"],
+    ["Paid Search"],
+    ["Direct", "Email"],
+    ["Email"],
+    ["Email", "Direct"],
+]
 CONVERTED = [1, 1, 1, 0, 0]
 VALUES = [100.0, 50.0, 200.0, 0.0, 0.0]
 

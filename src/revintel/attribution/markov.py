@@ -11,11 +11,12 @@ transition is a transition), as ChannelAttribution does.
 
 P(conversion) is the probability of absorption into conversion from start, solved from
 ``(I − Q) p = R`` over the transient states: a sparse LU up to 500 states, BiCGSTAB to a
-relative residual of 1e-12 above (an order-4 chain's LU fills in). Removing channel ``x`` sends every state
-that contains ``x`` to null: the same system restricted to the states without ``x``, which stays
-non-singular (each kept state still reaches an absorbing state, and a state with no outgoing count
-goes to null). The removal effect is ``1 − P(conversion | x removed) / P(conversion)``; conversions
-are shared in proportion to the removal effects.
+relative residual of 1e-12 above (an order-4 chain's LU fills in). Removing channel ``x``
+sends every state that contains ``x`` to null: the same system restricted to the states without
+``x``, which stays non-singular (each kept state still reaches an absorbing state, and a state
+with no outgoing count goes to null). The removal effect is
+``1 − P(conversion | x removed) / P(conversion)``; conversions are shared in proportion to the
+removal effects.
 
 Value: as ChannelAttribution does with ``var_value``, value has its own removal effects. Reaching
 conversion from a state earns the mean value of the conversions that ended there; the expected
@@ -150,9 +151,7 @@ def fit_chain(journeys: Journeys, order: int = 1) -> MarkovChain:
     out = np.asarray(q.sum(axis=1)).ravel() + to_conversion + to_null
     scale = np.divide(1.0, out, out=np.zeros_like(out), where=out > 0)
     q = sparse.diags(scale) @ q
-    return MarkovChain(
-        codes, q.tocsr(), to_conversion * scale, to_value * scale, base, order
-    )
+    return MarkovChain(codes, q.tocsr(), to_conversion * scale, to_value * scale, base, order)
 
 
 def _dense(code: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:

@@ -174,7 +174,9 @@ def resolve(request: ReportRequest, settings: ModelSettings) -> ReportRequest:
         raise InvalidOption(f"markov_order: expected a whole number from 1 to 4, got {order!r}")
     window = settings.window_days if request.window_days is None else request.window_days
     if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-        raise InvalidOption(f"window_days: expected a whole number of days, 1 or more, got {window!r}")
+        raise InvalidOption(
+            f"window_days: expected a whole number of days, 1 or more, got {window!r}"
+        )
     kind = request.conversion_type or settings.conversion_type
     if kind not in CONVERSION_TYPES:
         raise InvalidOption(
@@ -339,7 +341,9 @@ def _journey_page(
                 }
         out.append(
             JourneyCredit(
-                journey_id=str(journeys.journey_ids[j]) if journeys.journey_ids is not None else str(j),
+                journey_id=str(journeys.journey_ids[j])
+                if journeys.journey_ids is not None
+                else str(j),
                 customer_id=(
                     None
                     if journeys.customer_ids is None or journeys.customer_ids[j] is None
