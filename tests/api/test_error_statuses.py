@@ -58,6 +58,8 @@ EXPECTED: dict[str, int] = {
     "InvalidAttributionConfig": 422,
     "MissingJourneyData": 409,
     "UnknownModel": 422,
+    "TouchTimesNeeded": 422,
+    "InvalidPathFile": 422,
     "InvalidPipelineOption": 422,
     "InvalidScenario": 422,
     "InvalidExpansionOption": 422,

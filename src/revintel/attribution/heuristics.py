@@ -7,7 +7,7 @@ weight × its value). So credit conserves: it adds up to the conversions and val
 
 Everything is vectorised over the CSR arrays of :class:`~revintel.attribution.journeys.Journeys`
 (no Python loop over journeys). On 10M touches over 2M journeys all six models together take
-about 2.5 s on this machine (docs/attribution.md, Heuristic models, has the measured figures).
+1.9-2.6 s on this machine (docs/attribution.md, Heuristic models, has the measured figures).
 """
 
 from __future__ import annotations
