@@ -60,6 +60,7 @@ EXPECTED: dict[str, int] = {
     "UnknownModel": 422,
     "TouchTimesNeeded": 422,
     "InvalidPathFile": 422,
+    "InvalidMarkovOrder": 422,
     "InvalidPipelineOption": 422,
     "InvalidScenario": 422,
     "InvalidExpansionOption": 422,
