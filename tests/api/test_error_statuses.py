@@ -65,6 +65,7 @@ EXPECTED: dict[str, int] = {
     "MissingJourneyMonths": 409,
     "InvalidBudgetRequest": 422,
     "InfeasibleBudget": 422,
+    "InvalidMarkovOrder": 422,
     "InvalidPipelineOption": 422,
     "InvalidScenario": 422,
     "InvalidExpansionOption": 422,

@@ -10,12 +10,13 @@ over its state's outgoing counts. Repeated channels and loops are kept as they a
 transition is a transition), as ChannelAttribution does.
 
 P(conversion) is the probability of absorption into conversion from start, solved from
-``(I − Q) p = R`` over the transient states: a sparse LU up to 3,000 states, BiCGSTAB to a
-relative residual of 1e-12 above (an order-4 chain's LU fills in). Removing channel ``x`` sends every state
-that contains ``x`` to null: the same system restricted to the states without ``x``, which stays
-non-singular (each kept state still reaches an absorbing state, and a state with no outgoing count
-goes to null). The removal effect is ``1 − P(conversion | x removed) / P(conversion)``; conversions
-are shared in proportion to the removal effects.
+``(I − Q) p = R`` over the transient states: a sparse LU up to 500 states, BiCGSTAB to a
+relative residual of 1e-12 above (an order-4 chain's LU fills in). Removing channel ``x``
+sends every state that contains ``x`` to null: the same system restricted to the states without
+``x``, which stays non-singular (each kept state still reaches an absorbing state, and a state
+with no outgoing count goes to null). The removal effect is
+``1 − P(conversion | x removed) / P(conversion)``; conversions are shared in proportion to the
+removal effects.
 
 Value: as ChannelAttribution does with ``var_value``, value has its own removal effects. Reaching
 conversion from a state earns the mean value of the conversions that ended there; the expected
@@ -35,10 +36,9 @@ from revintel.attribution.journeys import Journeys
 from revintel.core.errors import InvalidOption
 
 MAX_ORDER = 4
-DIRECT_MAX_STATES = 3_000
+DIRECT_MAX_STATES = 500
+DENSE_MAX = 20_000_000  # counted with a dense array up to this many codes or pairs
 SOLVE_RTOL = 1e-12
-_CONVERSION = -1
-_NULL = -2
 
 
 class InvalidMarkovOrder(InvalidOption):
@@ -106,7 +106,13 @@ def _solve(q: sparse.csr_matrix, r: np.ndarray) -> np.ndarray:
 
 
 def fit_chain(journeys: Journeys, order: int = 1) -> MarkovChain:
-    """The absorbing chain of ``order`` fitted to ``journeys`` (weighted transition counts)."""
+    """The absorbing chain of ``order`` fitted to ``journeys`` (weighted transition counts).
+
+    Vectorised over the touches: each touch's state code (its last ``order`` channels in base
+    ``channels + 1``), made dense, then the (previous state, state) pairs counted with a
+    ``bincount`` (a polars group-by when the pairs are too many to count densely), and each
+    journey's end state counted towards conversion, value and null.
+    """
     _check_order(order)
     n_channels = len(journeys.channels)
     base = n_channels + 1
@@ -116,58 +122,69 @@ def fit_chain(journeys: Journeys, order: int = 1) -> MarkovChain:
         )
     lengths = journeys.lengths()
     weight = journeys.conversions + journeys.nulls
-    touch_weight = np.repeat(weight, lengths)
     ch = journeys.channel.astype(np.int64) + 1
     n = len(ch)
-    position = np.arange(n, dtype=np.int64) - np.repeat(journeys.starts[:-1], lengths)
-    code = np.zeros(n, dtype=np.int64)
-    for m in range(order):
+    first = np.zeros(n, dtype=bool)
+    first[journeys.starts[:-1][lengths > 0]] = True
+    code = ch.copy()
+    for m in range(1, order):
         back = np.zeros(n, dtype=np.int64)
-        back[m:] = ch[: n - m] if m else ch
-        code += np.where(position >= m, back, 0) * base**m
-    previous = np.zeros(n, dtype=np.int64)
-    previous[1:] = code[:-1]
-    previous[position == 0] = 0  # each path leaves start
-    last = journeys.starts[1:] - 1
-    ends = np.where(lengths > 0, code[np.maximum(last, 0)] if n else 0, 0)
-    frame = pl.DataFrame(
-        {
-            "source": np.concatenate([previous, ends, ends]),
-            "target": np.concatenate(
-                [
-                    code,
-                    np.full(len(ends), _CONVERSION, dtype=np.int64),
-                    np.full(len(ends), _NULL, dtype=np.int64),
-                ]
-            ),
-            "weight": np.concatenate([touch_weight, journeys.conversions, journeys.nulls]),
-            "value": np.concatenate([np.zeros(n), journeys.value, np.zeros(len(ends))]),
-        }
-    )
-    edges = (
-        frame.filter(pl.col("weight") > 0)
-        .group_by(["source", "target"])
-        .agg(pl.col("weight").sum(), pl.col("value").sum())
-    )
-    source = edges.get_column("source").to_numpy()
-    target = edges.get_column("target").to_numpy()
-    w = edges.get_column("weight").to_numpy().astype(np.float64)
-    value = edges.get_column("value").to_numpy().astype(np.float64)
-    codes = np.unique(np.concatenate([[0], source, target[target >= 0]]))  # start (0) first
+        back[m:] = ch[: n - m]
+        # A touch less than m steps into its journey has start padding (0) m steps back.
+        inside = np.ones(n, dtype=bool)
+        for step in range(m):
+            inside[step:] &= ~first[: n - step] if step else ~first
+        code += np.where(inside, back, 0) * base**m
+    codes, dense = _dense(code, base**order)
     size = len(codes)
-    s = np.searchsorted(codes, source)
-    out = np.bincount(s, weights=w, minlength=size)
-    probability = np.divide(w, out[s], out=np.zeros_like(w), where=out[s] > 0)
-    moving = target >= 0
-    q = sparse.csr_matrix(
-        (probability[moving], (s[moving], np.searchsorted(codes, target[moving]))),
-        shape=(size, size),
-    )
-    converting = target == _CONVERSION
-    to_conversion = np.bincount(s[converting], weights=probability[converting], minlength=size)
-    per_path = np.divide(value, out[s], out=np.zeros_like(value), where=out[s] > 0)
-    to_value = np.bincount(s[converting], weights=per_path[converting], minlength=size)
-    return MarkovChain(codes, q, to_conversion, to_value, base, order)
+    previous = np.zeros(n, dtype=np.int64)  # dense index 0 is start (code 0)
+    previous[1:] = dense[:-1]
+    previous[first] = 0
+    touch_weight = np.repeat(weight, lengths)
+    q = _transitions(previous, dense, touch_weight, size)
+    ends = np.zeros(len(lengths), dtype=np.int64)
+    has_touches = lengths > 0
+    ends[has_touches] = dense[journeys.starts[1:][has_touches] - 1]
+    to_conversion = np.bincount(ends, weights=journeys.conversions, minlength=size)
+    to_value = np.bincount(ends, weights=journeys.value, minlength=size)
+    to_null = np.bincount(ends, weights=journeys.nulls, minlength=size)
+    out = np.asarray(q.sum(axis=1)).ravel() + to_conversion + to_null
+    scale = np.divide(1.0, out, out=np.zeros_like(out), where=out > 0)
+    q = sparse.diags(scale) @ q
+    return MarkovChain(codes, q.tocsr(), to_conversion * scale, to_value * scale, base, order)
+
+
+def _dense(code: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct codes (start, 0, always first) and each touch's index among them."""
+    if space <= DENSE_MAX:
+        seen = np.zeros(space, dtype=bool)
+        seen[0] = True
+        seen[code] = True
+        codes = np.flatnonzero(seen)
+        lookup = np.cumsum(seen) - 1
+        return codes, lookup[code]
+    codes, inverse = np.unique(np.concatenate([[0], code]), return_inverse=True)
+    return codes, inverse[1:].astype(np.int64)
+
+
+def _transitions(
+    source: np.ndarray, target: np.ndarray, weight: np.ndarray, size: int
+) -> sparse.csr_matrix:
+    """Weighted counts of the (source, target) state pairs, as a sparse matrix."""
+    keep = weight > 0
+    if not keep.all():
+        source, target, weight = source[keep], target[keep], weight[keep]
+    key = source * size + target
+    if size * size <= DENSE_MAX:
+        counts = np.bincount(key, weights=weight, minlength=size * size)
+        pairs = np.flatnonzero(counts)
+        summed = counts[pairs]
+    else:
+        frame = pl.DataFrame({"key": key, "weight": weight})
+        grouped = frame.group_by("key").agg(pl.col("weight").sum())
+        pairs = grouped.get_column("key").to_numpy()
+        summed = grouped.get_column("weight").to_numpy().astype(np.float64)
+    return sparse.csr_matrix((summed, (pairs // size, pairs % size)), shape=(size, size))
 
 
 def removal_effects(chain: MarkovChain, n_channels: int) -> tuple[np.ndarray, np.ndarray, float]:
