@@ -227,7 +227,7 @@ def test_the_flusher_appends_within_its_interval_without_being_asked(
     assert time.monotonic() - sent < 5
 
 
-# -- a real server killed with SIGKILL --------------------------------------------------------------
+# -- a real server killed with SIGKILL ----------------------------------------------------------
 
 
 def _post(url: str, events: list[dict[str, Any]], key: str) -> dict[str, Any]:
