@@ -58,6 +58,9 @@ EXPECTED: dict[str, int] = {
     "InvalidAttributionConfig": 422,
     "MissingJourneyData": 409,
     "UnknownModel": 422,
+    # attribution ingestion (tracking API)
+    "InvalidEvents": 422,
+    "IdempotencyKeyReused": 409,
     "InvalidPipelineOption": 422,
     "InvalidScenario": 422,
     "InvalidExpansionOption": 422,
