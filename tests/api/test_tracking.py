@@ -305,3 +305,14 @@ def test_kill_9_after_the_acknowledgements_loses_no_acknowledged_event(
     print(f"acknowledged {len(acked)}, journalled {pending}, in the warehouse {len(ids)}")
     assert len(ids) == len(set(ids))  # nothing twice
     assert set(acked) <= set(ids)  # every acknowledged event is there
+
+
+def test_a_batch_of_10000_events_fits_the_body_limit(tracked: TestClient) -> None:
+    batch = [
+        {**_no_customer(TOUCH), "visitor_id": f"visitor-{i:06d}", "source": "newsletter"}
+        for i in range(10_000)
+    ]
+    answer = tracked.post("/api/v1/touchpoints", json=batch)
+
+    assert answer.status_code == 202, answer.text[:300]
+    assert answer.json()["stored"] == 10_000
