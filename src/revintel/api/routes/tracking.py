@@ -53,7 +53,7 @@ IdempotencyKey = Annotated[
     ),
 ]
 
-ACCEPTED = {
+ACCEPTED: dict[int | str, dict[str, Any]] = {
     202: {
         "description": "Stored durably (journalled and fsync'd); in the warehouse within about "
         "ingestion.flush_seconds. `Idempotent-Replayed: true` when the answer repeats an "
