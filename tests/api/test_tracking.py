@@ -316,3 +316,10 @@ def test_a_batch_of_10000_events_fits_the_body_limit(tracked: TestClient) -> Non
 
     assert answer.status_code == 202, answer.text[:300]
     assert answer.json()["stored"] == 10_000
+
+
+def test_a_server_that_takes_no_event_leaves_no_journal(loaded_context: AppContext) -> None:
+    with TestClient(create_app(loaded_context)) as client:
+        assert client.get("/api/v1/tables").status_code == 200
+        client.app.state.journal_flusher.flush_now()  # type: ignore[attr-defined]
+    assert not (loaded_context.settings.home / "ingestion").exists()

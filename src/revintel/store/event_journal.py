@@ -82,6 +82,11 @@ ReceiptBuilder = Callable[[int, Sequence[str]], dict[str, Any]]
 """Makes a request's receipt from the events stored and the ids already in the journal."""
 
 
+def journal_exists(home: Path) -> bool:
+    """Whether ``home`` has a journal (one is made by the first event stored)."""
+    return (Path(home) / JOURNAL_FOLDER / JOURNAL_FILE).exists()
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 

@@ -9,6 +9,7 @@ earlier process journalled but did not append, then every ``ingestion.flush_seco
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
 from typing import Annotated, Any
@@ -19,19 +20,25 @@ from starlette.concurrency import run_in_threadpool
 
 from revintel.api.deps import ContextDep
 from revintel.app.context import AppContext
-from revintel.attribution.config import load_config
+from revintel.attribution.config import InvalidAttributionConfig, load_config
 from revintel.attribution.ingestion import EventKind, InvalidEvents
 from revintel.attribution.service import ingestion
 from revintel.core.errors import Problem
+
+log = logging.getLogger("revintel.api")
 
 
 @asynccontextmanager
 async def _flusher(app: FastAPI) -> AsyncIterator[None]:
     context: AppContext = app.state.context
+    try:
+        settings = load_config(context.settings).ingestion
+    except InvalidAttributionConfig:  # the server starts; each tracking request says why not
+        log.warning("no journal flusher: the attribution settings are invalid", exc_info=True)
+        yield
+        return
     flusher = ingestion.JournalFlusher(
-        lambda: closing(context.fork()),
-        context.settings.home,
-        load_config(context.settings).ingestion,
+        lambda: closing(context.fork()), context.settings.home, settings
     )
     app.state.journal_flusher = flusher
     flusher.start()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import shutil
 import threading
@@ -42,7 +43,7 @@ from revintel.attribution.ingestion import (
 )
 from revintel.core.runtime import Runtime
 from revintel.data.schema import CONTRACTS
-from revintel.store.event_journal import EventJournal, JournalEvent
+from revintel.store.event_journal import EventJournal, JournalEvent, journal_exists
 from revintel.warehouse import StagedTable
 from revintel.warehouse.cache import SnapshotCache
 
@@ -297,13 +298,15 @@ class JournalFlusher:
     ) -> None:
         self.runtime = runtime
         self.settings = settings
-        self.journal = EventJournal(home)
+        self.home = home
+        self._journal: EventJournal | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._waiting = 0
         self._count_lock = threading.Lock()
+        self._flush_lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._pruned = 0.0
+        self._pruned = -math.inf
         self.flushes: list[Flushed] = []  # the last few, newest last
         self.last_error: str | None = None
 
@@ -324,13 +327,32 @@ class JournalFlusher:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        self.journal.close()
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+    def _opened(self) -> EventJournal | None:
+        """The journal, once a request has created it: a server that never takes an event
+        leaves no journal file in its home (which may be read-only)."""
+        if self._journal is None and journal_exists(self.home):
+            self._journal = EventJournal(self.home)
+        return self._journal
 
     def flush_now(self) -> list[Flushed]:
+        """Append every journalled event now (one flush at a time in this process)."""
+        with self._flush_lock:
+            return self._flush()
+
+    def _flush(self) -> list[Flushed]:
         with self._count_lock:
             self._waiting = 0
-        with self.runtime() as rt:
-            done = flush_all(rt, self.journal, limit=self.settings.flush_events)
+        journal = self._opened()
+        if journal is None:
+            return []
+        done: list[Flushed] = []
+        if journal.pending_count():
+            with self.runtime() as rt:
+                done = flush_all(rt, journal, limit=self.settings.flush_events)
         self.flushes = (self.flushes + done)[-20:]
         for step in done:
             log.info(
@@ -341,7 +363,7 @@ class JournalFlusher:
             )
         now = time.monotonic()
         if now - self._pruned > self.PRUNE_EVERY_SECONDS:
-            self.journal.prune(self.settings.keep_days)
+            journal.prune(self.settings.keep_days)
             self._pruned = now
         return done
 
