@@ -19,6 +19,7 @@ The journal stores rows as JSON text; what a row holds is the caller's business.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -82,6 +83,14 @@ ReceiptBuilder = Callable[[int, Sequence[str]], dict[str, Any]]
 """Makes a request's receipt from the events stored and the ids already in the journal."""
 
 
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def journal_exists(home: Path) -> bool:
     """Whether ``home`` has a journal (one is made by the first event stored)."""
     return (Path(home) / JOURNAL_FOLDER / JOURNAL_FILE).exists()
@@ -107,6 +116,7 @@ class EventJournal:
         self._con.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         with self._lock:
             self._con.executescript(_SCHEMA)
+        _fsync_dir(self.path.parent)  # the journal's and its log's names survive a crash too
 
     def close(self) -> None:
         with self._lock:

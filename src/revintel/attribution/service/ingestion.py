@@ -183,18 +183,22 @@ def ingest(
         if idempotency_key is not None:
             seen = journal.seen_request(idempotency_key)
             if seen is not None:
-                return _replay(seen, fingerprint, idempotency_key)
+                if seen[0] != fingerprint:
+                    raise _reused(idempotency_key)
+                ids = _ids_of(events, _id_maker(kind, idempotency_key))
+                return Ingested({**seen[1], "ids": ids}, True, 0)
         checked = check_events(rt, kind, events, settings=settings, idempotency_key=idempotency_key)
         ids = checked.ids
 
         def receipt(stored: int, duplicates: Any) -> dict[str, Any]:
+            # Kept with the idempotency key without the ids (10,000 of them in a full batch):
+            # a replay has the same body, so its ids are made again from it (_ids_of).
             return {
                 "kind": kind,
                 "table": checked.table,
                 "received": len(ids),
                 "stored": stored,
                 "duplicates": list(duplicates),
-                "ids": ids,
                 "durable": True,
                 "visible_within_seconds": settings.flush_seconds,
             }
@@ -211,11 +215,11 @@ def ingest(
             journal.close()
     if done.conflict:
         raise _reused(idempotency_key)
-    if done.replayed:
-        return Ingested(done.receipt, True, 0)
+    if done.replayed:  # the same request, journalled since the check above
+        return Ingested({**done.receipt, "ids": ids}, True, 0)
     if on_stored is not None and done.stored:
         on_stored(done.stored)
-    return Ingested(done.receipt, False, done.stored)
+    return Ingested({**done.receipt, "ids": ids}, False, done.stored)
 
 
 def _reused(key: str | None) -> IdempotencyKeyReused:
@@ -225,10 +229,13 @@ def _reused(key: str | None) -> IdempotencyKeyReused:
     )
 
 
-def _replay(seen: tuple[str, dict[str, Any]], fingerprint: str, key: str) -> Ingested:
-    if seen[0] != fingerprint:
-        raise _reused(key)
-    return Ingested(seen[1], True, 0)
+def _ids_of(events: list[dict[str, Any]], make_id: Callable[[int], str]) -> list[str]:
+    """The ids a valid batch's events were stored under: their ``event_id`` or a made one."""
+    ids = []
+    for i, event in enumerate(events):
+        given = event.get("event_id")
+        ids.append(given.strip() if isinstance(given, str) else make_id(i))
+    return ids
 
 
 # -- appending journalled events to the warehouse ------------------------------------------
