@@ -66,6 +66,9 @@ EXPECTED: dict[str, int] = {
     "InvalidBudgetRequest": 422,
     "InfeasibleBudget": 422,
     "InvalidMarkovOrder": 422,
+    # attribution ingestion (tracking API)
+    "InvalidEvents": 422,
+    "IdempotencyKeyReused": 409,
     "InvalidPipelineOption": 422,
     "InvalidScenario": 422,
     "InvalidExpansionOption": 422,

@@ -44,6 +44,10 @@ ACCESS_LOG = logging.getLogger("revintel.access")
 WILDCARD_BINDS = ("", "0.0.0.0", "::", "[::]")
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REDACTED = "…"
+# The tracking API takes batches of up to 10,000 events (ingestion.max_batch) of a few hundred
+# bytes each (benchmarks/ingestion.py's are about 230): bodies over the general JSON limit.
+TRACKING_PATHS = frozenset({"/api/v1/touchpoints", "/api/v1/revenue-events"})
+TRACKING_BODY_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -226,6 +230,12 @@ class BodyLimits:
                 self.policy.max_upload_body_bytes,
                 "REVINTEL_MAX_UPLOAD_BODY_BYTES",
                 "an upload (multipart/form-data)",
+            )
+        elif scope.get("path", "") in TRACKING_PATHS:
+            limit, setting, kind = (
+                max(self.policy.max_json_body_bytes, TRACKING_BODY_BYTES),
+                "REVINTEL_MAX_JSON_BODY_BYTES, at least 16 MiB here",
+                "a batch of tracking events",
             )
         else:
             limit, setting, kind = (

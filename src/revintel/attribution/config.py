@@ -120,6 +120,22 @@ class IngestionSettings(BaseModel):
     max_batch: int = Field(
         default=10_000, ge=1, le=100_000, description="Most events in one request."
     )
+    flush_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=3600,
+        description="The API appends acknowledged events to the warehouse this often.",
+    )
+    flush_events: int = Field(
+        default=50_000,
+        ge=1,
+        description="...or as soon as this many are waiting (and at most this many per append).",
+    )
+    keep_days: float = Field(
+        default=7.0,
+        gt=0,
+        description="Idempotency keys and the ids of flushed events are remembered this long.",
+    )
 
 
 # -- end ingestion -------------------------------------------------------------------------------
