@@ -7,6 +7,7 @@ from datetime import date
 import polars as pl
 
 from revintel.attribution.journeys import HASH_SEED, JourneyOptions, Journeys, load_journeys
+from revintel.attribution.service.journeys import customer_journey, path_report
 
 from .conftest import ATTRIBUTION_PAID_JOURNEYS, Backend
 
@@ -56,3 +57,20 @@ def test_window_range_and_type_on_every_backend(attribution_backend: Backend) ->
     assert ("V2", "C1", ("Email", "Direct"), 1, 49.0) in short
     signup = _described(load_journeys(wh, JourneyOptions(conversion_type="signup")))
     assert {r[0] for r in signup if r[3] == 1} == {"V1", "V6"}
+
+
+def test_journey_analytics_and_a_customers_journey_on_every_backend(
+    attribution_backend: Backend,
+) -> None:
+    ctx = attribution_backend.ctx
+    report = path_report(ctx, collapse_repeats=True)
+    assert (report.journeys, report.conversions, report.value) == (8.0, 4.0, 597.0)
+    assert [(b.touches, b.converting, b.non_converting) for b in report.path_lengths] == [
+        (1, 1.0, 3.0),
+        (2, 1.0, 1.0),
+        (3, 2.0, 0.0),
+    ]
+    assert report.time_to_convert.median_days is not None
+    c2 = customer_journey(ctx, "C2")
+    assert [e.touchpoint_id or e.conversion_id for e in c2.events] == ["T10", "T11", "V5"]
+    assert c2.events[0].source == "google" and c2.events[0].days_since_previous is None

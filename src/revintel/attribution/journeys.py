@@ -111,7 +111,7 @@ def from_paths(
     )
 
 
-def _journey_key(table: ibis.Table) -> ibis.Value:
+def journey_key(table: ibis.Table) -> ibis.Value:
     """The journey a row belongs to: its journey_id, else its customer's own journey (tables
     loaded before journey_id existed have no such column: every journey is a customer's)."""
     if "journey_id" in table.columns:
@@ -136,7 +136,7 @@ def journey_touches(
     """
     window = ibis.interval(days=options.window_days)
     conv = conversions.filter(conversions.conversion_type == options.conversion_type)
-    conv = conv.mutate(_key=_journey_key(conv))
+    conv = conv.mutate(_key=journey_key(conv))
     conv = conv.filter(conv._key.notnull())
     all_keys = conv.select(_key=conv._key).distinct()
     previous = ibis.window(group_by=conv._key, order_by=[conv.converted_at, conv.conversion_id])
@@ -145,7 +145,7 @@ def journey_touches(
         conv = conv.filter(conv.converted_at >= _at(options.start))
     if options.end is not None:
         conv = conv.filter(conv.converted_at < _at(options.end + timedelta(days=1)))
-    touches = touchpoints.mutate(_key=_journey_key(touchpoints))
+    touches = touchpoints.mutate(_key=journey_key(touchpoints))
     c = conv.select(
         _key=conv._key,
         journey=conv.conversion_id,
