@@ -53,7 +53,7 @@ def walk_journeys_page(page: Any, url: str, customer_id: str) -> None:
     box.fill(customer_id)
     box.press("Enter")
     expect(page.get_by_text(f"Timeline of {customer_id}", exact=True)).to_be_visible(timeout=60_000)
-    expect(page.get_by_text("touches,", exact=False).first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("conversion", exact=False).first).to_be_visible(timeout=60_000)
     assert page.locator(".js-plotly-plot").count() == 4
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(ARTIFACTS / "journeys.png"), full_page=True)

@@ -184,6 +184,10 @@ def render_flows(report: service.PathReport) -> None:
     )
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
 def render_customer(ctx: AppContext) -> None:
     st.subheader("One customer's journey", anchor=False)
     customer_id = st.text_input(
@@ -202,8 +206,13 @@ def render_customer(ctx: AppContext) -> None:
         return
     days = journey.days_to_first_conversion
     st.caption(
-        f"{journey.touches} touches, {journey.conversions} conversions"
-        + ("" if days is None else f"; {days:.1f} days from the first touch to the first")
+        f"{_count(journey.touches, 'touch', 'touches')}, "
+        f"{_count(journey.conversions, 'conversion', 'conversions')}"
+        + (
+            ""
+            if days is None
+            else f"; {days:.2f} days from the first touch to the first conversion"
+        )
         + "."
     )
     if not journey.events:
@@ -260,7 +269,7 @@ def render_customer(ctx: AppContext) -> None:
         key="jour_customer_table",
         column_config={
             "value": st.column_config.NumberColumn(format="dollar"),
-            "days_since_previous": st.column_config.NumberColumn(format="%.1f"),
+            "days_since_previous": st.column_config.NumberColumn(format="%.2f"),
         },
     )
 
