@@ -60,6 +60,8 @@ EXPECTED: dict[str, int] = {
     "InvalidJourneyOption": 422,
     "UnknownCustomer": 404,
     "UnknownModel": 422,
+    "TouchTimesNeeded": 422,
+    "InvalidPathFile": 422,
     "InvalidPipelineOption": 422,
     "InvalidScenario": 422,
     "InvalidExpansionOption": 422,
