@@ -16,6 +16,8 @@ import pytest
 from revintel.app.context import AppContext
 from revintel.app.ingest import load_paths
 from revintel.attribution import journeys as J
+from revintel.attribution.config import ModelSettings
+from revintel.attribution.models import model_credit
 from revintel.core.config import Settings
 from tests.backends.conftest import ATTRIBUTION_PAID_JOURNEYS, ATTRIBUTION_TABLES, COMPANY
 
@@ -202,6 +204,14 @@ def test_old_tables_without_journey_id_load_and_attribute(tmp_path: Path) -> Non
             ("V3", "C1", ("Social",), 1, 49.0),
             ("V5", "C2", ("Email",), 1, 199.0),
             ("C3", "C3", ("Organic",), 0, 0.0),
+        }
+        last = model_credit(j, "last_touch", ModelSettings())
+        assert dict(zip(last.channels, last.value.tolist(), strict=True)) == {
+            "Direct": 49.0,
+            "Email": 199.0,
+            "Organic": 0.0,
+            "Paid Search": 0.0,
+            "Social": 49.0,
         }
     finally:
         ctx.close()
