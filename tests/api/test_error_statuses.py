@@ -57,6 +57,8 @@ EXPECTED: dict[str, int] = {
     "MissingDealData": 409,
     "InvalidAttributionConfig": 422,
     "MissingJourneyData": 409,
+    "InvalidJourneyOption": 422,
+    "UnknownCustomer": 404,
     "UnknownModel": 422,
     "TouchTimesNeeded": 422,
     "InvalidPathFile": 422,

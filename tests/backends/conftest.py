@@ -338,3 +338,90 @@ def pipeline_backend(request: pytest.FixtureRequest, loaded_pipeline_backend: Ba
     """Like ``backend``, with the deal tables (deals, stage history, activities) loaded too."""
     _mark_gap(request, loaded_pipeline_backend.name)
     return loaded_pipeline_backend
+
+
+# The journeys of the same company (tests/backends/test_attribution_journeys.py and
+# tests/attribution): C1 converts (paid) twice and signs up once, with a touch outside the
+# window and one after its last conversion; J9 converts with no customer; the lead L1 is
+# identified (C2) on its second touch; J1, J2, J3 never convert (J2's first touch is outside the
+# window of its last); C3 only signs up (no paid conversion); C4 pays with no touch at all.
+ATTRIBUTION_TABLES = {
+    "touchpoints.csv": """\
+touchpoint_id,journey_id,customer_id,touched_at,channel,source,medium,campaign
+T01,,C1,2023-09-01 10:00:00,Display,news,banner,autumn
+T02,,C1,2023-11-20 10:00:00,Paid Search,google,cpc,brand
+T03,,C1,2024-01-02 08:00:00,Email,newsletter,email,jan
+T04,,C1,2024-01-10 12:00:00,Direct,,,
+T05,,C1,2024-02-01 09:00:00,Social,linkedin,social,feb
+T06,,C1,2024-03-10 12:00:01,Email,newsletter,email,mar
+T07,J9,,2024-02-01 10:00:00,Social,facebook,social,feb
+T08,J9,,2024-02-03 10:00:00,Social,facebook,social,feb
+T09,J9,,2024-02-05 10:00:00,Paid Search,google,cpc,generic
+T10,L1,,2024-01-05 10:00:00,Organic,google,organic,
+T11,L1,C2,2024-01-08 10:00:00,Email,newsletter,email,jan
+T12,J1,,2024-02-10 10:00:00,Social,facebook,social,feb
+T13,J1,,2024-02-12 10:00:00,Display,news,banner,feb
+T14,J2,,2023-10-01 10:00:00,Email,newsletter,email,oct
+T15,J2,,2024-03-01 10:00:00,Direct,,,
+T16,J3,,2024-03-20 10:00:00,Paid Search,google,cpc,brand
+T17,,C3,2024-01-15 10:00:00,Organic,bing,organic,
+""",
+    "conversions.csv": """\
+conversion_id,journey_id,customer_id,converted_at,conversion_type,value
+V1,,C1,2024-01-03 09:00:00,signup,0
+V2,,C1,2024-01-10 12:00:00,paid,49
+V3,,C1,2024-03-10 12:00:00,paid,49
+V4,J9,,2024-02-06 00:00:00,paid,300
+V5,L1,C2,2024-01-10 00:00:00,paid,199
+V6,,C3,2024-01-20 00:00:00,signup,0
+V7,,C4,2024-02-02 00:00:00,paid,2500
+""",
+}
+
+# Paid journeys of ATTRIBUTION_TABLES under a 90-day window: (journey, customer, channels,
+# converted, value). T01 is outside V2's window, T06 after V3, T14 outside J2's window, V7 has
+# no touch.
+ATTRIBUTION_PAID_JOURNEYS = {
+    ("V2", "C1", ("Paid Search", "Email", "Direct"), 1, 49.0),
+    ("V3", "C1", ("Social",), 1, 49.0),
+    ("V4", None, ("Social", "Social", "Paid Search"), 1, 300.0),
+    ("V5", "C2", ("Organic", "Email"), 1, 199.0),
+    ("J1", None, ("Social", "Display"), 0, 0.0),
+    ("J2", None, ("Direct",), 0, 0.0),
+    ("J3", None, ("Paid Search",), 0, 0.0),
+    ("C3", "C3", ("Organic",), 0, 0.0),
+}
+
+
+@pytest.fixture(scope="session")
+def attribution_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The company plus its touchpoints and conversions (a home of its own)."""
+    folder = tmp_path_factory.mktemp("backend-attribution-company")
+    for name, text in {**COMPANY, **ATTRIBUTION_TABLES}.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+@pytest.fixture(
+    scope="session",
+    params=[
+        "duckdb",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("pyspark", marks=pytest.mark.spark),
+    ],
+)
+def loaded_attribution_backend(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    attribution_folder: Path,
+) -> Iterator[Backend]:
+    yield from _loaded(request, tmp_path_factory, attribution_folder, "attribution")
+
+
+@pytest.fixture
+def attribution_backend(
+    request: pytest.FixtureRequest, loaded_attribution_backend: Backend
+) -> Backend:
+    """Like ``backend``, with touchpoints and conversions (ATTRIBUTION_TABLES) loaded too."""
+    _mark_gap(request, loaded_attribution_backend.name)
+    return loaded_attribution_backend
