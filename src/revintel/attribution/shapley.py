@@ -12,8 +12,8 @@ it lands within 1.2 points of the generator's true Shapley shares (docs/attribut
 demo company).
 
 **The rate game** (``game="rate"``). A coalition ``S`` is a set of channels. Its worth ``v(S)``
-is the conversions the journeys would bring if only the channels in ``S`` existed: ``v(S) = Σ_T n_T · f(T ∩ S)``, summed
-over the distinct channel sets ``T`` of the journeys, where ``n_T`` counts the journeys with
+is the conversions the journeys would bring if only the channels in ``S`` existed:
+``v(S) = Σ_T n_T · f(T ∩ S)``, summed over the distinct channel sets ``T`` of the journeys, where ``n_T`` counts the journeys with
 channel set ``T`` (conversions plus non-conversions) and ``f(U)`` is the conversion rate of a
 coalition ``U``: that of the journeys whose channel set is exactly ``U`` when there are any, else
 that of the journeys confined to ``U`` (channel set a subset of ``U``), else 0. So ``v(N)`` is
