@@ -11,23 +11,23 @@ shared equally among its distinct channels, exact for any number of channels. On
 it lands within 1.2 points of the generator's true Shapley shares (docs/attribution.md, On the
 demo company).
 
-**The rate game** (``game="rate"``). A coalition ``S`` is a set of channels. Its worth ``v(S)``
-is the conversions the journeys would bring if only the channels in ``S`` existed:
-``v(S) = Σ_T n_T · f(T ∩ S)``, summed over the distinct channel sets ``T`` of the journeys, where ``n_T`` counts the journeys with
-channel set ``T`` (conversions plus non-conversions) and ``f(U)`` is the conversion rate of a
-coalition ``U``: that of the journeys whose channel set is exactly ``U`` when there are any, else
-that of the journeys confined to ``U`` (channel set a subset of ``U``), else 0. So ``v(N)`` is
-the total conversions, and every coalition's worth comes from conversion rates, non-converting
-journeys included. This is the conversion-rate game of data-driven Shapley attribution (Shao and
-Li 2011, "Data-driven multi-touch attribution models", KDD; Dalessandro et al. 2012, "Causally
-motivated attribution for online advertising"), weighted by each channel set's journeys as the
-simplified Shapley value of Zhao, Mahboobi and Bagheri 2018, "Shapley value methods for
-attribution modeling in online advertising" (arXiv:1804.05327) weights by conversions. If each
+**The rate game** (``game="rate"``). A coalition ``S`` is a set of channels. Its worth ``v(S)`` is
+the conversions the journeys would bring if only the channels in ``S`` existed: ``v(S) = Σ_T n_T ·
+f(T ∩ S)``, summed over the distinct channel sets ``T`` of the journeys, where ``n_T`` counts the
+journeys with channel set ``T`` (conversions plus non-conversions) and ``f(U)`` is the conversion
+rate of a coalition ``U``: that of the journeys whose channel set is exactly ``U`` when there are
+any, else that of the journeys confined to ``U`` (channel set a subset of ``U``), else 0. So
+``v(N)`` is the total conversions, and every coalition's worth comes from conversion rates,
+non-converting journeys included. This is the conversion-rate game of data-driven Shapley
+attribution (Shao and Li 2011, "Data-driven multi-touch attribution models", KDD; Dalessandro et
+al. 2012, "Causally motivated attribution for online advertising"), weighted by each channel set's
+journeys as the simplified Shapley value of Zhao, Mahboobi and Bagheri 2018, "Shapley value methods
+for attribution modeling in online advertising" (arXiv:1804.05327) weights by conversions. If each
 channel adds ``δ_c`` to the conversion rate, a channel's credit is ``δ_c`` × its journeys (its
 removal effect) plus an equal share of the base rate of each journey it is on. The value game is
-the same with conversion value per journey. Credit is scaled by ``total / v(N)`` so rounding
-cannot break conservation; a channel whose journeys convert below the coalitions it joins gets
-negative credit.
+the same with conversion value per journey. Credit is scaled by ``total / v(N)`` so rounding cannot
+break conservation; a channel whose journeys convert below the coalitions it joins gets negative
+credit.
 
 Without non-converting journeys (a path file without ``total_null``) every rate is 1, so the game
 is Zhao et al.'s count game ``v(S) = Σ_{T ⊆ S} conversions(T)``, whose Shapley value is, in closed
