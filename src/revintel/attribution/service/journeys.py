@@ -19,8 +19,8 @@ from revintel.attribution.journeys import (
     JourneyOptions,
     MissingJourneyData,
     journey_key,
-    load_journeys,
 )
+from revintel.attribution.service.cache import cached_journeys
 from revintel.core.errors import InvalidOption, NotFoundError
 from revintel.data.schema import CONVERSION_TYPES
 
@@ -126,7 +126,7 @@ def path_report(
     options = journey_options(
         rt, start=start, end=end, window_days=window_days, conversion_type=conversion_type
     )
-    j = load_journeys(rt.warehouse, options)
+    j = cached_journeys(rt.warehouse, options)
     weights = float((j.conversions + j.nulls).sum())
     return PathReport(
         options=options,

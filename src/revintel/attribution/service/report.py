@@ -19,10 +19,11 @@ import numpy as np
 
 from revintel.attribution.config import ModelSettings, load_config
 from revintel.attribution.credit import DATA_DRIVEN_MODELS, HEURISTIC_MODELS, MODELS, Credit
-from revintel.attribution.journeys import JourneyOptions, Journeys, load_journeys
+from revintel.attribution.journeys import JourneyOptions, Journeys
 from revintel.attribution.markov import MAX_ORDER
 from revintel.attribution.models import model_credit
 from revintel.attribution.paths_file import read_paths
+from revintel.attribution.service.cache import cached_journeys
 from revintel.core.config import Settings
 from revintel.core.errors import InvalidOption
 from revintel.core.runtime import Runtime
@@ -33,7 +34,6 @@ DEFINITIONS = "docs/attribution.md"
 MAX_JOURNEYS_PAGE = 100
 LAST_TOUCH = "last_touch"
 
-_JOURNEYS: SnapshotCache[Journeys] = SnapshotCache("attribution.report_journeys", size=8)
 _CREDITS: SnapshotCache[Credit] = SnapshotCache("attribution.report_credits", size=64)
 
 
@@ -214,7 +214,7 @@ def report(rt: Runtime, request: ReportRequest | None = None) -> AttributionRepo
     )
     warehouse = rt.warehouse
     key = (options.conversion_type, options.window_days, options.start, options.end)
-    journeys = _JOURNEYS.get(warehouse, key, lambda: load_journeys(warehouse, options))
+    journeys = cached_journeys(warehouse, options)
 
     def credit(model: str) -> Credit:
         settings_key = (key, model, used.markov_order, settings.model_dump_json())

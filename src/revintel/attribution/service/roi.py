@@ -28,11 +28,11 @@ from revintel.attribution.journeys import (
     JourneyOptions,
     Journeys,
     journey_touches,
-    load_journeys,
 )
 from revintel.attribution.models import UnknownModel, model_credit
 from revintel.attribution.roi import ChannelRoi
 from revintel.attribution.roi import channel_roi as roi_rows
+from revintel.attribution.service.cache import cached_journeys
 from revintel.core.errors import InvalidOption, NoDataError, RevintelError
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def channel_roi(rt: Runtime, request: RoiRequest = RoiRequest()) -> ChannelRoiRe
         config, request.start, request.end, request.window_days, request.conversion_type
     )
     spend_by_month = _spend(rt.warehouse, request.start, request.end)
-    journeys = load_journeys(rt.warehouse, options)
+    journeys = cached_journeys(rt.warehouse, options)
     months = tuple(sorted({m for m, _ in spend_by_month}))
     spend: dict[str, float] = {}
     for (_, channel), amount in spend_by_month.items():
@@ -318,7 +318,7 @@ def budget_suggestion(rt: Runtime, request: BudgetRequest = BudgetRequest()) -> 
     paid = [c for c in paid if current[c] > 0]
     if not paid:
         raise MissingSpendData(f"{SPEND}: no channel has spend in {', '.join(current_months)}")
-    journeys = load_journeys(rt.warehouse, options)
+    journeys = cached_journeys(rt.warehouse, options)
     monthly = _monthly_credit(rt.warehouse, options, journeys, model, config, months)
     notes: list[str] = []
     fitted: list[curves.ResponseCurve] = []
