@@ -15,7 +15,9 @@ from revintel.app.context import AppContext
 from revintel.attribution.credit import MODELS
 from revintel.attribution.journeys import from_paths
 from revintel.attribution.markov import markov_credit
+from revintel.attribution.service import cache as journeys_cache
 from revintel.attribution.service import report as service
+from revintel.attribution.service.journeys import path_report
 from revintel.attribution.service.report import ReportRequest, report, report_from_paths
 from revintel.core.errors import InvalidOption
 from tests.attribution.report_company import (
@@ -103,12 +105,14 @@ def test_customer_journeys_are_paged_with_their_credit(ctx: AppContext) -> None:
 
 
 def test_journeys_are_cached_per_data_version(ctx: AppContext) -> None:
-    service._JOURNEYS.clear()
+    journeys_cache._JOURNEYS.clear()
     report(ctx, ReportRequest(models=("markov",)))
     report(ctx, ReportRequest(models=("last_touch",)))
-    assert len(service._JOURNEYS) == 1
+    assert len(journeys_cache._JOURNEYS) == 1
+    path_report(ctx)  # the journey analytics share them
+    assert len(journeys_cache._JOURNEYS) == 1
     report(ctx, ReportRequest(models=("markov",), window_days=30))
-    assert len(service._JOURNEYS) == 2
+    assert len(journeys_cache._JOURNEYS) == 2
 
 
 @pytest.mark.parametrize(
