@@ -217,10 +217,10 @@ def _conserves(credit: Any, journeys: Any) -> bool:
     )
 
 
-def _model(run: Run, model: str, **options: Any) -> StepOutput:
+def _model(run: Run, model: str, settings: Any = None, **options: Any) -> StepOutput:
     from revintel.attribution.models import model_credit
 
-    credit = model_credit(run.journeys, model, run.settings, **options)
+    credit = model_credit(run.journeys, model, settings or run.settings, **options)
     out: StepOutput = {
         "rows": run.journeys.n_touches,
         "conserves": _conserves(credit, run.journeys),
@@ -233,17 +233,7 @@ def _model(run: Run, model: str, **options: Any) -> StepOutput:
 def _shapley_rate(run: Run) -> StepOutput:
     """The Shapley value of the conversion-rate game, exact over every coalition of the channels
     (the removal game, the default, has a closed form)."""
-    from revintel.attribution.models import model_credit
-
-    settings = run.settings.model_copy(update={"shapley_game": "rate"})
-    credit = model_credit(run.journeys, "shapley", settings)
-    out: StepOutput = {
-        "rows": run.journeys.n_touches,
-        "conserves": _conserves(credit, run.journeys),
-    }
-    if credit.note:
-        out["note"] = credit.note
-    return out
+    return _model(run, "shapley", run.settings.model_copy(update={"shapley_game": "rate"}))
 
 
 def _heuristics(run: Run) -> StepOutput:

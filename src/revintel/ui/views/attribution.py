@@ -6,8 +6,6 @@ Thin: reads the options, calls :mod:`revintel.attribution.service`, draws. Defin
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -17,8 +15,8 @@ from revintel.attribution.config import load_config
 from revintel.attribution.service import report as service
 from revintel.core.errors import RevintelError
 from revintel.core.formatting import money, percent
-from revintel.data.schema import CONVERSION_TYPES
 from revintel.ui.components import current_context, has_data, render_empty_state
+from revintel.ui.journey_options import journey_inputs
 from revintel.ui.revenue import PALETTE, chart_card, layout
 
 LABELS = {
@@ -42,22 +40,7 @@ def options(ctx: AppContext) -> service.ReportRequest:
     """Window, conversion type, date range and Markov order (defaults: the settings')."""
     settings = load_config(ctx.settings).models
     cols = st.columns(5)
-    window = cols[0].number_input(
-        "Look-back window (days)",
-        min_value=1,
-        max_value=3650,
-        value=settings.window_days,
-        step=1,
-        key="attr_window",
-    )
-    kind = cols[1].selectbox(
-        "Conversion type",
-        CONVERSION_TYPES,
-        index=CONVERSION_TYPES.index(settings.conversion_type),
-        key="attr_type",
-    )
-    start = cols[2].date_input("Conversions from", value=None, key="attr_start")
-    end = cols[3].date_input("Conversions to", value=None, key="attr_end")
+    chosen = journey_inputs(ctx, cols, "attr")
     order = cols[4].selectbox(
         "Markov order",
         [1, 2, 3, 4],
@@ -67,10 +50,10 @@ def options(ctx: AppContext) -> service.ReportRequest:
     )
     return service.ReportRequest(
         markov_order=int(order),
-        start=start if isinstance(start, date) else None,
-        end=end if isinstance(end, date) else None,
-        window_days=int(window),
-        conversion_type=str(kind),
+        start=chosen.start,
+        end=chosen.end,
+        window_days=chosen.window_days,
+        conversion_type=chosen.conversion_type,
     )
 
 

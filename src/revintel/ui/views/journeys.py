@@ -7,42 +7,23 @@ Thin: reads the options, calls :mod:`revintel.attribution.service`, draws. Defin
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from revintel.app.context import AppContext
-from revintel.attribution.config import load_config
 from revintel.attribution.service import journeys as service
 from revintel.core.errors import RevintelError
 from revintel.core.formatting import percent
-from revintel.data.schema import CONVERSION_TYPES
 from revintel.ui.components import current_context, has_data, render_empty_state
+from revintel.ui.journey_options import journey_inputs
 from revintel.ui.revenue import PALETTE, chart_card, layout
 
 
 def options(ctx: AppContext) -> dict[str, object]:
     """Window, conversion type, date range, how many paths and whether repeats collapse."""
-    settings = load_config(ctx.settings).models
     cols = st.columns(6)
-    window = cols[0].number_input(
-        "Look-back window (days)",
-        min_value=1,
-        max_value=3650,
-        value=settings.window_days,
-        step=1,
-        key="jour_window",
-    )
-    kind = cols[1].selectbox(
-        "Conversion type",
-        CONVERSION_TYPES,
-        index=CONVERSION_TYPES.index(settings.conversion_type),
-        key="jour_type",
-    )
-    start = cols[2].date_input("Conversions from", value=None, key="jour_start")
-    end = cols[3].date_input("Conversions to", value=None, key="jour_end")
+    chosen = journey_inputs(ctx, cols, "jour")
     top = cols[4].number_input(
         "Top paths", min_value=1, max_value=service.MAX_TOP, value=20, step=5, key="jour_top"
     )
@@ -53,10 +34,10 @@ def options(ctx: AppContext) -> dict[str, object]:
         help="Consecutive touches on one channel count once (Email > Email is Email).",
     )
     return {
-        "window_days": int(window),
-        "conversion_type": str(kind),
-        "start": start if isinstance(start, date) else None,
-        "end": end if isinstance(end, date) else None,
+        "window_days": chosen.window_days,
+        "conversion_type": chosen.conversion_type,
+        "start": chosen.start,
+        "end": chosen.end,
         "top": int(top),
         "collapse_repeats": bool(collapse),
     }
