@@ -41,6 +41,7 @@ ConversionTypeOption = Annotated[
 ]
 
 from revintel.cli import (  # noqa: E402,F401  (each module registers its commands)
+    attribution_ingest,
     attribution_journeys,
     attribution_report,
     attribution_roi,

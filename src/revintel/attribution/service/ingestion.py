@@ -290,6 +290,20 @@ def flush_all(rt: Runtime, journal: EventJournal, *, limit: int) -> list[Flushed
     return done
 
 
+def flush_journal(rt: Runtime) -> list[Flushed]:
+    """Append every journalled event the warehouse does not hold yet, now. The API process does
+    this every ``ingestion.flush_seconds`` and at start; this is for when no server runs. An
+    append is an upsert by key, so a flush racing a server's stores nothing twice."""
+    if not journal_exists(rt.settings.home):
+        return []
+    settings = load_config(rt.settings).ingestion
+    journal = EventJournal(rt.settings.home)
+    try:
+        return flush_all(rt, journal, limit=settings.flush_events)
+    finally:
+        journal.close()
+
+
 class JournalFlusher:
     """A thread appending the journal to the warehouse every ``flush_seconds`` (sooner when
     ``flush_events`` wait), first at start. ``runtime()`` opens a runtime that sees the newest
