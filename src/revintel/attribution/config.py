@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from revintel.core.config import Settings
 from revintel.core.errors import ConfigError
-from revintel.store.settings_files import SettingsFile, toml_document
+from revintel.store.settings_files import SettingsFile, problems_of, toml_document
 
 ATTRIBUTION_FILE = "attribution.toml"
 
@@ -159,12 +159,7 @@ def validate_config(
     try:
         return AttributionConfig.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"]) or "attribution"
-            message = str(error["msg"]).removeprefix("Value error, ")
-            problems.append(f"{where}: {message}")
-        raise InvalidAttributionConfig(f"{source}: " + "; ".join(problems)) from exc
+        raise InvalidAttributionConfig(f"{source}: " + problems_of(exc, "attribution")) from exc
 
 
 FILE: SettingsFile[AttributionConfig] = SettingsFile(

@@ -293,6 +293,15 @@ def _not_before(later: str, earlier: str, what: str) -> RowRule:
     )
 
 
+_JOURNEY_ID = ColumnSpec(
+    "journey_id",
+    "str",
+    "Whose journey: a visitor or lead id (blank: the customer's own journey).",
+    required=False,
+    nullable=True,
+)
+
+
 def _journey_known(what: str) -> RowRule:
     return RowRule(
         name="journey_or_customer",
@@ -685,13 +694,7 @@ TOUCHPOINTS = TableContract(
     ),
     columns=(
         _col("touchpoint_id", "str", "Unique touchpoint identifier.", unique=True),
-        _col(
-            "journey_id",
-            "str",
-            "Whose journey: a visitor or lead id (blank: the customer's own journey).",
-            required=False,
-            nullable=True,
-        ),
+        _JOURNEY_ID,
         _col(
             "customer_id",
             "str",
@@ -724,13 +727,7 @@ CONVERSIONS = TableContract(
     description="Conversion and revenue events that attribution credits, on the same journeys.",
     columns=(
         _col("conversion_id", "str", "Unique conversion identifier.", unique=True),
-        _col(
-            "journey_id",
-            "str",
-            "Whose journey: a visitor or lead id (blank: the customer's own journey).",
-            required=False,
-            nullable=True,
-        ),
+        _JOURNEY_ID,
         _col(
             "customer_id",
             "str",

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from revintel.core.config import Settings
 from revintel.core.errors import ConfigError
-from revintel.store.settings_files import SettingsFile, toml_document
+from revintel.store.settings_files import SettingsFile, problems_of, toml_document
 
 Pillar = Literal["engagement", "sentiment", "support"]
 PILLARS: tuple[Pillar, ...] = ("engagement", "sentiment", "support")
@@ -162,12 +162,7 @@ def validate_config(data: dict[str, Any], source: str = "health settings") -> He
     try:
         return HealthConfig.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"]) or "health"
-            message = str(error["msg"]).removeprefix("Value error, ")
-            problems.append(f"{where}: {message}")
-        raise InvalidHealthConfig(f"{source}: " + "; ".join(problems)) from exc
+        raise InvalidHealthConfig(f"{source}: " + problems_of(exc, "health")) from exc
 
 
 FILE: SettingsFile[HealthConfig] = SettingsFile(

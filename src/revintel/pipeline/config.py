@@ -24,7 +24,7 @@ from revintel.core.errors import ConfigError
 from revintel.pipeline.deal_health import DealHealthConfig  # deals (area 4)
 from revintel.pipeline.deal_value import DealValueConfig  # deals (area 4)
 from revintel.pipeline.stages import OPEN_STAGES
-from revintel.store.settings_files import SettingsFile, toml_document
+from revintel.store.settings_files import SettingsFile, problems_of, toml_document
 
 PIPELINE_FILE = "pipeline.toml"
 
@@ -205,12 +205,7 @@ def validate_config(data: dict[str, Any], source: str = "pipeline settings") -> 
     try:
         return PipelineConfig.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"]) or "pipeline"
-            message = str(error["msg"]).removeprefix("Value error, ")
-            problems.append(f"{where}: {message}")
-        raise InvalidPipelineConfig(f"{source}: " + "; ".join(problems)) from exc
+        raise InvalidPipelineConfig(f"{source}: " + problems_of(exc, "pipeline")) from exc
 
 
 FILE: SettingsFile[PipelineConfig] = SettingsFile(

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from pydantic import ValidationError
+
 from revintel.core.config import Settings, _toml_file
 from revintel.core.errors import ConfigError
 
@@ -49,6 +51,16 @@ Validate = Callable[[dict[str, Any], str], T]
 _LOG = logging.getLogger(__name__)
 LAST_GOOD_SUFFIX = ".last-good"
 LOCK_SUFFIX = ".lock"
+
+
+def problems_of(exc: ValidationError, root: str) -> str:
+    """A settings model's validation errors as one line: ``field.path: message; …`` (``root``
+    names an error of the whole model)."""
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or root
+        problems.append(f"{where}: {str(error['msg']).removeprefix('Value error, ')}")
+    return "; ".join(problems)
 
 
 def deep_merge(
