@@ -12,16 +12,25 @@ from revintel import __version__
 from revintel.api.edge import EdgePolicy, install_edge
 from revintel.api.errors import install_error_handlers
 from revintel.api.routes import (
+    alerts,
     attribution,
     attribution_budget,
     attribution_journeys,
+    campaign_results,
+    campaigns,
+    data_quality,
     health,
     health_scores,
+    jobs,
     loads,
+    notes,
+    reports,
     revenue_accounts,
     revenue_analytics,
     revenue_deals,
     revenue_forecast,
+    risk_trends,
+    segments,
     tables,
     tracking,
 )
@@ -84,6 +93,10 @@ def create_app(ctx: AppContext | None = None, *, bind_host: str | None = None) -
     for module in (revenue_analytics, revenue_forecast, revenue_deals, revenue_accounts):
         app.include_router(module.router, prefix=API_PREFIX)
     for module in (attribution, attribution_journeys, attribution_budget, tracking):
+        app.include_router(module.router, prefix=API_PREFIX)
+    for module in (notes, segments, campaigns, campaign_results, alerts, jobs, reports):
+        app.include_router(module.router, prefix=API_PREFIX)
+    for module in (risk_trends, data_quality):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
 

@@ -25,6 +25,7 @@ from revintel.churn import config as churn_config
 from revintel.core.config import Settings
 from revintel.health import config as health_config
 from revintel.pipeline import config as pipeline_config
+from revintel.retention import config as retention_config
 from revintel.store.settings_files import SettingsFile, Validate
 
 T = TypeVar("T", bound=BaseModel)
@@ -67,6 +68,9 @@ ATTRIBUTION: Section[attribution_config.AttributionConfig] = Section(
     attribution_config.FILE,
     attribution_config.validate_config,
     attribution_config.to_toml,
+)
+RETENTION: Section[retention_config.RetentionConfig] = Section(
+    "retention", retention_config.FILE, retention_config.validate_config, retention_config.to_toml
 )
 
 

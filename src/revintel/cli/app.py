@@ -236,6 +236,24 @@ app.add_typer(pipeline_app, name="pipeline")
 from revintel.cli.attribution import attribution_app  # noqa: E402
 
 app.add_typer(attribution_app, name="attribution")
+from revintel.cli.notes import notes_app  # noqa: E402
+
+app.add_typer(notes_app, name="notes")
+from revintel.cli.segments import segments_app  # noqa: E402
+
+app.add_typer(segments_app, name="segments")
+from revintel.cli.campaigns import campaigns_app  # noqa: E402
+
+app.add_typer(campaigns_app, name="campaigns")
+from revintel.cli.alerts import alerts_app  # noqa: E402
+
+app.add_typer(alerts_app, name="alerts")
+from revintel.cli.jobs import jobs_app  # noqa: E402
+
+app.add_typer(jobs_app, name="jobs")
+from revintel.cli.report import report_app  # noqa: E402
+
+app.add_typer(report_app, name="report")
 from revintel.cli.metrics import anomalies_command, forecast_command, metrics_app  # noqa: E402
 
 app.add_typer(metrics_app, name="metrics")

@@ -38,6 +38,7 @@ class PageSpec:
 PAGES: list[PageSpec] = [
     PageSpec("Overview", "home.py", "Home", ":material/home:", default=True),
     PageSpec("Data", "data.py", "Data", ":material/database:"),
+    PageSpec("Data", "data_quality.py", "Data Quality", ":material/fact_check:"),
     PageSpec("Revenue", "executive_overview.py", "Executive Overview", ":material/monitoring:"),
     PageSpec("Revenue", "customer_insights.py", "Customer Insights", ":material/groups:"),
     PageSpec("Revenue", "financial_health.py", "Financial Health", ":material/account_balance:"),
@@ -61,6 +62,12 @@ PAGES: list[PageSpec] = [
     PageSpec("Marketing", "attribution.py", "Attribution", ":material/call_split:"),
     PageSpec("Marketing", "channel_roi.py", "Channel ROI", ":material/paid:"),
     PageSpec("Marketing", "journeys.py", "Journeys", ":material/route:"),
+    PageSpec("Retention", "segments.py", "Segments", ":material/filter_list:"),
+    PageSpec("Retention", "campaigns.py", "Campaigns", ":material/campaign:"),
+    PageSpec("Retention", "risk_trends.py", "Risk Trends", ":material/ssid_chart:"),
+    PageSpec("Retention", "alerts.py", "Alerts", ":material/notifications:"),
+    PageSpec("Retention", "reports.py", "Reports", ":material/summarize:"),
+    PageSpec("Retention", "jobs.py", "Jobs", ":material/schedule:"),
 ]
 
 

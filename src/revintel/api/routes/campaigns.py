@@ -1,0 +1,7 @@
+"""Campaigns: templates, wizard, tasks (docs/retention.md)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["campaigns"])

@@ -1,0 +1,7 @@
+"""The executive report (docs/retention.md)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["reports"])

@@ -1,0 +1,7 @@
+"""Segments: preview, save, compare, discover, track (docs/retention.md)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["segments"])

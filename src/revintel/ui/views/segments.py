@@ -1,0 +1,7 @@
+"""Segments (docs/retention.md)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+st.title("Segments")
