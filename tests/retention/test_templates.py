@@ -115,3 +115,21 @@ def test_compiled_template_renders_due_dates_and_the_campaign() -> None:
     title, subject, body = compiled.render(0, T.customer_variables({}), date(2026, 1, 3))
     assert title == "Q3 saves" and subject == ""
     assert body == "due 2026-01-03 day 3 from 2026-01-01"
+
+
+def test_the_column_wise_variables_equal_the_row_wise_ones() -> None:
+    import polars as pl
+
+    rows = [
+        dict(T.SAMPLE_CUSTOMER),
+        {"customer_id": "C2", "name": None, "mrr": float("nan"), "churn_risk": None,
+         "tenure_months": 0, "plan": " ", "owner": "bob"},
+    ]
+    frame = pl.DataFrame(rows, infer_schema_length=None)
+    factors = [["Late payments"], []]
+    table = T.variables_table(frame, factors)
+    for row, fs, got in zip(rows, factors, table, strict=True):
+        full = {**{k: None for k in frame.columns}, **row}
+        assert got == T.customer_variables(full, fs)
+    assert table[1]["tenure"] == "0 months" and table[1]["plan"] is None
+    assert set(T.variables_table(frame, factors, ["mrr"])[0]) == {"mrr"}

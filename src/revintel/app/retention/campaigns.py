@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Date, delete, func, insert, select
 
 from revintel.core.csv_export import to_csv
 from revintel.core.errors import InvalidOption, NotFoundError, RevintelError
@@ -197,14 +197,16 @@ def preview_template(
         row = frame.row(0, named=True)
         factors = _factor_list(row)
     compiled = T.CompiledTemplate(chosen, campaign_name=template.label, start=start)
-    variables = T.customer_variables(row, factors)
-    out = []
-    for i, step in enumerate(chosen):
-        due = start + timedelta(days=step.day - 1)
-        title, subject, body = compiled.render(i, variables, due)
-        out.append(
-            RenderedStep(step.day, due.isoformat(), step.kind, step.condition, title, subject, body)
+    rendered = compiled.render_all(T.customer_variables(row, factors))
+    out = [
+        RenderedStep(
+            step.day, due.isoformat(), step.kind, step.condition, title, subject, body
         )
+        for step, due, (title, subject, body) in zip(
+            chosen, compiled.dues, rendered, strict=True
+        )
+        if due is not None
+    ]
     return {
         "template": template.to_dict(),
         "customer": row.get("customer_id"),
@@ -487,31 +489,43 @@ def _tasks(rt: Runtime, plan: _Plan, campaign_id: int | None, limit: int | None 
         treated = treated[:limit]
     frame = _with_factors(rt, plan.audience[treated.tolist()]) if len(treated) else None
     compiled = T.CompiledTemplate(plan.steps, campaign_name=req.name.strip(), start=req.start_date)
-    dues = [req.start_date + timedelta(days=s.day - 1) for s in plan.steps]
+    dues = compiled.dues
+    kinds = [step.kind for step in plan.steps]
     rows: list[dict[str, Any]] = []
     if frame is None:
         return rows
-    for position, record in zip(treated, frame.iter_rows(named=True), strict=True):
-        owner = plan.owners[int(position)]
-        record["assigned_owner"] = owner
-        variables = T.customer_variables(record, _factor_list(record))
-        if owner is None:
-            variables["owner"] = None
-        cid = record["customer_id"]
-        for index, step in enumerate(plan.steps):
-            title, subject, body = compiled.render(index, variables, dues[index])
+    owners = [plan.owners[int(i)] for i in treated]
+    frame = frame.with_columns(pl.Series("assigned_owner", owners, dtype=pl.String))
+    factor_cols = [
+        c for c in ("top_factor_1_label", "top_factor_2_label", "top_factor_3_label")
+        if c in frame.columns
+    ]
+    if not factor_cols and "top_factor_label" in frame.columns:
+        factor_cols = ["top_factor_label"]
+    factors = (
+        [list(r) for r in frame.select(factor_cols).iter_rows()]
+        if factor_cols
+        else [[] for _ in range(frame.height)]
+    )
+    table = T.variables_table(frame, factors, compiled.names)
+    ids = frame["customer_id"].to_list()
+    for cid, owner, variables in zip(ids, owners, table, strict=True):
+        for index, (title, subject, body) in enumerate(compiled.render_all(variables)):
             rows.append(
                 {
                     "campaign_id": campaign_id,
                     "customer_id": cid,
                     "owner": owner,
                     "step": index,
-                    "kind": step.kind,
+                    "kind": kinds[index],
                     "title": title[:200],
                     "due_date": dues[index],
                     "status": "todo",
+                    "outcome": None,
                     "script": body,
                     "subject": subject[:300] or None,
+                    "updated_at": None,
+                    "updated_by": None,
                 }
             )
     return rows
@@ -558,6 +572,44 @@ def preview_campaign(
 
 
 BATCH = 20_000
+
+
+def _bulk_insert(session: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys) in the session's transaction, in batches.
+
+    SQLAlchemy Core's ``insert`` executemany everywhere (PostgreSQL: psycopg's batched
+    insertmanyvalues); on SQLite the rows go straight to the driver's ``executemany`` as tuples
+    (column names from the table, never from input; dates as SQLAlchemy stores them, ISO text),
+    which halves the time of a 170k-task campaign."""
+    if not rows:
+        return
+    connection = session.connection()
+    keys = list(rows[0])
+    if connection.dialect.name != "sqlite":
+        for i in range(0, len(rows), BATCH):
+            connection.execute(insert(table), rows[i : i + BATCH])
+        return
+    columns = [table.c[k] for k in keys]  # KeyError on a name that is not a column
+    sql = (
+        f'INSERT INTO {table.name} ({", ".join(f"{chr(34)}{c.name}{chr(34)}" for c in columns)}) '
+        f'VALUES ({", ".join("?" for _ in columns)})'
+    )
+    dated = [i for i, c in enumerate(columns) if isinstance(c.type, Date)]
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        for i in range(0, len(rows), BATCH):
+            batch = [tuple(r[k] for k in keys) for r in rows[i : i + BATCH]]
+            if dated:
+                batch = [
+                    tuple(
+                        v.isoformat() if j in dated and v is not None else v
+                        for j, v in enumerate(t)
+                    )
+                    for t in batch
+                ]
+            cursor.executemany(sql, batch)
+    finally:
+        cursor.close()
 
 
 def create_campaign(
@@ -628,10 +680,8 @@ def create_campaign(
             m["campaign_id"] = cid
         for t in tasks:
             t["campaign_id"] = cid
-        for i in range(0, len(members), BATCH):
-            s.execute(insert(CampaignMember), members[i : i + BATCH])
-        for i in range(0, len(tasks), BATCH):
-            s.execute(insert(CampaignTask), tasks[i : i + BATCH])
+        _bulk_insert(s, CampaignMember.__table__, members)
+        _bulk_insert(s, CampaignTask.__table__, tasks)
     return _summary(plan, cid, len(tasks), time.perf_counter() - started)
 
 
