@@ -441,9 +441,8 @@ def _plan(rt: Runtime, req: CampaignRequest, features: CustomerFeatures | None) 
         raise InvalidOption("description: expected at most 5000 characters")
     T.CompiledTemplate(steps)  # every script compiles (also checked on save)
 
-    feats = features
-    audience = _audience(rt, req, feats)
-    as_of = getattr(feats, "as_of", None)
+    audience = _audience(rt, req, features)
+    as_of = _features(rt, features).as_of or None  # cached per data snapshot
     for column, dtype in (
         ("risk_tier", pl.String), ("churn_risk", pl.Float64), ("mrr", pl.Float64),
         ("owner", pl.String), ("name", pl.String),
