@@ -984,3 +984,27 @@ def export_tasks_csv(
     """The tasks as CSV for CRM import (:data:`CSV_COLUMNS`; formula-like text escaped)."""
     rows = tasks(rt, campaign_id=campaign_id, owner=owner, status=status, limit=None)
     return to_csv(rows, CSV_COLUMNS)
+
+
+def wizard_options(rt: Runtime) -> dict[str, Any]:
+    """What the wizard offers: saved segments (id, name, rule), templates, the owners found in
+    the customer data, and the settings' defaults (holdout share, capacity)."""
+    cfg = load_config(rt.settings).campaigns
+    segments: list[dict[str, Any]] = []
+    try:
+        from revintel.app.retention.segments import list_segments
+
+        segments = [
+            {"id": s.id, "name": s.name, "rule": s.rule} for s in list_segments(rt, counts=False)
+        ]
+    except (ImportError, NotImplementedError):  # the segments area is not in this build
+        segments = []
+    return {
+        "segments": segments,
+        "templates": [
+            {"name": t.name, "label": t.label, "builtin": t.builtin} for t in list_templates(rt)
+        ],
+        "holdout_share": cfg.holdout_share,
+        "owner_capacity": cfg.owner_capacity,
+        "variables": T.VARIABLES,
+    }
