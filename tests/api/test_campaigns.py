@@ -73,21 +73,31 @@ def test_the_wizard_tasks_export_and_finish(api: TestClient) -> None:
     assert made.status_code == 201, made.text
     out = made.json()
     assert out["treated"] + out["holdout"] == 120 and out["tasks"] == out["treated"] * 4
-    assert out == {**out, "holdout": preview.json()["holdout"], "by_tier": preview.json()["by_tier"]}
+    assert out == {
+        **out,
+        "holdout": preview.json()["holdout"],
+        "by_tier": preview.json()["by_tier"],
+    }
     cid = out["campaign_id"]
 
     detail = api.get(f"{BASE}/{cid}").json()
     assert detail["by_status"]["todo"] == out["tasks"] and set(detail["by_owner"]) == {
-        "sarah", "john"}
+        "sarah",
+        "john",
+    }
     tasks = api.get(f"{BASE}/{cid}/tasks", params={"owner": "john", "status": "todo"}).json()
     assert tasks and {t["owner"] for t in tasks} == {"john"}
-    patched = api.patch(f"{BASE}/tasks/{tasks[0]['task_id']}",
-                        json={"status": "responded", "outcome": "accepted the offer"})
+    patched = api.patch(
+        f"{BASE}/tasks/{tasks[0]['task_id']}",
+        json={"status": "responded", "outcome": "accepted the offer"},
+    )
     assert patched.status_code == 200 and patched.json()["updated_by"] == "api"
     back = api.patch(f"{BASE}/tasks/{tasks[0]['task_id']}", json={"status": "contacted"})
     assert back.status_code == 422 and "forward" in back.json()["detail"]
-    assert api.get(f"{BASE}/tasks", params={"status": "responded"}).json()[0]["task_id"] == (
-        tasks[0]["task_id"])
+    assert (
+        api.get(f"{BASE}/tasks", params={"status": "responded"}).json()[0]["task_id"]
+        == (tasks[0]["task_id"])
+    )
 
     exported = api.get(f"{BASE}/{cid}/tasks.csv")
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
@@ -95,8 +105,10 @@ def test_the_wizard_tasks_export_and_finish(api: TestClient) -> None:
     assert len(rows) == out["tasks"] and rows[0]["campaign"] == "Win them back"
     assert not re.search(r"\b(None|nan)\b", exported.text)
 
-    assert api.post(f"{BASE}/{cid}/finish", json={"end_date": "2026-05-01"}).json()[
-        "status"] == "finished"
+    assert (
+        api.post(f"{BASE}/{cid}/finish", json={"end_date": "2026-05-01"}).json()["status"]
+        == "finished"
+    )
     assert api.post(f"{BASE}/{cid}/cancel").status_code == 422
     assert api.get(f"{BASE}/9999").status_code == 404
 

@@ -26,25 +26,54 @@ def test_the_campaign_flow_from_the_command_line(churn_context: AppContext, tmp_
     listed = _run("templates", *home, "--format", "json")
     assert listed.exit_code == 0, listed.output
     assert [t["name"] for t in json.loads(listed.stdout)][:5] == [
-        "payment_assistance", "support_escalation", "product_training", "win_back",
+        "payment_assistance",
+        "support_escalation",
+        "product_training",
+        "win_back",
         "executive_outreach",
     ]
     shown = _run("templates", "show", "executive_outreach", *home)
     assert shown.exit_code == 0 and "Day 3 · call (if no response)" in shown.stdout
 
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"name": "mine", "steps": [
-        {"day": 1, "kind": "call", "title": "Call {{ contact }}"}]}))
+    bad.write_text(
+        json.dumps(
+            {"name": "mine", "steps": [{"day": 1, "kind": "call", "title": "Call {{ contact }}"}]}
+        )
+    )
     refused = _run("template-save", "--file", str(bad), *home)
     assert refused.exit_code != 0 and isinstance(refused.exception, TemplateError)
     assert "'contact'" in str(refused.exception) and "account_name" in str(refused.exception)
 
     made = _run(
-        "create", "--name", "High risk outreach", "--rule", "churn_risk > 0.1",
-        "--template", "executive_outreach", "--start", "2026-03-02", "--owners", "sarah,john",
-        "--capacity", "5000", "--holdout", "0.15", "--seed", "3", "--cost-per-customer", "40",
-        "--criteria", "risk_below=0.3", "--criteria", "within_days=60", "--author", "tester",
-        "--format", "json", *home,
+        "create",
+        "--name",
+        "High risk outreach",
+        "--rule",
+        "churn_risk > 0.1",
+        "--template",
+        "executive_outreach",
+        "--start",
+        "2026-03-02",
+        "--owners",
+        "sarah,john",
+        "--capacity",
+        "5000",
+        "--holdout",
+        "0.15",
+        "--seed",
+        "3",
+        "--cost-per-customer",
+        "40",
+        "--criteria",
+        "risk_below=0.3",
+        "--criteria",
+        "within_days=60",
+        "--author",
+        "tester",
+        "--format",
+        "json",
+        *home,
     )
     assert made.exit_code == 0, made.output
     out = json.loads(made.stdout)
@@ -60,8 +89,19 @@ def test_the_campaign_flow_from_the_command_line(churn_context: AppContext, tmp_
         _run("tasks", "--campaign", str(cid), "--owner", "sarah", "--format", "json", *home).stdout
     )
     assert tasks and {t["owner"] for t in tasks} == {"sarah"}
-    moved = _run("task-update", str(tasks[0]["task_id"]), "--status", "contacted", "--outcome",
-                 "booked a QBR", "--author", "sarah", "--format", "json", *home)
+    moved = _run(
+        "task-update",
+        str(tasks[0]["task_id"]),
+        "--status",
+        "contacted",
+        "--outcome",
+        "booked a QBR",
+        "--author",
+        "sarah",
+        "--format",
+        "json",
+        *home,
+    )
     assert moved.exit_code == 0, moved.output
     assert json.loads(moved.stdout)["status"] == "contacted"
 
@@ -77,11 +117,31 @@ def test_the_campaign_flow_from_the_command_line(churn_context: AppContext, tmp_
     finished = _run("finish", str(cid), "--end", "2026-06-30", "--format", "json", *home)
     assert json.loads(finished.stdout)["status"] == "finished"
 
-    empty = _run("create", "--name", "none", "--rule", "mrr > 100000000", "--template",
-                 "win_back", "--start", "2026-03-02", *home)
+    empty = _run(
+        "create",
+        "--name",
+        "none",
+        "--rule",
+        "mrr > 100000000",
+        "--template",
+        "win_back",
+        "--start",
+        "2026-03-02",
+        *home,
+    )
     assert empty.exit_code != 0 and "selects no customers" in str(empty.exception)
-    badrule = _run("create", "--name", "x", "--rule", "mrr >> 3", "--template", "win_back",
-                   "--start", "2026-03-02", *home)
+    badrule = _run(
+        "create",
+        "--name",
+        "x",
+        "--rule",
+        "mrr >> 3",
+        "--template",
+        "win_back",
+        "--start",
+        "2026-03-02",
+        *home,
+    )
     assert badrule.exit_code != 0 and "position" in str(badrule.exception).lower()
     listed = json.loads(_run("list", "--format", "json", *home).stdout)
     assert len(listed) == 1  # the failed wizards left nothing

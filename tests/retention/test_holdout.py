@@ -67,16 +67,24 @@ def test_account_owner_mode_keeps_owners_and_leaves_blank_ones_unassigned() -> N
 def test_round_robin_deals_highest_risk_first_within_capacity() -> None:
     risks = [0.1, 0.9, 0.5, 0.7, 0.3]
     got = H.assign_owners(
-        mode="round_robin", account_owners=[None] * 5, risks=risks,
-        people=["sarah", "john", "sarah"], capacity=3,
+        mode="round_robin",
+        account_owners=[None] * 5,
+        risks=risks,
+        people=["sarah", "john", "sarah"],
+        capacity=3,
     )
     # order by risk: 1 (0.9) sarah, 3 (0.7) john, 2 (0.5) sarah, 4 (0.3) john, 0 (0.1) sarah
     assert got == ["sarah", "sarah", "sarah", "john", "john"]
 
 
 def test_round_robin_beyond_capacity_names_the_shortfall_or_leaves_the_rest() -> None:
-    kwargs = dict(mode="round_robin", account_owners=[None] * 7, risks=[0.1 * i for i in range(7)],
-                  people=["a", "b"], capacity=3)
+    kwargs = dict(
+        mode="round_robin",
+        account_owners=[None] * 7,
+        risks=[0.1 * i for i in range(7)],
+        people=["a", "b"],
+        capacity=3,
+    )
     with pytest.raises(H.CapacityShortfall, match=r"7 treated customers .* 6 places; 1 short"):
         H.assign_owners(**kwargs)
     got = H.assign_owners(**kwargs, overflow="unassigned")
@@ -85,11 +93,13 @@ def test_round_robin_beyond_capacity_names_the_shortfall_or_leaves_the_rest() ->
 
 
 def test_round_robin_needs_people_and_a_capacity() -> None:
-    with pytest.raises(InvalidOption, match="owners.people"):
-        H.assign_owners(mode="round_robin", account_owners=[None], risks=[0.1], people=[" "],
-                        capacity=2)
-    with pytest.raises(InvalidOption, match="owners.capacity"):
-        H.assign_owners(mode="round_robin", account_owners=[None], risks=[0.1], people=["a"],
-                        capacity=0)
-    with pytest.raises(InvalidOption, match="owners.mode"):
+    with pytest.raises(InvalidOption, match=r"owners\.people"):
+        H.assign_owners(
+            mode="round_robin", account_owners=[None], risks=[0.1], people=[" "], capacity=2
+        )
+    with pytest.raises(InvalidOption, match=r"owners\.capacity"):
+        H.assign_owners(
+            mode="round_robin", account_owners=[None], risks=[0.1], people=["a"], capacity=0
+        )
+    with pytest.raises(InvalidOption, match=r"owners\.mode"):
         H.assign_owners(mode="random", account_owners=[None], risks=[0.1])

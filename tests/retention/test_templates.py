@@ -17,10 +17,20 @@ def _custom(**over):
         "description": "Before renewal.",
         "target": "Accounts near their term end.",
         "steps": [
-            {"day": 1, "kind": "email", "title": "Email {{ account_name }}",
-             "subject": "Your renewal, {{ account_name }}", "body": "MRR {{ mrr }}"},
-            {"day": 5, "kind": "call", "title": "Call", "body": "Risk {{ churn_risk }}",
-             "condition": "no_response"},
+            {
+                "day": 1,
+                "kind": "email",
+                "title": "Email {{ account_name }}",
+                "subject": "Your renewal, {{ account_name }}",
+                "body": "MRR {{ mrr }}",
+            },
+            {
+                "day": 5,
+                "kind": "call",
+                "title": "Call",
+                "body": "Risk {{ churn_risk }}",
+                "condition": "no_response",
+            },
         ],
     }
     data.update(over)
@@ -29,7 +39,10 @@ def _custom(**over):
 
 def test_five_builtins_each_a_timeline_whose_scripts_only_name_known_variables() -> None:
     assert set(T.BUILTIN) == {
-        "payment_assistance", "support_escalation", "product_training", "win_back",
+        "payment_assistance",
+        "support_escalation",
+        "product_training",
+        "win_back",
         "executive_outreach",
     }
     for template in T.BUILTIN.values():
@@ -82,9 +95,18 @@ def test_steps_are_sorted_by_day_and_kept_whole() -> None:
 
 
 def test_rendering_fills_the_customers_data_and_shows_missing_values_as_missing() -> None:
-    row = {"customer_id": "C1", "name": "Acme Ltd", "owner": "sarah", "mrr": 12500.0,
-           "churn_risk": 0.723, "plan": None, "clv": float("nan"), "tenure_months": 27,
-           "health_tier": "At risk", "risk_tier": "High"}
+    row = {
+        "customer_id": "C1",
+        "name": "Acme Ltd",
+        "owner": "sarah",
+        "mrr": 12500.0,
+        "churn_risk": 0.723,
+        "plan": None,
+        "clv": float("nan"),
+        "tenure_months": 27,
+        "health_tier": "At risk",
+        "risk_tier": "High",
+    }
     step = T.BUILTIN["executive_outreach"].steps[1]
     title, subject, body = T.render_step(step, row, ["Late payments", "Logins per user"])
     assert title == "Executive call to Acme Ltd"
@@ -109,8 +131,16 @@ def test_the_sandbox_refuses_unsafe_attribute_access() -> None:
 
 
 def test_compiled_template_renders_due_dates_and_the_campaign() -> None:
-    steps = T.parse_steps([{"day": 3, "kind": "call", "title": "{{ campaign_name }}",
-                            "body": "due {{ due_date }} day {{ step_day }} from {{ start_date }}"}])
+    steps = T.parse_steps(
+        [
+            {
+                "day": 3,
+                "kind": "call",
+                "title": "{{ campaign_name }}",
+                "body": "due {{ due_date }} day {{ step_day }} from {{ start_date }}",
+            }
+        ]
+    )
     compiled = T.CompiledTemplate(steps, campaign_name="Q3 saves", start=date(2026, 1, 1))
     title, subject, body = compiled.render(0, T.customer_variables({}), date(2026, 1, 3))
     assert title == "Q3 saves" and subject == ""
@@ -122,8 +152,15 @@ def test_the_column_wise_variables_equal_the_row_wise_ones() -> None:
 
     rows = [
         dict(T.SAMPLE_CUSTOMER),
-        {"customer_id": "C2", "name": None, "mrr": float("nan"), "churn_risk": None,
-         "tenure_months": 0, "plan": " ", "owner": "bob"},
+        {
+            "customer_id": "C2",
+            "name": None,
+            "mrr": float("nan"),
+            "churn_risk": None,
+            "tenure_months": 0,
+            "plan": " ",
+            "owner": "bob",
+        },
     ]
     frame = pl.DataFrame(rows, infer_schema_length=None)
     factors = [["Late payments"], []]

@@ -70,9 +70,9 @@ def test_campaign_from_a_saved_segment_with_tasks_and_export(
             page.get_by_role("button", name="Preview").click()
             expect(page.get_by_text("(the first treated customer)")).to_be_visible(timeout=60_000)
             page.get_by_role("button", name="Create campaign").click()
-            expect(page.get_by_text(re.compile(r"Created campaign \d+ 'Browser outreach'"))).to_be_visible(
-                timeout=60_000
-            )
+            expect(
+                page.get_by_text(re.compile(r"Created campaign \d+ 'Browser outreach'"))
+            ).to_be_visible(timeout=60_000)
             assert page.locator('[data-testid="stException"]').count() == 0
 
             page.get_by_role("tab", name="Tasks by owner").click()

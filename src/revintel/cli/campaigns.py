@@ -109,7 +109,9 @@ def templates_command(
 
 @campaigns_app.command("template-save")
 def template_save_command(
-    file: Annotated[Path, typer.Option("--file", help="The template as JSON or TOML ('-': stdin).")],
+    file: Annotated[
+        Path, typer.Option("--file", help="The template as JSON or TOML ('-': stdin).")
+    ],
     author: AuthorOption = None,
     home: HomeOption = None,
     fmt: FormatOption = OutputFormat.table,
@@ -165,27 +167,38 @@ def create_command(
     ] = None,
     owners: Annotated[
         str | None,
-        typer.Option("--owners", help="Round-robin over these people, e.g. 'sarah,john' "
-                     "(default: each account's owner)."),
+        typer.Option(
+            "--owners",
+            help="Round-robin over these people, e.g. 'sarah,john' "
+            "(default: each account's owner).",
+        ),
     ] = None,
     capacity: Annotated[
         int | None, typer.Option("--capacity", min=1, help="Most customers per person.")
     ] = None,
     unassigned: Annotated[
-        bool, typer.Option("--leave-unassigned", help="Beyond capacity: leave the rest unassigned "
-                           "instead of failing.")
+        bool,
+        typer.Option(
+            "--leave-unassigned",
+            help="Beyond capacity: leave the rest unassigned instead of failing.",
+        ),
     ] = False,
     holdout: Annotated[
         float | None, typer.Option("--holdout", help="Holdout share 0.05-0.5 (default settings).")
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Holdout seed (default random).")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Holdout seed (default random).")
+    ] = None,
     cost: Annotated[
         float, typer.Option("--cost-per-customer", help="Cost per treated customer.")
     ] = 0.0,
     criteria: Annotated[
         list[str] | None,
-        typer.Option("--criteria", help="Success criterion KEY=VALUE (repeat): risk_below=0.3, "
-                     "within_days=60, no_churn_months=3."),
+        typer.Option(
+            "--criteria",
+            help="Success criterion KEY=VALUE (repeat): risk_below=0.3, "
+            "within_days=60, no_churn_months=3.",
+        ),
     ] = None,
     description: Annotated[str | None, typer.Option("--description")] = None,
     dry_run: Annotated[
@@ -247,8 +260,12 @@ def create_command(
         emit(data, fmt)
         return
     rows = [
-        {"tier": t, "customers": v["customers"], "holdout": v["holdout"],
-         "treated": v["customers"] - v["holdout"]}
+        {
+            "tier": t,
+            "customers": v["customers"],
+            "holdout": v["holdout"],
+            "treated": v["customers"] - v["holdout"],
+        }
         for t, v in made.by_tier.items()
     ]
     head = "Would create" if dry_run else f"Created campaign {made.campaign_id}"
@@ -280,9 +297,14 @@ def list_command(
     emit(
         [
             {
-                "id": c["campaign_id"], "name": c["name"], "template": c["template"],
-                "status": c["status"], "start": c["start_date"], "treated": c["treated"],
-                "holdout": c["holdout"], "tasks": c["tasks"],
+                "id": c["campaign_id"],
+                "name": c["name"],
+                "template": c["template"],
+                "status": c["status"],
+                "start": c["start_date"],
+                "treated": c["treated"],
+                "holdout": c["holdout"],
+                "tasks": c["tasks"],
                 "done": percent(c["done_share"]) if c["done_share"] is not None else "n/a",
             }
             for c in found
@@ -312,8 +334,15 @@ def show_command(
         f"criteria {c['success_criteria'] or 'none'}"
     )
     emit(
-        [{"day": s["day"], "kind": s["kind"], "condition": s.get("condition", "always"),
-          "title": s["title"]} for s in c["steps"]],
+        [
+            {
+                "day": s["day"],
+                "kind": s["kind"],
+                "condition": s.get("condition", "always"),
+                "title": s["title"],
+            }
+            for s in c["steps"]
+        ],
         fmt,
         title="Timeline",
     )
@@ -324,8 +353,14 @@ def show_command(
     )
 
 
-def _set(campaign_id: int, what: str, end: str | None, author: str | None, home: Path | None,
-         fmt: OutputFormat) -> None:
+def _set(
+    campaign_id: int,
+    what: str,
+    end: str | None,
+    author: str | None,
+    home: Path | None,
+    fmt: OutputFormat,
+) -> None:
     from revintel.app.retention import campaigns as service
 
     fn = service.finish_campaign if what == "finish" else service.cancel_campaign
@@ -378,14 +413,28 @@ def tasks_command(
     from revintel.app.retention import campaigns as service
 
     rows = service.tasks(
-        context(home), campaign_id=campaign, owner=owner, status=status,
-        due_before=_day(due_before, "--due-before"), limit=limit,
+        context(home),
+        campaign_id=campaign,
+        owner=owner,
+        status=status,
+        due_before=_day(due_before, "--due-before"),
+        limit=limit,
     )
     if fmt is OutputFormat.json:
         emit(rows, fmt)
         return
-    keep = ("task_id", "campaign_id", "customer_id", "customer_name", "owner", "due_date", "kind",
-            "title", "status", "outcome")
+    keep = (
+        "task_id",
+        "campaign_id",
+        "customer_id",
+        "customer_name",
+        "owner",
+        "due_date",
+        "kind",
+        "title",
+        "status",
+        "outcome",
+    )
     emit([{k: r[k] for k in keep} for r in rows], fmt, title="Tasks")
 
 
@@ -406,8 +455,13 @@ def task_update_command(
     task = service.update_task(
         context(home), task_id, status=status, outcome=outcome, updated_by=_author(author)
     )
-    emit({k: task[k] for k in ("task_id", "customer_id", "title", "status", "outcome",
-                               "updated_by")}, fmt)
+    emit(
+        {
+            k: task[k]
+            for k in ("task_id", "customer_id", "title", "status", "outcome", "updated_by")
+        },
+        fmt,
+    )
 
 
 @campaigns_app.command("export")
@@ -415,7 +469,9 @@ def export_command(
     campaign_id: Annotated[int, typer.Argument(help="The campaign's id.")],
     out: Annotated[Path, typer.Option("--out", help="The CSV file to write ('-': stdout).")],
     owner: Annotated[str | None, typer.Option("--owner", help="Only this owner's tasks.")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="Only tasks in this status.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="Only tasks in this status.")
+    ] = None,
     home: HomeOption = None,
 ) -> None:
     """The campaign's tasks as CSV for CRM import: task id, campaign, customer, owner, due date,

@@ -56,7 +56,7 @@ def held_out_count(n: int, share: float) -> int:
     """How many of a tier of ``n`` are held out: round half up of share × n, at most n − 1."""
     if n <= 1:
         return 0
-    return min(int(math.floor(share * n + 0.5)), n - 1)
+    return min(math.floor(share * n + 0.5), n - 1)
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def split_holdout(
         k = held_out_count(len(where), share)
         if k:
             holdout[rng.permutation(where)[:k]] = True
-        by_tier[tier] = {"customers": int(len(where)), "holdout": int(k)}
+        by_tier[tier] = {"customers": len(where), "holdout": int(k)}
     return HoldoutSplit(holdout=holdout, by_tier=by_tier)
 
 
@@ -120,7 +120,9 @@ def assign_owners(
     if mode not in OWNER_MODES:
         raise InvalidOption(f"owners.mode: expected one of {', '.join(OWNER_MODES)}, got {mode!r}")
     if overflow not in OVERFLOW:
-        raise InvalidOption(f"owners.overflow: expected one of {', '.join(OVERFLOW)}, got {overflow!r}")
+        raise InvalidOption(
+            f"owners.overflow: expected one of {', '.join(OVERFLOW)}, got {overflow!r}"
+        )
     n = len(account_owners)
     if mode == "account_owner":
         return [o.strip() if isinstance(o, str) and o.strip() else None for o in account_owners]

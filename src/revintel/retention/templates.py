@@ -249,8 +249,9 @@ def validate_template(data: dict[str, Any]) -> Template:
             f"name: {name!r} is a built-in template, which cannot be changed; save your copy under "
             f"another name (e.g. {name}_custom)"
         )
-    label = _text(data.get("label") or name.replace("_", " ").capitalize(), "label", required=True,
-                  limit=200)
+    label = _text(
+        data.get("label") or name.replace("_", " ").capitalize(), "label", required=True, limit=200
+    )
     description = _text(data.get("description"), "description", required=False, limit=2000)
     target = _text(data.get("target"), "target", required=False, limit=2000)
     steps = parse_steps(data.get("steps"))
@@ -389,9 +390,11 @@ def variables_table(
         cols["top_risk_factor"] = [f[0] if f else None for f in cleaned]
     keys = [k for k in cols if k in wanted]
     columns = [cols[k] for k in keys]
-    return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)] if (
-        keys
-    ) else [{} for _ in range(n)]
+    return (
+        [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
+        if (keys)
+        else [{} for _ in range(n)]
+    )
 
 
 SAMPLE_CUSTOMER: dict[str, Any] = {
@@ -441,12 +444,20 @@ class CompiledTemplate:
         parts = []
         for i, step in enumerate(steps):
             where = f"steps[{i}]"
-            for part, text in (("title", step.title), ("subject", step.subject), ("body", step.body)):
+            for part, text in (
+                ("title", step.title),
+                ("subject", step.subject),
+                ("body", step.body),
+            ):
                 names |= check_script(text, f"{where}.{part}")
             due = self.dues[i].isoformat() if self.dues[i] else None
             parts.append(
                 f"{{% with due_date={_literal(due)}, step_day={step.day} %}}"
-                + step.title + _SPLIT + step.subject + _SPLIT + step.body
+                + step.title
+                + _SPLIT
+                + step.subject
+                + _SPLIT
+                + step.body
                 + "{% endwith %}"
             )
         self.names = sorted(names - {"due_date", "step_day"})
@@ -475,7 +486,8 @@ class CompiledTemplate:
         """(title, subject, body) of step ``index``; ``due`` overrides its due date."""
         if due is not None and due != self.dues[index]:
             one = CompiledTemplate(
-                (self.steps[index],), campaign_name=self.campaign_name,
+                (self.steps[index],),
+                campaign_name=self.campaign_name,
                 start=due - timedelta(days=self.steps[index].day - 1),
             )
             return one.render_all(variables)[0]
@@ -486,8 +498,9 @@ def render_step(
     step: Step, row: dict[str, Any], factors: list[str] | None = None, **extra: Any
 ) -> tuple[str, str, str]:
     """(title, subject, body) of one step for one customer (a preview)."""
-    compiled = CompiledTemplate((step,), campaign_name=extra.get("campaign_name", ""),
-                                start=extra.get("start"))
+    compiled = CompiledTemplate(
+        (step,), campaign_name=extra.get("campaign_name", ""), start=extra.get("start")
+    )
     return compiled.render(0, customer_variables(row, factors), extra.get("due"))
 
 
@@ -495,7 +508,9 @@ def render_step(
 _SIGN = "\n\nBest regards,\n{{ owner }}"
 
 
-def _b(name: str, label: str, description: str, target: str, steps: list[dict[str, Any]]) -> Template:
+def _b(
+    name: str, label: str, description: str, target: str, steps: list[dict[str, Any]]
+) -> Template:
     return Template(
         name=name,
         label=label,
@@ -522,7 +537,8 @@ BUILTIN: dict[str, Template] = {
                     kind="email",
                     title="Payment options email to {{ account_name }}",
                     subject="{{ account_name }}: options for your {{ plan }} plan payments",
-                    body="Hello {{ account_name }} team,\n\nWe noticed some trouble with recent payments "
+                    body="Hello {{ account_name }} team,\n\n"
+                    "We noticed some trouble with recent payments "
                     "for your {{ plan }} plan ({{ mrr }} a month). We'd like to make this easy: "
                     "we can move your billing date, split the next invoice, or switch you to "
                     "annual billing at a discount.\n\nReply to this email or book 15 minutes "
@@ -572,7 +588,8 @@ BUILTIN: dict[str, Template] = {
                     kind="email",
                     title="Support review email to {{ account_name }}",
                     subject="{{ account_name }}: a dedicated engineer for your open issues",
-                    body="Hello {{ account_name }} team,\n\nI've reviewed your recent support requests "
+                    body="Hello {{ account_name }} team,\n\n"
+                    "I've reviewed your recent support requests "
                     "and I'm sorry they have taken longer than they should. I've assigned a "
                     "senior engineer to your account and would like to walk through each open "
                     "issue with you this week." + _SIGN,
@@ -615,7 +632,8 @@ BUILTIN: dict[str, Template] = {
                     kind="email",
                     title="Training invitation to {{ account_name }}",
                     subject="Get more from your {{ plan }} plan, {{ account_name }}",
-                    body="Hello {{ account_name }} team,\n\nTeams like yours get the most value when more "
+                    body="Hello {{ account_name }} team,\n\n"
+                    "Teams like yours get the most value when more "
                     "people use the features they pay for. I'd like to offer a free 45-minute "
                     "training session for your team, tailored to how you use the product "
                     "today." + _SIGN,
@@ -640,7 +658,8 @@ BUILTIN: dict[str, Template] = {
                     kind="email",
                     title="Usage follow-up to {{ account_name }}",
                     subject="{{ account_name }}: how the last month went",
-                    body="Hello {{ account_name }} team,\n\nA month after the training, here is how your "
+                    body="Hello {{ account_name }} team,\n\n"
+                    "A month after the training, here is how your "
                     "team's usage has changed and what to try next." + _SIGN,
                 ),
             ],
@@ -656,7 +675,8 @@ BUILTIN: dict[str, Template] = {
                     kind="email",
                     title="We'd like you back: {{ account_name }}",
                     subject="{{ account_name }}, can we fix what went wrong?",
-                    body="Hello {{ account_name }} team,\n\nWe value the {{ tenure }} you've been with us. "
+                    body="Hello {{ account_name }} team,\n\n"
+                    "We value the {{ tenure }} you've been with us. "
                     "I'd like to understand what isn't working and whether we can fix it; we "
                     "have changed a lot recently." + _SIGN,
                 ),
@@ -699,7 +719,8 @@ BUILTIN: dict[str, Template] = {
                     kind="email",
                     title="Executive note to {{ account_name }}",
                     subject="{{ account_name }} and {{ owner }}: a personal note",
-                    body="Hello {{ account_name }} team,\n\nYou're one of our most valued customers and I "
+                    body="Hello {{ account_name }} team,\n\n"
+                    "You're one of our most valued customers and I "
                     "want to make sure we are delivering what you need. I'd welcome 30 minutes "
                     "to hear how things are going and what we could do better." + _SIGN,
                 ),

@@ -1,7 +1,7 @@
 """Campaigns in the app store: the campaign, who is in it (treated or holdout) and its tasks.
 
-Written by the campaigns use case in ``app/retention/`` (the wizard creates a campaign, its members and
-its tasks in one transaction: a failed wizard leaves nothing behind) and read by
+Written by the campaigns use case in ``app/retention/`` (the wizard creates a campaign, its
+members and its tasks in one transaction: a failed wizard leaves nothing behind) and read by
 :mod:`revintel.app.retention.impact` (treated versus holdout). Migration ``0007``.
 """
 

@@ -53,8 +53,13 @@ def test_the_wizard_writes_members_with_a_stratified_holdout_and_tasks_for_treat
 ) -> None:
     made = C.create_campaign(
         store_rt,
-        _req(owners_mode="round_robin", people=["sarah", "john"], capacity=100,
-             success_criteria={"risk_below": 0.3, "within_days": 60}, cost_per_customer=25),
+        _req(
+            owners_mode="round_robin",
+            people=["sarah", "john"],
+            capacity=100,
+            success_criteria={"risk_below": 0.3, "within_days": 60},
+            cost_per_customer=25,
+        ),
         features=feats,
     )
     assert made.customers == 200 and made.treated + made.holdout == 200
@@ -76,9 +81,7 @@ def test_the_wizard_writes_members_with_a_stratified_holdout_and_tasks_for_treat
             select(CampaignMember).where(CampaignMember.campaign_id == made.campaign_id)
         ).all()
         held = {m.customer_id for m in members if m.group == "holdout"}
-        task_customers = set(
-            s.scalars(select(CampaignTask.customer_id).distinct()).all()
-        )
+        task_customers = set(s.scalars(select(CampaignTask.customer_id).distinct()).all())
         frame = feats.frame.to_pandas().set_index("customer_id")
         for m in members[:20]:
             assert m.risk_at_start == pytest.approx(frame.loc[m.customer_id, "churn_risk"])
@@ -102,8 +105,13 @@ def test_the_same_seed_gives_the_same_holdout(store_rt, feats) -> None:
 
     def held(cid):
         with store_rt.store.session() as s:
-            return set(s.scalars(select(CampaignMember.customer_id).where(
-                CampaignMember.campaign_id == cid, CampaignMember.group == "holdout")).all())
+            return set(
+                s.scalars(
+                    select(CampaignMember.customer_id).where(
+                        CampaignMember.campaign_id == cid, CampaignMember.group == "holdout"
+                    )
+                ).all()
+            )
 
     assert held(a.campaign_id) == held(b.campaign_id)
 
@@ -124,7 +132,11 @@ def test_scripts_show_missing_values_as_missing_never_none(store_rt, feats) -> N
 @pytest.mark.parametrize(
     ("change", "kind", "match"),
     [
-        ({"customer_ids": ["C000001", "X-9", "Y-1"]}, NotFoundError, "2 unknown customer id.*'X-9'"),
+        (
+            {"customer_ids": ["C000001", "X-9", "Y-1"]},
+            NotFoundError,
+            "2 unknown customer id.*'X-9'",
+        ),
         ({"customer_ids": []}, InvalidOption, "customer_ids"),
         ({"customer_ids": None}, InvalidOption, "exactly one of segment_id, rule or customer_ids"),
         ({"rule": "mrr > 1"}, InvalidOption, "got rule, customer_ids"),
@@ -135,8 +147,11 @@ def test_scripts_show_missing_values_as_missing_never_none(store_rt, feats) -> N
         ({"success_criteria": {"risk_below": 2}}, InvalidOption, "risk_below"),
         ({"success_criteria": {"churned": 1}}, InvalidOption, "unknown field churned"),
         ({"cost_per_customer": -1}, InvalidOption, "cost_per_customer"),
-        ({"owners_mode": "round_robin", "people": ["a"], "capacity": 10}, CapacityShortfall,
-         "short"),
+        (
+            {"owners_mode": "round_robin", "people": ["a"], "capacity": 10},
+            CapacityShortfall,
+            "short",
+        ),
         ({"owners_mode": "round_robin", "people": []}, InvalidOption, "owners.people"),
         ({"created_by": ""}, InvalidOption, "created_by"),
     ],
@@ -178,13 +193,16 @@ def test_overflow_unassigned_leaves_the_lowest_risk_without_an_owner(store_rt, f
 def test_task_status_moves_forward_with_an_outcome(store_rt, feats) -> None:
     made = C.create_campaign(store_rt, _req(), features=feats)
     task = C.tasks(store_rt, campaign_id=made.campaign_id, limit=1)[0]
-    moved = C.update_task(store_rt, task["task_id"], status="contacted", outcome="left voicemail",
-                          updated_by="sarah")
+    moved = C.update_task(
+        store_rt, task["task_id"], status="contacted", outcome="left voicemail", updated_by="sarah"
+    )
     assert moved["status"] == "contacted" and moved["outcome"] == "left voicemail"
     assert moved["updated_by"] == "sarah"
     with pytest.raises(InvalidOption, match="only move forward"):
         C.update_task(store_rt, task["task_id"], status="todo", updated_by="sarah")
-    assert C.update_task(store_rt, task["task_id"], status="done", updated_by="s")["status"] == "done"
+    assert (
+        C.update_task(store_rt, task["task_id"], status="done", updated_by="s")["status"] == "done"
+    )
     with pytest.raises(InvalidOption, match="status: expected one of todo"):
         C.update_task(store_rt, task["task_id"], status="won", updated_by="s")
     with pytest.raises(NotFoundError, match="task 999999"):

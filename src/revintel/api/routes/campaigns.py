@@ -257,8 +257,13 @@ def campaign_tasks(
 ) -> list[dict[str, Any]]:
     """A campaign's tasks by due date."""
     return service.tasks(
-        ctx, campaign_id=campaign_id, owner=owner, status=status, due_before=due_before,
-        limit=limit, offset=offset,
+        ctx,
+        campaign_id=campaign_id,
+        owner=owner,
+        status=status,
+        due_before=due_before,
+        limit=limit,
+        offset=offset,
     )
 
 

@@ -16,7 +16,7 @@ import secrets
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -199,12 +199,8 @@ def preview_template(
     compiled = T.CompiledTemplate(chosen, campaign_name=template.label, start=start)
     rendered = compiled.render_all(T.customer_variables(row, factors))
     out = [
-        RenderedStep(
-            step.day, due.isoformat(), step.kind, step.condition, title, subject, body
-        )
-        for step, due, (title, subject, body) in zip(
-            chosen, compiled.dues, rendered, strict=True
-        )
+        RenderedStep(step.day, due.isoformat(), step.kind, step.condition, title, subject, body)
+        for step, due, (title, subject, body) in zip(chosen, compiled.dues, rendered, strict=True)
         if due is not None
     ]
     return {
@@ -315,7 +311,9 @@ def _with_factors(rt: Runtime, frame: pl.DataFrame) -> pl.DataFrame:
         frame = frame.join(scores, on="customer_id", how="left")
         present = ["top_factor_1"]
     return frame.with_columns(
-        pl.col(c).cast(pl.String).replace_strict(labels, default=pl.col(c).cast(pl.String))
+        pl.col(c)
+        .cast(pl.String)
+        .replace_strict(labels, default=pl.col(c).cast(pl.String))
         .alias(f"{c}_label")
         for c in present
     )
@@ -359,7 +357,9 @@ def _audience(rt: Runtime, req: CampaignRequest, features: CustomerFeatures | No
             if req.segment_id is not None
             else ("the rule" if req.rule is not None else "the customer list")
         )
-        raise InvalidOption(f"audience: {which} selects no customers; a campaign needs at least one")
+        raise InvalidOption(
+            f"audience: {which} selects no customers; a campaign needs at least one"
+        )
     return audience.with_columns(pl.col("customer_id").cast(pl.String))
 
 
@@ -496,7 +496,8 @@ def _tasks(rt: Runtime, plan: _Plan, campaign_id: int | None, limit: int | None 
     owners = [plan.owners[int(i)] for i in treated]
     frame = frame.with_columns(pl.Series("assigned_owner", owners, dtype=pl.String))
     factor_cols = [
-        c for c in ("top_factor_1_label", "top_factor_2_label", "top_factor_3_label")
+        c
+        for c in ("top_factor_1_label", "top_factor_2_label", "top_factor_3_label")
         if c in frame.columns
     ]
     if not factor_cols and "top_factor_label" in frame.columns:
@@ -531,9 +532,7 @@ def _tasks(rt: Runtime, plan: _Plan, campaign_id: int | None, limit: int | None 
 
 
 def _summary(plan: _Plan, campaign_id: int | None, tasks: int, seconds: float, sample=None):
-    treated_owners = [
-        o for o, h in zip(plan.owners, plan.holdout.holdout, strict=True) if not h
-    ]
+    treated_owners = [o for o, h in zip(plan.owners, plan.holdout.holdout, strict=True) if not h]
     counts = Counter(o or UNASSIGNED for o in treated_owners)
     mrr = plan.audience["mrr"].fill_null(0).sum()
     return CampaignCreated(
@@ -590,8 +589,8 @@ def _bulk_insert(session: Any, table: Any, rows: list[dict[str, Any]]) -> None:
         return
     columns = [table.c[k] for k in keys]  # KeyError on a name that is not a column
     sql = (
-        f'INSERT INTO {table.name} ({", ".join(f"{chr(34)}{c.name}{chr(34)}" for c in columns)}) '
-        f'VALUES ({", ".join("?" for _ in columns)})'
+        f"INSERT INTO {table.name} ({', '.join(f'{chr(34)}{c.name}{chr(34)}' for c in columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)})"
     )
     dated = [i for i, c in enumerate(columns) if isinstance(c.type, Date)]
     cursor = connection.connection.driver_connection.cursor()
@@ -731,14 +730,16 @@ def list_campaigns(rt: Runtime, status: str | None = None) -> list[dict[str, Any
         campaigns = s.scalars(query).all()
         groups: dict[int, dict[str, int]] = {}
         for cid, group, n in s.execute(
-            select(CampaignMember.campaign_id, CampaignMember.group, func.count())
-            .group_by(CampaignMember.campaign_id, CampaignMember.group)
+            select(CampaignMember.campaign_id, CampaignMember.group, func.count()).group_by(
+                CampaignMember.campaign_id, CampaignMember.group
+            )
         ):
             groups.setdefault(cid, {})[group] = n
         statuses: dict[int, dict[str, int]] = {}
         for cid, st, n in s.execute(
-            select(CampaignTask.campaign_id, CampaignTask.status, func.count())
-            .group_by(CampaignTask.campaign_id, CampaignTask.status)
+            select(CampaignTask.campaign_id, CampaignTask.status, func.count()).group_by(
+                CampaignTask.campaign_id, CampaignTask.status
+            )
         ):
             statuses.setdefault(cid, {})[st] = n
         out = []
@@ -946,7 +947,9 @@ def update_task(
     if status is not None and status not in STATUSES:
         raise InvalidOption(f"status: expected one of {', '.join(STATUSES)}, got {status!r}")
     if outcome is not None and len(outcome) > MAX_OUTCOME:
-        raise InvalidOption(f"outcome: expected at most {MAX_OUTCOME} characters, got {len(outcome)}")
+        raise InvalidOption(
+            f"outcome: expected at most {MAX_OUTCOME} characters, got {len(outcome)}"
+        )
     with rt.store.session() as s:
         row = s.execute(
             _task_query(None, None, None, None).where(CampaignTask.id == task_id)

@@ -26,7 +26,7 @@ KINDS = ["email", "call", "meeting", "offer", "escalate", "task"]
 def _me() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user name in this environment
+    except Exception:
         return "dashboard"
 
 
@@ -74,8 +74,9 @@ def _wizard(ctx: AppContext) -> None:
         )
     else:
         text = st.text_area("Customer ids (one a line, or comma-separated)", key="cw_ids")
-        audience["customer_ids"] = [c.strip() for c in text.replace(",", "\n").split("\n")
-                                    if c.strip()]
+        audience["customer_ids"] = [
+            c.strip() for c in text.replace(",", "\n").split("\n") if c.strip()
+        ]
 
     st.subheader("2 · Template")
     templates = {t["label"]: t["name"] for t in options["templates"]}
@@ -110,9 +111,14 @@ def _wizard(ctx: AppContext) -> None:
         for row in edited.to_dict("records")
     ]
     with st.expander("Variables a script may use"):
-        st.table(pd.DataFrame(
-            [{"variable": "{{ " + k + " }}", "meaning": v} for k, v in options["variables"].items()]
-        ))
+        st.table(
+            pd.DataFrame(
+                [
+                    {"variable": "{{ " + k + " }}", "meaning": v}
+                    for k, v in options["variables"].items()
+                ]
+            )
+        )
 
     st.subheader("4 · Owners")
     mode = st.radio(
@@ -125,11 +131,16 @@ def _wizard(ctx: AppContext) -> None:
     capacity = options["owner_capacity"]
     overflow = "error"
     if mode == "Round-robin":
-        people = [p.strip() for p in st.text_input(
-            "People (comma-separated)", value="sarah, john", key="cw_people").split(",")
-            if p.strip()]
-        capacity = st.number_input("Capacity per person (customers)", min_value=1,
-                                   value=int(capacity), key="cw_capacity")
+        people = [
+            p.strip()
+            for p in st.text_input(
+                "People (comma-separated)", value="sarah, john", key="cw_people"
+            ).split(",")
+            if p.strip()
+        ]
+        capacity = st.number_input(
+            "Capacity per person (customers)", min_value=1, value=int(capacity), key="cw_capacity"
+        )
         if st.checkbox("Leave customers beyond capacity unassigned", key="cw_overflow"):
             overflow = "unassigned"
 
@@ -137,17 +148,21 @@ def _wizard(ctx: AppContext) -> None:
     c1, c2, c3 = st.columns(3)
     criteria: dict[str, Any] = {}
     if c1.checkbox("Risk below a level", value=True, key="cw_use_risk"):
-        criteria["risk_below"] = c1.number_input("Risk below", 0.01, 0.99, 0.3, 0.05,
-                                                 key="cw_risk")
+        criteria["risk_below"] = c1.number_input("Risk below", 0.01, 0.99, 0.3, 0.05, key="cw_risk")
         criteria["within_days"] = int(c2.number_input("within days", 1, 365, 60, key="cw_days"))
     if c3.checkbox("No churn", value=True, key="cw_use_churn"):
-        criteria["no_churn_months"] = int(c3.number_input("for months", 1, 24, 3,
-                                                          key="cw_months"))
+        criteria["no_churn_months"] = int(c3.number_input("for months", 1, 24, 3, key="cw_months"))
 
     st.subheader("6 · Holdout control")
     h1, h2, h3 = st.columns(3)
-    share = h1.slider("Held-out share (per risk tier)", 0.05, 0.5,
-                      float(options["holdout_share"]), 0.01, key="cw_share")
+    share = h1.slider(
+        "Held-out share (per risk tier)",
+        0.05,
+        0.5,
+        float(options["holdout_share"]),
+        0.01,
+        key="cw_share",
+    )
     seed = int(h2.number_input("Seed", 0, 2**31 - 1, 42, key="cw_seed"))
     cost = float(h3.number_input("Cost per customer ($)", 0.0, 1e6, 0.0, 10.0, key="cw_cost"))
     st.caption("Held-out customers receive nothing; their outcome is the comparison.")
@@ -202,7 +217,10 @@ def _made(made: service.CampaignCreated, *, preview: bool) -> None:
         f"**{made.tasks}** tasks."
     )
     tiers = pd.DataFrame(
-        [{"tier": t, **v, "treated": v["customers"] - v["holdout"]} for t, v in made.by_tier.items()]
+        [
+            {"tier": t, **v, "treated": v["customers"] - v["holdout"]}
+            for t, v in made.by_tier.items()
+        ]
     )
     c1, c2 = st.columns(2)
     c1.dataframe(tiers, hide_index=True)
@@ -234,22 +252,33 @@ def _listing(ctx: AppContext) -> None:
         pd.DataFrame(
             [
                 {
-                    "id": c["campaign_id"], "name": c["name"], "template": c["template"],
-                    "status": c["status"], "start": c["start_date"], "end": c["end_date"],
-                    "treated": c["treated"], "holdout": c["holdout"], "tasks": c["tasks"],
-                    **c["by_status"], "done": c["done_share"] or 0.0,
+                    "id": c["campaign_id"],
+                    "name": c["name"],
+                    "template": c["template"],
+                    "status": c["status"],
+                    "start": c["start_date"],
+                    "end": c["end_date"],
+                    "treated": c["treated"],
+                    "holdout": c["holdout"],
+                    "tasks": c["tasks"],
+                    **c["by_status"],
+                    "done": c["done_share"] or 0.0,
                 }
                 for c in found
             ]
         ),
         hide_index=True,
         column_config={
-            "done": st.column_config.ProgressColumn("done", min_value=0.0, max_value=1.0,
-                                                    format="percent"),
+            "done": st.column_config.ProgressColumn(
+                "done", min_value=0.0, max_value=1.0, format="percent"
+            ),
         },
     )
-    active = {f"#{c['campaign_id']} {c['name']}": c["campaign_id"] for c in found
-              if c["status"] == "active"}
+    active = {
+        f"#{c['campaign_id']} {c['name']}": c["campaign_id"]
+        for c in found
+        if c["status"] == "active"
+    }
     if active:
         c1, c2, c3 = st.columns([3, 1, 1])
         chosen = c1.selectbox("Active campaign", list(active), key="cl_active")
@@ -302,8 +331,18 @@ def _tasks(ctx: AppContext) -> None:
     if not rows:
         return
     table = pd.DataFrame(rows)[
-        ["task_id", "due_date", "owner", "customer_id", "customer_name", "kind", "title",
-         "condition", "status", "outcome"]
+        [
+            "task_id",
+            "due_date",
+            "owner",
+            "customer_id",
+            "customer_name",
+            "kind",
+            "title",
+            "condition",
+            "status",
+            "outcome",
+        ]
     ]
     st.dataframe(table, hide_index=True, height=420)
 
@@ -322,9 +361,7 @@ def _tasks(ctx: AppContext) -> None:
         st.text(task["script"] or "")
     if st.button("Save task", key="ct_save"):
         try:
-            service.update_task(
-                ctx, task_id, status=new_status, outcome=outcome, updated_by=_me()
-            )
+            service.update_task(ctx, task_id, status=new_status, outcome=outcome, updated_by=_me())
         except RevintelError as exc:
             st.error(str(exc))
         else:
@@ -342,8 +379,9 @@ def _results(ctx: AppContext) -> None:
     if not found:
         st.info("No campaigns yet.")
         return
-    campaigns = {f"#{c['campaign_id']} {c['name']} ({c['status']})": c["campaign_id"]
-                 for c in found}
+    campaigns = {
+        f"#{c['campaign_id']} {c['name']} ({c['status']})": c["campaign_id"] for c in found
+    }
     chosen = st.selectbox("Campaign", list(campaigns), key="cr_campaign")
     from revintel.ui import campaign_results
 
