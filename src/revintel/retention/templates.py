@@ -450,7 +450,8 @@ class CompiledTemplate:
                 ("body", step.body),
             ):
                 names |= check_script(text, f"{where}.{part}")
-            due = self.dues[i].isoformat() if self.dues[i] else None
+            day_due = self.dues[i]
+            due = day_due.isoformat() if day_due is not None else None
             parts.append(
                 f"{{% with due_date={_literal(due)}, step_day={step.day} %}}"
                 + step.title

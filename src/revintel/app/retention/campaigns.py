@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy import Date, delete, func, insert, select
+from sqlalchemy import Date, func, insert, select
 
 from revintel.core.csv_export import to_csv
 from revintel.core.errors import InvalidOption, NotFoundError, RevintelError
@@ -152,9 +152,10 @@ def delete_template(rt: Runtime, name: str) -> None:
     if name in T.BUILTIN:
         raise InvalidOption(f"template {name!r}: a built-in template cannot be deleted")
     with rt.store.session() as s:
-        gone = s.execute(delete(CampaignTemplate).where(CampaignTemplate.name == name))
-        if not gone.rowcount:
+        row = s.scalars(select(CampaignTemplate).where(CampaignTemplate.name == name)).first()
+        if row is None:
             raise NotFoundError(f"template {name!r}: no such custom template")
+        s.delete(row)
 
 
 @dataclass(frozen=True)
@@ -495,7 +496,7 @@ def _tasks(rt: Runtime, plan: _Plan, campaign_id: int | None, limit: int | None 
         return rows
     owners = [plan.owners[int(i)] for i in treated]
     frame = frame.with_columns(pl.Series("assigned_owner", owners, dtype=pl.String))
-    factor_cols = [
+    factor_cols: list[str] = [
         c
         for c in ("top_factor_1_label", "top_factor_2_label", "top_factor_3_label")
         if c in frame.columns
