@@ -112,6 +112,8 @@ def test_the_campaign_flow_from_the_command_line(churn_context: AppContext, tmp_
     assert len(rows) == out["tasks"] and f"wrote {len(rows)} tasks" in exported.stdout
     calls = [r for r in rows if r["kind"] == "call"]
     assert all("Top risk factors:" in r["script"] for r in calls)
+    # the churn model's factors, in words, for the scored customers
+    assert sum("Top risk factors: (missing)" not in r["script"] for r in calls) > len(calls) / 2
     assert not re.search(r"\b(None|nan)\b", " ".join(r["script"] + r["subject"] for r in rows))
 
     finished = _run("finish", str(cid), "--end", "2026-06-30", "--format", "json", *home)

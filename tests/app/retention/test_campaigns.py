@@ -264,3 +264,14 @@ def test_preview_writes_nothing_and_renders_one_customer(store_rt, feats) -> Non
     assert shown.campaign_id is None and shown.tasks == shown.treated * 4
     assert len(shown.sample) == 4 and shown.sample[0]["script"]
     assert _counts(store_rt) == (0, 0, 0)
+
+
+def test_migration_0007_creates_every_column_the_models_name(store_rt) -> None:
+    from sqlalchemy import inspect
+
+    from revintel.store.campaigns import CampaignTemplate
+
+    found = inspect(store_rt.store.engine)
+    for model in (Campaign, CampaignMember, CampaignTask, CampaignTemplate):
+        columns = {c["name"] for c in found.get_columns(model.__tablename__)}
+        assert columns == set(model.__table__.columns.keys()), model.__tablename__
