@@ -24,6 +24,9 @@ EXPECTED: dict[str, int] = {
     "InvalidChurnConfig": 422,
     "InvalidHealthConfig": 422,
     "InvalidOption": 422,
+    # retention campaigns
+    "TemplateError": 422,
+    "CapacityShortfall": 422,
     "InvalidFilterValue": 422,
     "InvalidHealthOption": 422,
     "InvalidMonth": 422,

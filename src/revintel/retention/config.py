@@ -42,7 +42,10 @@ class CampaignSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     holdout_share: float = Field(
-        default=0.15, ge=0.0, le=0.5, description="Share of a campaign's customers held out."
+        default=0.15,
+        ge=0.05,
+        le=0.5,
+        description="Share of a campaign's customers held out (per risk tier), 0.05..0.5.",
     )
     owner_capacity: int = Field(
         default=50, ge=1, le=100_000, description="Round-robin: most customers per owner."

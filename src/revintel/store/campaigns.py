@@ -1,7 +1,7 @@
 """Campaigns in the app store: the campaign, who is in it (treated or holdout) and its tasks.
 
-Written by the campaigns use case in ``app/retention/`` (the wizard creates a campaign, its members and
-its tasks in one transaction: a failed wizard leaves nothing behind) and read by
+Written by the campaigns use case in ``app/retention/`` (the wizard creates a campaign, its
+members and its tasks in one transaction: a failed wizard leaves nothing behind) and read by
 :mod:`revintel.app.retention.impact` (treated versus holdout). Migration ``0007``.
 """
 
@@ -58,6 +58,7 @@ class CampaignMember(Base):
     risk_at_start: Mapped[float | None] = mapped_column(Float, nullable=True)
     mrr_at_start: Mapped[float | None] = mapped_column(Float, nullable=True)
     owner: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    customer_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class CampaignTask(Base):
@@ -78,5 +79,25 @@ class CampaignTask(Base):
     status: Mapped[str] = mapped_column(String(16), default="todo")  # todo|contacted|responded|done
     outcome: Mapped[str | None] = mapped_column(Text, nullable=True)
     script: Mapped[str | None] = mapped_column(Text, nullable=True)  # rendered email / call script
+    subject: Mapped[str | None] = mapped_column(String(300), nullable=True)  # rendered subject
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class CampaignTemplate(Base):
+    """A custom campaign template (the five built-ins live in :mod:`revintel.retention.templates`):
+    its steps with their Jinja2 scripts, checked when saved."""
+
+    __tablename__ = "campaign_templates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    target: Mapped[str | None] = mapped_column(Text, nullable=True)
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    based_on: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(255))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     updated_by: Mapped[str | None] = mapped_column(String(255), nullable=True)

@@ -1,4 +1,4 @@
-"""campaigns, their members (treated / holdout) and tasks (store/campaigns.py)
+"""campaigns, their members (treated / holdout), tasks and custom templates (store/campaigns.py)
 
 Revision ID: 0007
 Revises: 0006
@@ -54,6 +54,7 @@ def upgrade() -> None:
             sa.Column("risk_at_start", sa.Float(), nullable=True),
             sa.Column("mrr_at_start", sa.Float(), nullable=True),
             sa.Column("owner", sa.String(255), nullable=True),
+            sa.Column("customer_name", sa.String(255), nullable=True),
         )
         op.create_index("ix_campaign_members_campaign_id", "campaign_members", ["campaign_id"])
         op.create_index("ix_campaign_members_customer_id", "campaign_members", ["customer_id"])
@@ -76,15 +77,32 @@ def upgrade() -> None:
             sa.Column("status", sa.String(16), nullable=False),
             sa.Column("outcome", sa.Text(), nullable=True),
             sa.Column("script", sa.Text(), nullable=True),
+            sa.Column("subject", sa.String(300), nullable=True),
             sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
             sa.Column("updated_by", sa.String(255), nullable=True),
         )
         op.create_index("ix_campaign_tasks_campaign_id", "campaign_tasks", ["campaign_id"])
         op.create_index("ix_campaign_tasks_customer_id", "campaign_tasks", ["customer_id"])
         op.create_index("ix_campaign_tasks_owner", "campaign_tasks", ["owner"])
+    if "campaign_templates" not in tables:
+        op.create_table(
+            "campaign_templates",
+            sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+            sa.Column("name", sa.String(64), nullable=False, unique=True),
+            sa.Column("label", sa.String(200), nullable=False),
+            sa.Column("description", sa.Text(), nullable=True),
+            sa.Column("target", sa.Text(), nullable=True),
+            sa.Column("steps", sa.JSON(), nullable=False),
+            sa.Column("based_on", sa.String(64), nullable=True),
+            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("created_by", sa.String(255), nullable=False),
+            sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+            sa.Column("updated_by", sa.String(255), nullable=True),
+        )
 
 
 def downgrade() -> None:
+    op.drop_table("campaign_templates")
     op.drop_table("campaign_tasks")
     op.drop_table("campaign_members")
     op.drop_table("campaigns")

@@ -1,0 +1,71 @@
+"""A runtime over a fresh app store (SQLite, or PostgreSQL when marked) and a hand-built features
+frame, for the campaigns use case."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from sqlalchemy import text
+
+from revintel.core.config import Settings
+from revintel.core.errors import NoDataError
+from revintel.store import AppStore, open_store
+
+
+@dataclass
+class StoreRuntime:
+    settings: Settings
+    store: AppStore
+
+    @property
+    def warehouse(self):  # the tests hand the features in; nothing reads the warehouse
+        raise NoDataError("no warehouse in this test")
+
+
+def features_frame(n: int, seed: int = 0) -> pl.DataFrame:
+    """``n`` customers with the columns :func:`customer_features` gives."""
+    rng = np.random.default_rng(seed)
+    risk = rng.beta(2, 3, n)
+    tiers = np.where(risk >= 0.6, "High", np.where(risk >= 0.3, "Medium", "Low"))
+    owners = rng.choice(["ann", "bob", None], n, p=[0.45, 0.45, 0.10])
+    return pl.DataFrame(
+        {
+            "customer_id": [f"C{i:06d}" for i in range(n)],
+            "name": [f"Company {i}" for i in range(n)],
+            "segment": rng.choice(["SMB", "Mid-Market", "Enterprise"], n),
+            "plan": rng.choice(["Basic", "Pro", None], n, p=[0.5, 0.4, 0.1]),
+            "country": rng.choice(["US", "DE"], n),
+            "industry": rng.choice(["Software", "Retail"], n),
+            "owner": owners,
+            "mrr": rng.gamma(2, 500, n).round(2),
+            "arr": None,
+            "tenure_months": rng.integers(1, 60, n),
+            "health_score": rng.uniform(10, 95, n),
+            "health_tier": rng.choice(["Healthy", "At risk", "Critical"], n),
+            "churn_risk": risk,
+            "risk_tier": tiers,
+            "clv": np.where(rng.uniform(size=n) < 0.2, np.nan, rng.gamma(2, 5000, n)),
+            "top_factor_1": rng.choice(["late_payments_3m", "login_trend", None], n),
+            "top_factor_2": rng.choice(["tickets_3m", "nps_latest"], n),
+        },
+        schema_overrides={"arr": pl.Float64},
+    )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_rt(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreRuntime]:
+    database_url = None
+    if request.param == "postgres":
+        database_url = request.getfixturevalue("postgres_url")
+    settings = Settings(home=tmp_path / "home", warehouse_url=None, database_url=database_url)
+    store = open_store(settings)
+    with store.engine.begin() as connection:  # the PostgreSQL database lives for the session
+        for table in ("campaign_tasks", "campaign_members", "campaigns", "campaign_templates"):
+            connection.execute(text(f"DELETE FROM {table}"))
+    yield StoreRuntime(settings, store)
+    store.dispose()
