@@ -169,7 +169,7 @@ def test_a_closed_port_is_a_connection_error_retried_then_failed() -> None:
     ],
 )
 def test_private_link_local_and_reserved_addresses_are_refused(url: str) -> None:
-    with pytest.raises(InvalidOption, match="channels.webhooks\\[0\\].url: .* refused"):
+    with pytest.raises(InvalidOption, match=r"channels.webhooks\[0\].url: .* refused"):
         dlv.check_webhook_url(url, field_name="channels.webhooks[0].url")
     result = dlv.post_webhook(_hooks(), url, {})
     assert result.status == "failed" and result.attempts == 1
@@ -178,7 +178,7 @@ def test_private_link_local_and_reserved_addresses_are_refused(url: str) -> None
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/x", "gopher://x", "hook"])
 def test_only_http_and_https_urls(url: str) -> None:
-    with pytest.raises(InvalidOption, match="webhook: .*expected an http:// or https:// URL"):
+    with pytest.raises(InvalidOption, match=r"webhook: .*expected an http:// or https:// URL"):
         dlv.check_webhook_url(url)
     with pytest.raises(InvalidOption):
         dlv.post_webhook(_hooks(), url, {})
