@@ -527,6 +527,7 @@ class _Sources:
         self.rt = rt
         self.given = given or AlertInputs()
         self._segments: dict[int, pl.Series] = {}
+        self.pair: tuple[pl.DataFrame, str, str | None] | None = None
 
     def customers(self) -> pl.DataFrame:
         if self.given.customers is None:
@@ -739,13 +740,19 @@ def _two_months(risk: pl.DataFrame, kind: str) -> tuple[str, str | None]:
 
 def _risk_pair(src: _Sources, kind: str, need_two: bool) -> tuple[pl.DataFrame, str, str | None]:
     """Per customer: ``now`` (latest month's risk) and ``before`` (the month before's)."""
-    risk = src.risk()
-    latest, previous = _two_months(risk, kind)
+    if src.pair is None:
+        src.pair = _pair_of(src.risk(), kind)
+    pair, latest, previous = src.pair
     if previous is None and need_two:
         raise NoDataError(
             f"{kind}: needs two scored months to compare; the predictions hold only {latest} "
             "(score again next month)"
         )
+    return pair, latest, previous
+
+
+def _pair_of(risk: pl.DataFrame, kind: str) -> tuple[pl.DataFrame, str, str | None]:
+    latest, previous = _two_months(risk, kind)
     now = risk.filter(pl.col("month") == latest).select("customer_id", now="churn_risk")
     if previous is None:
         return now.with_columns(before=pl.lit(None, pl.Float64)), latest, None
@@ -769,7 +776,9 @@ def _with_names(frame: pl.DataFrame, src: _Sources) -> pl.DataFrame:
 
 
 def _in_scope(frame: pl.DataFrame, ids: pl.Series | None) -> pl.DataFrame:
-    return frame if ids is None else frame.filter(pl.col("customer_id").is_in(ids.implode()))
+    if ids is None:
+        return frame
+    return frame.join(ids.rename("customer_id").to_frame(), on="customer_id", how="semi")
 
 
 def condition_frame(rule: Mapping[str, Any], src: _Sources) -> tuple[pl.DataFrame, list[str]]:
