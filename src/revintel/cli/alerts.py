@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-alerts_app = typer.Typer(
+alerts_app: typer.Typer = typer.Typer(
     help="Alert rules, evaluation, the inbox, acknowledgement, history and digests.",
     no_args_is_help=True,
 )

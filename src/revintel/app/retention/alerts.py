@@ -881,10 +881,10 @@ def condition_frame(rule: Mapping[str, Any], src: _Sources) -> tuple[pl.DataFram
             health_score="health_score",
         )
     elif kind == "metric_anomaly":
-        anomalies, latest = src.anomalies()
+        anomalies, newest = src.anomalies()
         metrics = th.get("metrics", list(ANOMALY_METRICS))
         wanted = pl.DataFrame(
-            {"metric": list(latest), "month": list(latest.values())},
+            {"metric": list(newest), "month": list(newest.values())},
             schema={"metric": pl.String, "month": pl.String},
         ).filter(pl.col("metric").is_in(metrics))
         frame = anomalies.join(wanted, on=["metric", "month"], how="inner").filter(
@@ -1050,7 +1050,7 @@ def evaluate(
         query = select(AlertRule).where(AlertRule.enabled.is_(True)).order_by(AlertRule.id)
         if rule_ids is not None:
             query = select(AlertRule).where(AlertRule.id.in_(list(rule_ids)))
-        rules = [
+        rules: list[dict[str, Any]] = [
             {
                 "id": r.id,
                 "name": r.name,

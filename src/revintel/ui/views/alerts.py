@@ -115,7 +115,7 @@ def _rules(ctx: AppContext) -> None:
             keys = [which]
         cols = st.columns(max(1, len(keys)))
         for col, key in zip(cols, keys, strict=False):
-            low, high, default, meaning = spec.thresholds[key]
+            _low, high, default, meaning = spec.thresholds[key]
             thresholds[key] = col.number_input(
                 f"{key} ({meaning})",
                 value=float(default if default is not None else (10.0 if high <= 100 else 0.0)),
