@@ -1,21 +1,24 @@
-"""The Alerts page in Chromium over a scored company: add a rule whose channel is an email to a
-local SMTP server (and a rule with a bad webhook, refused with the field named), evaluate from
-the inbox, see the alert, acknowledge it, and find the message at the SMTP server and the
-delivery in the log.
+"""The Alerts page in Chromium over a scored company: add a rule whose channels are an email to a
+local SMTP server and a Slack-style webhook to a local HTTP receiver (a link-local webhook is
+refused first, naming the field), evaluate from the inbox, see the alert, acknowledge it, and
+find the message at the SMTP server, the signed post at the receiver and the deliveries in the
+log.
 
 Needs Debian's chromium at /usr/bin/chromium.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 import pytest
 
 from revintel.app.context import AppContext
+from revintel.retention.delivery import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from tests.retention.conftest import configure
-from tests.retention.receivers import smtp_server
+from tests.retention.receivers import http_receiver, smtp_server
 from tests.ui.test_browser import ARTIFACTS, CHROMIUM, running_dashboard
 
 
@@ -31,12 +34,14 @@ def test_alerts_page_delivers_to_the_local_smtp_server(
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with (
         smtp_server() as (port, received),
+        http_receiver([200]) as hook,
         running_dashboard(home, tmp_path) as url,
         sync_playwright() as playwright,
     ):
         configure(
             churn_context,
             mail={"host": "127.0.0.1", "port": port, "security": "none", "retries": 0},
+            webhooks={"signing_secret": "browser-secret"},
         )
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
@@ -59,7 +64,8 @@ def test_alerts_page_delivers_to_the_local_smtp_server(
             page.get_by_label("Email recipients (comma-separated)").fill("cs@acme.test")
             page.get_by_role("button", name="Add rule").click()
             expect(page.get_by_text("channels.webhooks[0].url")).to_be_visible(timeout=60_000)
-            page.get_by_label("Webhook URL (http or https)").fill("")
+            page.get_by_label("Webhook URL (http or https)").fill(hook.url)
+            page.get_by_text("slack", exact=True).click()
             page.get_by_role("button", name="Add rule").click()
             # the rules table (a canvas grid: its cells are attached, not visible) and the rule
             # picker under it, which exists only once a rule does
@@ -78,6 +84,16 @@ def test_alerts_page_delivers_to_the_local_smtp_server(
             (mail,) = received
             assert mail.rcpt_tos == ["cs@acme.test"]
             assert mail.message["Subject"].startswith("[revintel] Big accounts at high risk: ")
+            while not hook.requests and time.monotonic() < deadline:
+                time.sleep(0.2)
+            (post,) = hook.requests
+            assert json.loads(post.body).keys() == {"text", "blocks"}
+            assert verify_signature(
+                "browser-secret",
+                post.body,
+                post.headers[SIGNATURE_HEADER],
+                post.headers[TIMESTAMP_HEADER],
+            )
             acks = page.get_by_role("button", name="Acknowledge")
             before = acks.count()
             assert before >= 1
