@@ -29,6 +29,9 @@ EXPECTED: dict[str, int] = {
     "InvalidMonth": 422,
     "InvalidChurnRequest": 422,
     "InvalidClvOption": 422,
+    # issue 23, segments
+    "RuleError": 422,
+    "InvalidSegment": 422,
     "InvalidSurvivors": 422,
     "InvalidText": 422,
     # area 3, forecast
