@@ -7,6 +7,7 @@ import polars as pl
 
 from revintel.app.context import AppContext
 from revintel.app.retention import alerts
+from revintel.app.retention.segments import create_segment, resolve_customers
 from revintel.churn.service.predictions import raw_predictions
 
 
@@ -43,4 +44,18 @@ def test_every_kind_evaluates_on_a_scored_company(churn_context: AppContext) -> 
     # a second run fires nothing new
     again = alerts.evaluate(ctx)
     assert again.fired == 0 and again.still_firing == summary.fired
+    # a saved segment as the scope: only its customers can fire
+    segment = create_segment(ctx, "High risk", rule='risk_tier = "High"')
+    members = set(resolve_customers(ctx, segment_id=segment.id)["customer_id"].to_list())
+    scoped = alerts.create_rule(
+        ctx,
+        name="segment scoped",
+        kind="high_tier_value",
+        thresholds={"mrr": 0},
+        scope={"segment_id": segment.id},
+    )
+    result = alerts.evaluate(ctx, rule_ids=[scoped.id])
+    assert result.rules[0].skipped is None and result.fired > 0
+    subjects = {a.subject for a in alerts.list_alerts(ctx, rule_id=scoped.id, limit=10_000).alerts}
+    assert subjects <= members
     print({k: (o.fired, o.skipped) for k, o in outcomes.items()}, summary.seconds)
