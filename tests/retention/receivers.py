@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import email
 import socket
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -106,3 +109,61 @@ def http_receiver(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and localhost (openssl), and its key."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@contextmanager
+def tls_smtp_server(
+    cert: Path, key: Path, *, implicit: bool, user: str, password: str
+) -> Iterator[tuple[int, list[Received], list[str]]]:
+    """An SMTP server that needs TLS (STARTTLS, or TLS from the start when ``implicit``) and a
+    login: (port, messages, the logins it accepted)."""
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    keeper = _Keeper()
+    logins: list[str] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            user.encode(),
+            password.encode(),
+        )
+        if ok:
+            logins.append(user)
+        return AuthResult(success=ok)
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert), str(key))
+    port = free_port()
+    options: dict[str, Any] = {"authenticator": authenticator, "auth_require_tls": True}
+    if implicit:
+        # the whole connection is TLS, which aiosmtpd's auth_require_tls does not see
+        options["auth_require_tls"] = False
+        controller = Controller(
+            keeper, hostname="127.0.0.1", port=port, ssl_context=context,
+            server_kwargs=options,
+        )  # fmt: skip
+    else:
+        controller = Controller(
+            keeper, hostname="127.0.0.1", port=port, tls_context=context,
+            require_starttls=True, **options,
+        )  # fmt: skip
+    controller.start()
+    try:
+        yield port, keeper.messages, logins
+    finally:
+        controller.stop()

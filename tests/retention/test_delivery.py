@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 
 import pytest
 
 from revintel.core.errors import InvalidOption
 from revintel.retention import delivery as dlv
 from revintel.retention.config import MailSettings, WebhookSettings
-from tests.retention.receivers import http_receiver, smtp_server
+from tests.retention.receivers import http_receiver, self_signed, smtp_server, tls_smtp_server
 
 SECRET = "s3cr3t-signing-key"
 
@@ -198,3 +199,28 @@ def test_public_url_hides_credentials_and_path_secrets() -> None:
         dlv.public_url("https://user:pw@hooks.slack.com/services/T0/B0/XYZ?token=1")
         == "https://hooks.slack.com/services/***"
     )
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_mail_over_starttls_and_tls_with_a_login(security: str, tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    implicit = security == "tls"
+    with tls_smtp_server(cert, key, implicit=implicit, user="ri", password="pa55-word") as (
+        port,
+        received,
+        logins,
+    ):
+        cfg = MailSettings(
+            host="127.0.0.1", port=port, security=security, username="ri",  # type: ignore[arg-type]
+            password="pa55-word", ca_file=str(cert), retries=0,
+        )  # fmt: skip
+        result = dlv.send_mail(cfg, to=["ann@acme.test"], subject="over TLS", text="t")
+        assert (result.status, logins) == ("sent", ["ri"]), result.detail
+        assert received[0].message["Subject"] == "over TLS"
+        # the certificate is not trusted without the CA file: failed, not retried (not 4xx)
+        untrusted = dlv.send_mail(
+            cfg.model_copy(update={"ca_file": None}), to=["ann@acme.test"], subject="s", text="t"
+        )
+        assert untrusted.status == "failed" and "CERTIFICATE_VERIFY_FAILED" in (
+            untrusted.detail or ""
+        )

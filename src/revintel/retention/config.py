@@ -68,6 +68,10 @@ class MailSettings(BaseModel):
     password: str | None = Field(default=None, description="SMTP password.")
     sender: str = Field(default="revintel@localhost", description="From address.")
     timeout_seconds: float = Field(default=10.0, gt=0, le=300, description="Connect timeout.")
+    ca_file: str | None = Field(
+        default=None,
+        description="A CA bundle (PEM) to trust besides the system's, e.g. a company CA.",
+    )
     retries: int = Field(
         default=2, ge=0, le=10, description="Retries after a connection failure or a 4xx reply."
     )

@@ -243,15 +243,26 @@ def _message(
 
 
 def _smtp(cfg: MailSettings) -> smtplib.SMTP:
+    """A connected client: plain, upgraded with STARTTLS, or TLS from the start; certificates
+    are verified against the system's store (and ``mail.ca_file``)."""
     assert cfg.host is not None
     if cfg.security == "tls":
-        return smtplib.SMTP_SSL(
-            cfg.host, cfg.port, timeout=cfg.timeout_seconds, context=ssl.create_default_context()
-        )
+        return smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_seconds, context=_tls(cfg))
     server = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_seconds)
     if cfg.security == "starttls":
-        server.starttls(context=ssl.create_default_context())
+        try:
+            server.starttls(context=_tls(cfg))
+        except BaseException:
+            server.close()
+            raise
     return server
+
+
+def _tls(cfg: MailSettings) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if cfg.ca_file:
+        context.load_verify_locations(cafile=cfg.ca_file)
+    return context
 
 
 def _transient(exc: BaseException) -> bool:
