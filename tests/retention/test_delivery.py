@@ -224,3 +224,22 @@ def test_mail_over_starttls_and_tls_with_a_login(security: str, tmp_path: Path) 
         assert untrusted.status == "failed" and "CERTIFICATE_VERIFY_FAILED" in (
             untrusted.detail or ""
         )
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A name is resolved once per attempt, checked, and that address is the one connected to
+    (the Host header keeps the name): a rebinding DNS answer cannot slip past the check."""
+    answers = {"hooks.example.test": ["127.0.0.1"]}
+    monkeypatch.setattr(dlv, "_resolve", lambda host, port: answers[host])
+    with http_receiver([200]) as receiver:
+        port = receiver.url.split(":")[2].split("/")[0]
+        url = f"http://hooks.example.test:{port}/hooks/x"
+        result = dlv.post_webhook(_hooks(), url, {"n": 1})
+        assert result.ok, result.detail
+        assert receiver.requests[0].headers["Host"] == f"hooks.example.test:{port}"
+        answers["hooks.example.test"] = ["10.0.0.7"]  # the name now points inside
+        refused = dlv.post_webhook(_hooks(), url, {"n": 2})
+    assert refused.status == "failed" and "10.0.0.7 is a private address" in (refused.detail or "")
+    assert len(receiver.requests) == 1

@@ -427,8 +427,9 @@ def post_webhook(
             status: int | None = None
             retryable = False
             pause: float | None = None
+            address: str | None = None
             try:
-                refusal = _refusal(host, port, cfg.allow_private)
+                refusal, address = _refusal(host, port, cfg.allow_private)
             except OSError as exc:
                 refusal = None
                 error: str | None = f"cannot resolve {host}: {exc}"
@@ -445,7 +446,7 @@ def post_webhook(
                     headers[TIMESTAMP_HEADER] = stamp
                     headers[SIGNATURE_HEADER] = sign(cfg.signing_secret, stamp, body)
                 try:
-                    response = client.post(url, content=body, headers=headers)
+                    response = client.send(_pinned(client, url, address, body, headers))
                     status = response.status_code
                     if 200 <= status < 300:
                         log.append(Attempt(at, True, status))
@@ -472,7 +473,8 @@ def post_webhook(
     return Delivery("webhook", target, "failed", len(log), last.error, last.http_status, tuple(log))
 
 
-def _refusal(host: str, port: int, allow_private: Sequence[str]) -> str | None:
+def _refusal(host: str, port: int, allow_private: Sequence[str]) -> tuple[str | None, str]:
+    """(why the host may not be reached or None, the address to connect to)."""
     try:
         addresses = [str(ipaddress.ip_address(host.strip("[]")))]
     except ValueError:
@@ -480,5 +482,25 @@ def _refusal(host: str, port: int, allow_private: Sequence[str]) -> str | None:
     for address in addresses:
         why = address_refusal(address, allow_private)
         if why:
-            return why
-    return None
+            return why, address
+    return None, addresses[0]
+
+
+def _pinned(
+    client: httpx.Client, url: str, address: str | None, body: bytes, headers: dict[str, str]
+) -> httpx.Request:
+    """The POST to ``url`` sent to ``address``, the address that was checked: the name is not
+    resolved again (no DNS rebinding between the check and the connection). The ``Host`` header
+    and, for https, the TLS server name (so the certificate is checked against it) stay the
+    URL's host."""
+    request = client.build_request("POST", url, content=body, headers=headers)
+    if address is None:
+        return request
+    original = request.url
+    ip = ipaddress.ip_address(address)
+    literal = f"[{ip}]" if ip.version == 6 else str(ip)
+    request.url = original.copy_with(host=literal.strip("[]") if ip.version == 6 else literal)
+    request.headers["Host"] = original.netloc.decode("ascii").rsplit("@", 1)[-1]
+    if original.scheme == "https":
+        request.extensions["sni_hostname"] = original.host
+    return request
