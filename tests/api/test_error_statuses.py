@@ -62,6 +62,7 @@ EXPECTED: dict[str, int] = {
     "InvalidPipelineConfig": 422,
     "MissingDealData": 409,
     "InvalidAttributionConfig": 422,
+    "InvalidRetentionConfig": 422,  # retention settings (alerts, mail, webhooks, ...)
     "MissingJourneyData": 409,
     "InvalidJourneyOption": 422,
     "UnknownCustomer": 404,

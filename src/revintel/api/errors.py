@@ -48,6 +48,7 @@ from revintel.core.redact import public_text
 from revintel.forecast.series import NotEnoughHistoryError
 from revintel.health.config import InvalidHealthConfig
 from revintel.pipeline.config import InvalidPipelineConfig
+from revintel.retention.config import InvalidRetentionConfig
 
 _LOG = logging.getLogger("revintel.api")
 
@@ -60,6 +61,7 @@ ERROR_STATUSES: tuple[tuple[type[RevintelError], int], ...] = (
     (InvalidHealthConfig, 422),  # a ConfigError: settings sent in a request
     (InvalidPipelineConfig, 422),  # a ConfigError: settings sent in a request
     (InvalidAttributionConfig, 422),  # a ConfigError: settings sent in a request
+    (InvalidRetentionConfig, 422),  # a ConfigError: settings sent in a request
     (NotEnoughHistoryError, 422),
     (ValidationFailed, 422),
     (NotFoundError, 404),

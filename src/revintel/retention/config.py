@@ -71,6 +71,16 @@ class MailSettings(BaseModel):
     password: str | None = Field(default=None, description="SMTP password.")
     sender: str = Field(default="revintel@localhost", description="From address.")
     timeout_seconds: float = Field(default=10.0, gt=0, le=300, description="Connect timeout.")
+    ca_file: str | None = Field(
+        default=None,
+        description="A CA bundle (PEM) to trust besides the system's, e.g. a company CA.",
+    )
+    retries: int = Field(
+        default=2, ge=0, le=10, description="Retries after a connection failure or a 4xx reply."
+    )
+    backoff_seconds: float = Field(
+        default=1.0, ge=0, le=600, description="First retry delay; it doubles each retry."
+    )
 
 
 class WebhookSettings(BaseModel):
@@ -99,6 +109,15 @@ class AlertSettings(BaseModel):
 
     digest_recipients: list[str] = Field(
         default_factory=list, description="Who receives the daily and weekly digests."
+    )
+    digest_webhook: str | None = Field(
+        default=None, description="A webhook (http(s) URL) that also receives the digests."
+    )
+    digest_webhook_style: Literal["generic", "slack"] = Field(
+        default="generic", description="The digest webhook's payload: generic JSON or Slack."
+    )
+    dashboard_url: str | None = Field(
+        default=None, description="The dashboard's address, linked from alert messages."
     )
 
 
