@@ -45,12 +45,15 @@ __all__ = [
     "PipelineSection",
     "RiskSection",
     "executive_report",
+    "file_name",
     "render",
+    "report_months",
 ]
 
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
@@ -111,6 +114,11 @@ MOVEMENT_MONTHS = 12  # months of movements drawn
 ANOMALY_MONTHS = 12  # flagged months listed: the year to the report month
 ATTRIBUTION_MONTHS = 3  # attribution and ROI cover the quarter to the report month
 ATTRIBUTION_MODEL = "markov"
+NO_SUBSCRIPTIONS = (
+    "The executive report needs MRR, read from the subscriptions table, which has not been "
+    "loaded: load customers.csv and subscriptions.csv with `revintel load FOLDER` (or the Data "
+    "page), or generate a demo company with `revintel demo`."
+)
 
 
 # -- the report's parts ----------------------------------------------------------------------------
@@ -421,11 +429,7 @@ def executive_report(rt: Runtime, month: str | None = None) -> ExecutiveReport:
     from revintel.retention.config import load_config
 
     if not rt.warehouse.has_table("subscriptions"):
-        raise NoDataError(
-            "The executive report needs MRR, read from the subscriptions table, which has not been "
-            "loaded: load customers.csv and subscriptions.csv with `revintel load FOLDER` (or the "
-            "Data page), or generate a demo company with `revintel demo`."
-        )
+        raise NoDataError(NO_SUBSCRIPTIONS)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     whole = metrics.period(rt)
@@ -437,11 +441,18 @@ def executive_report(rt: Runtime, month: str | None = None) -> ExecutiveReport:
 
     kpis, movements = _kpis_and_movements(rt, chosen, previous)
     timings["kpis"] = time.perf_counter() - started
-    forecast, anomalies = _timed(timings, "forecast", lambda: _outlook(rt, chosen, missing))
-    risk = _timed(timings, "risk", lambda: _risk(rt, chosen, config.top_accounts, missing))
-    campaigns = _timed(timings, "campaigns", lambda: _campaigns(rt, missing))
-    pipeline = _timed(timings, "pipeline", lambda: _pipeline(rt, missing))
-    attribution = _timed(timings, "attribution", lambda: _attribution(rt, number, missing))
+    series = _timed(timings, "forecast rows", lambda: _series_rows(rt, chosen))
+    # The model search is Python on rows already read: it runs on a thread of its own while this
+    # one queries the warehouse (DuckDB and Polars release the interpreter), which keeps the
+    # warehouse connection on one thread.
+    with ThreadPoolExecutor(1, thread_name_prefix="executive-forecast") as pool:
+        outlook = pool.submit(_timed, timings, "forecast", lambda: _outlook(series))
+        risk = _timed(timings, "risk", lambda: _risk(rt, chosen, config.top_accounts, missing))
+        campaigns = _timed(timings, "campaigns", lambda: _campaigns(rt, missing))
+        pipeline = _timed(timings, "pipeline", lambda: _pipeline(rt, missing))
+        attribution = _timed(timings, "attribution", lambda: _attribution(rt, number, missing))
+        forecast, anomalies, outlook_missing = outlook.result()
+    missing[:0] = outlook_missing  # in the report's order: forecast and anomalies first
     report = ExecutiveReport(
         company_name=config.company_name,
         month=chosen,
@@ -560,24 +571,49 @@ def _number(value: Any) -> float | None:
     return number if number == number and abs(number) != float("inf") else None
 
 
-def _outlook(
-    rt: Runtime, month: str, missing: list[Missing]
-) -> tuple[ForecastSection | None, list[FlaggedMonth] | None]:
-    """The MRR forecast after ``month`` and the flagged months of MRR (and cash collected, when
-    payments are loaded) in the year to it, as the Executive Overview page computes them with
-    ``month`` as the end of its range."""
-    from revintel.app.outlooks import outlook
-    from revintel.forecast.service import metric_anomalies
+@dataclass(frozen=True)
+class _SeriesRows:
+    """What the forecast and the anomaly flags read from the warehouse, fetched before the model
+    search so that the search (Python, no warehouse) runs beside the other sections' queries."""
+
+    month: str
+    mrr: list[dict[str, Any]]
+    mrr_drivers: list[dict[str, Any]]
+    revenue_drivers: list[dict[str, Any]] | None
+    revenue_error: str | None
+
+
+def _series_rows(rt: Runtime, month: str) -> _SeriesRows:
     from revintel.metrics import service as metrics
 
     query = metrics.MetricQuery(end=month)
-    rows = metrics.mrr_movements(rt, query)
-    result = outlook(
-        rows,
-        "mrr",
-        FORECAST_HORIZON,
-        lambda: metrics.rows_with_drivers(rt, "mrr", query),  # type: ignore[arg-type]
+    revenue: list[dict[str, Any]] | None = None
+    error = None
+    if rt.warehouse.has_table("payments"):
+        try:
+            revenue = list(metrics.rows_with_drivers(rt, "revenue", query))
+        except RevintelError as exc:
+            error = str(exc)
+    return _SeriesRows(
+        month=month,
+        mrr=list(metrics.mrr_movements(rt, query)),
+        mrr_drivers=list(metrics.rows_with_drivers(rt, "mrr", query)),
+        revenue_drivers=revenue,
+        revenue_error=error,
     )
+
+
+def _outlook(
+    series: _SeriesRows,
+) -> tuple[ForecastSection | None, list[FlaggedMonth], list[Missing]]:
+    """The MRR forecast after the month and the flagged months of MRR (and cash collected, when
+    payments are loaded) in the year to it, as the Executive Overview page computes them with the
+    month as the end of its range (:func:`revintel.app.outlooks.outlook`)."""
+    from revintel.app.outlooks import outlook
+    from revintel.forecast.service import metric_anomalies
+
+    month, rows, missing = series.month, series.mrr, []
+    result = outlook(rows, "mrr", FORECAST_HORIZON, lambda: series.mrr_drivers)
     forecast = None
     if result.forecast is None:
         missing.append(Missing("forecast", f"No MRR forecast: {result.forecast_error}"))
@@ -615,10 +651,11 @@ def _outlook(
     if result.anomalies_error:
         missing.append(Missing("anomalies", f"No anomaly detection: {result.anomalies_error}"))
     found = [("mrr", a) for a in result.anomalies]
-    if rt.warehouse.has_table("payments"):
+    if series.revenue_error is not None:
+        missing.append(Missing("anomalies", f"Cash collected not checked: {series.revenue_error}"))
+    elif series.revenue_drivers is not None:
         try:
-            revenue_rows = metrics.rows_with_drivers(rt, "revenue", query)
-            found += [("revenue", a) for a in metric_anomalies(revenue_rows, "revenue")]
+            found += [("revenue", a) for a in metric_anomalies(series.revenue_drivers, "revenue")]
         except RevintelError as exc:
             missing.append(Missing("anomalies", f"Cash collected not checked: {exc}"))
     first_listed = month_label(month_number(month) - ANOMALY_MONTHS + 1)
@@ -640,7 +677,7 @@ def _outlook(
             )
         )
     flagged.sort(key=lambda f: (f.month, f.metric), reverse=True)
-    return forecast, flagged
+    return forecast, flagged, missing
 
 
 def _risk(rt: Runtime, month: str, top: int, missing: list[Missing]) -> RiskSection | None:
@@ -889,3 +926,14 @@ def render(report: ExecutiveReport, fmt: Format) -> bytes:
 def file_name(report: ExecutiveReport, fmt: str) -> str:
     """The download's file name: ``executive-report-2025-06.pdf``."""
     return f"executive-report-{report.month}.{fmt}"
+
+
+def report_months(rt: Runtime) -> list[str]:
+    """The months a report can cover, latest first (the data's complete months); NoDataError
+    when no subscriptions are loaded."""
+    from revintel.metrics import service as metrics
+
+    if not rt.warehouse.has_table("subscriptions"):
+        raise NoDataError(NO_SUBSCRIPTIONS)
+    whole = metrics.period(rt)
+    return [month_label(n) for n in range(whole.last, whole.first - 1, -1)]
