@@ -64,8 +64,10 @@ def cli_json(*args: str) -> Any:
     return json.loads(result.stdout)
 
 
-# -- every figure equals the command line's ---------------------------------------------------------
-def test_kpis_and_movements_equal_metrics_summary(report: ExecutiveReport, churn_home: Path) -> None:
+# -- every figure equals the command line's --------------------------------------------------------
+def test_kpis_and_movements_equal_metrics_summary(
+    report: ExecutiveReport, churn_home: Path
+) -> None:
     summary = cli_json("metrics", "summary", "--home", str(churn_home))
     assert report.month == summary["month"]
     mine = report.to_dict()
@@ -156,7 +158,7 @@ def test_forecast_risk_pipeline_and_attribution_equal_their_commands(
         assert channel.conversions == pytest.approx(by_channel[channel.channel]["conversions"])
 
 
-# -- the narrative ------------------------------------------------------------------------------------
+# -- the narrative ---------------------------------------------------------------------------------
 def test_narrative_names_the_driver_and_only_present_sections(report: ExecutiveReport) -> None:
     sentences = report.narrative
     mrr = report.kpis["mrr"]
@@ -198,7 +200,9 @@ def _with_movements(report: ExecutiveReport, **amounts: float) -> ExecutiveRepor
 def test_mrr_sentence_rising_falling_and_flat(report: ExecutiveReport) -> None:
     rising = narrative(_with_movements(report, new=18_200, churn=9_900, expansion=4_100))[0]
     assert rising.startswith("MRR rose 3.1% to $412.4k in ")
-    assert rising.endswith(": new MRR of $18.2k outran churned MRR of $9.9k; expansion added $4.1k.")
+    assert rising.endswith(
+        ": new MRR of $18.2k outran churned MRR of $9.9k; expansion added $4.1k."
+    )
     falling = narrative(_with_movements(report, new=5_000, churn=20_000, contraction=3_000))[0]
     assert "fell 4.5%" in falling
     assert "churned MRR of $20.0k outweighed new MRR of $5.0k; contraction took $3.0k" in falling
@@ -206,7 +210,7 @@ def test_mrr_sentence_rising_falling_and_flat(report: ExecutiveReport) -> None:
     assert "held steady" in flat and "$10.0k gained offset $10.0k lost" in flat
 
 
-# -- the formats --------------------------------------------------------------------------------------
+# -- the formats -----------------------------------------------------------------------------------
 def _pdf_text(data: bytes) -> str:
     """The PDF's uncompressed objects and decompressed streams (its metadata among them)."""
     parts = [data]
@@ -288,7 +292,7 @@ def test_json_format_is_the_figures(report: ExecutiveReport) -> None:
     assert data["narrative"] == report.narrative
 
 
-# -- bad months, missing data ----------------------------------------------------------------------------
+# -- bad months, missing data ----------------------------------------------------------------------
 def test_a_month_outside_the_data_names_the_month_and_range(ctx: AppContext) -> None:
     months = report_months(ctx)
     after = month_label(month_number(months[0]) + 1)
@@ -301,7 +305,7 @@ def test_a_month_outside_the_data_names_the_month_and_range(ctx: AppContext) -> 
 
 
 def test_an_empty_warehouse_says_what_to_load(empty_context: AppContext) -> None:
-    with pytest.raises(NoDataError, match="subscriptions table.*revintel demo"):
+    with pytest.raises(NoDataError, match=r"subscriptions table.*revintel demo"):
         executive_report(empty_context)
 
 
