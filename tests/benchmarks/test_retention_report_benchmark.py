@@ -13,6 +13,6 @@ def test_report_part_on_a_small_company() -> None:
     phases = result["build_phases"]
     assert {"kpis", "forecast", "risk", "pipeline", "attribution", "total"} <= set(phases)
     total = result["build_seconds"] + result["charts_and_html_seconds"] + result["pdf_seconds"]
-    assert result["report_seconds"] == round(total, 2) or abs(result["report_seconds"] - total) < 0.02
+    assert abs(result["report_seconds"] - total) < 0.02  # each phase rounded to 0.01 s
     assert result["within_target"] == (result["report_seconds"] <= TARGET_SECONDS)
     assert "churn risk" in result["missing_sections"]  # no model was trained
