@@ -389,7 +389,7 @@ ANOMALY_TARGET = (0.12, 0.2)  # aimed relative effect on MRR (or revenue)
 PAST_CAMPAIGNS: tuple[dict[str, object], ...] = (
     dict(
         key="EXEC", name="Executive outreach to top-risk accounts", template="executive_outreach",
-        rule="risk", months_before_end=29, effect=0.0, max_share=0.05, cost=400.0,
+        rule="risk", months_before_end=29, effect=0.0, max_share=0.08, cost=400.0,
     ),
     dict(
         key="PAY", name="Payment assistance for late and failed payments",
