@@ -34,9 +34,7 @@ def test_compare_churn_uses_z_test_on_large_counts_and_fisher_on_small() -> None
     z = (22 / 80 - 30 / 200) / math.sqrt(pooled * (1 - pooled) * (1 / 80 + 1 / 200))
     assert big.p_value == pytest.approx(2 * stats.norm.sf(abs(z)))
     assert big.uplift_low < big.uplift < big.uplift_high
-    assert (big.uplift_low, big.uplift_high) == pytest.approx(
-        U.newcombe_interval(22, 80, 30, 200)
-    )
+    assert (big.uplift_low, big.uplift_high) == pytest.approx(U.newcombe_interval(22, 80, 30, 200))
     small = U.compare_churn(treated=30, treated_churned=1, holdout=10, holdout_churned=4)
     assert small.test == "fisher"
     assert small.p_value == pytest.approx(

@@ -139,9 +139,7 @@ def compare_churn(
     lo, hi = newcombe_interval(holdout_churned, holdout, treated_churned, treated, confidence)
     total = treated + holdout
     churned = treated_churned + holdout_churned
-    expected = [
-        n * k / total for n in (treated, holdout) for k in (churned, total - churned)
-    ]
+    expected = [n * k / total for n in (treated, holdout) for k in (churned, total - churned)]
     small = min(expected) < FISHER_BELOW
     p = (
         fisher_p(holdout_churned, holdout, treated_churned, treated)

@@ -52,7 +52,9 @@ def test_cli_results_impact_recommend(campaign_demo: AppContext) -> None:
     runner = CliRunner()
     view = impact.intervention_impact(campaign_demo)
     first = view.campaigns[0]
-    out = runner.invoke(cli, ["campaigns", "results", first.campaign_id, "--home", home, "-f", "json"])
+    out = runner.invoke(
+        cli, ["campaigns", "results", first.campaign_id, "--home", home, "-f", "json"]
+    )
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     assert first.churn is not None

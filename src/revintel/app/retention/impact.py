@@ -204,7 +204,7 @@ class InterventionImpact:
         }
 
 
-# -- members ----------------------------------------------------------------------------------------
+# -- members ---------------------------------------------------------------------------------------
 @dataclass
 class _Campaign:
     campaign_id: str
@@ -303,10 +303,14 @@ def _imported_campaigns(rt: Runtime, campaign_id: str | None = None) -> list[_Ca
         start = date_month_number(c["start_date"])
         months = c.get("outcome_months")
         if months is None:
-            months = max(date_month_number(c["end_date"]) - start + 1, 1) if c["end_date"] else default
+            months = (
+                max(date_month_number(c["end_date"]) - start + 1, 1) if c["end_date"] else default
+            )
         rows = frame.filter(pl.col("campaign_id") == c["campaign_id"])
         enrolled = (
-            rows["enrolled_on"] if "enrolled_on" in rows.columns else pl.Series([None] * rows.height)
+            rows["enrolled_on"]
+            if "enrolled_on" in rows.columns
+            else pl.Series([None] * rows.height)
         )
         window = [start if d is None else date_month_number(d) for d in enrolled.to_list()]
         rows = rows.with_columns(window_start=pl.Series(window, dtype=pl.Int64))
@@ -323,15 +327,13 @@ def _imported_campaigns(rt: Runtime, campaign_id: str | None = None) -> list[_Ca
                 start_date=c["start_date"],
                 outcome_months=int(months),
                 cost_per_customer=c.get("cost_per_customer"),
-                members=rows.select(
-                    [pl.col(n).cast(t) for n, t in _MEMBER_SCHEMA.items()]
-                ),
+                members=rows.select([pl.col(n).cast(t) for n, t in _MEMBER_SCHEMA.items()]),
             )
         )
     return out
 
 
-# -- outcomes ---------------------------------------------------------------------------------------
+# -- outcomes --------------------------------------------------------------------------------------
 def _last_data_month(wh: Warehouse) -> int:
     from revintel.churn.features import data_months
 
@@ -362,9 +364,7 @@ def _presence(wh: Warehouse, customers: list[str], lo: int, hi: int) -> pl.DataF
 def _outcomes(wh: Warehouse, members: pl.DataFrame, months: int) -> pl.DataFrame:
     """Members with ``active_at_start`` and ``churned`` (MRR 0 at a month end of the window)."""
     if members.height == 0:
-        return members.with_columns(
-            active_at_start=pl.lit(False), churned=pl.lit(False)
-        )
+        return members.with_columns(active_at_start=pl.lit(False), churned=pl.lit(False))
     lo = int(members["window_start"].min()) - 1
     hi = int(members["window_start"].max()) + months - 1
     present = _presence(wh, members["customer_id"].unique().to_list(), lo, hi)
@@ -464,8 +464,10 @@ def _measure(
 ) -> CampaignResults:
     members = c.members
     window_end = (
-        int(members["window_start"].max()) if members.height else date_month_number(c.start_date)
-    ) + c.outcome_months - 1
+        (int(members["window_start"].max()) if members.height else date_month_number(c.start_date))
+        + c.outcome_months
+        - 1
+    )
     remaining = max(window_end - last, 0)
     outcome_end = month_last_day(window_end)
     status: Status
@@ -550,9 +552,12 @@ def _measure(
             if tt.height or hh.height:
                 tiers.append(
                     TierCounts(
-                        tier, tt.height, int(tt["churned"].sum()), hh.height,
+                        tier,
+                        tt.height,
+                        int(tt["churned"].sum()),
+                        hh.height,
                         int(hh["churned"].sum()),
-                    )  # fmt: skip
+                    )
                 )
         if len(tiers) > 1:
             stratified = U.stratified_difference(
@@ -777,7 +782,11 @@ def recommendations(rt: Runtime, account_id: str) -> Recommendations:
         return Recommendations(account_id, tier, segment, [], [], definition, notes)
     pool = pl.concat(frames)
     customers = wh.table("customers")
-    seg = _fetch(customers.select("customer_id", "segment")) if "segment" in customers.columns else None
+    seg = (
+        _fetch(customers.select("customer_id", "segment"))
+        if "segment" in customers.columns
+        else None
+    )
     if seg is not None:
         pool = pool.join(seg, on="customer_id", how="left")
     else:
@@ -800,7 +809,11 @@ def recommendations(rt: Runtime, account_id: str) -> Recommendations:
         kept_t = t.height - int(t["churned"].sum())
         kept_h = h.height - int(h["churned"].sum())
         lo, hi = U.wilson_interval(kept_t, t.height, CONFIDENCE)
-        cmp = U.compare_churn(t.height, t.height - kept_t, h.height, h.height - kept_h) if h.height else None
+        cmp = (
+            U.compare_churn(t.height, t.height - kept_t, h.height, h.height - kept_h)
+            if h.height
+            else None
+        )
         actions.append(
             ActionRate(
                 template=template,
