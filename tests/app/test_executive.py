@@ -321,3 +321,55 @@ def test_sections_without_data_say_how_to_load_it(loaded_context: AppContext) ->
     assert not any("pipeline" in s.lower() for s in report.narrative)
     text = re.sub(r"<[^>]+>|data:image/[^\"]+", " ", page)
     assert not re.search(r"\bNone\b|\bnan\b", text)
+
+
+def test_campaign_results_from_intervention_impact(
+    ctx: AppContext, report: ExecutiveReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from revintel.app.retention import executive, impact
+
+    class Impact:  # the shape of impact.InterventionImpact: rows() and method
+        method = "difference in churn rates, Newcombe interval"
+
+        def rows(self) -> list[dict[str, Any]]:
+            finished = {
+                "name": "Payment rescue",
+                "template": "payment_assistance",
+                "status": "finished",
+                "treated": 850,
+                "holdout": 150,
+                "uplift": 0.062,
+                "uplift_low": 0.011,
+                "uplift_high": 0.113,
+                "p_value": 0.021,
+                "saves": 52.7,
+                "cost": 8_500.0,
+                "roi": 412_000.0,
+                "months_remaining": 0,
+            }
+            running = {**finished, "name": "Win-back", "status": "in progress"}
+            running.update(uplift=None, uplift_low=None, uplift_high=None, p_value=None)
+            running.update(saves=None, roi=None, months_remaining=2)
+            return [finished, running]
+
+    monkeypatch.setattr(impact, "intervention_impact", lambda rt: Impact())
+    missing: list[Any] = []
+    section = executive._campaigns(ctx, missing)
+    assert missing == [] and section is not None
+    first, second = section.campaigns
+    assert (first.uplift, first.uplift_low, first.uplift_high) == (0.062, 0.011, 0.113)
+    assert second.uplift is None and second.months_remaining == 2
+    with_campaigns = replace(report, campaigns=section)
+    sentence = next(s for s in narrative(with_campaigns) if "campaign" in s)
+    assert sentence == (
+        "1 campaign measured; the largest uplift is Payment rescue's: churn 6.2 pp lower than its "
+        "holdout (95% interval 1.1 pp to 11.3 pp), 53 customers saved, net return $412.0k."
+    )
+    page = render(replace(with_campaigns, narrative=[sentence]), "html").decode("utf-8")
+    assert "1.1 to 11.3 pp" in page and "in progress (2 months to go)" in page
+
+    monkeypatch.setattr(
+        impact, "intervention_impact", lambda rt: type("Empty", (), {"rows": lambda self: []})()
+    )
+    assert executive._campaigns(ctx, missing) is None
+    assert "No campaign to report" in missing[0].reason

@@ -293,7 +293,8 @@ class CampaignLine:
     p_value: float | None
     saves: float | None
     cost: float | None
-    roi: float | None
+    roi: float | None  # net return: saves × average CLV − cost (docs/retention.md)
+    months_remaining: int | None = None  # an unfinished campaign's wait for its outcome
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -765,12 +766,15 @@ def _campaigns(rt: Runtime, missing: list[Missing]) -> CampaignSection | None:
         missing.append(
             Missing(
                 "campaigns",
-                "No finished campaign to report: create one with `revintel campaigns create` or "
-                "the Campaigns page; its impact is measured once its outcome window has passed.",
+                "No campaign to report: create one in the Campaigns page (or `revintel "
+                "campaigns`); its impact is measured once its outcome window has passed.",
             )
         )
         return None
     notes = [str(n) for n in _get(result, "notes") or []]
+    method = _get(result, "method")
+    if method:
+        notes.append(f"Method: {method}")
     return CampaignSection(campaigns=lines, notes=notes)
 
 
@@ -784,6 +788,9 @@ def _campaign_rows(result: Any) -> Sequence[Any]:
     """The per-campaign rows of an intervention-impact result (a dataclass or its dict)."""
     if result is None:
         return []
+    rows = getattr(result, "rows", None)
+    if callable(rows):  # InterventionImpact: one flat row per campaign
+        return list(rows())
     if isinstance(result, Sequence) and not isinstance(result, str | bytes):
         return result
     for name in ("campaigns", "rows", "results"):
@@ -822,6 +829,7 @@ def _campaign_line(row: Any) -> CampaignLine:
         saves=_number(_first(row, "saves", "saved_customers")),
         cost=_number(_first(row, "cost", "total_cost")),
         roi=_number(_first(row, "roi")),
+        months_remaining=_first(row, "months_remaining"),
     )
 
 

@@ -269,7 +269,10 @@ def _campaigns(report: ExecutiveReport) -> str | None:
     if c is None or not c.campaigns:
         return None
     measured = [x for x in c.campaigns if x.uplift is not None]
-    text = f"{len(c.campaigns)} campaign{'s' if len(c.campaigns) != 1 else ''} measured"
+    if not measured:
+        n = len(c.campaigns)
+        return f"{n} campaign{'s are' if n != 1 else ' is'} running; none has reached its outcome."
+    text = f"{len(measured)} campaign{'s' if len(measured) != 1 else ''} measured"
     if measured:
         best = max(measured, key=lambda x: x.uplift or 0.0)
         interval = ""
@@ -279,8 +282,10 @@ def _campaigns(report: ExecutiveReport) -> str | None:
             f"; the largest uplift is {best.name}'s: churn {_pp(best.uplift or 0.0)} lower than "
             f"its holdout{interval}"
         )
+        if best.saves is not None:
+            text += f", {best.saves:,.0f} customers saved"
         if best.roi is not None:
-            text += f", ROI {percent(best.roi, 0)}"
+            text += f", net return {money(best.roi)}"
     return text + "."
 
 

@@ -224,7 +224,9 @@ def view(report: ExecutiveReport) -> dict[str, Any]:
                 else f"{x.uplift_low * 100:.1f} to {x.uplift_high * 100:.1f} pp",
                 "p_value": NULL if x.p_value is None else f"{x.p_value:.3f}",
                 "saves": NULL if x.saves is None else f"{x.saves:,.1f}",
-                "roi": percent(x.roi, 0),
+                "roi": money(x.roi),
+                "status": _text(x.status)
+                + (f" ({x.months_remaining} months to go)" if x.months_remaining else ""),
             }
             for x in c.campaigns
         ]
