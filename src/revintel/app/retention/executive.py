@@ -642,7 +642,7 @@ def _outlook(
             horizon=f.horizon,
             points=points,
             history=[
-                {"month": str(r["month"]), "mrr": float(r["mrr"])}  # type: ignore[arg-type]
+                {"month": str(r["month"]), "mrr": float(r["mrr"])}
                 for r in rows
                 if str(r["month"]) >= first_shown
             ],

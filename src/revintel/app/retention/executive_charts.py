@@ -204,7 +204,7 @@ def risk_tiers(report: ExecutiveReport) -> Chart | None:
         field, title, caption = ("arr", "ARR by health tier", f"Health scores of {r.health_month}.")
     else:
         return None
-    domain = [v["tier"] for v in values]
+    domain = [str(v["tier"]) for v in values]
     spec = _base(
         {
             "height": 150,
@@ -221,7 +221,7 @@ def risk_tiers(report: ExecutiveReport) -> Chart | None:
                     "field": "tier",
                     "type": "nominal",
                     "legend": None,
-                    "scale": {"domain": domain, "range": [TIER_COLORS[t] for t in domain]},
+                    "scale": {"domain": domain, "range": [TIER_COLORS.get(t, "#607d8b") for t in domain]},
                 },
             },
         }

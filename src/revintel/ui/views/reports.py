@@ -14,6 +14,7 @@ import streamlit.components.v1 as components
 from revintel.app.context import AppContext
 from revintel.app.retention.executive import (
     MEDIA_TYPES,
+    Format,
     executive_report,
     file_name,
     report_months,
@@ -22,7 +23,7 @@ from revintel.app.retention.executive import render as render_report
 from revintel.core.errors import RevintelError
 from revintel.ui.components import current_context, has_data, render_empty_state
 
-FORMATS = {"html": "HTML page", "pdf": "PDF (A4)", "pptx": "PowerPoint"}
+FORMATS: dict[Format, str] = {"html": "HTML page", "pdf": "PDF (A4)", "pptx": "PowerPoint"}
 PREVIEW_HEIGHT = 900
 
 
