@@ -221,7 +221,10 @@ def risk_tiers(report: ExecutiveReport) -> Chart | None:
                     "field": "tier",
                     "type": "nominal",
                     "legend": None,
-                    "scale": {"domain": domain, "range": [TIER_COLORS.get(t, "#607d8b") for t in domain]},
+                    "scale": {
+                        "domain": domain,
+                        "range": [TIER_COLORS.get(t, "#607d8b") for t in domain],
+                    },
                 },
             },
         }
