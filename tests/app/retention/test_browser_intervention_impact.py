@@ -90,9 +90,7 @@ def test_intervention_impact_tab(campaign_demo_home: Path, tmp_path: Path) -> No
                 expect(grid).to_be_attached()
                 # The forest plot: one point per campaign, the planted truth labelled.
                 expect(page.locator(".js-plotly-plot").first).to_be_attached(timeout=60_000)
-                expect(page.locator(".js-plotly-plot .legend").first).to_be_attached(
-                    timeout=60_000
-                )
+                expect(page.locator(".js-plotly-plot .legend").first).to_be_attached(timeout=60_000)
                 plot = page.locator(".js-plotly-plot").first.text_content() or ""
                 assert "Planted truth (demo company)" in plot
                 assert "Measured uplift, 95% interval" in plot

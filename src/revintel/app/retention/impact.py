@@ -365,8 +365,8 @@ def _outcomes(wh: Warehouse, members: pl.DataFrame, months: int) -> pl.DataFrame
     """Members with ``active_at_start`` and ``churned`` (MRR 0 at a month end of the window)."""
     if members.height == 0:
         return members.with_columns(active_at_start=pl.lit(False), churned=pl.lit(False))
-    lo = int(members["window_start"].min()) - 1
-    hi = int(members["window_start"].max()) + months - 1
+    lo = _int(members["window_start"].min()) - 1
+    hi = _int(members["window_start"].max()) + months - 1
     present = _presence(wh, members["customer_id"].unique().to_list(), lo, hi)
     keyed = present.select("customer_id", _prev="month_no", here=pl.lit(True))
     out = (
@@ -449,6 +449,10 @@ def _planted(rt: Runtime) -> pl.DataFrame | None:
     return None
 
 
+def _int(value: Any) -> int:
+    return int(value)
+
+
 def _mean2(a: float | None, b: float | None) -> float | None:
     vals = [v for v in (a, b) if v is not None]
     return sum(vals) / len(vals) if vals else None
@@ -464,7 +468,7 @@ def _measure(
 ) -> CampaignResults:
     members = c.members
     window_end = (
-        (int(members["window_start"].max()) if members.height else date_month_number(c.start_date))
+        (_int(members["window_start"].max()) if members.height else date_month_number(c.start_date))
         + c.outcome_months
         - 1
     )
@@ -496,12 +500,12 @@ def _measure(
         risk_before_treated=_mean(treated_all["risk_at_start"]),
         risk_before_holdout=_mean(holdout_all["risk_at_start"]),
     )
-    empty = dict(
+    empty: dict[str, Any] = dict(
         churn=None, stratified=None, tiers=[], risk_after_treated=None, risk_after_holdout=None,
         risk_change=None, saves=None, cost=None, average_clv=None, roi=None, planted=None,
     )  # fmt: skip
+    notes: list[str] = []
     if status != "finished" or treated_all.height == 0 or holdout_all.height == 0:
-        notes = []
         if status == "in progress":
             notes.append(
                 f"The outcome window ends {outcome_end.isoformat()}; data reaches "
@@ -516,14 +520,13 @@ def _measure(
             holdout=holdout_all.height,
             notes=notes,
             **base,  # type: ignore[arg-type]
-            **empty,  # type: ignore[arg-type]
+            **empty,
         )
     wh = rt.warehouse
     measured = _outcomes(wh, members, c.outcome_months)
     active = measured.filter(pl.col("active_at_start"))
     t = active.filter(pl.col("group") == "treated")
     h = active.filter(pl.col("group") == "holdout")
-    notes: list[str] = []
     inactive = measured.height - active.height
     if inactive:
         notes.append(
@@ -538,7 +541,7 @@ def _measure(
             holdout=h.height,
             notes=[*notes, "No active treated or holdout member to compare."],
             **base,  # type: ignore[arg-type]
-            **empty,  # type: ignore[arg-type]
+            **empty,
         )
     churn = U.compare_churn(
         t.height, int(t["churned"].sum()), h.height, int(h["churned"].sum()), CONFIDENCE
@@ -768,7 +771,7 @@ def recommendations(rt: Runtime, account_id: str) -> Recommendations:
         m = c.members
         if m.height == 0:
             continue
-        end = int(m["window_start"].max()) + c.outcome_months - 1
+        end = _int(m["window_start"].max()) + c.outcome_months - 1
         if end > last:
             continue
         out = _outcomes(wh, m, c.outcome_months).filter(pl.col("active_at_start"))
