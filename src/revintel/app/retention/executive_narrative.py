@@ -240,6 +240,8 @@ def _risk(report: ExecutiveReport) -> list[str | None]:
         )
         if r.expected_mrr_lost is not None:
             text += f", taking {money(r.expected_mrr_lost)} of MRR"
+        if r.scored_at and not r.scored_at.startswith(report.month):  # a past month's report
+            text += f" (latest predictions, scored {r.scored_at})"
         out.append(text + ".")
     if r.capital_at_risk is not None:
         share = (
