@@ -263,6 +263,10 @@ def test_pptx_has_the_slides_and_the_kpi_values(report: ExecutiveReport) -> None
     pictures = [p for s in deck.slides for p in s.shapes if p.shape_type == 13]  # PICTURE
     assert len(pictures) >= 2  # movements and the forecast
     assert report.narrative[0] in deck.slides[1].notes_slide.notes_text_frame.text
+    for slide in deck.slides:  # nothing runs off the slide
+        for shape in slide.shapes:
+            assert shape.left + shape.width <= deck.slide_width, shape.name
+            assert shape.top + shape.height <= deck.slide_height, shape.name
 
 
 def test_html_has_every_section_and_no_none(report: ExecutiveReport) -> None:

@@ -377,10 +377,17 @@ def pptx(report: ExecutiveReport) -> bytes:
             paragraph.space_after = Pt(6)
 
     def picture(s: Any, name: str, top: float, height: float, left: float = 0.9) -> None:
+        """The chart at ``left``, ``top``, ``height`` inches high, narrowed to fit the slide."""
         chart = images.get(name)
-        if chart is not None:
-            stream = io.BytesIO(draw(chart, "png"))
-            s.shapes.add_picture(stream, Inches(left), Inches(top), height=Inches(height))
+        if chart is None:
+            return
+        shape = s.shapes.add_picture(
+            io.BytesIO(draw(chart, "png")), Inches(left), Inches(top), height=Inches(height)
+        )
+        room = deck.slide_width - Inches(left) - Inches(0.4)
+        if shape.width > room:  # keep the aspect: scale both sides
+            shape.height = int(shape.height * room / shape.width)
+            shape.width = room
 
     sentences = report.narrative
     first = deck.slides.add_slide(title_layout)
