@@ -51,6 +51,7 @@ __all__ = [
 ]
 
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -114,6 +115,10 @@ MOVEMENT_MONTHS = 12  # months of movements drawn
 ANOMALY_MONTHS = 12  # flagged months listed: the year to the report month
 ATTRIBUTION_MONTHS = 3  # attribution and ROI cover the quarter to the report month
 ATTRIBUTION_MODEL = "markov"
+FORECAST_BESIDE = os.environ.get("REVINTEL_REPORT_FORECAST_THREAD", "0") == "1"
+"""Whether the forecast's model search runs on a thread beside the other sections' queries. Off:
+measured at 100k customers (docs/retention.md, Executive report → Speed) the search holds the
+interpreter so much that the risk section's Python waits for it (17.6 s against 10.9 s)."""
 NO_SUBSCRIPTIONS = (
     "The executive report needs MRR, read from the subscriptions table, which has not been "
     "loaded: load customers.csv and subscriptions.csv with `revintel load FOLDER` (or the Data "
@@ -443,16 +448,23 @@ def executive_report(rt: Runtime, month: str | None = None) -> ExecutiveReport:
     kpis, movements = _kpis_and_movements(rt, chosen, previous)
     timings["kpis"] = time.perf_counter() - started
     series = _timed(timings, "forecast rows", lambda: _series_rows(rt, chosen))
-    # The model search is Python on rows already read: it runs on a thread of its own while this
-    # one queries the warehouse (DuckDB and Polars release the interpreter), which keeps the
-    # warehouse connection on one thread.
+    # The model search is Python on rows already read: with FORECAST_BESIDE it runs on a thread
+    # of its own while this one queries the warehouse (the connection stays on one thread).
     with ThreadPoolExecutor(1, thread_name_prefix="executive-forecast") as pool:
-        outlook = pool.submit(_timed, timings, "forecast", lambda: _outlook(series))
+        outlook = (
+            pool.submit(_timed, timings, "forecast", lambda: _outlook(series))
+            if FORECAST_BESIDE
+            else None
+        )
         risk = _timed(timings, "risk", lambda: _risk(rt, chosen, config.top_accounts, missing))
         campaigns = _timed(timings, "campaigns", lambda: _campaigns(rt, missing))
         pipeline = _timed(timings, "pipeline", lambda: _pipeline(rt, missing))
         attribution = _timed(timings, "attribution", lambda: _attribution(rt, number, missing))
-        forecast, anomalies, outlook_missing = outlook.result()
+        forecast, anomalies, outlook_missing = (
+            outlook.result()
+            if outlook is not None
+            else _timed(timings, "forecast", lambda: _outlook(series))
+        )
     missing[:0] = outlook_missing  # in the report's order: forecast and anomalies first
     report = ExecutiveReport(
         company_name=config.company_name,
