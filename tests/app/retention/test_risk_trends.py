@@ -127,11 +127,13 @@ def test_risk_trends_backcasts_each_month_with_the_production_model(ctx: AppCont
 
 def test_backtest_compares_expected_with_realised_churn(ctx: AppContext) -> None:
     report = R.risk_trends(ctx, months=12)
-    panel, frame = churn.feature_frame(ctx)
+    _panel, frame = churn.feature_frame(ctx)
     known = [m.month for m in report.series][: 12 - 3]  # the last 3 months' outcome is unknown
     assert [pt.month for pt in report.calibration] == known
     for pt in report.calibration:
-        rows = frame.filter(pl.col("cutoff").map_elements(month_label, return_dtype=pl.String) == pt.month)
+        rows = frame.filter(
+            pl.col("cutoff").map_elements(month_label, return_dtype=pl.String) == pt.month
+        )
         assert pt.actual == int(rows["churned_3m"].sum())
         assert pt.inside == (pt.low <= pt.actual <= pt.high)
     # The model is calibrated: expected and realised churn agree within 35% over the window.
@@ -154,7 +156,9 @@ def test_feature_drift_is_the_churn_drift_report_of_each_month(ctx: AppContext) 
     # The churn service's own drift of the latest month agrees.
     service = churn.drift(ctx).drift
     assert dict(zip(service["feature"], service["psi"], strict=True)) == pytest.approx(ours)
-    assert trend.months == [month_label(c) for c in range(panel.last_month - 3, panel.last_month + 1)]
+    assert trend.months == [
+        month_label(c) for c in range(panel.last_month - 3, panel.last_month + 1)
+    ]
 
 
 def test_cohorts_and_risers(ctx: AppContext) -> None:
