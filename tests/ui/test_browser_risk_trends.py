@@ -43,11 +43,16 @@ def test_risk_trends_and_data_quality_pages(churn_context: AppContext, tmp_path:
             expect(page.get_by_text("Backtest: expected vs actual churn")).to_be_visible()
             expect(page.locator(".js-plotly-plot").nth(2)).to_be_attached(timeout=60_000)
             assert page.locator('[data-testid="stException"]').count() == 0
+            height = page.evaluate(
+                """() => Math.max(...[...document.querySelectorAll('[data-testid="stMain"] *')]
+                    .map(e => e.scrollHeight))"""
+            )
+            page.set_viewport_size({"width": 1400, "height": max(900, int(height) + 40)})
+            page.screenshot(path=str(ARTIFACTS / "risk-trends.png"), full_page=True)
             page.get_by_role("tab", name="Risers").click()
             expect(page.get_by_text("in Account 360")).to_be_visible(timeout=60_000)
             page.get_by_role("tab", name="Intervention impact").click()
             assert page.locator('[data-testid="stException"]').count() == 0
-            page.screenshot(path=str(ARTIFACTS / "risk-trends.png"), full_page=True)
 
             page.goto(f"{url}/data-quality", wait_until="domcontentloaded")
             expect(page.get_by_role("heading", name="Data Quality", exact=True)).to_be_visible(

@@ -82,7 +82,7 @@ def render(ctx: AppContext) -> None:
         st.warning(str(exc), icon=":material/info:")
         return
     st.caption(
-        f"History is a backcast: {report.source} (the months' features use data up to each "
+        f"History: a {report.source} (the months' features use data up to each "
         "month end only). Tiers use the latest month's cut-offs for every month."
     )
     portfolio, cohorts, risers, drift, impact = st.tabs(
