@@ -336,12 +336,12 @@ def _table_report(
         n_keys = int(summary.get("keys") or 0)
         examples = []
         if n_keys:
-            sample = pl.from_arrow(
+            repeats: pl.DataFrame = pl.from_arrow(  # type: ignore[assignment]
                 wh.to_arrow(repeated.order_by(repeated._n.desc()).limit(EXAMPLES))
             )
             examples = [
                 {("rows" if k == "_n" else k): _scalar(v) for k, v in r.items()}
-                for r in sample.to_dicts()  # type: ignore[union-attr]
+                for r in repeats.to_dicts()
             ]
         duplicates = KeyDuplicates(
             table=name,
@@ -491,7 +491,7 @@ def feature_correlations(rt: Runtime, method: Method = "pearson") -> FeatureCorr
             if c not in F.CATEGORICAL and latest[c].drop_nulls().n_unique() > 1
         ]
         matrix, counts = correlation_matrix(latest.select(names), method)
-        pairs = [
+        pairs: list[dict[str, Any]] = [
             {
                 "feature_a": names[i],
                 "feature_b": names[j],
