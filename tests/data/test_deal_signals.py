@@ -189,13 +189,18 @@ def test_activity_thins_only_in_the_late_part_of_deals_headed_to_loss(t) -> None
         .agg(
             early=pl.col("early").sum() / pl.col("early_days").sum(),
             late=pl.col("late").sum() / pl.col("late_days").sum(),
+            n_early=pl.col("early").sum(),
+            n_late=pl.col("late").sum(),
         )
     )
     factor = {"on track": 1.0, "slips": 0.6, "loss": 0.3}
     segments = dict(zip(P.SEGMENT_LABELS, P.ACTIVITY_RATE.tolist(), strict=True))
-    for group, segment, early, late in rates.iter_rows():
+    for group, segment, early, late, n_early, n_late in rates.iter_rows():
         assert early == pytest.approx(segments[segment], rel=0.1), (group, segment)
-        assert late / early == pytest.approx(factor[group], rel=0.15), (group, segment)
+        # Poisson counts: the ratio's relative error is about sqrt(1/late + 1/early), and deal
+        # activity varies from deal to deal beyond Poisson; 15% or three such errors.
+        rel = max(0.15, 3.0 * (1.0 / max(n_late, 1) + 1.0 / max(n_early, 1)) ** 0.5)
+        assert late / early == pytest.approx(factor[group], rel=rel), (group, segment, n_late)
 
 
 def test_a_mid_life_snapshot_carries_little_of_the_signs(t: dict[str, pl.DataFrame]) -> None:

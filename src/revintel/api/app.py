@@ -94,7 +94,8 @@ def create_app(ctx: AppContext | None = None, *, bind_host: str | None = None) -
         app.include_router(module.router, prefix=API_PREFIX)
     for module in (attribution, attribution_journeys, attribution_budget, tracking):
         app.include_router(module.router, prefix=API_PREFIX)
-    for module in (notes, segments, campaigns, campaign_results, alerts, jobs, reports):
+    # campaign_results before campaigns: /campaigns/impact must not be read as a campaign id.
+    for module in (notes, segments, campaign_results, campaigns, alerts, jobs, reports):
         app.include_router(module.router, prefix=API_PREFIX)
     for module in (risk_trends, data_quality):
         app.include_router(module.router, prefix=API_PREFIX)

@@ -817,6 +817,103 @@ PREDICTIONS = TableContract(
     standalone=True,
 )
 
+CAMPAIGN_GROUPS: tuple[str, ...] = ("treated", "holdout")
+
+CAMPAIGNS = TableContract(
+    name="campaigns",
+    description=(
+        "Past retention campaigns run outside revintel (a CRM's or the demo's), measured against "
+        "their holdout by revintel's campaign results. A member's outcome window starts the month "
+        "it was enrolled (campaign_members.enrolled_on, else start_date) and lasts outcome_months "
+        "months (blank: to end_date); it churned when its MRR is 0 at the end of a month of it."
+    ),
+    columns=(
+        _col("campaign_id", "str", "Unique campaign identifier.", unique=True),
+        _col("name", "str", "Campaign name."),
+        _col(
+            "template",
+            "str",
+            "The play it ran (payment_assistance, support_escalation, product_training, "
+            "win_back, executive_outreach, or your own).",
+        ),
+        _col("start_date", "date", "First day of the campaign."),
+        _col("end_date", "date", "Last day of the last member's outcome window."),
+        _col(
+            "outcome_months",
+            "int",
+            "Months of each member's outcome window, its enrolment month included.",
+            required=False,
+            nullable=True,
+            ge=1,
+            le=36,
+        ),
+        _col(
+            "cost_per_customer",
+            "float",
+            "Cost per treated customer in the reporting currency (blank: unknown).",
+            required=False,
+            nullable=True,
+            ge=0,
+        ),
+        _col(
+            "holdout_share",
+            "float",
+            "Share of the audience held out at random.",
+            required=False,
+            nullable=True,
+            ge=0,
+            le=1,
+        ),
+        _col("description", "str", "Audience and play.", required=False, nullable=True),
+    ),
+    primary_key=("campaign_id",),
+    rules=(_not_before("end_date", "start_date", "campaign"),),
+    standalone=True,
+)
+
+CAMPAIGN_MEMBERS = TableContract(
+    name="campaign_members",
+    description=(
+        "Who was in each past campaign: treated (received the play) or holdout (a random control "
+        "that received nothing)."
+    ),
+    columns=(
+        _col("campaign_id", "str", "The campaign (campaigns.campaign_id)."),
+        _col("customer_id", "str", "The customer (customers.customer_id)."),
+        _col("group", "str", "treated or holdout.", allowed=CAMPAIGN_GROUPS),
+        _col(
+            "enrolled_on",
+            "date",
+            "When the customer joined (blank: the campaign's start_date).",
+            required=False,
+            nullable=True,
+        ),
+        _col(
+            "risk_tier",
+            "str",
+            "Churn risk tier at the start (the holdout was drawn within each tier).",
+            required=False,
+            nullable=True,
+            allowed=RISK_TIERS,
+        ),
+        _col(
+            "risk_at_start",
+            "float",
+            "Churn risk score at the start, 0–1.",
+            required=False,
+            nullable=True,
+            ge=0,
+            le=1,
+        ),
+    ),
+    primary_key=("campaign_id", "customer_id"),
+    foreign_keys=(
+        ForeignKey("campaign_id", "campaigns", "campaign_id"),
+        ForeignKey("customer_id", "customers", "customer_id", when_loaded=True),
+    ),
+    standalone=True,
+)
+
 CONTRACTS: dict[str, TableContract] = {
     c.name: c
     for c in (
@@ -838,6 +935,8 @@ CONTRACTS: dict[str, TableContract] = {
         CHANNEL_SPEND,
         FX_RATES,
         PREDICTIONS,
+        CAMPAIGNS,
+        CAMPAIGN_MEMBERS,
     )
 }
 

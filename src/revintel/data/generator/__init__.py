@@ -105,6 +105,7 @@ import pyarrow.parquet as pq
 
 from revintel.core.errors import ConfigError
 from revintel.data.generator.anomalies import plan_anomalies
+from revintel.data.generator.campaigns import PastCampaigns
 from revintel.data.generator.deal_signals import (
     build_activities,
     build_changes,
@@ -163,12 +164,13 @@ def generate_company(
         raise ConfigError(f"customers must be between 1 and {MAX_CUSTOMERS:,}, got {customers}")
     timeline = Timeline(start, months)
     # Spawned children depend only on their index: adding a stream leaves the others unchanged.
-    # 8: marketing journeys; 9: the Monte-Carlo of the attribution truth.
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(10)]
+    # 8: marketing journeys; 9: the Monte-Carlo of the attribution truth; 10: past campaigns.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(11)]
     names = name_pool(seed)
     anomalies = plan_anomalies(streams[0], timeline, customers, acquisition_weights(timeline))
     population = build_population(customers, timeline, anomalies, names, streams[1])
-    sim = CompanySimulation(population, timeline, anomalies, streams[2]).run()
+    past = PastCampaigns(months, streams[10])
+    sim = CompanySimulation(population, timeline, anomalies, streams[2], past).run()
     deals, stage_entries = DealBuilder(population, sim, timeline, names, streams[3]).build()
     details = build_details(deals, population.plan, timeline, streams[7])
     history = build_changes(deals, stage_entries, details, timeline, streams[7])
@@ -201,6 +203,8 @@ def generate_company(
         "channel_spend": build.channel_spend(by_touch_channel),
         "fx_rates": build.empty("fx_rates"),
         "predictions": build.predictions(),
+        "campaigns": build.campaigns(),
+        "campaign_members": build.campaign_members(),
     }
     tables = {name: tables[name] for name in TABLE_ORDER}
     truth = {
@@ -213,6 +217,7 @@ def generate_company(
         "attribution_truth": attribution_truth_table(planted),
         "channel_response": channel_response_table(by_touch_channel),
         "channel_demand": build.channel_demand(by_touch_channel),
+        "campaign_effects": build.campaign_effects(),
     }
     return GeneratedCompany(
         tables=tables,

@@ -372,3 +372,46 @@ ANOMALY_KINDS: tuple[str, ...] = (
 ANOMALY_FIRST_MONTH = 12  # never in the first year
 ANOMALY_MIN_GAP = 3
 ANOMALY_TARGET = (0.12, 0.2)  # aimed relative effect on MRR (or revenue)
+
+# ---------------------------------------------------------------------------------------------
+# Past retention campaigns (``campaigns``): planted treatment effects with a random holdout
+# ---------------------------------------------------------------------------------------------
+# An always-on play: each campaign enrols for CAMPAIGN_ENROL_MONTHS months from its start
+# (``months_before_end`` months before the window's last month). Every enrolment month it takes
+# the customers at risk whose own data matches its rule and who are in no campaign's effect window
+# (contact fatigue), the highest TRUE hazards first, at most ``max_share`` of the customers at risk
+# that month; it splits them treated / holdout at random within each risk tier (holdout share
+# CAMPAIGN_HOLDOUT_SHARE) and, for CAMPAIGN_EFFECT_MONTHS months from each member's enrolment,
+# multiplies the monthly churn hazard of its TREATED members by (1 - effect).
+# rule: "payment" = a late or failed payment in the last 3 months; "support" = 3+ tickets or a
+# high / urgent one in the last 3 months; "adoption" = key-feature adoption below 0.4 last month;
+# "risk" = every customer at risk (the highest hazards first).
+PAST_CAMPAIGNS: tuple[dict[str, object], ...] = (
+    dict(
+        key="EXEC", name="Executive outreach to top-risk accounts", template="executive_outreach",
+        rule="risk", months_before_end=29, effect=0.0, max_share=0.08, cost=400.0,
+    ),
+    dict(
+        key="PAY", name="Payment assistance for late and failed payments",
+        template="payment_assistance", rule="payment", months_before_end=25, effect=0.6,
+        max_share=0.15, cost=120.0,
+    ),
+    dict(
+        key="SUP", name="Support escalation for accounts with ticket trouble",
+        template="support_escalation", rule="support", months_before_end=21, effect=0.45,
+        max_share=0.15, cost=250.0,
+    ),
+    dict(
+        key="TRN", name="Product training for low adopters", template="product_training",
+        rule="adoption", months_before_end=17, effect=0.2, max_share=0.15, cost=90.0,
+    ),
+)  # fmt: skip
+CAMPAIGN_HOLDOUT_SHARE = 0.3
+CAMPAIGN_ENROL_MONTHS = 12  # a campaign takes new members for this many months
+CAMPAIGN_EFFECT_MONTHS = 6  # effect and outcome window: the enrolment month and 5 more
+CAMPAIGN_FIRST_MONTH = 6  # never before the seventh month (customers need a history)
+CAMPAIGN_MIN_MEMBERS = 10  # fewer members in all: the campaign is left out of the tables
+# Risk tier of a member at enrolment (brief 004 bounds on the 3-month churn probability
+# 1 - (1 - hazard)^3): Safe < 0.2, Low 0.2-0.4, Medium 0.4-0.7, High > 0.7.
+CAMPAIGN_TIER_BOUNDS = (0.2, 0.4, 0.7)
+CAMPAIGN_TIERS: tuple[str, ...] = ("Safe", "Low", "Medium", "High")

@@ -32,6 +32,7 @@ import numpy as np
 
 from revintel.data.generator import params as P
 from revintel.data.generator.anomalies import AnomalyPlan, AnomalyRecord
+from revintel.data.generator.campaigns import PastCampaigns
 from revintel.data.generator.population import Population, categorical, draw, sigmoid
 from revintel.data.generator.timeline import NO_DAY, Timeline
 
@@ -260,6 +261,7 @@ class SimulationResult:
     main_period: np.ndarray
     health: np.ndarray
     anomalies: list[AnomalyRecord]
+    campaigns: PastCampaigns | None = None
 
 
 class CompanySimulation:
@@ -271,8 +273,10 @@ class CompanySimulation:
         timeline: Timeline,
         anomalies: list[AnomalyPlan],
         rng: np.random.Generator,
+        campaigns: PastCampaigns | None = None,
     ) -> None:
         self.tl = timeline
+        self.past = campaigns
         self.rng = rng
         self.plans = {a.kind: a for a in anomalies}
         self.records: list[AnomalyRecord] = []
@@ -453,6 +457,8 @@ class CompanySimulation:
             self.mrr_total[m] = mrr.sum()
             self._record_cohort(m, mrr, started, prev_mrr_total)
             prev_mrr_total = self.mrr_total[m]
+        if self.past is not None:
+            self.past.finish()
         return self._result()
 
     def _move_health(self, idx: np.ndarray) -> None:
@@ -524,7 +530,10 @@ class CompanySimulation:
         rng, book, tl = self.rng, self.book, self.tl
         if len(idx) == 0:
             return idx, idx
-        h = self.hazard(m, idx)
+        h_untreated = self.hazard(m, idx)
+        h = h_untreated
+        if self.past is not None:
+            h = self.past.treat(self, m, idx, h_untreated)
         period = book.period[MAIN, idx]
         anchor = book.anchor_month[MAIN, idx]
         term_end = (m > anchor) & ((m - anchor) % period == 0)
@@ -532,6 +541,7 @@ class CompanySimulation:
         u = rng.random(len(idx))
         event = np.zeros(len(idx), dtype=bool)
         plan = self.plans.get("mass_churn")
+        share = 0.0
         if plan is not None and plan.month == m:
             share = self._mass_churn_share(m, plan.target)
             hit = np.ones(len(idx), dtype=bool)
@@ -545,6 +555,8 @@ class CompanySimulation:
             probability=p.astype(np.float64),
             churned=churn,
         )
+        if self.past is not None:
+            self.past.record(self, m, idx, h_untreated, term_end, share, churn)
         anchor_dom = book.anchor_dom[MAIN, idx]
         day = tl.billing_day(m, anchor_dom)
         ms = int(tl.month_start[m])
@@ -1130,6 +1142,7 @@ class CompanySimulation:
             main_period=book.period[MAIN].copy(),
             health=self.health,
             anomalies=sorted(self.records, key=lambda r: r.month),
+            campaigns=self.past,
         )
 
     @staticmethod

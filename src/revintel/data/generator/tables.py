@@ -8,6 +8,7 @@ import pyarrow as pa
 from revintel.data.generator import columns as C
 from revintel.data.generator import params as P
 from revintel.data.generator.anomalies import AnomalyRecord
+from revintel.data.generator.campaigns import CAMPAIGN_RULES, PastCampaign
 from revintel.data.generator.deal_signals import Activities, DealChanges, DealDetails
 from revintel.data.generator.marketing import (
     AttributionTruth,
@@ -415,6 +416,98 @@ class TableBuilder:
     def predictions() -> pa.Table:
         schema = CONTRACTS["predictions"].arrow_schema()
         return schema.empty_table()
+
+    # ------------------------------------------------------------------ past campaigns
+    def _campaigns(self) -> list[PastCampaign]:
+        past = self.sim.campaigns
+        return [c for c in past.campaigns if c.ran] if past is not None else []
+
+    def campaign_id(self, c: PastCampaign) -> str:
+        return f"CMP-{self.tl.labels[c.start]}-{c.key}"
+
+    def campaigns(self) -> pa.Table:
+        runs = self._campaigns()
+        tl = self.tl
+        return C.contract_table(
+            "campaigns",
+            {
+                "campaign_id": pa.array([self.campaign_id(c) for c in runs], pa.string()),
+                "name": pa.array([c.name for c in runs], pa.string()),
+                "template": pa.array([c.template for c in runs], pa.string()),
+                "start_date": C.dates(np.array([tl.month_start[c.start] for c in runs])),
+                "end_date": C.dates(np.array([tl.month_end(c.end) for c in runs])),
+                "outcome_months": C.ints(np.array([c.months for c in runs])),
+                "cost_per_customer": C.floats(np.array([c.cost for c in runs])),
+                "holdout_share": C.floats(np.full(len(runs), P.CAMPAIGN_HOLDOUT_SHARE)),
+                "description": pa.array(
+                    [
+                        f"{CAMPAIGN_RULES[c.rule]}, enrolled monthly from "
+                        f"{tl.labels[c.start]} to {tl.labels[c.last_enrol]}; "
+                        f"{len(c.members):,} customers, {P.CAMPAIGN_HOLDOUT_SHARE:.0%} of each "
+                        "risk tier held out at random"
+                        for c in runs
+                    ],
+                    pa.string(),
+                ),
+            },
+        )
+
+    def campaign_members(self) -> pa.Table:
+        runs = self._campaigns()
+        ids = [np.full(len(c.members), self.campaign_id(c), dtype=object) for c in runs]
+        members = [c.members for c in runs]
+        empty = not runs
+
+        def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+            return np.empty(0, dtype) if empty else np.concatenate(parts).astype(dtype)
+
+        return C.contract_table(
+            "campaign_members",
+            {
+                "campaign_id": pa.array(cat(ids, object), pa.string()),
+                "customer_id": self.paying_id(cat(members, np.int64)),
+                "group": C.labels(
+                    ("holdout", "treated"), cat([c.treated for c in runs], bool).astype(np.int8)
+                ),
+                "enrolled_on": C.dates(self.tl.month_start[cat([c.enrol for c in runs], np.int64)]),
+                "risk_tier": C.labels(P.CAMPAIGN_TIERS, cat([c.tier for c in runs], np.int8)),
+                "risk_at_start": C.floats(cat([c.risk for c in runs], np.float64), 4),
+            },
+        )
+
+    def campaign_effects(self) -> pa.Table:
+        """Truth: each past campaign's planted hazard reduction and expected churn both ways."""
+        past = self.sim.campaigns
+        rows = past.truth_rows() if past is not None else []
+        runs = {c.number: c for c in self._campaigns()}
+
+        def col(name: str) -> list:
+            return [r[name] for r in rows]
+
+        def num(name: str) -> pa.Array:
+            return C.floats(np.array(col(name), dtype=np.float64), 6)
+
+        return pa.table(
+            {
+                "campaign_id": pa.array(
+                    [self.campaign_id(runs[int(r["number"])]) for r in rows], pa.string()
+                ),
+                "name": pa.array(col("name"), pa.string()),
+                "template": pa.array(col("template"), pa.string()),
+                "start_month": self.months(np.array(col("start"), dtype=np.int64)),
+                "end_month": self.months(np.array(col("end"), dtype=np.int64)),
+                "hazard_reduction": C.floats(np.array(col("effect"), dtype=np.float64)),
+                "members": C.ints(np.array(col("members"), dtype=np.int64)),
+                "treated": C.ints(np.array(col("treated"), dtype=np.int64)),
+                "holdout": C.ints(np.array(col("holdout"), dtype=np.int64)),
+                "true_churn_untreated": num("churn_untreated"),
+                "true_churn_treated": num("churn_treated"),
+                "true_uplift": num("uplift"),
+                "true_churn_untreated_treated_members": num("churn_untreated_treated_members"),
+                "true_churn_treated_treated_members": num("churn_treated_treated_members"),
+                "true_uplift_treated_members": num("uplift_treated_members"),
+            }
+        )
 
     # ------------------------------------------------------------------ truth
     def churn_probability(self) -> pa.Table:
