@@ -86,6 +86,9 @@ EXPECTED: dict[str, int] = {
     # deals (pipeline area 4): optimistic concurrency of PATCH /deals/{id}
     "EditConflict": 409,
     "PreconditionMissing": 428,
+    # retention: risk trends and data quality
+    "InvalidTrendRequest": 422,
+    "InvalidQualityRequest": 422,
 }
 
 

@@ -254,6 +254,9 @@ app.add_typer(jobs_app, name="jobs")
 from revintel.cli.report import report_app  # noqa: E402
 
 app.add_typer(report_app, name="report")
+from revintel.cli.data_quality import data_quality_command  # noqa: E402
+
+app.command("data-quality")(data_quality_command)
 from revintel.cli.metrics import anomalies_command, forecast_command, metrics_app  # noqa: E402
 
 app.add_typer(metrics_app, name="metrics")

@@ -762,3 +762,6 @@ def retrain_command(
         f"Retrained ({result.reason}): {result.candidate} — {result.decision}; "
         f"production is {result.production}."
     )
+
+
+from revintel.cli import churn_trends as _churn_trends  # noqa: E402,F401  (registers `trends`)
