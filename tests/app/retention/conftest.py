@@ -12,9 +12,11 @@ import polars as pl
 import pytest
 from sqlalchemy import text
 
+from revintel.app.context import AppContext
 from revintel.core.config import Settings
 from revintel.core.errors import NoDataError
 from revintel.store import AppStore, open_store
+from tests.conftest import isolated_settings
 
 
 @dataclass
@@ -69,16 +71,6 @@ def store_rt(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreRu
             connection.execute(text(f"DELETE FROM {table}"))
     yield StoreRuntime(settings, store)
     store.dispose()
-"""Fixtures of the retention use cases."""
-
-from __future__ import annotations
-
-from pathlib import Path
-
-import pytest
-
-from revintel.app.context import AppContext
-from tests.conftest import isolated_settings
 
 
 @pytest.fixture(scope="session")
