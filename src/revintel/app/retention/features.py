@@ -28,6 +28,7 @@ why in ``notes``; nothing else fails.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -133,7 +134,9 @@ def customer_features(rt: Runtime) -> CustomerFeatures:
 
     :class:`~revintel.core.errors.NoDataError` when no ``customers`` table is loaded."""
     key = _cache_key(rt)
-    version = rt.warehouse.data_version() or "uncached"
+    # a warehouse without a version (a database whose rows can change) computes every time: its
+    # frame gets a key of its own, so that nothing built on a frame (a DuckDB engine) is reused
+    version = rt.warehouse.data_version() or f"unversioned-{uuid.uuid4()}"
     return FEATURES.get(rt.warehouse, key, lambda: _compute(rt, f"{version}|{key!r}"))
 
 

@@ -991,6 +991,8 @@ def _describe_cluster(
                 if r["smd"] > 0
                 else f"{r['feature']} <= {_fmt(r['q75'])}"
             )
+    if any(c.startswith("mrr >= ") and not c.startswith("mrr >= 0") for c in conds[1:]):
+        conds = conds[1:]  # a positive lower bound on MRR already keeps the payers only
     rule = " and ".join(conds)
     node = R.parse(rule)
     kinds = {n: col.kind for n, col in features.columns.items()}
