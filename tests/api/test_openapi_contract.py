@@ -128,6 +128,8 @@ def test_405_allows_every_method_of_the_path(client: TestClient) -> None:
         # Every route whose template matches the URL serves it: /models/import is also the GET
         # of /models/{version}.
         served = {m.upper() for p, regex in templates.items() if regex.match(url) for m in paths[p]}
+        if "DELETE" in served:  # a route serves DELETE here (e.g. /segments/{id}): no 405
+            continue
         response = client.request("DELETE", url)
         assert response.status_code == 405, path
         assert set(response.headers["allow"].split(", ")) - {"HEAD"} == served, path

@@ -230,12 +230,12 @@ def tokenize(text: str) -> list[Token]:
             raw = m.group(0)
             suffix = m.group("suffix")
             digits = raw[:-1] if suffix else raw
-            value = float(digits.replace("_", "")) * (SUFFIXES[suffix.lower()] if suffix else 1)
+            number = float(digits.replace("_", "")) * (SUFFIXES[suffix.lower()] if suffix else 1)
             if digits.endswith("_") or any(s in digits for s in ("__", "_.", "._", "_e", "_E")):
                 raise RuleError(f"expected digits around '_' in the number {raw!r}", pos)
-            if not math.isfinite(value):
+            if not math.isfinite(number):
                 raise RuleError(f"expected a finite number, got {raw!r}", pos)
-            tokens.append(Token("number", raw, value, pos))
+            tokens.append(Token("number", raw, number, pos))
             i = m.end()
         elif (ch.isascii() and ch.isalpha()) or ch == "_":
             m = _NAME.match(text, i)
@@ -441,7 +441,7 @@ class _Parser:
             return -number if tok.value == "-" else number
         if tok.kind in ("number", "string"):
             self.i += 1
-            return tok.value  # type: ignore[no-any-return]
+            return tok.value
         if tok.kind == "keyword" and tok.value in ("true", "false"):
             self.i += 1
             return tok.value == "true"

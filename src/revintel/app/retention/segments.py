@@ -14,7 +14,7 @@ import itertools
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -54,7 +54,7 @@ class RuleEngine:
     One per features snapshot; a lock serialises queries (a DuckDB connection is not for
     concurrent use)."""
 
-    def __init__(self, frame: pl.DataFrame, kinds: dict[str, str], as_of: str = "") -> None:
+    def __init__(self, frame: pl.DataFrame, kinds: Mapping[str, str], as_of: str = "") -> None:
         import ibis
 
         self.con = ibis.duckdb.connect()
@@ -498,10 +498,7 @@ def churn_by_month(
     span = _months_back(as_of, months + 1)
     ids = pl.Series("customer_id", list(members), dtype=pl.String)
     paying = history.filter(pl.col("customer_id").is_in(ids) & (pl.col("mrr") > 0))
-    by_month = {
-        m: set(g["customer_id"].to_list())
-        for (m,), g in paying.group_by("month")  # type: ignore[misc]
-    }
+    by_month = {m: set(g["customer_id"].to_list()) for (m,), g in paying.group_by("month")}
     out = []
     for prev, month in itertools.pairwise(span):
         start = by_month.get(prev, set())
@@ -630,13 +627,13 @@ def _differences(
                         best = (d, [a, b])
             if best is None:
                 continue
-            values = {
+            means: dict[str, Any] = {
                 lab: (round(float(arrays[lab].mean()), 4) if len(arrays[lab]) else None)
                 for lab in labels
             }
             out.append(
                 FeatureDifference(
-                    name, col.label, col.kind, "Cohen's d", round(best[0], 3), best[1], values
+                    name, col.label, col.kind, "Cohen's d", round(best[0], 3), best[1], means
                 )
             )
         else:
@@ -644,7 +641,7 @@ def _differences(
             v = _cramers_v(series)
             if v is None:
                 continue
-            values = {}
+            values: dict[str, dict[str, Any] | None] = {}
             for lab, s in zip(labels, series, strict=True):
                 counts = s.drop_nulls().value_counts(sort=True)
                 if counts.height:
@@ -666,7 +663,7 @@ def _differences(
 
 def _resolve_items(rt: Runtime, items: Sequence[int | str]) -> list[tuple[str, str, int | None]]:
     """(label, rule, segment id) of each item: a saved segment's id or a rule's text."""
-    out = []
+    out: list[tuple[str, str, int | None]] = []
     for i, item in enumerate(items):
         if isinstance(item, int) or (isinstance(item, str) and item.strip().isdigit()):
             seg = get_segment(rt, int(item))
@@ -1159,10 +1156,10 @@ def feature_columns(rt: Runtime) -> dict[str, Any]:
     """The features a rule may name, with kinds, labels, sources and (for text features with
     few values) the values, for builders; plus the operators and the as-of month."""
     features = customer_features(rt)
-    out = []
+    out: list[dict[str, Any]] = []
     frame = features.frame
     for col in features.columns.values():
-        d = col.to_dict()
+        d: dict[str, Any] = dict(col.to_dict())
         if col.kind == "text" and col.name not in ("customer_id", "name"):
             values = frame[col.name].drop_nulls().unique().sort().to_list()
             if len(values) <= 50:

@@ -69,7 +69,7 @@ def render(ctx: AppContext) -> None:
 # -- builder ------------------------------------------------------------------------------------
 def _rows() -> list[dict[str, Any]]:
     rows = st.session_state.setdefault(ROWS_KEY, [{"id": 0}])
-    return rows  # type: ignore[no-any-return]
+    return rows
 
 
 def _condition_row(
@@ -117,11 +117,11 @@ def _condition_row(
         if base == "between":
             a, b = right.columns(2)
             value = [
-                a.date_input("From", key=f"seg_dlo_{rid}").isoformat(),  # type: ignore[union-attr]
-                b.date_input("To", key=f"seg_dhi_{rid}").isoformat(),  # type: ignore[union-attr]
+                a.date_input("From", key=f"seg_dlo_{rid}").isoformat(),
+                b.date_input("To", key=f"seg_dhi_{rid}").isoformat(),
             ]
         else:
-            value = right.date_input("Date", key=f"seg_date_{rid}").isoformat()  # type: ignore[union-attr]
+            value = right.date_input("Date", key=f"seg_date_{rid}").isoformat()
     else:  # text
         choices = col.get("values")
         if base == "in" and choices:
@@ -250,8 +250,10 @@ def _saved_tab(ctx: AppContext) -> None:
         ]
     )  # fmt: skip
     st.dataframe(table, hide_index=True, use_container_width=True, key="seg_saved_table")
-    names = {s.id: f"{s.id}: {s.name}" for s in saved}
-    chosen = st.selectbox("Open a segment", list(names), format_func=names.get, key="seg_open")
+    names: dict[int, str] = {s.id: f"{s.id}: {s.name}" for s in saved}
+    chosen = st.selectbox(
+        "Open a segment", list(names), format_func=lambda i: names[i], key="seg_open"
+    )
     seg = next(s for s in saved if s.id == chosen)
     st.markdown(f"**{seg.name}** — `{seg.rule}`")
     if seg.description:
@@ -293,9 +295,9 @@ def _saved_tab(ctx: AppContext) -> None:
 # -- compare ------------------------------------------------------------------------------------
 def _compare_tab(ctx: AppContext) -> None:
     saved = service.list_segments(ctx, counts=False)
-    names = {s.id: s.name for s in saved}
+    names: dict[int, str] = {s.id: s.name for s in saved}
     picked = st.multiselect(
-        "Saved segments (2 or 3)", list(names), format_func=names.get, max_selections=3,
+        "Saved segments (2 or 3)", list(names), format_func=lambda i: names[i], max_selections=3,
         key="seg_compare_pick",
     )  # fmt: skip
     extra = st.text_input("…or add a rule", key="seg_compare_rule", placeholder='segment = "SMB"')
