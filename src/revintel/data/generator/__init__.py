@@ -47,6 +47,11 @@ Planted effects (what the truth tables describe)
   probability per channel (``params.JOURNEY_*``); the converting ones are the customers'. Each
   month's spend by touch channel follows a power response of the channel's touches
   (``params.SPEND_RESPONSE_B``). See ``marketing``.
+* Past retention campaigns: four always-on plays (executive outreach with no effect, payment
+  assistance, support escalation, product training) enrol matching customers at risk for 12
+  months, hold 30% of each risk tier out at random and multiply the churn hazard of the treated by
+  (1 - effect) for 6 months (``campaigns``, ``params.PAST_CAMPAIGNS``); tables ``campaigns`` and
+  ``campaign_members``.
 
 Truth tables (``GeneratedCompany.truth``, written to ``out/truth/``)
 -------------------------------------------------------------------
@@ -87,6 +92,13 @@ Truth tables (``GeneratedCompany.truth``, written to ``out/truth/``)
     touches of the channel in a month = demand(month) x a x spend^b, spend from ``channel_spend``.
 ``channel_demand``: ``month``, ``demand`` (the month's factor in that response; null without
     spend).
+
+``campaign_effects``: one row per past campaign: ``campaign_id``, ``name``, ``template``,
+    ``start_month``, ``end_month``, ``hazard_reduction`` (the planted effect), ``members``,
+    ``treated``, ``holdout``; ``true_churn_untreated`` / ``true_churn_treated``: the members'
+    expected churn in their windows without / with the treatment, from the simulation's own
+    hazards; ``true_uplift`` (their difference, over all members) and the same three over the
+    treated members (``_treated_members``). See ``campaigns``.
 
 ``predictions`` is an empty table with its contract schema: the churn model fills it later.
 """
