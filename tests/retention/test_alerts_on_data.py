@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from revintel.app import settings
 from revintel.app.context import AppContext
 from revintel.app.retention import alerts
 from revintel.app.retention.segments import create_segment, resolve_customers
@@ -13,6 +14,15 @@ from revintel.churn.service.predictions import raw_predictions
 
 def test_every_kind_evaluates_on_a_scored_company(churn_context: AppContext) -> None:
     ctx = churn_context
+    # Quantile tiers are cut on the model's reference scores, so a month can have no High
+    # customer at all; fixed tiers at the latest scores' 90th percentile make sure some are.
+    latest = raw_predictions(ctx).filter(pl.col("scored_at") == pl.col("scored_at").max())
+    high = float(latest["churn_risk_score"].quantile(0.9))
+    settings.update(
+        ctx.settings,
+        settings.CHURN,
+        tiers={"method": "fixed", "high": high, "medium": high / 2, "low": high / 4},
+    )
     for kind, th in [
         ("risk_rise", {"points": 5}),
         ("high_tier_value", {"mrr": 0}),
