@@ -79,6 +79,8 @@ EXPECTED: dict[str, int] = {
     # deals (pipeline area 4): optimistic concurrency of PATCH /deals/{id}
     "EditConflict": 409,
     "PreconditionMissing": 428,
+    # notes (retention): another author's note
+    "NotAllowed": 403,
 }
 
 
