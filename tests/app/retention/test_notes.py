@@ -11,7 +11,6 @@ import pytest
 from revintel.app.context import AppContext
 from revintel.app.retention import notes
 from revintel.core.errors import InvalidOption, NoDataError, NotAllowed, NotFoundError
-from tests.app.retention.stores import store_context  # noqa: F401  (fixture)
 from tests.conftest import isolated_settings
 
 

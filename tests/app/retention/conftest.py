@@ -1,5 +1,4 @@
-"""A context over the small company whose app store is SQLite or PostgreSQL (imported by the
-notes and jobs tests as a fixture)."""
+"""A context over the small company whose app store is SQLite or PostgreSQL (notes and jobs)."""
 
 from __future__ import annotations
 
