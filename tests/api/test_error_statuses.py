@@ -81,6 +81,7 @@ EXPECTED: dict[str, int] = {
     "PreconditionMissing": 428,
     # notes (retention): another author's note
     "NotAllowed": 403,
+    "InvalidRetentionConfig": 400,  # a ConfigError (retention/config.py)
 }
 
 
