@@ -9,10 +9,23 @@ is atomic on SQLite and on PostgreSQL alike.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    String,
+    Text,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from revintel.store.models import Base
@@ -44,3 +57,71 @@ class JobRun(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     holder: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+def _as_utc(value: datetime) -> datetime:
+    # SQLite drops the timezone; every timestamp stored is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def acquire_lock(
+    engine: Engine, name: str, holder: str, lease_seconds: float, now: datetime | None = None
+) -> bool:
+    """Take the lock of job ``name`` for ``holder`` for ``lease_seconds``; False when another
+    holder has it and its lease has not expired.
+
+    Two statements, each atomic in its own transaction: an INSERT of the lock row (one of two
+    concurrent inserts fails on the primary key), else an UPDATE of the row only where its lease
+    has expired (PostgreSQL re-checks the condition on the row it waited for; SQLite runs one
+    writer at a time), so exactly one caller wins either way.
+    """
+    now = now or datetime.now(UTC)
+    expires = now + timedelta(seconds=lease_seconds)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                insert(JobLock).values(
+                    name=name, holder=holder, acquired_at=now, expires_at=expires
+                )
+            )
+        return True
+    except IntegrityError:
+        pass
+    with engine.begin() as connection:
+        taken = connection.execute(
+            update(JobLock)
+            .where(JobLock.name == name, JobLock.expires_at < now)
+            .values(holder=holder, acquired_at=now, expires_at=expires)
+        )
+        return taken.rowcount == 1
+
+
+def renew_lock(engine: Engine, name: str, holder: str, lease_seconds: float) -> bool:
+    """Extend ``holder``'s lease of the lock; False when it no longer holds it."""
+    expires = datetime.now(UTC) + timedelta(seconds=lease_seconds)
+    with engine.begin() as connection:
+        renewed = connection.execute(
+            update(JobLock)
+            .where(JobLock.name == name, JobLock.holder == holder)
+            .values(expires_at=expires)
+        )
+        return renewed.rowcount == 1
+
+
+def release_lock(engine: Engine, name: str, holder: str) -> None:
+    """Free the lock if ``holder`` still holds it."""
+    with engine.begin() as connection:
+        connection.execute(delete(JobLock).where(JobLock.name == name, JobLock.holder == holder))
+
+
+def lock_of(engine: Engine, name: str) -> tuple[str, datetime, datetime] | None:
+    """Who holds the lock of ``name``, since when and until when (None: nobody)."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(JobLock.holder, JobLock.acquired_at, JobLock.expires_at).where(
+                JobLock.name == name
+            )
+        ).first()
+    if row is None:
+        return None
+    return row[0], _as_utc(row[1]), _as_utc(row[2])
