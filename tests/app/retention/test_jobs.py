@@ -200,3 +200,26 @@ def test_the_list_shows_schedules_from_the_settings(
     assert listed["score_customers"].next_run == datetime(2026, 12, 8, 2, 0, tzinfo=UTC)
     scheduler = jobs.JobScheduler(loaded_context)
     assert "weekly_digest" not in scheduler.schedules and "retrain" in scheduler.schedules
+
+
+def test_the_scheduler_records_a_scheduled_run(
+    store_context: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran = threading.Event()
+
+    def quick(_ctx: AppContext, _cfg: RetentionConfig) -> dict[str, Any]:
+        ran.set()
+        return {"rows": 3}
+
+    _replace_job(monkeypatch, "daily_digest", quick)
+    scheduler = jobs.JobScheduler(store_context)
+    scheduler.start()
+    try:
+        assert scheduler.running and set(scheduler.next_runs()) == set(scheduler.schedules)
+        scheduler.scheduler.modify_job("daily_digest", next_run_time=datetime.now(UTC))
+        assert ran.wait(30)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert not scheduler.running
+    (run,) = jobs.job_history(store_context, "daily_digest").runs
+    assert (run.trigger, run.status, run.summary) == ("schedule", "success", {"rows": 3})
