@@ -351,9 +351,10 @@ def edit_note(rt: Runtime, note_id: int, *, author: str, changes: Mapping[str, A
     now = _now()
     with rt.store.session() as s:
         row = _owned(s, note_id, who, "edit")
+        moved = "follow_up" in values and values["follow_up"] != row.follow_up
         for name, value in values.items():
             setattr(row, name, value)
-        if "follow_up" in values and "follow_up_done" not in changes:
+        if moved and "follow_up_done" not in changes:
             row.follow_up_done_at = None  # a new date opens the follow-up again
         if "follow_up_done" in changes:
             if done and row.follow_up is None:
