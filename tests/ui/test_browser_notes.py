@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from revintel.app.retention import notes
+from revintel.health import service as health
 from tests.conftest import generated_company
 from tests.ui.test_browser import ARTIFACTS, CHROMIUM, running_dashboard
 
@@ -21,10 +22,9 @@ def test_a_note_with_a_follow_up_survives_a_reload(tmp_path: Path) -> None:
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
     from playwright.sync_api import expect, sync_playwright
 
-    with generated_company(tmp_path / "company", customers=200, months=12, seed=5) as ctx:
+    with generated_company(tmp_path, customers=200, months=12, seed=5) as ctx:
         home = ctx.settings.home
-        customers = ctx.warehouse.table("customers")
-        account = str(customers.order_by("customer_id").customer_id.execute().iloc[0])
+        account = str(health.score_month(ctx).frame.sort("account_id")["account_id"][0])
     text = "Called the CFO: renewal at risk over price"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with running_dashboard(home, tmp_path) as url, sync_playwright() as playwright:
@@ -40,14 +40,16 @@ def test_a_note_with_a_follow_up_survives_a_reload(tmp_path: Path) -> None:
                 timeout=90_000
             )
             expect(page.get_by_text("No notes on this account yet")).to_be_visible()
-            name = page.get_by_label("Your name")
+            name = page.get_by_role("textbox", name="Your name")
             name.fill("ana")
             name.press("Enter")
             form = page.get_by_test_id("stForm").filter(has_text="Add note")
-            form.get_by_label("Follow-up (optional)").fill("2030-01-15")
-            form.get_by_label("Follow-up (optional)").press("Enter")
-            form.get_by_label("Outcome (optional)").fill("Send a revised quote")
-            form.get_by_label("Note", exact=True).fill(text)
+            # The date field is three segments (year, month, day) typed into in turn.
+            for part, value in (("year", "2030"), ("month", "01"), ("day", "15")):
+                form.get_by_role("spinbutton", name=f"{part}, Follow-up (optional)").click()
+                page.keyboard.type(value)
+            form.get_by_role("textbox", name="Outcome (optional)").fill("Send a revised quote")
+            form.get_by_role("textbox", name="Note", exact=True).fill(text)
             form.get_by_role("button", name="Add note").click()
             expect(page.get_by_text(text)).to_be_visible(timeout=60_000)
             assert page.locator('[data-testid="stException"]').count() == 0
@@ -57,7 +59,8 @@ def test_a_note_with_a_follow_up_survives_a_reload(tmp_path: Path) -> None:
             expect(page.get_by_text("follow-up 2030-01-15")).to_be_visible()
             expect(page.get_by_text("Send a revised quote")).to_be_visible()
             assert page.locator('[data-testid="stException"]').count() == 0
-            page.screenshot(path=str(ARTIFACTS / "account-360-notes.png"), full_page=True)
+            page.get_by_text("Send a revised quote").scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "account-360-notes.png"))
         finally:
             browser.close()
     # What the page saved is in the app store, with its author and follow-up.

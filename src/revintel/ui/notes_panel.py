@@ -15,6 +15,7 @@ import streamlit as st
 from revintel.app.context import AppContext
 from revintel.app.retention import notes
 from revintel.core.errors import RevintelError
+from revintel.ui.components import flash, show_flash
 
 KIND_ICONS = {
     "note": ":material/sticky_note_2:",
@@ -54,6 +55,7 @@ def _follow_up_text(note: notes.Note, today: date) -> str:
 def render_notes(ctx: AppContext, account_id: str, *, key: str) -> None:
     """The account's notes and actions: reminders, the add form, the timeline and the export."""
     st.subheader("Notes and actions", anchor=False)
+    show_flash()
     prefix = f"{key}_notes_{account_id}"
     author = st.text_input(
         "Your name",
@@ -139,7 +141,8 @@ def _render_add_form(ctx: AppContext, account_id: str, author: str, prefix: str)
         except RevintelError as exc:
             st.error(str(exc), icon=":material/error:")
         else:
-            st.toast("Note saved", icon=":material/check_circle:")
+            flash("Note saved")
+            st.rerun()  # the timeline and reminders above were drawn before it
 
 
 def _render_timeline(ctx: AppContext, listed: notes.AccountNotes, author: str, prefix: str) -> None:

@@ -78,6 +78,7 @@ def render(ctx: AppContext) -> None:
     except NotFoundError as exc:
         st.title("Account 360", anchor=False)
         st.error(str(exc), icon=":material/error:")
+        render_notes(ctx, choice, key="a360")  # a customer not scored still has its notes
         return
     for note in detail.notes:
         st.warning(note, icon=":material/warning:")
