@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import json
 from datetime import UTC, date, datetime
+from typing import Any
 
 import streamlit as st
 
@@ -174,7 +175,7 @@ def _render_own_note_actions(ctx: AppContext, note: notes.Note, author: str, pre
     open_follow_up = note.follow_up is not None and not note.follow_up_done
     done_key = f"{prefix}_done_{note.note_id}"
     if open_follow_up and cols[0].button("Done", key=done_key, icon=":material/task_alt:"):
-        changes = {"follow_up_done": True}
+        changes: dict[str, Any] = {"follow_up_done": True}
         _apply(lambda: notes.edit_note(ctx, note.note_id, author=author, changes=changes))
     if cols[1].button("Delete", key=f"{prefix}_delete_{note.note_id}", icon=":material/delete:"):
         _apply(lambda: notes.delete_note(ctx, note.note_id, author=author))
@@ -184,8 +185,12 @@ def _render_own_note_actions(ctx: AppContext, note: notes.Note, author: str, pre
         outcome = st.text_input("Outcome", value=note.outcome or "", max_chars=notes.MAX_OUTCOME)
         follow_up = st.date_input("Follow-up", value=note.follow_up, format="YYYY-MM-DD")
         if st.form_submit_button("Save"):
-            changes = {"text": text, "outcome": outcome or None, "follow_up": follow_up}
-            _apply(lambda: notes.edit_note(ctx, note.note_id, author=author, changes=changes))
+            edits: dict[str, Any] = {
+                "text": text,
+                "outcome": outcome or None,
+                "follow_up": follow_up,
+            }
+            _apply(lambda: notes.edit_note(ctx, note.note_id, author=author, changes=edits))
 
 
 def _apply(change: object) -> None:
