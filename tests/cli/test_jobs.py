@@ -80,10 +80,13 @@ def test_the_foreground_scheduler_stops_on_sigterm(home: str, tmp_path: Path) ->
         text=True,
     )
     assert process.stdout is not None
-    first = process.stdout.readline()
-    assert "revintel scheduler" in first, first
+    seen = ""
+    while "revintel scheduler" not in seen:  # its banner, after any warning the start printed
+        line = process.stdout.readline()
+        assert line, f"the scheduler exited before starting:\n{seen}"
+        seen += line
     time.sleep(0.5)
     process.send_signal(signal.SIGTERM)
-    rest = process.communicate(timeout=30)[0]
-    assert process.returncode == 0, rest
-    assert "score_customers" in rest and "Scheduler stopped." in rest
+    rest = process.communicate(timeout=60)[0]
+    assert process.returncode == 0, seen + rest
+    assert "score_customers" in seen + rest and "Scheduler stopped." in rest

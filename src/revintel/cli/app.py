@@ -201,8 +201,10 @@ def scheduler(home: HomeOption = None) -> None:
         signal.signal(signum, lambda *_: stop.set())
     jobs.start()
     typer.echo(f"revintel scheduler at {ctx.settings.home} (UTC); Ctrl-C stops it.")
-    for name, when in jobs.next_runs().items():
-        typer.echo(f"  {name:<18} {jobs.schedules[name]:<16} next {when:%Y-%m-%d %H:%M}")
+    upcoming = jobs.next_runs()
+    for name, line in jobs.schedules.items():
+        when = upcoming.get(name)
+        typer.echo(f"  {name:<18} {line:<16} next {f'{when:%Y-%m-%d %H:%M}' if when else '—'}")
     while not stop.wait(1.0):
         pass
     typer.echo("Stopping: waiting for the runs under way…")
