@@ -87,6 +87,9 @@ def test_the_foreground_scheduler_stops_on_sigterm(home: str, tmp_path: Path) ->
         seen += line
     time.sleep(0.5)
     process.send_signal(signal.SIGTERM)
-    rest = process.communicate(timeout=60)[0]
+    # Read through the same buffer as readline (communicate() reads the pipe beneath it and
+    # would miss what readline already buffered).
+    rest = process.stdout.read()
+    process.wait(timeout=60)
     assert process.returncode == 0, seen + rest
     assert "score_customers" in seen + rest and "Scheduler stopped." in rest
