@@ -89,6 +89,8 @@ EXPECTED: dict[str, int] = {
     # retention: risk trends and data quality
     "InvalidTrendRequest": 422,
     "InvalidQualityRequest": 422,
+    # notes (retention): another author's note
+    "NotAllowed": 403,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -41,6 +42,9 @@ from revintel.api.routes import metrics as metrics_routes
 from revintel.api.routes import models as models_routes
 from revintel.app.context import AppContext
 
+if TYPE_CHECKING:
+    from revintel.app.retention.jobs import JobScheduler
+
 API_PREFIX = "/api/v1"
 log = logging.getLogger("revintel.api")
 
@@ -58,18 +62,29 @@ bodies have size limits (413) and a read timeout (408). See docs/operations.md.
 """
 
 
-def create_app(ctx: AppContext | None = None, *, bind_host: str | None = None) -> FastAPI:
+def create_app(
+    ctx: AppContext | None = None, *, bind_host: str | None = None, scheduler: bool = False
+) -> FastAPI:
     """The API over ``ctx`` (by default, settings from the environment); closes it on shutdown.
 
-    ``bind_host`` is the address the server listens on, added to the allowed hosts.
+    ``bind_host`` is the address the server listens on, added to the allowed hosts. With
+    ``scheduler`` the scheduled jobs run in this process from start to shutdown
+    (``revintel serve --scheduler``; docs/retention.md, Scheduled jobs).
     """
     context = ctx if ctx is not None else AppContext()
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _reconcile_loads(context)
-        yield
-        context.close()
+        jobs = _start_scheduler(context) if scheduler else None
+        app.state.scheduler = jobs
+        try:
+            yield
+        finally:
+            if jobs is not None:
+                jobs.shutdown(wait=False)  # a run under way is recorded when it ends
+                log.info("scheduler stopped")
+            context.close()
 
     app = FastAPI(
         title="revintel",
@@ -100,6 +115,16 @@ def create_app(ctx: AppContext | None = None, *, bind_host: str | None = None) -
     for module in (risk_trends, data_quality):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
+
+
+def _start_scheduler(context: AppContext) -> JobScheduler:
+    """The scheduled jobs, started (invalid schedules stop the start with their message)."""
+    from revintel.app.retention.jobs import JobScheduler
+
+    jobs = JobScheduler(context)
+    jobs.start()
+    log.info("scheduler started: %s", ", ".join(f"{k} '{v}'" for k, v in jobs.schedules.items()))
+    return jobs
 
 
 def _reconcile_loads(context: AppContext) -> None:

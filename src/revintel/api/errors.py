@@ -37,6 +37,7 @@ from revintel.core.errors import (
     EditConflict,
     InvalidOption,
     NoDataError,
+    NotAllowed,
     NotFoundError,
     OutsideTheData,
     PreconditionMissing,
@@ -65,6 +66,7 @@ ERROR_STATUSES: tuple[tuple[type[RevintelError], int], ...] = (
     (NotEnoughHistoryError, 422),
     (ValidationFailed, 422),
     (NotFoundError, 404),
+    (NotAllowed, 403),  # notes: another author's note
     (EditConflict, 409),  # deals: a stale If-Match
     (PreconditionMissing, 428),  # deals: an edit without If-Match
     (NoDataError, 409),

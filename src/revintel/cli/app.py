@@ -1,4 +1,4 @@
-"""Foundation commands: generate, load, info, demo, serve, dashboard."""
+"""Foundation commands: generate, load, info, demo, serve, scheduler, dashboard."""
 
 from __future__ import annotations
 
@@ -151,22 +151,66 @@ def info(home: HomeOption = None, fmt: FormatOption = OutputFormat.table) -> Non
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    scheduler: Annotated[
+        bool,
+        typer.Option("--scheduler", help="Also run the scheduled jobs in this process."),
+    ] = False,
     home: HomeOption = None,
 ) -> None:
     """Run the REST API (OpenAPI docs at /docs).
 
     It answers the loopback names, the address it binds and REVINTEL_ALLOWED_HOSTS; on SIGTERM it
-    is gone within REVINTEL_SHUTDOWN_GRACE_SECONDS + 1 s (docs/operations.md).
+    is gone within REVINTEL_SHUTDOWN_GRACE_SECONDS + 1 s (docs/operations.md). With --scheduler
+    the scheduled jobs run inside it (docs/retention.md, Scheduled jobs).
     """
     from revintel.api import server
     from revintel.api.app import create_app
 
     ctx = context(home)
-    app = create_app(ctx, bind_host=host)
+    if scheduler:
+        _check_schedules(ctx)
+    app = create_app(ctx, bind_host=host, scheduler=scheduler)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"revintel API on http://{shown}:{port} (docs: http://{shown}:{port}/docs)")
     typer.echo(f"Answers Host: {', '.join(app.state.edge.allowed_hosts)}")
     server.run(app, host=host, port=port, settings=ctx.settings)
+
+
+def _check_schedules(ctx: AppContext) -> None:
+    """Refuse to start on invalid job schedules (the message names the job and the form)."""
+    from revintel.retention.config import load_config
+
+    load_config(ctx.settings)
+
+
+@app.command()
+def scheduler(home: HomeOption = None) -> None:
+    """Run the scheduled jobs in the foreground until Ctrl-C or SIGTERM.
+
+    `revintel jobs list` shows the schedules; docs/retention.md, Scheduled jobs.
+    """
+    import signal
+    import threading
+
+    from revintel.app.retention.jobs import JobScheduler
+
+    ctx = context(home)
+    jobs = JobScheduler(ctx)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    jobs.start()
+    typer.echo(f"revintel scheduler at {ctx.settings.home} (UTC); Ctrl-C stops it.")
+    upcoming = jobs.next_runs()
+    for name, line in jobs.schedules.items():
+        when = upcoming.get(name)
+        typer.echo(f"  {name:<18} {line:<16} next {f'{when:%Y-%m-%d %H:%M}' if when else '—'}")
+    while not stop.wait(1.0):
+        pass
+    typer.echo("Stopping: waiting for the runs under way…")
+    jobs.shutdown(wait=True)
+    ctx.close()
+    typer.echo("Scheduler stopped.")
 
 
 @app.command()

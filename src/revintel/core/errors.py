@@ -42,6 +42,11 @@ class PreconditionMissing(RevintelError):
     """An edit did not say which version of the record it was based on (no If-Match)."""
 
 
+# -- notes (retention): only a note's author may change it ----------------------------------------
+class NotAllowed(RevintelError):
+    """The request is understood but this author may not do it (edit another author's note)."""
+
+
 class OutsideTheData(InvalidOption):
     """A well-formed option (a month, a range) that the loaded data does not reach."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from revintel.core.config import Settings
 from revintel.core.errors import ConfigError
@@ -130,14 +130,49 @@ class JobSettings(BaseModel):
 
     schedules: dict[str, str] = Field(
         default_factory=dict,
-        description="Job name → crontab schedule (minute hour day month weekday), UTC.",
+        description="Job name → crontab schedule (minute hour day month weekday), UTC, or 'off'; "
+        "a job not named keeps its default schedule.",
     )
     export_folder: str | None = Field(
         default=None, description="Folder the scheduled CSV exports are written to."
     )
+    export_webhook_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Also (or instead) POST each scheduled export to this http(s) URL.",
+    )
+    export_webhook_style: Literal["generic", "slack"] = Field(
+        default="generic", description="Payload of the export webhook: generic JSON or Slack."
+    )
+    export_segment_id: int | None = Field(
+        default=None,
+        ge=1,
+        description="Export this saved segment's customers instead of the High risk tier.",
+    )
     report_recipients: list[str] = Field(
         default_factory=list, description="Who receives the monthly executive report."
     )
+    lock_seconds: int = Field(
+        default=900,
+        ge=30,
+        le=86_400,
+        description="Lease of a job's run lock, renewed every third of it while the run "
+        "lasts; a crashed run's lock frees itself after this.",
+    )
+
+    @field_validator("schedules")
+    @classmethod
+    def _crontabs(cls, value: dict[str, str]) -> dict[str, str]:
+        from revintel.retention.schedule import check_schedules
+
+        return check_schedules(value)
+
+    @field_validator("export_webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.lower().startswith(("http://", "https://")):
+            raise ValueError(f"{value!r}: expected an http:// or https:// URL")
+        return value
 
 
 # -- end jobs ------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ REVINTEL_DATABASE_URL."""
 
 from revintel.store import alerts as _alerts  # noqa: F401  (registers its tables)
 from revintel.store import campaigns as _campaigns  # noqa: F401  (registers its tables)
+from revintel.store import jobs as _jobs  # noqa: F401  (registers its tables)
+from revintel.store import notes as _notes  # noqa: F401  (registers its tables)
 from revintel.store import segments as _segments  # noqa: F401  (registers its tables)
 from revintel.store.db import AppStore, open_store
 from revintel.store.models import Base, LoadRun

@@ -3,7 +3,7 @@ frame, for the campaigns use case."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,5 +99,24 @@ def campaign_demo(campaign_demo_home: Path, tmp_path: Path):
     home = tmp_path / "home"
     shutil.copytree(campaign_demo_home, home, symlinks=True)
     ctx = AppContext(isolated_settings(home))
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_context(
+    request: pytest.FixtureRequest, tmp_path: Path, company_csvs: Path
+) -> Iterator[AppContext]:
+    """The small company loaded (C001..C005), the app store on SQLite or a fresh PostgreSQL
+    database (notes and jobs)."""
+    from revintel.app.ingest import load_paths
+
+    database_url = None
+    if request.param == "postgres":
+        create: Callable[[], str] = request.getfixturevalue("postgres_databases")
+        database_url = create()
+    settings = Settings(home=tmp_path / "home", warehouse_url=None, database_url=database_url)
+    ctx = AppContext(settings)
+    load_paths(ctx, [company_csvs], source="test")
     yield ctx
     ctx.close()

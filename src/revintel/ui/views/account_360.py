@@ -1,6 +1,8 @@
-"""Account 360: one account's header, health history, pillars with inputs and its timeline.
+"""Account 360: one account's header, health history, pillars with inputs, its timeline, and its
+notes and logged actions.
 
-Deep link: ``/account-360?account=ID``. Thin: calls :func:`revintel.health.service.account_detail`.
+Deep link: ``/account-360?account=ID``. Thin: calls :func:`revintel.health.service.account_detail`
+and draws the notes with :func:`revintel.ui.notes_panel.render_notes`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from revintel.core.errors import NoDataError, NotFoundError
 from revintel.health import service
 from revintel.health.config import Pillar
 from revintel.ui.components import current_context, has_data, render_empty_state
+from revintel.ui.notes_panel import render_notes
 
 BADGE_COLOURS = {"Healthy": "green", "At Risk": "orange", "Critical": "red"}
 PILLAR_TITLES = {
@@ -75,6 +78,7 @@ def render(ctx: AppContext) -> None:
     except NotFoundError as exc:
         st.title("Account 360", anchor=False)
         st.error(str(exc), icon=":material/error:")
+        render_notes(ctx, choice, key="a360")  # a customer not scored still has its notes
         return
     for note in detail.notes:
         st.warning(note, icon=":material/warning:")
@@ -82,6 +86,7 @@ def render(ctx: AppContext) -> None:
     render_history(detail.history)
     render_pillars(detail.pillars)
     render_timeline(detail.timeline)
+    render_notes(ctx, choice, key="a360")
 
 
 def render_header(detail: service.AccountDetail) -> None:

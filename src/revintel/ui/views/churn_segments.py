@@ -21,6 +21,7 @@ from revintel.core.formatting import money, percent
 from revintel.core.vocabulary import AT_RISK_TIERS
 from revintel.ui import churn as ui
 from revintel.ui.components import current_context
+from revintel.ui.views import page_path
 
 MAX_ROWS = 1_000
 AT_RISK = list(AT_RISK_TIERS)
@@ -133,13 +134,20 @@ def render_segment(segment: service.DriverSegmentSummary, rows: pl.DataFrame) ->
         selected = event.selection.rows if event else []
         if selected:
             ui.open_customer(table["account_id"][selected[0]])
-    st.text_area(
-        f"Campaign notes: {name}",
-        key=f"seg_notes_{segment.group}",
-        placeholder="Plan the retention campaign for this segment…",
-        help="Kept for this browser session only (not saved to disk).",
-    )
-    st.caption("Notes are kept for this browser session only; copy them elsewhere to keep them.")
+    with st.container(border=True):
+        st.markdown(
+            ":material/sticky_note_2: **Notes and actions** are kept per account, for everyone: "
+            "click a customer above to open Customer Lookup, where its notes, logged calls and "
+            "follow-ups are. To plan a campaign for this segment, build it as a segment and "
+            "start a campaign on it."
+        )
+        links = st.columns(2)
+        links[0].page_link(
+            page_path("customer_lookup.py"),
+            label="Customer Lookup",
+            icon=":material/person_search:",
+        )
+        links[1].page_link(page_path("campaigns.py"), label="Campaigns", icon=":material/campaign:")
 
 
 if __name__ == "__main__":  # Streamlit runs a page script as __main__

@@ -24,6 +24,7 @@ from revintel.core.errors import NoDataError, NotFoundError, RevintelError
 from revintel.core.formatting import money, percent
 from revintel.ui import churn as ui
 from revintel.ui.components import current_context, has_scores, render_empty_state
+from revintel.ui.notes_panel import render_notes
 
 # Customers offered in the picker without a search (riskiest first).
 SUGGESTIONS = 1_000
@@ -109,6 +110,7 @@ def render(ctx: AppContext) -> None:
     render_what_if(ctx, detail)
     render_similar(ctx, choice)
     render_actions(detail)
+    render_notes(ctx, choice, key="cl")
 
 
 def pick_customer(frame: pl.DataFrame) -> str | None:
@@ -486,7 +488,7 @@ def render_similar(ctx: AppContext, account_id: str) -> None:
 
 
 def render_actions(detail: service.CustomerRisk) -> None:
-    """Recommended actions from the top risk-raising factors, and notes."""
+    """Recommended actions from the top risk-raising factors."""
     st.subheader("Recommended actions", anchor=False)
     actions = detail.recommended_actions
     with st.container(border=True):
@@ -495,12 +497,6 @@ def render_actions(detail: service.CustomerRisk) -> None:
                 st.markdown(f"- {action}")
         else:
             st.markdown("No factor raises this customer's risk: keep the regular cadence.")
-    st.text_area(
-        "Notes",
-        key=f"cl_notes_{detail.account_id}",
-        placeholder="Call outcome, next step…",
-        help="Kept for this browser session only (not saved to disk).",
-    )
 
 
 if __name__ == "__main__":  # Streamlit runs a page script as __main__
