@@ -37,14 +37,6 @@ def test_risk_trends_page(dashboard: Dashboard, churn_home: Path) -> None:
     ]  # fmt: skip
     risers = next(df.value for df in at.dataframe if "top_factor_label" in df.value.columns)
     assert len(risers) == 25 and risers["change"].is_monotonic_decreasing
-    # The impact area's view, or a message while it is not built: never an exception.
-    import inspect
-
-    from revintel.ui import intervention_impact
-
-    stub = "raise NotImplementedError" in inspect.getsource(intervention_impact.render)
-    said = any("Intervention impact" in i.value for i in at.info)
-    assert said == stub
 
 
 def test_data_quality_page(dashboard: Dashboard, churn_home: Path) -> None:

@@ -115,18 +115,18 @@ def test_a_failing_job_records_its_error(
     assert jobs.run_job(store_context, "export_high_risk").status == "failed"
 
 
-def test_jobs_whose_feature_is_missing_or_unset_fail_with_the_reason(
+def test_jobs_that_break_or_are_not_set_up_fail_with_the_reason(
     loaded_context: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from revintel.app.retention import alerts
 
-    def not_built(_rt: object) -> None:
-        raise NotImplementedError("alerts area")
+    def broken(_rt: object) -> None:
+        raise RuntimeError("the SMTP relay vanished")
 
-    monkeypatch.setattr(alerts, "evaluate", not_built)
+    monkeypatch.setattr(alerts, "evaluate", broken)
     run = jobs.run_job(loaded_context, "evaluate_alerts")
     assert run.status == "failed" and run.error is not None
-    assert run.error.startswith("not available yet (alerts area)")
+    assert run.error == "RuntimeError: the SMTP relay vanished"
 
     exported = jobs.run_job(loaded_context, "export_high_risk")
     assert exported.status == "failed"

@@ -574,38 +574,18 @@ class _Sources:
 
 
 def _read_customers(rt: Runtime) -> pl.DataFrame:
-    """The customers frame from the retention features, or the latest predictions."""
-    try:
-        from revintel.app.retention.features import customer_features
+    """The customers frame of the retention features (current values, last complete month)."""
+    from revintel.app.retention.features import customer_features
 
-        frame = customer_features(rt).frame
-        cols = {
-            "customer_id": pl.col("customer_id").cast(pl.String),
-            "name": pl.col("name") if "name" in frame.columns else pl.col("customer_id"),
-            **{
-                c: (pl.col(c) if c in frame.columns else pl.lit(None, pl.String))
-                for c in ("segment", "plan", "owner", "risk_tier")
-            },
-            "mrr": pl.col("mrr").cast(pl.Float64),
-            "arr": (pl.col("arr") if "arr" in frame.columns else pl.col("mrr") * 12).cast(
-                pl.Float64
-            ),
-        }
-        return frame.select(**cols)
-    except NotImplementedError:
-        pass
-    from revintel.churn.service.predictions import current_predictions
-
-    frame = current_predictions(rt)
-    return frame.select(
-        customer_id=pl.col("account_id").cast(pl.String),
-        name=pl.coalesce("account_name", "account_id"),
-        segment=pl.col("segment"),
-        plan=pl.col("plan_type"),
-        owner=pl.col("owner"),
+    return customer_features(rt).frame.select(
+        customer_id=pl.col("customer_id").cast(pl.String),
+        name=pl.coalesce("name", "customer_id"),
+        segment="segment",
+        plan="plan",
+        owner="owner",
+        risk_tier="risk_tier",
         mrr=pl.col("mrr").cast(pl.Float64),
-        arr=(pl.col("mrr") * 12).cast(pl.Float64),
-        risk_tier=pl.col("risk_tier"),
+        arr=pl.col("arr").cast(pl.Float64),
     )
 
 

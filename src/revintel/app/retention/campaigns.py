@@ -994,15 +994,11 @@ def wizard_options(rt: Runtime) -> dict[str, Any]:
     """What the wizard offers: saved segments (id, name, rule), templates, the owners found in
     the customer data, and the settings' defaults (holdout share, capacity)."""
     cfg = load_config(rt.settings).campaigns
-    segments: list[dict[str, Any]] = []
-    try:
-        from revintel.app.retention.segments import list_segments
+    from revintel.app.retention.segments import list_segments
 
-        segments = [
-            {"id": s.id, "name": s.name, "rule": s.rule} for s in list_segments(rt, counts=False)
-        ]
-    except (ImportError, NotImplementedError):  # the segments area is not in this build
-        segments = []
+    segments = [
+        {"id": s.id, "name": s.name, "rule": s.rule} for s in list_segments(rt, counts=False)
+    ]
     return {
         "segments": segments,
         "templates": [

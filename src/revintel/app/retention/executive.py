@@ -761,15 +761,6 @@ def _campaigns(rt: Runtime, missing: list[Missing]) -> CampaignSection | None:
 
     try:
         result = impact.intervention_impact(rt)
-    except NotImplementedError:
-        missing.append(
-            Missing(
-                "campaigns",
-                "Campaign results are not available in this installation (measured impact is "
-                "not built yet).",
-            )
-        )
-        return None
     except NoDataError as exc:
         missing.append(Missing("campaigns", str(exc)))
         return None

@@ -432,12 +432,7 @@ class _LeaseKeeper:
 
 
 def _failure(exc: BaseException) -> str:
-    if isinstance(exc, NotImplementedError):
-        text = f"not available yet ({exc or 'not implemented'}): this job's feature is not built"
-    elif isinstance(exc, RevintelError):
-        text = str(exc)
-    else:
-        text = f"{type(exc).__name__}: {exc}"
+    text = str(exc) if isinstance(exc, RevintelError) else f"{type(exc).__name__}: {exc}"
     return redact_credentials(text)[:MAX_ERROR]
 
 
@@ -495,7 +490,7 @@ def run_job(ctx: AppContext, name: str, trigger: Trigger = "manual") -> JobRunRe
                 summary = _summary(spec.run(ctx, cfg))
             except Exception as exc:  # recorded, never raised to the scheduler
                 status, error = "failed", _failure(exc)
-                if not isinstance(exc, RevintelError | NotImplementedError):
+                if not isinstance(exc, RevintelError):
                     log.error("job %s failed", name, exc_info=exc)
         with ctx.store.session() as s:
             done = s.get(JobRun, run_id)

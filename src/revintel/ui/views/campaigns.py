@@ -190,14 +190,14 @@ def _wizard(ctx: AppContext) -> None:
     if left.button("Preview", key="cw_preview"):
         try:
             shown = service.preview_campaign(ctx, request)
-        except (RevintelError, NotImplementedError) as exc:
+        except RevintelError as exc:
             st.error(str(exc))
         else:
             _made(shown, preview=True)
     if right.button("Create campaign", type="primary", key="cw_create"):
         try:
             made = service.create_campaign(ctx, request)
-        except (RevintelError, NotImplementedError) as exc:
+        except RevintelError as exc:
             st.error(str(exc))
         else:
             st.session_state["cw_created"] = made.to_dict()
@@ -387,8 +387,6 @@ def _results(ctx: AppContext) -> None:
 
     try:
         campaign_results.render(ctx, campaigns[chosen])
-    except NotImplementedError:
-        st.info("Measured results (treated versus holdout) are not available in this build yet.")
     except RevintelError as exc:
         st.error(str(exc))
 

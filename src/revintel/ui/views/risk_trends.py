@@ -359,14 +359,7 @@ def render_drift(ctx: AppContext, version: str, months: int) -> None:
 def render_impact(ctx: AppContext) -> None:
     from revintel.ui import intervention_impact
 
-    try:
-        intervention_impact.render(ctx)
-    except NotImplementedError:
-        st.info(
-            "Intervention impact (treated versus holdout churn of finished campaigns) is not "
-            "available in this build yet.",
-            icon=":material/info:",
-        )
+    intervention_impact.render(ctx)
 
 
 if __name__ == "__main__":  # Streamlit runs a page script as __main__
