@@ -304,12 +304,16 @@ def test_the_api_gives_the_figures_the_table_and_cards_give(client: TestClient) 
 
 
 def test_the_api_recommends_within_a_capacity(client: TestClient) -> None:
-    params = {"cost_per_action": 150, "success_rate": 0.3, "max_contacts": 30}
+    params = {"cost_per_action": 150, "success_rate": 0.3, "max_contacts": 120}
     data = client.get(f"{API}/threshold", params=params).json()
     within = data["choices"]["max_net_value_within_capacity"]
     assert within["flagged"] <= data["capacity"]["max_flagged"]
     assert within["flagged"] < data["choices"]["max_net_value"]["flagged"]
     assert [r["threshold"] for r in data["table"] if r["recommended"]] == [within["threshold"]]
+    # A capacity below the riskiest tied group fits no threshold: nothing is recommended.
+    tight = client.get(f"{API}/threshold", params={**params, "max_contacts": 5}).json()
+    assert tight["choices"]["max_net_value_within_capacity"]["threshold"] is None
+    assert not any(r["recommended"] for r in tight["table"])
     bad = client.get(f"{API}/threshold", params={"max_contacts": -3})
     assert bad.status_code == 422 and "max_contacts" in bad.text
     bad = client.get(f"{API}/threshold", params={"at": 2})
@@ -317,7 +321,7 @@ def test_the_api_recommends_within_a_capacity(client: TestClient) -> None:
 
 
 def test_applying_the_best_threshold_within_a_capacity(writable: TestClient) -> None:
-    body = {"method": "max_net_value_within_capacity", "max_contacts": 30}
+    body = {"method": "max_net_value_within_capacity", "max_contacts": 120}
     response = writable.put(f"{API}/threshold", json=body)
     assert response.status_code == 200, response.text
     assert response.json()["threshold_method"] == "max_net_value_within_capacity"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -208,3 +209,13 @@ def test_the_verdict_uses_the_tier_cut_offs_the_tables_use() -> None:
     assert verdict.flagged and verdict.decision_label == "On the retention list"
     assert f"{cut.medium:.1%}" in verdict.explanation
     assert risk_verdict(0.35, cfg).tier == "Low"  # the fixed cut-offs, when none are given
+
+
+def test_a_tied_top_plateau_is_high_rather_than_no_one() -> None:
+    # A calibrated model puts 12% of the customers on its top score: the riskiest 5% cannot be
+    # cut out of them, and "High > cut-off" at the plateau would leave High empty.
+    scores = np.r_[np.full(12, 0.33), np.linspace(0.01, 0.2, 88)]
+    tiers = RiskTiers()
+    cut = tiers.cutoffs(scores)
+    assert [tiers.tier_of(s, scores) for s in (0.33, 0.2)] == ["High", "Medium"]
+    assert cut.high < 0.33 and (scores > cut.high).sum() == 12

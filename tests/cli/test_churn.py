@@ -324,7 +324,7 @@ def test_threshold_table_and_apply(home: Path) -> None:
 def test_threshold_capacity_and_figures_at_a_threshold(home: Path) -> None:
     args = ("churn", "threshold", "--cost", "150", "--format", "json", "--home", str(home))
     free = json.loads(invoke(*args))
-    capped = json.loads(invoke(*args, "--max-contacts", "25", "--at", "0.2345"))
+    capped = json.loads(invoke(*args, "--max-contacts", "120", "--at", "0.2345"))
     within = capped["choices"]["max_net_value_within_capacity"]
     assert within["flagged"] <= capped["capacity"]["max_flagged"]
     assert within["flagged"] < free["choices"]["max_net_value"]["flagged"]
@@ -333,7 +333,7 @@ def test_threshold_capacity_and_figures_at_a_threshold(home: Path) -> None:
     assert (at["flagged"], at["net_value"]) == (within["flagged"], within["net_value"])
     assert capped["at"][0]["threshold"] == 0.2345
     out = invoke(
-        "churn", "threshold", "--apply", "max-net-value-within-capacity", "--max-contacts", "25",
+        "churn", "threshold", "--apply", "max-net-value-within-capacity", "--max-contacts", "120",
         "--cost", "150", "--home", str(home),
     )  # fmt: skip
     assert "max_net_value_within_capacity" in out

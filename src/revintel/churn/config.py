@@ -142,6 +142,11 @@ class RiskTiers(BaseModel):
         else:
             top = np.cumsum([self.high_share, self.medium_share, self.low_share])
             found = [float(q) for q in np.quantile(values, 1.0 - top)]
+            # High is strictly above its cut-off: when the riskiest scores tie (a calibrated
+            # model's top plateau) and the cut-off lands on them, no one would be High. The tied
+            # top group is High then, though it is more than the share.
+            if found[0] >= values.max():
+                found[0] = float(np.nextafter(values.max(), 0.0))
         high, medium, low = (
             min(f, fixed)
             for f, fixed in zip(found, (self.high, self.medium, self.low), strict=True)

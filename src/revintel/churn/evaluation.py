@@ -347,9 +347,11 @@ def threshold_table(
     min_precision: float = 0.5,
     notes: dict[float, str] | None = None,
     recommended: float | None = None,
+    recommend: bool = True,
 ) -> pl.DataFrame:
     """One row per threshold with counts, precision/recall/F1 and ROI; ``recommended`` marks the
-    row of the ``recommended`` threshold (default: the highest net value), ``note`` names the
+    row of the ``recommended`` threshold (default: the highest net value; no row when
+    ``recommend`` is false: a capacity no threshold fits), ``note`` names the
     optimal thresholds (given as ``notes`` with explicit thresholds).
 
     Default thresholds: :data:`DEFAULT_GRID` plus the max-F1, recall-at-``min_precision`` and
@@ -404,7 +406,7 @@ def threshold_table(
         "note": pl.String,
     }
     table = pl.DataFrame(rows, schema=schema)
-    if table.height == 0:
+    if table.height == 0 or not recommend:
         return table.with_columns(recommended=pl.lit(False))
     if recommended is not None:
         return table.with_columns(recommended=pl.col("threshold") == float(recommended))

@@ -20,9 +20,7 @@ and its firing alerts are left as they are.
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -1127,25 +1125,21 @@ def _apply(
 
 # -- delivery --------------------------------------------------------------------------------------
 def _csv(alerts: Sequence[Mapping[str, Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["alert_id", "subject", "name", "message", "first_fired_at"])
+    from revintel.core.csv_export import to_csv_bytes
+
+    rows = []
     for a in alerts:
         fired = a.get("first_fired_at")
-        writer.writerow(
-            [
-                a.get("id"),
-                a["subject"],
-                a.get("subject_name") or "",
-                _safe_cell(a["message"]),
-                _iso(fired) if isinstance(fired, datetime) else fired,
-            ]
+        rows.append(
+            {
+                "alert_id": a.get("id"),
+                "subject": a["subject"],
+                "name": a.get("subject_name") or "",
+                "message": a["message"],
+                "first_fired_at": _iso(fired) if isinstance(fired, datetime) else fired,
+            }
         )
-    return out.getvalue().encode()
-
-
-def _safe_cell(text: str) -> str:
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return to_csv_bytes(rows, ["alert_id", "subject", "name", "message", "first_fired_at"])
 
 
 def _alert_message(

@@ -1221,5 +1221,6 @@ def feature_columns(rt: Runtime) -> dict[str, Any]:
 
 def members_csv(rt: Runtime, segment_id: int) -> str:
     """The members of a saved segment as CSV (every feature column)."""
-    frame = resolve_customers(rt, segment_id=segment_id)
-    return frame.write_csv()
+    from revintel.core.csv_export import to_csv
+
+    return to_csv(resolve_customers(rt, segment_id=segment_id))

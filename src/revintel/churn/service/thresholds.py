@@ -226,6 +226,8 @@ def threshold_analysis(
             notes[c.threshold] = f"{notes[c.threshold]}; {label}" if c.threshold in notes else label
     applied = float(cfg.threshold)
     notes[applied] = f"{notes[applied]}; applied" if applied in notes else "applied"
+    # With a capacity, the recommendation is the best threshold within it, or none at all when
+    # no threshold fits it (never the uncapped best instead).
     recommended = choices.get("max_net_value_within_capacity", choices["max_net_value"]).threshold
     table = threshold_table(
         y,
@@ -233,6 +235,7 @@ def threshold_analysis(
         thresholds=[*DEFAULT_GRID, *notes],
         notes=notes,
         recommended=recommended,
+        recommend=recommended is not None or max_contacts is None,
         **kw,
     )
     return ThresholdAnalysis(
