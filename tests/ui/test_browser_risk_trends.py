@@ -6,6 +6,7 @@ Needs Debian's chromium at /usr/bin/chromium.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -35,10 +36,14 @@ def test_risk_trends_and_data_quality_pages(churn_context: AppContext, tmp_path:
                 timeout=60_000
             )
             metric = (
-                page.locator('[data-testid="stMetric"]').filter(has_text="Expected churn 2").first
+                page.locator('[data-testid="stMetric"]')
+                .filter(has_text="Customers expected to churn")
+                .first
             )
             expect(metric).to_be_visible(timeout=60_000)
-            expect(metric.locator('[data-testid="stMetricValue"]')).to_contain_text("customers")
+            expect(metric.locator('[data-testid="stMetricValue"]')).to_have_text(
+                re.compile(r"^[0-9,]+\.[0-9]$")
+            )
             expect(page.get_by_text("Portfolio risk", exact=True)).to_be_visible()
             expect(page.get_by_text("Backtest: expected vs actual churn")).to_be_visible()
             expect(page.locator(".js-plotly-plot").nth(2)).to_be_attached(timeout=60_000)
@@ -58,7 +63,9 @@ def test_risk_trends_and_data_quality_pages(churn_context: AppContext, tmp_path:
             expect(page.get_by_role("heading", name="Data Quality", exact=True)).to_be_visible(
                 timeout=60_000
             )
-            expect(page.get_by_text("Columns with missing values")).to_be_visible(timeout=60_000)
+            expect(page.get_by_text("Columns with missing values", exact=True)).to_be_visible(
+                timeout=60_000
+            )
             table = page.locator('[data-testid="stDataFrame"]').first
             expect(table).to_be_visible(timeout=60_000)
             expect(page.get_by_text("Shaded: 20% missing or more")).to_be_visible()

@@ -30,7 +30,7 @@ def test_risk_trends_page(dashboard: Dashboard, churn_home: Path) -> None:
     finally:
         ctx.close()
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics[f"Expected churn {q.quarter}"] == f"{q.expected_customers:,.1f} customers"
+    assert metrics["Customers expected to churn"] == f"{q.expected_customers:,.1f}"
     assert metrics["90% interval"] == f"{q.customers_low:,.0f} – {q.customers_high:,.0f}"
     assert [t.label for t in at.tabs] == [
         "Portfolio", "Cohorts", "Risers", "Feature drift", "Intervention impact",

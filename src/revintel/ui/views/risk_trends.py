@@ -104,9 +104,10 @@ def render_portfolio(report: RiskTrends) -> None:
     q = report.next_quarter
     cols = st.columns(4)
     cols[0].metric(
-        f"Expected churn {q.quarter}",
-        f"{q.expected_customers:,.1f} customers",
-        help=f"Σ of 3-month churn probabilities of the {q.customers:,} customers with MRR at "
+        "Customers expected to churn",
+        f"{q.expected_customers:,.1f}",
+        help=f"In {q.quarter}: Σ of 3-month churn probabilities of the {q.customers:,} "
+        "customers with MRR at "
         f"{q.as_of} ({q.horizon_conversion}).",
         border=True,
     )
