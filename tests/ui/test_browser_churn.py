@@ -212,7 +212,7 @@ def test_flow_3_segments_table_and_export(churn_dashboard, browser_page) -> None
     rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text())))
     assert rows[0] == CRM_HEADER
     assert len(rows) - 1 == counts[name]
-    page.get_by_text("Kept for this browser session only", exact=False).first.wait_for(
+    page.get_by_text("are kept per account, for everyone", exact=False).first.wait_for(
         state="attached", timeout=TIMEOUT
     )
     _no_exception(page)

@@ -1,4 +1,4 @@
-"""The "Intervention impact" view (brief 004's flow 5): every campaign's treated versus holdout
+"""The "Intervention impact" view: every campaign's treated versus holdout
 churn, uplift with its interval, saves, cost and ROI side by side, and a forest plot of the
 uplifts; on the demo company the planted truth beside them, labelled as such. Drawn on the Risk
 Trends page. Thin: calls :func:`revintel.app.retention.impact.intervention_impact` and draws

@@ -169,7 +169,7 @@ class ImpactRow(BaseModel):
 
 
 class ImpactResponse(BaseModel):
-    """Every campaign side by side (brief 004's intervention impact)."""
+    """Every campaign side by side."""
 
     last_data_month: str | None = Field(description="Last complete month of data.")
     truth_available: bool = Field(description="Whether the demo's planted truth was found.")

@@ -1,5 +1,5 @@
 """Data Quality: missing values by table and column, freshness, outliers, duplicate keys and the
-correlation heatmap of the churn features (brief 004's data quality dashboard).
+correlation heatmap of the churn features.
 
 Thin: reads the options, calls :mod:`revintel.app.retention.data_quality`, draws. Definitions:
 ``docs/retention.md``, Data quality.
