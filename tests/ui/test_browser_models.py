@@ -190,7 +190,7 @@ def test_threshold_figures_agree_and_a_capacity_sets_the_recommendation(
         ctx = _context(home)
         try:
             slider = churn.threshold_analysis(ctx, at=[at], **kw).at[0]
-            capped = churn.threshold_analysis(ctx, max_contacts=30, **kw)
+            capped = churn.threshold_analysis(ctx, max_contacts=120, **kw)
             free = churn.threshold_analysis(ctx, **kw)
         finally:
             ctx.close()
@@ -203,7 +203,7 @@ def test_threshold_figures_agree_and_a_capacity_sets_the_recommendation(
         expect(_metric_value(page, "Recommended threshold")).to_have_text(
             f"{best.threshold:.3f}", timeout=TIMEOUT
         )
-        _set_number(page, "Contact capacity (customers)", "30")
+        _set_number(page, "Contact capacity (customers)", "120")
         within = capped.choices["max_net_value_within_capacity"]
         assert within.threshold is not None and within.flagged < best.flagged
         expect(_metric_value(page, "Recommended threshold")).to_have_text(
