@@ -34,8 +34,9 @@ def render(ctx: AppContext) -> None:
         "The executive report of a month: headline KPIs with changes, MRR movements, the forecast "
         "with its intervals, anomalies, churn risk and capital at risk, the accounts most at "
         "risk, campaign results, pipeline and attribution, and a narrative written from the "
-        "numbers. Every figure is the one `revintel metrics summary`, `revintel churn predictions` "
-        "and the other commands print for the same month. Definitions: docs/retention.md, Executive report."
+        "numbers. Every figure is the one `revintel metrics summary`, "
+        "`revintel churn predictions` and the other commands print for the same month. "
+        "Definitions: docs/retention.md, Executive report."
     )
     if not has_data(ctx):
         render_empty_state(ctx)
